@@ -1,0 +1,134 @@
+#include "actors/connection/connection_actor.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "common/metrics.hpp"
+#include "proto/parley.pb.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <random>
+
+namespace parley {
+
+inbound_frame::inbound_frame() : frame(std::make_unique<pb::ClientFrame>()) {
+}
+
+inbound_frame::~inbound_frame() = default;
+
+namespace {
+
+// Kept small on purpose: an idle connection's actor should cost little more than CAF's
+// ~1 KB actor header (docs/benchmarks.md, memory per connection).
+struct connection_state {
+  connection_info info;
+  std::string device_id = "default";
+  std::string session_id;
+  std::shared_ptr<outbound_sink> sink;
+
+  static inline const char* name = "parley.connection";
+};
+
+using connection_actor = caf::stateful_actor<connection_state>;
+
+std::string next_session_id() {
+  // A per-process random prefix and a counter: unique without a shared lock.
+  static const uint32_t prefix = std::random_device{}();
+  static std::atomic<uint64_t> counter{0};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "s-%08x-%llx", prefix,
+                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  return buf;
+}
+
+google::protobuf::Timestamp now_timestamp() {
+  return google::protobuf::util::TimeUtil::GetCurrentTime();
+}
+
+void send_welcome(connection_actor* self, const std::string& request_id, wire_format format) {
+  auto& st = self->state;
+  pb::ServerFrame out;
+  out.set_request_id(request_id);
+  auto* w = out.mutable_welcome();
+  w->set_user_id(st.info.user_id);
+  w->set_session_id(st.session_id);
+  w->set_node(st.info.node);
+  *w->mutable_server_time() = now_timestamp();
+  w->set_heartbeat_interval_ms(st.info.heartbeat_interval.count());
+  w->set_device_id(st.device_id);
+  st.sink->send(out, format);
+}
+
+void send_error(connection_actor* self, const std::string& request_id, wire_format format,
+                const char* code, std::string message) {
+  pb::ServerFrame out;
+  out.set_request_id(request_id);
+  auto* e = out.mutable_error();
+  e->set_code(code);
+  e->set_message(std::move(message));
+  self->state.sink->send(out, format);
+}
+
+bool valid_device_id(const std::string& id) {
+  if (id.empty() || id.size() > 64)
+    return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.'))
+      return false;
+  return true;
+}
+
+void handle_frame(connection_actor* self, const inbound_frame& in) {
+  static auto& frames = metrics::global().get_counter("ws_frames_in_total",
+                                                      "WebSocket frames decoded");
+  frames.inc();
+  auto& frame = *in.frame;
+  auto& rid = frame.request_id();
+  switch (frame.kind_case()) {
+    case pb::ClientFrame::kHello: {
+      auto& device = frame.hello().device_id();
+      if (!device.empty() && !valid_device_id(device)) {
+        send_error(self, rid, in.format, "bad_request",
+                   "hello.device_id must match [A-Za-z0-9_.-]{1,64}");
+        return;
+      }
+      self->state.device_id = device.empty() ? "default" : device;
+      send_welcome(self, rid, in.format);
+      return;
+    }
+    case pb::ClientFrame::kPing: {
+      pb::ServerFrame out;
+      out.set_request_id(rid);
+      *out.mutable_pong()->mutable_server_time() = now_timestamp();
+      self->state.sink->send(out, in.format);
+      return;
+    }
+    case pb::ClientFrame::KIND_NOT_SET:
+      break;
+  }
+  send_error(self, rid, in.format, "bad_request",
+             "unknown or missing frame kind: a frame holds exactly one of the client frames "
+             "of PROTOCOL.md");
+}
+
+} // namespace
+
+caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
+                            std::shared_ptr<outbound_sink> sink) {
+  return sys.spawn([info = std::move(info), sink = std::move(sink)](
+                     connection_actor* self) mutable -> caf::behavior {
+    auto& st = self->state;
+    st.info = std::move(info);
+    st.sink = std::move(sink);
+    st.session_id = next_session_id();
+    send_welcome(self, {}, st.sink->preferred_format());
+    return {
+      [self](frame_atom, const client_frame_ptr& in) { handle_frame(self, *in); },
+      [self](closed_atom) { self->quit(); },
+    };
+  });
+}
+
+} // namespace parley

@@ -1,0 +1,51 @@
+// The connection actor: one per WebSocket (ARCHITECTURE.md, The actors). It knows the
+// authenticated user and device, answers the frames of the session protocol and, as services
+// arrive, hands typed requests to them. The Beast session only decodes and writes.
+//
+// Messages:
+//   (frame_atom, client_frame_ptr)  a decoded client frame (answers go to the sink)
+//   (closed_atom)                   the socket is gone: the actor quits
+#pragma once
+
+#include "actors/connection/outbound_sink.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace parley::pb {
+class ClientFrame;
+}
+
+namespace parley {
+
+// A decoded client frame and the format it came in (its direct answer uses the same format).
+struct inbound_frame {
+  std::unique_ptr<pb::ClientFrame> frame;
+  wire_format format = wire_format::json;
+
+  inbound_frame();
+  ~inbound_frame();
+};
+
+using client_frame_ptr = std::shared_ptr<inbound_frame>;
+
+struct connection_info {
+  std::string user_id;
+  std::string role;   // "admin" or empty
+  std::string tier;   // rate-limit tier, empty for the default
+  std::string node;   // this node's id, reported in `welcome`
+  std::chrono::milliseconds heartbeat_interval{25000};
+};
+
+caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
+                            std::shared_ptr<outbound_sink> sink);
+
+} // namespace parley
+
+// Frames stay inside the node's process: never serialized by CAF.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::client_frame_ptr)

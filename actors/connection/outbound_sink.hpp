@@ -1,0 +1,35 @@
+// How a connection actor reaches its socket without knowing about Beast: the WebSocket session
+// implements this interface (net/websocket_session.cpp), a benchmark or a test can implement it
+// without sockets. Calls come from actor threads; implementations hand off (post to a strand).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace parley::pb {
+class ServerFrame;
+}
+
+namespace parley {
+
+enum class wire_format : uint8_t {
+  json,    // WebSocket text frame: protobuf JSON mapping, snake_case names
+  binary,  // WebSocket binary frame: protobuf encoding
+};
+
+class outbound_sink {
+public:
+  virtual ~outbound_sink() = default;
+
+  // Queues `frame` for the client, encoded as `format`. Past the connection's outbound bound
+  // the sink closes the connection with 1013 instead; nothing else is reported back.
+  virtual void send(const pb::ServerFrame& frame, wire_format format) = 0;
+
+  // Closes the connection with a WebSocket close code (1000 normal, 1001 going away, ...).
+  virtual void close(uint16_t code, std::string reason) = 0;
+
+  // The format for frames the server sends on its own (the `encoding` the client asked for).
+  virtual wire_format preferred_format() const = 0;
+};
+
+} // namespace parley

@@ -1,0 +1,189 @@
+#include "actors/runtime/registry.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/placement.hpp"
+#include "common/metrics.hpp"
+
+#include <caf/all.hpp>
+
+#include <deque>
+#include <unordered_map>
+
+namespace parley::runtime {
+
+namespace {
+
+struct parked_message {
+  caf::response_promise promise;
+  caf::message payload;
+};
+
+struct entry {
+  std::string kind;
+  std::string id;
+  caf::actor handle;
+  int64_t last_used_ns = 0;
+  bool passivating = false;
+  std::deque<parked_message> parked;  // arrived while the previous activation was leaving
+};
+
+struct kind_metrics {
+  metrics::gauge* active;
+  metrics::counter* activations;
+  metrics::counter* passivations;
+};
+
+struct registry_state {
+  registry_options opts;
+  std::map<std::string, entity_factory> kinds;
+  std::map<std::string, kind_metrics> instruments;
+  std::unordered_map<std::string, entry> entries;  // by kind + '\0' + id
+  std::unordered_map<caf::actor_addr, std::string> by_address;
+
+  static inline const char* name = "parley.registry";
+};
+
+using registry_actor = caf::stateful_actor<registry_state>;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string entry_key(const std::string& kind, const std::string& id) {
+  std::string key;
+  key.reserve(kind.size() + id.size() + 1);
+  key.append(kind).push_back('\0');
+  key.append(id);
+  return key;
+}
+
+void activate(registry_actor* self, entry& e) {
+  auto& st = self->state;
+  e.handle = st.kinds.at(e.kind)(self->system(), e.id);
+  e.passivating = false;
+  self->monitor(e.handle);
+  st.by_address.emplace(e.handle.address(), entry_key(e.kind, e.id));
+  auto& m = st.instruments.at(e.kind);
+  m.active->add(1);
+  m.activations->inc();
+}
+
+caf::response_promise forward(registry_actor* self, entry& e, caf::message payload) {
+  auto rp = self->make_response_promise();
+  e.last_used_ns = now_ns();
+  if (e.passivating)
+    e.parked.push_back(parked_message{rp, std::move(payload)});
+  else
+    rp.delegate(e.handle, std::move(payload));
+  return rp;
+}
+
+uint64_t sweep(registry_actor* self, int64_t now) {
+  auto& st = self->state;
+  auto idle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(st.opts.idle_passivate).count();
+  uint64_t count = 0;
+  for (auto& [key, e] : st.entries) {
+    if (e.passivating || now - e.last_used_ns < idle_ns)
+      continue;
+    e.passivating = true;
+    // Sent after every message forwarded so far, so the entity handles those first.
+    self->send(e.handle, passivate_atom_v);
+    ++count;
+  }
+  return count;
+}
+
+void on_down(registry_actor* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto addr = st.by_address.find(dm.source);
+  if (addr == st.by_address.end())
+    return;
+  auto key = addr->second;
+  st.by_address.erase(addr);
+  auto it = st.entries.find(key);
+  if (it == st.entries.end())
+    return;
+  auto& e = it->second;
+  auto& m = st.instruments.at(e.kind);
+  m.active->sub(1);
+  if (e.passivating)
+    m.passivations->inc();
+  if (e.parked.empty()) {
+    st.entries.erase(it);
+    return;
+  }
+  // Messages arrived while the old activation was leaving: a fresh one answers them, in order.
+  activate(self, e);
+  auto parked = std::move(e.parked);
+  e.parked.clear();
+  for (auto& p : parked)
+    p.promise.delegate(e.handle, std::move(p.payload));
+}
+
+caf::behavior registry_behavior(registry_actor* self, registry_options opts,
+                                std::map<std::string, entity_factory> kinds) {
+  auto& st = self->state;
+  if (opts.members.empty())
+    opts.members.push_back(opts.local_node);
+  st.opts = std::move(opts);
+  st.kinds = std::move(kinds);
+  for (auto& [kind, factory] : st.kinds) {
+    auto labels = "kind=\"" + kind + "\"";
+    auto& reg = metrics::global();
+    st.instruments[kind] = kind_metrics{
+      &reg.get_gauge("actors_active", "Active virtual actors", labels),
+      &reg.get_counter("actor_activations_total", "Virtual actor activations", labels),
+      &reg.get_counter("actor_passivations_total", "Virtual actors passivated when idle", labels)};
+  }
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  // Entities are monitored, not linked (one failing must not take the registry down), so the
+  // registry passes its own shutdown on explicitly.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [key, e] : self->state.entries)
+      self->send_exit(e.handle, msg.reason);
+    self->quit(msg.reason);
+  });
+  auto sweep_interval = std::max<std::chrono::milliseconds>(
+    std::chrono::milliseconds{100}, st.opts.idle_passivate / 4);
+  if (st.opts.periodic_sweep)
+    self->delayed_send(self, sweep_interval, sweep_atom_v);
+  return {
+    [self](const std::string& kind, const std::string& id,
+           caf::message& payload) -> caf::result<caf::message> {
+      auto& st = self->state;
+      if (st.kinds.count(kind) == 0)
+        return make_error(errc::internal, "unknown entity kind " + kind);
+      auto& owner = owner_of(kind, id, st.opts.members);
+      if (owner != st.opts.local_node)
+        return make_error(errc::unavailable, kind + " " + id + " is owned by node " + owner);
+      auto key = entry_key(kind, id);
+      auto it = st.entries.find(key);
+      if (it == st.entries.end()) {
+        it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}}).first;
+        activate(self, it->second);
+      }
+      forward(self, it->second, std::move(payload));
+      return caf::delegated<caf::message>{};
+    },
+    [self](sweep_atom, int64_t now) { return sweep(self, now); },
+    [self, sweep_interval](sweep_atom) {
+      sweep(self, now_ns());
+      self->delayed_send(self, sweep_interval, sweep_atom_v);
+    },
+    [self](count_atom) { return static_cast<uint64_t>(self->state.entries.size()); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys, registry_options opts,
+                          std::map<std::string, entity_factory> kinds) {
+  return sys.spawn([opts = std::move(opts), kinds = std::move(kinds)](registry_actor* self) mutable {
+    return registry_behavior(self, std::move(opts), std::move(kinds));
+  });
+}
+
+} // namespace parley::runtime

@@ -1,0 +1,45 @@
+// The virtual-actor registry: callers address entities by (kind, id) and never spawn them. The
+// registry activates an entity on its first message (the entity loads its state lazily),
+// forwards every message to it in order, and passivates it after `idle_passivate` without
+// traffic, so memory tracks the active set rather than the total.
+//
+// Messages:
+//   (std::string kind, std::string id, caf::message payload) -> whatever the entity answers;
+//       the payload is delegated, so the entity answers the original sender directly.
+//   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before
+//       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
+//   (count_atom) -> uint64_t: active entities of all kinds.
+//
+// The entity contract: an entity receives `passivate_atom` when it should go; it quits once its
+// outstanding work (e.g. a pending durable write) is done. Until it is gone, new messages for
+// it wait in the registry, so two activations of one entity never overlap.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace parley::runtime {
+
+// Spawns the entity `id` of one kind. Called on the registry's thread; must not block.
+using entity_factory = std::function<caf::actor(caf::actor_system& sys, const std::string& id)>;
+
+struct registry_options {
+  // Passivate entities after this long without a message, in seconds. Default: 300
+  std::chrono::seconds idle_passivate{300};
+  // Sweep for idle entities on a timer; tests turn it off and send sweep_atom themselves.
+  bool periodic_sweep = true;
+  // This node's id, and the cluster members placement chooses among (empty: this node only).
+  std::string local_node = "local";
+  std::vector<std::string> members;
+};
+
+caf::actor spawn_registry(caf::actor_system& sys, registry_options opts,
+                          std::map<std::string, entity_factory> kinds);
+
+} // namespace parley::runtime

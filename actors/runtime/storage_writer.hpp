@@ -1,0 +1,23 @@
+// The group-commit writer as an actor: `request(writer, infinite, write_atom_v, set)` answers
+// once the write set is durable (per storage.sync), or with the storage error. Actors never
+// block on storage; many actors' writes share one WriteBatch and one fsync.
+#pragma once
+
+#include "storage/group_commit_writer.hpp"
+#include "storage/write_set.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+
+// Write sets stay inside one node's process: they are never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::storage::write_set)
+
+namespace parley::runtime {
+
+// Messages:
+//   (write_atom, storage::write_set) -> caf::unit_t once durable, or a parley error.
+// `writer` must outlive the actor system's use of the returned handle.
+caf::actor spawn_storage_writer(caf::actor_system& sys, storage::group_commit_writer& writer);
+
+} // namespace parley::runtime

@@ -1,0 +1,18 @@
+// Authentication of a request: the bearer token from `Authorization` (or `?token=` on the
+// WebSocket URL, for browsers) verified as an HS256 JWT.
+#pragma once
+
+#include "net/http_types.hpp"
+#include "net/jwt.hpp"
+
+namespace parley::net {
+
+// The token of a request, empty when none was given.
+std::string bearer_token(const http_request& req, bool allow_query);
+
+fault authenticate(const http_request& req, const std::string& secret, bool allow_query,
+                   jwt_claims& out);
+
+int64_t unix_now();
+
+} // namespace parley::net

@@ -1,0 +1,61 @@
+// What every session of the edge shares: options, the route table, the actor system, the live
+// WebSocket sessions (for the idle reaper and the SIGTERM drain) and the readiness flag.
+// Sessions never share mutable domain state; that lives in actors.
+#pragma once
+
+#include "net/edge_options.hpp"
+#include "net/router.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace parley::net {
+
+class websocket_session;
+
+// The set of open WebSocket sessions. Registration costs one hash node per connection.
+class session_tracker {
+public:
+  void add(const std::shared_ptr<websocket_session>& s);
+  void remove(const websocket_session* s);
+  size_t size() const;
+
+  // Calls `fn` on each live session (outside the lock).
+  template <class F>
+  void for_each(F fn) const {
+    std::vector<std::shared_ptr<websocket_session>> live;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      live.reserve(sessions_.size());
+      for (auto& [ptr, weak] : sessions_)
+        if (auto s = weak.lock())
+          live.push_back(std::move(s));
+    }
+    for (auto& s : live)
+      fn(*s);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::unordered_map<const websocket_session*, std::weak_ptr<websocket_session>> sessions_;
+};
+
+struct edge_context {
+  edge_options opts;
+  caf::actor_system& sys;
+  std::string node_id;
+  router routes;
+  session_tracker sessions;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+
+  edge_context(edge_options o, caf::actor_system& s, std::string node)
+    : opts(std::move(o)), sys(s), node_id(std::move(node)) {}
+};
+
+} // namespace parley::net

@@ -1,0 +1,61 @@
+// Options of the network edge; configs/node.toml [server], [http], [ws] and [auth] mirror these.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace parley::net {
+
+struct server_options {
+  // Address and port to listen on; port 0 picks a free port (tests). Default: 127.0.0.1:8080
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  // Threads running Asio (Beast sessions). Default: 1
+  int io_threads = 1;
+  // Seconds a SIGTERM drain waits for sockets to close before exiting anyway. Default: 4
+  std::chrono::seconds drain_timeout{4};
+};
+
+struct http_options {
+  // Largest request body accepted; larger ones get 413. Default: 1 MiB
+  size_t body_limit_bytes = 1 << 20;
+  // Time to read one request (headers and body) or write one response. Default: 30 s
+  std::chrono::seconds request_timeout{30};
+  // A keep-alive connection with no new request for this long is closed. Default: 60 s
+  std::chrono::seconds keep_alive_timeout{60};
+};
+
+struct ws_options {
+  // Largest WebSocket message accepted; larger ones close the connection with 1009.
+  // Default: 64 KiB
+  size_t max_frame_bytes = 64 << 10;
+  // Bytes queued for a client that does not read; past this the connection closes with 1013
+  // (the client recovers with `sync`). Default: 1 MiB
+  size_t max_outbound_bytes = 1 << 20;
+  // Heartbeat interval announced in `welcome`; clients send `ping` (or a WebSocket ping) this
+  // often. Default: 25000 ms
+  std::chrono::milliseconds heartbeat_interval{25000};
+  // A connection that sends nothing (frames, pings, pongs) for this long is closed. Default: 60 s
+  std::chrono::seconds idle_timeout{60};
+};
+
+struct auth_options {
+  // HMAC-SHA256 secret for JWTs (HS256). Required; at least 16 bytes.
+  std::string jwt_secret;
+  // Serve POST /api/v1/dev/token (anyone may mint any identity: demos and tests only).
+  // Default: false
+  bool dev_tokens = false;
+  // Lifetime of dev tokens. Default: 86400 s
+  std::chrono::seconds dev_token_ttl{86400};
+};
+
+struct edge_options {
+  server_options server;
+  http_options http;
+  ws_options ws;
+  auth_options auth;
+};
+
+} // namespace parley::net

@@ -1,0 +1,223 @@
+#include "net/http_session.hpp"
+
+#include "common/metrics.hpp"
+#include "net/auth.hpp"
+#include "net/websocket_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace parley::net {
+
+namespace {
+
+struct http_metrics {
+  metrics::counter& requests = metrics::global().get_counter(
+    "http_requests_total", "HTTP requests answered");
+  metrics::counter& too_large = metrics::global().get_counter(
+    "http_body_too_large_total", "HTTP requests refused with 413");
+  metrics::histogram& latency = metrics::global().get_histogram(
+    "http_request_seconds", "Time from a complete request to its answer being queued",
+    metrics::latency_buckets());
+};
+
+http_metrics& instruments() {
+  static http_metrics m;
+  return m;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::string url_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && in[i] == '+' ? ' ' : in[i]);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (!pair.empty()) {
+      if (eq == std::string_view::npos)
+        out[url_decode(pair, true)] = "";
+      else
+        out[url_decode(pair.substr(0, eq), true)] = url_decode(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos)
+      break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+http_session::http_session(tcp::socket&& socket, edge_context& ctx)
+  : stream_(std::move(socket)), ctx_(ctx) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_ip_ = ep.address().to_string();
+}
+
+void http_session::run() {
+  // Start on the strand the socket's executor belongs to.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->body_limit(ctx_.opts.http.body_limit_bytes);
+  stream_.expires_after(first_request_ ? ctx_.opts.http.request_timeout
+                                       : ctx_.opts.http.keep_alive_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                     self->on_read(ec, n);
+                   });
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout
+      || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+    return do_close();
+  if (ec == http::error::body_limit) {
+    instruments().too_large.inc();
+    keep_alive_ = false;
+    head_ = false;
+    return write(http_response::error(make_fault(
+      errc::too_large,
+      "request body exceeds " + std::to_string(ctx_.opts.http.body_limit_bytes) + " bytes")));
+  }
+  if (ec) {
+    keep_alive_ = false;
+    head_ = false;
+    return write(http_response::error(make_fault(errc::bad_request, "malformed HTTP request: "
+                                                                      + ec.message())));
+  }
+  first_request_ = false;
+  handle(parser_->release());
+}
+
+void http_session::handle(http::request<http::string_body>&& req) {
+  keep_alive_ = req.keep_alive() && !ctx_.draining.load();
+  head_ = req.method() == http::verb::head;
+  auto target = std::string_view{req.target().data(), req.target().size()};
+  auto qpos = target.find('?');
+  auto path = url_decode(target.substr(0, qpos), false);
+  if (websocket::is_upgrade(req)) {
+    if (path == "/ws")
+      return upgrade(std::move(req));
+    return write(http_response::error(make_fault(errc::not_found, "no WebSocket at " + path)));
+  }
+  http_request r;
+  r.method = std::string{req.method_string()};
+  r.path = std::move(path);
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(target.substr(qpos + 1));
+  for (auto& field : req) {
+    std::string name{field.name_string()};
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[std::move(name)] = std::string{field.value()};
+  }
+  r.body = std::move(req.body());
+  r.remote_ip = remote_ip_;
+  auto start = std::chrono::steady_clock::now();
+  // The answer may come from another thread (an actor's reply): hop back onto our strand.
+  ctx_.routes.dispatch(r, [self = shared_from_this(), start](http_response res) {
+    instruments().latency.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    asio::dispatch(self->stream_.get_executor(),
+                   [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+  });
+}
+
+void http_session::upgrade(http::request<http::string_body>&& req) {
+  auto target = std::string_view{req.target().data(), req.target().size()};
+  auto qpos = target.find('?');
+  http_request r;
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(target.substr(qpos + 1));
+  r.headers["authorization"] = std::string{req[http::field::authorization]};
+  jwt_claims claims;
+  if (auto err = authenticate(r, ctx_.opts.auth.jwt_secret, true, claims)) {
+    keep_alive_ = false;
+    return write(http_response::error(err));
+  }
+  if (ctx_.draining.load()) {
+    keep_alive_ = false;
+    return write(http_response::error(make_fault(errc::unavailable, "server shutting down")));
+  }
+  auto& encoding = r.query_param("encoding");
+  if (!encoding.empty() && encoding != "json" && encoding != "binary") {
+    keep_alive_ = false;
+    return write(http_response::error(
+      make_fault(errc::bad_request, "encoding must be json or binary")));
+  }
+  auto preferred = encoding == "binary" ? wire_format::binary : wire_format::json;
+  stream_.expires_never();
+  auto ws = std::make_shared<websocket_session>(stream_.release_socket(), ctx_, preferred);
+  ws->run(std::move(req), std::move(claims));
+}
+
+void http_session::write(http_response res) {
+  instruments().requests.inc();
+  auto msg = std::make_shared<http::response<http::string_body>>();
+  msg->version(11);
+  msg->result(static_cast<unsigned>(res.status));
+  msg->set(http::field::server, "parleyd");
+  msg->set(http::field::content_type, res.content_type);
+  for (auto& [name, value] : res.headers)
+    msg->set(name, value);
+  msg->keep_alive(keep_alive_);
+  if (head_) {
+    msg->content_length(res.body.size());
+  } else {
+    msg->body() = std::move(res.body);
+    msg->prepare_payload();
+  }
+  res_ = msg;
+  stream_.expires_after(ctx_.opts.http.request_timeout);
+  http::async_write(stream_, *msg,
+                    [self = shared_from_this(), close = !keep_alive_](beast::error_code ec,
+                                                                      std::size_t n) {
+                      self->on_write(close, ec, n);
+                    });
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  res_.reset();
+  if (ec || close)
+    return do_close();
+  do_read();
+}
+
+void http_session::do_close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+} // namespace parley::net

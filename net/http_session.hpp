@@ -1,0 +1,46 @@
+// One HTTP/1.1 connection: reads requests with a timeout and the body limit, routes them, writes
+// the answers in order (keep-alive), and hands authenticated `GET /ws` upgrades to a
+// websocket_session.
+#pragma once
+
+#include "net/beast.hpp"
+#include "net/edge_context.hpp"
+#include "net/http_types.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace parley::net {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(tcp::socket&& socket, edge_context& ctx);
+
+  void run();
+
+private:
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t n);
+  void handle(http::request<http::string_body>&& req);
+  void upgrade(http::request<http::string_body>&& req);
+  void write(http_response res);
+  void on_write(bool close, beast::error_code ec, std::size_t n);
+  void do_close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  edge_context& ctx_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_ip_;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool first_request_ = true;
+  std::shared_ptr<http::response<http::string_body>> res_;  // being written
+};
+
+// Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.
+std::map<std::string, std::string> parse_query(std::string_view query);
+// Percent-decoding; `plus_is_space` for query strings (form encoding), not for paths.
+std::string url_decode(std::string_view in, bool plus_is_space);
+
+} // namespace parley::net

@@ -1,0 +1,24 @@
+// Protobuf JSON for REST bodies and text frames, with the options PROTOCOL.md fixes: proto field
+// names on output, default values printed, unknown fields ignored on input.
+#pragma once
+
+#include "common/errc.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace google::protobuf {
+class Message;
+}
+
+namespace parley::net {
+
+std::string to_json(const google::protobuf::Message& msg);
+
+// `bad_request` naming the problem when `json` is not a valid encoding of `out`'s type.
+fault from_json(std::string_view json, google::protobuf::Message& out);
+
+// The REST error body {"error":{"code":...,"message":...}}.
+std::string error_body(const fault& f);
+
+} // namespace parley::net

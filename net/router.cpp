@@ -1,0 +1,114 @@
+#include "net/router.hpp"
+
+#include "net/json_codec.hpp"
+
+namespace parley::net {
+
+namespace {
+
+const std::string empty_string;
+
+} // namespace
+
+const std::string& http_request::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? empty_string : it->second;
+}
+
+const std::string& http_request::query_param(const std::string& name) const {
+  auto it = query.find(name);
+  return it == query.end() ? empty_string : it->second;
+}
+
+http_response http_response::json(int status, std::string body) {
+  http_response res;
+  res.status = status;
+  res.body = std::move(body);
+  return res;
+}
+
+http_response http_response::error(const fault& f) {
+  return json(http_status(f.code), error_body(f));
+}
+
+http_response http_response::text(int status, std::string body, std::string content_type) {
+  http_response res;
+  res.status = status;
+  res.body = std::move(body);
+  res.content_type = std::move(content_type);
+  return res;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    if (path[pos] == '/') {
+      ++pos;
+      continue;
+    }
+    auto next = path.find('/', pos);
+    if (next == std::string::npos)
+      next = path.size();
+    out.push_back(path.substr(pos, next - pos));
+    pos = next;
+  }
+  return out;
+}
+
+void router::add(std::string method, std::string pattern, http_handler handler) {
+  routes_.push_back(route{std::move(method), split_path(pattern), std::move(handler)});
+}
+
+void router::set_fallback(http_handler handler) {
+  fallback_ = std::move(handler);
+}
+
+void router::dispatch(http_request& req, responder respond) const {
+  auto segments = split_path(req.path);
+  bool path_matched = false;
+  for (auto& r : routes_) {
+    if (r.segments.size() != segments.size())
+      continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      auto& pat = r.segments[i];
+      if (pat.size() > 2 && pat.front() == '{' && pat.back() == '}')
+        params[pat.substr(1, pat.size() - 2)] = segments[i];
+      else
+        match = pat == segments[i];
+    }
+    if (!match)
+      continue;
+    path_matched = true;
+    // HEAD is served by GET routes; the session drops the body.
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET"))
+      continue;
+    req.params = std::move(params);
+    r.handler(req, std::move(respond));
+    return;
+  }
+  if (path_matched) {
+    auto res = http_response::error(
+      make_fault(errc::bad_request, "method " + req.method + " not allowed on " + req.path));
+    res.status = 405;
+    respond(std::move(res));
+    return;
+  }
+  if (fallback_) {
+    fallback_(req, std::move(respond));
+    return;
+  }
+  respond(http_response::error(make_fault(errc::not_found, "no route for " + req.path)));
+}
+
+std::set<std::string> router::reserved_segments() const {
+  std::set<std::string> out;
+  for (auto& r : routes_)
+    if (!r.segments.empty())
+      out.insert(r.segments.front());
+  return out;
+}
+
+} // namespace parley::net

@@ -1,0 +1,161 @@
+#include "net/server.hpp"
+
+#include "common/metrics.hpp"
+#include "net/beast.hpp"
+#include "net/edge_context.hpp"
+#include "net/http_session.hpp"
+#include "net/websocket_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <vector>
+
+namespace parley::net {
+
+struct server::impl {
+  edge_context ctx;
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor;
+  asio::steady_timer reaper;
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+
+  impl(edge_options opts, caf::actor_system& sys, std::string node_id)
+    : ctx(std::move(opts), sys, std::move(node_id)),
+      ioc(ctx.opts.server.io_threads),
+      acceptor(asio::make_strand(ioc)),
+      reaper(ioc) {
+  }
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open())
+          return;
+        // Out of file descriptors and the like: log, breathe, keep serving the others.
+        spdlog::warn("accept: {}", ec.message());
+        auto pause = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds{50});
+        pause->async_wait([this, pause](beast::error_code) { do_accept(); });
+        return;
+      }
+      beast::error_code ignored;
+      s.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<http_session>(std::move(s), ctx)->run();
+      do_accept();
+    });
+  }
+
+  // One timer for all WebSockets instead of one per connection (memory per connection).
+  void schedule_reaper() {
+    reaper.expires_after(std::chrono::seconds{1});
+    reaper.async_wait([this](beast::error_code ec) {
+      if (ec)
+        return;
+      auto limit_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        ctx.opts.ws.idle_timeout)
+                        .count();
+      auto now = websocket_session::steady_ms();
+      ctx.sessions.for_each([&](websocket_session& s) {
+        if (s.idle_ms(now) > limit_ms)
+          s.close(static_cast<uint16_t>(websocket::close_code::going_away), "idle timeout");
+      });
+      schedule_reaper();
+    });
+  }
+};
+
+server::server(edge_options opts, caf::actor_system& sys, std::string node_id)
+  : impl_(std::make_unique<impl>(std::move(opts), sys, std::move(node_id))) {
+}
+
+server::~server() {
+  stop();
+}
+
+router& server::routes() {
+  return impl_->ctx.routes;
+}
+
+fault server::start() {
+  auto& so = impl_->ctx.opts.server;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(so.host, ec);
+  if (ec)
+    return make_fault(errc::bad_request, "invalid listen address " + so.host);
+  tcp::endpoint ep{address, so.port};
+  auto& acc = impl_->acceptor;
+  auto where = so.host + ":" + std::to_string(so.port);
+  acc.open(ep.protocol(), ec);
+  if (!ec)
+    acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acc.bind(ep, ec);
+  if (!ec)
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_fault(errc::unavailable, "cannot listen on " + where + ": " + ec.message());
+  impl_->bound_port = acc.local_endpoint().port();
+  impl_->work.emplace(impl_->ioc.get_executor());
+  impl_->do_accept();
+  impl_->schedule_reaper();
+  for (int i = 0; i < so.io_threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return {};
+}
+
+void server::set_ready(bool ready) {
+  impl_->ctx.ready.store(ready);
+}
+
+void server::drain() {
+  auto& ctx = impl_->ctx;
+  if (ctx.draining.exchange(true))
+    return;
+  asio::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  ctx.sessions.for_each([](websocket_session& s) {
+    s.close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");
+  });
+  auto deadline = std::chrono::steady_clock::now() + ctx.opts.server.drain_timeout;
+  while (ctx.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  if (auto left = ctx.sessions.size())
+    spdlog::warn("drain: {} WebSocket(s) still open after {} s", left,
+                 ctx.opts.server.drain_timeout.count());
+}
+
+void server::stop() {
+  if (!impl_ || impl_->threads.empty())
+    return;
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    t.join();
+  impl_->threads.clear();
+}
+
+void server::abandon_sessions() {
+  impl_->ctx.sessions.for_each([](websocket_session& s) { s.abandon(); });
+}
+
+uint16_t server::port() const {
+  return impl_->bound_port;
+}
+
+const std::string& server::host() const {
+  return impl_->ctx.opts.server.host;
+}
+
+size_t server::websocket_count() const {
+  return impl_->ctx.sessions.size();
+}
+
+edge_context& server::context() {
+  return impl_->ctx;
+}
+
+} // namespace parley::net

@@ -1,0 +1,240 @@
+#include "net/websocket_session.hpp"
+
+#include "actors/connection/connection_actor.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "common/metrics.hpp"
+#include "net/frame_codec.hpp"
+#include "proto/parley.pb.h"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace parley::net {
+
+namespace {
+
+struct ws_metrics {
+  metrics::gauge& open = metrics::global().get_gauge("ws_connections", "Open WebSocket connections");
+  metrics::counter& accepted = metrics::global().get_counter(
+    "ws_connections_total", "WebSocket connections accepted");
+  metrics::counter& frames_out = metrics::global().get_counter(
+    "ws_frames_out_total", "WebSocket frames written");
+  metrics::counter& malformed = metrics::global().get_counter(
+    "ws_frames_malformed_total", "WebSocket frames that could not be decoded");
+  metrics::counter& overflows = metrics::global().get_counter(
+    "ws_outbound_overflows_total", "Connections closed with 1013 past their outbound bound");
+};
+
+ws_metrics& instruments() {
+  static ws_metrics m;
+  return m;
+}
+
+} // namespace
+
+int64_t websocket_session::steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+websocket_session::websocket_session(tcp::socket&& socket, edge_context& ctx,
+                                     wire_format preferred)
+  : ws_(std::move(socket)), ctx_(ctx), last_activity_ms_(steady_ms()), preferred_(preferred) {
+}
+
+websocket_session::~websocket_session() {
+  ctx_.sessions.remove(this);
+}
+
+void websocket_session::run(http::request<http::string_body> req, jwt_claims claims) {
+  ws_.read_message_max(ctx_.opts.ws.max_frame_bytes);
+  ws_.auto_fragment(false);
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds{10};
+  timeouts.idle_timeout = websocket::stream_base::none();  // the server's reaper does this
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "parleyd");
+  }));
+  // Any control frame from the client (ping, pong) counts as a heartbeat.
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_activity_ms_.store(steady_ms());
+  });
+  ws_.async_accept(req, [self = shared_from_this(), claims = std::move(claims)](
+                          beast::error_code ec) mutable { self->on_accept(ec, std::move(claims)); });
+}
+
+void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
+  if (ec)
+    return finish(ec, "accept");
+  ctx_.sessions.add(shared_from_this());
+  instruments().open.add(1);
+  instruments().accepted.inc();
+  connection_info info;
+  info.user_id = std::move(claims.sub);
+  info.role = std::move(claims.role);
+  info.tier = std::move(claims.tier);
+  info.node = ctx_.node_id;
+  info.heartbeat_interval = ctx_.opts.ws.heartbeat_interval;
+  actor_ = spawn_connection(ctx_.sys, std::move(info), shared_from_this());
+  if (ctx_.draining.load())
+    do_close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");
+  do_read();
+}
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    self->on_read(ec, n);
+  });
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec)
+    return finish(ec, "read");
+  last_activity_ms_.store(steady_ms());
+  auto format = ws_.got_text() ? wire_format::json : wire_format::binary;
+  auto in = std::make_shared<inbound_frame>();
+  in->format = format;
+  auto data = buffer_.cdata();
+  std::string_view payload{static_cast<const char*>(data.data()), data.size()};
+  auto err = decode_client_frame(payload, format, *in->frame);
+  // Release the buffer: an idle connection should hold no read memory.
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();
+  if (err) {
+    instruments().malformed.inc();
+    enqueue(outgoing{std::make_shared<const std::string>(encode_error_frame(err, format)),
+                     format == wire_format::binary});
+  } else {
+    caf::anon_send(actor_, frame_atom_v, std::move(in));
+  }
+  do_read();
+}
+
+void websocket_session::send(const pb::ServerFrame& frame, wire_format format) {
+  if (overflowed_.load())
+    return;
+  auto bytes = std::make_shared<const std::string>(encode_server_frame(frame, format));
+  auto total = queued_bytes_.fetch_add(bytes->size()) + bytes->size();
+  if (total > ctx_.opts.ws.max_outbound_bytes) {
+    // A slow reader never stalls the sender: drop the connection, the client re-syncs.
+    if (!overflowed_.exchange(true)) {
+      instruments().overflows.inc();
+      close(static_cast<uint16_t>(websocket::close_code::try_again_later),
+            "outbound queue full");
+    }
+    return;
+  }
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), out = outgoing{std::move(bytes),
+                                                        format == wire_format::binary}]() mutable {
+               self->enqueue(std::move(out));
+             });
+}
+
+void websocket_session::close(uint16_t code, std::string reason) {
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+               self->do_close(code, std::move(reason));
+             });
+}
+
+void websocket_session::enqueue(outgoing out) {
+  if (closing_ || finished_) {
+    queued_bytes_.fetch_sub(out.bytes->size());
+    return;
+  }
+  queue_.push_back(std::move(out));
+  if (queue_.size() == 1)
+    do_write();
+}
+
+void websocket_session::do_write() {
+  auto& front = queue_.front();
+  ws_.binary(front.binary);
+  ws_.async_write(asio::buffer(*front.bytes),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                    self->on_write(ec, n);
+                  });
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  queued_bytes_.fetch_sub(queue_.front().bytes->size());
+  queue_.erase(queue_.begin());
+  if (ec)
+    return finish(ec, "write");
+  instruments().frames_out.inc();
+  if (closing_) {
+    for (auto& q : queue_)
+      queued_bytes_.fetch_sub(q.bytes->size());
+    queue_.clear();
+    return;
+  }
+  if (!queue_.empty())
+    do_write();
+  else
+    queue_.shrink_to_fit();
+}
+
+void websocket_session::do_close(uint16_t code, std::string reason) {
+  if (closing_ || finished_)
+    return;
+  closing_ = true;
+  // Frames not yet started are dropped; one being written finishes first (Beast allows a
+  // close to run while a write is pending).
+  if (queue_.size() > 1) {
+    for (size_t i = 1; i < queue_.size(); ++i)
+      queued_bytes_.fetch_sub(queue_[i].bytes->size());
+    queue_.resize(1);
+  }
+  websocket::close_reason cr{static_cast<websocket::close_code>(code), reason};
+  ws_.async_close(cr, [self = shared_from_this()](beast::error_code ec) {
+    // The pending read completes with `closed` once the client answers; that finishes us.
+    if (ec)
+      self->finish(ec, "close");
+  });
+}
+
+void websocket_session::finish(beast::error_code ec, const char* what) {
+  if (finished_)
+    return;
+  finished_ = true;
+  if (ec && ec != websocket::error::closed && ec != asio::error::operation_aborted
+      && ec != asio::error::eof && ec != asio::error::connection_reset)
+    spdlog::debug("ws {}: {}", what, ec.message());
+  if (actor_) {
+    instruments().open.sub(1);
+    caf::anon_send(actor_, closed_atom_v);
+    actor_ = nullptr;
+  }
+  ctx_.sessions.remove(this);
+  beast::error_code ignored;
+  ws_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  ws_.next_layer().close(ignored);
+}
+
+void websocket_session::abandon() {
+  if (actor_) {
+    caf::anon_send(actor_, closed_atom_v);
+    actor_ = nullptr;
+  }
+}
+
+void session_tracker::add(const std::shared_ptr<websocket_session>& s) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  sessions_.emplace(s.get(), s);
+}
+
+void session_tracker::remove(const websocket_session* s) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  sessions_.erase(s);
+}
+
+size_t session_tracker::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return sessions_.size();
+}
+
+} // namespace parley::net

@@ -1,0 +1,75 @@
+// One WebSocket connection: reads frames, decodes them and hands them to the connection actor;
+// writes what the actor sends back, on the session's strand, through a bounded outbound queue.
+// It holds no domain state. Kept lean for memory: plain tcp::socket, no per-session timer (the
+// server's reaper closes idle sessions), the read buffer is released after every message.
+#pragma once
+
+#include "actors/connection/outbound_sink.hpp"
+#include "net/beast.hpp"
+#include "net/edge_context.hpp"
+#include "net/jwt.hpp"
+
+#include <caf/actor.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace parley::net {
+
+class websocket_session : public std::enable_shared_from_this<websocket_session>,
+                          public outbound_sink {
+public:
+  // -- constructors --------------------------------------------------------------------------
+
+  websocket_session(tcp::socket&& socket, edge_context& ctx, wire_format preferred);
+  ~websocket_session() override;
+
+  // Completes the upgrade of `req` and starts the connection actor for `claims`.
+  void run(http::request<http::string_body> req, jwt_claims claims);
+
+  // -- outbound_sink (any thread) ------------------------------------------------------------
+
+  void send(const pb::ServerFrame& frame, wire_format format) override;
+  void close(uint16_t code, std::string reason) override;
+  wire_format preferred_format() const override { return preferred_; }
+
+  // Only once no io thread runs: tells the connection actor the socket is gone.
+  void abandon();
+
+  // -- observers -----------------------------------------------------------------------------
+
+  // Milliseconds since the client last sent anything (data or control frame).
+  int64_t idle_ms(int64_t now_ms) const { return now_ms - last_activity_ms_.load(); }
+
+  static int64_t steady_ms();
+
+private:
+  struct outgoing {
+    std::shared_ptr<const std::string> bytes;
+    bool binary;
+  };
+
+  void on_accept(beast::error_code ec, jwt_claims claims);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t n);
+  void enqueue(outgoing out);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t n);
+  void do_close(uint16_t code, std::string reason);
+  void finish(beast::error_code ec, const char* what);
+
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;
+  edge_context& ctx_;
+  caf::actor actor_;
+  std::vector<outgoing> queue_;  // strand only; front is being written
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<int64_t> last_activity_ms_;
+  std::atomic<bool> overflowed_{false};
+  wire_format preferred_;
+  bool closing_ = false;   // strand only
+  bool finished_ = false;  // strand only
+};
+
+} // namespace parley::net

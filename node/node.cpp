@@ -1,0 +1,148 @@
+#include "node/node.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/registry.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "common/metrics.hpp"
+#include "net/ops_handlers.hpp"
+#include "net/server.hpp"
+#include "storage/engine.hpp"
+#include "storage/group_commit_writer.hpp"
+#include "storage/meta_store.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace parley::node {
+
+namespace {
+
+// Resident set size of this process in bytes, from /proc (for /metrics and benchmarks).
+double resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+} // namespace
+
+void apply_log_level(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+struct node::impl {
+  std::unique_ptr<storage::engine> db;
+  std::unique_ptr<storage::group_commit_writer> writer;
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor registry;
+  caf::actor storage_writer;
+  std::unique_ptr<net::server> server;
+  std::string node_id;
+  bool stopped = false;
+};
+
+node::node(node_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<impl>()) {
+  hooks_.add("log.level", [](const node_config& fresh) { apply_log_level(fresh.log.level); });
+}
+
+node::~node() {
+  shutdown();
+}
+
+fault node::start() {
+  auto& im = *impl_;
+  fault err;
+  im.db = storage::engine::open(cfg_.storage, err);
+  if (err)
+    return err;
+  im.node_id = storage::meta_store{*im.db}.load_or_create_node_id(err);
+  if (err)
+    return err;
+  im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
+
+  auto threads = cfg_.runtime.scheduler_threads > 0
+                   ? cfg_.runtime.scheduler_threads
+                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  im.caf_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
+  im.caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg_.runtime.scheduler_policy));
+  im.caf_cfg.add_message_types<caf::id_block::parley>();
+  im.caf_cfg.add_error_category(error_category, caf_error_renderer::render);
+  im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
+
+  im.storage_writer = runtime::spawn_storage_writer(*im.sys, *im.writer);
+  runtime::registry_options ropts;
+  ropts.idle_passivate = cfg_.runtime.idle_passivate;
+  ropts.local_node = im.node_id;
+  // Services register their entity kinds here as they arrive (chat, feed, tasks).
+  im.registry = runtime::spawn_registry(*im.sys, ropts, {});
+
+  metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
+                                       resident_bytes);
+
+  im.server = std::make_unique<net::server>(cfg_.edge, *im.sys, im.node_id);
+  net::add_ops_routes(im.server->context());
+  if (auto e = im.server->start())
+    return e;
+  im.server->set_ready(true);
+  if (cfg_.edge.auth.dev_tokens)
+    spdlog::warn("auth.dev_tokens is on: anyone can mint a token for any user "
+                 "(POST /api/v1/dev/token); never enable it in production");
+  spdlog::info("node {} ready on {}:{} (data {}, sync {})", im.node_id, im.server->host(),
+               im.server->port(), cfg_.storage.data_dir, storage::to_string(cfg_.storage.sync));
+  return {};
+}
+
+void node::reload(const node_config& fresh) {
+  auto ran = hooks_.run(fresh);
+  std::string names;
+  for (auto& n : ran)
+    names += (names.empty() ? "" : ", ") + n;
+  spdlog::info("reload: applied {}", names);
+}
+
+void node::shutdown() {
+  auto& im = *impl_;
+  if (im.stopped)
+    return;
+  im.stopped = true;
+  if (im.server) {
+    im.server->set_ready(false);
+    im.server->drain();
+    im.server->stop();
+    im.server->abandon_sessions();
+  }
+  if (im.sys) {
+    caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
+    im.registry = nullptr;
+    im.storage_writer = nullptr;
+    im.sys.reset();  // waits for every actor to finish
+  }
+  im.server.reset();
+  if (im.writer)
+    im.writer->stop();
+  if (im.db) {
+    if (auto err = im.db->sync_wal())
+      spdlog::error("shutdown: {}", err.message);
+  }
+  im.writer.reset();
+  im.db.reset();
+  spdlog::info("node stopped");
+}
+
+uint16_t node::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+const std::string& node::id() const {
+  return impl_->node_id;
+}
+
+} // namespace parley::node

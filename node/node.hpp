@@ -1,0 +1,53 @@
+// One Parley node: wires the configuration, storage, the actor system, the virtual-actor
+// registry and the network edge together, and owns start-up and the SIGTERM drain.
+#pragma once
+
+#include "common/errc.hpp"
+#include "node/node_config.hpp"
+#include "node/reload_hooks.hpp"
+
+#include <memory>
+#include <string>
+
+namespace parley::node {
+
+class node {
+public:
+  // -- constructors --------------------------------------------------------------------------
+
+  explicit node(node_config cfg);
+  ~node();
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  // -- modifiers -----------------------------------------------------------------------------
+
+  // Opens storage, starts the actor system and the listener; ready once this returns.
+  fault start();
+
+  // Applies a freshly loaded configuration: runs every reload hook (SIGHUP).
+  void reload(const node_config& fresh);
+
+  // Drains (stop accepting, close WebSockets with 1001), flushes storage and stops everything.
+  // Idempotent; the destructor calls it.
+  void shutdown();
+
+  // -- observers -----------------------------------------------------------------------------
+
+  uint16_t port() const;
+  const std::string& id() const;
+  const node_config& config() const { return cfg_; }
+  reload_hooks& hooks() { return hooks_; }
+
+private:
+  struct impl;
+  node_config cfg_;
+  reload_hooks hooks_;
+  std::unique_ptr<impl> impl_;
+};
+
+// Sets the level of the default spdlog logger ("info", "debug", ...).
+void apply_log_level(const std::string& level);
+
+} // namespace parley::node

@@ -1,0 +1,230 @@
+#include "node/node_config.hpp"
+
+#include <toml++/toml.h>
+
+#include <functional>
+#include <limits>
+#include <sstream>
+
+namespace parley::node {
+
+namespace {
+
+// One config key: its type, bounds and where it goes in node_config.
+struct key_spec {
+  enum class type { integer, boolean, string };
+  std::string name;  // "section.key"
+  type kind;
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+  std::vector<std::string> choices;  // allowed strings; empty for any
+  std::function<void(node_config&, const toml::node&)> apply;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw config_error(key + ": " + what);
+}
+
+using type = key_spec::type;
+
+template <class Field>
+key_spec int_key(std::string name, int64_t min, int64_t max, Field field) {
+  return {name, type::integer, min, max, {}, [name, field](node_config& c, const toml::node& n) {
+            field(c, *n.value<int64_t>());
+          }};
+}
+
+template <class Field>
+key_spec bool_key(std::string name, Field field) {
+  return {name, type::boolean, 0, 0, {}, [field](node_config& c, const toml::node& n) {
+            field(c, *n.value<bool>());
+          }};
+}
+
+template <class Field>
+key_spec string_key(std::string name, std::vector<std::string> choices, Field field) {
+  return {name, type::string, 0, 0, std::move(choices),
+          [field](node_config& c, const toml::node& n) { field(c, *n.value<std::string>()); }};
+}
+
+const std::vector<key_spec>& specs() {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  constexpr int64_t gib = int64_t{1} << 30;
+  static const std::vector<key_spec> all = {
+    string_key("server.listen", {},
+               [](node_config& c, const std::string& v) { apply_listen(v, c); }),
+    int_key("server.io_threads", 1, 64,
+            [](node_config& c, int64_t v) { c.edge.server.io_threads = int(v); }),
+    int_key("server.drain_timeout_sec", 0, 60,
+            [](node_config& c, int64_t v) { c.edge.server.drain_timeout = seconds{v}; }),
+    int_key("http.body_limit_bytes", 1024, gib,
+            [](node_config& c, int64_t v) { c.edge.http.body_limit_bytes = size_t(v); }),
+    int_key("http.request_timeout_sec", 1, 3600,
+            [](node_config& c, int64_t v) { c.edge.http.request_timeout = seconds{v}; }),
+    int_key("http.keep_alive_timeout_sec", 1, 3600,
+            [](node_config& c, int64_t v) { c.edge.http.keep_alive_timeout = seconds{v}; }),
+    int_key("ws.max_frame_bytes", 256, 64 << 20,
+            [](node_config& c, int64_t v) { c.edge.ws.max_frame_bytes = size_t(v); }),
+    int_key("ws.max_outbound_bytes", 1024, gib,
+            [](node_config& c, int64_t v) { c.edge.ws.max_outbound_bytes = size_t(v); }),
+    int_key("ws.heartbeat_interval_ms", 100, 3600 * 1000,
+            [](node_config& c, int64_t v) { c.edge.ws.heartbeat_interval = milliseconds{v}; }),
+    int_key("ws.idle_timeout_sec", 1, 86400,
+            [](node_config& c, int64_t v) { c.edge.ws.idle_timeout = seconds{v}; }),
+    string_key("auth.jwt_secret", {},
+               [](node_config& c, const std::string& v) { c.edge.auth.jwt_secret = v; }),
+    bool_key("auth.dev_tokens", [](node_config& c, bool v) { c.edge.auth.dev_tokens = v; }),
+    int_key("auth.dev_token_ttl_sec", 60, 365 * 86400,
+            [](node_config& c, int64_t v) { c.edge.auth.dev_token_ttl = seconds{v}; }),
+    string_key("storage.data_dir", {},
+               [](node_config& c, const std::string& v) {
+                 if (v.empty())
+                   fail("storage.data_dir", "must not be empty");
+                 c.storage.data_dir = v;
+               }),
+    string_key("storage.sync", {"batch", "always", "none"},
+               [](node_config& c, const std::string& v) {
+                 storage::parse_sync_mode(v, c.storage.sync);
+               }),
+    int_key("storage.block_cache_mb", 1, 1 << 20,
+            [](node_config& c, int64_t v) { c.storage.block_cache_mb = size_t(v); }),
+    int_key("storage.write_buffer_mb", 1, 4096,
+            [](node_config& c, int64_t v) { c.storage.write_buffer_mb = size_t(v); }),
+    int_key("storage.bloom_bits_per_key", 1, 64,
+            [](node_config& c, int64_t v) { c.storage.bloom_bits_per_key = int(v); }),
+    int_key("storage.max_group_commit", 1, 1 << 20,
+            [](node_config& c, int64_t v) { c.storage.max_group_commit = size_t(v); }),
+    int_key("runtime.scheduler_threads", 0, 256,
+            [](node_config& c, int64_t v) { c.runtime.scheduler_threads = int(v); }),
+    string_key("runtime.scheduler_policy", {"sharing", "stealing"},
+               [](node_config& c, const std::string& v) { c.runtime.scheduler_policy = v; }),
+    int_key("runtime.idle_passivate_sec", 1, 7 * 86400,
+            [](node_config& c, int64_t v) { c.runtime.idle_passivate = seconds{v}; }),
+    string_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
+               [](node_config& c, const std::string& v) { c.log.level = v; }),
+  };
+  return all;
+}
+
+const key_spec* find_spec(const std::string& name) {
+  for (auto& s : specs())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+void apply_value(const key_spec& spec, const toml::node& value, node_config& cfg) {
+  switch (spec.kind) {
+    case type::integer: {
+      if (!value.is_integer())
+        fail(spec.name, "expected an integer");
+      auto v = *value.value<int64_t>();
+      if (v < spec.min || v > spec.max)
+        fail(spec.name, "out of range: " + std::to_string(v) + " (allowed "
+                          + std::to_string(spec.min) + ".." + std::to_string(spec.max) + ")");
+      break;
+    }
+    case type::boolean:
+      if (!value.is_boolean())
+        fail(spec.name, "expected true or false");
+      break;
+    case type::string: {
+      if (!value.is_string())
+        fail(spec.name, "expected a string");
+      auto v = *value.value<std::string>();
+      if (!spec.choices.empty()
+          && std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end())
+        fail(spec.name, "invalid value \"" + v + "\" (allowed: " + join(spec.choices) + ")");
+      break;
+    }
+  }
+  spec.apply(cfg, value);
+}
+
+} // namespace
+
+void load_config_file(const std::string& path, node_config& cfg) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin.line << ":" << e.source().begin.column;
+    throw config_error(path + ":" + where.str() + ": " + std::string{e.description()});
+  }
+  for (auto& [section, content] : root) {
+    std::string sec{section.str()};
+    auto* table = content.as_table();
+    if (!table)
+      fail(sec, "unknown key (expected a [section])");
+    for (auto& [key, value] : *table) {
+      auto name = sec + "." + std::string{key.str()};
+      auto* spec = find_spec(name);
+      if (!spec)
+        fail(name, "unknown key");
+      apply_value(*spec, value, cfg);
+    }
+  }
+}
+
+void apply_override(const std::string& assignment, node_config& cfg) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw config_error("--set " + assignment + ": expected section.key=value");
+  auto name = assignment.substr(0, eq);
+  auto raw = assignment.substr(eq + 1);
+  auto* spec = find_spec(name);
+  if (!spec)
+    fail(name, "unknown key");
+  // Parse the value as TOML; strings may be given bare (--set log.level=debug).
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + raw);
+  } catch (const toml::parse_error&) {
+    if (spec->kind != type::string)
+      fail(name, "cannot parse value \"" + raw + "\"");
+  }
+  if (auto* v = parsed.get("v"); v && !(spec->kind == type::string && !v->is_string())) {
+    apply_value(*spec, *v, cfg);
+    return;
+  }
+  apply_value(*spec, toml::value<std::string>{raw}, cfg);
+}
+
+void apply_listen(const std::string& host_port, node_config& cfg) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    fail("server.listen", "expected HOST:PORT, got \"" + host_port + "\"");
+  auto host = host_port.substr(0, colon);
+  auto port_text = host_port.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5
+      || port_text.find_first_not_of("0123456789") != std::string::npos
+      || std::stoi(port_text) > 65535)
+    fail("server.listen", "invalid port \"" + port_text + "\"");
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  cfg.edge.server.host = host;
+  cfg.edge.server.port = static_cast<uint16_t>(std::stoi(port_text));
+}
+
+void validate(const node_config& cfg) {
+  if (cfg.edge.auth.jwt_secret.size() < 16)
+    fail("auth.jwt_secret", "must be set to at least 16 bytes");
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> out;
+  for (auto& s : specs())
+    out.push_back(s.name);
+  return out;
+}
+
+} // namespace parley::node

@@ -1,0 +1,58 @@
+// The whole configuration of a node, loaded from TOML (configs/node.toml documents every key
+// with its default) and overridden by command-line flags. Every key is validated: an unknown
+// key, a wrong type or an out-of-range value is a config_error naming the key.
+#pragma once
+
+#include "net/edge_options.hpp"
+#include "storage/storage_options.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace parley::node {
+
+struct runtime_options {
+  // CAF scheduler threads; 0 means one per core. Default: 0
+  int scheduler_threads = 0;
+  // CAF scheduling policy: "sharing" (one shared queue) or "stealing". Default: sharing
+  // (../shared/TOOLCHAIN.md: stealing degrades when one actor wakes thousands of idle actors)
+  std::string scheduler_policy = "sharing";
+  // Passivate idle virtual actors after this long, in seconds. Default: 300
+  std::chrono::seconds idle_passivate{300};
+};
+
+struct log_options {
+  // trace, debug, info, warn, error or off; reloaded on SIGHUP. Default: info
+  std::string level = "info";
+};
+
+struct node_config {
+  net::edge_options edge;
+  storage::storage_options storage;
+  runtime_options runtime;
+  log_options log;
+};
+
+class config_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// Applies the TOML file at `path` onto `cfg`. Throws config_error.
+void load_config_file(const std::string& path, node_config& cfg);
+
+// Applies "section.key=value" (value in TOML syntax or bare for strings). Throws config_error.
+void apply_override(const std::string& assignment, node_config& cfg);
+
+// Applies "host:port" to server.host/server.port. Throws config_error.
+void apply_listen(const std::string& host_port, node_config& cfg);
+
+// Checks relations between keys (e.g. the JWT secret is set). Throws config_error.
+void validate(const node_config& cfg);
+
+// Every known key, "section.key", in file order (for docs and tests).
+std::vector<std::string> config_keys();
+
+} // namespace parley::node

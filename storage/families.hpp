@@ -1,0 +1,27 @@
+// The column families of the node's RocksDB, one per record family (ARCHITECTURE.md, Storage).
+// Adding a family: append it here and to family_specs() in families.cpp; missing families are
+// created when the database opens, so old data directories keep working.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace parley::storage {
+
+enum class family : uint8_t {
+  meta,  // node identity and schema version: storage/meta_store.hpp
+};
+
+constexpr size_t family_count = 1;
+
+struct family_spec {
+  family id;
+  std::string_view name;
+  bool point_lookups;  // true: bloom filter on, tuned for Get; false: tuned for range scans
+};
+
+// All families, in the order of the enum.
+const family_spec* family_specs();
+
+} // namespace parley::storage

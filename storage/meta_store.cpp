@@ -1,0 +1,46 @@
+#include "storage/meta_store.hpp"
+
+#include <random>
+
+namespace parley::storage {
+
+namespace {
+
+constexpr const char* node_id_key = "node_id";
+constexpr const char* schema_key = "schema_version";
+
+std::string random_node_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> hex{0, 15};
+  std::string id = "n-";
+  for (int i = 0; i < 12; ++i)
+    id.push_back("0123456789abcdef"[hex(rd)]);
+  return id;
+}
+
+} // namespace
+
+std::string meta_store::load_or_create_node_id(fault& err) {
+  auto version = db_.get(family::meta, schema_key, err);
+  if (err)
+    return {};
+  if (version && std::stoi(*version) > schema_version) {
+    err = make_fault(errc::internal, "data directory has schema version " + *version
+                                       + ", this build reads up to "
+                                       + std::to_string(schema_version));
+    return {};
+  }
+  auto id = db_.get(family::meta, node_id_key, err);
+  if (err)
+    return {};
+  if (id && version)
+    return *id;
+  write_set set;
+  auto node_id = id ? *id : random_node_id();
+  set.put(family::meta, node_id_key, node_id);
+  set.put(family::meta, schema_key, std::to_string(schema_version));
+  err = db_.write({&set}, true);
+  return err ? std::string{} : node_id;
+}
+
+} // namespace parley::storage

@@ -1,0 +1,26 @@
+// Node-level facts kept in the `meta` family: the node's stable identity and the schema version.
+#pragma once
+
+#include "common/errc.hpp"
+#include "storage/engine.hpp"
+
+#include <string>
+
+namespace parley::storage {
+
+// The on-disk layout this build writes. A data directory with a newer version is refused.
+constexpr int schema_version = 1;
+
+class meta_store {
+public:
+  explicit meta_store(engine& db) : db_(db) {}
+
+  // Returns the node id stored under meta/node_id, creating a random one ("n-" + 12 hex digits)
+  // on first start; also records and checks the schema version. Synchronous: start-up only.
+  std::string load_or_create_node_id(fault& err);
+
+private:
+  engine& db_;
+};
+
+} // namespace parley::storage
