@@ -14,7 +14,7 @@ std::string format_number(double v) {
   if (std::isinf(v))
     return v > 0 ? "+Inf" : "-Inf";
   std::ostringstream out;
-  out.precision(17);
+  out.precision(12);
   out << v;
   return out.str();
 }

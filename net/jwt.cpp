@@ -22,6 +22,23 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return std::string{reinterpret_cast<char*>(mac), len};
 }
 
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
 fault unauthorized(std::string why) {
   return make_fault(errc::unauthorized, std::move(why));
 }
@@ -85,16 +102,16 @@ bool base64url_decode(std::string_view in, std::string& out) {
 }
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {
-  pb::JwtClaims msg;
-  msg.set_sub(claims.sub);
-  msg.set_exp(claims.exp);
-  msg.set_iat(claims.iat);
-  msg.set_role(claims.role);
-  msg.set_tier(claims.tier);
-  std::string payload;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void) google::protobuf::util::MessageToJsonString(msg, &payload, opts);
+  // Written by hand: RFC 7519 wants numeric exp/iat, protobuf JSON would quote 64-bit ints.
+  std::string payload = "{\"sub\":" + json_string(claims.sub)
+                        + ",\"exp\":" + std::to_string(claims.exp);
+  if (claims.iat != 0)
+    payload += ",\"iat\":" + std::to_string(claims.iat);
+  if (!claims.role.empty())
+    payload += ",\"role\":" + json_string(claims.role);
+  if (!claims.tier.empty())
+    payload += ",\"tier\":" + json_string(claims.tier);
+  payload += "}";
   auto signing_input = base64url_encode(hs256_header) + "." + base64url_encode(payload);
   return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
 }
@@ -111,15 +128,18 @@ fault jwt_verify(std::string_view token, std::string_view secret, int64_t now_un
       || !base64url_decode(token.substr(dot2 + 1), signature))
     return unauthorized("malformed token encoding");
   // Only HS256: accepting the token's own "alg" (e.g. "none") is the classic JWT hole.
-  if (header.find("\"HS256\"") == std::string::npos)
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  pb::JwtHeader head;
+  if (!google::protobuf::util::JsonStringToMessage(header, &head, opts).ok())
+    return unauthorized("malformed token header");
+  if (head.alg() != "HS256")
     return unauthorized("unsupported token algorithm");
   auto expected = hmac_sha256(secret, token.substr(0, dot2));
   if (signature.size() != expected.size()
       || CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0)
     return unauthorized("bad token signature");
   pb::JwtClaims msg;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(payload, &msg, opts).ok())
     return unauthorized("malformed token claims");
   if (msg.exp() == 0)

@@ -35,7 +35,7 @@ fault to_fault(const caf::error& err) {
   return make_fault(errc::internal, "actor error " + std::to_string(err.code()));
 }
 
-std::string caf_error_renderer::render(uint8_t code, const caf::message& context) {
+std::string caf_error_renderer::render(uint8_t code, caf::atom_value, const caf::message& context) {
   std::string out{to_string(static_cast<errc>(code))};
   if (context.match_elements<std::string>())
     out += ": " + context.get_as<std::string>(0);

@@ -23,7 +23,8 @@ fault to_fault(const caf::error& err);
 // Registers the category with the actor system so errors print readably in logs.
 class caf_error_renderer {
 public:
-  static std::string render(uint8_t code, const caf::message& context);
+  static std::string render(uint8_t code, caf::atom_value category,
+                            const caf::message& context);
 };
 
 } // namespace parley

@@ -1,0 +1,118 @@
+#include "actors/connection/connection_actor.hpp"
+#include "support/test_system.hpp"
+#include "proto/parley.pb.h"
+
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Records what the actor sends, as a socket would receive it.
+class recording_sink : public outbound_sink {
+public:
+  void send(const pb::ServerFrame& frame, wire_format format) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    frames_.push_back(frame);
+    formats_.push_back(format);
+    cv_.notify_all();
+  }
+  void close(uint16_t code, std::string) override { closed_ = code; }
+  wire_format preferred_format() const override { return wire_format::json; }
+
+  // Waits for the n-th frame (0-based).
+  pb::ServerFrame frame(size_t n, wire_format* format = nullptr) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    REQUIRE(cv_.wait_for(lock, 5s, [&] { return frames_.size() > n; }));
+    if (format)
+      *format = formats_[n];
+    return frames_[n];
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<pb::ServerFrame> frames_;
+  std::vector<wire_format> formats_;
+  uint16_t closed_ = 0;
+};
+
+client_frame_ptr make_frame(const std::string& request_id, wire_format format) {
+  auto in = std::make_shared<inbound_frame>();
+  in->frame->set_request_id(request_id);
+  in->format = format;
+  return in;
+}
+
+struct fixture {
+  test::test_config cfg;
+  caf::actor_system sys{cfg};
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
+  caf::actor conn;
+
+  fixture() {
+    connection_info info;
+    info.user_id = "alice";
+    info.node = "n-test";
+    info.heartbeat_interval = 1234ms;
+    conn = spawn_connection(sys, info, sink);
+  }
+  ~fixture() { caf::anon_send(conn, closed_atom_v); }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a new connection is welcomed with its user, session and heartbeat") {
+  auto w = sink->frame(0);
+  REQUIRE(w.has_welcome());
+  CHECK(w.welcome().user_id() == "alice");
+  CHECK(w.welcome().node() == "n-test");
+  CHECK(w.welcome().heartbeat_interval_ms() == 1234);
+  CHECK(w.welcome().session_id().rfind("s-", 0) == 0);
+  CHECK(w.welcome().device_id() == "default");
+}
+
+TEST_CASE_METHOD(fixture, "ping is answered with pong echoing the request id in its format") {
+  auto in = make_frame("r1", wire_format::binary);
+  in->frame->mutable_ping();
+  caf::anon_send(conn, frame_atom_v, in);
+  wire_format format;
+  auto pong = sink->frame(1, &format);
+  CHECK(pong.has_pong());
+  CHECK(pong.request_id() == "r1");
+  CHECK(format == wire_format::binary);
+  CHECK(pong.pong().server_time().seconds() > 0);
+}
+
+TEST_CASE_METHOD(fixture, "hello names the device; an invalid device id is a bad request") {
+  auto in = make_frame("h1", wire_format::json);
+  in->frame->mutable_hello()->set_device_id("phone-1");
+  caf::anon_send(conn, frame_atom_v, in);
+  auto w = sink->frame(1);
+  REQUIRE(w.has_welcome());
+  CHECK(w.request_id() == "h1");
+  CHECK(w.welcome().device_id() == "phone-1");
+
+  auto bad = make_frame("h2", wire_format::json);
+  bad->frame->mutable_hello()->set_device_id("no spaces allowed");
+  caf::anon_send(conn, frame_atom_v, bad);
+  auto e = sink->frame(2);
+  REQUIRE(e.has_error());
+  CHECK(e.request_id() == "h2");
+  CHECK(e.error().code() == "bad_request");
+}
+
+TEST_CASE_METHOD(fixture, "a frame without a known kind gets an error and the connection lives") {
+  caf::anon_send(conn, frame_atom_v, make_frame("x", wire_format::json));
+  auto e = sink->frame(1);
+  REQUIRE(e.has_error());
+  CHECK(e.error().code() == "bad_request");
+  auto ping = make_frame("after", wire_format::json);
+  ping->frame->mutable_ping();
+  caf::anon_send(conn, frame_atom_v, ping);
+  CHECK(sink->frame(2).has_pong());
+}

@@ -1,0 +1,41 @@
+#include "actors/runtime/storage_writer.hpp"
+#include "support/test_system.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+TEST_CASE("an actor's write is answered once it is durable, and is then readable") {
+  test::temp_dir dir;
+  storage::storage_options opts;
+  opts.data_dir = dir.path();
+  fault err;
+  auto db = storage::engine::open(opts, err);
+  REQUIRE(db);
+  storage::group_commit_writer writer{*db};
+  test::test_config cfg;
+  caf::actor_system sys{cfg};
+  auto actor = runtime::spawn_storage_writer(sys, writer);
+  caf::scoped_actor self{sys};
+
+  storage::write_set set;
+  set.put(storage::family::meta, "hello", "world");
+  bool ok = false;
+  self->request(actor, 5s, write_atom_v, std::move(set))
+    .receive([&]() { ok = true; }, [&](const caf::error& e) { FAIL(sys.render(e)); });
+  REQUIRE(ok);
+  CHECK(db->get(storage::family::meta, "hello", err) == std::optional<std::string>{"world"});
+
+  SECTION("a write after the writer stopped answers unavailable") {
+    writer.stop();
+    storage::write_set late;
+    late.put(storage::family::meta, "late", "x");
+    fault seen;
+    self->request(actor, 5s, write_atom_v, std::move(late))
+      .receive([&]() {}, [&](const caf::error& e) { seen = to_fault(e); });
+    CHECK(seen.code == errc::unavailable);
+  }
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}

@@ -1,0 +1,268 @@
+// A real node on a free loopback port with a temporary data directory, driven through its
+// public HTTP and WebSocket interface.
+#include "support/test_client.hpp"
+#include "net/auth.hpp"
+#include "node/node.hpp"
+#include "proto/parley.pb.h"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+
+#include <thread>
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string secret = "integration-test-secret-0123456789";
+
+struct running_node {
+  test::temp_dir dir;
+  std::unique_ptr<node::node> n;
+
+  explicit running_node(const std::vector<std::string>& overrides = {}) {
+    spdlog::set_level(spdlog::level::warn);
+    node::node_config cfg;
+    node::apply_listen("127.0.0.1:0", cfg);
+    node::apply_override("storage.data_dir=" + dir.path(), cfg);
+    node::apply_override("storage.sync=none", cfg);
+    node::apply_override("auth.jwt_secret=" + secret, cfg);
+    node::apply_override("auth.dev_tokens=true", cfg);
+    node::apply_override("runtime.scheduler_threads=2", cfg);
+    for (auto& o : overrides)
+      node::apply_override(o, cfg);
+    n = std::make_unique<node::node>(cfg);
+    auto err = n->start();
+    INFO(err.message);
+    REQUIRE_FALSE(err);
+  }
+
+  uint16_t port() const { return n->port(); }
+};
+
+pb::ServerFrame parse_json_frame(const std::string& text) {
+  pb::ServerFrame f;
+  google::protobuf::util::JsonParseOptions opts;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(text, &f, opts).ok());
+  return f;
+}
+
+pb::ServerFrame read_frame(test::ws_client& ws) {
+  auto text = ws.read();
+  REQUIRE(text);
+  if (ws.last_was_binary()) {
+    pb::ServerFrame f;
+    REQUIRE(f.ParseFromString(*text));
+    return f;
+  }
+  return parse_json_frame(*text);
+}
+
+std::unique_ptr<test::ws_client> connect(running_node& node, const std::string& user = "alice") {
+  auto ws = std::make_unique<test::ws_client>();
+  REQUIRE(ws->connect(node.port(), "/ws", test::dev_token(node.port(), user)) == 101);
+  auto welcome = read_frame(*ws);
+  REQUIRE(welcome.has_welcome());
+  return ws;
+}
+
+} // namespace
+
+TEST_CASE("health, readiness and metrics answer on a running node") {
+  running_node node;
+  CHECK(test::http_call(node.port(), "GET", "/healthz").status == 200);
+  auto ready = test::http_call(node.port(), "GET", "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.body.find("\"status\":\"ok\"") != std::string::npos);
+  auto m = test::http_call(node.port(), "GET", "/metrics");
+  CHECK(m.status == 200);
+  CHECK(m.headers["content-type"].find("text/plain") == 0);
+  CHECK(m.body.find("# TYPE parley_http_requests_total counter") != std::string::npos);
+  CHECK(m.body.find("parley_process_resident_bytes") != std::string::npos);
+}
+
+TEST_CASE("errors follow the JSON error model with their codes") {
+  running_node node;
+  auto missing = test::http_call(node.port(), "GET", "/api/v1/nothing");
+  CHECK(missing.status == 404);
+  CHECK(missing.body == R"({"error":{"code":"not_found","message":"no route for /api/v1/nothing"}})");
+  auto wrong_method = test::http_call(node.port(), "DELETE", "/healthz");
+  CHECK(wrong_method.status == 405);
+  auto plain_ws = test::http_call(node.port(), "GET", "/ws");
+  CHECK(plain_ws.status == 426);
+}
+
+TEST_CASE("a body over the limit is refused with 413 too_large") {
+  running_node node{{"http.body_limit_bytes=4096"}};
+  auto res = test::http_call(node.port(), "POST", "/api/v1/dev/token", std::string(5000, 'x'));
+  CHECK(res.status == 413);
+  CHECK(res.body.find("\"code\":\"too_large\"") != std::string::npos);
+  // The node keeps serving.
+  CHECK(test::http_call(node.port(), "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("dev tokens validate their input and carry role and tier") {
+  running_node node;
+  auto bad_json = test::http_call(node.port(), "POST", "/api/v1/dev/token", "{oops");
+  CHECK(bad_json.status == 400);
+  CHECK(bad_json.body.find("bad_request") != std::string::npos);
+  auto no_user = test::http_call(node.port(), "POST", "/api/v1/dev/token", "{}");
+  CHECK(no_user.status == 400);
+  CHECK(no_user.body.find("user_id is required") != std::string::npos);
+  auto bad_user = test::http_call(node.port(), "POST", "/api/v1/dev/token",
+                                  R"({"user_id":"no spaces"})");
+  CHECK(bad_user.status == 400);
+  auto bad_role = test::http_call(node.port(), "POST", "/api/v1/dev/token",
+                                  R"({"user_id":"a","role":"root"})");
+  CHECK(bad_role.status == 400);
+  auto ok = test::http_call(node.port(), "POST", "/api/v1/dev/token",
+                            R"({"userId":"carol","role":"admin","tier":"pro"})");
+  REQUIRE(ok.status == 200);
+  auto start = ok.body.find("\"token\":\"") + 9;
+  auto token = ok.body.substr(start, ok.body.find('"', start) - start);
+  net::jwt_claims claims;
+  REQUIRE_FALSE(net::jwt_verify(token, secret, net::unix_now(), claims));
+  CHECK(claims.sub == "carol");
+  CHECK(claims.role == "admin");
+  CHECK(claims.tier == "pro");
+}
+
+TEST_CASE("the dev token endpoint does not exist unless enabled") {
+  running_node node{{"auth.dev_tokens=false"}};
+  CHECK(test::http_call(node.port(), "POST", "/api/v1/dev/token", R"({"user_id":"a"})").status
+        == 404);
+}
+
+TEST_CASE("a WebSocket upgrade needs a valid token") {
+  running_node node;
+  test::ws_client none;
+  CHECK(none.connect(node.port(), "/ws") == 401);
+  test::ws_client forged;
+  net::jwt_claims c;
+  c.sub = "alice";
+  c.exp = net::unix_now() + 60;
+  CHECK(forged.connect(node.port(), "/ws", net::jwt_sign(c, "some-other-secret-123456")) == 401);
+  test::ws_client expired;
+  c.exp = net::unix_now() - 1;
+  CHECK(expired.connect(node.port(), "/ws", net::jwt_sign(c, secret)) == 401);
+  test::ws_client query;
+  CHECK(query.connect(node.port(), "/ws?token=" + test::dev_token(node.port(), "bob")) == 101);
+  CHECK(read_frame(query).welcome().user_id() == "bob");
+}
+
+TEST_CASE("welcome, hello and ping over text and binary frames") {
+  running_node node;
+  test::ws_client ws;
+  REQUIRE(ws.connect(node.port(), "/ws", test::dev_token(node.port(), "alice")) == 101);
+  auto welcome = read_frame(ws);
+  REQUIRE(welcome.has_welcome());
+  CHECK(welcome.welcome().user_id() == "alice");
+  CHECK(welcome.welcome().node() == node.n->id());
+  CHECK(welcome.welcome().heartbeat_interval_ms() == 25000);
+
+  ws.send_text(R"({"request_id":"h","hello":{"device_id":"laptop"}})");
+  auto hello = read_frame(ws);
+  CHECK(hello.request_id() == "h");
+  CHECK(hello.welcome().device_id() == "laptop");
+
+  ws.send_text(R"({"request_id":"p1","ping":{}})");
+  auto pong = read_frame(ws);
+  CHECK(pong.request_id() == "p1");
+  CHECK(pong.has_pong());
+
+  pb::ClientFrame bin;
+  bin.set_request_id("p2");
+  bin.mutable_ping();
+  ws.send_binary(bin.SerializeAsString());
+  auto bin_pong = read_frame(ws);
+  CHECK(ws.last_was_binary());
+  CHECK(bin_pong.request_id() == "p2");
+}
+
+TEST_CASE("malformed frames get an error frame and the connection lives") {
+  running_node node;
+  auto ws = connect(node);
+  ws->send_text("{this is not json");
+  auto e1 = read_frame(*ws);
+  REQUIRE(e1.has_error());
+  CHECK(e1.error().code() == "bad_request");
+  ws->send_text(R"({"request_id":"u","warp":{}})");
+  auto e2 = read_frame(*ws);
+  CHECK(e2.request_id() == "u");
+  CHECK(e2.error().code() == "bad_request");
+  ws->send_binary("\xff\xfe\xfd garbage");
+  auto e3 = read_frame(*ws);
+  CHECK(ws->last_was_binary());
+  CHECK(e3.error().code() == "bad_request");
+  ws->send_text(R"({"request_id":"still","ping":{}})");
+  CHECK(read_frame(*ws).request_id() == "still");
+}
+
+TEST_CASE("a frame over ws.max_frame_bytes closes the connection with 1009") {
+  running_node node{{"ws.max_frame_bytes=1024"}};
+  auto ws = connect(node);
+  ws->send_text(R"({"request_id":")" + std::string(2000, 'x') + R"(","ping":{}})");
+  CHECK(ws->wait_close() == 1009);
+}
+
+TEST_CASE("invalid UTF-8 in a text frame closes the connection with 1007") {
+  running_node node;
+  auto ws = connect(node);
+  ws->send_text("{\"request_id\":\"\xc3\x28\"}");
+  CHECK(ws->wait_close() == 1007);
+}
+
+TEST_CASE("a client that never reads is closed with 1013 past its outbound bound") {
+  running_node node{{"ws.max_outbound_bytes=4096"}};
+  test::ws_client ws;
+  REQUIRE(ws.connect(node.port(), "/ws", test::dev_token(node.port(), "slow"), 4096) == 101);
+  // Pings without reading: pongs pile up in the kernel buffers, then in the outbound queue.
+  int sent = 0;
+  while (sent < 300000 && ws.try_send_text(R"({"ping":{}})"))
+    ++sent;
+  CHECK(ws.wait_close(20000) == 1013);
+  // Other users are unaffected.
+  auto other = connect(node, "fast");
+  other->send_text(R"({"request_id":"ok","ping":{}})");
+  CHECK(read_frame(*other).request_id() == "ok");
+}
+
+TEST_CASE("a connection without heartbeat is closed after ws.idle_timeout_sec") {
+  running_node node{{"ws.idle_timeout_sec=1"}};
+  auto ws = connect(node);
+  auto start = std::chrono::steady_clock::now();
+  CHECK(ws->wait_close(5000) == 1001);
+  CHECK(ws->close_reason() == "idle timeout");
+  CHECK(std::chrono::steady_clock::now() - start < 4s);
+}
+
+TEST_CASE("shutdown closes WebSockets with 1001 and stops listening") {
+  running_node node;
+  auto ws = connect(node);
+  auto port = node.port();
+  std::thread stopper{[&] { node.n->shutdown(); }};
+  CHECK(ws->wait_close() == 1001);
+  stopper.join();
+  CHECK_THROWS(test::http_call(port, "GET", "/healthz"));
+}
+
+TEST_CASE("keep-alive serves several requests on one connection") {
+  running_node node;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock{ioc};
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(two));
+  std::string got;
+  char buf[4096];
+  while (got.find("\"status\"", got.find("\"status\"") + 1) == std::string::npos) {
+    auto n = sock.read_some(boost::asio::buffer(buf));
+    got.append(buf, n);
+  }
+  CHECK(got.find("HTTP/1.1 200") != std::string::npos);
+  CHECK(got.rfind("HTTP/1.1 200") != got.find("HTTP/1.1 200"));
+}

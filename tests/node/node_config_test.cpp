@@ -1,0 +1,102 @@
+#include "node/node_config.hpp"
+
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace parley::node;
+
+namespace {
+
+std::string write_file(const std::string& dir, const std::string& text) {
+  auto path = dir + "/node.toml";
+  std::ofstream{path} << text;
+  return path;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("the shipped configs/node.toml loads and names every key") {
+  node_config cfg;
+  load_config_file(PARLEY_SOURCE_DIR "/configs/node.toml", cfg);
+  validate(cfg);
+  CHECK(cfg.edge.server.port == 8080);
+  CHECK(cfg.edge.ws.max_frame_bytes == 65536);
+  std::ifstream in{PARLEY_SOURCE_DIR "/configs/node.toml"};
+  std::stringstream text;
+  text << in.rdbuf();
+  for (auto& key : config_keys()) {
+    auto dot = key.find('.');
+    auto name = key.substr(dot + 1) + " = ";
+    INFO(key);
+    CHECK(text.str().find("\n" + name) != std::string::npos);
+  }
+}
+
+TEST_CASE("unknown keys, wrong types and out-of-range values name the key") {
+  parley::test::temp_dir dir;
+  node_config cfg;
+  CHECK(error_of([&] { load_config_file(write_file(dir.path(), "[ws]\nmax_frame = 1\n"), cfg); })
+        == "ws.max_frame: unknown key");
+  CHECK(error_of([&] {
+          load_config_file(write_file(dir.path(), "[ws]\nmax_frame_bytes = \"big\"\n"), cfg);
+        }) == "ws.max_frame_bytes: expected an integer");
+  CHECK(error_of([&] {
+          load_config_file(write_file(dir.path(), "[server]\nio_threads = 0\n"), cfg);
+        }).find("server.io_threads: out of range") == 0);
+  CHECK(error_of([&] {
+          load_config_file(write_file(dir.path(), "[storage]\nsync = \"sometimes\"\n"), cfg);
+        }).find("storage.sync: invalid value") == 0);
+  CHECK(error_of([&] { load_config_file(write_file(dir.path(), "top = 1\n"), cfg); })
+          .find("top:") == 0);
+  CHECK(error_of([&] { load_config_file(write_file(dir.path(), "[ws\n"), cfg); }).find(":1:")
+        != std::string::npos);
+  CHECK(error_of([&] { load_config_file(dir.path() + "/missing.toml", cfg); }) != "");
+}
+
+TEST_CASE("--set overrides any key with the same validation") {
+  node_config cfg;
+  apply_override("ws.max_frame_bytes=1024", cfg);
+  CHECK(cfg.edge.ws.max_frame_bytes == 1024);
+  apply_override("log.level=debug", cfg);  // bare string
+  CHECK(cfg.log.level == "debug");
+  apply_override("storage.sync=\"none\"", cfg);  // TOML string
+  CHECK(cfg.storage.sync == parley::storage::sync_mode::none);
+  apply_override("auth.dev_tokens=true", cfg);
+  CHECK(cfg.edge.auth.dev_tokens);
+  CHECK(error_of([&] { apply_override("auth.dev_tokens=maybe", cfg); })
+        == "auth.dev_tokens: expected true or false");
+  CHECK(error_of([&] { apply_override("nope.key=1", cfg); }) == "nope.key: unknown key");
+  CHECK(error_of([&] { apply_override("ws.max_frame_bytes=1", cfg); }).find("out of range")
+        != std::string::npos);
+  CHECK(error_of([&] { apply_override("novalue", cfg); }).find("expected section.key=value")
+        != std::string::npos);
+}
+
+TEST_CASE("listen addresses are HOST:PORT") {
+  node_config cfg;
+  apply_listen("0.0.0.0:9000", cfg);
+  CHECK(cfg.edge.server.host == "0.0.0.0");
+  CHECK(cfg.edge.server.port == 9000);
+  apply_listen("[::1]:0", cfg);
+  CHECK(cfg.edge.server.host == "::1");
+  CHECK(error_of([&] { apply_listen("localhost", cfg); }).find("server.listen") == 0);
+  CHECK(error_of([&] { apply_listen("h:70000", cfg); }).find("invalid port") != std::string::npos);
+}
+
+TEST_CASE("a missing JWT secret is refused") {
+  node_config cfg;
+  CHECK(error_of([&] { validate(cfg); }) == "auth.jwt_secret: must be set to at least 16 bytes");
+}

@@ -1,0 +1,162 @@
+#include "support/test_client.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <sys/socket.h>
+
+namespace parley::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void set_receive_timeout(tcp::socket& s, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+} // namespace
+
+http_result http_call(uint16_t port, const std::string& method, const std::string& target,
+                      const std::string& body, const std::map<std::string, std::string>& headers) {
+  asio::io_context ioc;
+  tcp::socket sock{ioc};
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  set_receive_timeout(sock, 10000);
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  for (auto& [k, v] : headers)
+    req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(sock, req);
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  parser.skip(method == "HEAD");
+  http::read(sock, buf, parser);
+  auto res = parser.release();
+  http_result out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = res.body();
+  for (auto& f : res) {
+    std::string name{f.name_string()};
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string{f.value()};
+  }
+  beast::error_code ignored;
+  sock.shutdown(tcp::socket::shutdown_both, ignored);
+  return out;
+}
+
+std::string dev_token(uint16_t port, const std::string& user_id) {
+  auto res = http_call(port, "POST", "/api/v1/dev/token", R"({"user_id":")" + user_id + "\"}");
+  auto start = res.body.find("\"token\":\"");
+  if (res.status != 200 || start == std::string::npos)
+    return {};
+  start += 9;
+  return res.body.substr(start, res.body.find('"', start) - start);
+}
+
+struct ws_client::impl {
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws{ioc};
+  beast::flat_buffer buf;
+  int close_code = 0;
+  std::string close_reason;
+  bool binary = false;
+};
+
+ws_client::ws_client() : impl_(std::make_unique<impl>()) {
+}
+
+ws_client::~ws_client() {
+  beast::error_code ignored;
+  impl_->ws.next_layer().close(ignored);
+}
+
+int ws_client::connect(uint16_t port, const std::string& target, const std::string& bearer,
+                       int receive_buffer) {
+  auto& sock = impl_->ws.next_layer();
+  sock.open(tcp::v4());
+  if (receive_buffer > 0)
+    sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  set_receive_timeout(sock, 10000);
+  impl_->ws.set_option(websocket::stream_base::decorator([bearer](websocket::request_type& req) {
+    if (!bearer.empty())
+      req.set(http::field::authorization, "Bearer " + bearer);
+  }));
+  websocket::response_type res;
+  beast::error_code ec;
+  impl_->ws.handshake(res, "127.0.0.1", target, ec);
+  if (ec)
+    return res.result_int() ? static_cast<int>(res.result_int()) : -1;
+  impl_->ws.read_message_max(64 << 20);
+  return 101;
+}
+
+void ws_client::send_text(const std::string& payload) {
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(payload));
+}
+
+void ws_client::send_binary(const std::string& payload) {
+  impl_->ws.binary(true);
+  impl_->ws.write(asio::buffer(payload));
+}
+
+bool ws_client::try_send_text(const std::string& payload) {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(payload), ec);
+  return !ec;
+}
+
+std::optional<std::string> ws_client::read(int timeout_ms) {
+  set_receive_timeout(impl_->ws.next_layer(), timeout_ms);
+  impl_->buf.clear();
+  beast::error_code ec;
+  impl_->ws.read(impl_->buf, ec);
+  if (ec) {
+    if (ec == websocket::error::closed) {
+      impl_->close_code = impl_->ws.reason().code;
+      impl_->close_reason = std::string{impl_->ws.reason().reason.c_str()};
+    }
+    return std::nullopt;
+  }
+  impl_->binary = impl_->ws.got_binary();
+  return beast::buffers_to_string(impl_->buf.data());
+}
+
+bool ws_client::last_was_binary() const {
+  return impl_->binary;
+}
+
+int ws_client::wait_close(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!read(timeout_ms))
+      return impl_->close_code;
+  }
+  return 0;
+}
+
+int ws_client::close_code() const {
+  return impl_->close_code;
+}
+
+std::string ws_client::close_reason() const {
+  return impl_->close_reason;
+}
+
+} // namespace parley::test

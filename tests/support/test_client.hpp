@@ -1,0 +1,54 @@
+// Blocking HTTP and WebSocket clients for integration tests, over real loopback sockets.
+// Every read has a receive timeout so a broken server fails a test instead of hanging it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace parley::test {
+
+struct http_result {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+http_result http_call(uint16_t port, const std::string& method, const std::string& target,
+                      const std::string& body = {},
+                      const std::map<std::string, std::string>& headers = {});
+
+// Mints a dev token through the node's own endpoint.
+std::string dev_token(uint16_t port, const std::string& user_id);
+
+class ws_client {
+public:
+  ws_client();
+  ~ws_client();
+
+  // Connects and upgrades; returns 101 on success or the HTTP status of the refusal.
+  int connect(uint16_t port, const std::string& target, const std::string& bearer = {},
+              int receive_buffer = 0);
+
+  void send_text(const std::string& payload);
+  void send_binary(const std::string& payload);
+  // Sends without waiting, for flooding; false once the connection is gone.
+  bool try_send_text(const std::string& payload);
+
+  // The next message, or nullopt when the connection closed (see close_code) or timed out.
+  std::optional<std::string> read(int timeout_ms = 5000);
+  bool last_was_binary() const;
+
+  // Reads until the server closes; returns its close code (0 if none came in time).
+  int wait_close(int timeout_ms = 10000);
+  int close_code() const;
+  std::string close_reason() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace parley::test
