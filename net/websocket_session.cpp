@@ -105,8 +105,9 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   buffer_.shrink_to_fit();
   if (err) {
     instruments().malformed.inc();
-    enqueue(outgoing{std::make_shared<const std::string>(encode_error_frame(err, format)),
-                     format == wire_format::binary});
+    auto bytes = std::make_shared<const std::string>(encode_error_frame(err, format));
+    queued_bytes_.fetch_add(bytes->size());
+    enqueue(outgoing{std::move(bytes), format == wire_format::binary});
   } else {
     caf::anon_send(actor_, frame_atom_v, std::move(in));
   }

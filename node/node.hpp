@@ -30,7 +30,8 @@ public:
   void reload(const node_config& fresh);
 
   // Drains (stop accepting, close WebSockets with 1001), flushes storage and stops everything.
-  // Idempotent; the destructor calls it.
+  // Idempotent; the destructor calls it. Call it from the thread that called start(): CAF
+  // 0.17's actor_system destructor was seen to hang when run from another thread.
   void shutdown();
 
   // -- observers -----------------------------------------------------------------------------

@@ -77,7 +77,9 @@ TEST_CASE("--set overrides any key with the same validation") {
   apply_override("auth.dev_tokens=true", cfg);
   CHECK(cfg.edge.auth.dev_tokens);
   CHECK(error_of([&] { apply_override("auth.dev_tokens=maybe", cfg); })
-        == "auth.dev_tokens: expected true or false");
+        == "auth.dev_tokens: cannot parse value \"maybe\"");
+  CHECK(error_of([&] { apply_override("ws.max_frame_bytes=\"big\"", cfg); })
+        == "ws.max_frame_bytes: expected an integer");
   CHECK(error_of([&] { apply_override("nope.key=1", cfg); }) == "nope.key: unknown key");
   CHECK(error_of([&] { apply_override("ws.max_frame_bytes=1", cfg); }).find("out of range")
         != std::string::npos);

@@ -25,7 +25,8 @@ TEST_CASE("signed integers encode in numeric order, negatives first") {
   std::vector<int64_t> values{INT64_MIN, -1000000, -1, 0, 1, 42, INT64_MAX};
   for (size_t i = 0; i + 1 < values.size(); ++i)
     CHECK(key_builder{}.i64(values[i]).bytes() < key_builder{}.i64(values[i + 1]).bytes());
-  key_reader r{key_builder{}.i64(-5).bytes()};
+  auto key = key_builder{}.i64(-5).bytes();
+  key_reader r{key};
   CHECK(r.i64() == -5);
 }
 

@@ -67,6 +67,16 @@ std::string dev_token(uint16_t port, const std::string& user_id) {
   return res.body.substr(start, res.body.find('"', start) - start);
 }
 
+int upgrade_status(uint16_t port, const std::string& target, const std::string& bearer) {
+  std::map<std::string, std::string> headers{{"Connection", "Upgrade"},
+                                             {"Upgrade", "websocket"},
+                                             {"Sec-WebSocket-Version", "13"},
+                                             {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+  if (!bearer.empty())
+    headers["Authorization"] = "Bearer " + bearer;
+  return http_call(port, "GET", target, {}, headers).status;
+}
+
 struct ws_client::impl {
   asio::io_context ioc;
   websocket::stream<tcp::socket> ws{ioc};
@@ -74,6 +84,7 @@ struct ws_client::impl {
   int close_code = 0;
   std::string close_reason;
   bool binary = false;
+  std::string last_error;
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {
@@ -100,7 +111,7 @@ int ws_client::connect(uint16_t port, const std::string& target, const std::stri
   beast::error_code ec;
   impl_->ws.handshake(res, "127.0.0.1", target, ec);
   if (ec)
-    return res.result_int() ? static_cast<int>(res.result_int()) : -1;
+    return -1;
   impl_->ws.read_message_max(64 << 20);
   return 101;
 }
@@ -128,7 +139,10 @@ std::optional<std::string> ws_client::read(int timeout_ms) {
   beast::error_code ec;
   impl_->ws.read(impl_->buf, ec);
   if (ec) {
-    if (ec == websocket::error::closed) {
+    impl_->last_error = ec.message();
+    // The close frame may have arrived even when replying to it failed (the server already
+    // tore the socket down).
+    if (ec == websocket::error::closed || impl_->ws.reason().code != 0) {
       impl_->close_code = impl_->ws.reason().code;
       impl_->close_reason = std::string{impl_->ws.reason().reason.c_str()};
     }
@@ -153,6 +167,10 @@ int ws_client::wait_close(int timeout_ms) {
 
 int ws_client::close_code() const {
   return impl_->close_code;
+}
+
+std::string ws_client::last_error() const {
+  return impl_->last_error;
 }
 
 std::string ws_client::close_reason() const {

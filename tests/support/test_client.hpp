@@ -23,12 +23,15 @@ http_result http_call(uint16_t port, const std::string& method, const std::strin
 // Mints a dev token through the node's own endpoint.
 std::string dev_token(uint16_t port, const std::string& user_id);
 
+// The HTTP status a WebSocket upgrade request gets (101 when accepted).
+int upgrade_status(uint16_t port, const std::string& target, const std::string& bearer = {});
+
 class ws_client {
 public:
   ws_client();
   ~ws_client();
 
-  // Connects and upgrades; returns 101 on success or the HTTP status of the refusal.
+  // Connects and upgrades; returns 101 on success, -1 on refusal (see upgrade_status).
   int connect(uint16_t port, const std::string& target, const std::string& bearer = {},
               int receive_buffer = 0);
 
@@ -45,6 +48,8 @@ public:
   int wait_close(int timeout_ms = 10000);
   int close_code() const;
   std::string close_reason() const;
+  // The last read error ("" if none), for failure messages.
+  std::string last_error() const;
 
 private:
   struct impl;

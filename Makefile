@@ -1,0 +1,36 @@
+# Parley: the two commands of the README, plus build and bench.
+#   make run    install missing packages, build, start one node on 127.0.0.1:8080 (data in ./data)
+#   make test   install missing packages, build, run the whole test suite through ctest
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= configs/node.toml
+
+.PHONY: all deps configure build run test bench e2e-deps clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH=ON >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@echo "Parley node: http://127.0.0.1:8080  (health /healthz, metrics /metrics, WebSocket ws://127.0.0.1:8080/ws)"
+	@exec $(BUILD_DIR)/node/parleyd --config $(CONFIG)
+
+# npm packages of the end-to-end tests (the `ws` client), from the lock file.
+e2e-deps:
+	@cd tests/e2e && { [ -d node_modules/ws ] || npm ci --no-audit --no-fund --loglevel=error; }
+
+test: build e2e-deps
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+bench: build
+	@bash bench/run_all.sh
+
+clean:
+	rm -rf $(BUILD_DIR)
