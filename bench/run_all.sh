@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ in turn; see docs/benchmarks.md for recorded results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash bench/ws_memory.sh build
