@@ -12,7 +12,7 @@ trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"
 
 ulimit -n "$(ulimit -Hn)"
 echo "== memory per idle WebSocket connection ($(date -u +%FT%TZ), $(nproc) cores)"
-"$build/node/parleyd" --listen 127.0.0.1:$port --data-dir "$data" \
+env ${SERVER_ENV:-} "$build/node/parleyd" --listen 127.0.0.1:$port --data-dir "$data" \
   --set auth.jwt_secret=$secret --set ws.idle_timeout_sec=3600 --set log.level=warn &
 server=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done

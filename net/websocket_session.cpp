@@ -55,9 +55,6 @@ void websocket_session::run(http::request<http::string_body> req, jwt_claims cla
   timeouts.idle_timeout = websocket::stream_base::none();  // the server's reaper does this
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "parleyd");
-  }));
   // Any control frame from the client (ping, pong) counts as a heartbeat.
   ws_.control_callback([this](websocket::frame_type, beast::string_view) {
     last_activity_ms_.store(steady_ms());
@@ -85,33 +82,54 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
 }
 
 void websocket_session::do_read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-    self->on_read(ec, n);
-  });
+  ws_.async_read_some(asio::buffer(inline_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                        self->on_chunk(ec, n, false);
+                      });
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t) {
+void websocket_session::on_chunk(beast::error_code ec, std::size_t n, bool into_message) {
   if (ec)
     return finish(ec, "read");
   last_activity_ms_.store(steady_ms());
+  if (into_message) {
+    message_.resize(message_.size() - chunk_bytes + n);
+  } else if (ws_.is_message_done() && message_.empty()) {
+    // The common case: a small message that fit the inline buffer; no allocation at all.
+    handle_message(std::string_view{inline_, n});
+    return do_read();
+  } else {
+    message_.append(inline_, n);
+  }
+  if (!ws_.is_message_done()) {
+    // Beast enforces ws.max_frame_bytes on the whole message (1009) while we read on.
+    auto old = message_.size();
+    message_.resize(old + chunk_bytes);
+    ws_.async_read_some(asio::buffer(&message_[old], chunk_bytes),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                          self->on_chunk(ec, n, true);
+                        });
+    return;
+  }
+  handle_message(message_);
+  message_.clear();
+  message_.shrink_to_fit();
+  do_read();
+}
+
+void websocket_session::handle_message(std::string_view payload) {
   auto format = ws_.got_text() ? wire_format::json : wire_format::binary;
   auto in = std::make_shared<inbound_frame>();
   in->format = format;
-  auto data = buffer_.cdata();
-  std::string_view payload{static_cast<const char*>(data.data()), data.size()};
   auto err = decode_client_frame(payload, format, *in->frame);
-  // Release the buffer: an idle connection should hold no read memory.
-  buffer_.consume(buffer_.size());
-  buffer_.shrink_to_fit();
   if (err) {
     instruments().malformed.inc();
     auto bytes = std::make_shared<const std::string>(encode_error_frame(err, format));
     queued_bytes_.fetch_add(bytes->size());
     enqueue(outgoing{std::move(bytes), format == wire_format::binary});
-  } else {
-    caf::anon_send(actor_, frame_atom_v, std::move(in));
+    return;
   }
-  do_read();
+  caf::anon_send(actor_, frame_atom_v, std::move(in));
 }
 
 void websocket_session::send(const pb::ServerFrame& frame, wire_format format) {

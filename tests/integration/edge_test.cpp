@@ -204,6 +204,17 @@ TEST_CASE("malformed frames get an error frame and the connection lives") {
   CHECK(read_frame(*ws).request_id() == "still");
 }
 
+TEST_CASE("a message longer than one read chunk arrives whole") {
+  running_node node;
+  auto ws = connect(node);
+  std::string id(10000, 'r');
+  ws->send_text(R"({"request_id":")" + id + R"(","ping":{}})");
+  auto pong = read_frame(*ws);
+  CHECK(pong.request_id() == id);
+  ws->send_text(R"({"request_id":"small","ping":{}})");
+  CHECK(read_frame(*ws).request_id() == "small");
+}
+
 TEST_CASE("a frame over ws.max_frame_bytes closes the connection with 1009") {
   running_node node{{"ws.max_frame_bytes=1024"}};
   auto ws = connect(node);
