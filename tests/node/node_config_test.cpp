@@ -66,7 +66,7 @@ TEST_CASE("unknown keys, wrong types and out-of-range values name the key") {
   CHECK(error_of([&] { load_config_file(dir.path() + "/missing.toml", cfg); }) != "");
 }
 
-TEST_CASE("--set overrides any key with the same validation") {
+TEST_CASE("a --set override takes any key with the same validation") {
   node_config cfg;
   apply_override("ws.max_frame_bytes=1024", cfg);
   CHECK(cfg.edge.ws.max_frame_bytes == 1024);
