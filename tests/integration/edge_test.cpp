@@ -255,6 +255,18 @@ TEST_CASE("a connection without heartbeat is closed after ws.idle_timeout_sec") 
   CHECK(std::chrono::steady_clock::now() - start < 4s);
 }
 
+TEST_CASE("WebSocket pings count as heartbeat and keep an idle connection open") {
+  running_node node{{"ws.idle_timeout_sec=1"}};
+  auto ws = connect(node);
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(300ms);
+    ws->ping();
+  }
+  // 2.4 s after connecting, well past the 1 s idle timeout, the connection still answers.
+  ws->send_text(R"({"request_id":"alive","ping":{}})");
+  CHECK(read_frame(*ws).request_id() == "alive");
+}
+
 TEST_CASE("shutdown closes WebSockets with 1001 and stops listening") {
   running_node node;
   auto ws = connect(node);

@@ -126,6 +126,10 @@ void ws_client::send_binary(const std::string& payload) {
   impl_->ws.write(asio::buffer(payload));
 }
 
+void ws_client::ping() {
+  impl_->ws.ping({});
+}
+
 bool ws_client::try_send_text(const std::string& payload) {
   beast::error_code ec;
   impl_->ws.text(true);

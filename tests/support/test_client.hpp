@@ -37,6 +37,9 @@ public:
 
   void send_text(const std::string& payload);
   void send_binary(const std::string& payload);
+  // Sends a WebSocket ping control frame (the server's pong is consumed by read()).
+  void ping();
+
   // Sends without waiting, for flooding; false once the connection is gone.
   bool try_send_text(const std::string& payload);
 
