@@ -3,6 +3,7 @@
 // Sessions never share mutable domain state; that lives in actors.
 #pragma once
 
+#include "actors/chat/chat_context.hpp"
 #include "net/edge_options.hpp"
 #include "net/router.hpp"
 
@@ -53,6 +54,7 @@ struct edge_context {
   session_tracker sessions;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  chat::chat_context_ptr chat;  // handed to every connection actor
 
   edge_context(edge_options o, caf::actor_system& s, std::string node)
     : opts(std::move(o)), sys(s), node_id(std::move(node)) {}

@@ -217,7 +217,21 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
 void http_session::do_close() {
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  // Read and drop what the client still sends (say, the rest of a refused body) until it
+  // closes or a second passes: closing with unread data resets the connection, and the
+  // client could lose the answer just written.
+  stream_.expires_after(std::chrono::seconds{1});
+  linger();
+}
+
+void http_session::linger() {
+  buffer_.consume(buffer_.size());
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec)
+                              return self->stream_.close();
+                            self->linger();
+                          });
 }
 
 } // namespace parley::net

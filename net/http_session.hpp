@@ -26,6 +26,7 @@ private:
   void write(http_response res);
   void on_write(bool close, beast::error_code ec, std::size_t n);
   void do_close();
+  void linger();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

@@ -97,8 +97,9 @@ bool base64url_decode(std::string_view in, std::string& out) {
       out.push_back(static_cast<char>((buf >> bits) & 0xFF));
     }
   }
-  // A lone trailing character carries fewer than 8 bits: not valid base64.
-  return bits < 6;
+  // A lone trailing character carries fewer than 8 bits: not valid base64. Leftover bits must
+  // be zero so that every byte string has exactly one spelling.
+  return bits < 6 && (buf & ((1u << bits) - 1)) == 0;
 }
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {

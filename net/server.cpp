@@ -13,6 +13,14 @@
 
 namespace parley::net {
 
+namespace {
+
+// A close handshake that has not finished after this long (a peer that stopped reading keeps
+// our last write, and so the close frame, from going out) ends with a dropped socket.
+constexpr int64_t close_grace_ms = 5000;
+
+} // namespace
+
 struct server::impl {
   edge_context ctx;
   asio::io_context ioc;
@@ -58,7 +66,10 @@ struct server::impl {
                         .count();
       auto now = websocket_session::steady_ms();
       ctx.sessions.for_each([&](websocket_session& s) {
-        if (s.idle_ms(now) > limit_ms)
+        auto closing = s.closing_ms(now);
+        if (closing > close_grace_ms)
+          s.force_close();  // the peer never let our close frame out
+        else if (closing < 0 && s.idle_ms(now) > limit_ms)
           s.close(static_cast<uint16_t>(websocket::close_code::going_away), "idle timeout");
       });
       schedule_reaper();

@@ -75,6 +75,7 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   info.tier = std::move(claims.tier);
   info.node = ctx_.node_id;
   info.heartbeat_interval = ctx_.opts.ws.heartbeat_interval;
+  info.chat = ctx_.chat;
   actor_ = spawn_connection(ctx_.sys, std::move(info), shared_from_this());
   if (ctx_.draining.load())
     do_close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");
@@ -118,6 +119,8 @@ void websocket_session::on_chunk(beast::error_code ec, std::size_t n, bool into_
 }
 
 void websocket_session::handle_message(std::string_view payload) {
+  if (closing_)
+    return;  // closing: nothing new is started for this client
   auto format = ws_.got_text() ? wire_format::json : wire_format::binary;
   auto in = std::make_shared<inbound_frame>();
   in->format = format;
@@ -125,8 +128,8 @@ void websocket_session::handle_message(std::string_view payload) {
   if (err) {
     instruments().malformed.inc();
     auto bytes = std::make_shared<const std::string>(encode_error_frame(err, format));
-    queued_bytes_.fetch_add(bytes->size());
-    enqueue(outgoing{std::move(bytes), format == wire_format::binary});
+    if (admit(bytes->size()))
+      enqueue(outgoing{std::move(bytes), format == wire_format::binary});
     return;
   }
   caf::anon_send(actor_, frame_atom_v, std::move(in));
@@ -136,21 +139,32 @@ void websocket_session::send(const pb::ServerFrame& frame, wire_format format) {
   if (overflowed_.load())
     return;
   auto bytes = std::make_shared<const std::string>(encode_server_frame(frame, format));
-  auto total = queued_bytes_.fetch_add(bytes->size()) + bytes->size();
-  if (total > ctx_.opts.ws.max_outbound_bytes) {
-    // A slow reader never stalls the sender: drop the connection, the client re-syncs.
-    if (!overflowed_.exchange(true)) {
-      instruments().overflows.inc();
-      close(static_cast<uint16_t>(websocket::close_code::try_again_later),
-            "outbound queue full");
-    }
+  if (!admit(bytes->size()))
     return;
-  }
   asio::post(ws_.get_executor(),
              [self = shared_from_this(), out = outgoing{std::move(bytes),
                                                         format == wire_format::binary}]() mutable {
                self->enqueue(std::move(out));
              });
+}
+
+bool websocket_session::admit(std::size_t size) {
+  auto total = queued_bytes_.fetch_add(size) + size;
+  if (total <= ctx_.opts.ws.max_outbound_bytes)
+    return true;
+  queued_bytes_.fetch_sub(size);
+  // A slow reader never stalls the sender: drop the connection, the client re-syncs.
+  if (!overflowed_.exchange(true)) {
+    instruments().overflows.inc();
+    close(static_cast<uint16_t>(websocket::close_code::try_again_later), "outbound queue full");
+  }
+  return false;
+}
+
+void websocket_session::force_close() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->finish(beast::error_code{}, "close timeout");
+  });
 }
 
 void websocket_session::close(uint16_t code, std::string reason) {
@@ -201,6 +215,7 @@ void websocket_session::do_close(uint16_t code, std::string reason) {
   if (closing_ || finished_)
     return;
   closing_ = true;
+  close_started_ms_.store(steady_ms());
   // Frames not yet started are dropped; one being written finishes first (Beast allows a
   // close to run while a write is pending).
   if (queue_.size() > 1) {
@@ -236,6 +251,7 @@ void websocket_session::finish(beast::error_code ec, const char* what) {
 
 void websocket_session::abandon() {
   if (actor_) {
+    instruments().open.sub(1);
     caf::anon_send(actor_, closed_atom_v);
     actor_ = nullptr;
   }

@@ -42,6 +42,16 @@ public:
   // Milliseconds since the client last sent anything (data or control frame).
   int64_t idle_ms(int64_t now_ms) const { return now_ms - last_activity_ms_.load(); }
 
+  // Milliseconds since this side started closing, or -1 when it has not.
+  int64_t closing_ms(int64_t now_ms) const {
+    auto started = close_started_ms_.load();
+    return started < 0 ? -1 : now_ms - started;
+  }
+
+  // Drops the socket without a close handshake: for a peer that does not read (a pending write
+  // would otherwise keep the close from ever starting). Any thread.
+  void force_close();
+
   static int64_t steady_ms();
 
 private:
@@ -54,6 +64,9 @@ private:
   void do_read();
   void on_chunk(beast::error_code ec, std::size_t n, bool into_message);
   void handle_message(std::string_view payload);
+  // Counts `size` bytes against ws.max_outbound_bytes; past it, closes with 1013 (once) and
+  // answers false.
+  bool admit(std::size_t size);
   void enqueue(outgoing out);
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
@@ -73,6 +86,7 @@ private:
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> overflowed_{false};
+  std::atomic<int64_t> close_started_ms_{-1};
   wire_format preferred_;
   bool closing_ = false;   // strand only
   bool finished_ = false;  // strand only

@@ -1,14 +1,18 @@
 #include "node/node.hpp"
 
+#include "actors/chat/conversation_actor.hpp"
+#include "actors/chat/presence_actor.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/metrics.hpp"
+#include "net/edge_context.hpp"
 #include "net/ops_handlers.hpp"
 #include "net/server.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
+#include "storage/chat_store.hpp"
 #include "storage/meta_store.hpp"
 
 #include <caf/all.hpp>
@@ -39,6 +43,8 @@ void apply_log_level(const std::string& level) {
 struct node::impl {
   std::unique_ptr<storage::engine> db;
   std::unique_ptr<storage::group_commit_writer> writer;
+  std::unique_ptr<storage::chat_store> chat_store;
+  chat::chat_context_ptr chat;
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
@@ -77,16 +83,30 @@ fault node::start() {
   im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
 
   im.storage_writer = runtime::spawn_storage_writer(*im.sys, *im.writer);
+  im.chat_store = std::make_unique<storage::chat_store>(*im.db);
+  im.chat = std::make_shared<chat::chat_context>();
+  im.chat->opts = cfg_.chat;
+  im.chat->store = im.chat_store.get();
+  im.chat->storage_writer = im.storage_writer;
+
   runtime::registry_options ropts;
   ropts.idle_passivate = cfg_.runtime.idle_passivate;
   ropts.local_node = im.node_id;
-  // Services register their entity kinds here as they arrive (chat, feed, tasks).
-  im.registry = runtime::spawn_registry(*im.sys, ropts, {});
+  std::map<std::string, runtime::entity_factory> kinds;
+  // The factory holds the context weakly: the context holds the registry.
+  kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
+                                     caf::actor_system& sys, const std::string& id) {
+    return chat::spawn_conversation(sys, weak.lock(), id);
+  };
+  im.registry = runtime::spawn_registry(*im.sys, ropts, std::move(kinds));
+  im.chat->registry = im.registry;
+  im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
 
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
                                        resident_bytes);
 
   im.server = std::make_unique<net::server>(cfg_.edge, *im.sys, im.node_id);
+  im.server->context().chat = im.chat;
   net::add_ops_routes(im.server->context());
   if (auto e = im.server->start())
     return e;
@@ -120,10 +140,12 @@ void node::shutdown() {
   }
   if (im.sys) {
     caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(im.chat->presence, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
+    im.chat.reset();
   }
   im.server.reset();
   if (im.writer)

@@ -101,6 +101,12 @@ const std::vector<key_spec>& specs() {
                [](node_config& c, const std::string& v) { c.runtime.scheduler_policy = v; }),
     int_key("runtime.idle_passivate_sec", 1, 7 * 86400,
             [](node_config& c, int64_t v) { c.runtime.idle_passivate = seconds{v}; }),
+    int_key("chat.max_group_members", 2, 100000,
+            [](node_config& c, int64_t v) { c.chat.max_group_members = size_t(v); }),
+    int_key("chat.max_body_bytes", 1, 1 << 20,
+            [](node_config& c, int64_t v) { c.chat.max_body_bytes = size_t(v); }),
+    int_key("chat.max_title_bytes", 1, 4096,
+            [](node_config& c, int64_t v) { c.chat.max_title_bytes = size_t(v); }),
     string_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
                [](node_config& c, const std::string& v) { c.log.level = v; }),
   };
@@ -218,6 +224,11 @@ void apply_listen(const std::string& host_port, node_config& cfg) {
 void validate(const node_config& cfg) {
   if (cfg.edge.auth.jwt_secret.size() < 16)
     fail("auth.jwt_secret", "must be set to at least 16 bytes");
+  // Clients heartbeat at the announced interval: the idle timeout must leave room for it.
+  if (cfg.edge.ws.heartbeat_interval >= cfg.edge.ws.idle_timeout)
+    fail("ws.heartbeat_interval_ms", "must be below ws.idle_timeout_sec ("
+                                       + std::to_string(cfg.edge.ws.idle_timeout.count())
+                                       + " s)");
 }
 
 std::vector<std::string> config_keys() {

@@ -3,6 +3,7 @@
 // key, a wrong type or an out-of-range value is a config_error naming the key.
 #pragma once
 
+#include "actors/chat/chat_context.hpp"
 #include "net/edge_options.hpp"
 #include "storage/storage_options.hpp"
 
@@ -32,6 +33,7 @@ struct node_config {
   net::edge_options edge;
   storage::storage_options storage;
   runtime_options runtime;
+  chat::chat_options chat;
   log_options log;
 };
 

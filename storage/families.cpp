@@ -6,6 +6,13 @@ namespace {
 
 constexpr family_spec specs[family_count] = {
   {family::meta, "meta", true},
+  {family::messages, "messages", false},
+  {family::conversations, "conversations", true},
+  {family::memberships, "memberships", false},
+  {family::cursors, "cursors", true},
+  {family::pending, "pending", false},
+  {family::dedup, "dedup", true},
+  {family::presence, "presence", true},
 };
 
 } // namespace

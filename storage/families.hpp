@@ -10,10 +10,17 @@
 namespace parley::storage {
 
 enum class family : uint8_t {
-  meta,  // node identity and schema version: storage/meta_store.hpp
+  meta,           // node identity and schema version: storage/meta_store.hpp
+  messages,       // chat messages by conversation|seq: storage/chat_store.hpp
+  conversations,  // chat conversation records (kind, title, members)
+  memberships,    // user|conversation: the conversations of a user
+  cursors,        // delivered (per device) and read (per user) cursors
+  pending,        // user|conversation -> newest seq not yet acknowledged by all devices
+  dedup,          // sender|conversation|client_msg_id -> the original ack, kept 24 h
+  presence,       // user -> last_seen
 };
 
-constexpr size_t family_count = 1;
+constexpr size_t family_count = 8;
 
 struct family_spec {
   family id;

@@ -1,5 +1,6 @@
 #include "actors/connection/connection_actor.hpp"
 
+#include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "common/metrics.hpp"
 #include "proto/parley.pb.h"
@@ -19,19 +20,6 @@ inbound_frame::inbound_frame() : frame(std::make_unique<pb::ClientFrame>()) {
 inbound_frame::~inbound_frame() = default;
 
 namespace {
-
-// Kept small on purpose: an idle connection's actor should cost little more than CAF's
-// ~1 KB actor header (docs/benchmarks.md, memory per connection).
-struct connection_state {
-  connection_info info;
-  std::string device_id = "default";
-  std::string session_id;
-  std::shared_ptr<outbound_sink> sink;
-
-  static inline const char* name = "parley.connection";
-};
-
-using connection_actor = caf::stateful_actor<connection_state>;
 
 std::string next_session_id() {
   // A per-process random prefix and a counter: unique without a shared lock.
@@ -61,16 +49,6 @@ void send_welcome(connection_actor* self, const std::string& request_id, wire_fo
   st.sink->send(out, format);
 }
 
-void send_error(connection_actor* self, const std::string& request_id, wire_format format,
-                const char* code, std::string message) {
-  pb::ServerFrame out;
-  out.set_request_id(request_id);
-  auto* e = out.mutable_error();
-  e->set_code(code);
-  e->set_message(std::move(message));
-  self->state.sink->send(out, format);
-}
-
 bool valid_device_id(const std::string& id) {
   if (id.empty() || id.size() > 64)
     return false;
@@ -95,6 +73,7 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
         return;
       }
       self->state.device_id = device.empty() ? "default" : device;
+      register_route(self);
       send_welcome(self, rid, in.format);
       return;
     }
@@ -105,7 +84,9 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
       self->state.sink->send(out, in.format);
       return;
     }
-    case pb::ClientFrame::KIND_NOT_SET:
+    default:
+      if (handle_chat_frame(self, in))
+        return;
       break;
   }
   send_error(self, rid, in.format, "bad_request",
@@ -114,6 +95,16 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
 }
 
 } // namespace
+
+void send_error(connection_actor* self, const std::string& request_id, wire_format format,
+                const char* code, std::string message) {
+  pb::ServerFrame out;
+  out.set_request_id(request_id);
+  auto* e = out.mutable_error();
+  e->set_code(code);
+  e->set_message(std::move(message));
+  self->state.sink->send(out, format);
+}
 
 caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
                             std::shared_ptr<outbound_sink> sink) {
@@ -124,9 +115,13 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
     st.sink = std::move(sink);
     st.session_id = next_session_id();
     send_welcome(self, {}, st.sink->preferred_format());
+    register_route(self);
     return {
       [self](frame_atom, const client_frame_ptr& in) { handle_frame(self, *in); },
-      [self](closed_atom) { self->quit(); },
+      [self](closed_atom) {
+        unregister_route(self);
+        self->quit();
+      },
     };
   });
 }

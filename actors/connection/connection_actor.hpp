@@ -7,6 +7,7 @@
 //   (closed_atom)                   the socket is gone: the actor quits
 #pragma once
 
+#include "actors/chat/chat_context.hpp"
 #include "actors/connection/outbound_sink.hpp"
 
 #include <caf/actor.hpp>
@@ -40,6 +41,9 @@ struct connection_info {
   std::string tier;   // rate-limit tier, empty for the default
   std::string node;   // this node's id, reported in `welcome`
   std::chrono::milliseconds heartbeat_interval{25000};
+  // The node's chat services; null in tests that exercise the session protocol alone, where
+  // chat frames are answered `unavailable`.
+  chat::chat_context_ptr chat;
 };
 
 caf::actor spawn_connection(caf::actor_system& sys, connection_info info,

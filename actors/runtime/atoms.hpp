@@ -15,6 +15,18 @@ CAF_ADD_ATOM(parley, parley::atoms, written_atom, "written")
 // connections
 CAF_ADD_ATOM(parley, parley::atoms, frame_atom, "frame")
 CAF_ADD_ATOM(parley, parley::atoms, closed_atom, "closed")
+// chat
+CAF_ADD_ATOM(parley, parley::atoms, send_atom, "send")
+CAF_ADD_ATOM(parley, parley::atoms, create_atom, "create")
+CAF_ADD_ATOM(parley, parley::atoms, members_atom, "members")
+CAF_ADD_ATOM(parley, parley::atoms, receipt_atom, "receipt")
+CAF_ADD_ATOM(parley, parley::atoms, history_atom, "history")
+CAF_ADD_ATOM(parley, parley::atoms, summary_atom, "summary")
+CAF_ADD_ATOM(parley, parley::atoms, sync_atom, "sync")
+CAF_ADD_ATOM(parley, parley::atoms, typing_atom, "typing")
+CAF_ADD_ATOM(parley, parley::atoms, presence_atom, "presence")
+CAF_ADD_ATOM(parley, parley::atoms, online_atom, "online")
+CAF_ADD_ATOM(parley, parley::atoms, offline_atom, "offline")
 
 CAF_END_TYPE_ID_BLOCK(parley)
 

@@ -246,8 +246,41 @@ TEST_CASE("a client that never reads is closed with 1013 past its outbound bound
   CHECK(read_frame(*other).request_id() == "ok");
 }
 
+TEST_CASE("error replies to a flood of malformed frames count against the outbound bound") {
+  running_node node{{"ws.max_outbound_bytes=4096"}};
+  test::ws_client ws;
+  REQUIRE(ws.connect(node.port(), "/ws", test::dev_token(node.port(), "garbage"), 4096) == 101);
+  int sent = 0;
+  while (sent < 300000 && ws.try_send_text("x"))
+    ++sent;
+  CHECK(ws.wait_close(20000) == 1013);
+}
+
+TEST_CASE("a client that never reads is dropped even though its close cannot be sent") {
+  running_node node{{"ws.max_outbound_bytes=4096"}};
+  test::ws_client ws;
+  REQUIRE(ws.connect(node.port(), "/ws", test::dev_token(node.port(), "deaf"), 4096) == 101);
+  int sent = 0;
+  while (sent < 300000 && ws.try_send_text(R"({"ping":{}})"))
+    ++sent;
+  // The client reads nothing: the close frame stays stuck behind a write, and the reaper drops
+  // the socket after the close grace period.
+  auto gauge = [&] {
+    auto body = test::http_call(node.port(), "GET", "/metrics").body;
+    const std::string needle = "\nparley_ws_connections ";
+    auto at = body.find(needle);
+    return at == std::string::npos ? -1 : std::stoi(body.substr(at + needle.size()));
+  };
+  int open = -1;
+  for (int i = 0; i < 100 && open != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    open = gauge();
+  }
+  CHECK(open == 0);
+}
+
 TEST_CASE("a connection without heartbeat is closed after ws.idle_timeout_sec") {
-  running_node node{{"ws.idle_timeout_sec=1"}};
+  running_node node{{"ws.idle_timeout_sec=1", "ws.heartbeat_interval_ms=500"}};
   auto ws = connect(node);
   auto start = std::chrono::steady_clock::now();
   CHECK(ws->wait_close(5000) == 1001);
@@ -256,7 +289,7 @@ TEST_CASE("a connection without heartbeat is closed after ws.idle_timeout_sec") 
 }
 
 TEST_CASE("WebSocket pings count as heartbeat and keep an idle connection open") {
-  running_node node{{"ws.idle_timeout_sec=1"}};
+  running_node node{{"ws.idle_timeout_sec=1", "ws.heartbeat_interval_ms=500"}};
   auto ws = connect(node);
   for (int i = 0; i < 8; ++i) {
     std::this_thread::sleep_for(300ms);

@@ -99,4 +99,7 @@ TEST_CASE("base64url round-trips every byte value") {
   }
   std::string ignored;
   CHECK_FALSE(base64url_decode("a+b/", ignored));
+  // "QQ" is the one spelling of "A"; "QR" carries non-zero leftover bits.
+  CHECK(base64url_decode("QQ", ignored));
+  CHECK_FALSE(base64url_decode("QR", ignored));
 }

@@ -102,3 +102,12 @@ TEST_CASE("a missing JWT secret is refused") {
   node_config cfg;
   CHECK(error_of([&] { validate(cfg); }) == "auth.jwt_secret: must be set to at least 16 bytes");
 }
+
+TEST_CASE("a heartbeat interval at or above the idle timeout is refused") {
+  node_config cfg;
+  apply_override("auth.jwt_secret=0123456789abcdef", cfg);
+  apply_override("ws.idle_timeout_sec=10", cfg);
+  CHECK(error_of([&] { validate(cfg); }).find("ws.heartbeat_interval_ms: must be below") == 0);
+  apply_override("ws.heartbeat_interval_ms=5000", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+}

@@ -1,0 +1,589 @@
+#include "actors/chat/conversation_actor.hpp"
+
+#include "actors/chat/conversation_id.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "common/metrics.hpp"
+#include "proto/parley.pb.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+
+namespace parley::chat {
+
+namespace {
+
+using storage::chat_message;
+
+// Messages kept in memory for live pushes and short catch-ups without a storage read.
+constexpr size_t recent_capacity = 256;
+// Dedup records older than this are ignored (PROTOCOL.md: idempotent within 24 h).
+constexpr int64_t dedup_window_ms = 24LL * 3600 * 1000;
+
+struct chat_metrics {
+  metrics::counter& messages = metrics::global().get_counter(
+    "chat_messages_total", "Chat messages stored");
+  metrics::counter& duplicates = metrics::global().get_counter(
+    "chat_duplicate_sends_total", "Sends answered from the dedup record");
+  metrics::counter& pushed = metrics::global().get_counter(
+    "chat_messages_pushed_total", "Message frames pushed to devices");
+  metrics::histogram& batch = metrics::global().get_histogram(
+    "chat_send_batch", "Sends made durable in one conversation write", {1, 2, 4, 8, 16, 32, 64, 128});
+};
+
+chat_metrics& instruments() {
+  static chat_metrics m;
+  return m;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+using ack_promise = caf::typed_response_promise<uint64_t, int64_t>;
+
+struct queued_send {
+  chat_message msg;  // seq assigned when its batch is written
+  ack_promise promise;
+};
+
+struct conversation_state {
+  chat_context_ptr ctx;
+  std::string id;
+  bool loaded = false;
+  bool exists = false;
+  bool creating = false;  // the record is part of the batch in flight
+  storage::conversation_record rec;
+  uint64_t last_seq = 0;  // durable
+  std::deque<chat_message> recent;
+  // sender + '\0' + client_msg_id of sends queued or in flight, to fold duplicates into them
+  std::unordered_map<std::string, std::vector<ack_promise>> inflight_dups;
+  std::vector<queued_send> queued;
+  bool writing = false;
+  int pending_writes = 0;  // any durable write in flight (sends, cursors, membership)
+  bool passivate_requested = false;
+  // Highest seq pushed to each connection (session id), so each device gets seq order.
+  std::unordered_map<std::string, uint64_t> sent_up_to;
+  std::unordered_map<std::string, uint64_t> delivered_cache;  // user\0device -> seq
+  std::unordered_map<std::string, uint64_t> read_cache;       // user -> seq
+
+  static inline const char* name = "parley.conversation";
+};
+
+using conversation_actor = caf::stateful_actor<conversation_state>;
+
+google::protobuf::Timestamp to_timestamp(int64_t ms) {
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
+}
+
+void fill_message(pb::Message& out, const std::string& conv, const chat_message& m) {
+  out.set_conversation_id(conv);
+  out.set_seq(m.seq);
+  out.set_sender_id(m.sender_id);
+  out.set_client_msg_id(m.client_msg_id);
+  out.set_body(m.body);
+  *out.mutable_sent_at() = to_timestamp(m.sent_at_ms);
+}
+
+bool is_member(const conversation_state& st, const std::string& user) {
+  return std::binary_search(st.rec.members.begin(), st.rec.members.end(), user);
+}
+
+caf::error load(conversation_actor* self) {
+  auto& st = self->state;
+  if (st.loaded)
+    return {};
+  fault err;
+  auto rec = st.ctx->store->conversation(st.id, err);
+  if (!err && rec) {
+    st.rec = std::move(*rec);
+    st.exists = true;
+    st.last_seq = st.ctx->store->last_seq(st.id, err);
+  }
+  if (err)
+    return make_error(err);
+  st.loaded = true;
+  return {};
+}
+
+void maybe_quit(conversation_actor* self) {
+  auto& st = self->state;
+  if (st.passivate_requested && st.pending_writes == 0 && st.queued.empty())
+    self->quit();
+}
+
+// Commits `ws`; `then` runs inside the actor once it is durable (or failed).
+template <class F>
+void write(conversation_actor* self, storage::write_set ws, F then) {
+  auto& st = self->state;
+  ++st.pending_writes;
+  self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
+    .then(
+      [self, then]() mutable {
+        --self->state.pending_writes;
+        then(caf::error{});
+        maybe_quit(self);
+      },
+      [self, then](caf::error& err) mutable {
+        --self->state.pending_writes;
+        then(err);
+        maybe_quit(self);
+      });
+}
+
+// The messages (after, up_to], from memory when recent enough, else from storage.
+std::vector<chat_message> messages_between(conversation_actor* self, uint64_t after,
+                                           uint64_t up_to) {
+  auto& st = self->state;
+  if (!st.recent.empty() && st.recent.front().seq <= after + 1) {
+    std::vector<chat_message> out;
+    for (auto& m : st.recent)
+      if (m.seq > after && m.seq <= up_to)
+        out.push_back(m);
+    return out;
+  }
+  fault err;
+  return st.ctx->store->messages_between(st.id, after, up_to, 0, err);
+}
+
+uint64_t delivered_of(conversation_actor* self, const std::string& user,
+                      const std::string& device) {
+  auto& st = self->state;
+  auto key = user + '\0' + device;
+  auto it = st.delivered_cache.find(key);
+  if (it != st.delivered_cache.end())
+    return it->second;
+  fault err;
+  auto seq = st.ctx->store->delivered(user, device, st.id, err);
+  st.delivered_cache.emplace(key, seq);
+  return seq;
+}
+
+// Brings one connection up to `up_to` in seq order: messages it has not been sent yet, from
+// its device's delivered cursor on. Returns how many frames were sent.
+uint64_t catch_up(conversation_actor* self, const std::string& user, const route& r,
+                  uint64_t up_to) {
+  auto& st = self->state;
+  auto sink = r.sink.lock();
+  if (!sink) {
+    st.sent_up_to.erase(r.session_id);
+    return 0;
+  }
+  auto it = st.sent_up_to.find(r.session_id);
+  uint64_t from = it != st.sent_up_to.end() ? it->second : delivered_of(self, user, r.device_id);
+  if (from >= up_to)
+    return 0;
+  uint64_t sent = 0;
+  pb::ServerFrame frame;
+  for (auto& m : messages_between(self, from, up_to)) {
+    fill_message(*frame.mutable_message(), st.id, m);
+    sink->send(frame, sink->preferred_format());
+    ++sent;
+  }
+  st.sent_up_to[r.session_id] = up_to;
+  instruments().pushed.inc(sent);
+  return sent;
+}
+
+void push_to_members(conversation_actor* self, uint64_t up_to) {
+  auto& st = self->state;
+  for (auto& member : st.rec.members)
+    for (auto& r : st.ctx->routes.routes_of(member))
+      catch_up(self, member, r, up_to);
+}
+
+// Sends `frame` to every online device of the given users.
+void broadcast(conversation_actor* self, const std::vector<std::string>& users,
+               const pb::ServerFrame& frame, const std::string& except_user = {}) {
+  for (auto& user : users) {
+    if (user == except_user)
+      continue;
+    for (auto& r : self->state.ctx->routes.routes_of(user))
+      if (auto sink = r.sink.lock())
+        sink->send(frame, sink->preferred_format());
+  }
+}
+
+server_frame_ptr group_frame(const conversation_state& st) {
+  auto frame = std::make_shared<pb::ServerFrame>();
+  auto* g = frame->mutable_group();
+  g->set_conversation_id(st.id);
+  g->set_title(st.rec.title);
+  for (auto& m : st.rec.members)
+    g->add_member_ids(m);
+  *g->mutable_created_at() = to_timestamp(st.rec.created_at_ms);
+  return frame;
+}
+
+void flush(conversation_actor* self);
+
+void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, bool created,
+                      const caf::error& err) {
+  auto& st = self->state;
+  st.writing = false;
+  if (err) {
+    // Nothing of the batch is stored: its seqs are free again, its senders get the error and
+    // may retry with the same client_msg_id.
+    if (created)
+      st.exists = false;
+    for (auto& q : batch) {
+      auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
+      for (auto& dup : st.inflight_dups[key])
+        dup.deliver(err);
+      st.inflight_dups.erase(key);
+      q.promise.deliver(err);
+    }
+    flush(self);
+    return;
+  }
+  st.creating = false;
+  for (auto& q : batch) {
+    st.last_seq = q.msg.seq;
+    st.recent.push_back(q.msg);
+    if (st.recent.size() > recent_capacity)
+      st.recent.pop_front();
+    auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
+    for (auto& dup : st.inflight_dups[key])
+      dup.deliver(q.msg.seq, q.msg.sent_at_ms);
+    st.inflight_dups.erase(key);
+    q.promise.deliver(q.msg.seq, q.msg.sent_at_ms);
+    // The sender has read their own message.
+    st.read_cache[q.msg.sender_id] = std::max(st.read_cache[q.msg.sender_id], q.msg.seq);
+  }
+  instruments().messages.inc(batch.size());
+  instruments().batch.observe(static_cast<double>(batch.size()));
+  push_to_members(self, st.last_seq);
+  flush(self);
+}
+
+// Writes every queued send as one batch; one batch in flight at a time keeps seq gapless
+// even when a write fails.
+void flush(conversation_actor* self) {
+  auto& st = self->state;
+  if (st.writing || st.queued.empty())
+    return;
+  auto batch = std::move(st.queued);
+  st.queued.clear();
+  storage::write_set ws;
+  bool created = false;
+  if (!st.exists || st.creating) {
+    st.exists = true;
+    st.creating = true;
+    created = true;
+    st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
+  }
+  auto seq = st.last_seq;
+  for (auto& q : batch) {
+    q.msg.seq = ++seq;
+    st.ctx->store->put_message(ws, st.id, q.msg, st.rec.members);
+    st.ctx->store->put_read(ws, q.msg.sender_id, st.id, q.msg.seq);
+  }
+  st.writing = true;
+  write(self, std::move(ws), [self, batch = std::move(batch), created](const caf::error& err) mutable {
+    on_batch_written(self, std::move(batch), created, err);
+  });
+}
+
+caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::string& sender,
+                                       const std::string& client_msg_id, std::string& body,
+                                       const std::string& to_user) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists) {
+    if (to_user.empty() || direct_conversation_id(sender, to_user) != st.id)
+      return make_error(errc::not_found, "unknown conversation " + st.id);
+    // The first message opens the direct conversation; the record is written with it.
+    st.rec.group = false;
+    st.rec.members = {std::min(sender, to_user), std::max(sender, to_user)};
+    st.rec.created_at_ms = now_ms();
+  }
+  if (!is_member(st, sender))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  auto key = sender + '\0' + client_msg_id;
+  auto dup = st.inflight_dups.find(key);
+  if (dup != st.inflight_dups.end()) {
+    auto rp = self->make_response_promise<uint64_t, int64_t>();
+    dup->second.push_back(rp);
+    return rp;
+  }
+  if (st.exists && !st.creating) {
+    fault err;
+    auto seen = st.ctx->store->dedup(sender, st.id, client_msg_id, err);
+    if (err)
+      return make_error(err);
+    if (seen && now_ms() - seen->sent_at_ms < dedup_window_ms) {
+      instruments().duplicates.inc();
+      return caf::result<uint64_t, int64_t>{seen->seq, seen->sent_at_ms};
+    }
+  }
+  auto rp = self->make_response_promise<uint64_t, int64_t>();
+  st.inflight_dups.emplace(key, std::vector<ack_promise>{});
+  st.queued.push_back(queued_send{chat_message{0, sender, client_msg_id, std::move(body), now_ms()}, rp});
+  flush(self);
+  return rp;
+}
+
+caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::string& creator,
+                                        const std::string& title,
+                                        const std::vector<std::string>& members) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (st.exists)
+    return make_error(errc::conflict, "conversation " + st.id + " already exists");
+  st.rec.group = true;
+  st.rec.title = title;
+  st.rec.members = members;
+  st.rec.created_at_ms = now_ms();
+  st.exists = true;
+  st.creating = true;
+  storage::write_set ws;
+  st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
+  auto rp = self->make_response_promise<server_frame_ptr>();
+  write(self, std::move(ws), [self, rp](const caf::error& err) mutable {
+    auto& st = self->state;
+    if (err) {
+      st.exists = false;
+      st.creating = false;
+      rp.deliver(err);
+      return;
+    }
+    st.creating = false;
+    auto frame = group_frame(st);
+    rp.deliver(frame);
+    broadcast(self, st.rec.members, *frame);
+    flush(self);
+  });
+  (void) creator;
+  return rp;
+}
+
+caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::string& actor,
+                                         bool add, const std::vector<std::string>& users) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!st.rec.group)
+    return make_error(errc::bad_request, "members of a direct conversation cannot change");
+  if (!is_member(st, actor))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  auto members = st.rec.members;
+  std::vector<std::string> added, removed;
+  for (auto& u : users) {
+    bool present = std::binary_search(members.begin(), members.end(), u);
+    if (add && !present) {
+      members.insert(std::lower_bound(members.begin(), members.end(), u), u);
+      added.push_back(u);
+    } else if (!add && present) {
+      members.erase(std::lower_bound(members.begin(), members.end(), u));
+      removed.push_back(u);
+    }
+  }
+  if (members.size() > st.ctx->opts.max_group_members)
+    return make_error(errc::bad_request,
+                      "a group has at most " + std::to_string(st.ctx->opts.max_group_members)
+                        + " members");
+  if (added.empty() && removed.empty())
+    return group_frame(st);
+  auto before = st.rec.members;
+  st.rec.members = members;
+  storage::write_set ws;
+  st.ctx->store->put_conversation(ws, st.id, st.rec, added, removed);
+  auto rp = self->make_response_promise<server_frame_ptr>();
+  write(self, std::move(ws), [self, rp, before, removed](const caf::error& err) mutable {
+    auto& st = self->state;
+    if (err) {
+      st.rec.members = before;
+      rp.deliver(err);
+      return;
+    }
+    auto frame = group_frame(st);
+    rp.deliver(frame);
+    // Everyone affected learns the new member list, the removed included.
+    auto notify = st.rec.members;
+    notify.insert(notify.end(), removed.begin(), removed.end());
+    broadcast(self, notify, *frame);
+  });
+  return rp;
+}
+
+caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
+                             const std::string& device, uint64_t seq, bool read) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!is_member(st, user))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  // Receipts beyond the newest message are clamped to it (docs/chat.md).
+  seq = std::min(seq, st.last_seq);
+  storage::write_set ws;
+  auto& store = *st.ctx->store;
+  if (read) {
+    fault err;
+    auto it = st.read_cache.find(user);
+    uint64_t current = it != st.read_cache.end() ? it->second : store.read(user, st.id, err);
+    if (seq <= current)
+      return caf::unit;
+    st.read_cache[user] = seq;
+    store.put_read(ws, user, st.id, seq);
+    pb::ServerFrame frame;
+    auto* r = frame.mutable_receipt();
+    r->set_conversation_id(st.id);
+    r->set_user_id(user);
+    r->set_seq(seq);
+    r->set_status(pb::READ);
+    broadcast(self, st.rec.members, frame, user);
+  } else {
+    if (seq <= delivered_of(self, user, device))
+      return caf::unit;
+    st.delivered_cache[user + '\0' + device] = seq;
+    store.put_delivered(ws, user, device, st.id, seq);
+    store.put_device(ws, user, device);
+    // The pending entry goes once every known device of the user has everything.
+    if (seq == st.last_seq) {
+      fault err;
+      bool all = true;
+      for (auto& d : store.devices_of(user, err))
+        if (d != device && delivered_of(self, user, d) < st.last_seq)
+          all = false;
+      if (all && !err)
+        store.clear_pending(ws, user, st.id);
+    }
+  }
+  // Receipts are answered at once: a lost cursor update only means a re-sent message, which
+  // clients drop by (conversation_id, seq).
+  write(self, std::move(ws), [self](const caf::error& err) {
+    if (err)
+      self->state.delivered_cache.clear();
+  });
+  return caf::unit;
+}
+
+caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::string& user,
+                                         uint64_t before, uint32_t limit) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!is_member(st, user))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  fault err;
+  auto page = st.ctx->store->history(st.id, before, limit + 1, err);
+  if (err)
+    return make_error(err);
+  auto frame = std::make_shared<pb::ServerFrame>();
+  auto* h = frame->mutable_history_page();
+  h->set_conversation_id(st.id);
+  h->set_has_more(page.size() > limit);
+  for (size_t i = 0; i < page.size() && i < limit; ++i)
+    fill_message(*h->add_messages(), st.id, page[i]);
+  return server_frame_ptr{frame};
+}
+
+caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::string& user) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!is_member(st, user))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  fault err;
+  auto it = st.read_cache.find(user);
+  uint64_t read = it != st.read_cache.end() ? it->second : st.ctx->store->read(user, st.id, err);
+  st.read_cache[user] = read;
+  auto frame = std::make_shared<pb::ServerFrame>();
+  auto* s = frame->mutable_conversation_list()->add_items();
+  s->set_conversation_id(st.id);
+  s->set_kind(st.rec.group ? pb::GROUP : pb::DIRECT);
+  s->set_title(st.rec.title);
+  for (auto& m : st.rec.members)
+    s->add_member_ids(m);
+  s->set_last_seq(st.last_seq);
+  s->set_read_seq(std::min(read, st.last_seq));
+  s->set_unread(st.last_seq - std::min(read, st.last_seq));
+  return server_frame_ptr{frame};
+}
+
+caf::result<uint64_t> on_sync(conversation_actor* self, const std::string& user,
+                              const connection_ref& conn) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating || !is_member(st, user))
+    return uint64_t{0};
+  // A sync starts from the device's durable cursor, re-sending what it has not acknowledged.
+  st.sent_up_to.erase(conn.r.session_id);
+  return catch_up(self, user, conn.r, st.last_seq);
+}
+
+caf::result<void> on_typing(conversation_actor* self, const std::string& user, bool active) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!is_member(st, user))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  pb::ServerFrame frame;
+  auto* t = frame.mutable_typing();
+  t->set_conversation_id(st.id);
+  t->set_user_id(user);
+  t->set_active(active);
+  broadcast(self, st.rec.members, frame, user);
+  return caf::unit;
+}
+
+} // namespace
+
+caf::actor spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx, std::string id) {
+  return sys.spawn([ctx = std::move(ctx), id = std::move(id)](
+                     conversation_actor* self) mutable -> caf::behavior {
+    self->state.ctx = std::move(ctx);
+    self->state.id = std::move(id);
+    return {
+      [self](send_atom, const std::string& sender, const std::string& client_msg_id,
+             std::string& body, const std::string& to_user) {
+        return on_send(self, sender, client_msg_id, body, to_user);
+      },
+      [self](create_atom, const std::string& creator, const std::string& title,
+             const std::vector<std::string>& members) {
+        return on_create(self, creator, title, members);
+      },
+      [self](members_atom, const std::string& actor, bool add,
+             const std::vector<std::string>& users) { return on_members(self, actor, add, users); },
+      [self](receipt_atom, const std::string& user, const std::string& device, uint64_t seq,
+             bool read) { return on_receipt(self, user, device, seq, read); },
+      [self](history_atom, const std::string& user, uint64_t before, uint32_t limit) {
+        return on_history(self, user, before, limit);
+      },
+      [self](summary_atom, const std::string& user) { return on_summary(self, user); },
+      [self](sync_atom, const std::string& user, const connection_ref& conn) {
+        return on_sync(self, user, conn);
+      },
+      [self](typing_atom, const std::string& user, bool active) {
+        return on_typing(self, user, active);
+      },
+      [self](passivate_atom) {
+        self->state.passivate_requested = true;
+        maybe_quit(self);
+      },
+    };
+  });
+}
+
+} // namespace parley::chat

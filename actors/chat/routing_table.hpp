@@ -1,0 +1,50 @@
+// The routing table: user -> live connections on this node (ARCHITECTURE.md). Conversation
+// actors look members up here to push messages; presence is derived from it. Lookups are local
+// memory under a sharded lock; in a cluster each node will be the single writer of its entries.
+#pragma once
+
+#include "actors/connection/outbound_sink.hpp"
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace parley::chat {
+
+// One live connection of a user: the device it speaks for and the socket to write to.
+struct route {
+  std::string session_id;
+  std::string device_id;
+  std::weak_ptr<outbound_sink> sink;
+};
+
+class routing_table {
+public:
+  // Adds or replaces (same session id) a route; true when the user just came online.
+  bool add(const std::string& user, route r);
+
+  // Removes a session's route; true when that was the user's last one (now offline).
+  bool remove(const std::string& user, const std::string& session_id);
+
+  std::vector<route> routes_of(const std::string& user) const;
+  bool online(const std::string& user) const;
+
+  // Users with at least one route.
+  size_t online_users() const;
+
+private:
+  static constexpr size_t shard_count = 16;
+  struct shard {
+    mutable std::mutex mtx;
+    std::unordered_map<std::string, std::vector<route>> users;
+  };
+
+  shard& shard_of(const std::string& user) const;
+
+  mutable std::array<shard, shard_count> shards_;
+};
+
+} // namespace parley::chat

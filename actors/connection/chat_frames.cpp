@@ -1,0 +1,413 @@
+// Chat frames of a connection: validation of what the client sent, then one request to the
+// conversation actor (through the registry) and the answer back to the client. The chat logic
+// itself lives in actors/chat/.
+#include "actors/chat/conversation_actor.hpp"
+#include "actors/chat/conversation_id.hpp"
+#include "actors/connection/connection_state.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "proto/parley.pb.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace parley {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Answers slower than this become `unavailable` (an overloaded or stuck conversation).
+constexpr auto request_timeout = 30s;
+
+bool valid_user_id(const std::string& id) {
+  if (id.empty() || id.size() > 64)
+    return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-'))
+      return false;
+  return true;
+}
+
+// Valid UTF-8 (no overlongs, no surrogates): bodies arriving in binary frames are not checked
+// by the WebSocket layer.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size())
+      return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+        || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+struct reply_to {
+  std::string request_id;
+  wire_format format;
+};
+
+void send_frame(connection_actor* self, const reply_to& to, pb::ServerFrame frame) {
+  frame.set_request_id(to.request_id);
+  self->state.sink->send(frame, to.format);
+}
+
+void send_fault(connection_actor* self, const reply_to& to, const fault& f) {
+  send_error(self, to.request_id, to.format, std::string{to_string(f.code)}.c_str(), f.message);
+}
+
+void bad_request(connection_actor* self, const reply_to& to, std::string message) {
+  send_fault(self, to, make_fault(errc::bad_request, std::move(message)));
+}
+
+chat::connection_ref self_ref(connection_actor* self) {
+  auto& st = self->state;
+  return chat::connection_ref{st.info.user_id, chat::route{st.session_id, st.device_id, st.sink}};
+}
+
+// Sends `payload` to conversation `conv` and calls `on_ok` with its answer, or answers the
+// client with the error.
+template <class F>
+void ask_conversation(connection_actor* self, const reply_to& to, const std::string& conv,
+                      caf::message payload, F on_ok) {
+  auto& ctx = *self->state.info.chat;
+  self->request(ctx.registry, request_timeout, std::string{chat::conversation_kind}, conv,
+                std::move(payload))
+    .then(std::move(on_ok),
+          [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
+}
+
+bool check_conversation_id(connection_actor* self, const reply_to& to, const std::string& id) {
+  if (id.empty()) {
+    bad_request(self, to, "conversation_id is required");
+    return false;
+  }
+  if (!chat::valid_conversation_id(id)) {
+    send_fault(self, to, make_fault(errc::not_found, "unknown conversation " + id.substr(0, 80)));
+    return false;
+  }
+  return true;
+}
+
+void on_send(connection_actor* self, const reply_to& to, const pb::Send& send) {
+  auto& st = self->state;
+  auto& opts = st.info.chat->opts;
+  auto& user = st.info.user_id;
+  if (send.client_msg_id().empty() || send.client_msg_id().size() > 64)
+    return bad_request(self, to, "send.client_msg_id must be 1..64 characters");
+  if (send.body().empty())
+    return bad_request(self, to, "send.body is required");
+  if (send.body().size() > opts.max_body_bytes)
+    return send_fault(self, to, make_fault(errc::too_large,
+                                           "send.body exceeds " + std::to_string(opts.max_body_bytes)
+                                             + " bytes"));
+  if (!valid_utf8(send.body()))
+    return bad_request(self, to, "send.body is not valid UTF-8");
+  if (send.conversation_id().empty() == send.to_user().empty())
+    return bad_request(self, to, "send needs exactly one of conversation_id and to_user");
+  std::string conv = send.conversation_id();
+  if (!send.to_user().empty()) {
+    if (!valid_user_id(send.to_user()))
+      return bad_request(self, to, "send.to_user must match [A-Za-z0-9_.-]{1,64}");
+    // Self-DM policy: rejected; a note to self is a group with one member (docs/chat.md).
+    if (send.to_user() == user)
+      return bad_request(self, to, "cannot open a direct conversation with yourself");
+    conv = chat::direct_conversation_id(user, send.to_user());
+  } else if (!check_conversation_id(self, to, conv)) {
+    return;
+  }
+  auto cmid = send.client_msg_id();
+  ask_conversation(self, to, conv,
+                   caf::make_message(send_atom_v, user, cmid, send.body(), send.to_user()),
+                   [self, to, conv, cmid](uint64_t seq, int64_t sent_at_ms) {
+                     pb::ServerFrame out;
+                     auto* ack = out.mutable_ack();
+                     ack->set_conversation_id(conv);
+                     ack->set_client_msg_id(cmid);
+                     ack->set_seq(seq);
+                     *ack->mutable_sent_at()
+                       = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(sent_at_ms);
+                     send_frame(self, to, std::move(out));
+                   });
+}
+
+// Validates a list of user ids: each valid, none twice. Returns false after answering.
+bool check_user_list(connection_actor* self, const reply_to& to,
+                     const google::protobuf::RepeatedPtrField<std::string>& ids, const char* field) {
+  std::set<std::string> seen;
+  for (auto& id : ids) {
+    if (!valid_user_id(id)) {
+      bad_request(self, to, std::string{field} + " contains an invalid user id");
+      return false;
+    }
+    if (!seen.insert(id).second) {
+      bad_request(self, to, std::string{field} + " lists " + id + " twice");
+      return false;
+    }
+  }
+  return true;
+}
+
+void answer_with_frame(connection_actor* self, const reply_to& to, const std::string& conv,
+                       caf::message payload) {
+  ask_conversation(self, to, conv, std::move(payload),
+                   [self, to](const chat::server_frame_ptr& frame) { send_frame(self, to, *frame); });
+}
+
+void on_create_group(connection_actor* self, const reply_to& to, const pb::CreateGroup& g) {
+  auto& st = self->state;
+  auto& opts = st.info.chat->opts;
+  if (g.title().size() > opts.max_title_bytes)
+    return bad_request(self, to, "create_group.title exceeds " + std::to_string(opts.max_title_bytes)
+                                   + " bytes");
+  if (!valid_utf8(g.title()))
+    return bad_request(self, to, "create_group.title is not valid UTF-8");
+  if (!check_user_list(self, to, g.member_ids(), "create_group.member_ids"))
+    return;
+  std::vector<std::string> members(g.member_ids().begin(), g.member_ids().end());
+  // The creator is a member whether listed or not.
+  if (std::find(members.begin(), members.end(), st.info.user_id) == members.end())
+    members.push_back(st.info.user_id);
+  if (members.size() > opts.max_group_members)
+    return bad_request(self, to, "a group has at most " + std::to_string(opts.max_group_members)
+                                   + " members");
+  std::sort(members.begin(), members.end());
+  answer_with_frame(self, to, chat::new_group_id(),
+                    caf::make_message(create_atom_v, st.info.user_id, g.title(), members));
+}
+
+void on_members(connection_actor* self, const reply_to& to, const pb::MembersChange& m, bool add) {
+  if (!check_conversation_id(self, to, m.conversation_id()))
+    return;
+  const char* field = add ? "add_members.user_ids" : "remove_members.user_ids";
+  if (m.user_ids().empty())
+    return bad_request(self, to, std::string{field} + " is empty");
+  if (!check_user_list(self, to, m.user_ids(), field))
+    return;
+  std::vector<std::string> users(m.user_ids().begin(), m.user_ids().end());
+  answer_with_frame(self, to, m.conversation_id(),
+                    caf::make_message(members_atom_v, self->state.info.user_id, add, users));
+}
+
+void on_leave(connection_actor* self, const reply_to& to, const pb::Leave& l) {
+  if (!check_conversation_id(self, to, l.conversation_id()))
+    return;
+  auto& user = self->state.info.user_id;
+  answer_with_frame(self, to, l.conversation_id(),
+                    caf::make_message(members_atom_v, user, false, std::vector<std::string>{user}));
+}
+
+void on_receipt(connection_actor* self, const reply_to& to, const pb::Receipt& r) {
+  if (!check_conversation_id(self, to, r.conversation_id()))
+    return;
+  if (r.status() != pb::DELIVERED && r.status() != pb::READ)
+    return bad_request(self, to, "receipt.status must be DELIVERED or READ");
+  if (r.seq() == 0)
+    return bad_request(self, to, "receipt.seq must be at least 1");
+  auto& st = self->state;
+  // No answer on success (PROTOCOL.md); errors are reported.
+  ask_conversation(self, to, r.conversation_id(),
+                   caf::make_message(receipt_atom_v, st.info.user_id, st.device_id, r.seq(),
+                                     r.status() == pb::READ),
+                   []() {});
+}
+
+void on_history(connection_actor* self, const reply_to& to, const pb::HistoryRequest& h) {
+  if (!check_conversation_id(self, to, h.conversation_id()))
+    return;
+  // Out-of-range limits are clamped to 1..100; 0 means the default of 50.
+  uint32_t limit = h.limit() == 0 ? 50 : std::min<uint32_t>(h.limit(), 100);
+  answer_with_frame(self, to, h.conversation_id(),
+                    caf::make_message(history_atom_v, self->state.info.user_id, h.before_seq(),
+                                      limit));
+}
+
+// Collects one answer per conversation, then answers the client once.
+struct fan_in {
+  size_t waiting = 0;
+  uint64_t messages = 0;
+  pb::ServerFrame list;
+};
+
+void on_conversations(connection_actor* self, const reply_to& to) {
+  auto& st = self->state;
+  fault err;
+  auto convs = st.info.chat->store->conversations_of(st.info.user_id, err);
+  if (err)
+    return send_fault(self, to, err);
+  auto state = std::make_shared<fan_in>();
+  state->list.mutable_conversation_list();
+  state->waiting = convs.size();
+  if (convs.empty())
+    return send_frame(self, to, state->list);
+  for (auto& conv : convs) {
+    self->request(st.info.chat->registry, request_timeout, std::string{chat::conversation_kind}, conv,
+                  caf::make_message(summary_atom_v, st.info.user_id))
+      .then(
+        [self, to, state](const chat::server_frame_ptr& frame) {
+          for (auto& item : frame->conversation_list().items())
+            *state->list.mutable_conversation_list()->add_items() = item;
+          if (--state->waiting == 0)
+            send_frame(self, to, state->list);
+        },
+        [self, to, state](caf::error&) {
+          // A conversation that cannot answer is left out rather than failing the list.
+          if (--state->waiting == 0)
+            send_frame(self, to, state->list);
+        });
+  }
+}
+
+void on_sync(connection_actor* self, const reply_to& to) {
+  auto& st = self->state;
+  if (st.syncing)
+    return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
+  fault err;
+  auto pending = st.info.chat->store->pending_of(st.info.user_id, err);
+  if (err)
+    return send_fault(self, to, err);
+  auto state = std::make_shared<fan_in>();
+  state->waiting = pending.size();
+  auto done = [self, to, state] {
+    self->state.syncing = false;
+    pb::ServerFrame out;
+    out.mutable_sync_done()->set_messages(state->messages);
+    send_frame(self, to, std::move(out));
+  };
+  if (pending.empty())
+    return done();
+  st.syncing = true;
+  auto ref = self_ref(self);
+  for (auto& [conv, seq] : pending) {
+    self->request(st.info.chat->registry, request_timeout, std::string{chat::conversation_kind}, conv,
+                  caf::make_message(sync_atom_v, st.info.user_id, ref))
+      .then(
+        [state, done](uint64_t sent) {
+          state->messages += sent;
+          if (--state->waiting == 0)
+            done();
+        },
+        [state, done](caf::error&) {
+          if (--state->waiting == 0)
+            done();
+        });
+  }
+}
+
+void on_typing(connection_actor* self, const reply_to& to, const pb::Typing& t) {
+  if (!check_conversation_id(self, to, t.conversation_id()))
+    return;
+  ask_conversation(self, to, t.conversation_id(),
+                   caf::make_message(typing_atom_v, self->state.info.user_id, t.active()),
+                   []() {});
+}
+
+void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceRequest& p) {
+  if (p.user_ids().empty())
+    return bad_request(self, to, "presence.user_ids is empty");
+  if (p.user_ids().size() > 1000)
+    return bad_request(self, to, "presence.user_ids lists more than 1000 users");
+  if (!check_user_list(self, to, p.user_ids(), "presence.user_ids"))
+    return;
+  std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
+  caf::anon_send(self->state.info.chat->presence, presence_atom_v, self_ref(self), users,
+                 p.subscribe());
+}
+
+} // namespace
+
+void register_route(connection_actor* self) {
+  auto& st = self->state;
+  if (!st.info.chat)
+    return;
+  if (st.info.chat->routes.add(st.info.user_id, self_ref(self).r))
+    caf::anon_send(st.info.chat->presence, online_atom_v, st.info.user_id);
+}
+
+void unregister_route(connection_actor* self) {
+  auto& st = self->state;
+  if (!st.info.chat)
+    return;
+  auto& ctx = *st.info.chat;
+  caf::anon_send(ctx.presence, closed_atom_v, st.session_id);
+  if (ctx.routes.remove(st.info.user_id, st.session_id)) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    caf::anon_send(ctx.presence, offline_atom_v, st.info.user_id, static_cast<int64_t>(now));
+  }
+}
+
+bool handle_chat_frame(connection_actor* self, const inbound_frame& in) {
+  auto& frame = *in.frame;
+  reply_to to{frame.request_id(), in.format};
+  using k = pb::ClientFrame;
+  switch (frame.kind_case()) {
+    case k::kSend:
+    case k::kCreateGroup:
+    case k::kAddMembers:
+    case k::kRemoveMembers:
+    case k::kLeave:
+    case k::kReceipt:
+    case k::kSync:
+    case k::kHistory:
+    case k::kConversations:
+    case k::kTyping:
+    case k::kPresence:
+      break;
+    default:
+      return false;
+  }
+  if (!self->state.info.chat) {
+    send_fault(self, to, make_fault(errc::unavailable, "chat is not running on this node"));
+    return true;
+  }
+  switch (frame.kind_case()) {
+    case k::kSend: on_send(self, to, frame.send()); break;
+    case k::kCreateGroup: on_create_group(self, to, frame.create_group()); break;
+    case k::kAddMembers: on_members(self, to, frame.add_members(), true); break;
+    case k::kRemoveMembers: on_members(self, to, frame.remove_members(), false); break;
+    case k::kLeave: on_leave(self, to, frame.leave()); break;
+    case k::kReceipt: on_receipt(self, to, frame.receipt()); break;
+    case k::kSync: on_sync(self, to); break;
+    case k::kHistory: on_history(self, to, frame.history()); break;
+    case k::kConversations: on_conversations(self, to); break;
+    case k::kTyping: on_typing(self, to, frame.typing()); break;
+    case k::kPresence: on_presence(self, to, frame.presence()); break;
+    default: break;
+  }
+  return true;
+}
+
+} // namespace parley

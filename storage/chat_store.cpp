@@ -1,0 +1,253 @@
+#include "storage/chat_store.hpp"
+
+#include "proto/parley.pb.h"
+#include "storage/key_codec.hpp"
+
+namespace parley::storage {
+
+namespace {
+
+// Cursor keys share one family; the first byte says which cursor.
+constexpr uint8_t delivered_tag = 'd';
+constexpr uint8_t read_tag = 'r';
+constexpr uint8_t device_tag = 'v';
+
+std::string message_key(const std::string& conv, uint64_t seq) {
+  return key_builder{}.str(conv).u64(seq).bytes();
+}
+
+std::string u64_value(uint64_t v) {
+  return key_builder{}.u64(v).bytes();
+}
+
+uint64_t parse_u64(const std::optional<std::string>& v) {
+  if (!v)
+    return 0;
+  key_reader r{*v};
+  return r.u64().value_or(0);
+}
+
+bool decode_message(std::string_view key, std::string_view value, chat_message& out) {
+  key_reader r{key};
+  auto conv = r.str();
+  auto seq = r.u64();
+  pb::StoredMessage m;
+  if (!conv || !seq || !m.ParseFromArray(value.data(), static_cast<int>(value.size())))
+    return false;
+  out.seq = *seq;
+  out.sender_id = m.sender_id();
+  out.client_msg_id = m.client_msg_id();
+  out.body = m.body();
+  out.sent_at_ms = m.sent_at_ms();
+  return true;
+}
+
+std::string dedup_key(const std::string& sender, const std::string& conv,
+                      const std::string& client_msg_id) {
+  return key_builder{}.str(sender).str(conv).str(client_msg_id).bytes();
+}
+
+} // namespace
+
+std::optional<conversation_record> chat_store::conversation(const std::string& conv,
+                                                            fault& err) const {
+  auto raw = db_.get(family::conversations, conv, err);
+  if (!raw)
+    return std::nullopt;
+  pb::StoredConversation c;
+  if (!c.ParseFromString(*raw)) {
+    err = make_fault(errc::internal, "corrupt conversation record " + conv);
+    return std::nullopt;
+  }
+  conversation_record rec;
+  rec.group = c.kind() == pb::GROUP;
+  rec.title = c.title();
+  rec.members.assign(c.member_ids().begin(), c.member_ids().end());
+  rec.created_at_ms = c.created_at_ms();
+  return rec;
+}
+
+uint64_t chat_store::last_seq(const std::string& conv, fault& err) const {
+  auto prefix = key_builder{}.str(conv).bytes();
+  uint64_t last = 0;
+  err = db_.scan_reverse(family::messages, prefix, prefix_successor(prefix),
+                         [&](std::string_view key, std::string_view) {
+                           key_reader r{key};
+                           r.str();
+                           last = r.u64().value_or(0);
+                           return false;
+                         },
+                         1);
+  return last;
+}
+
+void chat_store::put_conversation(write_set& ws, const std::string& conv,
+                                  const conversation_record& rec,
+                                  const std::vector<std::string>& added,
+                                  const std::vector<std::string>& removed) const {
+  pb::StoredConversation c;
+  c.set_kind(rec.group ? pb::GROUP : pb::DIRECT);
+  c.set_title(rec.title);
+  for (auto& m : rec.members)
+    c.add_member_ids(m);
+  c.set_created_at_ms(rec.created_at_ms);
+  ws.put(family::conversations, conv, c.SerializeAsString());
+  for (auto& user : added)
+    ws.put(family::memberships, key_builder{}.str(user).str(conv).bytes(), {});
+  for (auto& user : removed) {
+    ws.del(family::memberships, key_builder{}.str(user).str(conv).bytes());
+    ws.del(family::pending, key_builder{}.str(user).str(conv).bytes());
+  }
+}
+
+std::vector<std::string> chat_store::conversations_of(const std::string& user, fault& err) const {
+  std::vector<std::string> out;
+  auto prefix = key_builder{}.str(user).bytes();
+  err = db_.scan(family::memberships, prefix, prefix_successor(prefix),
+                 [&](std::string_view key, std::string_view) {
+                   key_reader r{key};
+                   r.str();
+                   if (auto conv = r.str())
+                     out.push_back(std::move(*conv));
+                   return true;
+                 });
+  return out;
+}
+
+void chat_store::put_message(write_set& ws, const std::string& conv, const chat_message& msg,
+                             const std::vector<std::string>& members) const {
+  pb::StoredMessage m;
+  m.set_sender_id(msg.sender_id);
+  m.set_client_msg_id(msg.client_msg_id);
+  m.set_body(msg.body);
+  m.set_sent_at_ms(msg.sent_at_ms);
+  ws.put(family::messages, message_key(conv, msg.seq), m.SerializeAsString());
+  pb::StoredDedup d;
+  d.set_seq(msg.seq);
+  d.set_sent_at_ms(msg.sent_at_ms);
+  ws.put(family::dedup, dedup_key(msg.sender_id, conv, msg.client_msg_id), d.SerializeAsString());
+  // A small index entry per member, never a copy of the message: sync finds a returning
+  // user's conversations with undelivered messages without scanning all of them.
+  for (auto& user : members)
+    ws.put(family::pending, key_builder{}.str(user).str(conv).bytes(), u64_value(msg.seq));
+}
+
+std::vector<chat_message> chat_store::messages_between(const std::string& conv, uint64_t after,
+                                                       uint64_t up_to, size_t limit,
+                                                       fault& err) const {
+  std::vector<chat_message> out;
+  if (up_to <= after)
+    return out;
+  err = db_.scan(family::messages, message_key(conv, after + 1),
+                 up_to == UINT64_MAX ? prefix_successor(key_builder{}.str(conv).bytes())
+                                     : message_key(conv, up_to + 1),
+                 [&](std::string_view key, std::string_view value) {
+                   chat_message m;
+                   if (decode_message(key, value, m))
+                     out.push_back(std::move(m));
+                   return true;
+                 },
+                 limit);
+  return out;
+}
+
+std::vector<chat_message> chat_store::history(const std::string& conv, uint64_t before,
+                                              size_t limit, fault& err) const {
+  std::vector<chat_message> out;
+  auto from = message_key(conv, 0);
+  auto to = before == 0 ? prefix_successor(key_builder{}.str(conv).bytes())
+                        : message_key(conv, before);
+  err = db_.scan_reverse(family::messages, from, to,
+                         [&](std::string_view key, std::string_view value) {
+                           chat_message m;
+                           if (decode_message(key, value, m))
+                             out.push_back(std::move(m));
+                           return true;
+                         },
+                         limit);
+  return out;
+}
+
+std::optional<dedup_record> chat_store::dedup(const std::string& sender, const std::string& conv,
+                                              const std::string& client_msg_id,
+                                              fault& err) const {
+  auto raw = db_.get(family::dedup, dedup_key(sender, conv, client_msg_id), err);
+  pb::StoredDedup d;
+  if (!raw || !d.ParseFromString(*raw))
+    return std::nullopt;
+  return dedup_record{d.seq(), d.sent_at_ms()};
+}
+
+uint64_t chat_store::delivered(const std::string& user, const std::string& device,
+                               const std::string& conv, fault& err) const {
+  return parse_u64(db_.get(
+    family::cursors, key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes(), err));
+}
+
+void chat_store::put_delivered(write_set& ws, const std::string& user, const std::string& device,
+                               const std::string& conv, uint64_t seq) const {
+  ws.put(family::cursors, key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes(),
+         u64_value(seq));
+}
+
+uint64_t chat_store::read(const std::string& user, const std::string& conv, fault& err) const {
+  return parse_u64(
+    db_.get(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes(), err));
+}
+
+void chat_store::put_read(write_set& ws, const std::string& user, const std::string& conv,
+                          uint64_t seq) const {
+  ws.put(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes(), u64_value(seq));
+}
+
+std::vector<std::pair<std::string, uint64_t>> chat_store::pending_of(const std::string& user,
+                                                                     fault& err) const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  auto prefix = key_builder{}.str(user).bytes();
+  err = db_.scan(family::pending, prefix, prefix_successor(prefix),
+                 [&](std::string_view key, std::string_view value) {
+                   key_reader r{key};
+                   r.str();
+                   auto conv = r.str();
+                   key_reader v{value};
+                   if (conv)
+                     out.emplace_back(std::move(*conv), v.u64().value_or(0));
+                   return true;
+                 });
+  return out;
+}
+
+void chat_store::clear_pending(write_set& ws, const std::string& user,
+                               const std::string& conv) const {
+  ws.del(family::pending, key_builder{}.str(user).str(conv).bytes());
+}
+
+std::vector<std::string> chat_store::devices_of(const std::string& user, fault& err) const {
+  std::vector<std::string> out;
+  auto prefix = key_builder{}.u8(device_tag).str(user).bytes();
+  err = db_.scan(family::cursors, prefix, prefix_successor(prefix),
+                 [&](std::string_view key, std::string_view) {
+                   key_reader r{key};
+                   r.u8();
+                   r.str();
+                   if (auto d = r.str())
+                     out.push_back(std::move(*d));
+                   return true;
+                 });
+  return out;
+}
+
+void chat_store::put_device(write_set& ws, const std::string& user,
+                            const std::string& device) const {
+  ws.put(family::cursors, key_builder{}.u8(device_tag).str(user).str(device).bytes(), {});
+}
+
+int64_t chat_store::last_seen_ms(const std::string& user, fault& err) const {
+  return static_cast<int64_t>(parse_u64(db_.get(family::presence, user, err)));
+}
+
+void chat_store::put_last_seen(write_set& ws, const std::string& user, int64_t ms) const {
+  ws.put(family::presence, user, u64_value(static_cast<uint64_t>(ms)));
+}
+
+} // namespace parley::storage

@@ -1,0 +1,106 @@
+// The chat data model on disk (docs/storage.md): messages stored once per conversation under
+// conversation|seq, conversation records, each user's conversations, delivered and read
+// cursors, the per-user pending index that sync walks, and send dedup records. Reads are
+// synchronous point gets and short range scans; writes are added to a write_set that the
+// caller commits through the group-commit writer.
+#pragma once
+
+#include "common/errc.hpp"
+#include "storage/engine.hpp"
+#include "storage/write_set.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parley::storage {
+
+struct chat_message {
+  uint64_t seq = 0;
+  std::string sender_id;
+  std::string client_msg_id;
+  std::string body;
+  int64_t sent_at_ms = 0;
+};
+
+struct conversation_record {
+  bool group = false;
+  std::string title;
+  std::vector<std::string> members;  // sorted, unique
+  int64_t created_at_ms = 0;
+};
+
+struct dedup_record {
+  uint64_t seq = 0;
+  int64_t sent_at_ms = 0;
+};
+
+class chat_store {
+public:
+  explicit chat_store(engine& db) : db_(db) {}
+
+  // -- conversations ---------------------------------------------------------------------------
+
+  std::optional<conversation_record> conversation(const std::string& conv, fault& err) const;
+
+  // The highest stored seq of a conversation (0 when it has none).
+  uint64_t last_seq(const std::string& conv, fault& err) const;
+
+  // Writes the record and the membership index for added and removed members.
+  void put_conversation(write_set& ws, const std::string& conv, const conversation_record& rec,
+                        const std::vector<std::string>& added,
+                        const std::vector<std::string>& removed) const;
+
+  // The conversations `user` is a member of.
+  std::vector<std::string> conversations_of(const std::string& user, fault& err) const;
+
+  // -- messages --------------------------------------------------------------------------------
+
+  // Stores the message once, its dedup record, and marks it pending for every member.
+  void put_message(write_set& ws, const std::string& conv, const chat_message& msg,
+                   const std::vector<std::string>& members) const;
+
+  // Messages with seq in (after, up_to], oldest first, at most `limit`.
+  std::vector<chat_message> messages_between(const std::string& conv, uint64_t after,
+                                             uint64_t up_to, size_t limit, fault& err) const;
+
+  // Messages with seq < before (0: no bound), newest first, at most `limit`.
+  std::vector<chat_message> history(const std::string& conv, uint64_t before, size_t limit,
+                                    fault& err) const;
+
+  std::optional<dedup_record> dedup(const std::string& sender, const std::string& conv,
+                                    const std::string& client_msg_id, fault& err) const;
+
+  // -- cursors and the pending index -----------------------------------------------------------
+
+  uint64_t delivered(const std::string& user, const std::string& device, const std::string& conv,
+                     fault& err) const;
+  void put_delivered(write_set& ws, const std::string& user, const std::string& device,
+                     const std::string& conv, uint64_t seq) const;
+
+  uint64_t read(const std::string& user, const std::string& conv, fault& err) const;
+  void put_read(write_set& ws, const std::string& user, const std::string& conv,
+                uint64_t seq) const;
+
+  // (conversation, newest pending seq) for every conversation with messages some device of
+  // `user` may not have acknowledged.
+  std::vector<std::pair<std::string, uint64_t>> pending_of(const std::string& user,
+                                                           fault& err) const;
+  void clear_pending(write_set& ws, const std::string& user, const std::string& conv) const;
+
+  // Devices of `user` that ever acknowledged delivery (their cursors decide the pending index).
+  std::vector<std::string> devices_of(const std::string& user, fault& err) const;
+  void put_device(write_set& ws, const std::string& user, const std::string& device) const;
+
+  // -- presence --------------------------------------------------------------------------------
+
+  int64_t last_seen_ms(const std::string& user, fault& err) const;
+  void put_last_seen(write_set& ws, const std::string& user, int64_t ms) const;
+
+private:
+  engine& db_;
+};
+
+} // namespace parley::storage
