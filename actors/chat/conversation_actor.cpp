@@ -50,9 +50,17 @@ int64_t now_ms() {
 
 using ack_promise = caf::typed_response_promise<uint64_t, int64_t>;
 
+// A message as the actor keeps it: the stored fields, plus the connection it came from, which
+// already knows it (it gets the ack) and is not sent it again.
+struct live_message {
+  chat_message msg;
+  std::string origin_session;
+};
+
 struct queued_send {
   chat_message msg;  // seq assigned when its batch is written
   ack_promise promise;
+  std::string origin_session;
 };
 
 struct conversation_state {
@@ -63,7 +71,7 @@ struct conversation_state {
   bool creating = false;  // the record is part of the batch in flight
   storage::conversation_record rec;
   uint64_t last_seq = 0;  // durable
-  std::deque<chat_message> recent;
+  std::deque<live_message> recent;
   // sender + '\0' + client_msg_id of sends queued or in flight, to fold duplicates into them
   std::unordered_map<std::string, std::vector<ack_promise>> inflight_dups;
   std::vector<queued_send> queued;
@@ -140,18 +148,20 @@ void write(conversation_actor* self, storage::write_set ws, F then) {
 }
 
 // The messages (after, up_to], from memory when recent enough, else from storage.
-std::vector<chat_message> messages_between(conversation_actor* self, uint64_t after,
+std::vector<live_message> messages_between(conversation_actor* self, uint64_t after,
                                            uint64_t up_to) {
   auto& st = self->state;
-  if (!st.recent.empty() && st.recent.front().seq <= after + 1) {
-    std::vector<chat_message> out;
+  std::vector<live_message> out;
+  if (!st.recent.empty() && st.recent.front().msg.seq <= after + 1) {
     for (auto& m : st.recent)
-      if (m.seq > after && m.seq <= up_to)
+      if (m.msg.seq > after && m.msg.seq <= up_to)
         out.push_back(m);
     return out;
   }
   fault err;
-  return st.ctx->store->messages_between(st.id, after, up_to, 0, err);
+  for (auto& m : st.ctx->store->messages_between(st.id, after, up_to, 0, err))
+    out.push_back(live_message{std::move(m), {}});
+  return out;
 }
 
 uint64_t delivered_of(conversation_actor* self, const std::string& user,
@@ -184,7 +194,9 @@ uint64_t catch_up(conversation_actor* self, const std::string& user, const route
   uint64_t sent = 0;
   pb::ServerFrame frame;
   for (auto& m : messages_between(self, from, up_to)) {
-    fill_message(*frame.mutable_message(), st.id, m);
+    if (m.origin_session == r.session_id)
+      continue;
+    fill_message(*frame.mutable_message(), st.id, m.msg);
     sink->send(frame, sink->preferred_format());
     ++sent;
   }
@@ -247,7 +259,7 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
   st.creating = false;
   for (auto& q : batch) {
     st.last_seq = q.msg.seq;
-    st.recent.push_back(q.msg);
+    st.recent.push_back(live_message{q.msg, q.origin_session});
     if (st.recent.size() > recent_capacity)
       st.recent.pop_front();
     auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
@@ -294,7 +306,7 @@ void flush(conversation_actor* self) {
 
 caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::string& sender,
                                        const std::string& client_msg_id, std::string& body,
-                                       const std::string& to_user) {
+                                       const std::string& to_user, const std::string& origin) {
   auto& st = self->state;
   if (auto err = load(self))
     return err;
@@ -327,7 +339,8 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
   }
   auto rp = self->make_response_promise<uint64_t, int64_t>();
   st.inflight_dups.emplace(key, std::vector<ack_promise>{});
-  st.queued.push_back(queued_send{chat_message{0, sender, client_msg_id, std::move(body), now_ms()}, rp});
+  st.queued.push_back(
+    queued_send{chat_message{0, sender, client_msg_id, std::move(body), now_ms()}, rp, origin});
   flush(self);
   return rp;
 }
@@ -557,8 +570,8 @@ caf::actor spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx, std:
     self->state.id = std::move(id);
     return {
       [self](send_atom, const std::string& sender, const std::string& client_msg_id,
-             std::string& body, const std::string& to_user) {
-        return on_send(self, sender, client_msg_id, body, to_user);
+             std::string& body, const std::string& to_user, const std::string& origin) {
+        return on_send(self, sender, client_msg_id, body, to_user, origin);
       },
       [self](create_atom, const std::string& creator, const std::string& title,
              const std::vector<std::string>& members) {

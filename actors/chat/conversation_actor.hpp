@@ -5,8 +5,9 @@
 // typing and per-device catch-up (sync) all go through it.
 //
 // Messages (all answered through the registry's delegation; errors are parley errors):
-//   (send_atom, sender, client_msg_id, body, to_user) -> (seq, sent_at_ms)
-//       to_user non-empty opens the direct conversation if it does not exist yet
+//   (send_atom, sender, client_msg_id, body, to_user, origin_session) -> (seq, sent_at_ms)
+//       to_user non-empty opens the direct conversation if it does not exist yet; the origin
+//       connection gets the ack instead of the message
 //   (create_atom, creator, title, members)            -> server_frame_ptr (group)
 //   (members_atom, actor, add?, users)                -> server_frame_ptr (group)
 //   (receipt_atom, user, device, seq, read?)          -> unit (cursor written asynchronously)

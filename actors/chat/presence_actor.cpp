@@ -76,8 +76,8 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
   return sys.spawn([ctx = std::move(ctx)](presence_actor* self) mutable -> caf::behavior {
     self->state.ctx = std::move(ctx);
     return {
-      [self](presence_atom, const connection_ref& sub, const std::vector<std::string>& users,
-             bool subscribe) {
+      [self](presence_atom, const std::string& request_id, const connection_ref& sub,
+             const std::vector<std::string>& users, bool subscribe) {
         auto& st = self->state;
         auto sink = sub.r.sink.lock();
         if (!sink)
@@ -86,7 +86,9 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
           bool online = st.ctx->routes.online(user);
           fault err;
           auto last_seen = online ? 0 : st.ctx->store->last_seen_ms(user, err);
-          sink->send(update_frame(user, online, last_seen), sink->preferred_format());
+          auto frame = update_frame(user, online, last_seen);
+          frame.set_request_id(request_id);
+          sink->send(frame, sink->preferred_format());
           if (subscribe) {
             st.watchers[user][sub.r.session_id] = subscriber{sub.r.sink};
             st.watching[sub.r.session_id].insert(user);

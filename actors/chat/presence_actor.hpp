@@ -3,8 +3,9 @@
 // `last_seen` is persisted when a user's last connection goes.
 //
 // Messages:
-//   (presence_atom, connection_ref subscriber, users, subscribe?) -> sends one presence_update
-//       per user to the subscriber; subscribe=true keeps sending changes, false stops them
+//   (presence_atom, request_id, connection_ref subscriber, users, subscribe?)
+//       sends one presence_update per user to the subscriber (echoing request_id);
+//       subscribe=true keeps sending changes, false stops them
 //   (online_atom, user)                      the user's first connection opened
 //   (offline_atom, user, last_seen_ms)       the user's last connection closed
 //   (closed_atom, session_id)                a subscriber's connection closed

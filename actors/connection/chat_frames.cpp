@@ -149,7 +149,8 @@ void on_send(connection_actor* self, const reply_to& to, const pb::Send& send) {
   }
   auto cmid = send.client_msg_id();
   ask_conversation(self, to, conv,
-                   caf::make_message(send_atom_v, user, cmid, send.body(), send.to_user()),
+                   caf::make_message(send_atom_v, user, cmid, send.body(), send.to_user(),
+                                     st.session_id),
                    [self, to, conv, cmid](uint64_t seq, int64_t sent_at_ms) {
                      pb::ServerFrame out;
                      auto* ack = out.mutable_ack();
@@ -341,8 +342,8 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   if (!check_user_list(self, to, p.user_ids(), "presence.user_ids"))
     return;
   std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
-  caf::anon_send(self->state.info.chat->presence, presence_atom_v, self_ref(self), users,
-                 p.subscribe());
+  caf::anon_send(self->state.info.chat->presence, presence_atom_v, to.request_id, self_ref(self),
+                 users, p.subscribe());
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 // A real node on a free loopback port with a temporary data directory, driven through its
 // public HTTP and WebSocket interface.
-#include "support/test_client.hpp"
+#include "support/running_node.hpp"
 #include "net/auth.hpp"
 #include "node/node.hpp"
 #include "proto/parley.pb.h"
@@ -18,59 +18,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string secret = "integration-test-secret-0123456789";
-
-struct running_node {
-  test::temp_dir dir;
-  std::unique_ptr<node::node> n;
-
-  explicit running_node(const std::vector<std::string>& overrides = {}) {
-    spdlog::set_level(spdlog::level::warn);
-    node::node_config cfg;
-    node::apply_listen("127.0.0.1:0", cfg);
-    node::apply_override("storage.data_dir=" + dir.path(), cfg);
-    node::apply_override("storage.sync=none", cfg);
-    node::apply_override("auth.jwt_secret=" + secret, cfg);
-    node::apply_override("auth.dev_tokens=true", cfg);
-    node::apply_override("runtime.scheduler_threads=2", cfg);
-    for (auto& o : overrides)
-      node::apply_override(o, cfg);
-    n = std::make_unique<node::node>(cfg);
-    auto err = n->start();
-    INFO(err.message);
-    REQUIRE_FALSE(err);
-  }
-
-  uint16_t port() const { return n->port(); }
-};
-
-pb::ServerFrame parse_json_frame(const std::string& text) {
-  pb::ServerFrame f;
-  google::protobuf::util::JsonParseOptions opts;
-  REQUIRE(google::protobuf::util::JsonStringToMessage(text, &f, opts).ok());
-  return f;
-}
-
-pb::ServerFrame read_frame(test::ws_client& ws) {
-  auto text = ws.read();
-  REQUIRE(text);
-  if (ws.last_was_binary()) {
-    pb::ServerFrame f;
-    REQUIRE(f.ParseFromString(*text));
-    return f;
-  }
-  return parse_json_frame(*text);
-}
-
-std::unique_ptr<test::ws_client> connect(running_node& node, const std::string& user = "alice") {
-  auto ws = std::make_unique<test::ws_client>();
-  REQUIRE(ws->connect(node.port(), "/ws", test::dev_token(node.port(), user)) == 101);
-  auto welcome = read_frame(*ws);
-  REQUIRE(welcome.has_welcome());
-  return ws;
-}
+const std::string& secret = test::test_secret;
 
 } // namespace
+
+using test::connect;
+using test::read_frame;
+using test::running_node;
 
 TEST_CASE("health, readiness and metrics answer on a running node") {
   running_node node;

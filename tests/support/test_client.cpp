@@ -85,6 +85,11 @@ struct ws_client::impl {
   std::string close_reason;
   bool binary = false;
   std::string last_error;
+  // A read stays pending across read() calls that time out, so a timeout never breaks the
+  // stream (cancelling a Beast read would).
+  bool reading = false;
+  bool ready = false;
+  beast::error_code read_ec;
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {
@@ -138,22 +143,37 @@ bool ws_client::try_send_text(const std::string& payload) {
 }
 
 std::optional<std::string> ws_client::read(int timeout_ms) {
-  set_receive_timeout(impl_->ws.next_layer(), timeout_ms);
-  impl_->buf.clear();
-  beast::error_code ec;
-  impl_->ws.read(impl_->buf, ec);
-  if (ec) {
-    impl_->last_error = ec.message();
+  auto& im = *impl_;
+  if (!im.reading && !im.ready) {
+    im.reading = true;
+    im.buf.clear();
+    im.ws.async_read(im.buf, [&im](beast::error_code ec, std::size_t) {
+      im.read_ec = ec;
+      im.ready = true;
+      im.reading = false;
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  im.ioc.restart();
+  while (!im.ready && std::chrono::steady_clock::now() < deadline)
+    im.ioc.run_one_until(deadline);
+  if (!im.ready) {
+    im.last_error = "timeout";
+    return std::nullopt;
+  }
+  im.ready = false;
+  if (auto ec = im.read_ec) {
+    im.last_error = ec.message();
     // The close frame may have arrived even when replying to it failed (the server already
     // tore the socket down).
-    if (ec == websocket::error::closed || impl_->ws.reason().code != 0) {
-      impl_->close_code = impl_->ws.reason().code;
-      impl_->close_reason = std::string{impl_->ws.reason().reason.c_str()};
+    if (ec == websocket::error::closed || im.ws.reason().code != 0) {
+      im.close_code = im.ws.reason().code;
+      im.close_reason = std::string{im.ws.reason().reason.c_str()};
     }
     return std::nullopt;
   }
-  impl_->binary = impl_->ws.got_binary();
-  return beast::buffers_to_string(impl_->buf.data());
+  im.binary = im.ws.got_binary();
+  return beast::buffers_to_string(im.buf.data());
 }
 
 bool ws_client::last_was_binary() const {
@@ -163,7 +183,10 @@ bool ws_client::last_was_binary() const {
 int ws_client::wait_close(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
   while (std::chrono::steady_clock::now() < deadline) {
-    if (!read(timeout_ms))
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - std::chrono::steady_clock::now())
+                  .count();
+    if (!read(static_cast<int>(std::max<long>(left, 1))) && impl_->last_error != "timeout")
       return impl_->close_code;
   }
   return 0;

@@ -1,0 +1,265 @@
+// Chat through real WebSockets on a real node: every chat frame of PROTOCOL.md and the bad
+// inputs around them.
+#include "support/running_node.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace parley;
+using namespace parley::test;
+
+namespace {
+
+bool is_message(const pb::ServerFrame& f) {
+  return f.has_message();
+}
+
+std::string send_to(const std::string& id, const std::string& to, const std::string& cmid,
+                    const std::string& body) {
+  return R"({"request_id":")" + id + R"(","send":{"to_user":")" + to + R"(","client_msg_id":")"
+         + cmid + R"(","body":")" + body + R"("}})";
+}
+
+std::string send_in(const std::string& id, const std::string& conv, const std::string& cmid,
+                    const std::string& body) {
+  return R"({"request_id":")" + id + R"(","send":{"conversation_id":")" + conv
+         + R"(","client_msg_id":")" + cmid + R"(","body":")" + body + R"("}})";
+}
+
+std::string receipt(const std::string& conv, uint64_t seq, const char* status) {
+  return R"({"receipt":{"conversation_id":")" + conv + R"(","seq":)" + std::to_string(seq)
+         + R"(,"status":")" + status + R"("}})";
+}
+
+} // namespace
+
+TEST_CASE("a direct message is acknowledged and pushed to the peer and the sender's other devices") {
+  running_node node;
+  chat_client alice{node, "alice", "phone"};
+  chat_client alice_laptop{node, "alice", "laptop"};
+  chat_client bob{node, "bob"};
+  auto ack = alice.call(send_to("1", "bob", "m1", "hi bob"));
+  REQUIRE(ack.has_ack());
+  CHECK(ack.ack().seq() == 1);
+  CHECK(ack.ack().conversation_id() == "d:alice:bob");
+  CHECK(ack.ack().client_msg_id() == "m1");
+  auto got = bob.next_message();
+  CHECK(got.message().body() == "hi bob");
+  CHECK(got.message().sender_id() == "alice");
+  CHECK(got.message().seq() == 1);
+  CHECK(alice_laptop.next_message().message().body() == "hi bob");
+
+  auto reply = bob.call(send_in("2", "d:alice:bob", "r1", "hi alice"));
+  CHECK(reply.ack().seq() == 2);
+  CHECK(alice.next_message().message().seq() == 2);
+}
+
+TEST_CASE("messages to an offline user arrive in order on sync, and only until acknowledged") {
+  running_node node;
+  {
+    chat_client alice{node, "alice"};
+    for (int i = 1; i <= 3; ++i)
+      CHECK(alice.call(send_to("s" + std::to_string(i), "bob", "m" + std::to_string(i), "msg"))
+              .ack()
+              .seq()
+            == uint64_t(i));
+  }
+  {
+    chat_client bob{node, "bob"};
+    bob.send(R"({"request_id":"sync1","sync":{}})");
+    for (uint64_t seq = 1; seq <= 3; ++seq)
+      CHECK(bob.next_message().message().seq() == seq);
+    auto done = bob.next([](auto& f) { return f.has_sync_done(); });
+    CHECK(done.request_id() == "sync1");
+    CHECK(done.sync_done().messages() == 3);
+    bob.send(receipt("d:alice:bob", 3, "DELIVERED"));
+  }
+  chat_client bob{node, "bob"};
+  auto done = bob.call(R"({"request_id":"sync2","sync":{}})");
+  CHECK(done.sync_done().messages() == 0);
+}
+
+TEST_CASE("a send repeated with the same client_msg_id answers the original ack") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  auto first = alice.call(send_to("a", "bob", "same", "once"));
+  auto again = alice.call(send_to("b", "bob", "same", "once"));
+  CHECK(again.ack().seq() == first.ack().seq());
+  CHECK(again.ack().sent_at().seconds() == first.ack().sent_at().seconds());
+  auto next = alice.call(send_to("c", "bob", "other", "twice"));
+  CHECK(next.ack().seq() == 2);
+  auto page = alice.call(R"({"request_id":"h","history":{"conversation_id":"d:alice:bob"}})");
+  CHECK(page.history_page().messages_size() == 2);
+}
+
+TEST_CASE("seq and dedup survive a restart of the node") {
+  temp_dir dir;
+  uint64_t last = 0;
+  {
+    running_node node{dir.path(), {}};
+    chat_client alice{node, "alice"};
+    alice.call(send_to("1", "bob", "k1", "one"));
+    last = alice.call(send_to("2", "bob", "k2", "two")).ack().seq();
+  }
+  running_node node{dir.path(), {}};
+  chat_client alice{node, "alice"};
+  CHECK(alice.call(send_to("3", "bob", "k2", "two")).ack().seq() == last);
+  CHECK(alice.call(send_to("4", "bob", "k3", "three")).ack().seq() == last + 1);
+}
+
+TEST_CASE("groups: create, send to all members, change membership, leave") {
+  running_node node{{"chat.max_group_members=4"}};
+  chat_client alice{node, "alice"};
+  chat_client bob{node, "bob"};
+  chat_client carol{node, "carol"};
+  auto g = alice.call(
+    R"({"request_id":"g","create_group":{"title":"trip","member_ids":["bob","carol"]}})");
+  REQUIRE(g.has_group());
+  auto conv = g.group().conversation_id();
+  CHECK(g.group().title() == "trip");
+  CHECK(g.group().member_ids_size() == 3);
+  bob.next([](auto& f) { return f.has_group(); });
+
+  CHECK(alice.call(send_in("s", conv, "g1", "hello all")).ack().seq() == 1);
+  CHECK(bob.next_message().message().body() == "hello all");
+  CHECK(carol.next_message().message().body() == "hello all");
+
+  chat_client dave{node, "dave"};
+  auto denied = dave.call(send_in("x", conv, "d1", "let me in"));
+  CHECK(denied.error().code() == "forbidden");
+  auto denied_history = dave.call(R"({"request_id":"h","history":{"conversation_id":")" + conv + R"("}})");
+  CHECK(denied_history.error().code() == "forbidden");
+
+  auto added = bob.call(R"({"request_id":"add","add_members":{"conversation_id":")" + conv
+                        + R"(","user_ids":["dave"]}})");
+  CHECK(added.group().member_ids_size() == 4);
+  auto over = bob.call(R"({"request_id":"over","add_members":{"conversation_id":")" + conv
+                       + R"(","user_ids":["erin"]}})");
+  CHECK(over.error().code() == "bad_request");
+
+  auto removed = alice.call(R"({"request_id":"rm","remove_members":{"conversation_id":")" + conv
+                            + R"(","user_ids":["dave"]}})");
+  CHECK(removed.group().member_ids_size() == 3);
+  auto left = carol.call(R"({"request_id":"bye","leave":{"conversation_id":")" + conv + R"("}})");
+  CHECK(left.group().member_ids_size() == 2);
+  CHECK(carol.call(send_in("late", conv, "c9", "still here?")).error().code() == "forbidden");
+}
+
+TEST_CASE("group creation rejects duplicates, bad ids and too many members") {
+  running_node node{{"chat.max_group_members=3"}};
+  chat_client alice{node, "alice"};
+  CHECK(alice.call(R"({"request_id":"1","create_group":{"member_ids":["bob","bob"]}})")
+          .error()
+          .code()
+        == "bad_request");
+  CHECK(alice.call(R"({"request_id":"2","create_group":{"member_ids":["no spaces"]}})")
+          .error()
+          .code()
+        == "bad_request");
+  CHECK(alice.call(R"({"request_id":"3","create_group":{"member_ids":["b","c","d"]}})")
+          .error()
+          .code()
+        == "bad_request");
+  CHECK(alice.call(R"({"request_id":"4","create_group":{"member_ids":["b","c"]}})").has_group());
+}
+
+TEST_CASE("history pages newest first with has_more and before_seq") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  for (int i = 1; i <= 120; ++i)
+    alice.send(send_to("s" + std::to_string(i), "bob", "m" + std::to_string(i), "n"));
+  for (int i = 1; i <= 120; ++i)
+    alice.next([](auto& f) { return f.has_ack(); });
+  auto first = alice.call(R"({"request_id":"h1","history":{"conversation_id":"d:alice:bob"}})");
+  auto& p1 = first.history_page();
+  REQUIRE(p1.messages_size() == 50);
+  CHECK(p1.messages(0).seq() == 120);
+  CHECK(p1.messages(49).seq() == 71);
+  CHECK(p1.has_more());
+  auto last = alice.call(
+    R"({"request_id":"h2","history":{"conversation_id":"d:alice:bob","before_seq":21,"limit":500}})");
+  CHECK(last.history_page().messages_size() == 20);
+  CHECK_FALSE(last.history_page().has_more());
+  CHECK(last.history_page().messages(19).seq() == 1);
+}
+
+TEST_CASE("conversations list unread counts, and READ receipts reach the other members") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  chat_client bob{node, "bob"};
+  for (int i = 1; i <= 3; ++i)
+    alice.call(send_to(std::to_string(i), "bob", "m" + std::to_string(i), "x"));
+  auto list = bob.call(R"({"request_id":"c","conversations":{}})");
+  REQUIRE(list.conversation_list().items_size() == 1);
+  auto& item = list.conversation_list().items(0);
+  CHECK(item.conversation_id() == "d:alice:bob");
+  CHECK(item.kind() == pb::DIRECT);
+  CHECK(item.last_seq() == 3);
+  CHECK(item.read_seq() == 0);
+  CHECK(item.unread() == 3);
+  // The sender has read what they sent.
+  CHECK(alice.call(R"({"request_id":"c","conversations":{}})").conversation_list().items(0).unread()
+        == 0);
+
+  bob.send(receipt("d:alice:bob", 2, "READ"));
+  auto r = alice.next([](auto& f) { return f.has_receipt(); });
+  CHECK(r.receipt().user_id() == "bob");
+  CHECK(r.receipt().seq() == 2);
+  CHECK(r.receipt().status() == pb::READ);
+  CHECK(bob.call(R"({"request_id":"c2","conversations":{}})").conversation_list().items(0).unread()
+        == 1);
+
+  // Beyond last_seq is clamped to it.
+  bob.send(receipt("d:alice:bob", 99, "READ"));
+  CHECK(alice.next([](auto& f) { return f.has_receipt(); }).receipt().seq() == 3);
+}
+
+TEST_CASE("typing is relayed to the other members and refused to non-members") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  chat_client bob{node, "bob"};
+  alice.call(send_to("1", "bob", "m", "x"));
+  alice.send(R"({"typing":{"conversation_id":"d:alice:bob","active":true}})");
+  auto t = bob.next([](auto& f) { return f.has_typing(); });
+  CHECK(t.typing().user_id() == "alice");
+  CHECK(t.typing().active());
+  chat_client eve{node, "eve"};
+  auto denied = eve.call(R"({"request_id":"t","typing":{"conversation_id":"d:alice:bob","active":true}})");
+  CHECK(denied.error().code() == "forbidden");
+}
+
+TEST_CASE("presence answers, then pushes changes to subscribers") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  auto first = alice.call(R"({"request_id":"p","presence":{"user_ids":["bob"],"subscribe":true}})");
+  CHECK(first.presence_update().user_id() == "bob");
+  CHECK_FALSE(first.presence_update().online());
+  {
+    chat_client bob{node, "bob"};
+    auto online = alice.next([](auto& f) { return f.has_presence_update(); });
+    CHECK(online.presence_update().online());
+  }
+  auto offline = alice.next([](auto& f) { return f.has_presence_update(); });
+  CHECK_FALSE(offline.presence_update().online());
+  CHECK(offline.presence_update().last_seen().seconds() > 0);
+}
+
+TEST_CASE("bad chat input gets clear errors and the connection lives") {
+  running_node node{{"chat.max_body_bytes=10"}};
+  chat_client alice{node, "alice"};
+  auto code = [&](const std::string& json) { return alice.call(json).error().code(); };
+  CHECK(code(send_to("1", "bob", std::string(65, 'x'), "hi")) == "bad_request");
+  CHECK(code(send_to("2", "bob", "", "hi")) == "bad_request");
+  CHECK(code(send_to("3", "bob", "m", "")) == "bad_request");
+  CHECK(code(send_to("4", "bob", "m", "this body is too long")) == "too_large");
+  CHECK(code(send_to("5", "alice", "m", "me")) == "bad_request");
+  CHECK(code(send_to("6", "bad user", "m", "hi")) == "bad_request");
+  CHECK(code(R"({"request_id":"7","send":{"conversation_id":"d:alice:bob","to_user":"bob","client_msg_id":"m","body":"x"}})")
+        == "bad_request");
+  CHECK(code(send_in("8", "g:0123456789abcdef0123456789abcdef", "m", "x")) == "not_found");
+  CHECK(code(send_in("9", "nonsense", "m", "x")) == "not_found");
+  CHECK(code(R"({"request_id":"10","history":{"conversation_id":"d:alice:zed"}})") == "not_found");
+  CHECK(code(R"({"request_id":"11","receipt":{"conversation_id":"d:alice:bob","seq":1}})")
+        == "bad_request");
+  CHECK(code(R"({"request_id":"12","presence":{"user_ids":[]}})") == "bad_request");
+  CHECK(alice.call(R"({"request_id":"ok","ping":{}})").has_pong());
+}

@@ -1,0 +1,65 @@
+// A real node on a free loopback port with a temporary (or given) data directory, and a chat
+// client speaking JSON frames to it, for integration tests.
+#pragma once
+
+#include "node/node.hpp"
+#include "proto/parley.pb.h"
+#include "support/temp_dir.hpp"
+#include "support/test_client.hpp"
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+extern const std::string test_secret;
+
+struct running_node {
+  std::unique_ptr<temp_dir> own_dir;
+  std::string data_dir;
+  std::unique_ptr<node::node> n;
+
+  // A node with a fresh data directory.
+  explicit running_node(const std::vector<std::string>& overrides = {});
+  // A node on an existing data directory (a restart).
+  running_node(const std::string& dir, const std::vector<std::string>& overrides);
+
+  uint16_t port() const { return n->port(); }
+
+private:
+  void start(const std::vector<std::string>& overrides);
+};
+
+pb::ServerFrame parse_json_frame(const std::string& text);
+pb::ServerFrame read_frame(ws_client& ws);
+std::unique_ptr<ws_client> connect(running_node& node, const std::string& user = "alice");
+
+// A connected user: sends frames and waits for the ones a test expects, keeping the others.
+class chat_client {
+public:
+  chat_client(running_node& node, const std::string& user, const std::string& device = {});
+
+  // Sends `json` (a ClientFrame with "request_id":"<id>") and returns the answer with that id.
+  pb::ServerFrame call(const std::string& json);
+  void send(const std::string& json);
+
+  // The next frame that satisfies `match`, from earlier frames first; fails after 5 s.
+  pb::ServerFrame next(const std::function<bool(const pb::ServerFrame&)>& match);
+  pb::ServerFrame next_message();
+  // True if no frame satisfying `match` arrives within `ms`.
+  bool none_within(int ms, const std::function<bool(const pb::ServerFrame&)>& match);
+
+  const std::string& user() const { return user_; }
+  ws_client& socket() { return *ws_; }
+
+private:
+  std::string user_;
+  std::unique_ptr<ws_client> ws_;
+  std::deque<pb::ServerFrame> stash_;
+  int next_id_ = 0;
+};
+
+} // namespace parley::test
