@@ -7,10 +7,12 @@ import { join } from 'node:path';
 
 export const SECRET = 'e2e-test-secret-0123456789abcdef';
 
-export async function startNode(extraArgs = []) {
+// options.dataDir: reuse a data directory (a restart); it is then kept on stop().
+export async function startNode(extraArgs = [], options = {}) {
   const binary = process.env.PARLEYD;
   if (!binary) throw new Error('set PARLEYD to the parleyd binary (ctest does)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  const ownDir = !options.dataDir;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const args = [
     '--listen', '127.0.0.1:0', '--data-dir', dataDir,
     '--set', `auth.jwt_secret=${SECRET}`, '--set', 'auth.dev_tokens=true',
@@ -38,11 +40,12 @@ export async function startNode(extraArgs = []) {
     base: `http://127.0.0.1:${port}`,
     child,
     exited,
+    dataDir,
     log: () => log,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -54,4 +57,49 @@ export async function devToken(node, userId) {
   });
   if (res.status !== 200) throw new Error(`dev token: ${res.status}`);
   return (await res.json()).token;
+}
+
+// A WebSocket client for tests: frames are parsed JSON; `next(pred)` waits for the next frame
+// matching pred (earlier non-matching frames are kept for later calls).
+import WebSocket from 'ws';
+
+export async function connectUser(node, userId) {
+  const token = await devToken(node, userId);
+  const ws = new WebSocket(`ws://127.0.0.1:${node.port}/ws?token=${token}`);
+  const stash = [];
+  const waiters = [];
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    for (let i = 0; i < waiters.length; i++) {
+      if (waiters[i].pred(frame)) {
+        const [w] = waiters.splice(i, 1);
+        clearTimeout(w.timer);
+        w.resolve(frame);
+        return;
+      }
+    }
+    stash.push(frame);
+  });
+  const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  const client = {
+    ws,
+    closed,
+    send: (frame) => ws.send(JSON.stringify(frame)),
+    next(pred, timeoutMs = 10000) {
+      const i = stash.findIndex(pred);
+      if (i >= 0) return Promise.resolve(stash.splice(i, 1)[0]);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${userId}: no matching frame in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ pred, resolve, timer });
+      });
+    },
+    async call(frame) {
+      this.send(frame);
+      return this.next((f) => f.request_id === frame.request_id);
+    },
+    close() { ws.close(1000); return closed; },
+  };
+  await client.next((f) => f.welcome);
+  return client;
 }
