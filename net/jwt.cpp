@@ -1,5 +1,6 @@
 #include "net/jwt.hpp"
 
+#include "common/json_text.hpp"
 #include "proto/parley.pb.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -20,23 +21,6 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   return std::string{reinterpret_cast<char*>(mac), len};
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
 }
 
 fault unauthorized(std::string why) {
@@ -104,14 +88,14 @@ bool base64url_decode(std::string_view in, std::string& out) {
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {
   // Written by hand: RFC 7519 wants numeric exp/iat, protobuf JSON would quote 64-bit ints.
-  std::string payload = "{\"sub\":" + json_string(claims.sub)
+  std::string payload = "{\"sub\":" + json_quote(claims.sub)
                         + ",\"exp\":" + std::to_string(claims.exp);
   if (claims.iat != 0)
     payload += ",\"iat\":" + std::to_string(claims.iat);
   if (!claims.role.empty())
-    payload += ",\"role\":" + json_string(claims.role);
+    payload += ",\"role\":" + json_quote(claims.role);
   if (!claims.tier.empty())
-    payload += ",\"tier\":" + json_string(claims.tier);
+    payload += ",\"tier\":" + json_quote(claims.tier);
   payload += "}";
   auto signing_input = base64url_encode(hs256_header) + "." + base64url_encode(payload);
   return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));

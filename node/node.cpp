@@ -87,6 +87,7 @@ fault node::start() {
   im.chat = std::make_shared<chat::chat_context>();
   im.chat->opts = cfg_.chat;
   im.chat->store = im.chat_store.get();
+  im.chat->pushes = std::make_shared<chat::jsonl_push_sink>(cfg_.storage.data_dir + "/push.jsonl");
   im.chat->storage_writer = im.storage_writer;
 
   runtime::registry_options ropts;

@@ -2,6 +2,7 @@
 // actors for durable writes, entity lookup and presence.
 #pragma once
 
+#include "actors/chat/push_sink.hpp"
 #include "actors/chat/routing_table.hpp"
 #include "storage/chat_store.hpp"
 
@@ -26,6 +27,7 @@ struct chat_context {
   chat_options opts;
   routing_table routes;
   storage::chat_store* store = nullptr;
+  std::shared_ptr<push_sink> pushes;  // offline members' notifications
   caf::actor registry;        // virtual actors: kind "conv"
   caf::actor storage_writer;  // durable writes
   caf::actor presence;        // presence subscriptions and last_seen

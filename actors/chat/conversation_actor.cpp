@@ -237,6 +237,31 @@ server_frame_ptr group_frame(const conversation_state& st) {
 
 void flush(conversation_actor* self);
 
+// One push notification per offline member per batch (the newest message and how many).
+void notify_offline(conversation_actor* self, const std::vector<queued_send>& batch) {
+  auto& st = self->state;
+  if (!st.ctx->pushes || batch.empty())
+    return;
+  for (auto& member : st.rec.members) {
+    if (st.ctx->routes.online(member))
+      continue;
+    push_notification n;
+    n.user_id = member;
+    n.conversation_id = st.id;
+    for (auto& q : batch) {
+      if (q.msg.sender_id == member)
+        continue;
+      ++n.count;
+      n.seq = q.msg.seq;
+      n.sender_id = q.msg.sender_id;
+      n.preview = q.msg.body;
+      n.sent_at_ms = q.msg.sent_at_ms;
+    }
+    if (n.count > 0)
+      st.ctx->pushes->push(n);
+  }
+}
+
 void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, bool created,
                       const caf::error& err) {
   auto& st = self->state;
@@ -273,6 +298,7 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
   instruments().messages.inc(batch.size());
   instruments().batch.observe(static_cast<double>(batch.size()));
   push_to_members(self, st.last_seq);
+  notify_offline(self, batch);
   flush(self);
 }
 

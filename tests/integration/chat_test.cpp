@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 using namespace parley;
 using namespace parley::test;
 
@@ -76,6 +78,22 @@ TEST_CASE("messages to an offline user arrive in order on sync, and only until a
   chat_client bob{node, "bob"};
   auto done = bob.call(R"({"request_id":"sync2","sync":{}})");
   CHECK(done.sync_done().messages() == 0);
+}
+
+TEST_CASE("an offline member gets a push notification but an online one does not") {
+  running_node node;
+  chat_client alice{node, "alice"};
+  chat_client carol{node, "carol"};
+  alice.call(send_to("1", "bob", "m1", "are you there?"));
+  carol.call(send_to("2", "alice", "m2", "hi"));
+  std::ifstream in{node.data_dir + "/push.jsonl"};
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(R"("user_id":"bob")") != std::string::npos);
+  CHECK(lines[0].find(R"("preview":"are you there?")") != std::string::npos);
+  CHECK(lines[0].find(R"("conversation_id":"d:alice:bob")") != std::string::npos);
 }
 
 TEST_CASE("a send repeated with the same client_msg_id answers the original ack") {

@@ -1,0 +1,12 @@
+// A JSON string literal for hand-written JSON (log lines, JWT payloads), escaping quotes,
+// backslashes and control characters.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace parley {
+
+std::string json_quote(std::string_view s);
+
+} // namespace parley
