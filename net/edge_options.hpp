@@ -16,6 +16,8 @@ struct server_options {
   int io_threads = 1;
   // Seconds a SIGTERM drain waits for sockets to close before exiting anyway. Default: 4
   std::chrono::seconds drain_timeout{4};
+  // Directory of the web client served at / (index.html, static/). Default: web
+  std::string web_dir = "web";
 };
 
 struct http_options {

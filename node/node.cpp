@@ -9,6 +9,7 @@
 #include "common/metrics.hpp"
 #include "net/edge_context.hpp"
 #include "net/ops_handlers.hpp"
+#include "net/static_files.hpp"
 #include "net/server.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
@@ -109,6 +110,7 @@ fault node::start() {
   im.server = std::make_unique<net::server>(cfg_.edge, *im.sys, im.node_id);
   im.server->context().chat = im.chat;
   net::add_ops_routes(im.server->context());
+  net::add_static_routes(im.server->context(), cfg_.edge.server.web_dir);
   if (auto e = im.server->start())
     return e;
   im.server->set_ready(true);

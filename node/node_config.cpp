@@ -58,6 +58,8 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.edge.server.io_threads = int(v); }),
     int_key("server.drain_timeout_sec", 0, 60,
             [](node_config& c, int64_t v) { c.edge.server.drain_timeout = seconds{v}; }),
+    string_key("server.web_dir", {},
+               [](node_config& c, const std::string& v) { c.edge.server.web_dir = v; }),
     int_key("http.body_limit_bytes", 1024, gib,
             [](node_config& c, int64_t v) { c.edge.http.body_limit_bytes = size_t(v); }),
     int_key("http.request_timeout_sec", 1, 3600,

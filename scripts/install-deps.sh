@@ -16,6 +16,7 @@ packages=(
   libcli11-dev
   libbenchmark-dev
   curl
+  chromium   # the browser test of the web client (driven by npm playwright-core)
 )
 
 # Node.js and npm drive the end-to-end tests; a machine may already have them from elsewhere.

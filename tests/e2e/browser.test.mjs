@@ -1,0 +1,68 @@
+// The web client in a real browser: Debian's chromium driven by playwright-core. Two users in
+// two browser contexts exchange messages and one sees the other's read receipt.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startNode } from './parleyd.mjs';
+
+const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let node;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: scripts/install-deps.sh installs chromium`);
+  node = await startNode(['--set', `server.web_dir=${webDir}`]);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (node) await node.stop();
+});
+
+async function signIn(user) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(node.base + '/');
+  await page.fill('#user-id', user);
+  await page.click('#signin-form button');
+  await page.waitForSelector('#app:not([hidden])');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'online');
+  return page;
+}
+
+test('two users exchange messages in the web client and see a read receipt', async () => {
+  const alice = await signIn('alice');
+  const bob = await signIn('bob');
+
+  await alice.fill('#direct-user', 'bob');
+  await alice.click('#direct-form button');
+  await alice.fill('#body', 'hello bob');
+  await alice.click('#send-form button');
+  await alice.waitForSelector('#messages li.mine >> text=hello bob');
+
+  // Bob sees the new conversation with an unread badge, opens it, reads the message.
+  const entry = bob.locator('#conversations li', { hasText: 'alice' });
+  await entry.waitFor();
+  await entry.click();
+  await bob.waitForSelector('#messages li >> text=hello bob');
+
+  // Opening it sent READ: Alice's message shows it.
+  await alice.waitForSelector('#messages li.mine .meta >> text=Read by bob');
+
+  // And back: Bob replies, Alice sees it live and shows Bob typing first.
+  await bob.fill('#body', 'hi alice');
+  await alice.waitForSelector('#typing >> text=bob is typing', { timeout: 5000 });
+  await bob.click('#send-form button');
+  await alice.waitForSelector('#messages li:not(.mine) >> text=hi alice');
+  await alice.screenshot({ path: join(node.dataDir, 'alice.png') });
+});
