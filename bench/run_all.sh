@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash bench/ws_memory.sh build
+bash bench/chat.sh build
