@@ -186,6 +186,7 @@ public:
   void send(const parley::pb::ServerFrame&, parley::wire_format) override {}
   void close(uint16_t, std::string) override {}
   parley::wire_format preferred_format() const override { return parley::wire_format::json; }
+  size_t outbound_room() const override { return 1 << 20; }
 };
 
 int run_actors(int argc, char** argv) {

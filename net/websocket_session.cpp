@@ -148,6 +148,12 @@ void websocket_session::send(const pb::ServerFrame& frame, wire_format format) {
              });
 }
 
+size_t websocket_session::outbound_room() const {
+  auto queued = queued_bytes_.load();
+  auto max = ctx_.opts.ws.max_outbound_bytes;
+  return overflowed_.load() || queued >= max ? 0 : max - queued;
+}
+
 bool websocket_session::admit(std::size_t size) {
   auto total = queued_bytes_.fetch_add(size) + size;
   if (total <= ctx_.opts.ws.max_outbound_bytes)

@@ -33,6 +33,7 @@ public:
   void send(const pb::ServerFrame& frame, wire_format format) override;
   void close(uint16_t code, std::string reason) override;
   wire_format preferred_format() const override { return preferred_; }
+  size_t outbound_room() const override;
 
   // Only once no io thread runs: tells the connection actor the socket is gone.
   void abandon();

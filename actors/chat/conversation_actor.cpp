@@ -177,39 +177,55 @@ uint64_t delivered_of(conversation_actor* self, const std::string& user,
   return seq;
 }
 
+struct catch_up_result {
+  uint64_t sent = 0;
+  bool complete = true;  // false: stopped early to respect the connection's outbound bound
+};
+
 // Brings one connection up to `up_to` in seq order: messages it has not been sent yet, from
-// its device's delivered cursor on. Returns how many frames were sent.
-uint64_t catch_up(conversation_actor* self, const std::string& user, const route& r,
-                  uint64_t up_to) {
+// its device's delivered cursor on. With `paced` (sync) it stops early, in order and skipping
+// nothing, when the connection's outbound queue is half full: the client syncs again. Live
+// pushes are not paced, so a client that does not read overflows its bound and is closed with
+// 1013 (PROTOCOL.md), to recover with sync.
+catch_up_result catch_up(conversation_actor* self, const std::string& user, const route& r,
+                         uint64_t up_to, bool paced) {
   auto& st = self->state;
+  catch_up_result out;
   auto sink = r.sink.lock();
   if (!sink) {
     st.sent_up_to.erase(r.session_id);
-    return 0;
+    return out;
   }
   auto it = st.sent_up_to.find(r.session_id);
   uint64_t from = it != st.sent_up_to.end() ? it->second : delivered_of(self, user, r.device_id);
   if (from >= up_to)
-    return 0;
-  uint64_t sent = 0;
+    return out;
+  uint64_t last = from;
   pb::ServerFrame frame;
   for (auto& m : messages_between(self, from, up_to)) {
-    if (m.origin_session == r.session_id)
-      continue;
-    fill_message(*frame.mutable_message(), st.id, m.msg);
-    sink->send(frame, sink->preferred_format());
-    ++sent;
+    if (m.origin_session != r.session_id) {
+      // A frame is the body plus ~200 bytes of fields in the worst (JSON) case.
+      auto estimate = m.msg.body.size() + m.msg.client_msg_id.size() + 200;
+      if (paced && out.sent > 0 && estimate * 2 > sink->outbound_room()) {
+        out.complete = false;
+        break;
+      }
+      fill_message(*frame.mutable_message(), st.id, m.msg);
+      sink->send(frame, sink->preferred_format());
+      ++out.sent;
+    }
+    last = m.msg.seq;
   }
-  st.sent_up_to[r.session_id] = up_to;
-  instruments().pushed.inc(sent);
-  return sent;
+  st.sent_up_to[r.session_id] = last;
+  instruments().pushed.inc(out.sent);
+  return out;
 }
 
 void push_to_members(conversation_actor* self, uint64_t up_to) {
   auto& st = self->state;
   for (auto& member : st.rec.members)
     for (auto& r : st.ctx->routes.routes_of(member))
-      catch_up(self, member, r, up_to);
+      catch_up(self, member, r, up_to, false);
 }
 
 // Sends `frame` to every online device of the given users.
@@ -558,16 +574,17 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
   return server_frame_ptr{frame};
 }
 
-caf::result<uint64_t> on_sync(conversation_actor* self, const std::string& user,
-                              const connection_ref& conn) {
+caf::result<uint64_t, bool> on_sync(conversation_actor* self, const std::string& user,
+                                    const connection_ref& conn) {
   auto& st = self->state;
   if (auto err = load(self))
     return err;
   if (!st.exists || st.creating || !is_member(st, user))
-    return uint64_t{0};
+    return caf::result<uint64_t, bool>{uint64_t{0}, true};
   // A sync starts from the device's durable cursor, re-sending what it has not acknowledged.
   st.sent_up_to.erase(conn.r.session_id);
-  return catch_up(self, user, conn.r, st.last_seq);
+  auto r = catch_up(self, user, conn.r, st.last_seq, true);
+  return caf::result<uint64_t, bool>{r.sent, r.complete};
 }
 
 caf::result<void> on_typing(conversation_actor* self, const std::string& user, bool active) {

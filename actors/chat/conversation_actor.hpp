@@ -13,7 +13,7 @@
 //   (receipt_atom, user, device, seq, read?)          -> unit (cursor written asynchronously)
 //   (history_atom, user, before_seq, limit)           -> server_frame_ptr (history_page)
 //   (summary_atom, user)                              -> server_frame_ptr (conversation_list)
-//   (sync_atom, user, connection_ref)                 -> uint64_t messages sent
+//   (sync_atom, user, connection_ref)                 -> (uint64_t messages sent, complete?)
 //   (typing_atom, user, active)                       -> unit
 #pragma once
 

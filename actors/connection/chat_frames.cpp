@@ -258,6 +258,7 @@ void on_history(connection_actor* self, const reply_to& to, const pb::HistoryReq
 struct fan_in {
   size_t waiting = 0;
   uint64_t messages = 0;
+  bool has_more = false;
   pb::ServerFrame list;
 };
 
@@ -304,6 +305,7 @@ void on_sync(connection_actor* self, const reply_to& to) {
     self->state.syncing = false;
     pb::ServerFrame out;
     out.mutable_sync_done()->set_messages(state->messages);
+    out.mutable_sync_done()->set_has_more(state->has_more);
     send_frame(self, to, std::move(out));
   };
   if (pending.empty())
@@ -314,8 +316,9 @@ void on_sync(connection_actor* self, const reply_to& to) {
     self->request(st.info.chat->registry, request_timeout, std::string{chat::conversation_kind}, conv,
                   caf::make_message(sync_atom_v, st.info.user_id, ref))
       .then(
-        [state, done](uint64_t sent) {
+        [state, done](uint64_t sent, bool complete) {
           state->messages += sent;
+          state->has_more = state->has_more || !complete;
           if (--state->waiting == 0)
             done();
         },

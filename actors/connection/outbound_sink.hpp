@@ -3,6 +3,7 @@
 // without sockets. Calls come from actor threads; implementations hand off (post to a strand).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +31,10 @@ public:
 
   // The format for frames the server sends on its own (the `encoding` the client asked for).
   virtual wire_format preferred_format() const = 0;
+
+  // Bytes that can still be queued before the outbound bound closes the connection. Bulk
+  // senders (sync, catch-up) stop well before it and let the client ask again.
+  virtual size_t outbound_room() const = 0;
 };
 
 } // namespace parley

@@ -281,3 +281,57 @@ TEST_CASE("bad chat input gets clear errors and the connection lives") {
   CHECK(code(R"({"request_id":"12","presence":{"user_ids":[]}})") == "bad_request");
   CHECK(alice.call(R"({"request_id":"ok","ping":{}})").has_pong());
 }
+
+TEST_CASE("a slow reader is closed with 1013 and loses nothing: sync brings everything back") {
+  running_node node{{"ws.max_outbound_bytes=16384"}};
+  chat_client alice{node, "alice"};
+  {
+    test::ws_client slow;
+    REQUIRE(slow.connect(node.port(), "/ws", dev_token(node.port(), "bob"), 4096) == 101);
+    // bob never reads; alice (who does) sends until bob's connection overflows.
+    for (int i = 1; i <= 400; ++i)
+      CHECK(alice.call(send_to("s" + std::to_string(i), "bob", "m" + std::to_string(i),
+                               std::string(8000, 'x')))
+              .has_ack());
+    // The overflow closes it with 1013 (or drops it, when even the close frame cannot get out
+    // within the close grace period).
+    auto metrics = http_call(node.port(), "GET", "/metrics").body;
+    CHECK(metrics.find("\nparley_ws_outbound_overflows_total 1\n") != std::string::npos);
+    auto code = slow.wait_close(20000);
+    CHECK((code == 1013 || code == 0));
+    CHECK(slow.last_error() != "timeout");
+  }
+  // Sync in rounds that fit the outbound bound, acknowledging each, until nothing is left.
+  chat_client bob{node, "bob"};
+  uint64_t next = 1;
+  for (int round = 0; round < 1000; ++round) {
+    bob.send(R"({"request_id":"sync","sync":{}})");
+    auto done = bob.next([](auto& f) { return f.has_sync_done(); });
+    for (uint64_t i = 0; i < done.sync_done().messages(); ++i) {
+      auto m = bob.next_message();
+      CHECK(m.message().seq() == next);
+      ++next;
+    }
+    bob.send(receipt("d:alice:bob", next - 1, "DELIVERED"));
+    if (!done.sync_done().has_more())
+      break;
+  }
+  CHECK(next == 401);
+}
+
+TEST_CASE("a second sync while the first runs is refused with conflict") {
+  running_node node;
+  {
+    chat_client alice{node, "alice"};
+    for (int c = 0; c < 30; ++c)
+      alice.call(send_to("s" + std::to_string(c), "peer" + std::to_string(c), "m", "x"));
+  }
+  chat_client alice{node, "alice"};
+  alice.send(R"({"request_id":"a","sync":{}})");
+  alice.send(R"({"request_id":"b","sync":{}})");
+  auto first = alice.next([](auto& f) { return f.request_id() == "a"; });
+  auto second = alice.next([](auto& f) { return f.request_id() == "b"; });
+  // The second frame is handled while the first waits on 30 conversations.
+  CHECK(first.has_sync_done());
+  CHECK(second.error().code() == "conflict");
+}

@@ -23,6 +23,7 @@ public:
   }
   void close(uint16_t code, std::string) override { closed_ = code; }
   wire_format preferred_format() const override { return wire_format::json; }
+  size_t outbound_room() const override { return 1 << 20; }
 
   // Waits for the n-th frame (0-based).
   pb::ServerFrame frame(size_t n, wire_format* format = nullptr) {
