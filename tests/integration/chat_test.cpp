@@ -318,20 +318,3 @@ TEST_CASE("a slow reader is closed with 1013 and loses nothing: sync brings ever
   }
   CHECK(next == 401);
 }
-
-TEST_CASE("a second sync while the first runs is refused with conflict") {
-  running_node node;
-  {
-    chat_client alice{node, "alice"};
-    for (int c = 0; c < 30; ++c)
-      alice.call(send_to("s" + std::to_string(c), "peer" + std::to_string(c), "m", "x"));
-  }
-  chat_client alice{node, "alice"};
-  alice.send(R"({"request_id":"a","sync":{}})");
-  alice.send(R"({"request_id":"b","sync":{}})");
-  auto first = alice.next([](auto& f) { return f.request_id() == "a"; });
-  auto second = alice.next([](auto& f) { return f.request_id() == "b"; });
-  // The second frame is handled while the first waits on 30 conversations.
-  CHECK(first.has_sync_done());
-  CHECK(second.error().code() == "conflict");
-}

@@ -1,5 +1,8 @@
 #include "actors/connection/connection_actor.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_system.hpp"
+#include "storage/chat_store.hpp"
+#include "storage/engine.hpp"
 #include "proto/parley.pb.h"
 
 #include <catch2/catch.hpp>
@@ -116,4 +119,56 @@ TEST_CASE_METHOD(fixture, "a frame without a known kind gets an error and the co
   ping->frame->mutable_ping();
   caf::anon_send(conn, frame_atom_v, ping);
   CHECK(sink->frame(2).has_pong());
+}
+
+namespace {
+
+// A registry stand-in that takes requests and never answers: the first sync stays running.
+caf::behavior silent_registry(caf::event_based_actor* self) {
+  self->set_default_handler(caf::drop);
+  return {[self](const std::string&, const std::string&, caf::message&) {
+    return self->make_response_promise();  // kept by no one: never delivered
+  }};
+}
+
+} // namespace
+
+TEST_CASE("a second sync while the first runs is refused with conflict") {
+  test::temp_dir dir;
+  storage::storage_options opts;
+  opts.data_dir = dir.path();
+  fault err;
+  auto db = storage::engine::open(opts, err);
+  REQUIRE(db);
+  storage::chat_store store{*db};
+  storage::write_set ws;
+  store.put_message(ws, "d:alice:bob", storage::chat_message{1, "bob", "m", "hi", 1}, {"alice"});
+  REQUIRE_FALSE(db->write({&ws}, false));
+
+  test::test_config cfg;
+  caf::actor_system sys{cfg};
+  auto ctx = std::make_shared<chat::chat_context>();
+  ctx->store = &store;
+  ctx->registry = sys.spawn(silent_registry);
+  ctx->presence = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    self->set_default_handler(caf::drop);
+    return {[](int) {}};
+  });
+  auto sink = std::make_shared<recording_sink>();
+  connection_info info;
+  info.user_id = "alice";
+  info.chat = ctx;
+  auto conn = spawn_connection(sys, info, sink);
+  sink->frame(0);  // welcome
+  for (auto id : {"first", "second"}) {
+    auto in = make_frame(id, wire_format::json);
+    in->frame->mutable_sync();
+    caf::anon_send(conn, frame_atom_v, in);
+  }
+  auto answer = sink->frame(1);
+  CHECK(answer.request_id() == "second");
+  CHECK(answer.error().code() == "conflict");
+  caf::anon_send(conn, closed_atom_v);
+  caf::anon_send_exit(ctx->registry, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
 }
