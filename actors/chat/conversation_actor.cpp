@@ -23,6 +23,9 @@ using storage::chat_message;
 
 // Messages kept in memory for live pushes and short catch-ups without a storage read.
 constexpr size_t recent_capacity = 256;
+// Most messages one sync of one conversation reads from storage: a device far behind gets the
+// rest with its next sync, so one sync never turns into reading a whole history.
+constexpr size_t catch_up_limit = 256;
 // Dedup records older than this are ignored (PROTOCOL.md: idempotent within 24 h).
 constexpr int64_t dedup_window_ms = 24LL * 3600 * 1000;
 
@@ -78,6 +81,7 @@ struct conversation_state {
   bool writing = false;
   int pending_writes = 0;  // any durable write in flight (sends, cursors, membership)
   bool passivate_requested = false;
+  bool changing_members = false;  // a membership write is in flight
   // Highest seq pushed to each connection (session id), so each device gets seq order.
   std::unordered_map<std::string, uint64_t> sent_up_to;
   std::unordered_map<std::string, uint64_t> delivered_cache;  // user\0device -> seq
@@ -149,7 +153,8 @@ void write(conversation_actor* self, storage::write_set ws, F then) {
 
 // The messages (after, up_to], from memory when recent enough, else from storage.
 std::vector<live_message> messages_between(conversation_actor* self, uint64_t after,
-                                           uint64_t up_to) {
+                                           uint64_t up_to, size_t limit, bool& truncated) {
+  truncated = false;
   auto& st = self->state;
   std::vector<live_message> out;
   if (!st.recent.empty() && st.recent.front().msg.seq <= after + 1) {
@@ -159,8 +164,9 @@ std::vector<live_message> messages_between(conversation_actor* self, uint64_t af
     return out;
   }
   fault err;
-  for (auto& m : st.ctx->store->messages_between(st.id, after, up_to, 0, err))
+  for (auto& m : st.ctx->store->messages_between(st.id, after, up_to, limit, err))
     out.push_back(live_message{std::move(m), {}});
+  truncated = err || (limit != 0 && out.size() == limit && out.back().msg.seq < up_to);
   return out;
 }
 
@@ -202,11 +208,17 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
     return out;
   uint64_t last = from;
   pb::ServerFrame frame;
-  for (auto& m : messages_between(self, from, up_to)) {
+  bool truncated = false;
+  // Live pushes are not limited: they are how a device stays in order, and a device that falls
+  // too far behind overflows its outbound bound (1013) and recovers with paced syncs.
+  auto pending = messages_between(self, from, up_to, paced ? catch_up_limit : 0, truncated);
+  for (auto& m : pending) {
     if (m.origin_session != r.session_id) {
-      // A frame is the body plus ~200 bytes of fields in the worst (JSON) case.
+      // A frame is the body plus ~200 bytes of fields in the worst (JSON) case. Paced, the
+      // first frame needs room for itself, later ones leave half of the room free.
       auto estimate = m.msg.body.size() + m.msg.client_msg_id.size() + 200;
-      if (paced && out.sent > 0 && estimate * 2 > sink->outbound_room()) {
+      auto room = sink->outbound_room();
+      if (paced && (out.sent == 0 ? estimate > room : estimate * 2 > room)) {
         out.complete = false;
         break;
       }
@@ -216,6 +228,8 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
     }
     last = m.msg.seq;
   }
+  if (truncated && last < up_to)
+    out.complete = false;
   st.sent_up_to[r.session_id] = last;
   instruments().pushed.inc(out.sent);
   return out;
@@ -223,9 +237,16 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
 
 void push_to_members(conversation_actor* self, uint64_t up_to) {
   auto& st = self->state;
+  std::unordered_map<std::string, uint64_t> live;
   for (auto& member : st.rec.members)
-    for (auto& r : st.ctx->routes.routes_of(member))
+    for (auto& r : st.ctx->routes.routes_of(member)) {
       catch_up(self, member, r, up_to, false);
+      auto it = st.sent_up_to.find(r.session_id);
+      if (it != st.sent_up_to.end())
+        live.insert(*it);
+    }
+  // Progress of connections that closed is dropped here, so the map tracks live ones only.
+  st.sent_up_to = std::move(live);
 }
 
 // Sends `frame` to every online device of the given users.
@@ -285,8 +306,10 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
   if (err) {
     // Nothing of the batch is stored: its seqs are free again, its senders get the error and
     // may retry with the same client_msg_id.
-    if (created)
+    if (created) {
       st.exists = false;
+      st.creating = false;
+    }
     for (auto& q : batch) {
       auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
       for (auto& dup : st.inflight_dups[key])
@@ -433,6 +456,8 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
     return make_error(errc::bad_request, "members of a direct conversation cannot change");
   if (!is_member(st, actor))
     return make_error(errc::forbidden, "not a member of " + st.id);
+  if (st.changing_members)
+    return make_error(errc::unavailable, "another membership change is in progress; retry");
   auto members = st.rec.members;
   std::vector<std::string> added, removed;
   for (auto& u : users) {
@@ -451,18 +476,22 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
                         + " members");
   if (added.empty() && removed.empty())
     return group_frame(st);
-  auto before = st.rec.members;
-  st.rec.members = members;
+  // Members change in memory only once the change is durable: nobody sends as a member
+  // before that, and a failed write leaves nothing to undo.
+  auto next = st.rec;
+  next.members = members;
   storage::write_set ws;
-  st.ctx->store->put_conversation(ws, st.id, st.rec, added, removed);
+  st.ctx->store->put_conversation(ws, st.id, next, added, removed);
+  st.changing_members = true;
   auto rp = self->make_response_promise<server_frame_ptr>();
-  write(self, std::move(ws), [self, rp, before, removed](const caf::error& err) mutable {
+  write(self, std::move(ws), [self, rp, members, removed](const caf::error& err) mutable {
     auto& st = self->state;
+    st.changing_members = false;
     if (err) {
-      st.rec.members = before;
       rp.deliver(err);
       return;
     }
+    st.rec.members = members;
     auto frame = group_frame(st);
     rp.deliver(frame);
     // Everyone affected learns the new member list, the removed included.
@@ -507,8 +536,9 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
     st.delivered_cache[user + '\0' + device] = seq;
     store.put_delivered(ws, user, device, st.id, seq);
     store.put_device(ws, user, device);
-    // The pending entry goes once every known device of the user has everything.
-    if (seq == st.last_seq) {
+    // The pending entry goes once every known device of the user has everything, and no batch
+    // is being written (its pending put would be undone by this delete, written after it).
+    if (seq == st.last_seq && !st.writing) {
       fault err;
       bool all = true;
       for (auto& d : store.devices_of(user, err))
@@ -521,8 +551,11 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
   // Receipts are answered at once: a lost cursor update only means a re-sent message, which
   // clients drop by (conversation_id, seq).
   write(self, std::move(ws), [self](const caf::error& err) {
-    if (err)
+    if (err) {
+      // Forget cached cursors that were not stored, so a retried receipt is written.
       self->state.delivered_cache.clear();
+      self->state.read_cache.clear();
+    }
   });
   return caf::unit;
 }

@@ -105,8 +105,15 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
           }
         }
       },
-      [self](online_atom, const std::string& user) { notify(self, user, true, 0); },
+      // Online and offline come from different connection actors and may arrive in either
+      // order: the routing table, not the message, says what is true now.
+      [self](online_atom, const std::string& user) {
+        if (self->state.ctx->routes.online(user))
+          notify(self, user, true, 0);
+      },
       [self](offline_atom, const std::string& user, int64_t last_seen_ms) {
+        if (self->state.ctx->routes.online(user))
+          return;
         notify(self, user, false, last_seen_ms);
         storage::write_set ws;
         self->state.ctx->store->put_last_seen(ws, user, last_seen_ms);

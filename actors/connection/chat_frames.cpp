@@ -6,6 +6,7 @@
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/runtime/storage_writer.hpp"
 #include "proto/parley.pb.h"
 
 #include <google/protobuf/util/time_util.h>
@@ -323,6 +324,8 @@ void on_sync(connection_actor* self, const reply_to& to) {
             done();
         },
         [state, done](caf::error&) {
+          // That conversation could not answer now: tell the client to sync again.
+          state->has_more = true;
           if (--state->waiting == 0)
             done();
         });
@@ -355,6 +358,11 @@ void register_route(connection_actor* self) {
   auto& st = self->state;
   if (!st.info.chat)
     return;
+  // The device is known from its first connection on, so that the pending index is kept for
+  // it until it acknowledges, even if another device of the user acknowledges first.
+  storage::write_set ws;
+  st.info.chat->store->put_device(ws, st.info.user_id, st.device_id);
+  caf::anon_send(st.info.chat->storage_writer, write_atom_v, std::move(ws));
   if (st.info.chat->routes.add(st.info.user_id, self_ref(self).r))
     caf::anon_send(st.info.chat->presence, online_atom_v, st.info.user_id);
 }

@@ -114,8 +114,9 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
     st.info = std::move(info);
     st.sink = std::move(sink);
     st.session_id = next_session_id();
-    send_welcome(self, {}, st.sink->preferred_format());
+    // Routed before the welcome: a client that sends right after it gets everything after it.
     register_route(self);
+    send_welcome(self, {}, st.sink->preferred_format());
     return {
       [self](frame_atom, const client_frame_ptr& in) { handle_frame(self, *in); },
       [self](closed_atom) {

@@ -22,6 +22,14 @@ const std::string& secret = test::test_secret;
 
 } // namespace
 
+// The node's count of connections closed past their outbound bound.
+int overflows(test::running_node& node) {
+  auto body = test::http_call(node.port(), "GET", "/metrics").body;
+  const std::string needle = "\nparley_ws_outbound_overflows_total ";
+  auto at = body.find(needle);
+  return at == std::string::npos ? -1 : std::stoi(body.substr(at + needle.size()));
+}
+
 using test::connect;
 using test::read_frame;
 using test::running_node;
@@ -193,7 +201,12 @@ TEST_CASE("a client that never reads is closed with 1013 past its outbound bound
   int sent = 0;
   while (sent < 300000 && ws.try_send_text(R"({"ping":{}})"))
     ++sent;
-  CHECK(ws.wait_close(20000) == 1013);
+  // 1013, or a dropped socket if the flood outlasted the close grace period (the close frame
+  // could not get out while this client was not reading).
+  CHECK(overflows(node) >= 1);
+  auto code = ws.wait_close(20000);
+  CHECK((code == 1013 || code == 0));
+  CHECK(ws.last_error() != "timeout");
   // Other users are unaffected.
   auto other = connect(node, "fast");
   other->send_text(R"({"request_id":"ok","ping":{}})");
@@ -207,7 +220,10 @@ TEST_CASE("error replies to a flood of malformed frames count against the outbou
   int sent = 0;
   while (sent < 300000 && ws.try_send_text("x"))
     ++sent;
-  CHECK(ws.wait_close(20000) == 1013);
+  CHECK(overflows(node) >= 1);
+  auto code = ws.wait_close(20000);
+  CHECK((code == 1013 || code == 0));
+  CHECK(ws.last_error() != "timeout");
 }
 
 TEST_CASE("a client that never reads is dropped even though its close cannot be sent") {
