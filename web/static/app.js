@@ -49,7 +49,12 @@ function connect(token) {
     $('app').hidden = false;
     $('me').textContent = state.me;
     $('status').textContent = 'online';
-    await request({ sync: {} });
+    // A paced sync may stop early (has_more): the DELIVERED receipts sent for what arrived
+    // move this device's cursor, and the next round continues from there.
+    for (let round = 0; round < 1000; round++) {
+      const done = await request({ sync: {} });
+      if (!done.sync_done.has_more) break;
+    }
     await refreshConversations();
     setInterval(() => send({ ping: {} }), 20000);
   };
