@@ -19,7 +19,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	@echo "Parley node: http://127.0.0.1:8080  (health /healthz, metrics /metrics, WebSocket ws://127.0.0.1:8080/ws)"
+	@echo "Parley node: http://127.0.0.1:8080  (chat client /, health /healthz, metrics /metrics, WebSocket ws://127.0.0.1:8080/ws)"
 	@exec $(BUILD_DIR)/node/parleyd --config $(CONFIG)
 
 # npm packages of the end-to-end tests (the `ws` client), from the lock file.

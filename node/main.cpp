@@ -71,8 +71,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto base = "http://" + cfg.edge.server.host + ":" + std::to_string(node.port());
-  spdlog::info("listening on {}  (health {}/healthz, metrics {}/metrics, WebSocket ws://{}:{}/ws)",
-               base, base, base, cfg.edge.server.host, node.port());
+  spdlog::info("listening on {}  (chat client {}/, health {}/healthz, metrics {}/metrics, "
+               "WebSocket ws://{}:{}/ws)",
+               base, base, base, base, cfg.edge.server.host, node.port());
 
   for (;;) {
     int sig = 0;

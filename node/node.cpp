@@ -19,6 +19,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -135,6 +136,19 @@ void node::shutdown() {
   if (im.stopped)
     return;
   im.stopped = true;
+  if (im.chat && im.db) {
+    // Users still online are going offline with the node: record their last_seen now, before
+    // their connections' offline events race the shutdown of the actors that would store it.
+    storage::write_set ws;
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    for (auto& user : im.chat->routes.online_user_ids())
+      im.chat_store->put_last_seen(ws, user, now);
+    if (!ws.empty())
+      if (auto err = im.db->write({&ws}, true))
+        spdlog::error("shutdown: last_seen not stored: {}", err.message);
+  }
   if (im.server) {
     im.server->set_ready(false);
     im.server->drain();

@@ -52,6 +52,16 @@ bool routing_table::online(const std::string& user) const {
   return s.users.count(user) != 0;
 }
 
+std::vector<std::string> routing_table::online_user_ids() const {
+  std::vector<std::string> out;
+  for (auto& s : shards_) {
+    std::lock_guard<std::mutex> guard{s.mtx};
+    for (auto& [user, routes] : s.users)
+      out.push_back(user);
+  }
+  return out;
+}
+
 size_t routing_table::online_users() const {
   size_t n = 0;
   for (auto& s : shards_) {

@@ -34,6 +34,7 @@ public:
 
   // Users with at least one route.
   size_t online_users() const;
+  std::vector<std::string> online_user_ids() const;
 
 private:
   static constexpr size_t shard_count = 16;

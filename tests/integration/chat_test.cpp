@@ -261,6 +261,20 @@ TEST_CASE("presence answers, then pushes changes to subscribers") {
   CHECK(offline.presence_update().last_seen().seconds() > 0);
 }
 
+TEST_CASE("last_seen of users online when the node stops survives the restart") {
+  test::temp_dir dir;
+  {
+    running_node node{dir.path(), {}};
+    chat_client bob{node, "bob"};
+    node.n->shutdown();
+  }
+  running_node node{dir.path(), {}};
+  chat_client alice{node, "alice"};
+  auto p = alice.call(R"({"request_id":"p","presence":{"user_ids":["bob"]}})");
+  CHECK_FALSE(p.presence_update().online());
+  CHECK(p.presence_update().last_seen().seconds() > 0);
+}
+
 TEST_CASE("bad chat input gets clear errors and the connection lives") {
   running_node node{{"chat.max_body_bytes=10"}};
   chat_client alice{node, "alice"};

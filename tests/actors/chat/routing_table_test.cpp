@@ -12,6 +12,7 @@ TEST_CASE("a user is online from the first route to the removal of the last") {
   CHECK_FALSE(t.add("alice", route{"s1", "tablet", {}}));  // same session: replaced
   CHECK(t.routes_of("alice").size() == 2);
   CHECK(t.online("alice"));
+  CHECK(t.online_user_ids() == std::vector<std::string>{"alice"});
   CHECK_FALSE(t.remove("alice", "s1"));
   CHECK(t.remove("alice", "s2"));
   CHECK_FALSE(t.online("alice"));
