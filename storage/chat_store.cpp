@@ -114,8 +114,8 @@ std::vector<std::string> chat_store::conversations_of(const std::string& user, f
   return out;
 }
 
-void chat_store::put_message(write_set& ws, const std::string& conv, const chat_message& msg,
-                             const std::vector<std::string>& members) const {
+void chat_store::put_message(write_set& ws, const std::string& conv,
+                             const chat_message& msg) const {
   pb::StoredMessage m;
   m.set_sender_id(msg.sender_id);
   m.set_client_msg_id(msg.client_msg_id);
@@ -126,10 +126,14 @@ void chat_store::put_message(write_set& ws, const std::string& conv, const chat_
   d.set_seq(msg.seq);
   d.set_sent_at_ms(msg.sent_at_ms);
   ws.put(family::dedup, dedup_key(msg.sender_id, conv, msg.client_msg_id), d.SerializeAsString());
+}
+
+void chat_store::put_pending(write_set& ws, const std::string& conv, uint64_t seq,
+                             const std::vector<std::string>& members) const {
   // A small index entry per member, never a copy of the message: sync finds a returning
   // user's conversations with undelivered messages without scanning all of them.
   for (auto& user : members)
-    ws.put(family::pending, key_builder{}.str(user).str(conv).bytes(), u64_value(msg.seq));
+    ws.put(family::pending, key_builder{}.str(user).str(conv).bytes(), u64_value(seq));
 }
 
 std::vector<chat_message> chat_store::messages_between(const std::string& conv, uint64_t after,

@@ -58,8 +58,11 @@ public:
 
   // -- messages --------------------------------------------------------------------------------
 
-  // Stores the message once, its dedup record, and marks it pending for every member.
-  void put_message(write_set& ws, const std::string& conv, const chat_message& msg,
+  // Stores the message once and its dedup record.
+  void put_message(write_set& ws, const std::string& conv, const chat_message& msg) const;
+
+  // Marks `conv` pending up to `seq` for every member: once per written batch, not per message.
+  void put_pending(write_set& ws, const std::string& conv, uint64_t seq,
                    const std::vector<std::string>& members) const;
 
   // Messages with seq in (after, up_to], oldest first, at most `limit`.

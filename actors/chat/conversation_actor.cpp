@@ -358,11 +358,16 @@ void flush(conversation_actor* self) {
     st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
   }
   auto seq = st.last_seq;
+  std::unordered_map<std::string, uint64_t> read_by_sender;
   for (auto& q : batch) {
     q.msg.seq = ++seq;
-    st.ctx->store->put_message(ws, st.id, q.msg, st.rec.members);
-    st.ctx->store->put_read(ws, q.msg.sender_id, st.id, q.msg.seq);
+    st.ctx->store->put_message(ws, st.id, q.msg);
+    read_by_sender[q.msg.sender_id] = q.msg.seq;
   }
+  // Index entries once per batch: the newest seq covers every message of it.
+  st.ctx->store->put_pending(ws, st.id, seq, st.rec.members);
+  for (auto& [sender, read] : read_by_sender)
+    st.ctx->store->put_read(ws, sender, st.id, read);
   st.writing = true;
   write(self, std::move(ws), [self, batch = std::move(batch), created](const caf::error& err) mutable {
     on_batch_written(self, std::move(batch), created, err);

@@ -29,8 +29,8 @@ struct fixture {
                     const std::vector<std::string>& members) {
     write_set ws;
     for (uint64_t seq = from; seq <= to; ++seq)
-      store->put_message(ws, conv, chat_message{seq, "alice", "c" + std::to_string(seq), "body", 1000},
-                         members);
+      store->put_message(ws, conv, chat_message{seq, "alice", "c" + std::to_string(seq), "body", 1000});
+    store->put_pending(ws, conv, to, members);
     commit(ws);
   }
 };

@@ -142,7 +142,8 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   REQUIRE(db);
   storage::chat_store store{*db};
   storage::write_set ws;
-  store.put_message(ws, "d:alice:bob", storage::chat_message{1, "bob", "m", "hi", 1}, {"alice"});
+  store.put_message(ws, "d:alice:bob", storage::chat_message{1, "bob", "m", "hi", 1});
+  store.put_pending(ws, "d:alice:bob", 1, {"alice"});
   REQUIRE_FALSE(db->write({&ws}, false));
 
   test::test_config cfg;
