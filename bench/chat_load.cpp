@@ -87,7 +87,10 @@ struct client : std::enable_shared_from_this<client> {
     ws.async_write(asio::buffer(out.front()), [self = shared_from_this()](beast::error_code ec,
                                                                            std::size_t) {
       if (ec) {
-        std::fprintf(stderr, "write failed for %s: %s\n", self->user.c_str(), ec.message().c_str());
+        // Closing a phase's sockets cancels their queued writes: not worth a line.
+        if (ec != asio::error::operation_aborted)
+          std::fprintf(stderr, "write failed for %s: %s\n", self->user.c_str(),
+                       ec.message().c_str());
         return;
       }
       self->out.pop_front();
