@@ -29,15 +29,6 @@ fault unauthorized(std::string why) {
 
 } // namespace
 
-bool valid_user_id(std::string_view id) {
-  if (id.empty() || id.size() > 64)
-    return false;
-  for (unsigned char c : id)
-    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-'))
-      return false;
-  return true;
-}
-
 std::string base64url_encode(std::string_view in) {
   std::string out;
   out.reserve((in.size() * 4 + 2) / 3);

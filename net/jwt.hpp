@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/identifiers.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,9 +19,6 @@ struct jwt_claims {
   std::string role;  // "admin" or empty
   std::string tier;  // rate-limit tier or empty
 };
-
-// True for user ids matching [A-Za-z0-9_.-]{1,64} (PROTOCOL.md, Identity).
-bool valid_user_id(std::string_view id);
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret);
 

@@ -34,7 +34,7 @@ void dev_token(const edge_context& ctx, http_request& req, responder respond) {
   if (!body.role().empty() && body.role() != "admin")
     return respond(http_response::error(
       make_fault(errc::bad_request, "role must be \"admin\" or absent")));
-  if (body.tier().size() > 32 || !valid_user_id(body.tier().empty() ? "x" : body.tier()))
+  if (!body.tier().empty() && !valid_identifier(body.tier(), 32))
     return respond(http_response::error(
       make_fault(errc::bad_request, "tier must match [A-Za-z0-9_.-]{1,32}")));
   jwt_claims claims;

@@ -126,6 +126,19 @@ caf::error load(conversation_actor* self) {
   return {};
 }
 
+// Loads the conversation if needed; `not_found` unless it exists, `forbidden` unless `user` is
+// one of its members.
+caf::error require_member(conversation_actor* self, const std::string& user) {
+  auto& st = self->state;
+  if (auto err = load(self))
+    return err;
+  if (!st.exists || st.creating)
+    return make_error(errc::not_found, "unknown conversation " + st.id);
+  if (!is_member(st, user))
+    return make_error(errc::forbidden, "not a member of " + st.id);
+  return {};
+}
+
 void maybe_quit(conversation_actor* self) {
   auto& st = self->state;
   if (st.passivate_requested && st.pending_writes == 0 && st.queued.empty())
@@ -453,14 +466,10 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
 caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::string& actor,
                                          bool add, const std::vector<std::string>& users) {
   auto& st = self->state;
-  if (auto err = load(self))
+  if (auto err = require_member(self, actor))
     return err;
-  if (!st.exists || st.creating)
-    return make_error(errc::not_found, "unknown conversation " + st.id);
   if (!st.rec.group)
     return make_error(errc::bad_request, "members of a direct conversation cannot change");
-  if (!is_member(st, actor))
-    return make_error(errc::forbidden, "not a member of " + st.id);
   if (st.changing_members)
     return make_error(errc::unavailable, "another membership change is in progress; retry");
   auto members = st.rec.members;
@@ -510,12 +519,8 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
 caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
                              const std::string& device, uint64_t seq, bool read) {
   auto& st = self->state;
-  if (auto err = load(self))
+  if (auto err = require_member(self, user))
     return err;
-  if (!st.exists || st.creating)
-    return make_error(errc::not_found, "unknown conversation " + st.id);
-  if (!is_member(st, user))
-    return make_error(errc::forbidden, "not a member of " + st.id);
   // Receipts beyond the newest message are clamped to it (docs/chat.md).
   seq = std::min(seq, st.last_seq);
   storage::write_set ws;
@@ -568,12 +573,8 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
 caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::string& user,
                                          uint64_t before, uint32_t limit) {
   auto& st = self->state;
-  if (auto err = load(self))
+  if (auto err = require_member(self, user))
     return err;
-  if (!st.exists || st.creating)
-    return make_error(errc::not_found, "unknown conversation " + st.id);
-  if (!is_member(st, user))
-    return make_error(errc::forbidden, "not a member of " + st.id);
   fault err;
   auto page = st.ctx->store->history(st.id, before, limit + 1, err);
   if (err)
@@ -589,12 +590,8 @@ caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::st
 
 caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::string& user) {
   auto& st = self->state;
-  if (auto err = load(self))
+  if (auto err = require_member(self, user))
     return err;
-  if (!st.exists || st.creating)
-    return make_error(errc::not_found, "unknown conversation " + st.id);
-  if (!is_member(st, user))
-    return make_error(errc::forbidden, "not a member of " + st.id);
   fault err;
   auto it = st.read_cache.find(user);
   uint64_t read = it != st.read_cache.end() ? it->second : st.ctx->store->read(user, st.id, err);
@@ -627,12 +624,8 @@ caf::result<uint64_t, bool> on_sync(conversation_actor* self, const std::string&
 
 caf::result<void> on_typing(conversation_actor* self, const std::string& user, bool active) {
   auto& st = self->state;
-  if (auto err = load(self))
+  if (auto err = require_member(self, user))
     return err;
-  if (!st.exists || st.creating)
-    return make_error(errc::not_found, "unknown conversation " + st.id);
-  if (!is_member(st, user))
-    return make_error(errc::forbidden, "not a member of " + st.id);
   pb::ServerFrame frame;
   auto* t = frame.mutable_typing();
   t->set_conversation_id(st.id);

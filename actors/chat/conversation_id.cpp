@@ -1,23 +1,10 @@
 #include "actors/chat/conversation_id.hpp"
 
+#include "common/identifiers.hpp"
+
 #include <random>
 
 namespace parley::chat {
-
-namespace {
-
-bool valid_user(const std::string& s, size_t from, size_t to) {
-  if (to <= from || to - from > 64)
-    return false;
-  for (size_t i = from; i < to; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-'))
-      return false;
-  }
-  return true;
-}
-
-} // namespace
 
 std::string direct_conversation_id(const std::string& a, const std::string& b) {
   return a < b ? "d:" + a + ":" + b : "d:" + b + ":" + a;
@@ -42,7 +29,8 @@ bool valid_conversation_id(const std::string& id) {
   if (id.size() < 5 || id.compare(0, 2, "d:") != 0)
     return false;
   auto sep = id.find(':', 2);
-  if (sep == std::string::npos || !valid_user(id, 2, sep) || !valid_user(id, sep + 1, id.size()))
+  if (sep == std::string::npos || !valid_user_id(std::string_view{id}.substr(2, sep - 2))
+      || !valid_user_id(std::string_view{id}.substr(sep + 1)))
     return false;
   // Canonical order only: "d:b:a" is not an alias of "d:a:b".
   return id.compare(2, sep - 2, id, sep + 1, std::string::npos) < 0;

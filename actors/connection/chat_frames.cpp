@@ -7,6 +7,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "common/identifiers.hpp"
 #include "proto/parley.pb.h"
 
 #include <google/protobuf/util/time_util.h>
@@ -24,15 +25,6 @@ using namespace std::chrono_literals;
 
 // Answers slower than this become `unavailable` (an overloaded or stuck conversation).
 constexpr auto request_timeout = 30s;
-
-bool valid_user_id(const std::string& id) {
-  if (id.empty() || id.size() > 64)
-    return false;
-  for (unsigned char c : id)
-    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-'))
-      return false;
-  return true;
-}
 
 // Valid UTF-8 (no overlongs, no surrogates): bodies arriving in binary frames are not checked
 // by the WebSocket layer.

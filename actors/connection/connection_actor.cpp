@@ -2,6 +2,7 @@
 
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
+#include "common/identifiers.hpp"
 #include "common/metrics.hpp"
 #include "proto/parley.pb.h"
 
@@ -49,15 +50,6 @@ void send_welcome(connection_actor* self, const std::string& request_id, wire_fo
   st.sink->send(out, format);
 }
 
-bool valid_device_id(const std::string& id) {
-  if (id.empty() || id.size() > 64)
-    return false;
-  for (unsigned char c : id)
-    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.'))
-      return false;
-  return true;
-}
-
 void handle_frame(connection_actor* self, const inbound_frame& in) {
   static auto& frames = metrics::global().get_counter("ws_frames_in_total",
                                                       "WebSocket frames decoded");
@@ -67,7 +59,7 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
   switch (frame.kind_case()) {
     case pb::ClientFrame::kHello: {
       auto& device = frame.hello().device_id();
-      if (!device.empty() && !valid_device_id(device)) {
+      if (!device.empty() && !valid_identifier(device)) {
         send_error(self, rid, in.format, "bad_request",
                    "hello.device_id must match [A-Za-z0-9_.-]{1,64}");
         return;
