@@ -49,6 +49,19 @@ std::string dedup_key(const std::string& sender, const std::string& conv,
 
 } // namespace
 
+std::vector<std::string> chat_store::names_under(family fam, const std::string& prefix,
+                                                 fault& err) const {
+  std::vector<std::string> out;
+  err = db_.scan(fam, prefix, prefix_successor(prefix),
+                 [&](std::string_view key, std::string_view) {
+                   key_reader r{key.substr(prefix.size())};
+                   if (auto name = r.str())
+                     out.push_back(std::move(*name));
+                   return true;
+                 });
+  return out;
+}
+
 std::optional<conversation_record> chat_store::conversation(const std::string& conv,
                                                             fault& err) const {
   auto raw = db_.get(family::conversations, conv, err);
@@ -101,17 +114,7 @@ void chat_store::put_conversation(write_set& ws, const std::string& conv,
 }
 
 std::vector<std::string> chat_store::conversations_of(const std::string& user, fault& err) const {
-  std::vector<std::string> out;
-  auto prefix = key_builder{}.str(user).bytes();
-  err = db_.scan(family::memberships, prefix, prefix_successor(prefix),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key};
-                   r.str();
-                   if (auto conv = r.str())
-                     out.push_back(std::move(*conv));
-                   return true;
-                 });
-  return out;
+  return names_under(family::memberships, key_builder{}.str(user).bytes(), err);
 }
 
 void chat_store::put_message(write_set& ws, const std::string& conv,
@@ -227,18 +230,7 @@ void chat_store::clear_pending(write_set& ws, const std::string& user,
 }
 
 std::vector<std::string> chat_store::devices_of(const std::string& user, fault& err) const {
-  std::vector<std::string> out;
-  auto prefix = key_builder{}.u8(device_tag).str(user).bytes();
-  err = db_.scan(family::cursors, prefix, prefix_successor(prefix),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key};
-                   r.u8();
-                   r.str();
-                   if (auto d = r.str())
-                     out.push_back(std::move(*d));
-                   return true;
-                 });
-  return out;
+  return names_under(family::cursors, key_builder{}.u8(device_tag).str(user).bytes(), err);
 }
 
 void chat_store::put_device(write_set& ws, const std::string& user,

@@ -103,6 +103,9 @@ public:
   void put_last_seen(write_set& ws, const std::string& user, int64_t ms) const;
 
 private:
+  // The string part following `prefix` of every key of `fam` that starts with it.
+  std::vector<std::string> names_under(family fam, const std::string& prefix, fault& err) const;
+
   engine& db_;
 };
 

@@ -1,5 +1,5 @@
 #include "storage/chat_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,19 +9,9 @@ using namespace parley::storage;
 namespace {
 
 struct fixture {
-  test::temp_dir dir;
-  std::unique_ptr<engine> db;
-  std::unique_ptr<chat_store> store;
-
-  fixture() {
-    storage_options opts;
-    opts.data_dir = dir.path();
-    opts.sync = sync_mode::none;
-    fault err;
-    db = engine::open(opts, err);
-    REQUIRE(db);
-    store = std::make_unique<chat_store>(*db);
-  }
+  test::temp_db tdb;
+  std::unique_ptr<engine>& db = tdb.db;
+  std::unique_ptr<chat_store> store = std::make_unique<chat_store>(*db);
 
   void commit(write_set& ws) { REQUIRE_FALSE(db->write({&ws}, false)); }
 

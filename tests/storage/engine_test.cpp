@@ -1,7 +1,7 @@
 #include "storage/engine.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/meta_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,14 +14,7 @@ using namespace parley::storage;
 namespace {
 
 std::unique_ptr<engine> open_at(const std::string& dir, sync_mode mode = sync_mode::none) {
-  storage_options opts;
-  opts.data_dir = dir;
-  opts.sync = mode;
-  fault err;
-  auto db = engine::open(opts, err);
-  INFO(err.message);
-  REQUIRE(db);
-  return db;
+  return test::open_engine(dir, mode);
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 #include "storage/group_commit_writer.hpp"
 #include "storage/key_codec.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,13 +19,7 @@ using namespace parley::storage;
 namespace {
 
 std::unique_ptr<engine> open_at(const std::string& dir, sync_mode mode) {
-  storage_options opts;
-  opts.data_dir = dir;
-  opts.sync = mode;
-  fault err;
-  auto db = engine::open(opts, err);
-  REQUIRE(db);
-  return db;
+  return test::open_engine(dir, mode);
 }
 
 std::string key_of(int writer, int i) {

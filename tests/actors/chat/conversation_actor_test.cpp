@@ -2,7 +2,7 @@
 #include "actors/runtime/storage_writer.hpp"
 #include "storage/chat_store.hpp"
 #include "storage/engine.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 #include "support/test_system.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,8 +27,8 @@ caf::behavior flaky_writer(caf::event_based_actor* self, storage::engine* db,
 }
 
 struct fixture {
-  test::temp_dir dir;
-  std::unique_ptr<storage::engine> db;
+  test::temp_db tdb;
+  std::unique_ptr<storage::engine>& db = tdb.db;
   std::unique_ptr<storage::chat_store> store;
   test::test_config cfg;
   caf::actor_system sys{cfg};
@@ -36,11 +36,6 @@ struct fixture {
   chat::chat_context_ptr ctx = std::make_shared<chat::chat_context>();
 
   fixture() {
-    storage::storage_options opts;
-    opts.data_dir = dir.path();
-    fault err;
-    db = storage::engine::open(opts, err);
-    REQUIRE(db);
     store = std::make_unique<storage::chat_store>(*db);
     ctx->store = store.get();
     ctx->storage_writer = sys.spawn(flaky_writer, db.get(), failures);

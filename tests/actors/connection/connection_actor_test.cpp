@@ -1,5 +1,5 @@
 #include "actors/connection/connection_actor.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 #include "support/test_system.hpp"
 #include "storage/chat_store.hpp"
 #include "storage/engine.hpp"
@@ -134,12 +134,8 @@ caf::behavior silent_registry(caf::event_based_actor* self) {
 } // namespace
 
 TEST_CASE("a second sync while the first runs is refused with conflict") {
-  test::temp_dir dir;
-  storage::storage_options opts;
-  opts.data_dir = dir.path();
-  fault err;
-  auto db = storage::engine::open(opts, err);
-  REQUIRE(db);
+  test::temp_db tdb;
+  auto& db = tdb.db;
   storage::chat_store store{*db};
   storage::write_set ws;
   store.put_message(ws, "d:alice:bob", storage::chat_message{1, "bob", "m", "hi", 1});

@@ -1,6 +1,6 @@
 #include "actors/runtime/storage_writer.hpp"
 #include "support/test_system.hpp"
-#include "support/temp_dir.hpp"
+#include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,12 +8,9 @@ using namespace parley;
 using namespace std::chrono_literals;
 
 TEST_CASE("an actor's write is answered once it is durable, and is then readable") {
-  test::temp_dir dir;
-  storage::storage_options opts;
-  opts.data_dir = dir.path();
+  test::temp_db tdb{storage::sync_mode::batch};
+  auto& db = tdb.db;
   fault err;
-  auto db = storage::engine::open(opts, err);
-  REQUIRE(db);
   storage::group_commit_writer writer{*db};
   test::test_config cfg;
   caf::actor_system sys{cfg};
