@@ -4,6 +4,8 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/limits/limiter.hpp"
+#include "actors/links/links_context.hpp"
 #include "net/edge_options.hpp"
 #include "net/router.hpp"
 
@@ -55,6 +57,10 @@ struct edge_context {
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   chat::chat_context_ptr chat;  // handed to every connection actor
+  links::links_context_ptr links;
+  std::shared_ptr<limits::rate_limiter> limiter;  // checked inline on HTTP requests and frames
+  // The rules file that PUT /api/v1/admin/ratelimits rewrites (empty: not persisted).
+  std::string rate_limit_rules_file;
 
   edge_context(edge_options o, caf::actor_system& s, std::string node)
     : opts(std::move(o)), sys(s), node_id(std::move(node)) {}

@@ -2,6 +2,7 @@
 
 #include "common/metrics.hpp"
 #include "net/auth.hpp"
+#include "net/rate_limit_http.hpp"
 #include "net/websocket_session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -146,12 +147,14 @@ void http_session::handle(http::request<http::string_body>&& req) {
   r.remote_ip = remote_ip_;
   auto start = std::chrono::steady_clock::now();
   // The answer may come from another thread (an actor's reply): hop back onto our strand.
-  ctx_.routes.dispatch(r, [self = shared_from_this(), start](http_response res) {
+  responder respond = [self = shared_from_this(), start](http_response res) {
     instruments().latency.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     asio::dispatch(self->stream_.get_executor(),
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
-  });
+  };
+  if (admit_http(ctx_, r, respond))
+    ctx_.routes.dispatch(r, std::move(respond));
 }
 
 void http_session::upgrade(http::request<http::string_body>&& req) {

@@ -76,6 +76,11 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   info.node = ctx_.node_id;
   info.heartbeat_interval = ctx_.opts.ws.heartbeat_interval;
   info.chat = ctx_.chat;
+  info.limiter = ctx_.limiter;
+  beast::error_code ignored;
+  auto peer = ws_.next_layer().remote_endpoint(ignored);
+  if (!ignored)
+    info.ip = peer.address().to_string();
   actor_ = spawn_connection(ctx_.sys, std::move(info), shared_from_this());
   if (ctx_.draining.load())
     do_close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");

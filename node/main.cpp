@@ -79,12 +79,9 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      if (config_file.empty()) {
-        spdlog::info("SIGHUP: no --config file to reload");
-        continue;
-      }
       try {
-        node.reload(load(config_file, listen, data_dir, overrides));
+        // Without --config the settings stay; the files they name (rate-limit rules) reload.
+        node.reload(config_file.empty() ? cfg : load(config_file, listen, data_dir, overrides));
       } catch (const parley::node::config_error& e) {
         spdlog::error("SIGHUP: config not reloaded: {}", e.what());
       }

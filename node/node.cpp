@@ -2,18 +2,23 @@
 
 #include "actors/chat/conversation_actor.hpp"
 #include "actors/chat/presence_actor.hpp"
+#include "actors/links/click_aggregator.hpp"
+#include "actors/links/link_service.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/metrics.hpp"
 #include "net/edge_context.hpp"
+#include "net/link_handlers.hpp"
 #include "net/ops_handlers.hpp"
+#include "net/ratelimit_handlers.hpp"
 #include "net/static_files.hpp"
 #include "net/server.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
 #include "storage/chat_store.hpp"
+#include "storage/link_store.hpp"
 #include "storage/meta_store.hpp"
 
 #include <caf/all.hpp>
@@ -47,6 +52,9 @@ struct node::impl {
   std::unique_ptr<storage::group_commit_writer> writer;
   std::unique_ptr<storage::chat_store> chat_store;
   chat::chat_context_ptr chat;
+  std::unique_ptr<storage::link_store> link_store;
+  links::links_context_ptr links;
+  std::shared_ptr<limits::rate_limiter> limiter;
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
@@ -58,6 +66,14 @@ struct node::impl {
 
 node::node(node_config cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<impl>()) {
   hooks_.add("log.level", [](const node_config& fresh) { apply_log_level(fresh.log.level); });
+  hooks_.add("ratelimit rules", [this](const node_config&) {
+    // The file named at start-up (PUT rewrites that one); an invalid file keeps the old set.
+    auto& im = *impl_;
+    if (!im.limiter || cfg_.ratelimit.rules_file.empty())
+      return;
+    if (auto err = net::load_rules_file(*im.limiter, cfg_.ratelimit.rules_file))
+      spdlog::error("rate-limit rules not reloaded: {}", err.message);
+  });
 }
 
 node::~node() {
@@ -108,10 +124,31 @@ fault node::start() {
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
                                        resident_bytes);
 
+  limits::limiter_options lopts;
+  lopts.max_keys_per_rule = cfg_.ratelimit.max_keys_per_rule;
+  im.limiter = std::make_shared<limits::rate_limiter>(lopts);
+  if (!cfg_.ratelimit.rules_file.empty())
+    if (auto e = net::load_rules_file(*im.limiter, cfg_.ratelimit.rules_file))
+      return e;
+
+  im.link_store = std::make_unique<storage::link_store>(*im.db);
+  im.links = std::make_shared<links::links_context>(cfg_.links);
+  im.links->store = im.link_store.get();
+  im.links->storage_writer = im.storage_writer;
+
   im.server = std::make_unique<net::server>(cfg_.edge, *im.sys, im.node_id);
-  im.server->context().chat = im.chat;
-  net::add_ops_routes(im.server->context());
-  net::add_static_routes(im.server->context(), cfg_.edge.server.web_dir);
+  auto& edge = im.server->context();
+  edge.chat = im.chat;
+  edge.links = im.links;
+  edge.limiter = im.limiter;
+  edge.rate_limit_rules_file = cfg_.ratelimit.rules_file;
+  net::add_ops_routes(edge);
+  net::add_static_routes(edge, cfg_.edge.server.web_dir);
+  net::add_ratelimit_routes(edge);
+  net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
+  // Spawned after the routes: the service reads the reserved segments they define.
+  im.links->service = links::spawn_link_service(*im.sys, im.links);
+  im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
   if (auto e = im.server->start())
     return e;
   im.server->set_ready(true);
@@ -158,11 +195,16 @@ void node::shutdown() {
   if (im.sys) {
     caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.chat->presence, caf::exit_reason::user_shutdown);
+    if (im.links) {
+      caf::anon_send_exit(im.links->service, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(im.links->aggregator, caf::exit_reason::user_shutdown);
+    }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
     im.chat.reset();
+    im.links.reset();
   }
   im.server.reset();
   if (im.writer)

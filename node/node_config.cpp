@@ -109,6 +109,28 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.chat.max_body_bytes = size_t(v); }),
     int_key("chat.max_title_bytes", 1, 4096,
             [](node_config& c, int64_t v) { c.chat.max_title_bytes = size_t(v); }),
+    int_key("links.cache_entries", 1, 100'000'000,
+            [](node_config& c, int64_t v) { c.links.cache_entries = size_t(v); }),
+    int_key("links.click_queue_capacity", 1, 100'000'000,
+            [](node_config& c, int64_t v) { c.links.click_queue_capacity = size_t(v); }),
+    int_key("links.stats_flush_ms", 10, 3'600'000,
+            [](node_config& c, int64_t v) { c.links.stats_flush = milliseconds{v}; }),
+    int_key("links.purge_interval_sec", 1, 86400,
+            [](node_config& c, int64_t v) { c.links.purge_interval = seconds{v}; }),
+    int_key("links.key_batch", 1, 100000,
+            [](node_config& c, int64_t v) { c.links.key_batch = size_t(v); }),
+    string_key("links.base_url", {},
+               [](node_config& c, const std::string& v) {
+                 if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+                   fail("links.base_url", "must start with http:// or https://");
+                 c.links.base_url = v;
+                 while (!c.links.base_url.empty() && c.links.base_url.back() == '/')
+                   c.links.base_url.pop_back();
+               }),
+    string_key("ratelimit.rules_file", {},
+               [](node_config& c, const std::string& v) { c.ratelimit.rules_file = v; }),
+    int_key("ratelimit.max_keys_per_rule", 1024, 1'000'000'000,
+            [](node_config& c, int64_t v) { c.ratelimit.max_keys_per_rule = size_t(v); }),
     string_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
                [](node_config& c, const std::string& v) { c.log.level = v; }),
   };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/links/links_context.hpp"
 #include "net/edge_options.hpp"
 #include "storage/storage_options.hpp"
 
@@ -24,6 +25,15 @@ struct runtime_options {
   std::chrono::seconds idle_passivate{300};
 };
 
+struct ratelimit_options {
+  // TOML file of rate-limit rules, reloaded on SIGHUP and rewritten by PUT
+  // /api/v1/admin/ratelimits; empty: no rules. Default: ""
+  std::string rules_file;
+  // Keys remembered per rule; new keys past this are decided by the rule's on_error.
+  // Default: 1000000
+  size_t max_keys_per_rule = 1'000'000;
+};
+
 struct log_options {
   // trace, debug, info, warn, error or off; reloaded on SIGHUP. Default: info
   std::string level = "info";
@@ -34,6 +44,8 @@ struct node_config {
   storage::storage_options storage;
   runtime_options runtime;
   chat::chat_options chat;
+  links::link_options links;
+  ratelimit_options ratelimit;
   log_options log;
 };
 

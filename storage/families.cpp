@@ -13,6 +13,10 @@ constexpr family_spec specs[family_count] = {
   {family::pending, "pending", false},
   {family::dedup, "dedup", true},
   {family::presence, "presence", true},
+  {family::links, "links", true},
+  {family::link_reserved, "link_reserved", true},
+  {family::link_expiry, "link_expiry", false},
+  {family::link_stats, "link_stats", true},
 };
 
 } // namespace

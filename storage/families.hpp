@@ -18,9 +18,13 @@ enum class family : uint8_t {
   pending,        // user|conversation -> newest seq not yet acknowledged by all devices
   dedup,          // sender|conversation|client_msg_id -> the original ack, kept 24 h
   presence,       // user -> last_seen
+  links,          // short key -> link (tombstones keep deleted/expired keys out of reuse)
+  link_reserved,  // short keys reserved by the key pool, not yet used: storage/link_store.hpp
+  link_expiry,    // expires_at|key of links with a ttl, for the background purge
+  link_stats,     // short key -> click counters
 };
 
-constexpr size_t family_count = 8;
+constexpr size_t family_count = 12;
 
 struct family_spec {
   family id;

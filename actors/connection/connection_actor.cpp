@@ -50,12 +50,39 @@ void send_welcome(connection_actor* self, const std::string& request_id, wire_fo
   st.sink->send(out, format);
 }
 
+// Runs the frame-kind rules; false after answering `rate_limited` (the connection lives).
+bool admit_frame(connection_actor* self, const inbound_frame& in) {
+  auto& st = self->state;
+  auto& frame = *in.frame;
+  if (!st.info.limiter || frame.kind_case() == pb::ClientFrame::KIND_NOT_SET)
+    return true;
+  auto* field = frame.GetDescriptor()->FindFieldByNumber(frame.kind_case());
+  limits::subject who;
+  who.ip = st.info.ip;
+  who.user = st.info.user_id;
+  who.tier = st.info.tier;
+  who.connection = st.session_id;
+  auto d = st.info.limiter->check_frame(field->name(), who);
+  if (d.allowed)
+    return true;
+  pb::ServerFrame out;
+  out.set_request_id(frame.request_id());
+  auto* e = out.mutable_error();
+  e->set_code("rate_limited");
+  e->set_message("rate limit \"" + d.rule + "\" exceeded for " + field->name() + " frames");
+  e->set_retry_after_ms(d.retry_after_ms);
+  st.sink->send(out, in.format);
+  return false;
+}
+
 void handle_frame(connection_actor* self, const inbound_frame& in) {
   static auto& frames = metrics::global().get_counter("ws_frames_in_total",
                                                       "WebSocket frames decoded");
   frames.inc();
   auto& frame = *in.frame;
   auto& rid = frame.request_id();
+  if (!admit_frame(self, in))
+    return;
   switch (frame.kind_case()) {
     case pb::ClientFrame::kHello: {
       auto& device = frame.hello().device_id();

@@ -27,6 +27,11 @@ CAF_ADD_ATOM(parley, parley::atoms, typing_atom, "typing")
 CAF_ADD_ATOM(parley, parley::atoms, presence_atom, "presence")
 CAF_ADD_ATOM(parley, parley::atoms, online_atom, "online")
 CAF_ADD_ATOM(parley, parley::atoms, offline_atom, "offline")
+// links
+CAF_ADD_ATOM(parley, parley::atoms, delete_atom, "delete")
+CAF_ADD_ATOM(parley, parley::atoms, refill_atom, "refill")
+CAF_ADD_ATOM(parley, parley::atoms, purge_atom, "purge")
+CAF_ADD_ATOM(parley, parley::atoms, flush_atom, "flush")
 
 CAF_END_TYPE_ID_BLOCK(parley)
 

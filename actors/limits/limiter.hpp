@@ -1,0 +1,81 @@
+// The rate limiter (PROTOCOL.md, Rate limiting), called inline by the HTTP and WebSocket edge
+// and by the check API: no actor hop on the hot path. It holds the rule set in force (swapped
+// atomically by PUT and SIGHUP; state survives for rules whose algorithm and numbers did not
+// change) and one limiter_table per rule.
+#pragma once
+
+#include "actors/limits/limiter_table.hpp"
+#include "actors/limits/rules.hpp"
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace parley::metrics {
+class counter;
+}
+
+namespace parley::limits {
+
+// Who is asking, as the rules' `key` sees it. Views into the caller's request.
+struct subject {
+  std::string_view ip;
+  std::string_view user;        // empty when unauthenticated
+  std::string_view api_key;     // the X-API-Key header, empty when absent
+  std::string_view tier;        // the JWT `tier` claim
+  std::string_view connection;  // the WebSocket session id
+};
+
+struct decision {
+  bool allowed = true;
+  // An enforcing rule matched: the answer carries the rate-limit headers of `rule`, the
+  // matching rule closest to its limit (the rejecting one with the longest wait on a 429).
+  bool matched = false;
+  std::string rule;
+  int64_t limit = 0;
+  int64_t remaining = 0;
+  int64_t reset_ms = 0;  // unix ms
+  int64_t retry_after_ms = 0;
+  int64_t window_sec = 0;
+};
+
+struct limiter_options {
+  // Keys remembered per rule; new keys past this fall back to the rule's on_error.
+  size_t max_keys_per_rule = 1'000'000;
+  // Unix milliseconds; replaced by a fake clock in tests.
+  std::function<int64_t()> clock;
+};
+
+class rate_limiter {
+public:
+  explicit rate_limiter(limiter_options opts = {});
+  ~rate_limiter();
+
+  // Puts `set` in force atomically.
+  void replace(rule_set set);
+  // The normalized rule set in force, for GET /api/v1/admin/ratelimits.
+  pb::RateLimitRules current() const;
+  // True when some rule could match an HTTP request (false: the edge skips identity lookups).
+  bool has_http_rules() const;
+  // True when some rule needs the user or tier of an HTTP request (so the edge verifies JWTs).
+  bool http_rules_need_identity() const;
+
+  decision check_http(std::string_view method, std::string_view path, const subject& who);
+  decision check_frame(std::string_view frame_kind, const subject& who);
+  // The check API: one named rule for one key. not_found for an unknown rule.
+  fault check_rule(const std::string& rule_name, std::string_view key, int64_t cost,
+                   std::string_view tier, decision& out);
+
+  int64_t now_ms() const;
+
+private:
+  struct compiled;
+  struct active;
+  std::shared_ptr<const active> load() const;
+
+  limiter_options opts_;
+  mutable std::mutex swap_mtx_;
+  std::shared_ptr<const active> active_;
+};
+
+} // namespace parley::limits

@@ -1,0 +1,116 @@
+#include "actors/links/click_aggregator.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "common/metrics.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+namespace parley::links {
+
+namespace {
+
+metrics::counter& counted() {
+  static auto& c = metrics::global().get_counter("links_clicks_counted_total",
+                                                 "Clicks written to link statistics");
+  return c;
+}
+
+struct aggregator_state {
+  links_context_ptr ctx;
+
+  static inline const char* name = "parley.click_aggregator";
+};
+
+using aggregator_actor = caf::stateful_actor<aggregator_state>;
+
+void flush(aggregator_actor* self) {
+  auto& ctx = *self->state.ctx;
+  auto tick = [self] {
+    self->delayed_send(self, self->state.ctx->opts.stats_flush, flush_atom_v);
+  };
+  auto clicks = ctx.clicks.take();
+  if (clicks.empty())
+    return tick();
+  std::unordered_map<std::string, std::vector<const click*>> by_key;
+  for (auto& c : clicks)
+    by_key[c.key].push_back(&c);
+  storage::write_set ws;
+  fault err;
+  for (auto& [key, list] : by_key) {
+    auto link = ctx.store->get(key, err);
+    if (err)
+      break;
+    if (!link || link->state() != pb::StoredLink::LIVE)
+      continue;  // deleted since the click: its statistics went with it
+    auto stats = ctx.store->get_stats(key, err).value_or(pb::StoredLinkStats{});
+    if (err)
+      break;
+    fold_clicks(stats, list);
+    ctx.store->put_stats(ws, key, stats);
+  }
+  if (err) {
+    spdlog::error("click statistics not updated: {}", err.message);
+    return tick();
+  }
+  auto n = clicks.size();
+  self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
+    .then(
+      [self, n, tick]() {
+        counted().inc(n);
+        tick();
+      },
+      [self, tick](caf::error& e) {
+        spdlog::error("click statistics not stored: {}", to_fault(e).message);
+        tick();
+      });
+}
+
+} // namespace
+
+void fold_clicks(pb::StoredLinkStats& stats, const std::vector<const click*>& clicks) {
+  auto& refs = *stats.mutable_referrers();
+  auto& dev = *stats.mutable_devices();
+  for (auto* c : clicks) {
+    stats.set_clicks(stats.clicks() + 1);
+    stats.set_last_accessed_ms(std::max(stats.last_accessed_ms(), c->at_ms));
+    ++refs[c->referrer.empty() ? "direct" : c->referrer];
+    switch (c->device) {
+      case device_class::desktop:
+        dev.set_desktop(dev.desktop() + 1);
+        break;
+      case device_class::mobile:
+        dev.set_mobile(dev.mobile() + 1);
+        break;
+      case device_class::bot:
+        dev.set_bot(dev.bot() + 1);
+        break;
+      case device_class::other:
+        dev.set_other(dev.other() + 1);
+        break;
+    }
+  }
+  while (refs.size() > max_referrers_kept) {
+    auto least = refs.begin();
+    for (auto it = refs.begin(); it != refs.end(); ++it)
+      if (it->second < least->second)
+        least = it;
+    refs.erase(least);
+  }
+}
+
+caf::actor spawn_click_aggregator(caf::actor_system& sys, links_context_ptr ctx) {
+  return sys.spawn([ctx](aggregator_actor* self) -> caf::behavior {
+    self->state.ctx = ctx;
+    self->delayed_send(self, ctx->opts.stats_flush, flush_atom_v);
+    return {
+      [self](flush_atom) { flush(self); },
+    };
+  });
+}
+
+} // namespace parley::links

@@ -1,0 +1,24 @@
+// The click aggregator: every links.stats_flush it takes the queued clicks, folds them into per
+// link counters (clicks, last access, referrer hosts, device classes) and writes them in one
+// durable batch. It is the only writer of click statistics, so read-modify-write is safe; it
+// starts a flush only after the previous one is stored.
+//
+// Messages: (flush_atom) a tick; the actor schedules these itself.
+#pragma once
+
+#include "actors/links/links_context.hpp"
+#include "proto/parley.pb.h"
+
+#include <caf/fwd.hpp>
+
+namespace parley::links {
+
+// At most this many referrer hosts are kept per link; the least-clicked ones give way.
+constexpr size_t max_referrers_kept = 100;
+
+// Adds `clicks` (all of one key) to `stats`.
+void fold_clicks(pb::StoredLinkStats& stats, const std::vector<const click*>& clicks);
+
+caf::actor spawn_click_aggregator(caf::actor_system& sys, links_context_ptr ctx);
+
+} // namespace parley::links

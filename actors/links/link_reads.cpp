@@ -1,0 +1,120 @@
+#include "actors/links/link_reads.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+namespace parley::links {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr size_t top_referrers = 10;
+
+// The stored link of `key` if it is live at `now_ms`, else the fault a reader gets.
+fault live_link(const links_context& ctx, const std::string& key, int64_t now_ms,
+                pb::StoredLink& out) {
+  fault err;
+  auto link = ctx.store->get(key, err);
+  if (err)
+    return err;
+  if (!link || link->state() == pb::StoredLink::DELETED)
+    return make_fault(errc::not_found, "no link " + key);
+  if (link->state() == pb::StoredLink::EXPIRED
+      || (link->expires_at_ms() > 0 && link->expires_at_ms() <= now_ms))
+    return make_fault(errc::gone, "link " + key + " has expired");
+  out = std::move(*link);
+  return {};
+}
+
+} // namespace
+
+resolution resolve(links_context& ctx, const std::string& key, int64_t now_ms, fault& err) {
+  resolution r;
+  auto cached = ctx.cache.get(key);
+  if (!cached) {
+    auto epoch = ctx.cache.epoch(key);
+    auto link = ctx.store->get(key, err);
+    if (err)
+      return r;
+    // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
+    // negative entry would hide an alias created a moment later.
+    if (!link)
+      return r;
+    cached_link c;
+    c.long_url = link->long_url();
+    c.redirect = static_cast<uint16_t>(link->redirect() == 301 ? 301 : 302);
+    c.expires_at_ms = link->expires_at_ms();
+    c.gone = link->state() != pb::StoredLink::LIVE;
+    c.expired = link->state() == pb::StoredLink::EXPIRED;
+    ctx.cache.put(key, c, epoch);
+    cached = std::move(c);
+  }
+  if (cached->gone) {
+    r.what = cached->expired ? resolution::expired : resolution::not_found;
+    return r;
+  }
+  if (cached->expires_at_ms > 0 && cached->expires_at_ms <= now_ms) {
+    r.what = resolution::expired;
+    return r;
+  }
+  r.what = resolution::found;
+  r.long_url = std::move(cached->long_url);
+  r.status = cached->redirect;
+  return r;
+}
+
+pb::Link to_public(const std::string& key, const pb::StoredLink& link,
+                   const std::string& short_base) {
+  pb::Link out;
+  out.set_key(key);
+  out.set_short_url(short_base + "/" + key);
+  out.set_long_url(link.long_url());
+  *out.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(link.created_at_ms());
+  if (link.expires_at_ms() > 0)
+    *out.mutable_expires_at() = TimeUtil::MillisecondsToTimestamp(link.expires_at_ms());
+  out.set_redirect(link.redirect());
+  out.set_owner_id(link.owner_id());
+  return out;
+}
+
+fault describe(const links_context& ctx, const std::string& key, const std::string& short_base,
+               int64_t now_ms, pb::Link& out) {
+  pb::StoredLink link;
+  if (auto err = live_link(ctx, key, now_ms, link))
+    return err;
+  out = to_public(key, link, short_base);
+  return {};
+}
+
+fault link_stats(const links_context& ctx, const std::string& key, int64_t now_ms,
+                 pb::LinkStats& out) {
+  pb::StoredLink link;
+  if (auto err = live_link(ctx, key, now_ms, link))
+    return err;
+  fault err;
+  auto stats = ctx.store->get_stats(key, err).value_or(pb::StoredLinkStats{});
+  if (err)
+    return err;
+  out.set_key(key);
+  out.set_clicks(stats.clicks());
+  *out.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(link.created_at_ms());
+  if (stats.last_accessed_ms() > 0)
+    *out.mutable_last_accessed() = TimeUtil::MillisecondsToTimestamp(stats.last_accessed_ms());
+  std::vector<std::pair<std::string, int64_t>> refs{stats.referrers().begin(),
+                                                    stats.referrers().end()};
+  std::sort(refs.begin(), refs.end(), [](auto& a, auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  refs.resize(std::min(refs.size(), top_referrers));
+  for (auto& [host, clicks] : refs) {
+    auto* r = out.add_referrers();
+    r->set_referrer(host);
+    r->set_clicks(clicks);
+  }
+  *out.mutable_devices() = stats.devices();
+  return {};
+}
+
+} // namespace parley::links

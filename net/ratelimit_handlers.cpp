@@ -1,0 +1,128 @@
+#include "net/ratelimit_handlers.hpp"
+
+#include "net/auth.hpp"
+#include "net/edge_context.hpp"
+#include "net/json_codec.hpp"
+#include "net/rate_limit_http.hpp"
+
+#include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace parley::net {
+
+namespace {
+
+constexpr int64_t max_cost = int64_t{1} << 40;
+
+fault require_admin(const edge_context& ctx, const http_request& req) {
+  jwt_claims claims;
+  if (auto err = authenticate(req, ctx.opts.auth.jwt_secret, false, claims))
+    return err;
+  if (claims.role != "admin")
+    return make_fault(errc::forbidden, "rate-limit rules are for admins only");
+  return {};
+}
+
+// Writes `text` to `path` atomically (temporary file, fsync, rename).
+fault write_file_atomically(const std::string& path, const std::string& text) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    out << text;
+    out.flush();
+    if (!out)
+      return make_fault(errc::internal, "cannot write " + tmp);
+  }
+  if (std::FILE* f = std::fopen(tmp.c_str(), "r")) {
+    fsync(fileno(f));
+    std::fclose(f);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_fault(errc::internal, "cannot replace " + path);
+  return {};
+}
+
+void put_rules(edge_context& ctx, http_request& req, responder respond) {
+  if (auto err = require_admin(ctx, req))
+    return respond(http_response::error(err));
+  limits::rule_set set;
+  if (auto err = limits::parse_rules_json(req.body, set))
+    return respond(http_response::error(err));
+  // Persist first, so that a SIGHUP or a restart keeps what the admin put in force.
+  if (!ctx.rate_limit_rules_file.empty())
+    if (auto err = write_file_atomically(ctx.rate_limit_rules_file, limits::to_toml(set)))
+      return respond(http_response::error(err));
+  auto body = to_json(set.source);
+  ctx.limiter->replace(std::move(set));
+  spdlog::info("rate-limit rules replaced through the admin API");
+  respond(http_response::json(200, body));
+}
+
+void check(edge_context& ctx, http_request& req, responder respond) {
+  jwt_claims claims;
+  if (auto err = authenticate(req, ctx.opts.auth.jwt_secret, false, claims))
+    return respond(http_response::error(err));
+  pb::RateLimitCheckRequest body;
+  if (auto err = from_json(req.body, body))
+    return respond(http_response::error(err));
+  if (body.rule().empty())
+    return respond(http_response::error(make_fault(errc::bad_request, "rule is required")));
+  if (body.key().empty() || body.key().size() > 256)
+    return respond(http_response::error(
+      make_fault(errc::bad_request, "key is required (at most 256 bytes)")));
+  auto cost = body.cost() == 0 ? 1 : body.cost();
+  if (cost < 1 || cost > max_cost)
+    return respond(http_response::error(make_fault(errc::bad_request, "cost must be positive")));
+  limits::decision d;
+  if (auto err = ctx.limiter->check_rule(body.rule(), body.key(), cost, claims.tier, d))
+    return respond(http_response::error(err));
+  pb::RateLimitCheckResponse out;
+  out.set_allowed(d.allowed);
+  out.set_limit(d.limit);
+  out.set_remaining(d.remaining);
+  *out.mutable_reset_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(d.reset_ms);
+  out.set_retry_after_ms(d.retry_after_ms);
+  // The check API reports a rejection in its body; the call itself succeeded.
+  auto res = http_response::json(200, to_json(out));
+  add_rate_limit_headers(res, d, ctx.limiter->now_ms());
+  respond(std::move(res));
+}
+
+} // namespace
+
+fault load_rules_file(limits::rate_limiter& limiter, const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    return make_fault(errc::bad_request, "cannot read rate-limit rules " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  limits::rule_set set;
+  if (auto err = limits::parse_rules_toml(text.str(), path, set))
+    return err;
+  auto n = set.rules.size();
+  limiter.replace(std::move(set));
+  spdlog::info("rate-limit rules: {} from {}", n, path);
+  return {};
+}
+
+void add_ratelimit_routes(edge_context& ctx) {
+  auto& r = ctx.routes;
+  r.add("GET", "/api/v1/admin/ratelimits", [&ctx](http_request& req, responder respond) {
+    if (auto err = require_admin(ctx, req))
+      return respond(http_response::error(err));
+    respond(http_response::json(200, to_json(ctx.limiter->current())));
+  });
+  r.add("PUT", "/api/v1/admin/ratelimits", [&ctx](http_request& req, responder respond) {
+    put_rules(ctx, req, std::move(respond));
+  });
+  r.add("POST", "/api/v1/ratelimit/check", [&ctx](http_request& req, responder respond) {
+    check(ctx, req, std::move(respond));
+  });
+}
+
+} // namespace parley::net
