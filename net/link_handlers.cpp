@@ -126,9 +126,11 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
     instruments().missing.inc();
     respond(http_response::error(make_fault(errc::not_found, "no link at " + req.path)));
   };
-  if ((req.method != "GET" && req.method != "HEAD") || req.path.size() < 2)
+  // Only `GET|HEAD /{key}` is a redirect; any other unmatched request has no route.
+  auto key = req.path.size() > 1 ? req.path.substr(1) : std::string{};
+  if ((req.method != "GET" && req.method != "HEAD") || key.empty()
+      || key.find('/') != std::string::npos)
     return respond(http_response::error(make_fault(errc::not_found, "no route for " + req.path)));
-  auto key = req.path.substr(1);
   if (!links::plausible_key(key))
     return not_found();
   fault err;
