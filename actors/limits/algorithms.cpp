@@ -33,17 +33,17 @@ verdict fixed_window(key_state& s, const limit_params& p, int64_t now, int64_t c
 }
 
 // The ring of the sliding log, oldest entry at `head`.
-void log_pop_front(key_state& s) {
+void log_pop_front(log_ring& s) {
   s.logged -= s.ring[s.head].cost;
   s.head = static_cast<uint32_t>((s.head + 1) % s.ring.size());
   --s.size;
 }
 
-void log_push(key_state& s, int64_t at, int64_t cost) {
+void log_push(log_ring& s, int64_t at, int64_t cost) {
   if (s.size == s.ring.size()) {
     // Grow, unrolling the ring so the oldest entry is first again. Amortized: the ring only
     // grows while a key's traffic grows, up to `limit` entries.
-    std::vector<key_state::entry> grown;
+    std::vector<log_ring::entry> grown;
     grown.reserve(std::max<size_t>(4, s.ring.size() * 2));
     for (uint32_t i = 0; i < s.size; ++i)
       grown.push_back(s.ring[(s.head + i) % s.ring.size()]);
@@ -56,7 +56,10 @@ void log_push(key_state& s, int64_t at, int64_t cost) {
   s.logged += cost;
 }
 
-verdict sliding_log(key_state& s, const limit_params& p, int64_t now, int64_t cost) {
+verdict sliding_log(key_state& st, const limit_params& p, int64_t now, int64_t cost) {
+  if (!st.log)
+    st.log = std::make_unique<log_ring>();
+  auto& s = *st.log;
   while (s.size > 0 && s.ring[s.head].at <= now - p.window_ms)
     log_pop_front(s);
   verdict v;
@@ -189,7 +192,7 @@ bool idle(const key_state& s, const limit_params& p, int64_t now_ms) {
     case algorithm::sliding_window:
       return now_ms >= s.window_start + 2 * p.window_ms;
     case algorithm::sliding_log:
-      return s.size == 0 || now_ms >= s.last_ms + p.window_ms;
+      return !s.log || s.log->size == 0 || now_ms >= s.last_ms + p.window_ms;
     case algorithm::token_bucket:
       return now_ms >= s.last_ms + p.window_ms;  // refilled to capacity: same as a new key
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -27,15 +28,9 @@ struct limit_params {
   double refill_per_ms = 0; // bucket only
 };
 
-// What one key of one rule remembers. Kept small: a limiter holds millions of these.
-struct key_state {
-  int64_t window_start = 0;  // windows: start of the current window
-  int64_t count = 0;         // windows: admitted in the current window
-  int64_t prev_count = 0;    // sliding_window: admitted in the previous window
-  double tokens = 0;         // token_bucket
-  int64_t last_ms = 0;       // last check (bucket refill, idle expiry)
-
-  // sliding_log: a ring of (timestamp, cost) of admitted requests, oldest first.
+// sliding_log: a ring of (timestamp, cost) of admitted requests, oldest first. Held apart from
+// key_state so that the common state stays one cache line in the limiter's table.
+struct log_ring {
   struct entry {
     int64_t at;
     int64_t cost;
@@ -44,6 +39,16 @@ struct key_state {
   uint32_t head = 0;
   uint32_t size = 0;
   int64_t logged = 0;  // sum of costs in the ring
+};
+
+// What one key of one rule remembers. Kept small: a limiter holds millions of these.
+struct key_state {
+  int64_t window_start = 0;  // windows: start of the current window
+  int64_t count = 0;         // windows: admitted in the current window
+  int64_t prev_count = 0;    // sliding_window: admitted in the previous window
+  double tokens = 0;         // token_bucket
+  int64_t last_ms = 0;       // last check (bucket refill, idle expiry)
+  std::unique_ptr<log_ring> log;  // sliding_log only, allocated on the key's first request
 };
 
 struct verdict {

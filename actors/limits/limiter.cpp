@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -127,8 +128,8 @@ int64_t rate_limiter::now_ms() const {
 
 void rate_limiter::replace(rule_set set) {
   std::lock_guard<std::mutex> guard{swap_mtx_};
-  auto previous = std::atomic_load(&active_);
-  auto next = std::make_shared<active>();
+  const active* previous = current_.get();
+  auto next = std::make_unique<active>();
   next->set = std::move(set);
   auto& reg = metrics::global();
   for (auto& r : next->set.rules) {
@@ -153,11 +154,14 @@ void rate_limiter::replace(rule_set set) {
     }
     next->rules.push_back(c);
   }
-  std::atomic_store(&active_, std::shared_ptr<const active>{std::move(next)});
-}
-
-std::shared_ptr<const rate_limiter::active> rate_limiter::load() const {
-  return std::atomic_load(&active_);
+  active_.store(next.get(), std::memory_order_release);
+  auto now = system_ms();
+  if (current_)
+    retired_.emplace_back(now, std::move(current_));
+  current_ = std::move(next);
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                [now](auto& r) { return now - r.first > 60'000; }),
+                 retired_.end());
 }
 
 pb::RateLimitRules rate_limiter::current() const {
@@ -219,7 +223,7 @@ void apply(const Compiled& c, const subject& who, int64_t now, decision& d) {
 
 decision rate_limiter::check_http(std::string_view method, std::string_view path,
                                   const subject& who) {
-  auto set = load();
+  auto* set = load();
   decision d;
   if (!set->any_http)
     return d;
@@ -238,7 +242,7 @@ decision rate_limiter::check_http(std::string_view method, std::string_view path
 }
 
 decision rate_limiter::check_frame(std::string_view frame_kind, const subject& who) {
-  auto set = load();
+  auto* set = load();
   decision d;
   auto now = now_ms();
   for (auto& c : set->rules)
@@ -249,7 +253,7 @@ decision rate_limiter::check_frame(std::string_view frame_kind, const subject& w
 
 fault rate_limiter::check_rule(const std::string& rule_name, std::string_view key, int64_t cost,
                                std::string_view tier, decision& out) {
-  auto set = load();
+  auto* set = load();
   for (auto& c : set->rules) {
     if (c.r->name != rule_name)
       continue;

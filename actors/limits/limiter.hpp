@@ -9,7 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <atomic>
 #include <mutex>
+#include <vector>
 
 namespace parley::metrics {
 class counter;
@@ -71,11 +73,16 @@ public:
 private:
   struct compiled;
   struct active;
-  std::shared_ptr<const active> load() const;
+  const active* load() const { return active_.load(std::memory_order_acquire); }
 
   limiter_options opts_;
-  mutable std::mutex swap_mtx_;
-  std::shared_ptr<const active> active_;
+  // Readers take the set in force with one atomic load (no reference count on the hot path).
+  // A replaced set is retired, not freed: checks that loaded it may still be running. Retired
+  // sets are freed on a later replace once a minute has passed, far beyond any check.
+  std::atomic<const active*> active_{nullptr};
+  std::mutex swap_mtx_;
+  std::vector<std::pair<int64_t, std::unique_ptr<const active>>> retired_;
+  std::unique_ptr<const active> current_;
 };
 
 } // namespace parley::limits

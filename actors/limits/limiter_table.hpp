@@ -1,7 +1,8 @@
-// The state of one rule's keys: a sharded hash table (a mutex per shard) with bounded memory.
-// Keys are looked up by a 64-bit hash of (rule generation, key) so that an existing key costs
-// no allocation; the key text is kept to tell the rare hash collisions apart. Idle keys (whose
-// state a fresh key would equal) are swept when a shard fills and every few thousand inserts.
+// The state of one rule's keys: a sharded open-addressing hash table (a mutex per shard) with
+// bounded memory. A key is identified by a 128-bit fingerprint (two independent 64-bit hashes)
+// rather than its text: no allocation for a key, one cache miss for a lookup in the common
+// case, and a false match is a 2^-128 event. Idle keys (whose state a fresh key would equal)
+// are swept when a shard fills and every few thousand inserts.
 #pragma once
 
 #include "actors/limits/algorithms.hpp"
@@ -10,9 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace parley::limits {
 
@@ -35,18 +35,26 @@ public:
   size_t size() const;
 
 private:
-  struct slot {
-    std::string key;
+  // One cache line: a lookup of an existing key costs one miss in the common case.
+  struct alignas(64) slot {
+    uint64_t h1 = 0;  // 0: empty
+    uint64_t h2 = 0;
     key_state state;
   };
   struct alignas(64) shard {
     std::mutex mtx;
-    std::unordered_map<uint64_t, slot> slots;
+    slot* slots = nullptr;  // power-of-two `capacity`, linear probing; huge-page backed
+    size_t capacity = 0;
+    size_t used = 0;
     uint32_t inserts_since_sweep = 0;
     int64_t last_full_sweep_ms = 0;
   };
 
+  slot* find_or_insert(shard& s, uint64_t h1, uint64_t h2, int64_t now_ms);
   void sweep(shard& s, int64_t now_ms);
+  void rehash(shard& s, size_t capacity);
+  static slot* allocate(size_t capacity);
+  static void release(slot* slots, size_t capacity);
 
   size_t max_per_shard_;
   limit_params idle_after_;
@@ -54,6 +62,12 @@ private:
   std::atomic<size_t> size_{0};
 };
 
-uint64_t hash_key(std::string_view key);
+// The 128-bit identity of a key: two independent 64-bit hashes (the first never 0).
+struct fingerprint {
+  uint64_t h1;
+  uint64_t h2;
+};
+
+fingerprint fingerprint_of(std::string_view key);
 
 } // namespace parley::limits
