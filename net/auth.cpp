@@ -1,8 +1,61 @@
 #include "net/auth.hpp"
 
+#include <array>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
 
 namespace parley::net {
+
+namespace {
+
+// Tokens verified before, until they expire: a client sends the same token with every request,
+// and verifying it (HMAC, base64, two JSON documents) costs more than most handlers. Keyed by
+// the token text; the secret is part of the entry so nodes with other secrets in one process
+// (tests) never share a verdict. Bounded: a full shard is emptied.
+class verified_tokens {
+public:
+  bool find(const std::string& token, const std::string& secret, int64_t now, jwt_claims& out) {
+    auto& s = shard_of(token);
+    std::lock_guard<std::mutex> guard{s.mtx};
+    auto it = s.entries.find(token);
+    if (it == s.entries.end() || it->second.secret != secret || it->second.claims.exp <= now)
+      return false;
+    out = it->second.claims;
+    return true;
+  }
+
+  void add(const std::string& token, const std::string& secret, const jwt_claims& claims) {
+    auto& s = shard_of(token);
+    std::lock_guard<std::mutex> guard{s.mtx};
+    if (s.entries.size() >= per_shard)
+      s.entries.clear();
+    s.entries[token] = entry{secret, claims};
+  }
+
+private:
+  static constexpr size_t per_shard = 4096;
+  struct entry {
+    std::string secret;
+    jwt_claims claims;
+  };
+  struct shard {
+    std::mutex mtx;
+    std::unordered_map<std::string, entry> entries;
+  };
+  shard& shard_of(const std::string& token) {
+    return shards_[std::hash<std::string>{}(token) % shards_.size()];
+  }
+  std::array<shard, 16> shards_;
+};
+
+verified_tokens& token_cache() {
+  static verified_tokens cache;
+  return cache;
+}
+
+} // namespace
 
 std::string bearer_token(const http_request& req, bool allow_query) {
   auto& h = req.header("authorization");
@@ -19,7 +72,13 @@ fault authenticate(const http_request& req, const std::string& secret, bool allo
   auto token = bearer_token(req, allow_query);
   if (token.empty())
     return make_fault(errc::unauthorized, "missing bearer token");
-  return jwt_verify(token, secret, unix_now(), out);
+  auto now = unix_now();
+  if (token_cache().find(token, secret, now, out))
+    return {};
+  if (auto err = jwt_verify(token, secret, now, out))
+    return err;
+  token_cache().add(token, secret, out);
+  return {};
 }
 
 int64_t unix_now() {

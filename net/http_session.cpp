@@ -123,6 +123,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 
 void http_session::handle(http::request<http::string_body>&& req) {
   keep_alive_ = req.keep_alive() && !ctx_.draining.load();
+  http10_ = req.version() == 10;
   head_ = req.method() == http::verb::head;
   auto target = std::string_view{req.target().data(), req.target().size()};
   auto qpos = target.find('?');
@@ -137,11 +138,12 @@ void http_session::handle(http::request<http::string_body>&& req) {
   r.path = std::move(path);
   if (qpos != std::string_view::npos)
     r.query = parse_query(target.substr(qpos + 1));
+  r.headers.reserve(8);
   for (auto& field : req) {
     std::string name{field.name_string()};
     for (auto& c : name)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[std::move(name)] = std::string{field.value()};
+    r.headers.emplace_back(std::move(name), std::string{field.value()});
   }
   r.body = std::move(req.body());
   r.remote_ip = remote_ip_;
@@ -163,7 +165,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   http_request r;
   if (qpos != std::string_view::npos)
     r.query = parse_query(target.substr(qpos + 1));
-  r.headers["authorization"] = std::string{req[http::field::authorization]};
+  r.headers.emplace_back("authorization", std::string{req[http::field::authorization]});
   jwt_claims claims;
   if (auto err = authenticate(r, ctx_.opts.auth.jwt_secret, true, claims)) {
     keep_alive_ = false;
@@ -187,23 +189,41 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
 
 void http_session::write(http_response res) {
   instruments().requests.inc();
-  auto msg = std::make_shared<http::response<http::string_body>>();
-  msg->version(11);
-  msg->result(static_cast<unsigned>(res.status));
-  msg->set(http::field::server, "parleyd");
-  msg->set(http::field::content_type, res.content_type);
-  for (auto& [name, value] : res.headers)
-    msg->set(name, value);
-  msg->keep_alive(keep_alive_);
-  if (head_) {
-    msg->content_length(res.body.size());
-  } else {
-    msg->body() = std::move(res.body);
-    msg->prepare_payload();
+  // The response is serialized by hand into one buffer and written with one call: Beast's
+  // serializer walks a chain of buffer views that costs more than the small answers of this
+  // server (short-link redirects, limiter checks) take to compute.
+  auto& out = out_;
+  out.clear();
+  auto status = static_cast<unsigned>(res.status);
+  out += http10_ ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: parleyd\r\n";
+  bool bodiless = status == 204 || status == 304 || (status >= 100 && status < 200);
+  if (!bodiless) {
+    out += "Content-Type: ";
+    out += res.content_type;
+    out += "\r\nContent-Length: ";
+    out += std::to_string(res.body.size());
+    out += "\r\n";
   }
-  res_ = msg;
+  for (auto& [name, value] : res.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!keep_alive_)
+    out += "Connection: close\r\n";
+  else if (http10_)
+    out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (!head_ && !bodiless)
+    out += res.body;
   stream_.expires_after(ctx_.opts.http.request_timeout);
-  http::async_write(stream_, *msg,
+  asio::async_write(stream_, asio::buffer(out),
                     [self = shared_from_this(), close = !keep_alive_](beast::error_code ec,
                                                                       std::size_t n) {
                       self->on_write(close, ec, n);
@@ -211,7 +231,6 @@ void http_session::write(http_response res) {
 }
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
-  res_.reset();
   if (ec || close)
     return do_close();
   do_read();

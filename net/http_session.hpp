@@ -36,7 +36,8 @@ private:
   bool keep_alive_ = false;
   bool head_ = false;
   bool first_request_ = true;
-  std::shared_ptr<http::response<http::string_body>> res_;  // being written
+  bool http10_ = false;
+  std::string out_;  // the response being written
 };
 
 // Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.

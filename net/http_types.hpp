@@ -16,7 +16,9 @@ struct http_request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // decoded target without the query
   std::map<std::string, std::string> query;
-  std::map<std::string, std::string> headers;  // lower-case names
+  // Lower-case names, in arrival order; a vector because requests carry a handful of headers
+  // and a map would cost an allocation per node on the hot path.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_ip;
   std::map<std::string, std::string> params;  // filled by the router from {name} segments

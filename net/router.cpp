@@ -11,8 +11,10 @@ const std::string empty_string;
 } // namespace
 
 const std::string& http_request::header(const std::string& name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? empty_string : it->second;
+  for (auto& [n, v] : headers)
+    if (n == name)
+      return v;
+  return empty_string;
 }
 
 const std::string& http_request::query_param(const std::string& name) const {

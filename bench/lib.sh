@@ -1,0 +1,35 @@
+# Shared helpers of the benchmark scripts (sourced).
+
+# Installs the Debian packages a benchmark needs, if missing (wrk, nginx-light, redis-server).
+need_packages() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    echo "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  fi
+}
+
+# Waits until http://127.0.0.1:$1$2 answers (default /readyz).
+wait_http() {
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1${2:-/readyz}" && return 0; sleep 0.1; done
+  echo "nothing answers on port $1" >&2
+  return 1
+}
+
+# From wrk --latency output on stdin: "<requests/s> <p50 ms> <p99 ms>".
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx or 3xx responses/ { bad = $NF }
+    END { printf "%d %.3f %.3f %d\n", rps, p50, p99, bad }'
+}
