@@ -25,7 +25,7 @@ constexpr int64_t close_grace_ms = 5000;
 std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
   std::vector<std::unique_ptr<asio::io_context>> out;
   for (int i = 0; i < n; ++i)
-    out.push_back(std::make_unique<asio::io_context>(1));
+    out.push_back(std::make_unique<asio::io_context>(1));  // hint: one thread runs it
   return out;
 }
 
