@@ -147,7 +147,7 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
   instruments().found.inc();
   links::click c;
   c.referrer = links::referrer_host(req.header("referer"));
-  c.device = links::classify_user_agent(req.header("user-agent"));
+  c.user_agent = req.header("user-agent");
   c.at_ms = now;
   c.key = std::move(key);
   ctx.links->clicks.push(std::move(c));  // never waits: a full queue drops the click

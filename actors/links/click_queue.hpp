@@ -15,9 +15,9 @@ namespace parley::links {
 
 struct click {
   std::string key;
-  std::string referrer;  // host, "" for a direct visit
+  std::string referrer;    // host, "" for a direct visit
   int64_t at_ms = 0;
-  device_class device = device_class::other;
+  std::string user_agent;  // classified by the aggregator (device_class)
 };
 
 class click_queue {

@@ -98,9 +98,10 @@ TEST_CASE("clicks fold into counters, keeping the busiest referrers") {
   pb::StoredLinkStats stats;
   std::vector<click> clicks;
   for (int i = 0; i < 150; ++i)
-    clicks.push_back({"k", "site" + std::to_string(i) + ".example", 1000 + i, device_class::desktop});
+    clicks.push_back({"k", "site" + std::to_string(i) + ".example", 1000 + i,
+                      "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"});
   for (int i = 0; i < 5; ++i)
-    clicks.push_back({"k", "", 5000, device_class::mobile});
+    clicks.push_back({"k", "", 5000, "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"});
   std::vector<const click*> ptrs;
   for (auto& c : clicks)
     ptrs.push_back(&c);
@@ -133,9 +134,9 @@ TEST_CASE("the link cache evicts the least recently used and honours invalidatio
 TEST_CASE("the click queue drops instead of growing past its bound") {
   click_queue q{3};
   for (int i = 0; i < 5; ++i)
-    q.push({"k", "", i, device_class::other});
+    q.push({"k", "", i, ""});
   auto taken = q.take();
   CHECK(taken.size() == 3);
   CHECK(q.take().empty());
-  CHECK(q.push({"k", "", 9, device_class::other}));
+  CHECK(q.push({"k", "", 9, ""}));
 }
