@@ -4,3 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash bench/ws_memory.sh build
 bash bench/chat.sh build
+bash bench/links.sh build
+bash bench/ratelimit.sh build
