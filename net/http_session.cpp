@@ -148,7 +148,7 @@ void http_session::handle(http::request<http::string_body>&& req) {
   r.body = std::move(req.body());
   r.remote_ip = remote_ip_;
   auto start = std::chrono::steady_clock::now();
-  // The answer may come from another thread (an actor's reply): hop back onto our strand.
+  // The answer may come from another thread (an actor's reply): hop back onto our I/O thread.
   responder respond = [self = shared_from_this(), start](http_response res) {
     instruments().latency.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -165,7 +165,19 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   http_request r;
   if (qpos != std::string_view::npos)
     r.query = parse_query(target.substr(qpos + 1));
+  r.method = "GET";
+  r.path = "/ws";
+  r.remote_ip = remote_ip_;
   r.headers.emplace_back("authorization", std::string{req[http::field::authorization]});
+  r.headers.emplace_back("x-api-key", std::string{req["X-API-Key"]});
+  // Connection attempts count against the HTTP rules too (a rule on "/ws" limits them); only a
+  // refusal is answered here, an accepted upgrade goes on to 101.
+  responder refuse = [this](http_response res) {
+    keep_alive_ = false;
+    write(std::move(res));
+  };
+  if (!admit_http(ctx_, r, refuse))
+    return;
   jwt_claims claims;
   if (auto err = authenticate(r, ctx_.opts.auth.jwt_secret, true, claims)) {
     keep_alive_ = false;

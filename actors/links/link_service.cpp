@@ -123,7 +123,7 @@ void refill(service_actor* self) {
   for (size_t i = 0; i < st.ctx->opts.key_batch; ++i) {
     auto key = random_key();
     // 62^7 keys make a collision rare; the bloom filters make the check cheap.
-    if (drawn.count(key) || st.ctx->store->key_taken(key, err))
+    if (drawn.count(key) || st.aliases_in_flight.count(key) || st.ctx->store->key_taken(key, err))
       continue;
     drawn.insert(key);
     st.ctx->store->reserve(ws, key);

@@ -222,3 +222,21 @@ TEST_CASE("a rejected WebSocket frame gets rate_limited and the connection lives
   auto pong = ann.call(R"({"request_id":"p1","ping":{}})");
   CHECK(pong.has_pong());
 }
+
+TEST_CASE("rules on /ws limit WebSocket connection attempts") {
+  rules_file file{R"([[rules]]
+name = "connects"
+match = { path_prefix = "/ws" }
+key = "user"
+algorithm = "fixed_window"
+limit = 1
+window_sec = 60
+)"};
+  running_node node{{"ratelimit.rules_file=" + file.path}};
+  auto ann = token("ann");
+  ws_client first;
+  CHECK(first.connect(node.port(), "/ws", ann) == 101);
+  CHECK(upgrade_status(node.port(), "/ws", ann) == 429);
+  // Another user has their own budget.
+  CHECK(upgrade_status(node.port(), "/ws", token("ben")) == 101);
+}
