@@ -97,7 +97,7 @@ bool limiter_table::check(std::string_view key, const limit_params& p, int64_t n
                           int64_t cost, verdict& out) {
   auto [h1, h2] = fingerprint_of(key);
   auto& s = shards_[(h1 >> 58) % shard_count];  // high bits: the low ones pick the slot
-  std::lock_guard<std::mutex> guard{s.mtx};
+  std::lock_guard<spinlock> guard{s.mtx};
   auto* entry = find_or_insert(s, h1, h2, now_ms);
   if (!entry)
     return false;
