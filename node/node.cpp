@@ -192,6 +192,15 @@ void node::shutdown() {
     im.server->stop();
     im.server->abandon_sessions();
   }
+  if (im.sys && im.links) {
+    // No more redirects come in: store the clicks still queued before the actors stop.
+    caf::scoped_actor self{*im.sys};
+    self->request(im.links->aggregator, std::chrono::seconds{5}, drain_atom_v)
+      .receive([] {},
+               [](caf::error& e) {
+                 spdlog::warn("shutdown: queued clicks not stored: {}", to_fault(e).message);
+               });
+  }
   if (im.sys) {
     caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.chat->presence, caf::exit_reason::user_shutdown);

@@ -27,17 +27,16 @@ constexpr size_t max_cached_stats = 200'000;
 struct aggregator_state {
   links_context_ptr ctx;
   std::unordered_map<std::string, pb::StoredLinkStats> stats;
+  bool draining = false;  // the node stops: no more ticks
 
   static inline const char* name = "parley.click_aggregator";
 };
 
 using aggregator_actor = caf::stateful_actor<aggregator_state>;
 
-void flush(aggregator_actor* self) {
+// Writes the queued clicks; `tick` runs once they are stored (or nothing was to be stored).
+void flush(aggregator_actor* self, std::function<void()> tick) {
   auto& ctx = *self->state.ctx;
-  auto tick = [self] {
-    self->delayed_send(self, self->state.ctx->opts.stats_flush, flush_atom_v);
-  };
   auto clicks = ctx.clicks.take();
   if (clicks.empty())
     return tick();
@@ -123,7 +122,21 @@ caf::actor spawn_click_aggregator(caf::actor_system& sys, links_context_ptr ctx)
     self->state.ctx = ctx;
     self->delayed_send(self, ctx->opts.stats_flush, flush_atom_v);
     return {
-      [self](flush_atom) { flush(self); },
+      [self](flush_atom) {
+        if (self->state.draining)
+          return;
+        flush(self, [self] {
+          if (!self->state.draining)
+            self->delayed_send(self, self->state.ctx->opts.stats_flush, flush_atom_v);
+        });
+      },
+      // The node stops: count what is still queued, answer once it is stored.
+      [self](drain_atom) -> caf::result<void> {
+        self->state.draining = true;
+        auto rp = self->make_response_promise();
+        flush(self, [rp]() mutable { rp.deliver(caf::unit); });
+        return rp;
+      },
     };
   });
 }

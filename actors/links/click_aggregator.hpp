@@ -4,6 +4,7 @@
 // starts a flush only after the previous one is stored.
 //
 // Messages: (flush_atom) a tick; the actor schedules these itself.
+//           (drain_atom) -> unit once every queued click is stored (the node stops).
 #pragma once
 
 #include "actors/links/links_context.hpp"

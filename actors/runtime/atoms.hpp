@@ -32,6 +32,7 @@ CAF_ADD_ATOM(parley, parley::atoms, delete_atom, "delete")
 CAF_ADD_ATOM(parley, parley::atoms, refill_atom, "refill")
 CAF_ADD_ATOM(parley, parley::atoms, purge_atom, "purge")
 CAF_ADD_ATOM(parley, parley::atoms, flush_atom, "flush")
+CAF_ADD_ATOM(parley, parley::atoms, drain_atom, "drain")
 
 CAF_END_TYPE_ID_BLOCK(parley)
 

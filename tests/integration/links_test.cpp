@@ -263,3 +263,21 @@ TEST_CASE("links survive a restart") {
   CHECK(hop.status == 302);
   CHECK(hop.headers["location"] == "https://example.com/durable");
 }
+
+TEST_CASE("clicks still queued when the node stops are stored, not lost") {
+  temp_dir dir;
+  std::string key, token;
+  {
+    // An hour between flushes: only the shutdown's drain can store these clicks.
+    running_node node{dir.path(), {"links.stats_flush_ms=3600000"}};
+    token = dev_token(node.port(), "alice");
+    key = create_ok(node, token, R"({"long_url":"https://example.com/drain"})").key();
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(http_call(node.port(), "GET", "/" + key).status == 302);
+  }
+  running_node node{dir.path(), {}};
+  auto res = http_call(node.port(), "GET", "/api/v1/urls/" + key + "/stats", {},
+                       bearer(dev_token(node.port(), "alice")));
+  REQUIRE(res.status == 200);
+  CHECK(parse<pb::LinkStats>(res.body).clicks() == 3);
+}
