@@ -49,9 +49,10 @@ struct scanner {
     }
     return false;
   }
-  bool scalar(std::string& out) {
+  bool scalar(std::string& out, bool& quoted) {
     skip_ws();
-    if (i < s.size() && s[i] == '"')
+    quoted = i < s.size() && s[i] == '"';
+    if (quoted)
       return string(out);
     auto start = i;
     if (i < s.size() && s[i] == '-')
@@ -74,14 +75,6 @@ struct scanner {
 
 } // namespace
 
-const std::string* flat_json::get(std::string_view name) const {
-  const std::string* found = nullptr;
-  for (auto& [k, v] : fields)
-    if (k == name)
-      found = &v;  // the last occurrence wins
-  return found;
-}
-
 bool parse_flat_json(std::string_view text, flat_json& out) {
   scanner sc{text};
   out.fields.clear();
@@ -92,10 +85,10 @@ bool parse_flat_json(std::string_view text, flat_json& out) {
     return sc.i == text.size();
   }
   for (;;) {
-    std::pair<std::string, std::string> field;
-    if (!sc.string(field.first) || !sc.eat(':') || !sc.scalar(field.second))
+    flat_json::field f;
+    if (!sc.string(f.name) || !sc.eat(':') || !sc.scalar(f.value, f.quoted))
       return false;
-    out.fields.push_back(std::move(field));
+    out.fields.push_back(std::move(f));
     if (sc.eat(','))
       continue;
     if (!sc.eat('}'))

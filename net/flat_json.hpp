@@ -6,17 +6,17 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace parley::net {
 
 struct flat_json {
-  // (name, value): strings unescaped, integers and literals as written.
-  std::vector<std::pair<std::string, std::string>> fields;
-
-  // The value of `name`, or nullptr.
-  const std::string* get(std::string_view name) const;
+  struct field {
+    std::string name;
+    std::string value;  // strings unescaped, integers and literals as written
+    bool quoted = false;  // a JSON string (not a number, true, false or null)
+  };
+  std::vector<field> fields;
 };
 
 bool parse_flat_json(std::string_view text, flat_json& out);

@@ -176,7 +176,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
     keep_alive_ = false;
     write(std::move(res));
   };
-  if (!admit_http(ctx_, r, refuse))
+  if (!admit_http(ctx_, r, refuse, true))
     return;
   jwt_claims claims;
   if (auto err = authenticate(r, ctx_.opts.auth.jwt_secret, true, claims)) {

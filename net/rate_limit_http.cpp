@@ -31,7 +31,8 @@ http_response rate_limited(const limits::decision& d, int64_t now_ms) {
   return res;
 }
 
-bool admit_http(edge_context& ctx, const http_request& req, responder& respond) {
+bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
+                bool allow_query) {
   auto* limiter = ctx.limiter.get();
   if (!limiter || !limiter->has_http_rules())
     return true;
@@ -42,7 +43,7 @@ bool admit_http(edge_context& ctx, const http_request& req, responder& respond) 
   // Verifying the token costs an HMAC: only when a rule keys by user or has tiers. An invalid
   // token counts as anonymous here; the handler itself answers 401.
   if (limiter->http_rules_need_identity()
-      && !authenticate(req, ctx.opts.auth.jwt_secret, false, claims)) {
+      && !authenticate(req, ctx.opts.auth.jwt_secret, allow_query, claims)) {
     who.user = claims.sub;
     who.tier = claims.tier;
   }
@@ -55,7 +56,12 @@ bool admit_http(edge_context& ctx, const http_request& req, responder& respond) 
     return false;
   }
   respond = [inner = std::move(respond), d, now](http_response res) {
-    add_rate_limit_headers(res, d, now);
+    // The check API describes its own rule: one set of headers per response.
+    bool described = false;
+    for (auto& [name, value] : res.headers)
+      described = described || name == "X-RateLimit-Limit";
+    if (!described)
+      add_rate_limit_headers(res, d, now);
     inner(std::move(res));
   };
   return true;

@@ -12,7 +12,9 @@ struct edge_context;
 
 // Runs the HTTP rules for `req`. Returns false after answering 429 through `respond`; else
 // `respond` is replaced by one that adds the headers (when a rule matched) and true returned.
-bool admit_http(edge_context& ctx, const http_request& req, responder& respond);
+// `allow_query`: the token may come as ?token= (WebSocket upgrades from browsers).
+bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
+                bool allow_query = false);
 
 // The rate-limit headers of `d` at `now_ms` (unix ms), appended to `res`.
 void add_rate_limit_headers(http_response& res, const limits::decision& d, int64_t now_ms);

@@ -9,8 +9,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ fault require_admin(const edge_context& ctx, const http_request& req) {
 
 // Writes `text` to `path` atomically (temporary file, fsync, rename).
 fault write_file_atomically(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
+  auto tmp = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out{tmp, std::ios::trunc};
     out << text;
@@ -54,6 +56,9 @@ void put_rules(edge_context& ctx, http_request& req, responder respond) {
   limits::rule_set set;
   if (auto err = limits::parse_rules_json(req.body, set))
     return respond(http_response::error(err));
+  // One replacement at a time: the file and the set in force must end up the same.
+  static std::mutex replacing;
+  std::lock_guard<std::mutex> guard{replacing};
   // Persist first, so that a SIGHUP or a restart keeps what the admin put in force.
   if (!ctx.rate_limit_rules_file.empty())
     if (auto err = write_file_atomically(ctx.rate_limit_rules_file, limits::to_toml(set)))
@@ -70,15 +75,19 @@ bool fast_check_request(const std::string& body, pb::RateLimitCheckRequest& out)
   flat_json doc;
   if (!parse_flat_json(body, doc))
     return false;
-  for (auto& [name, value] : doc.fields) {
-    if (name == "rule")
-      out.set_rule(value);
-    else if (name == "key")
-      out.set_key(value);
-    else if (name == "cost") {
-      if (value.empty() || value.size() > 18 || value == "true" || value == "false")
+  for (auto& f : doc.fields) {
+    if (f.name == "rule" || f.name == "key") {
+      if (!f.quoted)
+        return false;  // null, numbers, booleans: the full parser's answer
+      (f.name == "rule" ? out.mutable_rule() : out.mutable_key())->assign(f.value);
+    } else if (f.name == "cost") {
+      // A bare integer only; "3" (int64 as a string), null and the rest go the long way.
+      int64_t cost = 0;
+      auto* end = f.value.data() + f.value.size();
+      auto [ptr, ec] = std::from_chars(f.value.data(), end, cost);
+      if (f.quoted || ec != std::errc{} || ptr != end)
         return false;
-      out.set_cost(value == "null" ? 0 : std::stoll(value));
+      out.set_cost(cost);
     }
   }
   return true;
@@ -120,8 +129,11 @@ void check(edge_context& ctx, http_request& req, responder respond) {
   auto cost = body.cost() == 0 ? 1 : body.cost();
   if (cost < 1 || cost > max_cost)
     return respond(http_response::error(make_fault(errc::bad_request, "cost must be positive")));
+  // Keys are the caller's own: prefixed with its identity, a service can neither spend another
+  // service's budget nor the budgets the edge keeps for addresses and users.
+  auto key = "svc:" + claims.sub + ":" + body.key();
   limits::decision d;
-  if (auto err = ctx.limiter->check_rule(body.rule(), body.key(), cost, claims.tier, d))
+  if (auto err = ctx.limiter->check_rule(body.rule(), key, cost, claims.tier, d))
     return respond(http_response::error(err));
   // The check API reports a rejection in its body; the call itself succeeded.
   auto res = http_response::json(200, check_response_json(d));

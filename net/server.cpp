@@ -19,46 +19,32 @@ namespace {
 // our last write, and so the close frame, from going out) ends with a dropped socket.
 constexpr int64_t close_grace_ms = 5000;
 
-// One io_context per I/O thread, each run by exactly that thread: a connection lives on one
-// context, so its handlers never run concurrently without a strand (a strand's type-erased
-// executor and its locking were a visible share of a short request's cost).
-std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
-  std::vector<std::unique_ptr<asio::io_context>> out;
-  for (int i = 0; i < n; ++i)
-    out.push_back(std::make_unique<asio::io_context>(1));  // hint: one thread runs it
-  return out;
-}
-
 } // namespace
 
 struct server::impl {
   edge_context ctx;
-  std::vector<std::unique_ptr<asio::io_context>> iocs;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  // The acceptor and the reaper live on the first context.
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor;
   asio::steady_timer reaper;
   std::vector<std::thread> threads;
-  size_t next_context = 0;
   uint16_t bound_port = 0;
 
   impl(edge_options opts, caf::actor_system& sys, std::string node_id)
     : ctx(std::move(opts), sys, std::move(node_id)),
-      iocs(make_contexts(ctx.opts.server.io_threads)),
-      acceptor(*iocs.front()),
-      reaper(*iocs.front()) {
+      ioc(ctx.opts.server.io_threads),
+      acceptor(asio::make_strand(ioc)),
+      reaper(ioc) {
   }
 
   void do_accept() {
-    auto& target = *iocs[next_context++ % iocs.size()];
-    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open())
           return;
         // Out of file descriptors and the like: log, breathe, keep serving the others.
         spdlog::warn("accept: {}", ec.message());
-        auto pause = std::make_shared<asio::steady_timer>(*iocs.front(),
-                                                          std::chrono::milliseconds{50});
+        auto pause = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds{50});
         pause->async_wait([this, pause](beast::error_code) { do_accept(); });
         return;
       }
@@ -122,12 +108,11 @@ fault server::start() {
   if (ec)
     return make_fault(errc::unavailable, "cannot listen on " + where + ": " + ec.message());
   impl_->bound_port = acc.local_endpoint().port();
-  for (auto& ioc : impl_->iocs)
-    impl_->work.emplace_back(ioc->get_executor());
+  impl_->work.emplace(impl_->ioc.get_executor());
   impl_->do_accept();
   impl_->schedule_reaper();
-  for (auto& ioc : impl_->iocs)
-    impl_->threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+  for (int i = 0; i < so.io_threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   return {};
 }
 
@@ -157,9 +142,8 @@ void server::drain() {
 void server::stop() {
   if (!impl_ || impl_->threads.empty())
     return;
-  impl_->work.clear();
-  for (auto& ioc : impl_->iocs)
-    ioc->stop();
+  impl_->work.reset();
+  impl_->ioc.stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();

@@ -147,8 +147,8 @@ fault node::start() {
   net::add_ratelimit_routes(edge);
   net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
   // Spawned after the routes: the service reads the reserved segments they define.
-  im.links->service = links::spawn_link_service(*im.sys, im.links);
   im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
+  im.links->service = links::spawn_link_service(*im.sys, im.links);  // tells the aggregator
   if (auto e = im.server->start())
     return e;
   im.server->set_ready(true);

@@ -59,22 +59,22 @@ int64_t system_ms() {
 }
 
 // The key text of `who` for a rule keyed by `kind`, composed in `buf` when it needs a prefix.
-// Unauthenticated callers of user- and api_key-rules are keyed by their address instead.
-std::string_view key_of(key_kind kind, const subject& who, std::array<char, 96>& buf) {
-  auto by_ip = [&]() -> std::string_view {
-    constexpr std::string_view prefix = "ip:";
-    auto n = std::min(who.ip.size(), buf.size() - prefix.size());
+// Unauthenticated callers of user- and api_key-rules are keyed by their address instead, under
+// a prefix no user id (no ':') or presented API key ("k:" prefix) can take.
+std::string_view key_of(key_kind kind, const subject& who, std::array<char, 160>& buf) {
+  auto prefixed = [&](std::string_view prefix, std::string_view text) -> std::string_view {
+    auto n = std::min(text.size(), buf.size() - prefix.size());
     std::memcpy(buf.data(), prefix.data(), prefix.size());
-    std::memcpy(buf.data() + prefix.size(), who.ip.data(), n);
+    std::memcpy(buf.data() + prefix.size(), text.data(), n);
     return {buf.data(), prefix.size() + n};
   };
   switch (kind) {
     case key_kind::ip:
       return who.ip;
     case key_kind::user:
-      return who.user.empty() ? by_ip() : who.user;
+      return who.user.empty() ? prefixed("ip:", who.ip) : who.user;
     case key_kind::api_key:
-      return who.api_key.empty() ? by_ip() : who.api_key;
+      return who.api_key.empty() ? prefixed("ip:", who.ip) : prefixed("k:", who.api_key);
     case key_kind::global:
       return {};
     case key_kind::connection:
@@ -211,7 +211,7 @@ bool enforced(const Compiled& c, std::string_view key, const verdict& v) {
 
 template <class Compiled>
 void apply(const Compiled& c, const subject& who, int64_t now, decision& d) {
-  std::array<char, 96> buf;
+  std::array<char, 160> buf;
   auto key = key_of(c.r->key, who, buf);
   auto& p = c.r->params_for(who.tier);
   auto v = decide(c, key, p, now, 1);

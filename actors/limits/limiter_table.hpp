@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace parley::limits {
@@ -42,13 +43,18 @@ private:
     key_state state;
   };
   // A spinlock, not a mutex: the critical section is a probe and a few arithmetic operations
-  // (tens of nanoseconds), shorter than a futex-backed mutex's own lock and unlock.
+  // (tens of nanoseconds), shorter than a futex-backed mutex's own lock and unlock. A waiter
+  // that spins long (the holder was preempted, or sweeps a full shard) yields its core.
   class spinlock {
   public:
     void lock() {
-      while (flag_.exchange(true, std::memory_order_acquire))
-        while (flag_.load(std::memory_order_relaxed))
-          __builtin_ia32_pause();
+      for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);)
+        while (flag_.load(std::memory_order_relaxed)) {
+          if (++spins < 64)
+            __builtin_ia32_pause();
+          else
+            std::this_thread::yield();
+        }
     }
     void unlock() { flag_.store(false, std::memory_order_release); }
 

@@ -41,6 +41,9 @@ fault compile_params(const std::string& where, algorithm algo, int64_t limit, in
       return invalid(where, "capacity must be between 1 and 2^40");
     if (!(refill_per_sec > 0) || !std::isfinite(refill_per_sec) || refill_per_sec > 1e9)
       return invalid(where, "refill_per_sec must be positive");
+    if (static_cast<double>(capacity) / refill_per_sec > static_cast<double>(max_window_sec))
+      return invalid(where, "capacity / refill_per_sec (the time to refill) must be at most "
+                            "31622400 seconds");
     out.limit = capacity;
     out.refill_per_ms = refill_per_sec / 1000.0;
     out.window_ms = std::max<int64_t>(

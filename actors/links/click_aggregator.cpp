@@ -130,6 +130,9 @@ caf::actor spawn_click_aggregator(caf::actor_system& sys, links_context_ptr ctx)
             self->delayed_send(self, self->state.ctx->opts.stats_flush, flush_atom_v);
         });
       },
+      // A link was deleted or purged: forget its statistics, so that clicks queued before
+      // that find the tombstone instead of writing statistics for a dead link.
+      [self](delete_atom, const std::string& key) { self->state.stats.erase(key); },
       // The node stops: count what is still queued, answer once it is stored.
       [self](drain_atom) -> caf::result<void> {
         self->state.draining = true;

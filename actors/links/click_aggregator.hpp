@@ -4,6 +4,7 @@
 // starts a flush only after the previous one is stored.
 //
 // Messages: (flush_atom) a tick; the actor schedules these itself.
+//           (delete_atom, std::string key) the link is gone: drop its cached statistics.
 //           (drain_atom) -> unit once every queued click is stored (the node stops).
 #pragma once
 

@@ -201,6 +201,7 @@ void remove(service_actor* self, link_delete req) {
     .then(
       [self, req]() {
         self->state.ctx->cache.erase(req.key);
+        self->send(self->state.ctx->aggregator, delete_atom_v, req.key);
         instruments().deleted.inc();
         req.reply({});
       },
@@ -234,8 +235,10 @@ void purge(service_actor* self) {
   self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
       [self, purged, again]() {
-        for (auto& key : purged)
+        for (auto& key : purged) {
           self->state.ctx->cache.erase(key);
+          self->send(self->state.ctx->aggregator, delete_atom_v, key);
+        }
         instruments().purged.inc(purged.size());
         self->delayed_send(self, again, purge_atom_v);
       },

@@ -194,7 +194,18 @@ TEST_CASE("the check API answers for a named rule and key") {
                        bearer(token("svc", {}, "pro")));
   CHECK(pro.body.find("\"allowed\":true") != std::string::npos);
 
+  // Each caller has its own keys: another service's customer-7 is untouched.
+  auto other = http_call(node.port(), "POST", "/api/v1/ratelimit/check",
+                         R"({"rule":"per-key-budget","key":"customer-7"})",
+                         bearer(token("search-service")));
+  CHECK(other.body.find("\"allowed\":true") != std::string::npos);
+
   CHECK(check(R"({"rule":"no-such-rule","key":"k"})").status == 404);
+  CHECK(check(R"({"rule":"per-key-budget","key":"k","cost":"x"})").status == 400);
+  CHECK(check(R"({"rule":"per-key-budget","key":"k","cost":"2"})").status == 200);
+  CHECK(check(R"({"rule":null,"key":"k"})").status == 400);
+  CHECK(check(R"({"rule":"per-key-budget","key":true})").status == 400);
+  CHECK(check(R"({"rule":"per-key-budget","key":"k","cost":99999999999999999999})").status == 400);
   CHECK(check(R"({"key":"k"})").status == 400);
   CHECK(check(R"({"rule":"per-key-budget"})").status == 400);
   CHECK(check(R"({"rule":"per-key-budget","key":"k","cost":-1})").status == 400);

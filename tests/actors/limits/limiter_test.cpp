@@ -100,6 +100,25 @@ TEST_CASE("anonymous callers of user rules are keyed by address") {
   CHECK(limiter.check_http("POST", "/api/v1/urls", from("10.0.0.4")).allowed);
 }
 
+TEST_CASE("a presented API key can not take the budget of an anonymous address") {
+  fake_clock clock;
+  rate_limiter limiter{{1000, clock.fn()}};
+  limiter.replace(rules(R"([[rules]]
+name = "keys"
+match = { path_prefix = "/" }
+key = "api_key"
+algorithm = "fixed_window"
+limit = 1
+window_sec = 60
+)"));
+  subject forged = from("10.9.9.9");
+  forged.api_key = "ip:10.0.0.7";
+  CHECK(limiter.check_http("GET", "/x", forged).allowed);
+  CHECK_FALSE(limiter.check_http("GET", "/x", forged).allowed);
+  // The anonymous caller at 10.0.0.7 still has its own budget.
+  CHECK(limiter.check_http("GET", "/x", from("10.0.0.7")).allowed);
+}
+
 TEST_CASE("HEAD counts against GET rules") {
   fake_clock clock;
   rate_limiter limiter{{1000, clock.fn()}};

@@ -81,6 +81,7 @@ TEST_CASE("invalid rule sets are rejected whole, naming the rule and the field")
     {rules_json(R"("algorithm":"sliding_window","limit":5,"window_sec":0)"), "window_sec"},
     {rules_json(R"("algorithm":"token_bucket","capacity":0,"refill_per_sec":1)"), "capacity"},
     {rules_json(R"("algorithm":"token_bucket","capacity":5,"refill_per_sec":-1)"), "refill_per_sec"},
+    {rules_json(R"("algorithm":"token_bucket","capacity":1000000000,"refill_per_sec":1e-9)"), "time to refill"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"key":"cookie")"), "key must be"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"mode":"dry")"), "mode must be"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"on_error":"maybe")"), "on_error"},
