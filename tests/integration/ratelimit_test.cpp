@@ -251,3 +251,20 @@ window_sec = 60
   // Another user has their own budget.
   CHECK(upgrade_status(node.port(), "/ws", token("ben")) == 101);
 }
+
+TEST_CASE("a node does not start on an invalid or missing rules file, naming it") {
+  rules_file file{"[[rules]]\nname = \"x\"\nmatch = { frame = \"send\" }\nalgorithm = \"fixed_window\"\nlimit = 0\nwindow_sec = 1\n"};
+  temp_dir data;
+  for (auto path : {file.path, data.path() + "/missing.toml"}) {
+    node::node_config cfg;
+    node::apply_listen("127.0.0.1:0", cfg);
+    node::apply_override("storage.data_dir=" + data.path(), cfg);
+    node::apply_override("auth.jwt_secret=" + test_secret, cfg);
+    node::apply_override("ratelimit.rules_file=" + path, cfg);
+    node::node n{cfg};
+    auto err = n.start();
+    INFO(err.message);
+    CHECK(err.code == errc::bad_request);
+    CHECK(err.message.find(path) != std::string::npos);
+  }
+}

@@ -111,3 +111,22 @@ TEST_CASE("a heartbeat interval at or above the idle timeout is refused") {
   apply_override("ws.heartbeat_interval_ms=5000", cfg);
   CHECK(error_of([&] { validate(cfg); }).empty());
 }
+
+TEST_CASE("links and rate-limit keys are validated") {
+  node_config cfg;
+  apply_override("links.base_url=https://prly.example/", cfg);
+  CHECK(cfg.links.base_url == "https://prly.example");  // trailing slash dropped
+  CHECK(error_of([&] { apply_override("links.base_url=ftp://prly.example", cfg); })
+        == "links.base_url: must start with http:// or https://");
+  CHECK(error_of([&] { apply_override("links.cache_entries=0", cfg); })
+          .find("links.cache_entries: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("links.stats_flush_ms=1", cfg); })
+          .find("links.stats_flush_ms: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("ratelimit.max_keys_per_rule=10", cfg); })
+          .find("ratelimit.max_keys_per_rule: out of range")
+        == 0);
+  apply_override("ratelimit.rules_file=/etc/parley/ratelimits.toml", cfg);
+  CHECK(cfg.ratelimit.rules_file == "/etc/parley/ratelimits.toml");
+}
