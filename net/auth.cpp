@@ -1,5 +1,7 @@
 #include "net/auth.hpp"
 
+#include "common/clock.hpp"
+
 #include <array>
 #include <chrono>
 #include <functional>
@@ -82,9 +84,7 @@ fault authenticate(const http_request& req, const std::string& secret, bool allo
 }
 
 int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+  return unix_ms() / 1000;
 }
 
 } // namespace parley::net

@@ -1,4 +1,5 @@
 #include "net/link_handlers.hpp"
+#include "common/clock.hpp"
 
 #include "actors/links/link_reads.hpp"
 #include "actors/links/link_rules.hpp"
@@ -33,12 +34,6 @@ struct redirect_metrics {
 redirect_metrics& instruments() {
   static redirect_metrics m;
   return m;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 bool valid_host_header(const std::string& host) {
@@ -105,7 +100,7 @@ void get_link(edge_context& ctx, http_request& req, responder respond) {
   if (!authenticated(ctx, req, claims, respond))
     return;
   pb::Link link;
-  if (auto err = links::describe(*ctx.links, req.params["key"], short_base(ctx, req), now_ms(),
+  if (auto err = links::describe(*ctx.links, req.params["key"], short_base(ctx, req), unix_ms(),
                                  link))
     return respond(http_response::error(err));
   respond(http_response::json(200, to_json(link)));
@@ -116,7 +111,7 @@ void get_stats(edge_context& ctx, http_request& req, responder respond) {
   if (!authenticated(ctx, req, claims, respond))
     return;
   pb::LinkStats stats;
-  if (auto err = links::link_stats(*ctx.links, req.params["key"], now_ms(), stats))
+  if (auto err = links::link_stats(*ctx.links, req.params["key"], unix_ms(), stats))
     return respond(http_response::error(err));
   respond(http_response::json(200, to_json(stats)));
 }
@@ -134,7 +129,7 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
   if (!links::plausible_key(key))
     return not_found();
   fault err;
-  auto now = now_ms();
+  auto now = unix_ms();
   auto r = links::resolve(*ctx.links, key, now, err);
   if (err)
     return respond(http_response::error(err));

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace parley::net {
@@ -34,19 +35,16 @@ fault require_admin(const edge_context& ctx, const http_request& req) {
 // Writes `text` to `path` atomically (temporary file, fsync, rename).
 fault write_file_atomically(const std::string& path, const std::string& text) {
   auto tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out{tmp, std::ios::trunc};
-    out << text;
-    out.flush();
-    if (!out)
-      return make_fault(errc::internal, "cannot write " + tmp);
-  }
-  if (std::FILE* f = std::fopen(tmp.c_str(), "r")) {
-    fsync(fileno(f));
-    std::fclose(f);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return make_fault(errc::internal, "cannot write " + tmp);
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size())
+                 && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
     return make_fault(errc::internal, "cannot replace " + path);
+  }
   return {};
 }
 

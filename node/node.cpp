@@ -8,6 +8,7 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "net/edge_context.hpp"
 #include "net/link_handlers.hpp"
@@ -177,9 +178,7 @@ void node::shutdown() {
     // Users still online are going offline with the node: record their last_seen now, before
     // their connections' offline events race the shutdown of the actors that would store it.
     storage::write_set ws;
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+    auto now = unix_ms();
     for (auto& user : im.chat->routes.online_user_ids())
       im.chat_store->put_last_seen(ws, user, now);
     if (!ws.empty())

@@ -1,4 +1,5 @@
 #include "actors/chat/conversation_actor.hpp"
+#include "common/clock.hpp"
 
 #include "actors/chat/conversation_id.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -43,12 +44,6 @@ struct chat_metrics {
 chat_metrics& instruments() {
   static chat_metrics m;
   return m;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 using ack_promise = caf::typed_response_promise<uint64_t, int64_t>;
@@ -399,7 +394,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
     // The first message opens the direct conversation; the record is written with it.
     st.rec.group = false;
     st.rec.members = {std::min(sender, to_user), std::max(sender, to_user)};
-    st.rec.created_at_ms = now_ms();
+    st.rec.created_at_ms = unix_ms();
   }
   if (!is_member(st, sender))
     return make_error(errc::forbidden, "not a member of " + st.id);
@@ -415,7 +410,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
     auto seen = st.ctx->store->dedup(sender, st.id, client_msg_id, err);
     if (err)
       return make_error(err);
-    if (seen && now_ms() - seen->sent_at_ms < dedup_window_ms) {
+    if (seen && unix_ms() - seen->sent_at_ms < dedup_window_ms) {
       instruments().duplicates.inc();
       return caf::result<uint64_t, int64_t>{seen->seq, seen->sent_at_ms};
     }
@@ -423,7 +418,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
   auto rp = self->make_response_promise<uint64_t, int64_t>();
   st.inflight_dups.emplace(key, std::vector<ack_promise>{});
   st.queued.push_back(
-    queued_send{chat_message{0, sender, client_msg_id, std::move(body), now_ms()}, rp, origin});
+    queued_send{chat_message{0, sender, client_msg_id, std::move(body), unix_ms()}, rp, origin});
   flush(self);
   return rp;
 }
@@ -439,7 +434,7 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
   st.rec.group = true;
   st.rec.title = title;
   st.rec.members = members;
-  st.rec.created_at_ms = now_ms();
+  st.rec.created_at_ms = unix_ms();
   st.exists = true;
   st.creating = true;
   storage::write_set ws;

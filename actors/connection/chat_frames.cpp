@@ -2,6 +2,7 @@
 // conversation actor (through the registry) and the answer back to the client. The chat logic
 // itself lives in actors/chat/.
 #include "actors/chat/conversation_actor.hpp"
+#include "common/clock.hpp"
 #include "actors/chat/conversation_id.hpp"
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -366,10 +367,7 @@ void unregister_route(connection_actor* self) {
   auto& ctx = *st.info.chat;
   caf::anon_send(ctx.presence, closed_atom_v, st.session_id);
   if (ctx.routes.remove(st.info.user_id, st.session_id)) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-    caf::anon_send(ctx.presence, offline_atom_v, st.info.user_id, static_cast<int64_t>(now));
+    caf::anon_send(ctx.presence, offline_atom_v, st.info.user_id, unix_ms());
   }
 }
 

@@ -1,4 +1,5 @@
 #include "actors/limits/limiter.hpp"
+#include "common/clock.hpp"
 
 #include "common/metrics.hpp"
 
@@ -50,12 +51,6 @@ limit_params longest_window(const rule& r) {
   for (auto& [tier, t] : r.tiers)
     p.window_ms = std::max(p.window_ms, t.window_ms);
   return p;
-}
-
-int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 // The key text of `who` for a rule keyed by `kind`, composed in `buf` when it needs a prefix.
@@ -116,7 +111,7 @@ void merge(decision& d, const rule& r, const limit_params& p, const verdict& v) 
 
 rate_limiter::rate_limiter(limiter_options opts) : opts_(std::move(opts)) {
   if (!opts_.clock)
-    opts_.clock = system_ms;
+    opts_.clock = unix_ms;
   replace(rule_set{});
 }
 
@@ -155,7 +150,7 @@ void rate_limiter::replace(rule_set set) {
     next->rules.push_back(c);
   }
   active_.store(next.get(), std::memory_order_release);
-  auto now = system_ms();
+  auto now = unix_ms();
   if (current_)
     retired_.emplace_back(now, std::move(current_));
   current_ = std::move(next);

@@ -1,4 +1,5 @@
 #include "actors/links/link_service.hpp"
+#include "common/clock.hpp"
 
 #include "actors/links/link_rules.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -32,17 +33,12 @@ service_metrics& instruments() {
   return m;
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 struct service_state {
   links_context_ptr ctx;
   std::deque<std::string> pool;
   bool refilling = false;
-  std::deque<link_create> waiting;  // creates with generated keys waiting for a refill
+  // Creates with generated keys waiting for a refill, with their validated records.
+  std::deque<std::pair<link_create, pb::StoredLink>> waiting;
   std::set<std::string> aliases_in_flight;
 
   static inline const char* name = "parley.link_service";
@@ -59,7 +55,7 @@ fault prepare(const link_create& in, pb::StoredLink& out) {
     return make_fault(errc::bad_request, "ttl must be between 1 and 316224000 seconds");
   if (req.redirect() != 0 && req.redirect() != 301 && req.redirect() != 302)
     return make_fault(errc::bad_request, "redirect must be 301 or 302");
-  auto now = now_ms();
+  auto now = unix_ms();
   out.set_long_url(req.long_url());
   out.set_redirect(req.redirect() == 0 ? 302 : req.redirect());
   out.set_created_at_ms(now);
@@ -98,7 +94,7 @@ void refill(service_actor* self);
 void create_with_pool_key(service_actor* self, link_create req, pb::StoredLink link) {
   auto& st = self->state;
   if (st.pool.empty()) {
-    st.waiting.push_back(std::move(req));
+    st.waiting.emplace_back(std::move(req), std::move(link));
     refill(self);
     return;
   }
@@ -132,8 +128,8 @@ void refill(service_actor* self) {
   auto fail_waiting = [self](const fault& f) {
     auto waiting = std::move(self->state.waiting);
     self->state.waiting.clear();
-    for (auto& req : waiting)
-      req.reply(f, {}, {});
+    for (auto& w : waiting)
+      w.first.reply(f, {}, {});
   };
   if (err) {
     st.refilling = false;
@@ -149,11 +145,8 @@ void refill(service_actor* self) {
         instruments().pool.set(static_cast<int64_t>(st.pool.size()));
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
-        for (auto& req : waiting) {
-          pb::StoredLink link;
-          prepare(req, link);  // validated before it waited
+        for (auto& [req, link] : waiting)
           create_with_pool_key(self, std::move(req), std::move(link));
-        }
       },
       [self, fail_waiting](caf::error& e) {
         self->state.refilling = false;
@@ -210,7 +203,7 @@ void remove(service_actor* self, link_delete req) {
 
 void purge(service_actor* self) {
   auto& ctx = *self->state.ctx;
-  auto now = now_ms();
+  auto now = unix_ms();
   fault err;
   auto keys = ctx.store->expired_keys(now, purge_batch, err);
   storage::write_set ws;

@@ -2,9 +2,6 @@
 // redirects, statistics, and the bad inputs around them.
 #include "support/running_node.hpp"
 
-#include "net/jwt.hpp"
-#include "net/auth.hpp"
-
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 
@@ -17,18 +14,6 @@ using namespace parley::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::map<std::string, std::string> bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
-std::string admin_token() {
-  net::jwt_claims c;
-  c.sub = "root";
-  c.role = "admin";
-  c.exp = net::unix_now() + 3600;
-  return net::jwt_sign(c, test_secret);
-}
 
 template <class Message>
 Message parse(const std::string& json) {
@@ -164,7 +149,7 @@ TEST_CASE("unknown keys are 404, expired links 410, and a deleted key stays unus
         == 409);
   // An admin may delete anyone's link.
   auto other = create_ok(node, bob, R"({"long_url":"https://example.com/bob"})");
-  CHECK(http_call(node.port(), "DELETE", "/api/v1/urls/" + other.key(), {}, bearer(admin_token()))
+  CHECK(http_call(node.port(), "DELETE", "/api/v1/urls/" + other.key(), {}, bearer(signed_token("root", "admin")))
           .status
         == 204);
 }

@@ -3,7 +3,6 @@
 #include "support/running_node.hpp"
 
 #include "net/auth.hpp"
-#include "net/jwt.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,20 +13,6 @@ using namespace parley;
 using namespace parley::test;
 
 namespace {
-
-std::map<std::string, std::string> bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
-std::string token(const std::string& user, const std::string& role = {},
-                  const std::string& tier = {}) {
-  net::jwt_claims c;
-  c.sub = user;
-  c.role = role;
-  c.tier = tier;
-  c.exp = net::unix_now() + 3600;
-  return net::jwt_sign(c, test_secret);
-}
 
 const char* rules_toml = R"(
 [[rules]]
@@ -110,17 +95,17 @@ TEST_CASE("limited responses carry the rate-limit headers; past the limit 429 wi
 TEST_CASE("the admin API shows and replaces the rules; invalid sets keep the old ones") {
   rules_file file{rules_toml};
   running_node node{{"ratelimit.rules_file=" + file.path}};
-  auto admin = bearer(token("root", "admin"));
+  auto admin = bearer(signed_token("root", "admin"));
   auto shown = http_call(node.port(), "GET", "/api/v1/admin/ratelimits", {}, admin);
   REQUIRE(shown.status == 200);
   CHECK(shown.body.find("\"name\":\"healthz-per-ip\"") != std::string::npos);
   CHECK(shown.body.find("\"mode\":\"enforce\"") != std::string::npos);
-  CHECK(http_call(node.port(), "GET", "/api/v1/admin/ratelimits", {}, bearer(token("eve")))
+  CHECK(http_call(node.port(), "GET", "/api/v1/admin/ratelimits", {}, bearer(signed_token("eve")))
           .status
         == 403);
   CHECK(http_call(node.port(), "GET", "/api/v1/admin/ratelimits").status == 401);
   CHECK(http_call(node.port(), "PUT", "/api/v1/admin/ratelimits", R"({"rules":[]})",
-                  bearer(token("eve")))
+                  bearer(signed_token("eve")))
           .status
         == 403);
 
@@ -170,7 +155,7 @@ TEST_CASE("a reload (SIGHUP) applies the edited file; an invalid file keeps the 
 TEST_CASE("the check API answers for a named rule and key") {
   rules_file file{rules_toml};
   running_node node{{"ratelimit.rules_file=" + file.path}};
-  auto svc = bearer(token("billing-service"));
+  auto svc = bearer(signed_token("billing-service"));
   auto check = [&](const std::string& body) {
     return http_call(node.port(), "POST", "/api/v1/ratelimit/check", body, svc);
   };
@@ -191,13 +176,13 @@ TEST_CASE("the check API answers for a named rule and key") {
   // The caller's tier applies.
   auto pro = http_call(node.port(), "POST", "/api/v1/ratelimit/check",
                        R"({"rule":"per-key-budget","key":"customer-9","cost":40})",
-                       bearer(token("svc", {}, "pro")));
+                       bearer(signed_token("svc", {}, "pro")));
   CHECK(pro.body.find("\"allowed\":true") != std::string::npos);
 
   // Each caller has its own keys: another service's customer-7 is untouched.
   auto other = http_call(node.port(), "POST", "/api/v1/ratelimit/check",
                          R"({"rule":"per-key-budget","key":"customer-7"})",
-                         bearer(token("search-service")));
+                         bearer(signed_token("search-service")));
   CHECK(other.body.find("\"allowed\":true") != std::string::npos);
 
   CHECK(check(R"({"rule":"no-such-rule","key":"k"})").status == 404);
@@ -244,12 +229,12 @@ limit = 1
 window_sec = 60
 )"};
   running_node node{{"ratelimit.rules_file=" + file.path}};
-  auto ann = token("ann");
+  auto ann = signed_token("ann");
   ws_client first;
   CHECK(first.connect(node.port(), "/ws", ann) == 101);
   CHECK(upgrade_status(node.port(), "/ws", ann) == 429);
   // Another user has their own budget.
-  CHECK(upgrade_status(node.port(), "/ws", token("ben")) == 101);
+  CHECK(upgrade_status(node.port(), "/ws", signed_token("ben")) == 101);
 }
 
 TEST_CASE("a node does not start on an invalid or missing rules file, naming it") {

@@ -1,5 +1,8 @@
 #include "support/running_node.hpp"
 
+#include "net/auth.hpp"
+#include "net/jwt.hpp"
+
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +36,20 @@ void running_node::start(const std::vector<std::string>& overrides) {
   auto err = n->start();
   INFO(err.message);
   REQUIRE_FALSE(err);
+}
+
+std::string signed_token(const std::string& user, const std::string& role,
+                         const std::string& tier) {
+  net::jwt_claims c;
+  c.sub = user;
+  c.role = role;
+  c.tier = tier;
+  c.exp = net::unix_now() + 3600;
+  return net::jwt_sign(c, test_secret);
+}
+
+std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
 }
 
 pb::ServerFrame parse_json_frame(const std::string& text) {

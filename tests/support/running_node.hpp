@@ -37,6 +37,12 @@ pb::ServerFrame parse_json_frame(const std::string& text);
 pb::ServerFrame read_frame(ws_client& ws);
 std::unique_ptr<ws_client> connect(running_node& node, const std::string& user = "alice");
 
+// A token signed with test_secret, valid for an hour (for roles and tiers dev tokens lack).
+std::string signed_token(const std::string& user, const std::string& role = {},
+                         const std::string& tier = {});
+// The Authorization header carrying `token`, for http_call.
+std::map<std::string, std::string> bearer(const std::string& token);
+
 // A connected user: sends frames and waits for the ones a test expects, keeping the others.
 class chat_client {
 public:
