@@ -33,3 +33,8 @@ wrk_summary() {
     /Non-2xx or 3xx responses/ { bad = $NF }
     END { printf "%d %.3f %.3f %d\n", rps, p50, p99, bad }'
 }
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -6,3 +6,4 @@ bash bench/ws_memory.sh build
 bash bench/chat.sh build
 bash bench/links.sh build
 bash bench/ratelimit.sh build
+bash bench/tasks.sh build

@@ -83,6 +83,15 @@ fault authenticate(const http_request& req, const std::string& secret, bool allo
   return {};
 }
 
+bool authenticate_or_answer(const http_request& req, const std::string& secret, jwt_claims& out,
+                            const responder& respond) {
+  if (auto err = authenticate(req, secret, false, out)) {
+    respond(http_response::error(err));
+    return false;
+  }
+  return true;
+}
+
 int64_t unix_now() {
   return unix_ms() / 1000;
 }

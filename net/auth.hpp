@@ -13,6 +13,10 @@ std::string bearer_token(const http_request& req, bool allow_query);
 fault authenticate(const http_request& req, const std::string& secret, bool allow_query,
                    jwt_claims& out);
 
+// Authenticates `req` by its bearer token; on failure answers it (401) and returns false.
+bool authenticate_or_answer(const http_request& req, const std::string& secret, jwt_claims& out,
+                            const responder& respond);
+
 int64_t unix_now();
 
 } // namespace parley::net

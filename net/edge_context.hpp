@@ -6,6 +6,7 @@
 #include "actors/chat/chat_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/links/links_context.hpp"
+#include "actors/tasks/tasks_context.hpp"
 #include "net/edge_options.hpp"
 #include "net/router.hpp"
 
@@ -58,6 +59,7 @@ struct edge_context {
   std::atomic<bool> draining{false};
   chat::chat_context_ptr chat;  // handed to every connection actor
   links::links_context_ptr links;
+  tasks::tasks_context_ptr tasks;
   std::shared_ptr<limits::rate_limiter> limiter;  // checked inline on HTTP requests and frames
   // The rules file that PUT /api/v1/admin/ratelimits rewrites (empty: not persisted).
   std::string rate_limit_rules_file;

@@ -57,11 +57,7 @@ std::string short_base(const edge_context& ctx, const http_request& req) {
 
 bool authenticated(const edge_context& ctx, const http_request& req, jwt_claims& claims,
                    responder& respond) {
-  if (auto err = authenticate(req, ctx.opts.auth.jwt_secret, false, claims)) {
-    respond(http_response::error(err));
-    return false;
-  }
-  return true;
+  return authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond);
 }
 
 void create_link(edge_context& ctx, http_request& req, responder respond) {

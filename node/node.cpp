@@ -8,6 +8,10 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "actors/tasks/lease_broker.hpp"
+#include "actors/tasks/push_task_sink.hpp"
+#include "actors/tasks/task_shard.hpp"
+#include "actors/tasks/task_ticker.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "net/edge_context.hpp"
@@ -15,12 +19,15 @@
 #include "net/ops_handlers.hpp"
 #include "net/ratelimit_handlers.hpp"
 #include "net/static_files.hpp"
+#include "net/task_executors.hpp"
+#include "net/task_handlers.hpp"
 #include "net/server.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
 #include "storage/chat_store.hpp"
 #include "storage/link_store.hpp"
 #include "storage/meta_store.hpp"
+#include "storage/task_store.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -55,6 +62,10 @@ struct node::impl {
   chat::chat_context_ptr chat;
   std::unique_ptr<storage::link_store> link_store;
   links::links_context_ptr links;
+  std::unique_ptr<storage::task_store> task_store;
+  tasks::tasks_context_ptr tasks;
+  caf::actor task_ticker;
+  std::vector<caf::actor> task_executors;
   std::shared_ptr<limits::rate_limiter> limiter;
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -106,8 +117,15 @@ fault node::start() {
   im.chat = std::make_shared<chat::chat_context>();
   im.chat->opts = cfg_.chat;
   im.chat->store = im.chat_store.get();
-  im.chat->pushes = std::make_shared<chat::jsonl_push_sink>(cfg_.storage.data_dir + "/push.jsonl");
   im.chat->storage_writer = im.storage_writer;
+  im.task_store = std::make_unique<storage::task_store>(*im.db);
+  im.tasks = std::make_shared<tasks::tasks_context>();
+  im.tasks->opts = cfg_.tasks;
+  im.tasks->opts.push_file = cfg_.storage.data_dir + "/push.jsonl";
+  im.tasks->store = im.task_store.get();
+  im.tasks->storage_writer = im.storage_writer;
+  // Offline members' notifications become `push` tasks (retried, dead-lettered).
+  im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
 
   runtime::registry_options ropts;
   ropts.idle_passivate = cfg_.runtime.idle_passivate;
@@ -118,8 +136,16 @@ fault node::start() {
                                      caf::actor_system& sys, const std::string& id) {
     return chat::spawn_conversation(sys, weak.lock(), id);
   };
+  kinds[tasks::shard_kind] = [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}](
+                               caf::actor_system& sys, const std::string& id) {
+    return tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
+  };
   im.registry = runtime::spawn_registry(*im.sys, ropts, std::move(kinds));
   im.chat->registry = im.registry;
+  im.tasks->registry = im.registry;
+  im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
+  im.task_ticker = tasks::spawn_task_ticker(*im.sys, im.tasks);  // activates and recovers shards
+  im.task_executors = net::spawn_task_executors(*im.sys, im.tasks);
   im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
 
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
@@ -141,11 +167,13 @@ fault node::start() {
   auto& edge = im.server->context();
   edge.chat = im.chat;
   edge.links = im.links;
+  edge.tasks = im.tasks;
   edge.limiter = im.limiter;
   edge.rate_limit_rules_file = cfg_.ratelimit.rules_file;
   net::add_ops_routes(edge);
   net::add_static_routes(edge, cfg_.edge.server.web_dir);
   net::add_ratelimit_routes(edge);
+  net::add_task_routes(edge);
   net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
   // Spawned after the routes: the service reads the reserved segments they define.
   im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
@@ -207,12 +235,21 @@ void node::shutdown() {
       caf::anon_send_exit(im.links->service, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(im.links->aggregator, caf::exit_reason::user_shutdown);
     }
+    if (im.tasks) {
+      caf::anon_send_exit(im.task_ticker, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(im.tasks->broker, caf::exit_reason::user_shutdown);
+      for (auto& executor : im.task_executors)
+        caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+    }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
     im.chat.reset();
     im.links.reset();
+    im.tasks.reset();
+    im.task_executors.clear();
+    im.task_ticker = nullptr;
   }
   im.server.reset();
   if (im.writer)

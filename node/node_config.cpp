@@ -127,6 +127,18 @@ const std::vector<key_spec>& specs() {
                  while (!c.links.base_url.empty() && c.links.base_url.back() == '/')
                    c.links.base_url.pop_back();
                }),
+    int_key("tasks.retention_days", 1, 36500,
+            [](node_config& c, int64_t v) { c.tasks.retention_days = int(v); }),
+    int_key("tasks.max_payload_bytes", 1, 1 << 20,
+            [](node_config& c, int64_t v) { c.tasks.max_payload_bytes = size_t(v); }),
+    int_key("tasks.builtin_workers", 0, 256,
+            [](node_config& c, int64_t v) { c.tasks.builtin_workers = int(v); }),
+    string_key("tasks.push_url", {},
+               [](node_config& c, const std::string& v) {
+                 if (!v.empty() && v.rfind("http://", 0) != 0)
+                   fail("tasks.push_url", "must start with http:// (or be empty)");
+                 c.tasks.push_url = v;
+               }),
     string_key("ratelimit.rules_file", {},
                [](node_config& c, const std::string& v) { c.ratelimit.rules_file = v; }),
     int_key("ratelimit.max_keys_per_rule", 1024, 1'000'000'000,

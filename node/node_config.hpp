@@ -5,6 +5,7 @@
 
 #include "actors/chat/chat_context.hpp"
 #include "actors/links/links_context.hpp"
+#include "actors/tasks/tasks_context.hpp"
 #include "net/edge_options.hpp"
 #include "storage/storage_options.hpp"
 
@@ -45,6 +46,7 @@ struct node_config {
   runtime_options runtime;
   chat::chat_options chat;
   links::link_options links;
+  tasks::task_options tasks;
   ratelimit_options ratelimit;
   log_options log;
 };

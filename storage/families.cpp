@@ -17,6 +17,10 @@ constexpr family_spec specs[family_count] = {
   {family::link_reserved, "link_reserved", true},
   {family::link_expiry, "link_expiry", false},
   {family::link_stats, "link_stats", true},
+  {family::tasks, "tasks", true},
+  {family::task_keys, "task_keys", true},
+  {family::task_index, "task_index", false},
+  {family::task_runs, "task_runs", false},
 };
 
 } // namespace

@@ -22,9 +22,13 @@ enum class family : uint8_t {
   link_reserved,  // short keys reserved by the key pool, not yet used: storage/link_store.hpp
   link_expiry,    // expires_at|key of links with a ttl, for the background purge
   link_stats,     // short key -> click counters
+  tasks,          // task id -> task record: storage/task_store.hpp
+  task_keys,      // idempotency key -> task id
+  task_index,     // due (shard|time|id), status (status|id) and finished (time|id) indexes
+  task_runs,      // task id|run number -> one execution of the task
 };
 
-constexpr size_t family_count = 12;
+constexpr size_t family_count = 16;
 
 struct family_spec {
   family id;

@@ -1,6 +1,7 @@
 #include "storage/link_store.hpp"
 
 #include "storage/key_codec.hpp"
+#include "storage/record.hpp"
 
 namespace parley::storage {
 
@@ -8,19 +9,6 @@ namespace {
 
 std::string expiry_key(int64_t at_ms, const std::string& key) {
   return key_builder{}.u64(static_cast<uint64_t>(at_ms)).str(key).bytes();
-}
-
-template <class Message>
-std::optional<Message> read(const engine& db, family fam, const std::string& key, fault& err) {
-  auto raw = db.get(fam, key, err);
-  if (!raw)
-    return std::nullopt;
-  Message m;
-  if (!m.ParseFromString(*raw)) {
-    err = make_fault(errc::internal, "corrupt record in " + std::string{family_specs()[size_t(fam)].name});
-    return std::nullopt;
-  }
-  return m;
 }
 
 } // namespace
@@ -32,7 +20,7 @@ bool link_store::key_taken(const std::string& key, fault& err) const {
 }
 
 std::optional<pb::StoredLink> link_store::get(const std::string& key, fault& err) const {
-  return read<pb::StoredLink>(db_, family::links, key, err);
+  return read_record<pb::StoredLink>(db_, family::links, key, err);
 }
 
 void link_store::put_link(write_set& ws, const std::string& key,
@@ -87,7 +75,7 @@ std::vector<std::string> link_store::expired_keys(int64_t now_ms, size_t max, fa
 
 std::optional<pb::StoredLinkStats> link_store::get_stats(const std::string& key,
                                                          fault& err) const {
-  return read<pb::StoredLinkStats>(db_, family::link_stats, key, err);
+  return read_record<pb::StoredLinkStats>(db_, family::link_stats, key, err);
 }
 
 void link_store::put_stats(write_set& ws, const std::string& key,

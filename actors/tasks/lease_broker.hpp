@@ -1,0 +1,19 @@
+// The lease broker: one actor per node that matches due tasks with workers. Shards offer their
+// SCHEDULED tasks (ready_atom); workers ask for up to max_tasks of some task types (lease_atom,
+// lease_wait). The broker picks the best ready tasks, highest priority first, then earliest
+// next_run_at, asks their shards to lease them, and answers with what the shards granted. A
+// worker that finds nothing waits (long poll) until a matching task is offered or its wait_ms
+// runs out: nobody polls. The broker holds only (priority, due time, id) per ready task; the
+// shards hold the records and decide (a task cancelled meanwhile is simply not granted).
+// Messages: task_messages.hpp.
+#pragma once
+
+#include "actors/tasks/tasks_context.hpp"
+
+#include <caf/fwd.hpp>
+
+namespace parley::tasks {
+
+caf::actor spawn_lease_broker(caf::actor_system& sys, tasks_context_ptr ctx);
+
+} // namespace parley::tasks

@@ -1,0 +1,93 @@
+// The messages of the task scheduler's actors. Replies to the edge are callbacks that run on
+// the answering actor's thread (the HTTP session posts them onto its strand).
+//
+// To a task shard, through the registry (kind shard_kind, id = shard number):
+//   (create_atom, task_create)       create, or find by idempotency key
+//   (command_atom, task_command)     cancel, pause, resume, requeue
+//   (lease_atom, lease_grant)  -> granted_leases: take SCHEDULED tasks for a worker
+//   (heartbeat_atom, lease_call)     extend a lease
+//   (finish_atom, lease_finish)      complete or fail under a lease
+//   (expire_atom, task_id, lease_id) from a lease actor whose lease ran out
+//   (tick_atom)                      from the ticker: load the due index's next window
+// To the lease broker:
+//   (ready_atom, std::vector<ready_task>)   from shards: these tasks are due
+//   (withdraw_atom, std::string task_id)    from shards: no longer SCHEDULED
+//   (lease_atom, lease_wait)                from workers (edge or built-in executors)
+#pragma once
+
+#include "actors/tasks/task_state.hpp"
+#include "common/errc.hpp"
+#include "proto/parley.pb.h"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace parley::tasks {
+
+struct task_create {
+  pb::CreateTaskRequest request;
+  // err, the task, and whether it was created (false: an existing task with the same key).
+  std::function<void(const fault&, const pb::StoredTask&, bool created)> reply;
+};
+
+struct task_command {
+  task_event event;  // cancel, pause, resume or requeue
+  std::string task_id;
+  std::function<void(const fault&, const pb::StoredTask&)> reply;
+};
+
+struct lease_grant {
+  std::vector<std::string> task_ids;
+  std::string worker_id;
+  int64_t lease_ms = 30000;
+};
+
+struct granted_leases {
+  std::vector<pb::Lease> leases;
+};
+
+struct lease_call {
+  std::string lease_id;
+  int64_t lease_ms = 0;  // 0: the lease's own length
+  std::function<void(const fault&, int64_t expires_at_ms, bool cancel_requested)> reply;
+};
+
+struct lease_finish {
+  std::string lease_id;
+  bool success = true;
+  google::protobuf::Value result;  // success
+  std::string error;               // failure
+  bool retryable = true;
+  std::function<void(const fault&, task_status, int64_t next_run_at_ms)> reply;
+};
+
+struct ready_task {
+  std::string id;
+  std::string task_type;
+  int32_t priority = 0;
+  int64_t due_ms = 0;
+};
+
+struct lease_wait {
+  std::vector<std::string> task_types;
+  std::string worker_id;
+  size_t max_tasks = 1;
+  int64_t lease_ms = 30000;
+  int64_t wait_ms = 0;
+  std::function<void(const fault&, std::vector<pb::Lease>)> reply;
+};
+
+} // namespace parley::tasks
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::task_create)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::task_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_grant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::granted_leases)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_finish)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::ready_task)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<parley::tasks::ready_task>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_wait)

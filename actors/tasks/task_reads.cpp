@@ -1,0 +1,133 @@
+#include "actors/tasks/task_reads.hpp"
+
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_state.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+namespace parley::tasks {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr size_t scan_budget = 10'000;  // tasks examined per page when filtering by type
+constexpr size_t max_runs = 1000;
+
+bool parse_status(const std::string& name, std::vector<task_status>& out) {
+  if (name.empty()) {
+    out.push_back(pb::Task::STATUS_UNSPECIFIED);
+    return true;
+  }
+  if (name == "failed" || name == "FAILED") {
+    out = {pb::Task::RETRYING, pb::Task::DEAD};
+    return true;
+  }
+  std::string upper = name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  task_status s;
+  if (!pb::Task::Status_Parse(upper, &s) || s == pb::Task::STATUS_UNSPECIFIED)
+    return false;
+  out.push_back(s);
+  return true;
+}
+
+} // namespace
+
+pb::Task to_public(const pb::StoredTask& t) {
+  pb::Task out;
+  out.set_id(t.id());
+  out.set_task_type(t.task_type());
+  *out.mutable_payload() = t.payload();
+  out.set_status(t.status());
+  out.set_priority(t.priority());
+  out.set_attempt(t.attempt());
+  out.set_max_retries(t.retry_policy().max_retries());
+  *out.mutable_schedule() = t.schedule();
+  if (!is_finished(t.status()) && t.status() != pb::Task::RUNNING)
+    *out.mutable_next_run_at() = TimeUtil::MillisecondsToTimestamp(t.next_run_at_ms());
+  out.set_last_error(t.last_error());
+  if (t.has_result())
+    *out.mutable_result() = t.result();
+  else
+    out.mutable_result()->set_null_value(google::protobuf::NULL_VALUE);
+  *out.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(t.created_at_ms());
+  *out.mutable_updated_at() = TimeUtil::MillisecondsToTimestamp(t.updated_at_ms());
+  *out.mutable_retry_policy() = t.retry_policy();
+  out.set_timeout_sec(t.timeout_sec());
+  out.set_idempotency_key(t.idempotency_key());
+  return out;
+}
+
+fault read_task(const tasks_context& ctx, const std::string& id, pb::Task& out) {
+  if (!valid_task_id(id))
+    return make_fault(errc::not_found, "no task " + id);
+  fault err;
+  auto rec = ctx.store->get(id, err);
+  if (err)
+    return err;
+  if (!rec)
+    return make_fault(errc::not_found, "no task " + id);
+  out = to_public(*rec);
+  return {};
+}
+
+fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& out) {
+  std::vector<task_status> statuses;
+  if (!parse_status(q.status, statuses))
+    return make_fault(errc::bad_request, "status must be a task status or \"failed\" (got \""
+                                           + q.status + "\")");
+  if (!q.cursor.empty() && !valid_task_id(q.cursor))
+    return make_fault(errc::bad_request, "cursor is malformed");
+  // Walk every status's index from the cursor, merging by id, until the page is full.
+  std::string after = q.cursor;
+  size_t examined = 0;
+  while (static_cast<size_t>(out.tasks_size()) < q.limit && examined < scan_budget) {
+    auto want = std::min(q.limit * 2, scan_budget - examined);
+    std::vector<std::string> ids;
+    for (auto s : statuses) {
+      fault err;
+      auto part = ctx.store->ids(s, after, want, err);
+      if (err)
+        return err;
+      ids.insert(ids.end(), part.begin(), part.end());
+    }
+    if (ids.empty()) {
+      after.clear();
+      break;
+    }
+    std::sort(ids.begin(), ids.end());
+    if (ids.size() > want)
+      ids.resize(want);  // beyond this, some status's index was not read as far
+    for (auto& id : ids) {
+      ++examined;
+      after = id;
+      fault err;
+      auto rec = ctx.store->get(id, err);
+      if (err)
+        return err;
+      if (!rec || (!q.task_type.empty() && rec->task_type() != q.task_type))
+        continue;
+      *out.add_tasks() = to_public(*rec);
+      if (static_cast<size_t>(out.tasks_size()) == q.limit)
+        break;
+    }
+  }
+  // A full page (or an exhausted budget) may have more after it; an empty scan has none.
+  out.set_next_cursor(after);
+  return {};
+}
+
+fault read_runs(const tasks_context& ctx, const std::string& id, pb::TaskRuns& out) {
+  pb::Task task;
+  if (auto err = read_task(ctx, id, task))
+    return err;
+  fault err;
+  for (auto& run : ctx.store->runs(id, max_runs, err))
+    *out.add_runs() = std::move(run);
+  return err;
+}
+
+} // namespace parley::tasks

@@ -1,0 +1,37 @@
+// What a task may be and when it runs: validation of a create request (bounds documented in
+// docs/tasks.md), the retry backoff, and the next firing of a recurring task.
+#pragma once
+
+#include "common/errc.hpp"
+#include "proto/parley.pb.h"
+
+#include <cstdint>
+
+namespace parley::tasks {
+
+struct task_bounds {
+  static constexpr int max_retries = 100;
+  static constexpr int max_initial_delay_sec = 86400;
+  static constexpr int max_timeout_sec = 86400;
+  static constexpr int max_priority = 1000;
+  static constexpr size_t max_idempotency_key = 200;
+  static constexpr int64_t max_backoff_ms = 24LL * 3600 * 1000;
+  static constexpr int64_t max_delay_ms = 10LL * 366 * 24 * 3600 * 1000;
+};
+
+// Validates `req` and fills a new PENDING record (everything but the id) created at `now_ms`.
+// Payloads larger than `max_payload_bytes` (protobuf-encoded) are too_large.
+fault prepare_task(const pb::CreateTaskRequest& req, int64_t now_ms, size_t max_payload_bytes,
+                   pb::StoredTask& out);
+
+// How long to wait before attempt `attempt` + 1 after attempt `attempt` (1-based) failed:
+// initial_delay (fixed) or initial_delay * 2^(attempt-1) (exponential), capped at 24 h, plus
+// up to 25% jitter drawn from `random`.
+int64_t retry_delay_ms(const pb::RetryPolicy& policy, int attempt, uint64_t random);
+
+bool is_recurring(const pb::StoredTask& t);
+
+// The next firing of a recurring task strictly after `after_ms` (-1 if it has none).
+int64_t next_firing(const pb::StoredTask& t, int64_t after_ms);
+
+} // namespace parley::tasks

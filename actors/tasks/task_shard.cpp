@@ -1,0 +1,650 @@
+#include "actors/tasks/task_shard.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "actors/tasks/lease_actor.hpp"
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_metrics.hpp"
+#include "actors/tasks/task_rules.hpp"
+#include "common/clock.hpp"
+
+#include <caf/all.hpp>
+#include <google/protobuf/util/time_util.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <climits>
+#include <map>
+#include <unordered_map>
+
+namespace parley::tasks {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using T = pb::Task;
+
+constexpr size_t load_page = 5000;
+constexpr size_t max_error_bytes = 2000;
+
+// A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
+// has a write in flight.
+struct hot_task {
+  pb::StoredTask rec;
+  int writes = 0;    // writes of this task not yet durable
+  caf::actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
+};
+
+// A position in the due index: (time, task id). Everything at or before it is in memory.
+using due_position = std::pair<int64_t, std::string>;
+
+struct shard_state {
+  tasks_context_ptr ctx;
+  uint32_t shard = 0;
+  std::unordered_map<std::string, hot_task> hot;
+  std::multimap<int64_t, std::string> timers;  // PENDING and RETRYING tasks by next_run_at
+  int64_t armed_at = LLONG_MAX;                // the earliest wake already on its way
+  due_position loaded{LLONG_MIN, {}};
+  // Creates waiting for an earlier create with the same idempotency key to become durable.
+  std::unordered_map<std::string, std::vector<task_create>> keys_in_flight;
+  int writes_in_flight = 0;
+  bool passivating = false;
+
+  static inline const char* name = "parley.task_shard";
+};
+
+using shard_actor = caf::stateful_actor<shard_state>;
+
+uint64_t random_u64() {
+  uint64_t r = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  return r;
+}
+
+bool waiting(const pb::StoredTask& t) {
+  return t.status() == T::PENDING || t.status() == T::RETRYING;
+}
+
+bool in_window(const shard_state& st, const pb::StoredTask& t) {
+  return due_position{t.next_run_at_ms(), t.id()} <= st.loaded;
+}
+
+// A waiting task whose time has come becomes SCHEDULED in the same write.
+void settle(pb::StoredTask& t, int64_t now) {
+  if (waiting(t) && t.next_run_at_ms() <= now)
+    t.set_status(T::SCHEDULED);
+}
+
+void arm_wake(shard_actor* self) {
+  auto& st = self->state;
+  if (st.timers.empty())
+    return;
+  auto next = st.timers.begin()->first;
+  if (next >= st.armed_at)
+    return;
+  st.armed_at = next;
+  auto delay = std::max<int64_t>(next - unix_ms(), 0);
+  self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v);
+}
+
+void offer(shard_actor* self, const pb::StoredTask& t) {
+  ready_task r{t.id(), t.task_type(), t.priority(), t.next_run_at_ms()};
+  self->send(self->state.ctx->broker, ready_atom_v, std::vector<ready_task>{std::move(r)});
+}
+
+void arm_lease(shard_actor* self, hot_task& h) {
+  auto& r = h.rec;
+  lease_terms terms{r.id(), r.lease_id(), r.lease_expires_at_ms(),
+                    r.started_at_ms() + int64_t{r.timeout_sec()} * 1000};
+  h.lease = spawn_lease_actor(self->system(), caf::actor_cast<caf::actor>(self), terms);
+}
+
+void stop_lease(shard_actor* self, hot_task& h) {
+  if (h.lease)
+    self->send_exit(h.lease, caf::exit_reason::user_shutdown);
+  h.lease = nullptr;
+}
+
+// Puts a task into the in-memory structure its state calls for (timer, broker, lease).
+void place(shard_actor* self, hot_task& h) {
+  auto& st = self->state;
+  auto& r = h.rec;
+  if (waiting(r) && in_window(st, r)) {
+    st.timers.emplace(r.next_run_at_ms(), r.id());
+    arm_wake(self);
+  } else if (r.status() == T::SCHEDULED) {
+    offer(self, r);
+  } else if (r.status() == T::RUNNING && !h.lease) {
+    if (r.lease_expires_at_ms() <= unix_ms())
+      self->send(self, expire_atom_v, r.id(), r.lease_id());  // expired while we were away
+    else
+      arm_lease(self, h);
+  }
+}
+
+bool cold(const shard_state& st, const hot_task& h) {
+  auto& r = h.rec;
+  if (h.writes > 0 || h.lease)
+    return false;
+  if (waiting(r))
+    return !in_window(st, r);
+  return r.status() != T::SCHEDULED && r.status() != T::RUNNING;
+}
+
+void maybe_evict(shard_actor* self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.hot.find(id);
+  if (it != st.hot.end() && cold(st, it->second)) {
+    spdlog::error("DEBUG evict {} status {} writes {}", id, it->second.rec.status(), it->second.writes);
+    st.hot.erase(it);
+  }
+}
+
+void maybe_quit(shard_actor* self) {
+  auto& st = self->state;
+  if (!st.passivating || st.writes_in_flight > 0)
+    return;
+  for (auto& [id, h] : st.hot)
+    stop_lease(self, h);
+  self->quit();
+}
+
+// The task in memory, loaded (and placed) from storage if needed; nullptr if there is none.
+hot_task* find(shard_actor* self, const std::string& id, fault& err) {
+  auto& st = self->state;
+  if (auto it = st.hot.find(id); it != st.hot.end())
+    return &it->second;
+  if (shard_of(id) != st.shard)
+    return nullptr;
+  auto rec = st.ctx->store->get(id, err);
+  if (!rec)
+    return nullptr;
+  auto& h = st.hot.emplace(id, hot_task{std::move(*rec)}).first->second;
+  place(self, h);
+  return &h;
+}
+
+fault no_task(const std::string& id, const fault& err) {
+  return err ? err : make_fault(errc::not_found, "no task " + id);
+}
+
+// One durable change: the records of `before` were already changed in memory; `done` runs once
+// the write is durable (err empty) or failed (the in-memory records are rolled back).
+using change_set = std::vector<pb::StoredTask>;  // the records as they were before
+
+void persist(shard_actor* self, change_set before, storage::write_set ws,
+             std::function<void(const fault&)> done) {
+  auto& st = self->state;
+  for (auto& b : before)
+    ++st.hot.at(b.id()).writes;
+  ++st.writes_in_flight;
+  auto finish = [self, before](const fault& err, const std::function<void(const fault&)>& done) {
+    auto& st = self->state;
+    --st.writes_in_flight;
+    for (auto& b : before) {
+      auto it = st.hot.find(b.id());
+      if (it == st.hot.end())
+        continue;
+      --it->second.writes;
+      if (err)
+        it->second.rec = b;  // storage failed: memory goes back to what is durable
+      else
+        instruments().moved(b.status(), it->second.rec.status());
+    }
+    done(err);
+    for (auto& b : before)
+      maybe_evict(self, b.id());
+    maybe_quit(self);
+  };
+  self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
+    .then([finish, done]() { finish({}, done); },
+          [finish, done](caf::error& e) {
+            auto err = to_fault(e);
+            spdlog::error("task shard: write failed: {}", err.message);
+            finish(err, done);
+          });
+}
+
+void record_run(shard_actor* self, storage::write_set& ws, pb::StoredTask& r,
+                const std::string& outcome, int64_t now) {
+  pb::TaskRun run;
+  run.set_attempt(r.attempt());
+  run.set_worker_id(r.worker_id());
+  *run.mutable_scheduled_for() = TimeUtil::MillisecondsToTimestamp(r.next_run_at_ms());
+  *run.mutable_started_at() = TimeUtil::MillisecondsToTimestamp(r.started_at_ms());
+  *run.mutable_finished_at() = TimeUtil::MillisecondsToTimestamp(now);
+  run.set_outcome(outcome);
+  if (outcome == "completed")
+    *run.mutable_result() = r.result();
+  else
+    run.set_error(r.last_error());
+  self->state.ctx->store->put_run(ws, r.id(), r.run_count(), run);
+  r.set_run_count(r.run_count() + 1);
+}
+
+// A failed attempt of a RUNNING task (worker failure or lease expiry): retry or bury.
+void fail_attempt(shard_actor* self, hot_task& h, std::string error, bool retryable,
+                  const std::string& outcome, storage::write_set& ws, int64_t now) {
+  auto& r = h.rec;
+  if (error.size() > max_error_bytes)
+    error.resize(max_error_bytes);
+  r.set_last_error(error);
+  record_run(self, ws, r, outcome, now);
+  stop_lease(self, h);
+  if (retryable && r.attempt() <= r.retry_policy().max_retries()) {
+    r.set_status(T::RETRYING);
+    r.set_next_run_at_ms(now + retry_delay_ms(r.retry_policy(), r.attempt(), random_u64()));
+    instruments().retries.inc();
+  } else {
+    r.set_status(T::DEAD);
+    r.set_finished_at_ms(now);
+    instruments().dead.inc();
+  }
+  r.set_updated_at_ms(now);
+}
+
+void after_write(shard_actor* self, const std::string& id) {
+  auto& st = self->state;
+  if (auto it = st.hot.find(id); it != st.hot.end())
+    place(self, it->second);
+}
+
+// -- create -------------------------------------------------------------------------------------
+
+void answer_key_waiters(shard_actor* self, const std::string& key, const fault& err,
+                        const pb::StoredTask& task) {
+  auto& st = self->state;
+  auto it = st.keys_in_flight.find(key);
+  if (it == st.keys_in_flight.end())
+    return;
+  auto waiters = std::move(it->second);
+  st.keys_in_flight.erase(it);
+  for (auto& w : waiters)
+    w.reply(err, task, false);
+}
+
+void create(shard_actor* self, task_create msg) {
+  auto& st = self->state;
+  auto now = unix_ms();
+  pb::StoredTask rec;
+  if (auto err = prepare_task(msg.request, now, st.ctx->opts.max_payload_bytes, rec))
+    return msg.reply(err, {}, false);
+  auto key = rec.idempotency_key();
+  if (!key.empty()) {
+    if (auto it = st.keys_in_flight.find(key); it != st.keys_in_flight.end()) {
+      it->second.push_back(std::move(msg));
+      return;
+    }
+    fault err;
+    if (auto existing = st.ctx->store->id_for_key(key, err)) {
+      auto* h = find(self, *existing, err);
+      if (!h)
+        return msg.reply(no_task(*existing, err), {}, false);
+      auto copy = h->rec;
+      maybe_evict(self, *existing);
+      return msg.reply({}, copy, false);
+    }
+    if (err)
+      return msg.reply(err, {}, false);
+    st.keys_in_flight[key];
+  }
+  rec.set_id(new_task_id(now, st.shard));
+  settle(rec, now);
+  auto id = rec.id();
+  storage::write_set ws;
+  st.ctx->store->put(ws, st.shard, nullptr, rec);
+  st.hot.emplace(id, hot_task{rec});
+  pb::StoredTask none;
+  none.set_id(id);  // "before" of a new task: no status
+  persist(self, {none}, std::move(ws), [self, id, key, msg](const fault& err) {
+    auto& st = self->state;
+    auto it = st.hot.find(id);
+    if (err) {
+      st.hot.erase(id);
+      answer_key_waiters(self, key, err, {});
+      return msg.reply(err, {}, false);
+    }
+    instruments().created.inc();
+    auto copy = it->second.rec;
+    place(self, it->second);
+    answer_key_waiters(self, key, {}, copy);
+    msg.reply({}, copy, true);
+  });
+}
+
+// -- commands -----------------------------------------------------------------------------------
+
+void command(shard_actor* self, task_command msg) {
+  auto& st = self->state;
+  fault err;
+  auto* h = find(self, msg.task_id, err);
+  if (!h)
+    return msg.reply(no_task(msg.task_id, err), {});
+  auto& r = h->rec;
+  task_status to;
+  if (auto conflict = next_status(r.status(), msg.event, r.paused_from(), to)) {
+    maybe_evict(self, msg.task_id);
+    return msg.reply(conflict, {});
+  }
+  auto now = unix_ms();
+  auto before = r;
+  storage::write_set ws;
+  if (r.status() == T::SCHEDULED)
+    self->send(st.ctx->broker, withdraw_atom_v, r.id());
+  switch (msg.event) {
+    case task_event::cancel:
+      if (r.status() == T::RUNNING) {
+        // The worker learns it from its next heartbeat; its lease actor lives on until then.
+        r.set_last_error("cancelled while running");
+        record_run(self, ws, r, "cancelled", now);
+      }
+      r.set_finished_at_ms(now);
+      break;
+    case task_event::pause:
+      r.set_paused_from(r.status());
+      break;
+    case task_event::resume:
+      r.set_paused_from(T::STATUS_UNSPECIFIED);
+      break;
+    case task_event::requeue:
+      r.set_attempt(0);
+      r.set_finished_at_ms(0);
+      r.set_next_run_at_ms(now);
+      break;
+    default:
+      break;
+  }
+  r.set_status(to);
+  settle(r, now);
+  r.set_updated_at_ms(now);
+  st.ctx->store->put(ws, st.shard, &before, r);
+  auto id = r.id();
+  persist(self, {before}, std::move(ws), [self, id, msg](const fault& err) {
+    if (err)
+      return msg.reply(err, {});
+    after_write(self, id);
+    msg.reply({}, self->state.hot.at(id).rec);
+  });
+}
+
+// -- leases -------------------------------------------------------------------------------------
+
+caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
+  auto& st = self->state;
+  auto now = unix_ms();
+  storage::write_set ws;
+  change_set before;
+  std::vector<std::string> ids;
+  for (auto& id : g.task_ids) {
+    fault err;
+    auto* h = find(self, id, err);
+    if (!h || h->rec.status() != T::SCHEDULED || h->writes > 0)
+      continue;  // cancelled, paused or leased since it was offered
+    auto& r = h->rec;
+    before.push_back(r);
+    r.set_status(T::RUNNING);
+    r.set_attempt(r.attempt() + 1);
+    r.set_lease_id(new_lease_id(r.id()));
+    r.set_worker_id(g.worker_id);
+    r.set_started_at_ms(now);
+    r.set_lease_ms(g.lease_ms);
+    r.set_lease_expires_at_ms(std::min(now + g.lease_ms, now + int64_t{r.timeout_sec()} * 1000));
+    r.set_updated_at_ms(now);
+    st.ctx->store->put(ws, st.shard, &before.back(), r);
+    ids.push_back(id);
+  }
+  if (ids.empty())
+    return granted_leases{};
+  auto rp = self->make_response_promise<granted_leases>();
+  persist(self, std::move(before), std::move(ws), [self, ids, rp, now](const fault& err) mutable {
+    if (err)
+      return rp.deliver(make_error(err));
+    granted_leases out;
+    auto& m = instruments();
+    for (auto& id : ids) {
+      auto it = self->state.hot.find(id);
+      if (it == self->state.hot.end()) {
+        spdlog::error("DEBUG grant ack: {} missing; hot {}", id, self->state.hot.size());
+        continue;
+      }
+      auto& h = it->second;
+      auto& r = h.rec;
+      arm_lease(self, h);
+      m.leased.inc();
+      m.lateness.observe(std::max<int64_t>(now - r.next_run_at_ms(), 0) / 1000.0);
+      pb::Lease lease;
+      lease.set_lease_id(r.lease_id());
+      lease.set_task_id(r.id());
+      lease.set_attempt(r.attempt());
+      lease.set_task_type(r.task_type());
+      *lease.mutable_payload() = r.payload();
+      *lease.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(r.lease_expires_at_ms());
+      out.leases.push_back(std::move(lease));
+    }
+    rp.deliver(std::move(out));
+  });
+  return rp;
+}
+
+// The running task a lease id names, or the reason it cannot act (404 unknown, 409 stale).
+hot_task* leased_task(shard_actor* self, const std::string& lease_id, fault& err) {
+  auto id = task_of_lease(lease_id);
+  if (!id) {
+    err = make_fault(errc::not_found, "no lease " + lease_id);
+    return nullptr;
+  }
+  auto* h = find(self, *id, err);
+  if (!h) {
+    err = err ? err : make_fault(errc::not_found, "no lease " + lease_id);
+    return nullptr;
+  }
+  auto& r = h->rec;
+  if (r.lease_id() != lease_id) {
+    err = make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id()
+                                       + " is " + std::string{to_string(r.status())}
+                                       + (r.lease_id().empty() ? "" : " under a newer lease"));
+    return nullptr;
+  }
+  if (r.status() == T::RUNNING && !h->lease) {
+    // Its lease actor already told us it expired, or this shard was restarted.
+    if (r.lease_expires_at_ms() <= unix_ms()) {
+      err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
+      return nullptr;
+    }
+    arm_lease(self, *h);
+  }
+  return h;
+}
+
+void heartbeat(shard_actor* self, lease_call msg) {
+  fault err;
+  auto* h = leased_task(self, msg.lease_id, err);
+  if (!h)
+    return msg.reply(err, 0, false);
+  auto& r = h->rec;
+  bool cancelled = r.status() == T::CANCELLED;
+  if ((r.status() != T::RUNNING && !cancelled) || !h->lease)
+    return msg.reply(make_fault(errc::conflict, "lease " + msg.lease_id + " is no longer held: task is "
+                                                  + std::string{to_string(r.status())}),
+                     0, false);
+  auto extend = cancelled ? 0 : (msg.lease_ms > 0 ? msg.lease_ms : r.lease_ms());
+  self->request(h->lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
+    .then([msg, cancelled](int64_t expires) { msg.reply({}, expires, cancelled); },
+          [msg](caf::error& e) { msg.reply(to_fault(e), 0, false); });
+}
+
+void finish(shard_actor* self, lease_finish msg) {
+  auto& st = self->state;
+  fault err;
+  auto* h = leased_task(self, msg.lease_id, err);
+  if (!h)
+    return msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+  auto& r = h->rec;
+  if (r.status() == T::CANCELLED)
+    return msg.reply(make_fault(errc::conflict, "task " + r.id()
+                                                  + " was cancelled: its result is not recorded"),
+                     T::STATUS_UNSPECIFIED, 0);
+  if (r.status() != T::RUNNING || h->writes > 0)
+    return msg.reply(make_fault(errc::conflict, "task " + r.id() + " is "
+                                                  + std::string{to_string(r.status())}
+                                                  + ": this lease's work is already recorded"),
+                     T::STATUS_UNSPECIFIED, 0);
+  auto now = unix_ms();
+  auto before = r;
+  storage::write_set ws;
+  if (msg.success) {
+    *r.mutable_result() = msg.result;
+    r.set_last_error("");
+    record_run(self, ws, r, "completed", now);
+    stop_lease(self, *h);
+    auto next = is_recurring(r) ? next_firing(r, std::max(now, r.next_run_at_ms())) : -1;
+    if (next >= 0) {
+      r.set_status(T::PENDING);
+      r.set_attempt(0);
+      r.set_next_run_at_ms(next);
+    } else {
+      r.set_status(T::COMPLETED);
+      r.set_finished_at_ms(now);
+    }
+    r.set_updated_at_ms(now);
+    instruments().completed.inc();
+  } else {
+    fail_attempt(self, *h, msg.error, msg.retryable, "failed", ws, now);
+  }
+  st.ctx->store->put(ws, st.shard, &before, r);
+  auto id = r.id();
+  persist(self, {before}, std::move(ws), [self, id, msg](const fault& err) {
+    if (err)
+      return msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+    after_write(self, id);
+    auto& r = self->state.hot.at(id).rec;
+    msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
+  });
+}
+
+void expire(shard_actor* self, const std::string& task_id, const std::string& lease_id) {
+  auto& st = self->state;
+  auto it = st.hot.find(task_id);
+  if (it == st.hot.end() || it->second.rec.lease_id() != lease_id)
+    return;
+  auto& h = it->second;
+  h.lease = nullptr;  // it quit after telling us
+  if (h.rec.status() != T::RUNNING) {
+    maybe_evict(self, task_id);
+    return;
+  }
+  if (h.writes > 0) {
+    // A completion is on its way to storage; if it fails, the lease is gone anyway.
+    return;
+  }
+  auto now = unix_ms();
+  auto before = h.rec;
+  storage::write_set ws;
+  instruments().lease_expiries.inc();
+  fail_attempt(self, h, "lease expired", true, "lease_expired", ws, now);
+  st.ctx->store->put(ws, st.shard, &before, h.rec);
+  persist(self, {before}, std::move(ws), [self, task_id](const fault& err) {
+    if (!err)
+      after_write(self, task_id);
+  });
+}
+
+// -- time ---------------------------------------------------------------------------------------
+
+// Waiting tasks whose time has come become SCHEDULED (one write for all), then are offered.
+void wake(shard_actor* self) {
+  auto& st = self->state;
+  st.armed_at = LLONG_MAX;
+  auto now = unix_ms();
+  storage::write_set ws;
+  change_set before;
+  std::vector<std::string> ids;
+  while (!st.timers.empty() && st.timers.begin()->first <= now) {
+    auto id = std::move(st.timers.begin()->second);
+    st.timers.erase(st.timers.begin());
+    auto it = st.hot.find(id);
+    if (it == st.hot.end())
+      continue;
+    auto& r = it->second.rec;
+    if (!waiting(r) || r.next_run_at_ms() > now || it->second.writes > 0)
+      continue;  // moved on since the timer was set (its new state placed it again)
+    before.push_back(r);
+    r.set_status(T::SCHEDULED);
+    r.set_updated_at_ms(now);
+    st.ctx->store->put(ws, st.shard, &before.back(), r);
+    ids.push_back(std::move(id));
+  }
+  arm_wake(self);
+  if (ids.empty())
+    return;
+  persist(self, std::move(before), std::move(ws), [self, ids](const fault& err) {
+    if (err)
+      return;  // rolled back to waiting; the next tick's wake retries
+    std::vector<ready_task> ready;
+    for (auto& id : ids) {
+      auto& r = self->state.hot.at(id).rec;
+      if (r.status() == T::SCHEDULED)
+        ready.push_back(ready_task{r.id(), r.task_type(), r.priority(), r.next_run_at_ms()});
+    }
+    self->send(self->state.ctx->broker, ready_atom_v, std::move(ready));
+  });
+}
+
+// Advances the in-memory window over the due index up to now + shard_window_ms.
+void load_window(shard_actor* self) {
+  auto& st = self->state;
+  auto target = unix_ms() + shard_window_ms;
+  if (st.loaded.first >= target)
+    return;
+  fault err;
+  auto entries = st.ctx->store->due(st.shard, st.loaded.first, st.loaded.second, target,
+                                    load_page, err);
+  if (err) {
+    spdlog::error("task shard {}: due index unreadable: {}", st.shard, err.message);
+    return;
+  }
+  // Move the position first: place() decides by it whether a waiting task joins the timers.
+  if (entries.size() == load_page)
+    st.loaded = due_position{entries.back().at_ms, entries.back().id};
+  else
+    st.loaded = due_position{target - 1, std::string(1, '\x7f')};
+  for (auto& e : entries) {
+    if (st.hot.count(e.id))
+      continue;  // already in memory, placed when it got there
+    find(self, e.id, err);
+    maybe_evict(self, e.id);
+  }
+  if (entries.size() == load_page)
+    self->send(self, tick_atom_v);  // more to load: continue after pending messages
+  wake(self);
+}
+
+} // namespace
+
+caf::actor spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint32_t shard) {
+  return sys.spawn([ctx, shard](shard_actor* self) -> caf::behavior {
+    self->state.ctx = ctx;
+    self->state.shard = shard;
+    self->send(self, tick_atom_v);  // load the window (and recover) before anything waits long
+    return {
+      [self](create_atom, task_create& msg) { create(self, std::move(msg)); },
+      [self](command_atom, task_command& msg) { command(self, std::move(msg)); },
+      [self](lease_atom, lease_grant& g) { return grant(self, g); },
+      [self](heartbeat_atom, lease_call& msg) { heartbeat(self, std::move(msg)); },
+      [self](finish_atom, lease_finish& msg) { finish(self, std::move(msg)); },
+      [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
+        expire(self, task_id, lease_id);
+      },
+      [self](wake_atom) { wake(self); },
+      [self](tick_atom) { load_window(self); },
+      [self](passivate_atom) {
+        self->state.passivating = true;
+        maybe_quit(self);
+      },
+    };
+  });
+}
+
+} // namespace parley::tasks

@@ -1,0 +1,101 @@
+#include "actors/tasks/task_ticker.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_metrics.hpp"
+#include "common/clock.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace parley::tasks {
+
+namespace {
+
+constexpr auto tick_interval = std::chrono::seconds{1};
+constexpr int ticks_per_purge = 60;
+constexpr size_t purge_batch = 1000;
+
+struct ticker_state {
+  tasks_context_ptr ctx;
+  int ticks = 0;
+  bool purging = false;
+
+  static inline const char* name = "parley.task_ticker";
+};
+
+using ticker_actor = caf::stateful_actor<ticker_state>;
+
+void purge(ticker_actor* self) {
+  auto& st = self->state;
+  if (st.purging)
+    return;
+  auto horizon = unix_ms() - int64_t{st.ctx->opts.retention_days} * 24 * 3600 * 1000;
+  fault err;
+  auto ids = st.ctx->store->finished_before(horizon, purge_batch, err);
+  storage::write_set ws;
+  std::vector<task_status> erased;
+  for (auto& id : ids) {
+    auto rec = st.ctx->store->get(id, err);
+    if (err)
+      break;
+    if (rec) {
+      st.ctx->store->erase(ws, shard_of(id), *rec);
+      erased.push_back(rec->status());
+    }
+  }
+  if (err)
+    spdlog::error("task retention: {}", err.message);
+  if (ws.empty())
+    return;
+  st.purging = true;
+  self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
+    .then(
+      [self, erased]() {
+        self->state.purging = false;
+        for (auto s : erased)
+          instruments().moved(s, pb::Task::STATUS_UNSPECIFIED);
+        if (erased.size() == purge_batch)
+          purge(self);  // more to go
+      },
+      [self](caf::error& e) {
+        self->state.purging = false;
+        spdlog::error("task retention: {}", to_fault(e).message);
+      });
+}
+
+void tick(ticker_actor* self) {
+  auto& st = self->state;
+  for (uint32_t shard = 0; shard < task_shard_count; ++shard)
+    self->send(st.ctx->registry, std::string{shard_kind}, std::to_string(shard),
+               caf::make_message(tick_atom_v));
+  if (st.ticks++ % ticks_per_purge == 0)
+    purge(self);
+  self->delayed_send(self, tick_interval, tick_atom_v);
+}
+
+} // namespace
+
+caf::actor spawn_task_ticker(caf::actor_system& sys, tasks_context_ptr ctx) {
+  return sys.spawn([ctx](ticker_actor* self) -> caf::behavior {
+    self->state.ctx = ctx;
+    fault err;
+    auto counts = ctx->store->count_by_status(err);
+    if (err)
+      spdlog::error("tasks: status index unreadable: {}", err.message);
+    auto& m = instruments();
+    for (int s = pb::Task::PENDING; s <= pb::Task::PAUSED; ++s) {
+      auto it = counts.find(static_cast<task_status>(s));
+      m.in_status(static_cast<task_status>(s))
+        .set(it == counts.end() ? 0 : static_cast<int64_t>(it->second));
+    }
+    self->send(self, tick_atom_v);
+    return {
+      [self](tick_atom) { tick(self); },
+    };
+  });
+}
+
+} // namespace parley::tasks

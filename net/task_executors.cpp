@@ -1,0 +1,175 @@
+#include "net/task_executors.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_messages.hpp"
+#include "net/http_post.hpp"
+
+#include <caf/all.hpp>
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <mutex>
+
+namespace parley::net {
+
+namespace {
+
+constexpr int64_t executor_lease_ms = 3600 * 1000;  // the shard caps it at timeout_sec
+constexpr int64_t executor_wait_ms = 30000;
+
+// <data_dir>/push.jsonl, shared by the executors.
+class jsonl_file {
+public:
+  explicit jsonl_file(const std::string& path) : path_(path) {}
+  ~jsonl_file() {
+    if (file_)
+      std::fclose(file_);
+  }
+
+  std::string append(const std::string& line) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!file_)
+      file_ = std::fopen(path_.c_str(), "a");
+    if (!file_)
+      return "cannot open " + path_;
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fputc('\n', file_) == EOF
+        || std::fflush(file_) != 0)
+      return "cannot write " + path_;
+    return {};
+  }
+
+private:
+  std::string path_;
+  std::mutex mtx_;
+  std::FILE* file_ = nullptr;
+};
+
+struct outcome {
+  bool success = false;
+  bool retryable = true;
+  std::string error;
+  google::protobuf::Value result;
+};
+
+std::string json_of(const google::protobuf::Value& v) {
+  std::string out;
+  google::protobuf::util::MessageToJsonString(v, &out);
+  return out;
+}
+
+outcome from_post(const post_result& r) {
+  outcome o;
+  if (!r.url_valid) {
+    o.retryable = false;
+    o.error = r.error;
+  } else if (!r.error.empty()) {
+    o.error = r.error;
+  } else if (r.status < 200 || r.status > 299) {
+    o.error = "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200);
+  } else {
+    o.success = true;
+    auto& fields = *o.result.mutable_struct_value()->mutable_fields();
+    fields["status"].set_number_value(r.status);
+    fields["body"].set_string_value(r.body);
+  }
+  return o;
+}
+
+outcome run_http(const pb::Lease& lease, std::chrono::milliseconds timeout) {
+  auto& fields = lease.payload().struct_value().fields();
+  auto url = fields.find("url");
+  if (!lease.payload().has_struct_value() || url == fields.end()
+      || !url->second.has_string_value())
+    return outcome{false, false, "payload.url (a string) is required for an http task", {}};
+  std::vector<std::pair<std::string, std::string>> headers{
+    {"X-Parley-Task-Id", lease.task_id()}, {"X-Parley-Attempt", std::to_string(lease.attempt())}};
+  return from_post(http_post(url->second.string_value(), json_of(lease.payload()), headers, timeout));
+}
+
+struct executor_state {
+  tasks::tasks_context_ptr ctx;
+  std::shared_ptr<jsonl_file> pushes;
+  std::string worker_id;
+
+  static inline const char* name = "parley.task_executor";
+};
+
+using executor_actor = caf::stateful_actor<executor_state>;
+
+outcome run_push(executor_actor* self, const pb::Lease& lease, std::chrono::milliseconds timeout) {
+  auto& st = self->state;
+  if (!st.ctx->opts.push_url.empty())
+    return from_post(http_post(st.ctx->opts.push_url, json_of(lease.payload()),
+                               {{"X-Parley-Task-Id", lease.task_id()}}, timeout));
+  outcome o;
+  o.error = st.pushes->append(json_of(lease.payload()));
+  o.success = o.error.empty();
+  o.result.set_null_value(google::protobuf::NULL_VALUE);
+  return o;
+}
+
+void run(executor_actor* self, const pb::Lease& lease) {
+  auto& st = self->state;
+  fault err;
+  auto rec = st.ctx->store->get(lease.task_id(), err);
+  // Leave a second for the answer to reach the shard before the lease runs out.
+  auto timeout = std::chrono::milliseconds{
+    std::max<int64_t>(int64_t{rec ? rec->timeout_sec() : 30} * 1000 - 1000, 500)};
+  auto o = lease.task_type() == "http" ? run_http(lease, timeout) : run_push(self, lease, timeout);
+  tasks::lease_finish msg;
+  msg.lease_id = lease.lease_id();
+  msg.success = o.success;
+  msg.result = std::move(o.result);
+  msg.error = std::move(o.error);
+  msg.retryable = o.retryable;
+  msg.reply = [id = lease.task_id()](const fault& err, tasks::task_status, int64_t) {
+    if (err)
+      spdlog::warn("built-in task {}: outcome not recorded: {}", id, err.message);
+  };
+  caf::anon_send(st.ctx->registry, std::string{tasks::shard_kind},
+                 std::to_string(tasks::shard_of(lease.task_id())),
+                 caf::make_message(finish_atom_v, std::move(msg)));
+}
+
+void poll(executor_actor* self) {
+  auto& st = self->state;
+  tasks::lease_wait w;
+  w.task_types = {"http", "push"};
+  w.worker_id = st.worker_id;
+  w.max_tasks = 1;
+  w.lease_ms = executor_lease_ms;
+  w.wait_ms = executor_wait_ms;
+  w.reply = [me = caf::actor_cast<caf::actor>(self)](const fault&, std::vector<pb::Lease> leases) {
+    caf::anon_send(me, run_atom_v, tasks::granted_leases{std::move(leases)});
+  };
+  self->send(st.ctx->broker, lease_atom_v, std::move(w));
+}
+
+} // namespace
+
+std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys,
+                                             tasks::tasks_context_ptr ctx) {
+  auto pushes = std::make_shared<jsonl_file>(ctx->opts.push_file);
+  std::vector<caf::actor> out;
+  for (int i = 0; i < ctx->opts.builtin_workers; ++i) {
+    out.push_back(sys.spawn<caf::detached>([ctx, pushes, i](executor_actor* self) -> caf::behavior {
+      self->state.ctx = ctx;
+      self->state.pushes = pushes;
+      self->state.worker_id = "builtin-" + std::to_string(i);
+      self->send(self, poll_atom_v);
+      return {
+        [self](poll_atom) { poll(self); },
+        [self](run_atom, tasks::granted_leases& granted) {
+          for (auto& lease : granted.leases)
+            run(self, lease);
+          poll(self);
+        },
+      };
+    }));
+  }
+  return out;
+}
+
+} // namespace parley::net

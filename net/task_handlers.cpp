@@ -1,0 +1,296 @@
+#include "net/task_handlers.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_reads.hpp"
+#include "net/auth.hpp"
+#include "net/edge_context.hpp"
+#include "net/json_codec.hpp"
+
+#include <caf/all.hpp>
+#include <google/protobuf/util/time_util.h>
+
+#include <atomic>
+
+namespace parley::net {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using tasks::task_event;
+
+struct lease_bounds {
+  static constexpr int max_tasks = 100;
+  static constexpr int max_lease_sec = 3600;
+  static constexpr int max_wait_ms = 60000;
+  static constexpr size_t max_types = 32;
+  static constexpr size_t max_worker_id = 128;
+};
+
+bool authenticated(const edge_context& ctx, const http_request& req, responder& respond) {
+  jwt_claims claims;
+  return authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond);
+}
+
+// Sends `payload` to the shard that owns `shard`'s tasks.
+void to_shard(edge_context& ctx, uint32_t shard, caf::message payload) {
+  caf::anon_send(ctx.tasks->registry, std::string{tasks::shard_kind}, std::to_string(shard),
+                 std::move(payload));
+}
+
+// Tasks without an idempotency key are spread over the shards in turn.
+uint32_t next_shard() {
+  static std::atomic<uint32_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) % tasks::task_shard_count;
+}
+
+fault parse_body(const http_request& req, google::protobuf::Message& out) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return {};  // an empty body is an empty object
+  return from_json(req.body, out);
+}
+
+void create_task(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  tasks::task_create msg;
+  if (auto err = from_json(req.body, msg.request))
+    return respond(http_response::error(err));
+  auto& key = msg.request.idempotency_key();
+  auto shard = key.empty() ? next_shard() : tasks::shard_of(key);
+  msg.reply = [respond](const fault& err, const pb::StoredTask& task, bool created) {
+    if (err)
+      return respond(http_response::error(err));
+    respond(http_response::json(created ? 201 : 200, to_json(tasks::to_public(task))));
+  };
+  to_shard(ctx, shard, caf::make_message(create_atom_v, std::move(msg)));
+}
+
+void task_command(edge_context& ctx, http_request& req, responder respond, task_event ev) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  auto id = req.params["id"];
+  if (!tasks::valid_task_id(id))
+    return respond(http_response::error(make_fault(errc::not_found, "no task " + id)));
+  tasks::task_command msg;
+  msg.event = ev;
+  msg.task_id = id;
+  msg.reply = [respond](const fault& err, const pb::StoredTask& task) {
+    if (err)
+      return respond(http_response::error(err));
+    respond(http_response::json(200, to_json(tasks::to_public(task))));
+  };
+  to_shard(ctx, tasks::shard_of(id), caf::make_message(command_atom_v, std::move(msg)));
+}
+
+void get_task(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  pb::Task task;
+  if (auto err = tasks::read_task(*ctx.tasks, req.params["id"], task))
+    return respond(http_response::error(err));
+  respond(http_response::json(200, to_json(task)));
+}
+
+void get_runs(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  pb::TaskRuns runs;
+  if (auto err = tasks::read_runs(*ctx.tasks, req.params["id"], runs))
+    return respond(http_response::error(err));
+  respond(http_response::json(200, to_json(runs)));
+}
+
+// limit: absent means 50; anything else is clamped to 1..100; not a number is a 400.
+fault parse_limit(const std::string& text, size_t& out) {
+  out = 50;
+  if (text.empty())
+    return {};
+  try {
+    size_t used = 0;
+    auto v = std::stoll(text, &used);
+    if (used != text.size())
+      throw std::invalid_argument{text};
+    out = static_cast<size_t>(std::clamp<long long>(v, 1, 100));
+    return {};
+  } catch (const std::exception&) {
+    return make_fault(errc::bad_request, "limit must be a number (got \"" + text + "\")");
+  }
+}
+
+void list_tasks(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  tasks::task_query q;
+  q.status = req.query_param("status");
+  q.task_type = req.query_param("task_type");
+  q.cursor = req.query_param("cursor");
+  if (auto err = parse_limit(req.query_param("limit"), q.limit))
+    return respond(http_response::error(err));
+  pb::TaskList page;
+  if (auto err = tasks::list_tasks(*ctx.tasks, q, page))
+    return respond(http_response::error(err));
+  respond(http_response::json(200, to_json(page)));
+}
+
+fault check_lease_request(pb::LeaseRequest& r) {
+  auto bad = [](std::string m) { return make_fault(errc::bad_request, std::move(m)); };
+  if (r.worker_id().empty() || r.worker_id().size() > lease_bounds::max_worker_id)
+    return bad("worker_id is required (1..128 characters)");
+  if (r.task_types().empty() || static_cast<size_t>(r.task_types_size()) > lease_bounds::max_types)
+    return bad("task_types must list 1..32 task types");
+  for (auto& t : r.task_types())
+    if (t.empty() || t.size() > 64)
+      return bad("task_types: each type is 1..64 characters");
+  if (r.max_tasks() == 0)
+    r.set_max_tasks(1);
+  if (r.max_tasks() < 1 || r.max_tasks() > lease_bounds::max_tasks)
+    return bad("max_tasks must be between 1 and 100");
+  if (r.lease_sec() == 0)
+    r.set_lease_sec(30);
+  if (r.lease_sec() < 1 || r.lease_sec() > lease_bounds::max_lease_sec)
+    return bad("lease_sec must be between 1 and 3600");
+  if (r.wait_ms() < 0 || r.wait_ms() > lease_bounds::max_wait_ms)
+    return bad("wait_ms must be between 0 and 60000");
+  return {};
+}
+
+void lease(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  pb::LeaseRequest r;
+  if (auto err = from_json(req.body, r))
+    return respond(http_response::error(err));
+  if (auto err = check_lease_request(r))
+    return respond(http_response::error(err));
+  tasks::lease_wait w;
+  w.task_types.assign(r.task_types().begin(), r.task_types().end());
+  w.worker_id = r.worker_id();
+  w.max_tasks = static_cast<size_t>(r.max_tasks());
+  w.lease_ms = int64_t{r.lease_sec()} * 1000;
+  w.wait_ms = r.wait_ms();
+  w.reply = [respond](const fault& err, std::vector<pb::Lease> leases) {
+    if (err)
+      return respond(http_response::error(err));
+    pb::LeaseResponse out;
+    for (auto& l : leases)
+      *out.add_leases() = std::move(l);
+    respond(http_response::json(200, to_json(out)));
+  };
+  caf::anon_send(ctx.tasks->broker, lease_atom_v, std::move(w));
+}
+
+// The shard of a lease id's task, or an answered 404.
+bool lease_shard(const http_request& req, const responder& respond, uint32_t& shard) {
+  auto& id = req.params.at("lease_id");
+  auto task = tasks::task_of_lease(id);
+  if (!task) {
+    respond(http_response::error(make_fault(errc::not_found, "no lease " + id)));
+    return false;
+  }
+  shard = tasks::shard_of(*task);
+  return true;
+}
+
+void heartbeat(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  uint32_t shard;
+  if (!lease_shard(req, respond, shard))
+    return;
+  pb::HeartbeatRequest body;
+  if (auto err = parse_body(req, body))
+    return respond(http_response::error(err));
+  if (body.lease_sec() < 0 || body.lease_sec() > lease_bounds::max_lease_sec)
+    return respond(http_response::error(
+      make_fault(errc::bad_request, "lease_sec must be between 1 and 3600")));
+  tasks::lease_call msg;
+  msg.lease_id = req.params["lease_id"];
+  msg.lease_ms = int64_t{body.lease_sec()} * 1000;
+  msg.reply = [respond](const fault& err, int64_t expires_at_ms, bool cancel_requested) {
+    if (err)
+      return respond(http_response::error(err));
+    pb::HeartbeatResponse out;
+    *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(expires_at_ms);
+    out.set_cancel_requested(cancel_requested);
+    respond(http_response::json(200, to_json(out)));
+  };
+  to_shard(ctx, shard, caf::make_message(heartbeat_atom_v, std::move(msg)));
+}
+
+void finish(edge_context& ctx, http_request& req, responder respond, bool success) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  uint32_t shard;
+  if (!lease_shard(req, respond, shard))
+    return;
+  tasks::lease_finish msg;
+  msg.lease_id = req.params["lease_id"];
+  msg.success = success;
+  if (success) {
+    pb::CompleteRequest body;
+    if (auto err = parse_body(req, body))
+      return respond(http_response::error(err));
+    if (body.has_result())
+      msg.result = std::move(*body.mutable_result());
+    else
+      msg.result.set_null_value(google::protobuf::NULL_VALUE);
+    if (msg.result.ByteSizeLong() > ctx.tasks->opts.max_payload_bytes)
+      return respond(http_response::error(
+        make_fault(errc::too_large, "result is larger than tasks.max_payload_bytes")));
+  } else {
+    pb::FailRequest body;
+    if (auto err = parse_body(req, body))
+      return respond(http_response::error(err));
+    if (body.error().empty())
+      return respond(http_response::error(make_fault(errc::bad_request, "error is required")));
+    msg.error = body.error();
+    msg.retryable = body.has_retryable() ? body.retryable() : true;
+  }
+  msg.reply = [respond](const fault& err, tasks::task_status status, int64_t next_run_at_ms) {
+    if (err)
+      return respond(http_response::error(err));
+    pb::LeaseOutcome out;
+    out.set_status(status);
+    if (next_run_at_ms > 0)
+      *out.mutable_next_run_at() = TimeUtil::MillisecondsToTimestamp(next_run_at_ms);
+    respond(http_response::json(200, to_json(out)));
+  };
+  to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(msg)));
+}
+
+} // namespace
+
+void add_task_routes(edge_context& ctx) {
+  auto& r = ctx.routes;
+  auto route = [&](const char* method, const char* path, auto fn) {
+    r.add(method, path, [&ctx, fn](http_request& req, responder respond) {
+      fn(ctx, req, std::move(respond));
+    });
+  };
+  route("POST", "/api/v1/tasks", create_task);
+  route("GET", "/api/v1/tasks", list_tasks);
+  route("GET", "/api/v1/tasks/{id}", get_task);
+  route("GET", "/api/v1/tasks/{id}/runs", get_runs);
+  route("DELETE", "/api/v1/tasks/{id}", [](edge_context& c, http_request& q, responder p) {
+    task_command(c, q, std::move(p), task_event::cancel);
+  });
+  route("PATCH", "/api/v1/tasks/{id}/pause", [](edge_context& c, http_request& q, responder p) {
+    task_command(c, q, std::move(p), task_event::pause);
+  });
+  route("PATCH", "/api/v1/tasks/{id}/resume", [](edge_context& c, http_request& q, responder p) {
+    task_command(c, q, std::move(p), task_event::resume);
+  });
+  route("POST", "/api/v1/tasks/{id}/requeue", [](edge_context& c, http_request& q, responder p) {
+    task_command(c, q, std::move(p), task_event::requeue);
+  });
+  route("POST", "/api/v1/leases", lease);
+  route("POST", "/api/v1/leases/{lease_id}/heartbeat", heartbeat);
+  route("POST", "/api/v1/leases/{lease_id}/complete",
+        [](edge_context& c, http_request& q, responder p) { finish(c, q, std::move(p), true); });
+  route("POST", "/api/v1/leases/{lease_id}/fail",
+        [](edge_context& c, http_request& q, responder p) { finish(c, q, std::move(p), false); });
+}
+
+} // namespace parley::net

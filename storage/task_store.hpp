@@ -1,0 +1,67 @@
+// The records of the task scheduler (PROTOCOL.md, Tasks): tasks by id, idempotency keys, the
+// executions of each task, and three indexes kept in step with every write of a task:
+//   due       shard|time|id  the next thing to happen to a live task: its next_run_at while it
+//                            waits (PENDING, SCHEDULED, RETRYING), its lease expiry while RUNNING
+//   status    status|id      listing by status (ids are time-ordered, so this is creation order)
+//   finished  time|id        COMPLETED and CANCELLED tasks, for the retention purge
+// Callers (the task shards) serialize the writes of one task; this class only encodes them.
+#pragma once
+
+#include "common/errc.hpp"
+#include "proto/parley.pb.h"
+#include "storage/engine.hpp"
+#include "storage/write_set.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::storage {
+
+class task_store {
+public:
+  using status = pb::Task::Status;
+
+  struct due_entry {
+    int64_t at_ms;
+    std::string id;
+  };
+
+  explicit task_store(engine& db) : db_(db) {}
+
+  // -- observers --------------------------------------------------------------------------------
+
+  std::optional<pb::StoredTask> get(std::string_view id, fault& err) const;
+  // The task created with `idempotency_key`, if any.
+  std::optional<std::string> id_for_key(std::string_view idempotency_key, fault& err) const;
+  // Executions of a task, oldest first, at most `max`.
+  std::vector<pb::TaskRun> runs(std::string_view id, size_t max, fault& err) const;
+  // Due entries of `shard` after the position (from_ms, after_id) and before to_ms, earliest
+  // first, at most `max`; an empty after_id starts at from_ms itself.
+  std::vector<due_entry> due(uint32_t shard, int64_t from_ms, std::string_view after_id,
+                             int64_t to_ms, size_t max, fault& err) const;
+  // Ids of tasks in `s` (or of all tasks when s is STATUS_UNSPECIFIED) after `after_id`, in id
+  // order, at most `max`.
+  std::vector<std::string> ids(status s, std::string_view after_id, size_t max,
+                               fault& err) const;
+  // Ids of COMPLETED and CANCELLED tasks that finished before `before_ms`, at most `max`.
+  std::vector<std::string> finished_before(int64_t before_ms, size_t max, fault& err) const;
+  // How many tasks are in each status (a full scan of the status index: start-up only).
+  std::map<status, uint64_t> count_by_status(fault& err) const;
+
+  // -- modifiers --------------------------------------------------------------------------------
+
+  // Writes `after` and moves every index entry of `before` (nullptr: a new task) to it.
+  void put(write_set& ws, uint32_t shard, const pb::StoredTask* before,
+           const pb::StoredTask& after) const;
+  void put_run(write_set& ws, std::string_view id, uint32_t run_no, const pb::TaskRun& run) const;
+  // Removes the task, its indexes, its idempotency key and its runs.
+  void erase(write_set& ws, uint32_t shard, const pb::StoredTask& task) const;
+
+private:
+  engine& db_;
+};
+
+} // namespace parley::storage

@@ -1,0 +1,137 @@
+// A small blocking HTTP/1.1 client over keep-alive connections for the tools (parley-worker) and
+// the load generators in bench/: one request at a time on one connection (http_client), or a
+// batch spread over several connections from one thread (http_batch). Plain http only.
+// Both classes share one connection type, hence one header; Beast stays in the .cpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::tools {
+
+// -- addresses ----------------------------------------------------------------------------------
+
+struct http_url {
+  std::string host;
+  std::string port = "80";
+  // Path prefix put before every request target ("" or "/prefix", no trailing slash).
+  std::string base_path;
+};
+
+// Parses "http://host[:port][/prefix]"; false with `error` set otherwise (https is refused).
+bool parse_http_url(std::string_view text, http_url& out, std::string& error);
+
+// Percent-encodes one path segment (everything but unreserved characters).
+std::string url_encode_segment(std::string_view segment);
+
+// -- requests and responses ---------------------------------------------------------------------
+
+struct http_request {
+  std::string method = "POST";
+  // Path and query, after the URL's base path.
+  std::string target;
+  // JSON body; empty sends none (Content-Length 0).
+  std::string body;
+};
+
+struct http_response {
+  // HTTP status; 0 when no response came (see `error`).
+  int status = 0;
+  std::string body;
+  // Transport failure (resolve, connect, timeout, reset, abort); empty when a response came.
+  std::string error;
+  // From the start of the request (including a reconnect) to the complete response.
+  std::chrono::microseconds elapsed{0};
+
+  bool ok() const { return error.empty(); }
+  bool success() const { return error.empty() && status >= 200 && status < 300; }
+  // "status 409: {body}" or the transport error, for log lines.
+  std::string describe() const;
+};
+
+struct http_client_options {
+  // Sent as `Authorization: Bearer <token>`; empty: no header.
+  std::string token;
+  // Time to connect one socket. Default: 5000 ms
+  std::chrono::milliseconds connect_timeout{5000};
+  // Time for one request and its whole response, unless the call gives its own (long polls
+  // must). Default: 30000 ms
+  std::chrono::milliseconds request_timeout{30000};
+  // Largest response body accepted. Default: 64 MiB
+  size_t body_limit_bytes = size_t{64} << 20;
+};
+
+// -- one connection -----------------------------------------------------------------------------
+
+// Requests go out one at a time on one keep-alive connection, opened on first use and reopened
+// after the server closes it. A request that fails because a reused connection had been closed
+// by the server (nothing of the response read) is sent once more on a new connection.
+// Not thread-safe: one client per thread.
+class http_client {
+public:
+  // -- constructors --
+
+  http_client(http_url url, http_client_options opts);
+  ~http_client();
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  // -- modifiers --
+
+  // `timeout` 0 uses the options' request_timeout.
+  http_response request(const http_request& req,
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+  http_response post(std::string target, std::string body,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+  http_response get(std::string target);
+
+  void set_token(std::string token);
+
+  // While `flag` (may be null) is true, a request in flight fails with error "aborted" within
+  // about 50 ms, closing its connection, and new requests fail at once: how another thread ends
+  // a long poll. The flag must outlive its use here.
+  void set_abort_flag(const std::atomic<bool>* flag);
+
+  void close();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// -- several connections, one thread ------------------------------------------------------------
+
+// Sends a batch of independent requests over up to `connections` keep-alive connections at once
+// (one request in flight per connection), driven by the calling thread. Not thread-safe.
+class http_batch {
+public:
+  // -- constructors --
+
+  http_batch(http_url url, http_client_options opts, size_t connections);
+  ~http_batch();
+  http_batch(const http_batch&) = delete;
+  http_batch& operator=(const http_batch&) = delete;
+
+  // -- modifiers --
+
+  // Sends every request and returns the responses in the order of `reqs`.
+  std::vector<http_response> run(const std::vector<http_request>& reqs,
+                                 std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// -- helpers ------------------------------------------------------------------------------------
+
+// POST /api/v1/dev/token {"user_id": user_id} (servers with auth.dev_tokens = true). Returns the
+// token, or empty with `error` set.
+std::string fetch_dev_token(http_client& client, std::string_view user_id, std::string& error);
+
+} // namespace parley::tools
