@@ -141,8 +141,10 @@ void poll(executor_actor* self) {
   w.max_tasks = 1;
   w.lease_ms = executor_lease_ms;
   w.wait_ms = executor_wait_ms;
-  w.reply = [me = caf::actor_cast<caf::actor>(self)](const fault&, std::vector<pb::Lease> leases) {
-    caf::anon_send(me, run_atom_v, tasks::granted_leases{std::move(leases)});
+  // Weak: a parked long poll must not keep the executor (and its thread) alive at shutdown.
+  w.reply = [me = self->address()](const fault&, std::vector<pb::Lease> leases) {
+    if (auto executor = caf::actor_cast<caf::actor>(me))
+      caf::anon_send(executor, run_atom_v, tasks::granted_leases{std::move(leases)});
   };
   self->send(st.ctx->broker, lease_atom_v, std::move(w));
 }

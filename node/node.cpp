@@ -240,6 +240,8 @@ void node::shutdown() {
       caf::anon_send_exit(im.tasks->broker, caf::exit_reason::user_shutdown);
       for (auto& executor : im.task_executors)
         caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+      // A detached actor's thread ends only once its last handle is gone.
+      im.task_executors.clear();
     }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     im.registry = nullptr;
@@ -248,7 +250,6 @@ void node::shutdown() {
     im.chat.reset();
     im.links.reset();
     im.tasks.reset();
-    im.task_executors.clear();
     im.task_ticker = nullptr;
   }
   im.server.reset();

@@ -32,6 +32,8 @@ constexpr size_t max_error_bytes = 2000;
 // A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
 // has a write in flight.
 struct hot_task {
+  explicit hot_task(pb::StoredTask r) : rec(std::move(r)) {}
+
   pb::StoredTask rec;
   int writes = 0;    // writes of this task not yet durable
   caf::actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
@@ -136,10 +138,8 @@ bool cold(const shard_state& st, const hot_task& h) {
 void maybe_evict(shard_actor* self, const std::string& id) {
   auto& st = self->state;
   auto it = st.hot.find(id);
-  if (it != st.hot.end() && cold(st, it->second)) {
-    spdlog::error("DEBUG evict {} status {} writes {}", id, it->second.rec.status(), it->second.writes);
+  if (it != st.hot.end() && cold(st, it->second))
     st.hot.erase(it);
-  }
 }
 
 void maybe_quit(shard_actor* self) {
@@ -399,16 +399,16 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     return granted_leases{};
   auto rp = self->make_response_promise<granted_leases>();
   persist(self, std::move(before), std::move(ws), [self, ids, rp, now](const fault& err) mutable {
-    if (err)
-      return rp.deliver(make_error(err));
+    if (err) {
+      rp.deliver(make_error(err));
+      return;
+    }
     granted_leases out;
     auto& m = instruments();
     for (auto& id : ids) {
       auto it = self->state.hot.find(id);
-      if (it == self->state.hot.end()) {
-        spdlog::error("DEBUG grant ack: {} missing; hot {}", id, self->state.hot.size());
+      if (it == self->state.hot.end())
         continue;
-      }
       auto& h = it->second;
       auto& r = h.rec;
       arm_lease(self, h);
