@@ -29,9 +29,10 @@ void arm(lease_actor* self) {
 
 } // namespace
 
-caf::actor spawn_lease_actor(caf::actor_system& sys, caf::actor shard, lease_terms terms) {
-  return sys.spawn<caf::lazy_init>([shard, terms](lease_actor* self) -> caf::behavior {
-    self->state.shard = shard;
+caf::actor spawn_lease_actor(caf::event_based_actor* shard, lease_terms terms) {
+  auto handle = caf::actor_cast<caf::actor>(shard);
+  return shard->spawn<caf::linked + caf::lazy_init>([handle, terms](lease_actor* self) -> caf::behavior {
+    self->state.shard = handle;
     self->state.terms = terms;
     arm(self);
     return {
@@ -54,6 +55,7 @@ caf::actor spawn_lease_actor(caf::actor_system& sys, caf::actor shard, lease_ter
         self->send(st.shard, expire_atom_v, st.terms.task_id, st.terms.lease_id);
         self->quit();
       },
+      [self](delete_atom) { self->quit(); },
     };
   });
 }

@@ -7,6 +7,8 @@
 // Messages:
 //   (heartbeat_atom, int64_t lease_ms) -> int64_t expires_at_ms: extends by lease_ms from now
 //       (0: only reports); an expired lease answers a conflict error.
+//   (delete_atom)  the task finished: quit quietly.
+// Spawned linked to its shard, so it goes when the shard goes (passivation, shutdown).
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -23,6 +25,6 @@ struct lease_terms {
   int64_t deadline_ms = 0;  // started_at + timeout_sec: no heartbeat extends past it
 };
 
-caf::actor spawn_lease_actor(caf::actor_system& sys, caf::actor shard, lease_terms terms);
+caf::actor spawn_lease_actor(caf::event_based_actor* shard, lease_terms terms);
 
 } // namespace parley::tasks

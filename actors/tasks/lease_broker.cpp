@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <list>
 #include <map>
 #include <set>
@@ -86,15 +87,17 @@ void serve(broker_actor* self, waiter w);
 void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
   struct round {
     waiter w;
+    std::vector<std::string> picked;  // best first: the answer keeps this order
     std::vector<pb::Lease> leases;
     size_t pending = 0;
   };
+  auto r = std::make_shared<round>();
+  r->picked = ids;
   std::map<uint32_t, lease_grant> by_shard;
   for (auto& id : ids) {
     auto& g = by_shard[shard_of(id)];
     g.task_ids.push_back(std::move(id));
   }
-  auto r = std::make_shared<round>();
   r->pending = by_shard.size();
   r->w = std::move(w);
   auto done = [self, r] {
@@ -104,6 +107,11 @@ void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
       serve(self, std::move(r->w));  // every pick was taken meanwhile: keep waiting
       return;
     }
+    auto rank = [&r](const pb::Lease& l) {
+      return std::find(r->picked.begin(), r->picked.end(), l.task_id()) - r->picked.begin();
+    };
+    std::sort(r->leases.begin(), r->leases.end(),
+              [&rank](const pb::Lease& a, const pb::Lease& b) { return rank(a) < rank(b); });
     r->w.request.reply({}, std::move(r->leases));
   };
   auto& st = self->state;

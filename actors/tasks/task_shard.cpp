@@ -100,12 +100,12 @@ void arm_lease(shard_actor* self, hot_task& h) {
   auto& r = h.rec;
   lease_terms terms{r.id(), r.lease_id(), r.lease_expires_at_ms(),
                     r.started_at_ms() + int64_t{r.timeout_sec()} * 1000};
-  h.lease = spawn_lease_actor(self->system(), caf::actor_cast<caf::actor>(self), terms);
+  h.lease = spawn_lease_actor(self, terms);
 }
 
 void stop_lease(shard_actor* self, hot_task& h) {
   if (h.lease)
-    self->send_exit(h.lease, caf::exit_reason::user_shutdown);
+    self->send(h.lease, delete_atom_v);  // a normal exit, which the link does not propagate
   h.lease = nullptr;
 }
 

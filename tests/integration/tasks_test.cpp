@@ -1,0 +1,591 @@
+// The task scheduler through real HTTP on a real node: every task and lease endpoint of
+// PROTOCOL.md, the state machine's transitions and conflicts, retries, dead letters, lease
+// expiry, long polling, the built-in executors, and the bad inputs around them.
+#include "support/running_node.hpp"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using namespace parley;
+using namespace parley::test;
+using namespace std::chrono_literals;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+template <class Message>
+Message parse(const std::string& json) {
+  Message m;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  INFO(json);
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &m, opts).ok());
+  return m;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string rfc3339(int64_t ms) {
+  return TimeUtil::ToString(TimeUtil::MillisecondsToTimestamp(ms));
+}
+
+// A node with a token and small helpers around the tasks API.
+struct scheduler {
+  running_node node;
+  std::string token;
+
+  explicit scheduler(const std::vector<std::string>& overrides = {})
+    : node(overrides), token(dev_token(node.port(), "ops")) {}
+
+  http_result call(const std::string& method, const std::string& target,
+                   const std::string& body = {}) {
+    return http_call(node.port(), method, target, body, bearer(token));
+  }
+
+  pb::Task create(const std::string& body, int status = 201) {
+    auto res = call("POST", "/api/v1/tasks", body);
+    INFO(res.body);
+    REQUIRE(res.status == status);
+    return parse<pb::Task>(res.body);
+  }
+
+  pb::Task get(const std::string& id) {
+    auto res = call("GET", "/api/v1/tasks/" + id);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    return parse<pb::Task>(res.body);
+  }
+
+  std::vector<pb::Lease> lease(const std::string& type, int max_tasks = 1, int wait_ms = 0,
+                               int lease_sec = 30) {
+    auto res = call("POST", "/api/v1/leases",
+                    R"({"worker_id":"w1","task_types":[")" + type + R"("],"max_tasks":)"
+                      + std::to_string(max_tasks) + R"(,"wait_ms":)" + std::to_string(wait_ms)
+                      + R"(,"lease_sec":)" + std::to_string(lease_sec) + "}");
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    auto page = parse<pb::LeaseResponse>(res.body);
+    return {page.leases().begin(), page.leases().end()};
+  }
+
+  pb::Lease lease_one(const std::string& type, int wait_ms = 5000, int lease_sec = 30) {
+    auto leases = lease(type, 1, wait_ms, lease_sec);
+    REQUIRE(leases.size() == 1);
+    return leases[0];
+  }
+
+  http_result on_lease(const pb::Lease& l, const std::string& verb, const std::string& body = {}) {
+    return call("POST", "/api/v1/leases/" + l.lease_id() + "/" + verb, body);
+  }
+
+  pb::LeaseOutcome complete(const pb::Lease& l, const std::string& body = "{}") {
+    auto res = on_lease(l, "complete", body);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    return parse<pb::LeaseOutcome>(res.body);
+  }
+
+  pb::LeaseOutcome fail(const pb::Lease& l, const std::string& body) {
+    auto res = on_lease(l, "fail", body);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    return parse<pb::LeaseOutcome>(res.body);
+  }
+
+  pb::TaskList list(const std::string& query) {
+    auto res = call("GET", "/api/v1/tasks?" + query);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    return parse<pb::TaskList>(res.body);
+  }
+
+  // Polls the task until `pred` holds (fails after `within`).
+  pb::Task wait_for(const std::string& id, const std::function<bool(const pb::Task&)>& pred,
+                    std::chrono::milliseconds within = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    for (;;) {
+      auto t = get(id);
+      if (pred(t))
+        return t;
+      if (std::chrono::steady_clock::now() > deadline) {
+        INFO("task " << id << " is " << pb::Task::Status_Name(t.status()));
+        FAIL("condition not reached in time");
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+};
+
+int64_t metric(running_node& node, const std::string& line_prefix) {
+  auto body = http_call(node.port(), "GET", "/metrics").body;
+  auto at = body.find("\n" + line_prefix + " ");
+  return at == std::string::npos ? -1 : std::stoll(body.substr(at + line_prefix.size() + 2));
+}
+
+} // namespace
+
+TEST_CASE("an immediate task is created SCHEDULED with every default, and read back") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"email","payload":{"to":"a@b.c","n":[1,2]}})");
+  CHECK(t.id().size() == 20);
+  CHECK(t.status() == pb::Task::SCHEDULED);
+  CHECK(t.task_type() == "email");
+  CHECK(t.payload().struct_value().fields().at("to").string_value() == "a@b.c");
+  CHECK(t.attempt() == 0);
+  CHECK(t.max_retries() == 3);
+  CHECK(t.retry_policy().backoff() == "exponential");
+  CHECK(t.retry_policy().initial_delay_sec() == 10);
+  CHECK(t.timeout_sec() == 300);
+  CHECK(t.priority() == 0);
+  CHECK(t.schedule().type() == "immediate");
+  CHECK(t.has_next_run_at());
+  CHECK(t.has_created_at());
+  auto again = s.get(t.id());
+  CHECK(again.id() == t.id());
+  CHECK(again.payload().struct_value().fields().at("n").list_value().values_size() == 2);
+  CHECK(s.call("GET", "/api/v1/tasks/0000000000zzzzzzzzzz").status == 404);
+  CHECK(s.call("GET", "/api/v1/tasks/not-an-id").status == 404);
+  CHECK(http_call(s.node.port(), "GET", "/api/v1/tasks/" + t.id()).status == 401);
+}
+
+TEST_CASE("the same idempotency key returns the existing task with 200, whatever its status") {
+  scheduler s;
+  auto body = R"({"task_type":"charge","idempotency_key":"order-42","payload":{"cents":100}})";
+  auto first = s.create(body, 201);
+  auto second = s.create(body, 200);
+  CHECK(second.id() == first.id());
+  auto lease = s.lease_one("charge");
+  s.complete(lease);
+  auto third = s.create(R"({"task_type":"charge","idempotency_key":"order-42"})", 200);
+  CHECK(third.id() == first.id());
+  CHECK(third.status() == pb::Task::COMPLETED);
+  CHECK(s.create(R"({"task_type":"charge","idempotency_key":"order-43"})", 201).id() != first.id());
+  // Concurrent creates with one key still make one task.
+  std::vector<std::thread> threads;
+  std::vector<std::string> ids(8);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      auto res = http_call(s.node.port(), "POST", "/api/v1/tasks",
+                           R"({"task_type":"charge","idempotency_key":"race"})", bearer(s.token));
+      if (res.status == 200 || res.status == 201)
+        ids[i] = parse<pb::Task>(res.body).id();
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 1);
+  CHECK_FALSE(ids[0].empty());
+}
+
+TEST_CASE("bad task definitions are refused with 400 naming the field") {
+  scheduler s({"tasks.max_payload_bytes=64"});
+  auto refused = [&](const std::string& body, const std::string& needle, int status = 400) {
+    auto res = s.call("POST", "/api/v1/tasks", body);
+    INFO(body << " -> " << res.body);
+    CHECK(res.status == status);
+    CHECK(res.body.find(needle) != std::string::npos);
+  };
+  refused(R"({"payload":{}})", "task_type is required");
+  refused(R"({"task_type":"a b"})", "task_type must match");
+  refused(R"({"task_type":"x","schedule":{"type":"cron","cron":"61 * * * *"}})",
+          "schedule.cron: minute");
+  refused(R"({"task_type":"x","schedule":{"type":"cron","cron":"0 0 30 2 *"}})", "never fires");
+  refused(R"({"task_type":"x","schedule":{"type":"cron"}})", "schedule.cron is required");
+  refused(R"({"task_type":"x","schedule":{"type":"delayed","run_at":"tomorrow"}})", "run_at");
+  refused(R"({"task_type":"x","schedule":{"type":"delayed"}})", "schedule.run_at is required");
+  refused(R"({"task_type":"x","schedule":{"type":"weekly"}})", "schedule.type must be");
+  refused(R"({"task_type":"x","retry_policy":{"max_retries":-1}})", "retry_policy.max_retries");
+  refused(R"({"task_type":"x","retry_policy":{"max_retries":1000}})", "retry_policy.max_retries");
+  refused(R"({"task_type":"x","retry_policy":{"backoff":"linear"}})", "retry_policy.backoff");
+  refused(R"({"task_type":"x","retry_policy":{"initial_delay_sec":-5}})", "initial_delay_sec");
+  refused(R"({"task_type":"x","timeout_sec":0})", "timeout_sec");
+  refused(R"({"task_type":"x","timeout_sec":100000})", "timeout_sec");
+  refused(R"({"task_type":"x","priority":5000})", "priority");
+  refused(R"({"task_type":"x","payload":{"blob":")" + std::string(200, 'a') + R"("}})",
+          "max_payload_bytes", 413);
+  refused(R"({"task_type":)", "bad_request");
+  refused("[1,2]", "bad_request");
+  auto huge = R"({"task_type":"x","payload":")" + std::string(1100000, 'a') + R"("})";
+  CHECK(s.call("POST", "/api/v1/tasks", huge).status == 413);
+  CHECK(s.list("").tasks_size() == 0);  // nothing half-created
+}
+
+TEST_CASE("a delayed task waits PENDING and a long-polling worker gets it on time") {
+  scheduler s;
+  auto past = s.create(R"({"task_type":"later","schedule":{"type":"delayed","run_at":")"
+                       + rfc3339(now_ms() - 60000) + R"("}})");
+  CHECK(past.status() == pb::Task::SCHEDULED);  // run_at in the past: runs now
+  s.complete(s.lease_one("later"));
+  auto due = now_ms() + 1200;
+  auto t = s.create(R"({"task_type":"later","schedule":{"type":"delayed","run_at":")"
+                    + rfc3339(due) + R"("}})");
+  CHECK(t.status() == pb::Task::PENDING);
+  CHECK(TimeUtil::TimestampToMilliseconds(t.next_run_at()) == due);
+  CHECK(s.lease("later").empty());
+  auto lease = s.lease_one("later", 5000);
+  auto late = now_ms() - due;
+  CHECK(lease.task_id() == t.id());
+  CHECK(late >= 0);
+  CHECK(late < 500);
+  CHECK(s.get(t.id()).status() == pb::Task::RUNNING);
+}
+
+TEST_CASE("a long poll answers as soon as a matching task is created, or empty when time is up") {
+  scheduler s;
+  auto start = std::chrono::steady_clock::now();
+  CHECK(s.lease("idle", 1, 300).empty());
+  CHECK(std::chrono::steady_clock::now() - start >= 280ms);
+  std::thread creator([&] {
+    std::this_thread::sleep_for(300ms);
+    http_call(s.node.port(), "POST", "/api/v1/tasks", R"({"task_type":"wake"})", bearer(s.token));
+  });
+  start = std::chrono::steady_clock::now();
+  auto leases = s.lease("wake", 1, 10000);
+  auto waited = std::chrono::steady_clock::now() - start;
+  creator.join();
+  REQUIRE(leases.size() == 1);
+  CHECK(waited < 3s);
+}
+
+TEST_CASE("due tasks are leased by priority, then by next_run_at, in batches") {
+  scheduler s;
+  auto low = s.create(R"({"task_type":"p","priority":-5})");
+  auto mid1 = s.create(R"({"task_type":"p"})");
+  auto high = s.create(R"({"task_type":"p","priority":10})");
+  auto mid2 = s.create(R"({"task_type":"p"})");
+  auto other = s.create(R"({"task_type":"q","priority":100})");
+  auto leases = s.lease("p", 10);
+  REQUIRE(leases.size() == 4);
+  CHECK(leases[0].task_id() == high.id());
+  CHECK(leases[1].task_id() == mid1.id());
+  CHECK(leases[2].task_id() == mid2.id());
+  CHECK(leases[3].task_id() == low.id());
+  CHECK(s.get(other.id()).status() == pb::Task::SCHEDULED);
+  for (auto& l : leases) {
+    CHECK(l.attempt() == 1);
+    CHECK(l.task_type() == "p");
+    CHECK(l.has_lease_expires_at());
+  }
+}
+
+TEST_CASE("a worker heartbeats and completes; the lease is a fencing token") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"job"})");
+  auto lease = s.lease_one("job", 0, 5);
+  auto hb = s.on_lease(lease, "heartbeat", R"({"lease_sec":60})");
+  REQUIRE(hb.status == 200);
+  auto beat = parse<pb::HeartbeatResponse>(hb.body);
+  CHECK_FALSE(beat.cancel_requested());
+  CHECK(TimeUtil::TimestampToMilliseconds(beat.lease_expires_at()) > now_ms() + 50000);
+  auto out = s.complete(lease, R"({"result":{"rows":7}})");
+  CHECK(out.status() == pb::Task::COMPLETED);
+  auto done = s.get(t.id());
+  CHECK(done.status() == pb::Task::COMPLETED);
+  CHECK(done.result().struct_value().fields().at("rows").number_value() == 7);
+  CHECK_FALSE(done.has_next_run_at());
+  // Double complete, and everything else under the spent lease: 409.
+  CHECK(s.on_lease(lease, "complete").status == 409);
+  CHECK(s.on_lease(lease, "fail", R"({"error":"late"})").status == 409);
+  CHECK(s.on_lease(lease, "heartbeat").status == 409);
+  // A lease id that was never handed out for this task: 409; one that names no task: 404.
+  auto forged = lease;
+  forged.set_lease_id(t.id() + ".0000000000000");
+  CHECK(s.on_lease(forged, "complete").status == 409);
+  forged.set_lease_id("nonsense");
+  CHECK(s.on_lease(forged, "complete").status == 404);
+  forged.set_lease_id("0000000000zzzzzzzzzz.0000000000000");
+  CHECK(s.on_lease(forged, "heartbeat").status == 404);
+  // The run is recorded.
+  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  REQUIRE(runs.runs_size() == 1);
+  CHECK(runs.runs(0).outcome() == "completed");
+  CHECK(runs.runs(0).worker_id() == "w1");
+  CHECK(runs.runs(0).attempt() == 1);
+}
+
+TEST_CASE("failures retry with backoff, then land in the dead-letter list, and requeue") {
+  scheduler s;
+  auto t = s.create(
+    R"({"task_type":"flaky","retry_policy":{"max_retries":1,"backoff":"fixed","initial_delay_sec":1}})");
+  auto first = s.lease_one("flaky");
+  auto before = now_ms();
+  auto out = s.fail(first, R"({"error":"smtp down"})");
+  CHECK(out.status() == pb::Task::RETRYING);
+  auto retry_at = TimeUtil::TimestampToMilliseconds(out.next_run_at());
+  CHECK(retry_at >= before + 1000);
+  CHECK(retry_at <= now_ms() + 1250 + 50);  // 1 s plus at most 25% jitter
+  auto retrying = s.get(t.id());
+  CHECK(retrying.status() == pb::Task::RETRYING);
+  CHECK(retrying.last_error() == "smtp down");
+  CHECK(s.list("status=failed").tasks_size() == 1);
+  auto second = s.lease_one("flaky", 5000);
+  CHECK(second.attempt() == 2);
+  CHECK(now_ms() >= retry_at);
+  CHECK(s.fail(second, R"({"error":"still down"})").status() == pb::Task::DEAD);
+  auto dead = s.list("status=DEAD");
+  REQUIRE(dead.tasks_size() == 1);
+  CHECK(dead.tasks(0).id() == t.id());
+  CHECK(dead.tasks(0).last_error() == "still down");
+  CHECK(s.list("status=failed").tasks_size() == 1);
+  CHECK(metric(s.node, "parley_tasks{status=\"DEAD\"}") == 1);
+  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  CHECK(runs.runs_size() == 2);
+  // Requeue: back with attempts reset; requeue of a live task is a conflict.
+  auto requeued = parse<pb::Task>(s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue").body);
+  CHECK(requeued.status() == pb::Task::SCHEDULED);
+  CHECK(requeued.attempt() == 0);
+  auto conflict = s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue");
+  CHECK(conflict.status == 409);
+  CHECK(conflict.body.find("SCHEDULED") != std::string::npos);
+  CHECK(s.lease_one("flaky").attempt() == 1);
+}
+
+TEST_CASE("a non-retryable failure goes straight to DEAD") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"parse"})");
+  auto out = s.fail(s.lease_one("parse"), R"({"error":"bad input","retryable":false})");
+  CHECK(out.status() == pb::Task::DEAD);
+  CHECK(s.get(t.id()).attempt() == 1);
+  CHECK(s.list("status=DEAD").tasks_size() == 1);
+}
+
+TEST_CASE("a lease that expires without heartbeat is a failed attempt, and its worker is fenced") {
+  scheduler s;
+  auto t = s.create(
+    R"({"task_type":"slow","retry_policy":{"max_retries":2,"backoff":"fixed","initial_delay_sec":0}})");
+  auto expiries = metric(s.node, "parley_task_lease_expiries_total");
+  auto zombie = s.lease_one("slow", 0, 1);
+  auto next = s.lease_one("slow", 5000);  // leased again once the first lease ran out
+  CHECK(next.task_id() == t.id());
+  CHECK(next.attempt() == 2);
+  CHECK(s.get(t.id()).last_error() == "lease expired");
+  CHECK(s.on_lease(zombie, "heartbeat").status == 409);
+  CHECK(s.on_lease(zombie, "complete").status == 409);
+  CHECK(s.complete(next).status() == pb::Task::COMPLETED);
+  CHECK(metric(s.node, "parley_task_lease_expiries_total") == expiries + 1);
+  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  REQUIRE(runs.runs_size() == 2);
+  CHECK(runs.runs(0).outcome() == "lease_expired");
+}
+
+TEST_CASE("a heartbeat cannot stretch a lease past the task's timeout") {
+  scheduler s;
+  s.create(R"({"task_type":"bounded","timeout_sec":2})");
+  auto lease = s.lease_one("bounded", 0, 60);
+  auto expires = TimeUtil::TimestampToMilliseconds(lease.lease_expires_at());
+  CHECK(expires <= now_ms() + 2000);
+  auto hb = parse<pb::HeartbeatResponse>(s.on_lease(lease, "heartbeat", R"({"lease_sec":600})").body);
+  CHECK(TimeUtil::TimestampToMilliseconds(hb.lease_expires_at()) <= expires);
+}
+
+TEST_CASE("cancel: waiting tasks at once, a running one through its worker's heartbeat") {
+  scheduler s;
+  auto waiting = s.create(R"({"task_type":"c"})");
+  auto cancelled = parse<pb::Task>(s.call("DELETE", "/api/v1/tasks/" + waiting.id()).body);
+  CHECK(cancelled.status() == pb::Task::CANCELLED);
+  CHECK(s.lease("c").empty());
+  auto again = s.call("DELETE", "/api/v1/tasks/" + waiting.id());
+  CHECK(again.status == 409);
+  CHECK(again.body.find("CANCELLED") != std::string::npos);
+  auto running = s.create(R"({"task_type":"c"})");
+  auto lease = s.lease_one("c");
+  CHECK(s.call("DELETE", "/api/v1/tasks/" + running.id()).status == 200);
+  auto hb = s.on_lease(lease, "heartbeat");
+  REQUIRE(hb.status == 200);
+  CHECK(parse<pb::HeartbeatResponse>(hb.body).cancel_requested());
+  auto late = s.on_lease(lease, "complete");
+  CHECK(late.status == 409);  // complete after cancel: its work is not recorded
+  CHECK(late.body.find("cancelled") != std::string::npos);
+  CHECK(s.get(running.id()).status() == pb::Task::CANCELLED);
+  CHECK(s.call("DELETE", "/api/v1/tasks/0000000000zzzzzzzzzz").status == 404);
+}
+
+TEST_CASE("pause keeps a task from workers until resume; invalid transitions are 409") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"pz"})");
+  auto paused = parse<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").body);
+  CHECK(paused.status() == pb::Task::PAUSED);
+  CHECK(s.lease("pz").empty());
+  CHECK(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").status == 409);
+  auto resumed = parse<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").body);
+  CHECK(resumed.status() == pb::Task::SCHEDULED);
+  CHECK(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").status == 409);
+  auto lease = s.lease_one("pz");
+  auto conflict = s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause");
+  CHECK(conflict.status == 409);
+  CHECK(conflict.body.find("RUNNING") != std::string::npos);
+  s.complete(lease);
+  CHECK(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").status == 409);
+  CHECK(s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue").status == 409);
+}
+
+TEST_CASE("listing filters by status and type, pages with a cursor, and clamps limit") {
+  scheduler s;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i)
+    ids.push_back(s.create(R"({"task_type":")" + std::string(i % 2 ? "odd" : "even") + R"("})").id());
+  auto lease = s.lease_one("odd");
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto res = s.list("limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    for (auto& t : res.tasks())
+      seen.push_back(t.id());
+    cursor = res.next_cursor();
+    if (cursor.empty())
+      break;
+  }
+  CHECK(seen == ids);  // creation order, no duplicates or gaps
+  CHECK(s.list("task_type=even").tasks_size() == 4);
+  CHECK(s.list("status=RUNNING").tasks_size() == 1);
+  CHECK(s.list("status=running&task_type=odd").tasks(0).id() == lease.task_id());
+  CHECK(s.list("status=SCHEDULED&task_type=odd").tasks_size() == 2);
+  CHECK(s.list("limit=0").tasks_size() == 1);
+  CHECK(s.list("limit=500").tasks_size() == 7);
+  CHECK(s.call("GET", "/api/v1/tasks?limit=abc").status == 400);
+  CHECK(s.call("GET", "/api/v1/tasks?status=SLEEPING").status == 400);
+  CHECK(s.call("GET", "/api/v1/tasks?cursor=%%%").status == 400);
+  CHECK(s.call("GET", "/api/v1/tasks/" + ids[0] + "/runs").status == 200);
+  CHECK(s.call("GET", "/api/v1/tasks/0000000000zzzzzzzzzz/runs").status == 404);
+}
+
+TEST_CASE("bad lease requests are refused with 400") {
+  scheduler s;
+  auto refused = [&](const std::string& body, const std::string& needle) {
+    auto res = s.call("POST", "/api/v1/leases", body);
+    INFO(body << " -> " << res.body);
+    CHECK(res.status == 400);
+    CHECK(res.body.find(needle) != std::string::npos);
+  };
+  refused(R"({"task_types":["a"]})", "worker_id");
+  refused(R"({"worker_id":"w","task_types":[]})", "task_types");
+  refused(R"({"worker_id":"w","task_types":["a"],"max_tasks":101})", "max_tasks");
+  refused(R"({"worker_id":"w","task_types":["a"],"lease_sec":7200})", "lease_sec");
+  refused(R"({"worker_id":"w","task_types":["a"],"wait_ms":70000})", "wait_ms");
+  refused(R"({"worker_id":)", "bad_request");
+  auto t = s.create(R"({"task_type":"a"})");
+  auto lease = s.lease_one("a");
+  CHECK(s.on_lease(lease, "fail", "{}").status == 400);  // error is required
+  CHECK(s.on_lease(lease, "complete", "not json").status == 400);
+  CHECK(s.get(t.id()).status() == pb::Task::RUNNING);  // nothing recorded by the bad calls
+}
+
+TEST_CASE("a cron task is PENDING until its next minute, which is a whole UTC minute") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"tick","schedule":{"type":"cron","cron":"*/5 * * * *"}})");
+  CHECK(t.status() == pb::Task::PENDING);
+  auto next = TimeUtil::TimestampToMilliseconds(t.next_run_at());
+  CHECK(next % 60000 == 0);
+  CHECK((next / 60000) % 5 == 0);
+  CHECK(next > now_ms());
+  CHECK(next <= now_ms() + 5 * 60000);
+  auto daily = s.create(R"({"task_type":"tick","schedule":{"type":"cron","cron":"@daily"}})");
+  CHECK(TimeUtil::TimestampToMilliseconds(daily.next_run_at()) % 86400000 == 0);
+}
+
+TEST_CASE("each firing of a cron task is a run, and the schedule continues after it") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"minutely","schedule":{"type":"cron","cron":"* * * * *"}})");
+  auto due = TimeUtil::TimestampToMilliseconds(t.next_run_at());
+  auto leases = s.lease("minutely", 1, 60000);
+  if (leases.empty())
+    leases = s.lease("minutely", 1, 5000);
+  REQUIRE(leases.size() == 1);
+  auto lease = leases[0];
+  CHECK(now_ms() >= due);
+  auto out = s.complete(lease, R"({"result":"ok"})");
+  CHECK(out.status() == pb::Task::PENDING);
+  CHECK(TimeUtil::TimestampToMilliseconds(out.next_run_at()) == due + 60000);
+  auto after = s.get(t.id());
+  CHECK(after.status() == pb::Task::PENDING);
+  CHECK(after.attempt() == 0);
+  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  REQUIRE(runs.runs_size() == 1);
+  CHECK(TimeUtil::TimestampToMilliseconds(runs.runs(0).scheduled_for()) == due);
+}
+
+TEST_CASE("tasks survive a restart: waiting ones are reloaded, finished ones stay finished") {
+  temp_dir dir;
+  std::string pending_id, scheduled_id, done_id, running_id;
+  pb::Lease running_lease;
+  {
+    scheduler s({"storage.data_dir=" + dir.path()});
+    auto due = now_ms() + 1500;
+    pending_id = s.create(R"({"task_type":"r","schedule":{"type":"delayed","run_at":")"
+                          + rfc3339(due) + R"("}})").id();
+    done_id = s.create(R"({"task_type":"done"})").id();
+    s.complete(s.lease_one("done"));
+    running_id = s.create(R"({"task_type":"run"})").id();
+    running_lease = s.lease_one("run", 0, 60);
+    scheduled_id = s.create(R"({"task_type":"r","priority":5})").id();
+  }
+  running_node node{dir.path(), {}};
+  auto token = dev_token(node.port(), "ops");
+  auto call = [&](const std::string& m, const std::string& t, const std::string& b = {}) {
+    return http_call(node.port(), m, t, b, bearer(token));
+  };
+  CHECK(parse<pb::Task>(call("GET", "/api/v1/tasks/" + done_id).body).status()
+        == pb::Task::COMPLETED);
+  auto res = call("POST", "/api/v1/leases",
+                  R"({"worker_id":"w","task_types":["r"],"max_tasks":2,"wait_ms":5000})");
+  auto first = parse<pb::LeaseResponse>(res.body);
+  REQUIRE(first.leases_size() >= 1);
+  CHECK(first.leases(0).task_id() == scheduled_id);
+  if (first.leases_size() == 1) {
+    res = call("POST", "/api/v1/leases",
+               R"({"worker_id":"w","task_types":["r"],"max_tasks":1,"wait_ms":5000})");
+    auto second = parse<pb::LeaseResponse>(res.body);
+    REQUIRE(second.leases_size() == 1);
+    CHECK(second.leases(0).task_id() == pending_id);
+  } else {
+    CHECK(first.leases(1).task_id() == pending_id);
+  }
+  // A lease granted before the restart is still honoured until it expires.
+  auto hb = call("POST", "/api/v1/leases/" + running_lease.lease_id() + "/heartbeat");
+  CHECK(hb.status == 200);
+  auto fin = call("POST", "/api/v1/leases/" + running_lease.lease_id() + "/complete");
+  CHECK(fin.status == 200);
+}
+
+TEST_CASE("the built-in http executor POSTs the payload and records the answer") {
+  scheduler s;
+  // The node's own dev-token endpoint is a handy 2xx target that reads a JSON body.
+  auto url = "http://127.0.0.1:" + std::to_string(s.node.port()) + "/api/v1/dev/token";
+  auto ok = s.create(R"({"task_type":"http","payload":{"url":")" + url + R"(","user_id":"hook"}})");
+  auto done = s.wait_for(ok.id(), [](auto& t) { return t.status() == pb::Task::COMPLETED; });
+  CHECK(done.result().struct_value().fields().at("status").number_value() == 200);
+  auto refused = s.create(
+    R"({"task_type":"http","retry_policy":{"max_retries":1,"backoff":"fixed","initial_delay_sec":0},)"
+    R"("payload":{"url":"http://127.0.0.1:)" + std::to_string(s.node.port()) + R"(/healthz"}})");
+  auto dead = s.wait_for(refused.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  CHECK(dead.attempt() == 2);
+  CHECK(dead.last_error().find("HTTP 405") == 0);
+  auto bad_url = s.create(R"({"task_type":"http","payload":{"url":"ftp://example.com/x"}})");
+  auto buried = s.wait_for(bad_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  CHECK(buried.attempt() == 1);  // not retried: it can never work
+  auto no_url = s.create(R"({"task_type":"http","payload":[1,2]})");
+  CHECK(s.wait_for(no_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; })
+          .last_error()
+          .find("payload.url") != std::string::npos);
+}
+
+TEST_CASE("task metrics count tasks by status and the scheduling lateness") {
+  scheduler s;
+  s.create(R"({"task_type":"m"})");
+  s.create(R"({"task_type":"m"})");
+  CHECK(metric(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 2);
+  s.complete(s.lease_one("m"));
+  CHECK(metric(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 1);
+  CHECK(metric(s.node, "parley_tasks{status=\"COMPLETED\"}") == 1);
+  CHECK(metric(s.node, "parley_task_scheduling_lateness_seconds_count") >= 1);
+  CHECK(metric(s.node, "parley_tasks_created_total") >= 2);
+}

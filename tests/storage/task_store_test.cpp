@@ -1,0 +1,122 @@
+// The task store keeps its three indexes in step with every write of a task.
+#include "storage/task_store.hpp"
+
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace parley;
+using namespace parley::storage;
+using T = pb::Task;
+
+namespace {
+
+pb::StoredTask task(const std::string& id, T::Status s, int64_t next_run_at) {
+  pb::StoredTask t;
+  t.set_id(id);
+  t.set_task_type("x");
+  t.set_status(s);
+  t.set_next_run_at_ms(next_run_at);
+  return t;
+}
+
+void apply(engine& db, const std::function<void(write_set&)>& fill) {
+  write_set ws;
+  fill(ws);
+  REQUIRE_FALSE(db.write({&ws}, false));
+}
+
+std::vector<std::string> due_ids(const task_store& store, uint32_t shard, int64_t to) {
+  fault err;
+  std::vector<std::string> out;
+  for (auto& e : store.due(shard, 0, {}, to, 100, err))
+    out.push_back(e.id);
+  REQUIRE_FALSE(err);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a task moves through the due and status indexes as it changes") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  fault err;
+  auto a = task("aaaa", T::PENDING, 5000);
+  a.set_idempotency_key("key-a");
+  auto b = task("bbbb", T::SCHEDULED, 1000);
+  apply(*tmp.db, [&](write_set& ws) {
+    store.put(ws, 3, nullptr, a);
+    store.put(ws, 3, nullptr, b);
+  });
+  CHECK(due_ids(store, 3, 10000) == std::vector<std::string>{"bbbb", "aaaa"});
+  CHECK(due_ids(store, 3, 2000) == std::vector<std::string>{"bbbb"});
+  CHECK(due_ids(store, 4, 10000).empty());
+  CHECK(store.id_for_key("key-a", err) == std::string{"aaaa"});
+  CHECK(store.ids(T::PENDING, {}, 10, err) == std::vector<std::string>{"aaaa"});
+  CHECK(store.ids(T::STATUS_UNSPECIFIED, {}, 10, err) == std::vector<std::string>{"aaaa", "bbbb"});
+  CHECK(store.ids(T::STATUS_UNSPECIFIED, "aaaa", 10, err) == std::vector<std::string>{"bbbb"});
+  // RUNNING: the due entry is the lease expiry.
+  auto running = b;
+  running.set_status(T::RUNNING);
+  running.set_lease_expires_at_ms(7000);
+  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 3, &b, running); });
+  CHECK(due_ids(store, 3, 6000) == std::vector<std::string>{"aaaa"});
+  CHECK(due_ids(store, 3, 8000) == std::vector<std::string>{"aaaa", "bbbb"});
+  CHECK(store.ids(T::SCHEDULED, {}, 10, err).empty());
+  // Finished: out of the due index, into the finished index.
+  auto done = running;
+  done.set_status(T::COMPLETED);
+  done.set_finished_at_ms(9000);
+  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 3, &running, done); });
+  CHECK(due_ids(store, 3, 100000) == std::vector<std::string>{"aaaa"});
+  CHECK(store.finished_before(9001, 10, err) == std::vector<std::string>{"bbbb"});
+  CHECK(store.finished_before(9000, 10, err).empty());
+  auto counts = store.count_by_status(err);
+  CHECK(counts[T::PENDING] == 1);
+  CHECK(counts[T::COMPLETED] == 1);
+  CHECK(store.get("bbbb", err)->status() == T::COMPLETED);
+}
+
+TEST_CASE("the due index resumes after a position within one millisecond") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  apply(*tmp.db, [&](write_set& ws) {
+    for (auto id : {"t1", "t2", "t3", "t4"})
+      store.put(ws, 0, nullptr, task(id, T::PENDING, 100));
+  });
+  fault err;
+  auto page = store.due(0, 0, {}, 1000, 2, err);
+  REQUIRE(page.size() == 2);
+  auto rest = store.due(0, page.back().at_ms, page.back().id, 1000, 10, err);
+  REQUIRE(rest.size() == 2);
+  CHECK(rest[0].id == "t3");
+  CHECK(rest[1].id == "t4");
+}
+
+TEST_CASE("runs are kept in order and erase removes a task with everything it owns") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  fault err;
+  auto t = task("cccc", T::CANCELLED, 0);
+  t.set_finished_at_ms(50);
+  t.set_idempotency_key("k");
+  t.set_run_count(2);
+  apply(*tmp.db, [&](write_set& ws) {
+    store.put(ws, 1, nullptr, t);
+    for (uint32_t i = 0; i < 2; ++i) {
+      pb::TaskRun run;
+      run.set_attempt(static_cast<int>(i + 1));
+      store.put_run(ws, "cccc", i, run);
+    }
+  });
+  auto runs = store.runs("cccc", 10, err);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].attempt() == 2);
+  CHECK(store.runs("ccc", 10, err).empty());  // a prefix of the id is another task
+  apply(*tmp.db, [&](write_set& ws) { store.erase(ws, 1, t); });
+  CHECK_FALSE(store.get("cccc", err));
+  CHECK_FALSE(store.id_for_key("k", err));
+  CHECK(store.runs("cccc", 10, err).empty());
+  CHECK(store.finished_before(1000, 10, err).empty());
+  CHECK(store.count_by_status(err).empty());
+}
