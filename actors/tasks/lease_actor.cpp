@@ -31,7 +31,7 @@ void arm(lease_actor* self) {
 
 caf::actor spawn_lease_actor(caf::event_based_actor* shard, lease_terms terms) {
   auto handle = caf::actor_cast<caf::actor>(shard);
-  return shard->spawn<caf::linked + caf::lazy_init>([handle, terms](lease_actor* self) -> caf::behavior {
+  return shard->spawn<caf::linked>([handle, terms](lease_actor* self) -> caf::behavior {
     self->state.shard = handle;
     self->state.terms = terms;
     arm(self);

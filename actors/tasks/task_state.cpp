@@ -59,7 +59,8 @@ fault next_status(task_status from, task_event ev, task_status paused_from, task
         to = T::DEAD;
       break;
     case task_event::cancel:
-      if (!is_finished(from) && from != T::STATUS_UNSPECIFIED)
+      // A dead letter may be discarded too; retention then deletes it.
+      if ((!is_finished(from) || from == T::DEAD) && from != T::STATUS_UNSPECIFIED)
         to = T::CANCELLED;
       break;
     case task_event::pause:

@@ -5,7 +5,7 @@
 //      |                |                  |  \--bury--> DEAD --requeue--> PENDING
 //      |                +------due------ RETRYING <--retry--/
 //   PAUSED <--pause-- PENDING | SCHEDULED | RETRYING;  PAUSED --resume--> PENDING or RETRYING
-//   CANCELLED <--cancel-- any state that is not finished (COMPLETED, DEAD, CANCELLED)
+//   CANCELLED <--cancel-- any state but COMPLETED and CANCELLED (cancelling DEAD discards it)
 //
 // PENDING waits for next_run_at; SCHEDULED is due and waits for a worker; RETRYING waits for
 // its backoff. A lease that expires is a `retry` or `bury` like a failure. Every other pair is

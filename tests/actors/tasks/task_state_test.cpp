@@ -36,6 +36,7 @@ TEST_CASE("the allowed transitions are exactly the documented ones") {
     {{T::RUNNING, task_event::cancel}, T::CANCELLED},
     {{T::RETRYING, task_event::cancel}, T::CANCELLED},
     {{T::PAUSED, task_event::cancel}, T::CANCELLED},
+    {{T::DEAD, task_event::cancel}, T::CANCELLED},
     {{T::PENDING, task_event::pause}, T::PAUSED},
     {{T::SCHEDULED, task_event::pause}, T::PAUSED},
     {{T::RETRYING, task_event::pause}, T::PAUSED},
