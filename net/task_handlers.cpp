@@ -7,9 +7,9 @@
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
+#include "net/task_json.hpp"
 
 #include <caf/all.hpp>
-#include <google/protobuf/util/time_util.h>
 
 #include <atomic>
 
@@ -17,7 +17,6 @@ namespace parley::net {
 
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using tasks::task_event;
 
 struct lease_bounds {
@@ -62,7 +61,7 @@ void create_task(edge_context& ctx, http_request& req, responder respond) {
   msg.reply = [respond](const fault& err, const pb::StoredTask& task, bool created) {
     if (err)
       return respond(http_response::error(err));
-    respond(http_response::json(created ? 201 : 200, to_json(tasks::to_public(task))));
+    respond(http_response::json(created ? 201 : 200, task_json(tasks::to_public(task))));
   };
   to_shard(ctx, shard, caf::make_message(create_atom_v, std::move(msg)));
 }
@@ -79,7 +78,7 @@ void task_command(edge_context& ctx, http_request& req, responder respond, task_
   msg.reply = [respond](const fault& err, const pb::StoredTask& task) {
     if (err)
       return respond(http_response::error(err));
-    respond(http_response::json(200, to_json(tasks::to_public(task))));
+    respond(http_response::json(200, task_json(tasks::to_public(task))));
   };
   to_shard(ctx, tasks::shard_of(id), caf::make_message(command_atom_v, std::move(msg)));
 }
@@ -90,7 +89,7 @@ void get_task(edge_context& ctx, http_request& req, responder respond) {
   pb::Task task;
   if (auto err = tasks::read_task(*ctx.tasks, req.params["id"], task))
     return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(task)));
+  respond(http_response::json(200, task_json(task)));
 }
 
 void get_runs(edge_context& ctx, http_request& req, responder respond) {
@@ -173,10 +172,7 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
   w.reply = [respond](const fault& err, std::vector<pb::Lease> leases) {
     if (err)
       return respond(http_response::error(err));
-    pb::LeaseResponse out;
-    for (auto& l : leases)
-      *out.add_leases() = std::move(l);
-    respond(http_response::json(200, to_json(out)));
+    respond(http_response::json(200, leases_json(leases)));
   };
   caf::anon_send(ctx.tasks->broker, lease_atom_v, std::move(w));
 }
@@ -211,10 +207,10 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
   msg.reply = [respond](const fault& err, int64_t expires_at_ms, bool cancel_requested) {
     if (err)
       return respond(http_response::error(err));
-    pb::HeartbeatResponse out;
-    *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(expires_at_ms);
-    out.set_cancel_requested(cancel_requested);
-    respond(http_response::json(200, to_json(out)));
+    std::string out = "{\"lease_expires_at\":";
+    append_time_json(out, expires_at_ms);
+    out += cancel_requested ? ",\"cancel_requested\":true}" : ",\"cancel_requested\":false}";
+    respond(http_response::json(200, std::move(out)));
   };
   to_shard(ctx, shard, caf::make_message(heartbeat_atom_v, std::move(msg)));
 }
@@ -251,11 +247,13 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
   msg.reply = [respond](const fault& err, tasks::task_status status, int64_t next_run_at_ms) {
     if (err)
       return respond(http_response::error(err));
-    pb::LeaseOutcome out;
-    out.set_status(status);
-    if (next_run_at_ms > 0)
-      *out.mutable_next_run_at() = TimeUtil::MillisecondsToTimestamp(next_run_at_ms);
-    respond(http_response::json(200, to_json(out)));
+    std::string out = "{\"status\":\"" + pb::Task::Status_Name(status) + "\"";
+    if (next_run_at_ms > 0) {
+      out += ",\"next_run_at\":";
+      append_time_json(out, next_run_at_ms);
+    }
+    out += '}';
+    respond(http_response::json(200, std::move(out)));
   };
   to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(msg)));
 }

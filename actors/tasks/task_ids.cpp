@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <random>
 #include <stdexcept>
 
 namespace parley::tasks {
@@ -22,12 +23,29 @@ bool in_alphabet(char c) {
   return false;
 }
 
+// Ids need uniqueness, not secrecy (every endpoint needs a token anyway), and a create draws
+// about task_shard_count candidates: a per-thread generator seeded from the CSPRNG, not a
+// RAND_bytes call per character.
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 gen = [] {
+    std::array<uint64_t, 4> seed{};
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()), sizeof seed) != 1)
+      throw std::runtime_error("RAND_bytes failed");  // no entropy at all: not recoverable
+    std::seed_seq seq(seed.begin(), seed.end());
+    return std::mt19937_64{seq};
+  }();
+  return gen;
+}
+
 void append_random(std::string& out, size_t n) {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");  // the CSPRNG failing is not recoverable
-  for (size_t i = 0; i < n; ++i)
-    out.push_back(alphabet[bytes[i] & 31]);
+  auto& gen = generator();
+  uint64_t bits = gen();
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 12 == 11)
+      bits = gen();  // 12 characters of 5 bits per draw
+    out.push_back(alphabet[bits & 31]);
+    bits >>= 5;
+  }
 }
 
 } // namespace

@@ -1,0 +1,205 @@
+#include "net/task_json.hpp"
+
+#include "common/json_text.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace parley::net {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Howard Hinnant's civil_from_days: days since 1970-01-01 to (year, month, day).
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+void append_double(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";  // protobuf refuses to print these; a payload never holds them
+    return;
+  }
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+void append_field(std::string& out, const char* name) {
+  if (out.back() != '{')
+    out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+void append_string_field(std::string& out, const char* name, const std::string& v) {
+  append_field(out, name);
+  out += json_quote(v);
+}
+
+void append_int_field(std::string& out, const char* name, int64_t v) {
+  append_field(out, name);
+  out += std::to_string(v);
+}
+
+void append_time_field(std::string& out, const char* name,
+                       const google::protobuf::Timestamp& ts) {
+  append_field(out, name);
+  append_time_json(out, TimeUtil::TimestampToMilliseconds(ts));
+}
+
+void append_schedule(std::string& out, const pb::TaskSchedule& s) {
+  out += '{';
+  append_string_field(out, "type", s.type());
+  if (s.has_run_at())
+    append_time_field(out, "run_at", s.run_at());
+  append_string_field(out, "cron", s.cron());
+  out += '}';
+}
+
+void append_retry(std::string& out, const pb::RetryPolicy& p) {
+  out += '{';
+  append_int_field(out, "max_retries", p.max_retries());
+  append_string_field(out, "backoff", p.backoff());
+  append_int_field(out, "initial_delay_sec", p.initial_delay_sec());
+  out += '}';
+}
+
+} // namespace
+
+void append_time_json(std::string& out, int64_t unix_ms) {
+  auto days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
+  auto in_day = unix_ms - days * 86400000;
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[40];
+  auto ms = static_cast<int>(in_day % 1000);
+  auto n = std::snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(y), m, d,
+                         static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
+                         static_cast<int>(in_day / 1000 % 60));
+  out.append(buf, static_cast<size_t>(n));
+  if (ms != 0) {
+    // Protobuf prints 3, 6 or 9 fraction digits, and none for whole seconds.
+    n = std::snprintf(buf, sizeof buf, ".%03d", ms);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out += "Z\"";
+}
+
+void append_value_json(std::string& out, const google::protobuf::Value& v) {
+  using K = google::protobuf::Value::KindCase;
+  switch (v.kind_case()) {
+    case K::kNumberValue:
+      append_double(out, v.number_value());
+      return;
+    case K::kStringValue:
+      out += json_quote(v.string_value());
+      return;
+    case K::kBoolValue:
+      out += v.bool_value() ? "true" : "false";
+      return;
+    case K::kStructValue: {
+      // Sorted keys: the same bytes for the same payload, whatever the map's iteration order.
+      std::vector<const std::string*> keys;
+      for (auto& [key, value] : v.struct_value().fields())
+        keys.push_back(&key);
+      std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return *a < *b; });
+      out += '{';
+      bool first = true;
+      for (auto* key : keys) {
+        if (!first)
+          out += ',';
+        first = false;
+        out += json_quote(*key);
+        out += ':';
+        append_value_json(out, v.struct_value().fields().at(*key));
+      }
+      out += '}';
+      return;
+    }
+    case K::kListValue: {
+      out += '[';
+      bool first = true;
+      for (auto& item : v.list_value().values()) {
+        if (!first)
+          out += ',';
+        first = false;
+        append_value_json(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case K::kNullValue:
+    case K::KIND_NOT_SET:
+      out += "null";
+      return;
+  }
+}
+
+std::string task_json(const pb::Task& t) {
+  std::string out;
+  out.reserve(512);
+  out += '{';
+  append_string_field(out, "id", t.id());
+  append_string_field(out, "task_type", t.task_type());
+  append_field(out, "payload");
+  append_value_json(out, t.payload());
+  append_string_field(out, "status", pb::Task::Status_Name(t.status()));
+  append_int_field(out, "priority", t.priority());
+  append_int_field(out, "attempt", t.attempt());
+  append_int_field(out, "max_retries", t.max_retries());
+  append_field(out, "schedule");
+  append_schedule(out, t.schedule());
+  if (t.has_next_run_at())
+    append_time_field(out, "next_run_at", t.next_run_at());
+  append_string_field(out, "last_error", t.last_error());
+  append_field(out, "result");
+  append_value_json(out, t.result());
+  append_time_field(out, "created_at", t.created_at());
+  append_time_field(out, "updated_at", t.updated_at());
+  append_field(out, "retry_policy");
+  append_retry(out, t.retry_policy());
+  append_int_field(out, "timeout_sec", t.timeout_sec());
+  append_string_field(out, "idempotency_key", t.idempotency_key());
+  out += '}';
+  return out;
+}
+
+std::string leases_json(const std::vector<pb::Lease>& leases) {
+  std::string out = "{\"leases\":[";
+  bool first = true;
+  for (auto& l : leases) {
+    if (!first)
+      out += ',';
+    first = false;
+    out += '{';
+    append_string_field(out, "lease_id", l.lease_id());
+    append_string_field(out, "task_id", l.task_id());
+    append_int_field(out, "attempt", l.attempt());
+    append_string_field(out, "task_type", l.task_type());
+    append_field(out, "payload");
+    append_value_json(out, l.payload());
+    append_time_field(out, "lease_expires_at", l.lease_expires_at());
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+} // namespace parley::net

@@ -1,0 +1,84 @@
+// The hand-written task JSON reads back, through protobuf's own parser, as the same message.
+#include "net/task_json.hpp"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/util/time_util.h>
+
+using namespace parley;
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+template <class Message>
+Message reparse(const std::string& json) {
+  Message m;
+  INFO(json);
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &m).ok());
+  return m;
+}
+
+google::protobuf::Value payload() {
+  google::protobuf::Value v;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(
+            R"({"s":"quote \" and \\ and \u0001 and é","n":-1.5e-7,"i":42,"b":true,)"
+            R"("z":null,"l":[1,"two",[],{}],"o":{"deep":{"x":0.1}}})",
+            &v)
+            .ok());
+  return v;
+}
+
+} // namespace
+
+TEST_CASE("a task's JSON reads back as the same task") {
+  pb::Task t;
+  t.set_id("01m8gp1wrrzv4jk2hqtt");
+  t.set_task_type("email");
+  *t.mutable_payload() = payload();
+  t.set_status(pb::Task::RETRYING);
+  t.set_priority(-3);
+  t.set_attempt(2);
+  t.set_max_retries(5);
+  t.mutable_schedule()->set_type("delayed");
+  *t.mutable_schedule()->mutable_run_at() = TimeUtil::MillisecondsToTimestamp(1767225600123);
+  *t.mutable_next_run_at() = TimeUtil::MillisecondsToTimestamp(1767225601000);
+  t.set_last_error("line\nbreak");
+  t.mutable_result()->set_null_value(google::protobuf::NULL_VALUE);
+  *t.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(-1);  // before 1970
+  *t.mutable_updated_at() = TimeUtil::MillisecondsToTimestamp(4102444800000);
+  t.mutable_retry_policy()->set_max_retries(5);
+  t.mutable_retry_policy()->set_backoff("fixed");
+  t.mutable_retry_policy()->set_initial_delay_sec(0);
+  t.set_timeout_sec(30);
+  t.set_idempotency_key("k");
+  auto back = reparse<pb::Task>(net::task_json(t));
+  std::string diff;
+  MessageDifferencer d;
+  d.ReportDifferencesToString(&diff);
+  CHECK(d.Compare(t, back));
+  INFO(diff);
+  auto json = net::task_json(t);
+  CHECK(json.find(R"("status":"RETRYING")") != std::string::npos);
+  CHECK(json.find(R"("next_run_at":"2026-01-01T00:00:01Z")") != std::string::npos);
+  CHECK(json.find(R"("run_at":"2026-01-01T00:00:00.123Z")") != std::string::npos);
+  CHECK(json.find(R"("created_at":"1969-12-31T23:59:59.999Z")") != std::string::npos);
+}
+
+TEST_CASE("a batch of leases reads back as a LeaseResponse") {
+  std::vector<pb::Lease> leases(2);
+  leases[0].set_lease_id("a.b");
+  leases[0].set_task_id("a");
+  leases[0].set_attempt(1);
+  leases[0].set_task_type("t");
+  *leases[0].mutable_payload() = payload();
+  *leases[0].mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(1767225600000);
+  leases[1] = leases[0];
+  leases[1].set_lease_id("c.d");
+  auto back = reparse<pb::LeaseResponse>(net::leases_json(leases));
+  REQUIRE(back.leases_size() == 2);
+  CHECK(MessageDifferencer::Equals(back.leases(0), leases[0]));
+  CHECK(back.leases(1).lease_id() == "c.d");
+  CHECK(net::leases_json({}) == R"({"leases":[]})");
+}
