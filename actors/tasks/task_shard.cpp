@@ -174,16 +174,19 @@ fault no_task(const std::string& id, const fault& err) {
 // the write is durable (err empty) or failed (the in-memory records are rolled back).
 using change_set = std::vector<pb::StoredTask>;  // the records as they were before
 
-void persist(shard_actor* self, change_set before, storage::write_set ws,
-             std::function<void(const fault&)> done) {
+void persist(shard_actor* self, change_set before_set, storage::write_set ws,
+             std::function<void(const fault&)> done_fn) {
   auto& st = self->state;
-  for (auto& b : before)
+  for (auto& b : before_set)
     ++st.hot.at(b.id()).writes;
   ++st.writes_in_flight;
-  auto finish = [self, before](const fault& err, const std::function<void(const fault&)>& done) {
+  // Shared by both response handlers: records carry payloads, copies are not free.
+  auto before = std::make_shared<const change_set>(std::move(before_set));
+  auto done = std::make_shared<const std::function<void(const fault&)>>(std::move(done_fn));
+  auto finish = [self, before, done](const fault& err) {
     auto& st = self->state;
     --st.writes_in_flight;
-    for (auto& b : before) {
+    for (auto& b : *before) {
       auto it = st.hot.find(b.id());
       if (it == st.hot.end())
         continue;
@@ -193,18 +196,24 @@ void persist(shard_actor* self, change_set before, storage::write_set ws,
       else
         instruments().moved(b.status(), it->second.rec.status());
     }
-    done(err);
-    for (auto& b : before)
+    (*done)(err);
+    for (auto& b : *before)
       maybe_evict(self, b.id());
     maybe_quit(self);
   };
   self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
-    .then([finish, done]() { finish({}, done); },
-          [finish, done](caf::error& e) {
+    .then([finish]() { finish({}); },
+          [finish](caf::error& e) {
             auto err = to_fault(e);
             spdlog::error("task shard: write failed: {}", err.message);
-            finish(err, done);
+            finish(err);
           });
+}
+
+change_set one(pb::StoredTask&& before) {
+  change_set out;
+  out.push_back(std::move(before));
+  return out;
 }
 
 void record_run(shard_actor* self, storage::write_set& ws, pb::StoredTask& r,
@@ -298,7 +307,7 @@ void create(shard_actor* self, task_create msg) {
   st.hot.emplace(id, hot_task{rec});
   pb::StoredTask none;
   none.set_id(id);  // "before" of a new task: no status
-  persist(self, {none}, std::move(ws), [self, id, key, msg](const fault& err) {
+  persist(self, one(std::move(none)), std::move(ws), [self, id, key, msg = std::move(msg)](const fault& err) {
     auto& st = self->state;
     auto it = st.hot.find(id);
     if (err) {
@@ -361,7 +370,7 @@ void command(shard_actor* self, task_command msg) {
   r.set_updated_at_ms(now);
   st.ctx->store->put(ws, st.shard, &before, r);
   auto id = r.id();
-  persist(self, {before}, std::move(ws), [self, id, msg](const fault& err) {
+  persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
     if (err)
       return msg.reply(err, {});
     after_write(self, id);
@@ -515,7 +524,7 @@ void finish(shard_actor* self, lease_finish msg) {
   }
   st.ctx->store->put(ws, st.shard, &before, r);
   auto id = r.id();
-  persist(self, {before}, std::move(ws), [self, id, msg](const fault& err) {
+  persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
     if (err)
       return msg.reply(err, T::STATUS_UNSPECIFIED, 0);
     after_write(self, id);
@@ -545,7 +554,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   instruments().lease_expiries.inc();
   fail_attempt(self, h, "lease expired", true, "lease_expired", ws, now);
   st.ctx->store->put(ws, st.shard, &before, h.rec);
-  persist(self, {before}, std::move(ws), [self, task_id](const fault& err) {
+  persist(self, one(std::move(before)), std::move(ws), [self, task_id](const fault& err) {
     if (!err)
       after_write(self, task_id);
   });
