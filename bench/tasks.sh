@@ -63,16 +63,17 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-# "key" of the RESULT line of "phase" in file $1, e.g. result parley.txt cycle completes_per_s.
+# "key" of the first RESULT line of "phase" in file $1, e.g. result parley.txt cycle completes_per_s.
 result() {
   awk -v p="$2" -v k="$3" '$1 == "RESULT" && $2 == p {
-    for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$work/$1"
+    for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' \
+    "$work/$1"
 }
 
 echo "== tasks ($(date -u +%FT%TZ), $(nproc) cores)"
 
 # -- Parley ------------------------------------------------------------------------------------
-p_create=- p_cycle=- p_late_p50=- p_late_p99=- p_late_max=- status=0
+p_create=- p_cycle=- p_cycle_batch=- p_late_p50=- p_late_p99=- p_late_max=- status=0
 if [[ $only != pg ]]; then
   if ! grep -qs '^PARLEY_BUILD_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
     echo "configuring $build with PARLEY_BUILD_BENCH=ON"
@@ -127,12 +128,17 @@ if [[ $only != pg ]]; then
     "$complete_conns completes in flight each)"
   phase --phase cycle --count "$create_tasks" --workers $workers --batch "$batch" \
     --complete-conns "$complete_conns"
+  echo "-- parleyd: the same with each leased batch completed by one request" \
+    "(POST /api/v1/leases/complete)"
+  phase --phase create --count "$create_tasks" --connections "$conns"
+  phase --phase cycle --count "$create_tasks" --workers $workers --batch "$batch" --complete-batch
   echo "-- parleyd: lateness ($late_tasks delayed tasks due within ${late_spread} ms)"
   phase --phase lateness --count "$late_tasks" --workers $workers --connections "$conns" \
     --spread-ms "$late_spread" --lead-sec "$late_lead"
   curl -s "$url/metrics" | grep -E '^parley_tasks' | head -20 || true
   p_create=$(result parley.txt create tasks_per_s)
   p_cycle=$(result parley.txt cycle completes_per_s)
+  p_cycle_batch=$(result parley.txt cycle_batch completes_per_s)
   p_late_p50=$(result parley.txt lateness p50_ms)
   p_late_p99=$(result parley.txt lateness p99_ms)
   p_late_max=$(result parley.txt lateness max_ms)
@@ -246,6 +252,8 @@ printf "%-34s %12s %12s %8s  %s\n" "create tasks/s" "$p_create" "$pg_create" \
   "$(ratio "$p_create" "$pg_create")" "-"
 printf "%-34s %12s %12s %8s  %s\n" "lease+complete cycles/s (8 workers)" "$p_cycle" "$pg_cycle" \
   "$(ratio "$p_cycle" "$pg_cycle")" ">= 5x"
+printf "%-34s %12s %12s %8s  %s\n" "  with batch completes" "$p_cycle_batch" "$pg_cycle" \
+  "$(ratio "$p_cycle_batch" "$pg_cycle")" ">= 5x"
 printf "%-34s %12s %12s %8s  %s\n" "lateness p50 ms (${late_tasks} in 1 s)" "$p_late_p50" - - -
 printf "%-34s %12s %12s %8s  %s\n" "lateness p99 ms" "$p_late_p99" - - "< 50 ms"
 printf "%-34s %12s %12s %8s  %s\n" "lateness max ms" "$p_late_max" - - -

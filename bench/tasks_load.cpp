@@ -232,8 +232,20 @@ std::vector<http_request> complete_requests(const std::vector<std::string_view>&
   return reqs;
 }
 
+// One POST /api/v1/leases/complete for a whole batch (an extension of PROTOCOL.md).
+std::string batch_complete_body(const std::vector<std::string_view>& lease_ids) {
+  std::string body = "{\"completions\":[";
+  for (size_t i = 0; i < lease_ids.size(); ++i) {
+    body += i ? ",{\"lease_id\":\"" : "{\"lease_id\":\"";
+    body.append(lease_ids[i]);
+    body += "\"}";
+  }
+  body += "]}";
+  return body;
+}
+
 int phase_cycle(const target_server& srv, uint64_t count, int workers, int batch,
-                int complete_conns) {
+                int complete_conns, bool complete_batch) {
   std::atomic<uint64_t> leased{0}, completed{0}, conflicts{0}, errors{0};
   std::atomic<bool> stop{false};
   std::atomic<int64_t> last_complete_ns{0};
@@ -268,6 +280,26 @@ int phase_cycle(const target_server& srv, uint64_t count, int workers, int batch
             break;  // nothing due within wait_ms: the queue is empty
           my_lease_lat.push_back(static_cast<double>(res.elapsed.count()) / 1000);
           leased += ids.size();
+          if (complete_batch) {
+            auto a = lease_client.post("/api/v1/leases/complete", batch_complete_body(ids),
+                                       milliseconds{30000});
+            if (a.success()) {
+              for (auto status : json_strings(a.body, "status")) {
+                if (status == "COMPLETED")
+                  ++completed;
+                else
+                  ++conflicts;
+              }
+              my_complete_lat.push_back(static_cast<double>(a.elapsed.count()) / 1000);
+            } else if (errors++ < 5) {
+              std::fprintf(stderr, "  cycle: batch complete: %s\n", a.describe().c_str());
+            }
+            auto at = (steady::now() - start).count();
+            auto prev = last_complete_ns.load();
+            while (prev < at && !last_complete_ns.compare_exchange_weak(prev, at)) {
+            }
+            continue;
+          }
           auto answers = completer.run(complete_requests(ids));
           auto done_at = (steady::now() - start).count();
           for (auto& a : answers) {
@@ -307,9 +339,10 @@ int phase_cycle(const target_server& srv, uint64_t count, int workers, int batch
               complete_conns, rate, lp50, lp99, cp50, cp99,
               static_cast<unsigned long long>(conflicts.load()),
               static_cast<unsigned long long>(errors.load()));
-  std::printf("RESULT cycle completes=%llu seconds=%.3f completes_per_s=%.0f leased=%llu "
+  std::printf("RESULT %s completes=%llu seconds=%.3f completes_per_s=%.0f leased=%llu "
               "conflicts=%llu errors=%llu workers=%d batch=%d complete_conns=%d lease_p50_ms=%.3f "
               "lease_p99_ms=%.3f complete_p50_ms=%.3f complete_p99_ms=%.3f\n",
+              complete_batch ? "cycle_batch" : "cycle",
               static_cast<unsigned long long>(completed.load()), secs, rate,
               static_cast<unsigned long long>(leased.load()),
               static_cast<unsigned long long>(conflicts.load()),
@@ -483,6 +516,7 @@ int main(int argc, char** argv) {
   std::string url_text = "http://127.0.0.1:8080", token, dev_user, phase;
   uint64_t count = 0;
   int connections = 16, workers = 8, batch = 100, complete_conns = 4;
+  bool complete_batch = false;
   int lead_sec = 5, spread_ms = 1000, timeout_sec = 30;
   app.add_option("--url", url_text, "parleyd base URL")->capture_default_str();
   auto* tok = app.add_option("--token", token, "Bearer token");
@@ -501,6 +535,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "max_tasks per lease request (cycle)")
     ->capture_default_str()
     ->check(CLI::Range(1, 100));
+  app.add_flag("--complete-batch", complete_batch,
+               "Complete each leased batch with one POST /api/v1/leases/complete (cycle)");
   app.add_option("--complete-conns", complete_conns,
                  "Completes in flight per worker, one connection each (cycle)")
     ->capture_default_str()
@@ -539,7 +575,8 @@ int main(int argc, char** argv) {
   if (phase == "create")
     return phase_create(srv, count ? count : 100000, connections);
   if (phase == "cycle")
-    return phase_cycle(srv, count ? count : 100000, workers, batch, complete_conns);
+    return phase_cycle(srv, count ? count : 100000, workers, batch, complete_conns,
+                       complete_batch);
   return phase_lateness(srv, count ? count : 10000, workers, connections, lead_sec, spread_ms,
                         timeout_sec);
 }

@@ -4,6 +4,7 @@
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_messages.hpp"
 #include "actors/tasks/task_reads.hpp"
+#include "common/json_text.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
@@ -12,6 +13,8 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 
 namespace parley::net {
 
@@ -258,6 +261,81 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
   to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(msg)));
 }
 
+// The outcome of one lease in a batch: {"lease_id", "status", "next_run_at"?} or {"lease_id",
+// "error": {code, message}}.
+std::string outcome_json(const std::string& lease_id, const fault& err, tasks::task_status status,
+                         int64_t next_run_at_ms) {
+  std::string out = "{\"lease_id\":" + json_quote(lease_id);
+  if (err) {
+    out += ",\"error\":{\"code\":\"" + std::string{to_string(err.code)}
+           + "\",\"message\":" + json_quote(err.message) + "}}";
+    return out;
+  }
+  out += ",\"status\":\"" + pb::Task::Status_Name(status) + "\"";
+  if (next_run_at_ms > 0) {
+    out += ",\"next_run_at\":";
+    append_time_json(out, next_run_at_ms);
+  }
+  out += '}';
+  return out;
+}
+
+void complete_batch(edge_context& ctx, http_request& req, responder respond) {
+  if (!authenticated(ctx, req, respond))
+    return;
+  pb::BatchCompleteRequest body;
+  if (auto err = from_json(req.body, body))
+    return respond(http_response::error(err));
+  auto n = static_cast<size_t>(body.completions_size());
+  if (n == 0 || n > 1000)
+    return respond(http_response::error(
+      make_fault(errc::bad_request, "completions must hold 1..1000 leases")));
+  struct gather {
+    std::mutex mtx;
+    std::vector<std::string> outcomes;
+    size_t pending;
+    responder respond;
+  };
+  auto g = std::make_shared<gather>();
+  g->outcomes.resize(n);
+  g->pending = n;
+  g->respond = std::move(respond);
+  auto answer = [g](size_t i, std::string outcome) {
+    std::lock_guard<std::mutex> guard{g->mtx};
+    g->outcomes[i] = std::move(outcome);
+    if (--g->pending > 0)
+      return;
+    std::string out = "{\"outcomes\":[";
+    for (size_t k = 0; k < g->outcomes.size(); ++k)
+      out += (k ? "," : "") + g->outcomes[k];
+    out += "]}";
+    g->respond(http_response::json(200, std::move(out)));
+  };
+  std::map<uint32_t, std::vector<tasks::lease_finish>> by_shard;
+  for (size_t i = 0; i < n; ++i) {
+    auto& c = *body.mutable_completions(static_cast<int>(i));
+    auto task = tasks::task_of_lease(c.lease_id());
+    if (!task) {
+      answer(i, outcome_json(c.lease_id(), make_fault(errc::not_found, "no lease " + c.lease_id()),
+                             {}, 0));
+      continue;
+    }
+    tasks::lease_finish msg;
+    msg.lease_id = c.lease_id();
+    if (c.has_result())
+      msg.result = std::move(*c.mutable_result());
+    else
+      msg.result.set_null_value(google::protobuf::NULL_VALUE);
+    msg.reply = [answer, i, id = c.lease_id()](const fault& err, tasks::task_status status,
+                                               int64_t next_run_at_ms) {
+      answer(i, outcome_json(id, err, status, next_run_at_ms));
+    };
+    by_shard[tasks::shard_of(*task)].push_back(std::move(msg));
+  }
+  for (auto& [shard, batch] : by_shard)
+    to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(batch)));
+}
+
 } // namespace
 
 void add_task_routes(edge_context& ctx) {
@@ -284,6 +362,7 @@ void add_task_routes(edge_context& ctx) {
     task_command(c, q, std::move(p), task_event::requeue);
   });
   route("POST", "/api/v1/leases", lease);
+  route("POST", "/api/v1/leases/complete", complete_batch);
   route("POST", "/api/v1/leases/{lease_id}/heartbeat", heartbeat);
   route("POST", "/api/v1/leases/{lease_id}/complete",
         [](edge_context& c, http_request& q, responder p) { finish(c, q, std::move(p), true); });

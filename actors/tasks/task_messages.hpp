@@ -7,6 +7,7 @@
 //   (lease_atom, lease_grant)  -> granted_leases: take SCHEDULED tasks for a worker
 //   (heartbeat_atom, lease_call)     extend a lease
 //   (finish_atom, lease_finish)      complete or fail under a lease
+//   (finish_atom, std::vector<lease_finish>)  several, in one durable write
 //   (expire_atom, task_id, lease_id) from a lease actor whose lease ran out
 //   (tick_atom)                      from the ticker: load the due index's next window
 // To the lease broker:
@@ -88,6 +89,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_grant)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::granted_leases)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_finish)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<parley::tasks::lease_finish>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::ready_task)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<parley::tasks::ready_task>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::tasks::lease_wait)

@@ -484,27 +484,33 @@ void heartbeat(shard_actor* self, lease_call msg) {
           [msg](caf::error& e) { msg.reply(to_fault(e), 0, false); });
 }
 
-void finish(shard_actor* self, lease_finish msg) {
+// Applies one completion or failure to memory and `ws`; answers it at once when it is refused.
+bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
+                  change_set& before, int64_t now) {
   auto& st = self->state;
   fault err;
   auto* h = leased_task(self, msg.lease_id, err);
-  if (!h)
-    return msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+  if (!h) {
+    msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+    return false;
+  }
   auto& r = h->rec;
-  if (r.status() == T::CANCELLED)
-    return msg.reply(make_fault(errc::conflict, "task " + r.id()
-                                                  + " was cancelled: its result is not recorded"),
-                     T::STATUS_UNSPECIFIED, 0);
-  if (r.status() != T::RUNNING || h->writes > 0)
-    return msg.reply(make_fault(errc::conflict, "task " + r.id() + " is "
-                                                  + std::string{to_string(r.status())}
-                                                  + ": this lease's work is already recorded"),
-                     T::STATUS_UNSPECIFIED, 0);
-  auto now = unix_ms();
-  auto before = r;
-  storage::write_set ws;
+  if (r.status() == T::CANCELLED) {
+    msg.reply(make_fault(errc::conflict, "task " + r.id()
+                                           + " was cancelled: its result is not recorded"),
+              T::STATUS_UNSPECIFIED, 0);
+    return false;
+  }
+  if (r.status() != T::RUNNING || h->writes > 0) {
+    msg.reply(make_fault(errc::conflict, "task " + r.id() + " is "
+                                           + std::string{to_string(r.status())}
+                                           + ": this lease's work is already recorded"),
+              T::STATUS_UNSPECIFIED, 0);
+    return false;
+  }
+  before.push_back(r);
   if (msg.success) {
-    *r.mutable_result() = msg.result;
+    *r.mutable_result() = std::move(msg.result);
     r.set_last_error("");
     record_run(self, ws, r, "completed", now);
     stop_lease(self, *h);
@@ -522,15 +528,34 @@ void finish(shard_actor* self, lease_finish msg) {
   } else {
     fail_attempt(self, *h, msg.error, msg.retryable, "failed", ws, now);
   }
-  st.ctx->store->put(ws, st.shard, &before, r);
-  auto id = r.id();
-  persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
-    if (err)
-      return msg.reply(err, T::STATUS_UNSPECIFIED, 0);
-    after_write(self, id);
-    auto& r = self->state.hot.at(id).rec;
-    msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
-  });
+  st.ctx->store->put(ws, st.shard, &before.back(), r);
+  return true;
+}
+
+// Completions and failures of one batch share one durable write; each is answered after it.
+void finish(shard_actor* self, std::vector<lease_finish>& batch) {
+  auto now = unix_ms();
+  storage::write_set ws;
+  change_set before;
+  std::vector<lease_finish> accepted;
+  for (auto& msg : batch)
+    if (apply_finish(self, msg, ws, before, now))
+      accepted.push_back(std::move(msg));
+  if (accepted.empty())
+    return;
+  persist(self, std::move(before), std::move(ws),
+          [self, accepted = std::move(accepted)](const fault& err) {
+            for (auto& msg : accepted) {
+              if (err) {
+                msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+                continue;
+              }
+              auto id = *task_of_lease(msg.lease_id);
+              after_write(self, id);
+              auto& r = self->state.hot.at(id).rec;
+              msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
+            }
+          });
 }
 
 void expire(shard_actor* self, const std::string& task_id, const std::string& lease_id) {
@@ -642,7 +667,12 @@ caf::actor spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint3
       [self](command_atom, task_command& msg) { command(self, std::move(msg)); },
       [self](lease_atom, lease_grant& g) { return grant(self, g); },
       [self](heartbeat_atom, lease_call& msg) { heartbeat(self, std::move(msg)); },
-      [self](finish_atom, lease_finish& msg) { finish(self, std::move(msg)); },
+      [self](finish_atom, lease_finish& msg) {
+        std::vector<lease_finish> one_finish;
+        one_finish.push_back(std::move(msg));
+        finish(self, one_finish);
+      },
+      [self](finish_atom, std::vector<lease_finish>& batch) { finish(self, batch); },
       [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
         expire(self, task_id, lease_id);
       },

@@ -14,10 +14,6 @@ using namespace parley::test;
 
 namespace {
 
-bool is_message(const pb::ServerFrame& f) {
-  return f.has_message();
-}
-
 std::string send_to(const std::string& id, const std::string& to, const std::string& cmid,
                     const std::string& body) {
   return R"({"request_id":")" + id + R"(","send":{"to_user":")" + to + R"(","client_msg_id":")"

@@ -598,3 +598,32 @@ TEST_CASE("task metrics count tasks by status and the scheduling lateness") {
   CHECK(metric(s.node, "parley_task_scheduling_lateness_seconds_count") >= 1);
   CHECK(metric(s.node, "parley_tasks_created_total") >= 2);
 }
+
+TEST_CASE("a batch of leases is completed by one request, each with its own outcome") {
+  scheduler s;
+  for (int i = 0; i < 5; ++i)
+    s.create(R"({"task_type":"many"})");
+  auto leases = s.lease("many", 5);
+  REQUIRE(leases.size() == 5);
+  std::string body = R"({"completions":[)";
+  for (size_t i = 0; i < leases.size(); ++i)
+    body += (i ? "," : "") + std::string{R"({"lease_id":")"} + leases[i].lease_id()
+            + R"(","result":)" + std::to_string(i) + "}";
+  body += R"(,{"lease_id":")" + leases[0].lease_id() + R"("},{"lease_id":"bogus"}]})";
+  auto res = s.call("POST", "/api/v1/leases/complete", body);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  // One outcome per completion, in order: five COMPLETED, a repeated lease (409), a bogus one.
+  CHECK(res.body.rfind(R"({"outcomes":[{"lease_id":")" + leases[0].lease_id()
+                         + R"(","status":"COMPLETED"})", 0) == 0);
+  size_t completed = 0;
+  const std::string done = R"("status":"COMPLETED")";
+  for (size_t at = res.body.find(done); at != std::string::npos; at = res.body.find(done, at + 1))
+    ++completed;
+  CHECK(completed == 5);
+  CHECK(res.body.find(R"("error":{"code":"conflict")") != std::string::npos);
+  CHECK(res.body.find(R"({"lease_id":"bogus","error":{"code":"not_found")") != std::string::npos);
+  CHECK(s.get(leases[3].task_id()).result().number_value() == 3);
+  CHECK(s.call("POST", "/api/v1/leases/complete", R"({"completions":[]})").status == 400);
+  CHECK(s.call("POST", "/api/v1/leases/complete", "{").status == 400);
+}
