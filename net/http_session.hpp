@@ -24,6 +24,7 @@ private:
   void handle(http::request<http::string_body>&& req);
   void upgrade(http::request<http::string_body>&& req);
   void write(http_response res);
+  std::shared_ptr<std::atomic<bool>> watch_disconnect();
   void on_write(bool close, beast::error_code ec, std::size_t n);
   void do_close();
   void linger();

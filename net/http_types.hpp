@@ -4,7 +4,9 @@
 
 #include "common/errc.hpp"
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <utility>
@@ -22,6 +24,10 @@ struct http_request {
   std::string body;
   std::string remote_ip;
   std::map<std::string, std::string> params;  // filled by the router from {name} segments
+  // For handlers that may answer much later (long polls): starts watching the connection and
+  // returns a flag that turns true if the client goes away before the answer. Set by the
+  // session; empty in tests that build requests by hand.
+  std::function<std::shared_ptr<std::atomic<bool>>()> watch_disconnect;
 
   // The header value or "" when absent; `name` in lower case.
   const std::string& header(const std::string& name) const;

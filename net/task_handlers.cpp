@@ -172,6 +172,8 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
   w.max_tasks = static_cast<size_t>(r.max_tasks());
   w.lease_ms = int64_t{r.lease_sec()} * 1000;
   w.wait_ms = r.wait_ms();
+  if (w.wait_ms > 0 && req.watch_disconnect)
+    w.gone = req.watch_disconnect();
   w.reply = [respond](const fault& err, std::vector<pb::Lease> leases) {
     if (err)
       return respond(http_response::error(err));

@@ -157,8 +157,13 @@ void offer(broker_actor* self, std::vector<ready_task>& tasks) {
     st.ready[t.task_type].insert(key);
     st.by_id.emplace(t.id, std::make_pair(t.task_type, std::move(key)));
   }
-  // Oldest waiters first; each takes what matches it.
+  // Oldest waiters first; each takes what matches it. A worker that hung up while waiting
+  // would take tasks nobody runs until their leases expire: it is dropped instead.
   for (auto it = st.waiters.begin(); it != st.waiters.end();) {
+    if (it->request.gone && it->request.gone->load()) {
+      it = st.waiters.erase(it);
+      continue;
+    }
     if (!has_ready(st, it->request)) {
       ++it;
       continue;

@@ -22,7 +22,9 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,8 @@ struct lease_wait {
   size_t max_tasks = 1;
   int64_t lease_ms = 30000;
   int64_t wait_ms = 0;
+  // Turns true when the worker hung up while waiting: its wait is dropped, nothing is leased.
+  std::shared_ptr<std::atomic<bool>> gone;
   std::function<void(const fault&, std::vector<pb::Lease>)> reply;
 };
 

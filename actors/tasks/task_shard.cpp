@@ -177,24 +177,29 @@ using change_set = std::vector<pb::StoredTask>;  // the records as they were bef
 void persist(shard_actor* self, change_set before_set, storage::write_set ws,
              std::function<void(const fault&)> done_fn) {
   auto& st = self->state;
-  for (auto& b : before_set)
-    ++st.hot.at(b.id()).writes;
+  std::vector<task_status> after;
+  for (auto& b : before_set) {
+    auto& h = st.hot.at(b.id());
+    ++h.writes;
+    after.push_back(h.rec.status());
+  }
   ++st.writes_in_flight;
   // Shared by both response handlers: records carry payloads, copies are not free.
   auto before = std::make_shared<const change_set>(std::move(before_set));
   auto done = std::make_shared<const std::function<void(const fault&)>>(std::move(done_fn));
-  auto finish = [self, before, done](const fault& err) {
+  auto finish = [self, before, done, after = std::move(after)](const fault& err) {
     auto& st = self->state;
     --st.writes_in_flight;
-    for (auto& b : *before) {
+    for (size_t i = 0; i < before->size(); ++i) {
+      auto& b = (*before)[i];
       auto it = st.hot.find(b.id());
       if (it == st.hot.end())
         continue;
       --it->second.writes;
-      if (err)
+      if (!err)
+        instruments().moved(b.status(), after[i]);
+      else if (it->second.writes == 0)
         it->second.rec = b;  // storage failed: memory goes back to what is durable
-      else
-        instruments().moved(b.status(), it->second.rec.status());
     }
     (*done)(err);
     for (auto& b : *before)
@@ -389,7 +394,9 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   for (auto& id : g.task_ids) {
     fault err;
     auto* h = find(self, id, err);
-    if (!h || h->rec.status() != T::SCHEDULED || h->writes > 0)
+    // A task offered while its SCHEDULED write is still in flight may be leased: the writer
+    // applies the two writes in order, and the lease is answered only after the second.
+    if (!h || h->rec.status() != T::SCHEDULED)
       continue;  // cancelled, paused or leased since it was offered
     auto& r = h->rec;
     before.push_back(r);
@@ -613,16 +620,19 @@ void wake(shard_actor* self) {
   arm_wake(self);
   if (ids.empty())
     return;
+  // Offered at once: a lease needs its own durable write anyway, which the writer orders after
+  // this one, so waiting for this fsync would only add to the tasks' lateness.
+  std::vector<ready_task> ready;
+  for (auto& id : ids) {
+    auto& r = st.hot.at(id).rec;
+    ready.push_back(ready_task{r.id(), r.task_type(), r.priority(), r.next_run_at_ms()});
+  }
+  self->send(st.ctx->broker, ready_atom_v, std::move(ready));
   persist(self, std::move(before), std::move(ws), [self, ids](const fault& err) {
-    if (err)
-      return;  // rolled back to waiting; the next tick's wake retries
-    std::vector<ready_task> ready;
-    for (auto& id : ids) {
-      auto& r = self->state.hot.at(id).rec;
-      if (r.status() == T::SCHEDULED)
-        ready.push_back(ready_task{r.id(), r.task_type(), r.priority(), r.next_run_at_ms()});
-    }
-    self->send(self->state.ctx->broker, ready_atom_v, std::move(ready));
+    if (!err)
+      return;
+    for (auto& id : ids)
+      after_write(self, id);  // back to waiting: timers again, so a later wake retries
   });
 }
 

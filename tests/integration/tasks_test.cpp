@@ -13,6 +13,11 @@
 #include <set>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace parley;
 using namespace parley::test;
 using namespace std::chrono_literals;
@@ -626,4 +631,27 @@ TEST_CASE("a batch of leases is completed by one request, each with its own outc
   CHECK(s.get(leases[3].task_id()).result().number_value() == 3);
   CHECK(s.call("POST", "/api/v1/leases/complete", R"({"completions":[]})").status == 400);
   CHECK(s.call("POST", "/api/v1/leases/complete", "{").status == 400);
+}
+
+TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
+  scheduler s;
+  // A raw connection sends a long poll and closes without waiting for the answer.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(s.node.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  std::string body = R"({"worker_id":"ghost","task_types":["gone"],"wait_ms":20000})";
+  std::string request = "POST /api/v1/leases HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                        + s.token + "\r\nContent-Length: " + std::to_string(body.size())
+                        + "\r\n\r\n" + body;
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::this_thread::sleep_for(200ms);  // parked in the broker
+  ::close(fd);
+  std::this_thread::sleep_for(100ms);
+  auto t = s.create(R"({"task_type":"gone"})");
+  auto lease = s.lease_one("gone", 2000);
+  CHECK(lease.task_id() == t.id());
 }
