@@ -1,5 +1,6 @@
 #include "net/http_post.hpp"
 
+#include "common/utf8.hpp"
 #include "net/beast.hpp"
 
 namespace parley::net {
@@ -88,7 +89,7 @@ post_result http_post(const std::string& url, const std::string& body,
   if (failure == beast::error::timeout || (out.status == 0 && !failure))
     out.error = "timed out after " + std::to_string(timeout.count()) + " ms";
   else if (failure)
-    out.error = failure.message();
+    out.error = valid_utf8(failure.message(), 500);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return out;

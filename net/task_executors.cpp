@@ -3,6 +3,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_messages.hpp"
+#include "common/utf8.hpp"
 #include "net/http_post.hpp"
 
 #include <caf/all.hpp>
@@ -67,12 +68,13 @@ outcome from_post(const post_result& r) {
   } else if (!r.error.empty()) {
     o.error = r.error;
   } else if (r.status < 200 || r.status > 299) {
-    o.error = "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200);
+    o.error = "HTTP " + std::to_string(r.status) + ": " + valid_utf8(r.body, 200);
   } else {
     o.success = true;
     auto& fields = *o.result.mutable_struct_value()->mutable_fields();
     fields["status"].set_number_value(r.status);
-    fields["body"].set_string_value(r.body);
+    // Bodies are stored as text: a binary or cut one must still be valid UTF-8.
+    fields["body"].set_string_value(valid_utf8(r.body, r.body.size()));
   }
   return o;
 }
@@ -114,9 +116,10 @@ void run(executor_actor* self, const pb::Lease& lease) {
   auto& st = self->state;
   fault err;
   auto rec = st.ctx->store->get(lease.task_id(), err);
-  // Leave a second for the answer to reach the shard before the lease runs out.
-  auto timeout = std::chrono::milliseconds{
-    std::max<int64_t>(int64_t{rec ? rec->timeout_sec() : 30} * 1000 - 1000, 500)};
+  // The lease lasts min(timeout_sec, executor_lease_ms): leave a second of it for the answer.
+  auto lease_ms = std::min<int64_t>(int64_t{rec ? rec->timeout_sec() : 30} * 1000,
+                                    executor_lease_ms);
+  auto timeout = std::chrono::milliseconds{std::max<int64_t>(lease_ms - 1000, 500)};
   auto o = lease.task_type() == "http" ? run_http(lease, timeout) : run_push(self, lease, timeout);
   tasks::lease_finish msg;
   msg.lease_id = lease.lease_id();

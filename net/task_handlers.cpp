@@ -322,6 +322,13 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
                              {}, 0));
       continue;
     }
+    if (c.result().ByteSizeLong() > ctx.tasks->opts.max_payload_bytes) {
+      answer(i, outcome_json(c.lease_id(),
+                             make_fault(errc::too_large, "result is larger than "
+                                                         "tasks.max_payload_bytes"),
+                             {}, 0));
+      continue;
+    }
     tasks::lease_finish msg;
     msg.lease_id = c.lease_id();
     if (c.has_result())

@@ -5,7 +5,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 
@@ -34,9 +34,13 @@ void append_double(std::string& out, double v) {
     out += "null";  // protobuf refuses to print these; a payload never holds them
     return;
   }
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, res.ptr);
+  // As protobuf prints doubles: %.15g, or %.17g when 15 digits do not read back exactly
+  // (so 100000 stays 100000, not the 1e+05 a shortest-form printer would choose).
+  char buf[40];
+  auto n = std::snprintf(buf, sizeof buf, "%.15g", v);
+  if (std::strtod(buf, nullptr) != v)
+    n = std::snprintf(buf, sizeof buf, "%.17g", v);
+  out.append(buf, static_cast<size_t>(n));
 }
 
 void append_field(std::string& out, const char* name) {

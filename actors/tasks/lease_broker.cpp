@@ -21,8 +21,6 @@ namespace parley::tasks {
 
 namespace {
 
-constexpr auto grant_timeout = std::chrono::seconds{10};
-
 // Order among ready tasks: higher priority first, then earlier due time, then id.
 struct ready_key {
   int32_t priority;
@@ -119,7 +117,9 @@ void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
     g.worker_id = r->w.request.worker_id;
     g.lease_ms = r->w.request.lease_ms;
     self
-      ->request(st.ctx->registry, grant_timeout, std::string{shard_kind}, std::to_string(shard),
+      // No timeout: a shard always answers, and a grant answered after a timeout would burn
+      // an attempt on a lease nobody holds.
+      ->request(st.ctx->registry, caf::infinite, std::string{shard_kind}, std::to_string(shard),
                 caf::make_message(lease_atom_v, std::move(g)))
       .then(
         [r, done](granted_leases& granted) {
@@ -137,6 +137,8 @@ void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
 // Serves a worker now if anything matches, else parks it until something does or time is up.
 void serve(broker_actor* self, waiter w) {
   auto& st = self->state;
+  if (w.request.gone && w.request.gone->load())
+    return;  // the worker hung up: nothing to answer, nothing to lease
   auto ids = pick(st, w.request);
   if (!ids.empty())
     return grant(self, std::move(w), std::move(ids));

@@ -9,6 +9,7 @@
 #include "actors/tasks/task_metrics.hpp"
 #include "actors/tasks/task_rules.hpp"
 #include "common/clock.hpp"
+#include "common/utf8.hpp"
 
 #include <caf/all.hpp>
 #include <google/protobuf/util/time_util.h>
@@ -88,7 +89,7 @@ void arm_wake(shard_actor* self) {
     return;
   st.armed_at = next;
   auto delay = std::max<int64_t>(next - unix_ms(), 0);
-  self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v);
+  self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v, next);
 }
 
 void offer(shard_actor* self, const pb::StoredTask& t) {
@@ -118,7 +119,7 @@ void place(shard_actor* self, hot_task& h) {
     arm_wake(self);
   } else if (r.status() == T::SCHEDULED) {
     offer(self, r);
-  } else if (r.status() == T::RUNNING && !h.lease) {
+  } else if (r.status() == T::RUNNING && !h.lease && h.writes == 0) {
     if (r.lease_expires_at_ms() <= unix_ms())
       self->send(self, expire_atom_v, r.id(), r.lease_id());  // expired while we were away
     else
@@ -242,8 +243,7 @@ void record_run(shard_actor* self, storage::write_set& ws, pb::StoredTask& r,
 void fail_attempt(shard_actor* self, hot_task& h, std::string error, bool retryable,
                   const std::string& outcome, storage::write_set& ws, int64_t now) {
   auto& r = h.rec;
-  if (error.size() > max_error_bytes)
-    error.resize(max_error_bytes);
+  error = valid_utf8(error, max_error_bytes);
   r.set_last_error(error);
   record_run(self, ws, r, outcome, now);
   stop_lease(self, h);
@@ -396,8 +396,10 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     auto* h = find(self, id, err);
     // A task offered while its SCHEDULED write is still in flight may be leased: the writer
     // applies the two writes in order, and the lease is answered only after the second.
-    if (!h || h->rec.status() != T::SCHEDULED)
+    if (!h || h->rec.status() != T::SCHEDULED) {
+      maybe_evict(self, id);
       continue;  // cancelled, paused or leased since it was offered
+    }
     auto& r = h->rec;
     before.push_back(r);
     r.set_status(T::RUNNING);
@@ -416,6 +418,8 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   auto rp = self->make_response_promise<granted_leases>();
   persist(self, std::move(before), std::move(ws), [self, ids, rp, now](const fault& err) mutable {
     if (err) {
+      for (auto& id : ids)
+        after_write(self, id);  // still SCHEDULED: offered again
       rp.deliver(make_error(err));
       return;
     }
@@ -474,21 +478,37 @@ hot_task* leased_task(shard_actor* self, const std::string& lease_id, fault& err
   return h;
 }
 
+// Drops what a refused call under an old lease loaded into memory.
+void forget_refused(shard_actor* self, const std::string& lease_id) {
+  if (auto id = task_of_lease(lease_id))
+    maybe_evict(self, *id);
+}
+
 void heartbeat(shard_actor* self, lease_call msg) {
   fault err;
   auto* h = leased_task(self, msg.lease_id, err);
-  if (!h)
+  if (!h) {
+    forget_refused(self, msg.lease_id);
     return msg.reply(err, 0, false);
+  }
   auto& r = h->rec;
   bool cancelled = r.status() == T::CANCELLED;
-  if ((r.status() != T::RUNNING && !cancelled) || !h->lease)
-    return msg.reply(make_fault(errc::conflict, "lease " + msg.lease_id + " is no longer held: task is "
-                                                  + std::string{to_string(r.status())}),
-                     0, false);
+  if ((r.status() != T::RUNNING && !cancelled) || !h->lease) {
+    msg.reply(make_fault(errc::conflict, "lease " + msg.lease_id + " is no longer held: task is "
+                                           + std::string{to_string(r.status())}),
+              0, false);
+    return forget_refused(self, msg.lease_id);
+  }
   auto extend = cancelled ? 0 : (msg.lease_ms > 0 ? msg.lease_ms : r.lease_ms());
   self->request(h->lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
     .then([msg, cancelled](int64_t expires) { msg.reply({}, expires, cancelled); },
-          [msg](caf::error& e) { msg.reply(to_fault(e), 0, false); });
+          [msg](caf::error& e) {
+            // A lease actor that quit (expired) before its shard heard of it: the lease is lost.
+            auto err = to_fault(e);
+            if (err.code == errc::unavailable)
+              err = make_fault(errc::conflict, "lease " + msg.lease_id + " has expired");
+            msg.reply(err, 0, false);
+          });
 }
 
 // Applies one completion or failure to memory and `ws`; answers it at once when it is refused.
@@ -545,11 +565,21 @@ void finish(shard_actor* self, std::vector<lease_finish>& batch) {
   storage::write_set ws;
   change_set before;
   std::vector<lease_finish> accepted;
-  for (auto& msg : batch)
+  std::vector<std::string> refused;
+  for (auto& msg : batch) {
     if (apply_finish(self, msg, ws, before, now))
       accepted.push_back(std::move(msg));
+    else
+      refused.push_back(msg.lease_id);
+  }
+  // Evicted only after persist() counted this batch's writes: a lease repeated in one batch
+  // names a task that must stay in memory until its write is done.
+  auto forget = [self, refused = std::move(refused)] {
+    for (auto& lease_id : refused)
+      forget_refused(self, lease_id);
+  };
   if (accepted.empty())
-    return;
+    return forget();
   persist(self, std::move(before), std::move(ws),
           [self, accepted = std::move(accepted)](const fault& err) {
             for (auto& msg : accepted) {
@@ -563,6 +593,7 @@ void finish(shard_actor* self, std::vector<lease_finish>& batch) {
               msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
             }
           });
+  forget();
 }
 
 void expire(shard_actor* self, const std::string& task_id, const std::string& lease_id) {
@@ -595,9 +626,8 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
 // -- time ---------------------------------------------------------------------------------------
 
 // Waiting tasks whose time has come become SCHEDULED (one write for all), then are offered.
-void wake(shard_actor* self) {
+void process_due(shard_actor* self) {
   auto& st = self->state;
-  st.armed_at = LLONG_MAX;
   auto now = unix_ms();
   storage::write_set ws;
   change_set before;
@@ -655,14 +685,19 @@ void load_window(shard_actor* self) {
   else
     st.loaded = due_position{target - 1, std::string(1, '\x7f')};
   for (auto& e : entries) {
-    if (st.hot.count(e.id))
-      continue;  // already in memory, placed when it got there
+    if (auto it = st.hot.find(e.id); it != st.hot.end()) {
+      // In memory already. A waiting one that was held outside the window (say by a late
+      // call under an old lease) has no timer yet: it gets one now (duplicates are harmless).
+      if (waiting(it->second.rec) && it->second.rec.next_run_at_ms() == e.at_ms)
+        place(self, it->second);
+      continue;
+    }
     find(self, e.id, err);
     maybe_evict(self, e.id);
   }
   if (entries.size() == load_page)
     self->send(self, tick_atom_v);  // more to load: continue after pending messages
-  wake(self);
+  process_due(self);
 }
 
 } // namespace
@@ -686,7 +721,12 @@ caf::actor spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint3
       [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
         expire(self, task_id, lease_id);
       },
-      [self](wake_atom) { wake(self); },
+      [self](wake_atom, int64_t at) {
+        // Only the wake armed last clears the mark; older ones just process what is due.
+        if (at == self->state.armed_at)
+          self->state.armed_at = LLONG_MAX;
+        process_due(self);
+      },
       [self](tick_atom) { load_window(self); },
       [self](passivate_atom) {
         self->state.passivating = true;

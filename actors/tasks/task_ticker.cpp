@@ -39,8 +39,12 @@ void purge(ticker_actor* self) {
   std::vector<task_status> erased;
   for (auto& id : ids) {
     auto rec = st.ctx->store->get(id, err);
-    if (err)
-      break;
+    if (err) {
+      // An unreadable record must not stop retention for everything behind it.
+      spdlog::error("task retention: {}: {}", id, err.message);
+      err = {};
+      continue;
+    }
     if (rec) {
       st.ctx->store->erase(ws, shard_of(id), *rec);
       erased.push_back(rec->status());

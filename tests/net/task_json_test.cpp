@@ -82,3 +82,23 @@ TEST_CASE("a batch of leases reads back as a LeaseResponse") {
   CHECK(back.leases(1).lease_id() == "c.d");
   CHECK(net::leases_json({}) == R"({"leases":[]})");
 }
+
+TEST_CASE("numbers print as protobuf prints them") {
+  auto json_of = [](const std::string& in) {
+    google::protobuf::Value v;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(in, &v).ok());
+    std::string mine;
+    net::append_value_json(mine, v);
+    std::string theirs;
+    REQUIRE(google::protobuf::util::MessageToJsonString(v, &theirs).ok());
+    CHECK(mine == theirs);
+    return mine;
+  };
+  CHECK(json_of("100000") == "100000");
+  CHECK(json_of("3000000") == "3000000");
+  CHECK(json_of("0.0001") == "0.0001");
+  json_of("0.1");
+  json_of("-1.5e-07");
+  json_of("1e+300");
+  json_of("123456789012345680");
+}
