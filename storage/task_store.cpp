@@ -13,15 +13,14 @@ constexpr uint8_t finished_prefix = 'f';
 
 using pbstatus = pb::Task::Status;
 
-// The time of the task's due entry, or -1 when nothing is due for it.
+// The time of the task's due entry, or -1 when nothing is due for it. RUNNING tasks have none:
+// leases are short-lived and numerous, and the status index finds them at start-up.
 int64_t due_time(const pb::StoredTask& t) {
   switch (t.status()) {
     case pb::Task::PENDING:
     case pb::Task::SCHEDULED:
     case pb::Task::RETRYING:
       return t.next_run_at_ms();
-    case pb::Task::RUNNING:
-      return t.lease_expires_at_ms();
     default:
       return -1;
   }

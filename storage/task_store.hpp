@@ -1,7 +1,7 @@
 // The records of the task scheduler (PROTOCOL.md, Tasks): tasks by id, idempotency keys, the
 // executions of each task, and three indexes kept in step with every write of a task:
-//   due       shard|time|id  the next thing to happen to a live task: its next_run_at while it
-//                            waits (PENDING, SCHEDULED, RETRYING), its lease expiry while RUNNING
+//   due       shard|time|id  next_run_at of a waiting task (PENDING, SCHEDULED, RETRYING); a
+//                            RUNNING task has none (start-up finds it in the status index)
 //   status    status|id      listing by status (ids are time-ordered, so this is creation order)
 //   finished  time|id        COMPLETED and CANCELLED tasks, for the retention purge
 // Callers (the task shards) serialize the writes of one task; this class only encodes them.

@@ -702,10 +702,30 @@ void load_window(shard_actor* self) {
 
 } // namespace
 
+// Recovery of leases: this shard's RUNNING tasks get their lease actor again, or fail their
+// attempt when the lease they were granted has run out meanwhile.
+void recover_running(shard_actor* self) {
+  auto& st = self->state;
+  std::string after;
+  for (;;) {
+    fault err;
+    auto ids = st.ctx->store->ids(pb::Task::RUNNING, after, load_page, err);
+    if (err)
+      spdlog::error("task shard {}: status index unreadable: {}", st.shard, err.message);
+    for (auto& id : ids)
+      if (shard_of(id) == st.shard)
+        find(self, id, err);  // places it: lease actor, or an expiry
+    if (ids.size() < load_page)
+      return;
+    after = ids.back();
+  }
+}
+
 caf::actor spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint32_t shard) {
   return sys.spawn([ctx, shard](shard_actor* self) -> caf::behavior {
     self->state.ctx = ctx;
     self->state.shard = shard;
+    recover_running(self);
     self->send(self, tick_atom_v);  // load the window (and recover) before anything waits long
     return {
       [self](create_atom, task_create& msg) { create(self, std::move(msg)); },
