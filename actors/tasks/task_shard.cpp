@@ -197,12 +197,21 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
       if (it == st.hot.end())
         continue;
       --it->second.writes;
-      if (!err)
+      if (!err) {
         instruments().moved(b.status(), after[i]);
-      else if (it->second.writes == 0)
-        it->second.rec = b;  // storage failed: memory goes back to what is durable
+      } else if (it->second.writes == 0) {
+        // Storage failed: memory goes back to what is durable, read back from the store (with
+        // overlapping writes, `b` may not be it).
+        fault read_err;
+        auto durable = st.ctx->store->get(b.id(), read_err);
+        it->second.rec = durable ? std::move(*durable) : b;
+      }
     }
     (*done)(err);
+    if (err)
+      for (auto& b : *before)
+        if (auto it = st.hot.find(b.id()); it != st.hot.end() && it->second.writes == 0)
+          place(self, it->second);  // timer, offer or lease actor again, as the state needs
     for (auto& b : *before)
       maybe_evict(self, b.id());
     maybe_quit(self);
@@ -418,9 +427,7 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   auto rp = self->make_response_promise<granted_leases>();
   persist(self, std::move(before), std::move(ws), [self, ids, rp, now](const fault& err) mutable {
     if (err) {
-      for (auto& id : ids)
-        after_write(self, id);  // still SCHEDULED: offered again
-      rp.deliver(make_error(err));
+      rp.deliver(make_error(err));  // persist() put the tasks back as the store has them
       return;
     }
     granted_leases out;
@@ -658,12 +665,8 @@ void process_due(shard_actor* self) {
     ready.push_back(ready_task{r.id(), r.task_type(), r.priority(), r.next_run_at_ms()});
   }
   self->send(st.ctx->broker, ready_atom_v, std::move(ready));
-  persist(self, std::move(before), std::move(ws), [self, ids](const fault& err) {
-    if (!err)
-      return;
-    for (auto& id : ids)
-      after_write(self, id);  // back to waiting: timers again, so a later wake retries
-  });
+  // On failure persist() puts the records back as the store has them, with timers again.
+  persist(self, std::move(before), std::move(ws), [](const fault&) {});
 }
 
 // Advances the in-memory window over the due index up to now + shard_window_ms.
