@@ -1,5 +1,6 @@
 #include "net/task_json.hpp"
 
+#include "common/civil_date.hpp"
 #include "common/json_text.hpp"
 
 #include <google/protobuf/util/time_util.h>
@@ -14,20 +15,6 @@ namespace parley::net {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-// Howard Hinnant's civil_from_days: days since 1970-01-01 to (year, month, day).
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
 
 void append_double(std::string& out, double v) {
   if (!std::isfinite(v)) {
@@ -89,9 +76,7 @@ void append_retry(std::string& out, const pb::RetryPolicy& p) {
 void append_time_json(std::string& out, int64_t unix_ms) {
   auto days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
   auto in_day = unix_ms - days * 86400000;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  auto [y, m, d] = civil_from_days(days);
   char buf[40];
   auto ms = static_cast<int>(in_day % 1000);
   auto n = std::snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(y), m, d,

@@ -92,9 +92,12 @@ void arm_wake(shard_actor* self) {
   self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v, next);
 }
 
+ready_task ready_of(const pb::StoredTask& t) {
+  return ready_task{t.id(), t.task_type(), t.priority(), t.next_run_at_ms()};
+}
+
 void offer(shard_actor* self, const pb::StoredTask& t) {
-  ready_task r{t.id(), t.task_type(), t.priority(), t.next_run_at_ms()};
-  self->send(self->state.ctx->broker, ready_atom_v, std::vector<ready_task>{std::move(r)});
+  self->send(self->state.ctx->broker, ready_atom_v, std::vector<ready_task>{ready_of(t)});
 }
 
 void arm_lease(shard_actor* self, hot_task& h) {
@@ -660,10 +663,8 @@ void process_due(shard_actor* self) {
   // Offered at once: a lease needs its own durable write anyway, which the writer orders after
   // this one, so waiting for this fsync would only add to the tasks' lateness.
   std::vector<ready_task> ready;
-  for (auto& id : ids) {
-    auto& r = st.hot.at(id).rec;
-    ready.push_back(ready_task{r.id(), r.task_type(), r.priority(), r.next_run_at_ms()});
-  }
+  for (auto& id : ids)
+    ready.push_back(ready_of(st.hot.at(id).rec));
   self->send(st.ctx->broker, ready_atom_v, std::move(ready));
   // On failure persist() puts the records back as the store has them, with timers again.
   persist(self, std::move(before), std::move(ws), [](const fault&) {});

@@ -15,16 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class Message>
-Message parse(const std::string& json) {
-  Message m;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  INFO(json);
-  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &m, opts).ok());
-  return m;
-}
-
 http_result create(running_node& node, const std::string& token, const std::string& body) {
   return http_call(node.port(), "POST", "/api/v1/urls", body, bearer(token));
 }
@@ -33,13 +23,7 @@ pb::Link create_ok(running_node& node, const std::string& token, const std::stri
   auto res = create(node, token, body);
   INFO(res.body);
   REQUIRE(res.status == 201);
-  return parse<pb::Link>(res.body);
-}
-
-int64_t metric(running_node& node, const std::string& line_prefix) {
-  auto body = http_call(node.port(), "GET", "/metrics").body;
-  auto at = body.find("\n" + line_prefix + " ");
-  return at == std::string::npos ? -1 : std::stoll(body.substr(at + line_prefix.size() + 2));
+  return parse_json<pb::Link>(res.body);
 }
 
 } // namespace
@@ -62,7 +46,7 @@ TEST_CASE("a link is created with a random key and redirects with 302 by default
   CHECK(head.headers["location"] == "https://example.com/a?b=1");
   auto got = http_call(node.port(), "GET", "/api/v1/urls/" + link.key(), {}, bearer(alice));
   REQUIRE(got.status == 200);
-  CHECK(parse<pb::Link>(got.body).long_url() == "https://example.com/a?b=1");
+  CHECK(parse_json<pb::Link>(got.body).long_url() == "https://example.com/a?b=1");
 }
 
 TEST_CASE("custom aliases redirect with 301 when asked, and a taken alias is a conflict") {
@@ -158,9 +142,9 @@ TEST_CASE("expired links are purged in the background and still answer 410") {
   running_node node{{"links.purge_interval_sec=1"}};
   auto alice = dev_token(node.port(), "alice");
   auto brief = create_ok(node, alice, R"({"long_url":"https://example.com/brief","ttl":1})");
-  for (int i = 0; i < 40 && metric(node, "parley_links_expired_purged_total") < 1; ++i)
+  for (int i = 0; i < 40 && metric_value(node, "parley_links_expired_purged_total") < 1; ++i)
     std::this_thread::sleep_for(100ms);
-  CHECK(metric(node, "parley_links_expired_purged_total") >= 1);
+  CHECK(metric_value(node, "parley_links_expired_purged_total") >= 1);
   CHECK(http_call(node.port(), "GET", "/" + brief.key()).status == 410);
   CHECK(create(node, alice,
                R"({"long_url":"https://example.com/x","custom_alias":")" + brief.key() + "\"}")
@@ -184,7 +168,7 @@ TEST_CASE("click statistics count clicks, referrers and devices within a second"
   auto res = http_call(node.port(), "GET", "/api/v1/urls/" + link.key() + "/stats", {},
                        bearer(alice));
   REQUIRE(res.status == 200);
-  auto stats = parse<pb::LinkStats>(res.body);
+  auto stats = parse_json<pb::LinkStats>(res.body);
   CHECK(stats.key() == link.key());
   CHECK(stats.clicks() == 5);
   CHECK(stats.has_last_accessed());
@@ -216,7 +200,7 @@ TEST_CASE("a stalled analytics pipeline never slows or breaks redirects") {
   }
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(took < 10s);  // a guard against blocking forever, not a benchmark
-  CHECK(metric(node, "parley_links_clicks_dropped_total") >= 196);
+  CHECK(metric_value(node, "parley_links_clicks_dropped_total") >= 196);
 }
 
 TEST_CASE("keys are never handed out twice, across restarts") {
@@ -264,5 +248,5 @@ TEST_CASE("clicks still queued when the node stops are stored, not lost") {
   auto res = http_call(node.port(), "GET", "/api/v1/urls/" + key + "/stats", {},
                        bearer(dev_token(node.port(), "alice")));
   REQUIRE(res.status == 200);
-  CHECK(parse<pb::LinkStats>(res.body).clicks() == 3);
+  CHECK(parse_json<pb::LinkStats>(res.body).clicks() == 3);
 }

@@ -3,6 +3,8 @@
 // expiry, long polling, the built-in executors, and the bad inputs around them.
 #include "support/running_node.hpp"
 
+#include "common/clock.hpp"
+
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -25,22 +27,6 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-template <class Message>
-Message parse(const std::string& json) {
-  Message m;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  INFO(json);
-  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &m, opts).ok());
-  return m;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 std::string rfc3339(int64_t ms) {
   return TimeUtil::ToString(TimeUtil::MillisecondsToTimestamp(ms));
 }
@@ -62,14 +48,14 @@ struct scheduler {
     auto res = call("POST", "/api/v1/tasks", body);
     INFO(res.body);
     REQUIRE(res.status == status);
-    return parse<pb::Task>(res.body);
+    return parse_json<pb::Task>(res.body);
   }
 
   pb::Task get(const std::string& id) {
     auto res = call("GET", "/api/v1/tasks/" + id);
     INFO(res.body);
     REQUIRE(res.status == 200);
-    return parse<pb::Task>(res.body);
+    return parse_json<pb::Task>(res.body);
   }
 
   std::vector<pb::Lease> lease(const std::string& type, int max_tasks = 1, int wait_ms = 0,
@@ -80,7 +66,7 @@ struct scheduler {
                       + R"(,"lease_sec":)" + std::to_string(lease_sec) + "}");
     INFO(res.body);
     REQUIRE(res.status == 200);
-    auto page = parse<pb::LeaseResponse>(res.body);
+    auto page = parse_json<pb::LeaseResponse>(res.body);
     return {page.leases().begin(), page.leases().end()};
   }
 
@@ -98,21 +84,21 @@ struct scheduler {
     auto res = on_lease(l, "complete", body);
     INFO(res.body);
     REQUIRE(res.status == 200);
-    return parse<pb::LeaseOutcome>(res.body);
+    return parse_json<pb::LeaseOutcome>(res.body);
   }
 
   pb::LeaseOutcome fail(const pb::Lease& l, const std::string& body) {
     auto res = on_lease(l, "fail", body);
     INFO(res.body);
     REQUIRE(res.status == 200);
-    return parse<pb::LeaseOutcome>(res.body);
+    return parse_json<pb::LeaseOutcome>(res.body);
   }
 
   pb::TaskList list(const std::string& query) {
     auto res = call("GET", "/api/v1/tasks?" + query);
     INFO(res.body);
     REQUIRE(res.status == 200);
-    return parse<pb::TaskList>(res.body);
+    return parse_json<pb::TaskList>(res.body);
   }
 
   // Polls the task until `pred` holds (fails after `within`).
@@ -131,12 +117,6 @@ struct scheduler {
     }
   }
 };
-
-int64_t metric(running_node& node, const std::string& line_prefix) {
-  auto body = http_call(node.port(), "GET", "/metrics").body;
-  auto at = body.find("\n" + line_prefix + " ");
-  return at == std::string::npos ? -1 : std::stoll(body.substr(at + line_prefix.size() + 2));
-}
 
 } // namespace
 
@@ -184,7 +164,7 @@ TEST_CASE("the same idempotency key returns the existing task with 200, whatever
       auto res = http_call(s.node.port(), "POST", "/api/v1/tasks",
                            R"({"task_type":"charge","idempotency_key":"race"})", bearer(s.token));
       if (res.status == 200 || res.status == 201)
-        ids[i] = parse<pb::Task>(res.body).id();
+        ids[i] = parse_json<pb::Task>(res.body).id();
     });
   for (auto& t : threads)
     t.join();
@@ -228,17 +208,17 @@ TEST_CASE("bad task definitions are refused with 400 naming the field") {
 TEST_CASE("a delayed task waits PENDING and a long-polling worker gets it on time") {
   scheduler s;
   auto past = s.create(R"({"task_type":"later","schedule":{"type":"delayed","run_at":")"
-                       + rfc3339(now_ms() - 60000) + R"("}})");
+                       + rfc3339(unix_ms() - 60000) + R"("}})");
   CHECK(past.status() == pb::Task::SCHEDULED);  // run_at in the past: runs now
   s.complete(s.lease_one("later"));
-  auto due = now_ms() + 1200;
+  auto due = unix_ms() + 1200;
   auto t = s.create(R"({"task_type":"later","schedule":{"type":"delayed","run_at":")"
                     + rfc3339(due) + R"("}})");
   CHECK(t.status() == pb::Task::PENDING);
   CHECK(TimeUtil::TimestampToMilliseconds(t.next_run_at()) == due);
   CHECK(s.lease("later").empty());
   auto lease = s.lease_one("later", 5000);
-  auto late = now_ms() - due;
+  auto late = unix_ms() - due;
   CHECK(lease.task_id() == t.id());
   CHECK(late >= 0);
   CHECK(late < 500);
@@ -289,9 +269,9 @@ TEST_CASE("a worker heartbeats and completes; the lease is a fencing token") {
   auto lease = s.lease_one("job", 0, 5);
   auto hb = s.on_lease(lease, "heartbeat", R"({"lease_sec":60})");
   REQUIRE(hb.status == 200);
-  auto beat = parse<pb::HeartbeatResponse>(hb.body);
+  auto beat = parse_json<pb::HeartbeatResponse>(hb.body);
   CHECK_FALSE(beat.cancel_requested());
-  CHECK(TimeUtil::TimestampToMilliseconds(beat.lease_expires_at()) > now_ms() + 50000);
+  CHECK(TimeUtil::TimestampToMilliseconds(beat.lease_expires_at()) > unix_ms() + 50000);
   auto out = s.complete(lease, R"({"result":{"rows":7}})");
   CHECK(out.status() == pb::Task::COMPLETED);
   auto done = s.get(t.id());
@@ -311,7 +291,7 @@ TEST_CASE("a worker heartbeats and completes; the lease is a fencing token") {
   forged.set_lease_id("0000000000zzzzzzzzzz.0000000000000");
   CHECK(s.on_lease(forged, "heartbeat").status == 404);
   // The run is recorded.
-  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  auto runs = parse_json<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
   REQUIRE(runs.runs_size() == 1);
   CHECK(runs.runs(0).outcome() == "completed");
   CHECK(runs.runs(0).worker_id() == "w1");
@@ -323,30 +303,30 @@ TEST_CASE("failures retry with backoff, then land in the dead-letter list, and r
   auto t = s.create(
     R"({"task_type":"flaky","retry_policy":{"max_retries":1,"backoff":"fixed","initial_delay_sec":1}})");
   auto first = s.lease_one("flaky");
-  auto before = now_ms();
+  auto before = unix_ms();
   auto out = s.fail(first, R"({"error":"smtp down"})");
   CHECK(out.status() == pb::Task::RETRYING);
   auto retry_at = TimeUtil::TimestampToMilliseconds(out.next_run_at());
   CHECK(retry_at >= before + 1000);
-  CHECK(retry_at <= now_ms() + 1250 + 50);  // 1 s plus at most 25% jitter
+  CHECK(retry_at <= unix_ms() + 1250 + 50);  // 1 s plus at most 25% jitter
   auto retrying = s.get(t.id());
   CHECK(retrying.status() == pb::Task::RETRYING);
   CHECK(retrying.last_error() == "smtp down");
   CHECK(s.list("status=failed").tasks_size() == 1);
   auto second = s.lease_one("flaky", 5000);
   CHECK(second.attempt() == 2);
-  CHECK(now_ms() >= retry_at);
+  CHECK(unix_ms() >= retry_at);
   CHECK(s.fail(second, R"({"error":"still down"})").status() == pb::Task::DEAD);
   auto dead = s.list("status=DEAD");
   REQUIRE(dead.tasks_size() == 1);
   CHECK(dead.tasks(0).id() == t.id());
   CHECK(dead.tasks(0).last_error() == "still down");
   CHECK(s.list("status=failed").tasks_size() == 1);
-  CHECK(metric(s.node, "parley_tasks{status=\"DEAD\"}") == 1);
-  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  CHECK(metric_value(s.node, "parley_tasks{status=\"DEAD\"}") == 1);
+  auto runs = parse_json<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
   CHECK(runs.runs_size() == 2);
   // Requeue: back with attempts reset; requeue of a live task is a conflict.
-  auto requeued = parse<pb::Task>(s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue").body);
+  auto requeued = parse_json<pb::Task>(s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue").body);
   CHECK(requeued.status() == pb::Task::SCHEDULED);
   CHECK(requeued.attempt() == 0);
   auto conflict = s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue");
@@ -363,7 +343,7 @@ TEST_CASE("a non-retryable failure goes straight to DEAD") {
   CHECK(s.get(t.id()).attempt() == 1);
   CHECK(s.list("status=DEAD").tasks_size() == 1);
   // Discarding the dead letter: CANCELLED, out of the list, and final.
-  CHECK(parse<pb::Task>(s.call("DELETE", "/api/v1/tasks/" + t.id()).body).status()
+  CHECK(parse_json<pb::Task>(s.call("DELETE", "/api/v1/tasks/" + t.id()).body).status()
         == pb::Task::CANCELLED);
   CHECK(s.list("status=DEAD").tasks_size() == 0);
   CHECK(s.call("POST", "/api/v1/tasks/" + t.id() + "/requeue").status == 409);
@@ -373,7 +353,7 @@ TEST_CASE("a lease that expires without heartbeat is a failed attempt, and its w
   scheduler s;
   auto t = s.create(
     R"({"task_type":"slow","retry_policy":{"max_retries":2,"backoff":"fixed","initial_delay_sec":0}})");
-  auto expiries = metric(s.node, "parley_task_lease_expiries_total");
+  auto expiries = metric_value(s.node, "parley_task_lease_expiries_total");
   auto zombie = s.lease_one("slow", 0, 1);
   auto next = s.lease_one("slow", 5000);  // leased again once the first lease ran out
   CHECK(next.task_id() == t.id());
@@ -382,8 +362,8 @@ TEST_CASE("a lease that expires without heartbeat is a failed attempt, and its w
   CHECK(s.on_lease(zombie, "heartbeat").status == 409);
   CHECK(s.on_lease(zombie, "complete").status == 409);
   CHECK(s.complete(next).status() == pb::Task::COMPLETED);
-  CHECK(metric(s.node, "parley_task_lease_expiries_total") == expiries + 1);
-  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  CHECK(metric_value(s.node, "parley_task_lease_expiries_total") == expiries + 1);
+  auto runs = parse_json<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
   REQUIRE(runs.runs_size() == 2);
   CHECK(runs.runs(0).outcome() == "lease_expired");
 }
@@ -393,15 +373,15 @@ TEST_CASE("a heartbeat cannot stretch a lease past the task's timeout") {
   s.create(R"({"task_type":"bounded","timeout_sec":2})");
   auto lease = s.lease_one("bounded", 0, 60);
   auto expires = TimeUtil::TimestampToMilliseconds(lease.lease_expires_at());
-  CHECK(expires <= now_ms() + 2000);
-  auto hb = parse<pb::HeartbeatResponse>(s.on_lease(lease, "heartbeat", R"({"lease_sec":600})").body);
+  CHECK(expires <= unix_ms() + 2000);
+  auto hb = parse_json<pb::HeartbeatResponse>(s.on_lease(lease, "heartbeat", R"({"lease_sec":600})").body);
   CHECK(TimeUtil::TimestampToMilliseconds(hb.lease_expires_at()) <= expires);
 }
 
 TEST_CASE("cancel: waiting tasks at once, a running one through its worker's heartbeat") {
   scheduler s;
   auto waiting = s.create(R"({"task_type":"c"})");
-  auto cancelled = parse<pb::Task>(s.call("DELETE", "/api/v1/tasks/" + waiting.id()).body);
+  auto cancelled = parse_json<pb::Task>(s.call("DELETE", "/api/v1/tasks/" + waiting.id()).body);
   CHECK(cancelled.status() == pb::Task::CANCELLED);
   CHECK(s.lease("c").empty());
   auto again = s.call("DELETE", "/api/v1/tasks/" + waiting.id());
@@ -412,7 +392,7 @@ TEST_CASE("cancel: waiting tasks at once, a running one through its worker's hea
   CHECK(s.call("DELETE", "/api/v1/tasks/" + running.id()).status == 200);
   auto hb = s.on_lease(lease, "heartbeat");
   REQUIRE(hb.status == 200);
-  CHECK(parse<pb::HeartbeatResponse>(hb.body).cancel_requested());
+  CHECK(parse_json<pb::HeartbeatResponse>(hb.body).cancel_requested());
   auto late = s.on_lease(lease, "complete");
   CHECK(late.status == 409);  // complete after cancel: its work is not recorded
   CHECK(late.body.find("cancelled") != std::string::npos);
@@ -423,11 +403,11 @@ TEST_CASE("cancel: waiting tasks at once, a running one through its worker's hea
 TEST_CASE("pause keeps a task from workers until resume; invalid transitions are 409") {
   scheduler s;
   auto t = s.create(R"({"task_type":"pz"})");
-  auto paused = parse<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").body);
+  auto paused = parse_json<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").body);
   CHECK(paused.status() == pb::Task::PAUSED);
   CHECK(s.lease("pz").empty());
   CHECK(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").status == 409);
-  auto resumed = parse<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").body);
+  auto resumed = parse_json<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").body);
   CHECK(resumed.status() == pb::Task::SCHEDULED);
   CHECK(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/resume").status == 409);
   auto lease = s.lease_one("pz");
@@ -500,8 +480,8 @@ TEST_CASE("a cron task is PENDING until its next minute, which is a whole UTC mi
   auto next = TimeUtil::TimestampToMilliseconds(t.next_run_at());
   CHECK(next % 60000 == 0);
   CHECK((next / 60000) % 5 == 0);
-  CHECK(next > now_ms());
-  CHECK(next <= now_ms() + 5 * 60000);
+  CHECK(next > unix_ms());
+  CHECK(next <= unix_ms() + 5 * 60000);
   auto daily = s.create(R"({"task_type":"tick","schedule":{"type":"cron","cron":"@daily"}})");
   CHECK(TimeUtil::TimestampToMilliseconds(daily.next_run_at()) % 86400000 == 0);
 }
@@ -515,14 +495,14 @@ TEST_CASE("each firing of a cron task is a run, and the schedule continues after
     leases = s.lease("minutely", 1, 5000);
   REQUIRE(leases.size() == 1);
   auto lease = leases[0];
-  CHECK(now_ms() >= due);
+  CHECK(unix_ms() >= due);
   auto out = s.complete(lease, R"({"result":"ok"})");
   CHECK(out.status() == pb::Task::PENDING);
   CHECK(TimeUtil::TimestampToMilliseconds(out.next_run_at()) == due + 60000);
   auto after = s.get(t.id());
   CHECK(after.status() == pb::Task::PENDING);
   CHECK(after.attempt() == 0);
-  auto runs = parse<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
+  auto runs = parse_json<pb::TaskRuns>(s.call("GET", "/api/v1/tasks/" + t.id() + "/runs").body);
   REQUIRE(runs.runs_size() == 1);
   CHECK(TimeUtil::TimestampToMilliseconds(runs.runs(0).scheduled_for()) == due);
 }
@@ -533,7 +513,7 @@ TEST_CASE("tasks survive a restart: waiting ones are reloaded, finished ones sta
   pb::Lease running_lease;
   {
     scheduler s({"storage.data_dir=" + dir.path()});
-    auto due = now_ms() + 1500;
+    auto due = unix_ms() + 1500;
     pending_id = s.create(R"({"task_type":"r","schedule":{"type":"delayed","run_at":")"
                           + rfc3339(due) + R"("}})").id();
     done_id = s.create(R"({"task_type":"done"})").id();
@@ -547,17 +527,17 @@ TEST_CASE("tasks survive a restart: waiting ones are reloaded, finished ones sta
   auto call = [&](const std::string& m, const std::string& t, const std::string& b = {}) {
     return http_call(node.port(), m, t, b, bearer(token));
   };
-  CHECK(parse<pb::Task>(call("GET", "/api/v1/tasks/" + done_id).body).status()
+  CHECK(parse_json<pb::Task>(call("GET", "/api/v1/tasks/" + done_id).body).status()
         == pb::Task::COMPLETED);
   auto res = call("POST", "/api/v1/leases",
                   R"({"worker_id":"w","task_types":["r"],"max_tasks":2,"wait_ms":5000})");
-  auto first = parse<pb::LeaseResponse>(res.body);
+  auto first = parse_json<pb::LeaseResponse>(res.body);
   REQUIRE(first.leases_size() >= 1);
   CHECK(first.leases(0).task_id() == scheduled_id);
   if (first.leases_size() == 1) {
     res = call("POST", "/api/v1/leases",
                R"({"worker_id":"w","task_types":["r"],"max_tasks":1,"wait_ms":5000})");
-    auto second = parse<pb::LeaseResponse>(res.body);
+    auto second = parse_json<pb::LeaseResponse>(res.body);
     REQUIRE(second.leases_size() == 1);
     CHECK(second.leases(0).task_id() == pending_id);
   } else {
@@ -596,12 +576,12 @@ TEST_CASE("task metrics count tasks by status and the scheduling lateness") {
   scheduler s;
   s.create(R"({"task_type":"m"})");
   s.create(R"({"task_type":"m"})");
-  CHECK(metric(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 2);
+  CHECK(metric_value(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 2);
   s.complete(s.lease_one("m"));
-  CHECK(metric(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 1);
-  CHECK(metric(s.node, "parley_tasks{status=\"COMPLETED\"}") == 1);
-  CHECK(metric(s.node, "parley_task_scheduling_lateness_seconds_count") >= 1);
-  CHECK(metric(s.node, "parley_tasks_created_total") >= 2);
+  CHECK(metric_value(s.node, "parley_tasks{status=\"SCHEDULED\"}") == 1);
+  CHECK(metric_value(s.node, "parley_tasks{status=\"COMPLETED\"}") == 1);
+  CHECK(metric_value(s.node, "parley_task_scheduling_lateness_seconds_count") >= 1);
+  CHECK(metric_value(s.node, "parley_tasks_created_total") >= 2);
 }
 
 TEST_CASE("a batch of leases is completed by one request, each with its own outcome") {

@@ -144,4 +144,10 @@ bool chat_client::none_within(int ms, const std::function<bool(const pb::ServerF
   return true;
 }
 
+int64_t metric_value(running_node& node, const std::string& line_prefix) {
+  auto body = http_call(node.port(), "GET", "/metrics").body;
+  auto at = body.find("\n" + line_prefix + " ");
+  return at == std::string::npos ? -1 : std::stoll(body.substr(at + line_prefix.size() + 2));
+}
+
 } // namespace parley::test

@@ -7,6 +7,9 @@
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/json_util.h>
+
 #include <deque>
 #include <functional>
 #include <memory>
@@ -42,6 +45,20 @@ std::string signed_token(const std::string& user, const std::string& role = {},
                          const std::string& tier = {});
 // The Authorization header carrying `token`, for http_call.
 std::map<std::string, std::string> bearer(const std::string& token);
+
+// A REST body as `Message` (protobuf JSON, unknown fields ignored); fails the test if it is not.
+template <class Message>
+Message parse_json(const std::string& json) {
+  Message m;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  INFO(json);
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &m, opts).ok());
+  return m;
+}
+
+// The value of the /metrics line that starts with `line_prefix` (name and labels), -1 if absent.
+int64_t metric_value(running_node& node, const std::string& line_prefix);
 
 // A connected user: sends frames and waits for the ones a test expects, keeping the others.
 class chat_client {
