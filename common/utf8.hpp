@@ -11,4 +11,8 @@ namespace parley {
 // splitting a character.
 std::string valid_utf8(std::string_view in, size_t max_bytes);
 
+// True when `s` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+// Text arriving in binary WebSocket frames or protobuf bodies is not checked anywhere else.
+bool is_valid_utf8(std::string_view s);
+
 } // namespace parley

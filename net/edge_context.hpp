@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/feed/feed_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/links/links_context.hpp"
 #include "actors/tasks/tasks_context.hpp"
@@ -59,6 +60,7 @@ struct edge_context {
   std::atomic<bool> draining{false};
   chat::chat_context_ptr chat;  // handed to every connection actor
   links::links_context_ptr links;
+  feed::feed_context_ptr feed;
   tasks::tasks_context_ptr tasks;
   std::shared_ptr<limits::rate_limiter> limiter;  // checked inline on HTTP requests and frames
   // The rules file that PUT /api/v1/admin/ratelimits rewrites (empty: not persisted).

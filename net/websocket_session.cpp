@@ -76,6 +76,7 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   info.node = ctx_.node_id;
   info.heartbeat_interval = ctx_.opts.ws.heartbeat_interval;
   info.chat = ctx_.chat;
+  info.feed = ctx_.feed;
   info.limiter = ctx_.limiter;
   beast::error_code ignored;
   auto peer = ws_.next_layer().remote_endpoint(ignored);

@@ -8,6 +8,11 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "actors/feed/fanout_worker.hpp"
+#include "actors/feed/feed_actor.hpp"
+#include "actors/feed/graph_actor.hpp"
+#include "actors/feed/post_shard.hpp"
+#include "actors/feed/timeline_sweeper.hpp"
 #include "actors/tasks/lease_broker.hpp"
 #include "actors/tasks/push_task_sink.hpp"
 #include "actors/tasks/task_shard.hpp"
@@ -19,6 +24,7 @@
 #include "net/ops_handlers.hpp"
 #include "net/ratelimit_handlers.hpp"
 #include "net/static_files.hpp"
+#include "net/feed_handlers.hpp"
 #include "net/task_executors.hpp"
 #include "net/task_handlers.hpp"
 #include "net/server.hpp"
@@ -27,6 +33,7 @@
 #include "storage/chat_store.hpp"
 #include "storage/link_store.hpp"
 #include "storage/meta_store.hpp"
+#include "storage/feed_store.hpp"
 #include "storage/task_store.hpp"
 
 #include <caf/all.hpp>
@@ -66,6 +73,9 @@ struct node::impl {
   tasks::tasks_context_ptr tasks;
   caf::actor task_ticker;
   std::vector<caf::actor> task_executors;
+  std::unique_ptr<storage::feed_store> feed_store;
+  feed::feed_context_ptr feed;
+  caf::actor timeline_sweeper;
   std::shared_ptr<limits::rate_limiter> limiter;
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -127,6 +137,15 @@ fault node::start() {
   // Offline members' notifications become `push` tasks (retried, dead-lettered).
   im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
 
+  im.feed_store = std::make_unique<storage::feed_store>(*im.db);
+  im.feed = std::make_shared<feed::feed_context>(cfg_.feed);
+  im.feed->store = im.feed_store.get();
+  im.feed->storage_writer = im.storage_writer;
+  for (auto& author : im.feed_store->pulled_authors(err))
+    im.feed->pulled.add(author);
+  if (err)
+    return err;
+
   runtime::registry_options ropts;
   ropts.idle_passivate = cfg_.runtime.idle_passivate;
   ropts.local_node = im.node_id;
@@ -140,7 +159,20 @@ fault node::start() {
                                caf::actor_system& sys, const std::string& id) {
     return tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
   };
+  kinds[feed::feed_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
+                             caf::actor_system& sys, const std::string& id) {
+    return feed::spawn_feed_actor(sys, weak.lock(), id);
+  };
+  kinds[feed::post_shard_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
+                                   caf::actor_system& sys, const std::string& id) {
+    return feed::spawn_post_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
+  };
   im.registry = runtime::spawn_registry(*im.sys, ropts, std::move(kinds));
+  im.feed->registry = im.registry;
+  im.feed->graph = feed::spawn_graph_actor(*im.sys, im.feed);
+  for (int i = 0; i < cfg_.feed.fanout_workers; ++i)
+    im.feed->fanout.push_back(feed::spawn_fanout_worker(*im.sys, im.feed));
+  im.timeline_sweeper = feed::spawn_timeline_sweeper(*im.sys, im.feed);
   im.chat->registry = im.registry;
   im.tasks->registry = im.registry;
   im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
@@ -150,6 +182,12 @@ fault node::start() {
 
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
                                        resident_bytes);
+  metrics::global().add_callback_gauge(
+    "feed_active_timelines", "Users with a materialized feed in memory",
+    [weak = std::weak_ptr<feed::feed_context>{im.feed}] {
+      auto ctx = weak.lock();
+      return ctx ? static_cast<double>(ctx->timelines.size()) : 0.0;
+    });
 
   limits::limiter_options lopts;
   lopts.max_keys_per_rule = cfg_.ratelimit.max_keys_per_rule;
@@ -168,12 +206,14 @@ fault node::start() {
   edge.chat = im.chat;
   edge.links = im.links;
   edge.tasks = im.tasks;
+  edge.feed = im.feed;
   edge.limiter = im.limiter;
   edge.rate_limit_rules_file = cfg_.ratelimit.rules_file;
   net::add_ops_routes(edge);
   net::add_static_routes(edge, cfg_.edge.server.web_dir);
   net::add_ratelimit_routes(edge);
   net::add_task_routes(edge);
+  net::add_feed_routes(edge);
   net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
   // Spawned after the routes: the service reads the reserved segments they define.
   im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
@@ -243,6 +283,13 @@ void node::shutdown() {
       // A detached actor's thread ends only once its last handle is gone.
       im.task_executors.clear();
     }
+    if (im.feed) {
+      caf::anon_send_exit(im.feed->graph, caf::exit_reason::user_shutdown);
+      for (auto& worker : im.feed->fanout)
+        caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(im.timeline_sweeper, caf::exit_reason::user_shutdown);
+      im.timeline_sweeper = nullptr;
+    }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     im.registry = nullptr;
     im.storage_writer = nullptr;
@@ -251,6 +298,7 @@ void node::shutdown() {
     im.links.reset();
     im.tasks.reset();
     im.task_ticker = nullptr;
+    im.feed.reset();
   }
   im.server.reset();
   if (im.writer)

@@ -12,11 +12,11 @@ namespace {
 
 // One config key: its type, bounds and where it goes in node_config.
 struct key_spec {
-  enum class type { integer, boolean, string };
+  enum class type { integer, number, boolean, string };
   std::string name;  // "section.key"
   type kind;
   int64_t min = 0;
-  int64_t max = std::numeric_limits<int64_t>::max();
+  int64_t max = std::numeric_limits<int64_t>::max();  // also the bounds of a number
   std::vector<std::string> choices;  // allowed strings; empty for any
   std::function<void(node_config&, const toml::node&)> apply;
 };
@@ -31,6 +31,14 @@ template <class Field>
 key_spec int_key(std::string name, int64_t min, int64_t max, Field field) {
   return {name, type::integer, min, max, {}, [name, field](node_config& c, const toml::node& n) {
             field(c, *n.value<int64_t>());
+          }};
+}
+
+// A floating-point value (integers accepted) within [min, max].
+template <class Field>
+key_spec number_key(std::string name, int64_t min, int64_t max, Field field) {
+  return {name, type::number, min, max, {}, [field](node_config& c, const toml::node& n) {
+            field(c, n.is_integer() ? double(*n.value<int64_t>()) : *n.value<double>());
           }};
 }
 
@@ -139,6 +147,26 @@ const std::vector<key_spec>& specs() {
                    fail("tasks.push_url", "must start with http:// (or be empty)");
                  c.tasks.push_url = v;
                }),
+    int_key("feed.celebrity_threshold", 1, 1'000'000'000'000,
+            [](node_config& c, int64_t v) { c.feed.celebrity_threshold = uint64_t(v); }),
+    int_key("feed.max_items", 1, 100000,
+            [](node_config& c, int64_t v) { c.feed.max_items = size_t(v); }),
+    int_key("feed.active_days", 0, 3650,
+            [](node_config& c, int64_t v) { c.feed.active_days = int(v); }),
+    int_key("feed.posts_per_author", 1, 1000,
+            [](node_config& c, int64_t v) { c.feed.posts_per_author = size_t(v); }),
+    int_key("feed.fanout_workers", 1, 64,
+            [](node_config& c, int64_t v) { c.feed.fanout_workers = int(v); }),
+    int_key("feed.post_cache_entries", 1024, 100'000'000,
+            [](node_config& c, int64_t v) { c.feed.post_cache_entries = size_t(v); }),
+    number_key("feed.ranking_half_life_hours", 0, 8760,
+               [](node_config& c, double v) { c.feed.ranking.half_life_hours = v; }),
+    number_key("feed.ranking_affinity_weight", 0, 1000,
+               [](node_config& c, double v) { c.feed.ranking.affinity = v; }),
+    number_key("feed.ranking_engagement_weight", 0, 1000,
+               [](node_config& c, double v) { c.feed.ranking.engagement = v; }),
+    number_key("feed.ranking_diversity_penalty", 0, 1,
+               [](node_config& c, double v) { c.feed.ranking.diversity_penalty = v; }),
     string_key("ratelimit.rules_file", {},
                [](node_config& c, const std::string& v) { c.ratelimit.rules_file = v; }),
     int_key("ratelimit.max_keys_per_rule", 1024, 1'000'000'000,
@@ -170,6 +198,15 @@ void apply_value(const key_spec& spec, const toml::node& value, node_config& cfg
         fail(spec.name, "expected an integer");
       auto v = *value.value<int64_t>();
       if (v < spec.min || v > spec.max)
+        fail(spec.name, "out of range: " + std::to_string(v) + " (allowed "
+                          + std::to_string(spec.min) + ".." + std::to_string(spec.max) + ")");
+      break;
+    }
+    case type::number: {
+      if (!value.is_integer() && !value.is_floating_point())
+        fail(spec.name, "expected a number");
+      auto v = value.is_integer() ? double(*value.value<int64_t>()) : *value.value<double>();
+      if (!(v >= double(spec.min) && v <= double(spec.max)))
         fail(spec.name, "out of range: " + std::to_string(v) + " (allowed "
                           + std::to_string(spec.min) + ".." + std::to_string(spec.max) + ")");
       break;
@@ -258,6 +295,8 @@ void apply_listen(const std::string& host_port, node_config& cfg) {
 }
 
 void validate(const node_config& cfg) {
+  if (cfg.feed.ranking.half_life_hours <= 0)
+    fail("feed.ranking_half_life_hours", "must be above 0");
   if (cfg.edge.auth.jwt_secret.size() < 16)
     fail("auth.jwt_secret", "must be set to at least 16 bytes");
   // Clients heartbeat at the announced interval: the idle timeout must leave room for it.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/feed/feed_context.hpp"
 #include "actors/links/links_context.hpp"
 #include "actors/tasks/tasks_context.hpp"
 #include "net/edge_options.hpp"
@@ -47,6 +48,7 @@ struct node_config {
   chat::chat_options chat;
   links::link_options links;
   tasks::task_options tasks;
+  feed::feed_options feed;
   ratelimit_options ratelimit;
   log_options log;
 };

@@ -21,6 +21,13 @@ constexpr family_spec specs[family_count] = {
   {family::task_keys, "task_keys", true},
   {family::task_index, "task_index", false},
   {family::task_runs, "task_runs", false},
+  {family::posts, "posts", true},
+  {family::author_posts, "author_posts", false},
+  {family::follows, "follows", false},
+  {family::feed_users, "feed_users", true},
+  {family::affinity, "affinity", false},
+  {family::likes, "likes", true},
+  {family::comments, "comments", false},
 };
 
 } // namespace

@@ -26,9 +26,16 @@ enum class family : uint8_t {
   task_keys,      // idempotency key -> task id
   task_index,     // due (shard|time|id), status (status|id) and finished (time|id) indexes
   task_runs,      // task id|run number -> one execution of the task
+  posts,          // post id -> post record: storage/feed_store.hpp
+  author_posts,   // author|newest-first time|post id -> fanned-out flag
+  follows,        // 'o'|follower|followee and 'i'|followee|follower -> since
+  feed_users,     // 'u'|user -> counts, 'a'|author -> post count, 'p'|author -> pulled author
+  affinity,       // reader|author -> the reader's likes and comments on the author's posts
+  likes,          // post|user
+  comments,       // post|comment id -> comment
 };
 
-constexpr size_t family_count = 16;
+constexpr size_t family_count = 23;
 
 struct family_spec {
   family id;

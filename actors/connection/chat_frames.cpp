@@ -9,6 +9,7 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/identifiers.hpp"
+#include "common/utf8.hpp"
 #include "proto/parley.pb.h"
 
 #include <google/protobuf/util/time_util.h>
@@ -26,46 +27,6 @@ using namespace std::chrono_literals;
 
 // Answers slower than this become `unavailable` (an overloaded or stuck conversation).
 constexpr auto request_timeout = 30s;
-
-// Valid UTF-8 (no overlongs, no surrogates): bodies arriving in binary frames are not checked
-// by the WebSocket layer.
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size())
-      return false;
-    for (size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
-        || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 struct reply_to {
   std::string request_id;
@@ -126,7 +87,7 @@ void on_send(connection_actor* self, const reply_to& to, const pb::Send& send) {
     return send_fault(self, to, make_fault(errc::too_large,
                                            "send.body exceeds " + std::to_string(opts.max_body_bytes)
                                              + " bytes"));
-  if (!valid_utf8(send.body()))
+  if (!is_valid_utf8(send.body()))
     return bad_request(self, to, "send.body is not valid UTF-8");
   if (send.conversation_id().empty() == send.to_user().empty())
     return bad_request(self, to, "send needs exactly one of conversation_id and to_user");
@@ -186,7 +147,7 @@ void on_create_group(connection_actor* self, const reply_to& to, const pb::Creat
   if (g.title().size() > opts.max_title_bytes)
     return bad_request(self, to, "create_group.title exceeds " + std::to_string(opts.max_title_bytes)
                                    + " bytes");
-  if (!valid_utf8(g.title()))
+  if (!is_valid_utf8(g.title()))
     return bad_request(self, to, "create_group.title is not valid UTF-8");
   if (!check_user_list(self, to, g.member_ids(), "create_group.member_ids"))
     return;

@@ -103,6 +103,18 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
       self->state.sink->send(out, in.format);
       return;
     }
+    case pb::ClientFrame::kFeedSubscribe: {
+      auto& st = self->state;
+      if (!st.info.feed) {
+        send_error(self, rid, in.format, "unavailable", "the news feed is not running on this node");
+        return;
+      }
+      // No answer (PROTOCOL.md); frames are handled in order, so anything the client sends next
+      // is answered after the subscription is in place.
+      st.info.feed->live.subscribe(st.info.user_id, st.session_id, st.sink);
+      st.feed_subscribed = true;
+      return;
+    }
     default:
       if (handle_chat_frame(self, in))
         return;
@@ -140,6 +152,9 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
       [self](frame_atom, const client_frame_ptr& in) { handle_frame(self, *in); },
       [self](closed_atom) {
         unregister_route(self);
+        auto& st = self->state;
+        if (st.feed_subscribed)
+          st.info.feed->live.unsubscribe(st.info.user_id, st.session_id);
         self->quit();
       },
     };

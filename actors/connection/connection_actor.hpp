@@ -8,6 +8,7 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/feed/feed_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/connection/outbound_sink.hpp"
 
@@ -45,6 +46,8 @@ struct connection_info {
   // The node's chat services; null in tests that exercise the session protocol alone, where
   // chat frames are answered `unavailable`.
   chat::chat_context_ptr chat;
+  // The node's news feed, for feed_subscribe; null: answered `unavailable`.
+  feed::feed_context_ptr feed;
   // Rules on frame kinds (PROTOCOL.md, Rate limiting); null: frames are not limited.
   std::shared_ptr<limits::rate_limiter> limiter;
   std::string ip;  // the peer's address, for rules keyed by ip

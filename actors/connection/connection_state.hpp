@@ -20,6 +20,7 @@ struct connection_state {
   std::string session_id;
   std::shared_ptr<outbound_sink> sink;
   bool syncing = false;
+  bool feed_subscribed = false;
 
   static inline const char* name = "parley.connection";
 };

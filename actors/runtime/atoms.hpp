@@ -47,6 +47,12 @@ CAF_ADD_ATOM(parley, parley::atoms, timeout_atom, "timeout")
 CAF_ADD_ATOM(parley, parley::atoms, poll_atom, "poll")
 CAF_ADD_ATOM(parley, parley::atoms, run_atom, "run")
 
+// feed
+CAF_ADD_ATOM(parley, parley::atoms, follow_atom, "follow")
+CAF_ADD_ATOM(parley, parley::atoms, engage_atom, "engage")
+CAF_ADD_ATOM(parley, parley::atoms, touch_atom, "touch")
+CAF_ADD_ATOM(parley, parley::atoms, read_atom, "read")
+CAF_ADD_ATOM(parley, parley::atoms, fanout_atom, "fanout")
 CAF_END_TYPE_ID_BLOCK(parley)
 
 namespace parley {

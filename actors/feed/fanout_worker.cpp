@@ -1,0 +1,122 @@
+#include "actors/feed/fanout_worker.hpp"
+
+#include "actors/feed/feed_messages.hpp"
+#include "actors/feed/feed_metrics.hpp"
+#include "actors/feed/feed_reads.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "common/clock.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace parley::feed {
+
+namespace {
+
+constexpr size_t followers_per_page = 1000;
+
+struct worker_state {
+  feed_context_ptr ctx;
+  static inline const char* name = "parley.fanout";
+};
+
+using worker = caf::stateful_actor<worker_state>;
+
+class live_pusher {
+public:
+  live_pusher(feed_context& ctx, const fanout_job& job) : ctx_(ctx), job_(job) {}
+
+  void to(const std::string& user) {
+    auto sinks = ctx_.live.sinks_of(user);
+    if (sinks.empty())
+      return;
+    if (!frame_) {
+      frame_ = std::make_unique<pb::ServerFrame>();
+      *frame_->mutable_feed_item()->mutable_post() = to_public(job_.post_id, *job_.post);
+    }
+    for (auto& sink : sinks) {
+      sink->send(*frame_, sink->preferred_format());
+      instruments().live_items.inc();
+    }
+  }
+
+private:
+  feed_context& ctx_;
+  const fanout_job& job_;
+  std::unique_ptr<pb::ServerFrame> frame_;  // built for the first subscriber only
+};
+
+void finish(const fanout_job& job) {
+  auto elapsed = std::chrono::steady_clock::now().time_since_epoch().count() - job.started_ns;
+  instruments().fanout_seconds.observe(static_cast<double>(elapsed) / 1e9);
+}
+
+// A pulled post: readers merge it; only subscribed followers need a frame now.
+void push_pulled(feed_context& ctx, const fanout_job& job) {
+  live_pusher live{ctx, job};
+  live.to(job.author);
+  fault err;
+  for (auto& user : ctx.live.subscribed_user_ids()) {
+    if (user != job.author && ctx.store->follows(user, job.author, err))
+      live.to(user);
+    if (err) {
+      spdlog::error("fan-out: {}", err.message);
+      return;
+    }
+  }
+  finish(job);
+}
+
+void fan_out_page(worker* self, fanout_job& job) {
+  auto& ctx = *self->state.ctx;
+  auto& m = instruments();
+  auto cap = ctx.opts.max_items;
+  auto active_since = unix_ms() - ctx.opts.active_window_ms();
+  auto entry = timeline_entry::make(job.post_id, job.created_ms);
+  live_pusher live{ctx, job};
+  auto insert = [&](const std::string& user) {
+    switch (ctx.timelines.insert(user, entry, active_since, cap)) {
+      case timeline_table::insert_result::inserted: m.fanout_inserts.inc(); break;
+      case timeline_table::insert_result::inactive: m.fanout_inactive.inc(); break;
+      case timeline_table::insert_result::duplicate: break;
+    }
+    live.to(user);
+  };
+  if (job.after.empty())
+    insert(job.author);  // own posts are part of one's feed
+  fault err;
+  auto page = ctx.store->followers(job.author, job.after, followers_per_page, err);
+  if (err) {
+    // The post is durable and readers rebuild from the store: a lost fan-out costs freshness
+    // for active followers until their next rebuild, never the post.
+    spdlog::error("fan-out of {} stopped: {}", job.post_id, err.message);
+    return;
+  }
+  for (auto& f : page)
+    insert(f.user_id);
+  if (page.size() < followers_per_page)
+    return finish(job);
+  job.after = page.back().user_id;
+  // The rest after the messages already queued: other authors' posts are not held up.
+  self->send(self, fanout_atom_v, std::move(job));
+}
+
+} // namespace
+
+caf::actor spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx) {
+  return sys.spawn([ctx](worker* self) -> caf::behavior {
+    self->state.ctx = ctx;
+    return {
+      [self](fanout_atom, fanout_job& job) {
+        if (job.fanned_out)
+          fan_out_page(self, job);
+        else
+          push_pulled(*self->state.ctx, job);
+      },
+    };
+  });
+}
+
+} // namespace parley::feed

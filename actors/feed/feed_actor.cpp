@@ -1,0 +1,304 @@
+#include "actors/feed/feed_actor.hpp"
+
+#include "actors/feed/feed_messages.hpp"
+#include "actors/feed/feed_metrics.hpp"
+#include "actors/feed/feed_reads.hpp"
+#include "actors/feed/feed_rules.hpp"
+#include "actors/feed/ranking.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "common/clock.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace parley::feed {
+
+namespace {
+
+// Rankings kept per user for ranked cursors; an older cursor's ranking is recomputed.
+constexpr size_t max_snapshots = 4;
+constexpr size_t following_page = 1000;
+constexpr size_t max_affinity_authors = 1000;
+
+struct ranked_snapshot {
+  std::string id;
+  int64_t as_of_ms = 0;
+  std::vector<std::pair<timeline_entry, double>> items;  // ranked order
+};
+
+struct feed_state {
+  feed_context_ptr ctx;
+  std::string user;
+  std::unordered_set<std::string> followees;
+  bool followees_loaded = false;
+  std::deque<ranked_snapshot> snapshots;  // newest last
+  static inline const char* name = "parley.feed";
+};
+
+using feed_actor = caf::stateful_actor<feed_state>;
+
+fault load_followees(feed_actor* self) {
+  auto& st = self->state;
+  if (st.followees_loaded)
+    return {};
+  st.followees.clear();
+  fault err;
+  std::string after;
+  for (;;) {
+    auto page = st.ctx->store->following(st.user, after, following_page, err);
+    if (err)
+      return err;
+    for (auto& e : page)
+      st.followees.insert(e.user_id);
+    if (page.size() < following_page)
+      break;
+    after = page.back().user_id;
+  }
+  st.followees_loaded = true;
+  return {};
+}
+
+// The user's own posts belong in their feed too.
+template <class F>
+void for_each_author(feed_state& st, F fn) {
+  fn(st.user);
+  for (auto& a : st.followees)
+    fn(a);
+}
+
+// The timeline from the store: opened first, so posts fanned out while we read are kept.
+fault rebuild(feed_actor* self, int64_t now) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  ctx.timelines.open(st.user, now);
+  std::vector<timeline_entry> entries;
+  fault err;
+  for_each_author(st, [&](const std::string& author) {
+    if (err)
+      return;
+    for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, false, err))
+      if (p.fanned_out)
+        entries.push_back(timeline_entry::make(p.post_id, p.created_ms));
+  });
+  if (err)
+    return err;
+  ctx.timelines.merge(st.user, entries, ctx.opts.max_items);
+  instruments().rebuilds.inc();
+  return {};
+}
+
+// Timeline plus pulled authors' recent posts, newest first, without duplicates.
+fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  auto active_since = now - ctx.opts.active_window_ms();
+  std::vector<timeline_entry> timeline;
+  if (!ctx.timelines.read(st.user, now, active_since, timeline)) {
+    if (auto err = rebuild(self, now))
+      return err;
+    ctx.timelines.read(st.user, now, active_since, timeline);
+  }
+  std::vector<timeline_entry> pulled;
+  fault err;
+  for_each_author(st, [&](const std::string& author) {
+    if (err || !ctx.pulled.contains(author))
+      return;
+    for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, true, err))
+      pulled.push_back(timeline_entry::make(p.post_id, p.created_ms));
+  });
+  if (err)
+    return err;
+  out = merge_candidates(std::move(timeline), pulled);
+  return {};
+}
+
+// The post if the reader may see it now: it exists and its author is followed (or the reader).
+post_ptr visible(feed_actor* self, const timeline_entry& e, fault& err) {
+  auto& st = self->state;
+  auto post = load_post(*st.ctx, e.post_id(), err);
+  if (!post)
+    return nullptr;
+  if (post->author_id() != st.user && st.followees.count(post->author_id()) == 0)
+    return nullptr;
+  return post;
+}
+
+rank_candidate to_candidate(const timeline_entry& e, const pb::StoredPost& post) {
+  rank_candidate c;
+  c.post_id = e.post_id();
+  c.author = post.author_id();
+  c.created_ms = post.created_ms();
+  c.likes = post.likes();
+  c.comments = post.comments();
+  c.shares = post.shares();
+  return c;
+}
+
+void add_item(pb::FeedPage& page, const timeline_entry& e, const pb::StoredPost& post,
+              double score) {
+  auto* item = page.add_items();
+  *item->mutable_post() = to_public(e.post_id(), post);
+  item->set_score(score);
+}
+
+fault chronological_page(feed_actor* self, const feed_query& q, int64_t now,
+                         const std::vector<timeline_entry>& cands, pb::FeedPage& page) {
+  auto& st = self->state;
+  fault err;
+  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors, err);
+  if (err)
+    return err;
+  size_t i = q.cursor ? chronological_start(cands, *q.cursor) : 0;
+  for (; i < cands.size(); ++i) {
+    auto post = visible(self, cands[i], err);
+    if (err)
+      return err;
+    if (!post)
+      continue;
+    auto it = affinity.find(post->author_id());
+    auto score = base_score(to_candidate(cands[i], *post), it == affinity.end() ? 0 : it->second,
+                            now, st.ctx->opts.ranking);
+    add_item(page, cands[i], *post, score);
+    if (static_cast<size_t>(page.items_size()) == q.limit) {
+      if (i + 1 < cands.size()) {
+        feed_cursor next;
+        next.created_ms = cands[i].created_ms;
+        next.post_id = cands[i].post_id();
+        page.set_next_cursor(encode_cursor(next));
+      }
+      break;
+    }
+  }
+  return {};
+}
+
+// Ranks every visible candidate created at or before `as_of`.
+fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands, int64_t as_of,
+                      ranked_snapshot& out) {
+  auto& st = self->state;
+  fault err;
+  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors, err);
+  if (err)
+    return err;
+  std::vector<rank_candidate> ranked_input;
+  std::vector<timeline_entry> entries;
+  for (auto& e : cands) {
+    if (e.created_ms > as_of)
+      continue;
+    auto post = visible(self, e, err);
+    if (err)
+      return err;
+    if (!post)
+      continue;
+    ranked_input.push_back(to_candidate(e, *post));
+    entries.push_back(e);
+  }
+  out.as_of_ms = as_of;
+  out.items.clear();
+  for (auto& r : rank(ranked_input, affinity, as_of, st.ctx->opts.ranking))
+    out.items.emplace_back(entries[r.index], r.score);
+  return {};
+}
+
+fault ranked_page(feed_actor* self, const feed_query& q, int64_t now,
+                  const std::vector<timeline_entry>& cands, pb::FeedPage& page) {
+  auto& st = self->state;
+  ranked_snapshot* snap = nullptr;
+  if (q.cursor)
+    for (auto& s : st.snapshots)
+      if (s.id == q.cursor->snapshot && s.as_of_ms == q.cursor->as_of_ms)
+        snap = &s;
+  if (!snap) {
+    // A first page, or a cursor whose ranking this activation does not have: the same ranking
+    // again from the time the cursor names (posts since then are left for a fresh first page).
+    ranked_snapshot fresh;
+    fresh.id = q.cursor ? q.cursor->snapshot : new_snapshot_id();
+    if (auto err = compute_ranking(self, cands, q.cursor ? q.cursor->as_of_ms : now, fresh))
+      return err;
+    st.snapshots.push_back(std::move(fresh));
+    if (st.snapshots.size() > max_snapshots)
+      st.snapshots.pop_front();
+    snap = &st.snapshots.back();
+  }
+  size_t i = q.cursor ? q.cursor->offset : 0;
+  fault err;
+  while (i < snap->items.size() && static_cast<size_t>(page.items_size()) < q.limit) {
+    auto& [entry, score] = snap->items[i++];
+    auto post = visible(self, entry, err);  // deleted or unfollowed since the ranking: skipped
+    if (err)
+      return err;
+    if (post)
+      add_item(page, entry, *post, score);
+  }
+  if (i < snap->items.size()) {
+    feed_cursor next;
+    next.mode = feed_mode::ranked;
+    next.as_of_ms = snap->as_of_ms;
+    next.offset = i;
+    next.snapshot = snap->id;
+    page.set_next_cursor(encode_cursor(next));
+  }
+  return {};
+}
+
+void answer(feed_actor* self, const feed_query& q) {
+  auto started = std::chrono::steady_clock::now();
+  auto now = unix_ms();
+  pb::FeedPage page;
+  std::vector<timeline_entry> cands;
+  auto err = load_followees(self);
+  if (!err)
+    err = candidates(self, now, cands);
+  if (!err)
+    err = q.mode == feed_mode::ranked ? ranked_page(self, q, now, cands, page)
+                                      : chronological_page(self, q, now, cands, page);
+  auto& m = instruments();
+  (q.mode == feed_mode::ranked ? m.reads_ranked : m.reads_chronological).inc();
+  m.read_seconds.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  q.reply(err, page);
+}
+
+// A new followee's recent posts go into the timeline now (if the user is active); an
+// unfollowed one's are filtered at read time.
+void followees_changed(feed_actor* self, const std::string& followee, bool added) {
+  auto& st = self->state;
+  if (st.followees_loaded) {
+    if (added)
+      st.followees.insert(followee);
+    else
+      st.followees.erase(followee);
+  }
+  if (!added)
+    return;
+  auto& ctx = *st.ctx;
+  fault err;
+  std::vector<timeline_entry> entries;
+  for (auto& p : ctx.store->recent_posts(followee, ctx.opts.posts_per_author, false, err))
+    if (p.fanned_out)
+      entries.push_back(timeline_entry::make(p.post_id, p.created_ms));
+  if (!err && !entries.empty())
+    ctx.timelines.merge(st.user, entries, ctx.opts.max_items);
+}
+
+} // namespace
+
+caf::actor spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user) {
+  return sys.spawn([ctx, user](feed_actor* self) -> caf::behavior {
+    self->state.ctx = ctx;
+    self->state.user = user;
+    return {
+      [self](read_atom, const feed_query& q) { answer(self, q); },
+      [self](follow_atom, const std::string& followee, bool added) {
+        followees_changed(self, followee, added);
+      },
+      [self](passivate_atom) { self->quit(); },
+    };
+  });
+}
+
+} // namespace parley::feed

@@ -1,0 +1,67 @@
+// What the news feed's actors and the edge's feed handlers share on a node: options, the store,
+// the in-memory structures read on every request (active timelines, post cache, pulled authors,
+// live subscribers) and the actors that write (docs/feed.md).
+#pragma once
+
+#include "actors/feed/live_feeds.hpp"
+#include "actors/feed/post_cache.hpp"
+#include "actors/feed/pulled_authors.hpp"
+#include "actors/feed/ranking.hpp"
+#include "actors/feed/timeline_table.hpp"
+#include "storage/feed_store.hpp"
+
+#include <caf/actor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace parley::feed {
+
+// configs/node.toml [feed] mirrors this struct.
+struct feed_options {
+  // Authors with at least this many followers are not fanned out; readers pull their posts.
+  // Default: 10000
+  uint64_t celebrity_threshold = 10000;
+  // Post ids kept per materialized feed. Default: 500
+  size_t max_items = 500;
+  // Followers who have not read their feed for this many days are skipped by fan-out and get
+  // their feed rebuilt when they come back (0: nobody counts as active once a read is done;
+  // for tests). Default: 7
+  int active_days = 7;
+  // Recent posts taken per followed author when a feed is rebuilt or merged. Default: 50
+  size_t posts_per_author = 50;
+  // Fan-out workers (each author's posts go through one of them, in order). Default: 2
+  int fanout_workers = 2;
+  // Posts kept in the post cache. Default: 200000
+  size_t post_cache_entries = 200000;
+  ranking_weights ranking;
+
+  int64_t active_window_ms() const { return int64_t{active_days} * 86'400'000; }
+};
+
+struct feed_context {
+  feed_options opts;
+  storage::feed_store* store = nullptr;
+  timeline_table timelines;
+  post_cache posts;
+  pulled_authors pulled;
+  live_feeds live;
+  caf::actor storage_writer;
+  caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)
+  caf::actor graph;                 // follow graph and user records: graph_actor.hpp
+  std::vector<caf::actor> fanout;   // fan-out workers: fanout_worker.hpp
+
+  explicit feed_context(feed_options o) : opts(std::move(o)), posts(opts.post_cache_entries) {}
+};
+
+using feed_context_ptr = std::shared_ptr<feed_context>;
+
+constexpr const char* feed_kind = "feed";
+constexpr const char* post_shard_kind = "post_shard";
+// Posts live in the shard of their author (id_shard(author)); the post id is drawn so that it
+// hashes to the same shard, so a like or delete finds the owner without a lookup. Part of the
+// on-disk format of post ids, hence a constant.
+constexpr uint32_t post_shard_count = 16;
+
+} // namespace parley::feed

@@ -1,0 +1,29 @@
+// Reads the edge answers without an actor hop (like the other services' reads): posts through
+// the post cache, user profiles, follow lists and comments straight from the store. Writes
+// always go through the owning actor.
+#pragma once
+
+#include "actors/feed/feed_context.hpp"
+#include "common/errc.hpp"
+#include "proto/parley.pb.h"
+
+#include <string>
+
+namespace parley::feed {
+
+// The post from the cache or the store; null when it does not exist (or was deleted).
+post_ptr load_post(feed_context& ctx, const std::string& post_id, fault& err);
+
+pb::Post to_public(const std::string& post_id, const pb::StoredPost& post);
+pb::Comment to_public(const std::string& comment_id, const std::string& post_id,
+                      const pb::StoredComment& comment);
+
+fault read_post(feed_context& ctx, const std::string& post_id, pb::Post& out);
+fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out);
+// followers (incoming = true) or following of a known user; `cursor` is the last user id served.
+fault read_follows(feed_context& ctx, const std::string& user_id, bool incoming,
+                   const std::string& cursor, size_t limit, pb::FollowList& out);
+fault read_comments(feed_context& ctx, const std::string& post_id, const std::string& cursor,
+                    size_t limit, pb::CommentList& out);
+
+} // namespace parley::feed

@@ -1,0 +1,16 @@
+// The follow-graph actor: the single writer of follow edges (stored both ways) and of user
+// records with their follower and following counts, so that counts stay exact under concurrent
+// follows. One per node (follow writes are small and group-committed; a cluster shards it by
+// follower). After a change it tells the follower's feed actor, which drops or back-fills the
+// author. Messages: feed_messages.hpp.
+#pragma once
+
+#include "actors/feed/feed_context.hpp"
+
+#include <caf/fwd.hpp>
+
+namespace parley::feed {
+
+caf::actor spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx);
+
+} // namespace parley::feed
