@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <atomic>
 #include <random>
 #include <stdexcept>
 
@@ -12,7 +13,11 @@ namespace {
 
 constexpr char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 constexpr size_t time_chars = 10;
-constexpr size_t random_chars = time_ordered_id_chars - time_chars;
+constexpr size_t sequence_chars = 3;  // 15 bits
+constexpr size_t random_chars = time_ordered_id_chars - time_chars - sequence_chars;
+
+// Orders ids created in the same millisecond by this process in creation order.
+std::atomic<uint32_t> sequence{0};
 
 int digit_of(char c) {
   for (int i = 0; i < 32; ++i)
@@ -58,10 +63,13 @@ uint32_t id_shard(std::string_view id, uint32_t shard_count) {
 }
 
 std::string new_time_ordered_id(int64_t now_ms, uint32_t shard, uint32_t shard_count) {
-  std::string time_part(time_chars, '0');
+  std::string time_part(time_chars + sequence_chars, '0');
   auto t = static_cast<uint64_t>(now_ms);
   for (size_t i = time_chars; i-- > 0; t >>= 5)
     time_part[i] = alphabet[t & 31];
+  auto seq = sequence.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = time_chars + sequence_chars; i-- > time_chars; seq >>= 5)
+    time_part[i] = alphabet[seq & 31];
   // About shard_count draws on average: cheap next to the durable write that follows.
   for (;;) {
     std::string id = time_part;

@@ -1,7 +1,9 @@
 // Time-ordered identifiers shared by the services that need ids whose order is creation order
 // (tasks, posts, comments): 20 lowercase Crockford base32 characters, 10 for the creation time in
-// milliseconds and 10 random. An id can be drawn so that it lands in a chosen shard
-// (fnv1a(id) % shard_count), which lets a request be routed to its owner without a lookup.
+// milliseconds, 3 for a per-process sequence (ids made in the same millisecond keep their
+// creation order; it wraps every 32,768 ids) and 7 random. An id can be drawn so that it lands
+// in a chosen shard (fnv1a(id) % shard_count), which lets a request be routed to its owner
+// without a lookup.
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,7 @@
-// Task and lease identifiers. A task id is 20 lowercase Crockford base32 characters: 10 encode
-// the creation time in milliseconds (so id order is creation order, which listing relies on)
-// and 10 are random. A task belongs to shard fnv1a(id) % task_shard_count; the shard count is
-// part of the on-disk format (the due index is per shard), hence a constant and not a setting.
+// Task and lease identifiers. A task id is a time-ordered id (common/time_ordered_id.hpp: id
+// order is creation order, which listing relies on). A task belongs to shard
+// fnv1a(id) % task_shard_count; the shard count is part of the on-disk format (the due index is
+// per shard), hence a constant and not a setting.
 // A lease id is "<task id>.<13 random characters>": the random part is the fencing token, and
 // the task id lets any request be routed to the owning shard without a lookup table.
 #pragma once
