@@ -7,3 +7,4 @@ bash bench/chat.sh build
 bash bench/links.sh build
 bash bench/ratelimit.sh build
 bash bench/tasks.sh build
+bash bench/feed.sh build

@@ -7,6 +7,7 @@
 #include "common/time_ordered_id.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
+#include "net/feed_json.hpp"
 #include "net/json_codec.hpp"
 
 #include <caf/all.hpp>
@@ -76,7 +77,7 @@ void create_post(edge_context& ctx, http_request& req, responder respond) {
   msg.reply = [respond](const fault& err, const std::string& id, const feed::post_ptr& post) {
     if (err)
       return respond(http_response::error(err));
-    respond(http_response::json(201, to_json(feed::to_public(id, *post))));
+    respond(http_response::json(201, post_json(feed::to_public(id, *post))));
   };
   to_post_shard(ctx, id_shard(claims.sub, feed::post_shard_count),
                 caf::make_message(create_atom_v, std::move(msg)));
@@ -89,7 +90,7 @@ void get_post(edge_context& ctx, http_request& req, responder respond) {
   pb::Post post;
   if (auto err = feed::read_post(*ctx.feed, req.params["id"], post))
     return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(post)));
+  respond(http_response::json(200, post_json(post)));
 }
 
 void delete_post(edge_context& ctx, http_request& req, responder respond) {
@@ -135,7 +136,7 @@ void engage(edge_context& ctx, http_request& req, responder respond, feed::engag
     if (kind == feed::engagement::comment)
       return respond(http_response::json(201, to_json(comment)));
     respond(http_response::json(kind == feed::engagement::share ? 201 : 200,
-                                to_json(feed::to_public(post_id, *post))));
+                                post_json(feed::to_public(post_id, *post))));
   };
   to_post_shard(ctx, *shard, caf::make_message(engage_atom_v, std::move(msg)));
 }
@@ -216,7 +217,7 @@ void get_feed(edge_context& ctx, http_request& req, responder respond) {
     q.cursor = std::move(c);
   }
   q.reply = [respond](const fault& err, const pb::FeedPage& page) {
-    respond(err ? http_response::error(err) : http_response::json(200, to_json(page)));
+    respond(err ? http_response::error(err) : http_response::json(200, feed_page_json(page)));
   };
   caf::anon_send(ctx.feed->registry, std::string{feed::feed_kind}, claims.sub,
                  caf::make_message(read_atom_v, std::move(q)));

@@ -16,20 +16,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-void append_double(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";  // protobuf refuses to print these; a payload never holds them
-    return;
-  }
-  // As protobuf prints doubles: %.15g, or %.17g when 15 digits do not read back exactly
-  // (so 100000 stays 100000, not the 1e+05 a shortest-form printer would choose).
-  char buf[40];
-  auto n = std::snprintf(buf, sizeof buf, "%.15g", v);
-  if (std::strtod(buf, nullptr) != v)
-    n = std::snprintf(buf, sizeof buf, "%.17g", v);
-  out.append(buf, static_cast<size_t>(n));
-}
-
 void append_field(std::string& out, const char* name) {
   if (out.back() != '{')
     out += ',';
@@ -73,6 +59,20 @@ void append_retry(std::string& out, const pb::RetryPolicy& p) {
 
 } // namespace
 
+void append_double_json(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";  // protobuf refuses to print these; a payload never holds them
+    return;
+  }
+  // As protobuf prints doubles: %.15g, or %.17g when 15 digits do not read back exactly
+  // (so 100000 stays 100000, not the 1e+05 a shortest-form printer would choose).
+  char buf[40];
+  auto n = std::snprintf(buf, sizeof buf, "%.15g", v);
+  if (std::strtod(buf, nullptr) != v)
+    n = std::snprintf(buf, sizeof buf, "%.17g", v);
+  out.append(buf, static_cast<size_t>(n));
+}
+
 void append_time_json(std::string& out, int64_t unix_ms) {
   auto days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
   auto in_day = unix_ms - days * 86400000;
@@ -95,7 +95,7 @@ void append_value_json(std::string& out, const google::protobuf::Value& v) {
   using K = google::protobuf::Value::KindCase;
   switch (v.kind_case()) {
     case K::kNumberValue:
-      append_double(out, v.number_value());
+      append_double_json(out, v.number_value());
       return;
     case K::kStringValue:
       out += json_quote(v.string_value());

@@ -18,6 +18,9 @@ void append_value_json(std::string& out, const google::protobuf::Value& v);
 // "2026-11-28T09:42:01.123Z"
 void append_time_json(std::string& out, int64_t unix_ms);
 
+// A double as protobuf's printer writes it (net/feed_json.cpp shares this and the time).
+void append_double_json(std::string& out, double v);
+
 std::string task_json(const pb::Task& t);
 std::string leases_json(const std::vector<pb::Lease>& leases);
 

@@ -56,6 +56,7 @@ std::vector<feed_store::post_ref> feed_store::recent_posts(std::string_view auth
   std::vector<post_ref> out;
   auto from = key_builder{}.str(author).bytes();
   fault bad;
+  size_t seen = 0;
   err = db_.scan(family::author_posts, from, prefix_successor(from),
                  [&](std::string_view key, std::string_view value) {
                    key_reader r{key};
@@ -72,7 +73,7 @@ std::vector<feed_store::post_ref> feed_store::recent_posts(std::string_view auth
                                             static_cast<int64_t>(
                                               std::numeric_limits<uint64_t>::max() - *inverted),
                                             fanned});
-                   return out.size() < max;
+                   return ++seen < max;
                  });
   if (!err)
     err = bad;

@@ -48,8 +48,8 @@ public:
   // -- posts ------------------------------------------------------------------------------------
 
   std::optional<pb::StoredPost> post(std::string_view id, fault& err) const;
-  // The author's posts, newest first, at most `max`; with `pulled_only`, only those that were
-  // not fanned out.
+  // The author's newest `max` posts, newest first; with `pulled_only`, only those of them that
+  // were not fanned out (so an author with few pulled posts among many costs `max` keys).
   std::vector<post_ref> recent_posts(std::string_view author, size_t max, bool pulled_only,
                                      fault& err) const;
   // A new post: the record and its author index entry.

@@ -91,6 +91,20 @@ fault rebuild(feed_actor* self, int64_t now) {
   return {};
 }
 
+// The recent pulled posts of `author`, from memory when possible (pulled_posts.hpp).
+post_list pulled_of(feed_context& ctx, const std::string& author, fault& err) {
+  auto [cached, generation] = ctx.pulled_recent.find(author);
+  if (cached)
+    return cached;
+  auto list = std::make_shared<std::vector<timeline_entry>>();
+  for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, true, err))
+    list->push_back(timeline_entry::make(p.post_id, p.created_ms));
+  if (err)
+    return nullptr;
+  ctx.pulled_recent.fill(author, generation, list);
+  return list;
+}
+
 // Timeline plus pulled authors' recent posts, newest first, without duplicates.
 fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out) {
   auto& st = self->state;
@@ -98,6 +112,10 @@ fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out
   auto active_since = now - ctx.opts.active_window_ms();
   std::vector<timeline_entry> timeline;
   if (!ctx.timelines.read(st.user, now, active_since, timeline)) {
+    // Returning (or after an unfollow): followees may have changed while no feed was kept.
+    st.followees_loaded = false;
+    if (auto err = load_followees(self))
+      return err;
     if (auto err = rebuild(self, now))
       return err;
     ctx.timelines.read(st.user, now, active_since, timeline);
@@ -107,19 +125,19 @@ fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out
   for_each_author(st, [&](const std::string& author) {
     if (err || !ctx.pulled.contains(author))
       return;
-    for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, true, err))
-      pulled.push_back(timeline_entry::make(p.post_id, p.created_ms));
+    if (auto list = pulled_of(ctx, author, err))
+      pulled.insert(pulled.end(), list->begin(), list->end());
   });
   if (err)
     return err;
-  out = merge_candidates(std::move(timeline), pulled);
+  out = merge_candidates(std::move(timeline), pulled, ctx.opts.max_items);
   return {};
 }
 
 // The post if the reader may see it now: it exists and its author is followed (or the reader).
 post_ptr visible(feed_actor* self, const timeline_entry& e, fault& err) {
   auto& st = self->state;
-  auto post = load_post(*st.ctx, e.post_id(), err);
+  auto post = load_post(*st.ctx, std::string_view{e.id.data(), e.id.size()}, err);
   if (!post)
     return nullptr;
   if (post->author_id() != st.user && st.followees.count(post->author_id()) == 0)
@@ -129,7 +147,7 @@ post_ptr visible(feed_actor* self, const timeline_entry& e, fault& err) {
 
 rank_candidate to_candidate(const timeline_entry& e, const pb::StoredPost& post) {
   rank_candidate c;
-  c.post_id = e.post_id();
+  c.post_id = std::string_view{e.id.data(), e.id.size()};
   c.author = post.author_id();
   c.created_ms = post.created_ms();
   c.likes = post.likes();
@@ -184,8 +202,13 @@ fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands
   auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors, err);
   if (err)
     return err;
+  // The candidates' views point into `cands` and `posts`, alive until the ranking is done.
   std::vector<rank_candidate> ranked_input;
   std::vector<timeline_entry> entries;
+  std::vector<post_ptr> posts;
+  ranked_input.reserve(cands.size());
+  entries.reserve(cands.size());
+  posts.reserve(cands.size());
   for (auto& e : cands) {
     if (e.created_ms > as_of)
       continue;
@@ -196,6 +219,7 @@ fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands
       continue;
     ranked_input.push_back(to_candidate(e, *post));
     entries.push_back(e);
+    posts.push_back(std::move(post));
   }
   out.as_of_ms = as_of;
   out.items.clear();
@@ -212,34 +236,45 @@ fault ranked_page(feed_actor* self, const feed_query& q, int64_t now,
     for (auto& s : st.snapshots)
       if (s.id == q.cursor->snapshot && s.as_of_ms == q.cursor->as_of_ms)
         snap = &s;
+  size_t i = q.cursor ? q.cursor->offset : 0;
   if (!snap) {
     // A first page, or a cursor whose ranking this activation does not have: the same ranking
-    // again from the time the cursor names (posts since then are left for a fresh first page).
+    // again from the time the cursor names (posts since then are left for a fresh first page),
+    // resumed after the item the cursor served last.
     ranked_snapshot fresh;
     fresh.id = q.cursor ? q.cursor->snapshot : new_snapshot_id();
     if (auto err = compute_ranking(self, cands, q.cursor ? q.cursor->as_of_ms : now, fresh))
       return err;
+    if (q.cursor) {
+      auto last = timeline_entry::make(q.cursor->last_post_id, 0);
+      for (size_t k = 0; k < fresh.items.size(); ++k)
+        if (fresh.items[k].first == last)
+          i = k + 1;
+    }
     st.snapshots.push_back(std::move(fresh));
     if (st.snapshots.size() > max_snapshots)
       st.snapshots.pop_front();
     snap = &st.snapshots.back();
   }
-  size_t i = q.cursor ? q.cursor->offset : 0;
   fault err;
+  std::string last_served;
   while (i < snap->items.size() && static_cast<size_t>(page.items_size()) < q.limit) {
     auto& [entry, score] = snap->items[i++];
     auto post = visible(self, entry, err);  // deleted or unfollowed since the ranking: skipped
     if (err)
       return err;
-    if (post)
+    if (post) {
       add_item(page, entry, *post, score);
+      last_served = entry.post_id();
+    }
   }
-  if (i < snap->items.size()) {
+  if (i < snap->items.size() && !last_served.empty()) {
     feed_cursor next;
     next.mode = feed_mode::ranked;
     next.as_of_ms = snap->as_of_ms;
     next.offset = i;
     next.snapshot = snap->id;
+    next.last_post_id = std::move(last_served);
     page.set_next_cursor(encode_cursor(next));
   }
   return {};
@@ -263,19 +298,21 @@ void answer(feed_actor* self, const feed_query& q) {
   q.reply(err, page);
 }
 
-// A new followee's recent posts go into the timeline now (if the user is active); an
-// unfollowed one's are filtered at read time.
+// A new followee's recent posts go into the timeline now; an unfollowed one's entries would keep
+// taking slots, so the timeline is dropped and the next read rebuilds it.
 void followees_changed(feed_actor* self, const std::string& followee, bool added) {
   auto& st = self->state;
+  auto& ctx = *st.ctx;
   if (st.followees_loaded) {
     if (added)
       st.followees.insert(followee);
     else
       st.followees.erase(followee);
   }
-  if (!added)
+  if (!added) {
+    ctx.timelines.drop(st.user);
     return;
-  auto& ctx = *st.ctx;
+  }
   fault err;
   std::vector<timeline_entry> entries;
   for (auto& p : ctx.store->recent_posts(followee, ctx.opts.posts_per_author, false, err))

@@ -6,6 +6,7 @@
 #include "actors/feed/live_feeds.hpp"
 #include "actors/feed/post_cache.hpp"
 #include "actors/feed/pulled_authors.hpp"
+#include "actors/feed/pulled_posts.hpp"
 #include "actors/feed/ranking.hpp"
 #include "actors/feed/timeline_table.hpp"
 #include "storage/feed_store.hpp"
@@ -46,6 +47,7 @@ struct feed_context {
   timeline_table timelines;
   post_cache posts;
   pulled_authors pulled;
+  pulled_posts pulled_recent;
   live_feeds live;
   caf::actor storage_writer;
   caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)

@@ -46,7 +46,8 @@ fault malformed(std::string_view text) {
 std::string encode_cursor(const feed_cursor& c) {
   if (c.mode == feed_mode::chronological)
     return "c" + std::to_string(c.created_ms) + "." + c.post_id;
-  return "r" + std::to_string(c.as_of_ms) + "." + std::to_string(c.offset) + "." + c.snapshot;
+  return "r" + std::to_string(c.as_of_ms) + "." + std::to_string(c.offset) + "." + c.snapshot
+         + "." + c.last_post_id;
 }
 
 std::string new_snapshot_id() {
@@ -72,11 +73,13 @@ fault parse_cursor(std::string_view text, feed_mode mode, feed_cursor& out) {
     out.post_id = std::string{parts[1]};
     return {};
   }
-  if (tag == 'r' && parts.size() == 3) {
+  if (tag == 'r' && parts.size() == 4) {
     if (!parse_number(parts[0], out.as_of_ms) || !parse_number(parts[1], out.offset)
-        || parts[2].size() != snapshot_chars || !in_id_alphabet(parts[2]))
+        || parts[2].size() != snapshot_chars || !in_id_alphabet(parts[2])
+        || !valid_time_ordered_id(parts[3]))
       return malformed(text);
     out.snapshot = std::string{parts[2]};
+    out.last_post_id = std::string{parts[3]};
     return {};
   }
   return malformed(text);

@@ -3,9 +3,13 @@
 //   chronological  "c<created_ms>.<post id>"            the last item served: the next page
 //                                                        starts strictly after it, so posts that
 //                                                        arrive meanwhile (newer) never shift it
-//   ranked         "r<as_of_ms>.<offset>.<snapshot id>"  a position in a ranking computed at
-//                                                        as_of_ms; the feed actor keeps recent
-//                                                        rankings and recomputes one it lost
+//   ranked         "r<as_of_ms>.<offset>.<snapshot id>.<post id>"
+//                                                        a position in a ranking computed at
+//                                                        as_of_ms, and the last item served; the
+//                                                        feed actor keeps recent rankings, and
+//                                                        for one it lost ranks again as of
+//                                                        as_of_ms and resumes after that item
+//                                                        (changed likes may still move items)
 #pragma once
 
 #include "common/errc.hpp"
@@ -25,6 +29,7 @@ struct feed_cursor {
   int64_t as_of_ms = 0;    // ranked
   size_t offset = 0;       // ranked
   std::string snapshot;    // ranked
+  std::string last_post_id;  // ranked: the last item served
 };
 
 std::string encode_cursor(const feed_cursor& c);

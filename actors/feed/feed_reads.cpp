@@ -21,7 +21,7 @@ fault no_user(const std::string& id) {
 
 } // namespace
 
-post_ptr load_post(feed_context& ctx, const std::string& post_id, fault& err) {
+post_ptr load_post(feed_context& ctx, std::string_view post_id, fault& err) {
   if (auto hit = ctx.posts.find(post_id))
     return *hit;
   if (!valid_time_ordered_id(post_id))

@@ -8,11 +8,12 @@
 #include "proto/parley.pb.h"
 
 #include <string>
+#include <string_view>
 
 namespace parley::feed {
 
 // The post from the cache or the store; null when it does not exist (or was deleted).
-post_ptr load_post(feed_context& ctx, const std::string& post_id, fault& err);
+post_ptr load_post(feed_context& ctx, std::string_view post_id, fault& err);
 
 pb::Post to_public(const std::string& post_id, const pb::StoredPost& post);
 pb::Comment to_public(const std::string& comment_id, const std::string& post_id,

@@ -24,9 +24,28 @@ bool valid_media_url(const std::string& url) {
     rest.remove_prefix(7);
   else
     return false;
-  auto host = rest.substr(0, rest.find_first_of("/?#"));
-  if (host.empty() || host.find('@') != std::string_view::npos)
+  auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  auto host = authority;
+  if (auto colon = authority.rfind(':');
+      colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    auto port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != port.npos)
+      return false;
+    host = authority.substr(0, colon);
+  }
+  if (host.empty())
     return false;
+  if (host.front() == '[') {  // an IPv6 literal
+    if (host.size() < 3 || host.back() != ']'
+        || host.substr(1, host.size() - 2).find_first_not_of("0123456789abcdefABCDEF:.")
+             != std::string_view::npos)
+      return false;
+  } else if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789.-")
+               != std::string_view::npos
+             || host.front() == '.' || host.front() == '-') {
+    return false;
+  }
   for (unsigned char c : url)
     if (c <= 0x20 || c == 0x7F || c >= 0x80)
       return false;
@@ -62,11 +81,14 @@ fault check_media_urls(const std::vector<std::string>& urls) {
 }
 
 std::vector<timeline_entry> merge_candidates(std::vector<timeline_entry> timeline,
-                                             const std::vector<timeline_entry>& pulled) {
+                                             const std::vector<timeline_entry>& pulled,
+                                             size_t cap) {
   timeline.insert(timeline.end(), pulled.begin(), pulled.end());
   std::sort(timeline.begin(), timeline.end(),
             [](const timeline_entry& a, const timeline_entry& b) { return a.newer_than(b); });
   timeline.erase(std::unique(timeline.begin(), timeline.end()), timeline.end());
+  if (timeline.size() > cap)
+    timeline.resize(cap);
   return timeline;
 }
 

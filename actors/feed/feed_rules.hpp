@@ -26,10 +26,11 @@ inline bool fans_out(uint64_t author_followers, uint64_t celebrity_threshold) {
   return author_followers < celebrity_threshold;
 }
 
-// One list, newest first, without duplicates: the reader's timeline and the recent posts of the
-// pulled authors they follow.
+// One list, newest first, without duplicates, at most `cap` long (the feed's depth): the
+// reader's timeline and the recent posts of the pulled authors they follow.
 std::vector<timeline_entry> merge_candidates(std::vector<timeline_entry> timeline,
-                                             const std::vector<timeline_entry>& pulled);
+                                             const std::vector<timeline_entry>& pulled,
+                                             size_t cap);
 
 // Index of the first candidate (newest first) strictly after the chronological cursor.
 size_t chronological_start(const std::vector<timeline_entry>& newest_first,

@@ -117,8 +117,11 @@ void change(graph* self, follow_change msg) {
   st.users.set(b, to);
   st.edges.set({a, b}, msg.follow);
   commit(self, std::move(ws), {a, b}, {{a, b}}, [self, msg = std::move(msg)](const fault& err) {
-    if (!err)
-      caf::anon_send(self->state.ctx->registry, std::string{feed_kind}, msg.follower,
+    // Only a user with a feed in memory needs telling: any other reloads their followees from
+    // the store when their next read rebuilds the feed (this write is durable by then).
+    auto& ctx = *self->state.ctx;
+    if (!err && ctx.timelines.contains(msg.follower))
+      caf::anon_send(ctx.registry, std::string{feed_kind}, msg.follower,
                      caf::make_message(follow_atom_v, msg.followee, msg.follow));
     msg.reply(err);
   });

@@ -1,49 +1,72 @@
 #include "actors/feed/post_cache.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 namespace parley::feed {
 
+size_t post_cache::key_hash::operator()(const key& k) const noexcept {
+  return std::hash<std::string_view>{}(std::string_view{k.data(), k.size()});
+}
+
 post_cache::post_cache(size_t capacity)
   : per_shard_(std::max<size_t>(1, capacity / shard_count)) {}
 
-post_cache::shard& post_cache::shard_of(const std::string& id) {
-  return shards_[std::hash<std::string>{}(id) % shard_count];
+std::optional<post_cache::key> post_cache::to_key(std::string_view id) {
+  key k;
+  if (id.size() != k.size())
+    return std::nullopt;
+  std::memcpy(k.data(), id.data(), k.size());
+  return k;
 }
 
-std::optional<post_ptr> post_cache::find(const std::string& id) {
-  auto& s = shard_of(id);
+std::optional<post_ptr> post_cache::find(std::string_view id) {
+  auto k = to_key(id);
+  if (!k)
+    return std::nullopt;
+  auto h = key_hash{}(*k);
+  auto& s = shards_[h % shard_count];
   std::lock_guard guard{s.mtx};
-  auto it = s.index.find(id);
+  auto it = s.index.find(*k);
   if (it == s.index.end())
     return std::nullopt;
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
-  return it->second->second;
+  it->second->referenced = true;
+  return it->second->post;
 }
 
-void post_cache::store(shard& s, const std::string& id, post_ptr post, bool overwrite) {
+void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
+  auto k = to_key(id);
+  if (!k)
+    return;
+  auto& s = shards_[key_hash{}(*k) % shard_count];
   std::lock_guard guard{s.mtx};
-  if (auto it = s.index.find(id); it != s.index.end()) {
+  if (auto it = s.index.find(*k); it != s.index.end()) {
     if (overwrite)
-      it->second->second = std::move(post);
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
+      it->second->post = std::move(post);
+    it->second->referenced = true;
     return;
   }
-  s.lru.emplace_front(id, std::move(post));
-  s.index.emplace(id, s.lru.begin());
-  if (s.lru.size() > per_shard_) {
-    s.index.erase(s.lru.back().first);
-    s.lru.pop_back();
+  s.ring.push_front(entry{*k, std::move(post), false});
+  s.index.emplace(*k, s.ring.begin());
+  while (s.ring.size() > per_shard_) {
+    auto last = std::prev(s.ring.end());
+    if (last->referenced) {  // a second chance: back to the front
+      last->referenced = false;
+      s.ring.splice(s.ring.begin(), s.ring, last);
+      continue;
+    }
+    s.index.erase(last->id);
+    s.ring.pop_back();
   }
 }
 
-void post_cache::put(const std::string& id, post_ptr post) {
-  store(shard_of(id), id, std::move(post), true);
+void post_cache::put(std::string_view id, post_ptr post) {
+  store(id, std::move(post), true);
 }
 
-void post_cache::put_if_absent(const std::string& id, post_ptr post) {
-  store(shard_of(id), id, std::move(post), false);
+void post_cache::put_if_absent(std::string_view id, post_ptr post) {
+  store(id, std::move(post), false);
 }
 
 } // namespace parley::feed

@@ -1,8 +1,11 @@
 // Posts by id for hydrating feeds without a storage read per item. The post shards are the
 // writers: after each durable change they put the new record (or a tombstone for a deleted
 // post); readers that miss load from the store and add the record only if nothing newer arrived
-// meanwhile (put_if_absent), so a read racing a change never reinstates an old version.
-// LRU per shard; 64 shards keep lock hold times short.
+// meanwhile (put_if_absent), so a read racing a change never reinstates an old version (unless
+// the entry was evicted in between: then counters may show the older value until the next
+// change). Eviction per shard is second-chance (CLOCK): a hit only sets a flag, so the hot path
+// (hundreds of lookups per feed read) never relinks list nodes; 64 shards keep lock hold times
+// short. Keys are the 20 bytes of a post id, so lookups allocate nothing.
 #pragma once
 
 #include "proto/parley.pb.h"
@@ -12,7 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace parley::feed {
@@ -23,23 +26,32 @@ class post_cache {
 public:
   explicit post_cache(size_t capacity);
 
-  // nullopt: not cached; a null pointer: the post was deleted.
-  std::optional<post_ptr> find(const std::string& id);
+  // nullopt: not cached (or not a post id); a null pointer: the post was deleted.
+  std::optional<post_ptr> find(std::string_view id);
   // The record after a durable change (null: deleted).
-  void put(const std::string& id, post_ptr post);
+  void put(std::string_view id, post_ptr post);
   // A record read from the store; ignored when the id is cached already.
-  void put_if_absent(const std::string& id, post_ptr post);
+  void put_if_absent(std::string_view id, post_ptr post);
 
 private:
+  using key = std::array<char, 20>;
+  struct key_hash {
+    size_t operator()(const key& k) const noexcept;
+  };
+  struct entry {
+    key id;
+    post_ptr post;
+    bool referenced = false;  // hit since it last reached the tail
+  };
   struct shard {
     std::mutex mtx;
-    std::list<std::pair<std::string, post_ptr>> lru;  // most recent first
-    std::unordered_map<std::string, decltype(lru)::iterator> index;
+    std::list<entry> ring;  // newest first; eviction looks at the back
+    std::unordered_map<key, std::list<entry>::iterator, key_hash> index;
   };
   static constexpr size_t shard_count = 64;
 
-  shard& shard_of(const std::string& id);
-  void store(shard& s, const std::string& id, post_ptr post, bool overwrite);
+  static std::optional<key> to_key(std::string_view id);
+  void store(std::string_view id, post_ptr post, bool overwrite);
 
   size_t per_shard_;
   std::array<shard, shard_count> shards_;

@@ -168,7 +168,9 @@ void create(shard_actor* self, post_create msg) {
            m.posts_created.inc();
            if (!shared->fanned_out()) {
              m.posts_pulled.inc();
-             ctx.pulled.add(shared->author_id());  // before the ack: readers merge it at once
+             // Before the ack: readers merge it at once.
+             ctx.pulled.add(shared->author_id());
+             ctx.pulled_recent.invalidate(shared->author_id());
            }
            msg.reply({}, id, shared);
            fanout_job job;
@@ -196,6 +198,8 @@ void erase(shard_actor* self, post_delete msg) {
   if (post->author_id() != msg.user && !msg.admin)
     return msg.reply(make_fault(errc::forbidden, "only the author deletes a post"));
   auto stats = read_stats(self, post->author_id(), err);
+  if (err)
+    return msg.reply(err);
   storage::write_set ws;
   ctx.store->erase_post(ws, msg.post_id, *post, err);
   if (err)
@@ -205,11 +209,17 @@ void erase(shard_actor* self, post_delete msg) {
   st.posts.set(msg.post_id, std::nullopt);
   st.stats.set(post->author_id(), stats);
   touched t{{msg.post_id}, {}, {post->author_id()}, {}};
-  commit(self, std::move(ws), std::move(t), [self, msg = std::move(msg)](const fault& err) {
-    if (!err)
-      self->state.ctx->posts.put(msg.post_id, nullptr);  // leaves every feed at its next read
-    msg.reply(err);
-  });
+  auto pulled_author = post->fanned_out() ? std::string{} : post->author_id();
+  commit(self, std::move(ws), std::move(t),
+         [self, pulled_author, msg = std::move(msg)](const fault& err) {
+           if (!err) {
+             auto& ctx = *self->state.ctx;
+             ctx.posts.put(msg.post_id, nullptr);  // leaves every feed at its next read
+             if (!pulled_author.empty())
+               ctx.pulled_recent.invalidate(pulled_author);
+           }
+           msg.reply(err);
+         });
 }
 
 void engage(shard_actor* self, post_engage msg) {

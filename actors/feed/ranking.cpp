@@ -22,7 +22,7 @@ std::vector<ranked_item> rank(const std::vector<rank_candidate>& candidates,
   std::vector<ranked_item> out;
   out.reserve(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
-    auto it = affinity.find(candidates[i].author);
+    auto it = affinity.empty() ? affinity.end() : affinity.find(std::string{candidates[i].author});
     out.push_back({i, base_score(candidates[i], it == affinity.end() ? 0 : it->second, now_ms, w)});
   }
   auto before = [&](const ranked_item& a, const ranked_item& b) {
@@ -37,7 +37,8 @@ std::vector<ranked_item> rank(const std::vector<rank_candidate>& candidates,
   std::sort(out.begin(), out.end(), before);
   // Diversity: the k-th post of an author in base order loses (1 - penalty)^k, which breaks up
   // runs of one prolific author without hiding them.
-  std::unordered_map<std::string, int> seen;
+  std::unordered_map<std::string_view, int> seen;
+  seen.reserve(candidates.size());
   double keep = 1.0 - std::clamp(w.diversity_penalty, 0.0, 1.0);
   for (auto& item : out) {
     int k = seen[candidates[item.index].author]++;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,9 +27,10 @@ struct ranking_weights {
   double diversity_penalty = 0.3;
 };
 
+// Views into records the caller keeps alive while ranking (no copies on the read path).
 struct rank_candidate {
-  std::string post_id;
-  std::string author;
+  std::string_view post_id;
+  std::string_view author;
   int64_t created_ms = 0;
   uint64_t likes = 0;
   uint64_t comments = 0;

@@ -108,6 +108,18 @@ void timeline_table::merge(const std::string& user, const std::vector<timeline_e
   t.assign(all.begin(), all.end());
 }
 
+bool timeline_table::contains(const std::string& user) {
+  auto& s = shard_of(user);
+  std::lock_guard guard{s.mtx};
+  return s.users.count(user) > 0;
+}
+
+void timeline_table::drop(const std::string& user) {
+  auto& s = shard_of(user);
+  std::lock_guard guard{s.mtx};
+  s.users.erase(user);
+}
+
 size_t timeline_table::evict_inactive(int64_t active_since_ms) {
   size_t evicted = 0;
   for (auto& s : shards_) {

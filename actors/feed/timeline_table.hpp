@@ -54,6 +54,11 @@ public:
   // Adds entries (any order, duplicates ignored), keeping the newest `cap`.
   void merge(const std::string& user, const std::vector<timeline_entry>& entries, size_t cap);
 
+  bool contains(const std::string& user);
+  // Forgets the user's timeline: their next read rebuilds it (after an unfollow, so that the
+  // author's entries stop taking slots).
+  void drop(const std::string& user);
+
   // Drops timelines not read since `active_since_ms`; answers how many.
   size_t evict_inactive(int64_t active_since_ms);
 

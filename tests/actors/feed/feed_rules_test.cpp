@@ -55,6 +55,10 @@ TEST_CASE("media urls: at most 4 absolute http(s) URLs") {
   CHECK(check_media_urls({"https://x.example/a b"}).code == errc::bad_request);
   CHECK(check_media_urls({"https://user@x.example/"}).code == errc::bad_request);
   CHECK(check_media_urls({"javascript:alert(1)"}).code == errc::bad_request);
+  CHECK(check_media_urls({"http://:/"}).code == errc::bad_request);
+  CHECK(check_media_urls({"http://<x>/"}).code == errc::bad_request);
+  CHECK(check_media_urls({"http://x.example:99999999/"}).code == errc::bad_request);
+  CHECK_FALSE(check_media_urls({"http://x.example:8080/a", "https://[::1]:443/b", "http://10.0.0.1"}));
   CHECK(check_media_urls({"https://x.example/" + std::string(2100, 'a')}).code
         == errc::bad_request);
   std::vector<std::string> five(5, "https://x.example/a.png");
@@ -68,13 +72,15 @@ TEST_CASE("media urls: at most 4 absolute http(s) URLs") {
 TEST_CASE("merge: timeline and pulled posts, newest first, without duplicates") {
   auto a = entry(1000, 1), b = entry(2000, 2), c = entry(3000, 3), d = entry(2500, 4);
   std::vector<timeline_entry> timeline{c, b, a};
-  auto merged = merge_candidates(timeline, {d, b});
+  auto merged = merge_candidates(timeline, {d, b}, 500);
   REQUIRE(merged.size() == 4);
   CHECK(ids(merged) == ids({c, d, b, a}));
-  CHECK(merge_candidates({}, {}).empty());
+  CHECK(merge_candidates({}, {}, 500).empty());
+  // The feed's depth: only the newest `cap` survive.
+  CHECK(ids(merge_candidates(timeline, {d, b}, 2)) == ids({c, d}));
   // Equal times are ordered by id so that pages are stable.
   auto e = entry(5000, 5), f = entry(5000, 6);
-  auto tied = merge_candidates({e}, {f});
+  auto tied = merge_candidates({e}, {f}, 500);
   CHECK(tied[0].id > tied[1].id);
 }
 

@@ -9,16 +9,16 @@ namespace {
 constexpr int64_t hour = 3'600'000;
 constexpr int64_t now = 1'000 * hour;
 
-rank_candidate post(std::string id, std::string author, int64_t age_ms, uint64_t likes = 0,
+rank_candidate post(const char* id, const char* author, int64_t age_ms, uint64_t likes = 0,
                     uint64_t comments = 0, uint64_t shares = 0) {
-  return {std::move(id), std::move(author), now - age_ms, likes, comments, shares};
+  return {id, author, now - age_ms, likes, comments, shares};
 }
 
 std::vector<std::string> order(const std::vector<rank_candidate>& cs,
                                const std::vector<ranked_item>& ranked) {
   std::vector<std::string> out;
   for (auto& r : ranked)
-    out.push_back(cs[r.index].post_id);
+    out.push_back(std::string{cs[r.index].post_id});
   return out;
 }
 

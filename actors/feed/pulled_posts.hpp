@@ -1,0 +1,68 @@
+// The recent pulled posts (not fanned out) of pulled authors, which every feed read of their
+// followers merges: kept in memory so that a read of a feed with 20 celebrities costs 20 hash
+// lookups rather than 20 storage scans. The author's post shard invalidates an author after each
+// durable create or delete of a pulled post; a reader that missed loads from the store and keeps
+// the result only if no invalidation happened meanwhile (generation check), so a racing create
+// is never hidden.
+#pragma once
+
+#include "actors/feed/timeline_table.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace parley::feed {
+
+using post_list = std::shared_ptr<const std::vector<timeline_entry>>;
+
+class pulled_posts {
+public:
+  // The cached list (null on a miss) and the generation to pass to fill().
+  std::pair<post_list, uint64_t> find(const std::string& author) {
+    auto& s = shard_of(author);
+    std::lock_guard guard{s.mtx};
+    auto& slot = s.authors[author];
+    return {slot.posts, slot.generation};
+  }
+  // Keeps `posts` loaded by a reader unless the author changed since find().
+  void fill(const std::string& author, uint64_t generation, post_list posts) {
+    auto& s = shard_of(author);
+    std::lock_guard guard{s.mtx};
+    auto& slot = s.authors[author];
+    if (slot.generation == generation)
+      slot.posts = std::move(posts);
+  }
+  // A pulled post of `author` was created or deleted.
+  void invalidate(const std::string& author) {
+    auto& s = shard_of(author);
+    std::lock_guard guard{s.mtx};
+    auto& slot = s.authors[author];
+    slot.posts = nullptr;
+    ++slot.generation;
+  }
+
+private:
+  struct slot {
+    post_list posts;
+    uint64_t generation = 0;
+  };
+  struct shard {
+    std::mutex mtx;
+    std::unordered_map<std::string, slot> authors;
+  };
+  static constexpr size_t shard_count = 16;
+
+  shard& shard_of(const std::string& author) {
+    return shards_[std::hash<std::string>{}(author) % shard_count];
+  }
+
+  std::array<shard, shard_count> shards_;
+};
+
+} // namespace parley::feed
