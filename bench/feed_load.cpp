@@ -259,6 +259,22 @@ struct latencies {
   }
 };
 
+// "label: done/total" on stderr every second until `finished`.
+template <class Done>
+void report_progress(const char* label, const std::atomic<bool>& finished, Done done_so_far,
+                     uint64_t total) {
+  auto last = steady::now();
+  while (!finished) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    if (seconds_since(last) >= 1) {
+      last = steady::now();
+      std::fprintf(stderr, "%s: %llu/%llu\n", label,
+                   static_cast<unsigned long long>(std::min<uint64_t>(done_so_far(), total)),
+                   static_cast<unsigned long long>(total));
+    }
+  }
+}
+
 // Runs `count` requests from `connections` threads; `make(i)` gives user and target of request i.
 template <class Make>
 double drive(const target& t, size_t count, int connections, Make make, latencies& out,
@@ -283,16 +299,14 @@ double drive(const target& t, size_t count, int connections, Make make, latencie
       }
       out.add(mine);
     });
-  std::thread progress([&] {
-    while (next.load() < count) {
-      std::this_thread::sleep_for(std::chrono::seconds{1});
-      std::fprintf(stderr, "%s: %zu/%zu\n", label, std::min(next.load(), count), count);
-    }
-  });
+  std::atomic<bool> done{false};
+  std::thread progress([&] { report_progress(label, done, [&] { return next.load(); }, count); });
   for (auto& th : threads)
     th.join();
+  auto secs = seconds_since(started);
+  done = true;
   progress.join();
-  return seconds_since(started);
+  return secs;
 }
 
 tools::http_request get(std::string target) {
@@ -453,11 +467,14 @@ void reads(const target& t) {
 
 // -- redis ----------------------------------------------------------------------------------------
 
-std::string resp(std::initializer_list<std::string> parts) {
-  std::string out = "*" + std::to_string(parts.size()) + "\r\n";
-  for (auto& p : parts)
-    out += "$" + std::to_string(p.size()) + "\r\n" + p + "\r\n";
-  return out;
+// One command in RESP, appended without temporaries (the client must not be the bottleneck: it
+// shares the two cores with redis-server).
+void append_bulk(std::string& out, std::string_view s) {
+  char head[24];
+  auto n = std::snprintf(head, sizeof head, "$%zu\r\n", s.size());
+  out.append(head, static_cast<size_t>(n));
+  out.append(s);
+  out.append("\r\n", 2);
 }
 
 void redis(uint16_t port, uint64_t inserts) {
@@ -479,14 +496,26 @@ void redis(uint16_t port, uint64_t inserts) {
       }
       std::mt19937 rng{static_cast<uint32_t>(c)};
       std::string out, in(65536, '\0');
+      char feed[32], member[32], score[32];
       for (uint64_t first; (first = next.fetch_add(batch)) < inserts;) {
         out.clear();
         auto n = std::min<uint64_t>(batch, inserts - first);
+        auto now = unix_ms();
         for (uint64_t i = 0; i < n; ++i) {
-          auto feed = "feed:" + user_id(rng() % active_pool);
-          auto post = new_time_ordered_id(unix_ms(), 0, 1);
-          out += resp({"ZADD", feed, std::to_string(unix_ms()), post});
-          out += resp({"ZREMRANGEBYRANK", feed, "0", "-501"});
+          auto fl = std::snprintf(feed, sizeof feed, "feed:u%07u", rng() % active_pool);
+          auto ml = std::snprintf(member, sizeof member, "p%llu",
+                                  static_cast<unsigned long long>(first + i));
+          auto sl = std::snprintf(score, sizeof score, "%lld", static_cast<long long>(now));
+          out.append("*4\r\n", 4);
+          append_bulk(out, "ZADD");
+          append_bulk(out, {feed, static_cast<size_t>(fl)});
+          append_bulk(out, {score, static_cast<size_t>(sl)});
+          append_bulk(out, {member, static_cast<size_t>(ml)});
+          out.append("*4\r\n", 4);
+          append_bulk(out, "ZREMRANGEBYRANK");
+          append_bulk(out, {feed, static_cast<size_t>(fl)});
+          append_bulk(out, "0");
+          append_bulk(out, "-501");
         }
         if (::send(fd, out.data(), out.size(), 0) != static_cast<ssize_t>(out.size())) {
           std::perror("redis send");
@@ -505,18 +534,13 @@ void redis(uint16_t port, uint64_t inserts) {
       }
       ::close(fd);
     });
-  std::thread progress([&] {
-    while (next.load() < inserts) {
-      std::this_thread::sleep_for(std::chrono::seconds{1});
-      std::fprintf(stderr, "redis: %llu/%llu\n",
-                   static_cast<unsigned long long>(std::min(next.load(), inserts)),
-                   static_cast<unsigned long long>(inserts));
-    }
-  });
+  std::atomic<bool> done{false};
+  std::thread progress([&] { report_progress("redis", done, [&] { return next.load(); }, inserts); });
   for (auto& th : threads)
     th.join();
-  progress.join();
   auto secs = seconds_since(started);
+  done = true;
+  progress.join();
   std::printf("redis: %llu feed inserts (ZADD + ZREMRANGEBYRANK, %d per pipelined batch, %d "
               "connections) in %.2f s: %.0f inserts/s\n",
               static_cast<unsigned long long>(inserts), batch, connections, secs, inserts / secs);
