@@ -502,7 +502,8 @@ void redis(uint16_t port, uint64_t inserts) {
         auto n = std::min<uint64_t>(batch, inserts - first);
         auto now = unix_ms();
         for (uint64_t i = 0; i < n; ++i) {
-          auto fl = std::snprintf(feed, sizeof feed, "feed:u%07u", rng() % active_pool);
+          auto fl = std::snprintf(feed, sizeof feed, "feed:u%07u",
+                                  static_cast<unsigned>(rng() % active_pool));
           auto ml = std::snprintf(member, sizeof member, "p%llu",
                                   static_cast<unsigned long long>(first + i));
           auto sl = std::snprintf(score, sizeof score, "%lld", static_cast<long long>(now));

@@ -56,7 +56,7 @@ public:
   void put_post(write_set& ws, std::string_view id, const pb::StoredPost& post) const;
   // A changed post (counters): the record only.
   void update_post(write_set& ws, std::string_view id, const pb::StoredPost& post) const;
-  // Removes the post, its index entry, and the likes and comments it had.
+  // Removes the post, its index entry, and the likes and comments stored for it.
   void erase_post(write_set& ws, std::string_view id, const pb::StoredPost& post,
                   fault& err) const;
 

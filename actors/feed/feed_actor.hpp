@@ -1,4 +1,5 @@
-// The feed actor (virtual, kind feed_kind, one per active user): answers GET /api/v1/feed for
+// The feed actor (virtual, kind feed_kind, one per user who reads; passivated when idle like every
+// virtual actor): answers GET /api/v1/feed for
 // its user. It rebuilds the user's timeline from the store when the user returns after being
 // inactive, merges the recent posts of followed pulled authors (celebrities), drops deleted
 // posts and unfollowed authors, hydrates posts from the post cache, orders them (chronological

@@ -1,8 +1,9 @@
 // The follow-graph actor: the single writer of follow edges (stored both ways) and of user
 // records with their follower and following counts, so that counts stay exact under concurrent
 // follows. One per node (follow writes are small and group-committed; a cluster shards it by
-// follower). After a change it tells the follower's feed actor, which drops or back-fills the
-// author. Messages: feed_messages.hpp.
+// follower). After a change it tells the follower's feed actor if the follower has a feed in
+// memory, which then back-fills the new author or drops the feed for a rebuild.
+// Messages: feed_messages.hpp.
 #pragma once
 
 #include "actors/feed/feed_context.hpp"

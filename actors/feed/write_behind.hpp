@@ -1,7 +1,9 @@
 // Values a single-writer actor has written but the store may not have yet. The post shards and
 // the follow-graph actor answer the next request on a record while the previous write of it is
 // still on its way to disk (group commit); they read through this overlay first, so counters
-// never go back. An entry lives until its last pending write completes.
+// never go back. An entry lives until its last pending write completes. If a write fails, the
+// writes built on it in memory still go out (docs/feed.md, Known limits): storage errors are
+// logged and rare, and no acknowledged write is lost.
 #pragma once
 
 #include <map>
@@ -24,7 +26,7 @@ public:
     ++slot.pending;
   }
 
-  // One write of `key` completed (or failed: the store is the truth again once none is left).
+  // One write of `key` completed (or failed).
   void release(const Key& key) {
     auto it = slots_.find(key);
     if (it != slots_.end() && --it->second.pending <= 0)

@@ -130,3 +130,26 @@ TEST_CASE("links and rate-limit keys are validated") {
   apply_override("ratelimit.rules_file=/etc/parley/ratelimits.toml", cfg);
   CHECK(cfg.ratelimit.rules_file == "/etc/parley/ratelimits.toml");
 }
+
+TEST_CASE("feed keys are validated; ranking weights take decimals") {
+  node_config cfg;
+  apply_override("feed.celebrity_threshold=3", cfg);
+  CHECK(cfg.feed.celebrity_threshold == 3);
+  apply_override("feed.ranking_diversity_penalty=0.5", cfg);
+  CHECK(cfg.feed.ranking.diversity_penalty == 0.5);
+  apply_override("feed.ranking_affinity_weight=2", cfg);  // an integer is a number too
+  CHECK(cfg.feed.ranking.affinity == 2.0);
+  CHECK(error_of([&] { apply_override("feed.ranking_diversity_penalty=1.5", cfg); })
+          .find("feed.ranking_diversity_penalty: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("feed.ranking_engagement_weight=high", cfg); })
+        == "feed.ranking_engagement_weight: expected a number");
+  CHECK(error_of([&] { apply_override("feed.celebrity_threshold=0", cfg); })
+          .find("feed.celebrity_threshold: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("feed.max_items=1.5", cfg); })
+        == "feed.max_items: expected an integer");
+  apply_override("feed.ranking_half_life_hours=0", cfg);
+  apply_override("auth.jwt_secret=0123456789abcdef", cfg);
+  CHECK(error_of([&] { validate(cfg); }) == "feed.ranking_half_life_hours: must be above 0");
+}
