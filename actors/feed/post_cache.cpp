@@ -11,7 +11,10 @@ size_t post_cache::key_hash::operator()(const key& k) const noexcept {
 }
 
 post_cache::post_cache(size_t capacity)
-  : per_shard_(std::max<size_t>(1, capacity / shard_count)) {}
+  : per_shard_(std::max<size_t>(1, capacity / shard_count)) {
+  for (auto& s : shards_)
+    s.ring.reserve(per_shard_);
+}
 
 std::optional<post_cache::key> post_cache::to_key(std::string_view id) {
   key k;
@@ -31,8 +34,8 @@ std::optional<post_ptr> post_cache::find(std::string_view id) {
   auto it = s.index.find(*k);
   if (it == s.index.end())
     return std::nullopt;
-  it->second->referenced = true;
-  return it->second->post;
+  it->second.referenced = true;
+  return it->second.post;
 }
 
 void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
@@ -43,21 +46,31 @@ void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
   std::lock_guard guard{s.mtx};
   if (auto it = s.index.find(*k); it != s.index.end()) {
     if (overwrite)
-      it->second->post = std::move(post);
-    it->second->referenced = true;
+      it->second.post = std::move(post);
+    it->second.referenced = true;
     return;
   }
-  s.ring.push_front(entry{*k, std::move(post), false});
-  s.index.emplace(*k, s.ring.begin());
-  while (s.ring.size() > per_shard_) {
-    auto last = std::prev(s.ring.end());
-    if (last->referenced) {  // a second chance: back to the front
-      last->referenced = false;
-      s.ring.splice(s.ring.begin(), s.ring, last);
+  if (s.ring.size() < per_shard_) {
+    s.ring.push_back(*k);
+    s.index.emplace(*k, entry{std::move(post), false});
+    return;
+  }
+  // Full: the hand clears flags until it finds an entry not hit since its last pass, and the
+  // new key takes that entry's place in the ring.
+  for (;;) {
+    auto& victim = s.ring[s.hand];
+    auto it = s.index.find(victim);
+    if (it != s.index.end() && it->second.referenced) {
+      it->second.referenced = false;
+      s.hand = (s.hand + 1) % s.ring.size();
       continue;
     }
-    s.index.erase(last->id);
-    s.ring.pop_back();
+    if (it != s.index.end())
+      s.index.erase(it);
+    victim = *k;
+    s.index.emplace(*k, entry{std::move(post), false});
+    s.hand = (s.hand + 1) % s.ring.size();
+    return;
   }
 }
 

@@ -3,20 +3,21 @@
 // post); readers that miss load from the store and add the record only if nothing newer arrived
 // meanwhile (put_if_absent), so a read racing a change never reinstates an old version (unless
 // the entry was evicted in between: then counters may show the older value until the next
-// change). Eviction per shard is second-chance (CLOCK): a hit only sets a flag, so the hot path
-// (hundreds of lookups per feed read) never relinks list nodes; 64 shards keep lock hold times
-// short. Keys are the 20 bytes of a post id, so lookups allocate nothing.
+// change). Eviction per shard is second-chance (CLOCK) over a ring of keys: a hit is one hash
+// lookup that sets a flag, with nothing relinked, because a ranked feed read hydrates hundreds of
+// posts and this lookup was its hottest spot; 64 shards keep lock hold times short. Keys are the
+// 20 bytes of a post id, so lookups allocate nothing.
 #pragma once
 
 #include "proto/parley.pb.h"
 
 #include <array>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace parley::feed {
 
@@ -39,14 +40,14 @@ private:
     size_t operator()(const key& k) const noexcept;
   };
   struct entry {
-    key id;
     post_ptr post;
-    bool referenced = false;  // hit since it last reached the tail
+    bool referenced = false;  // hit since the clock hand last passed it
   };
   struct shard {
     std::mutex mtx;
-    std::list<entry> ring;  // newest first; eviction looks at the back
-    std::unordered_map<key, std::list<entry>::iterator, key_hash> index;
+    std::unordered_map<key, entry, key_hash> index;
+    std::vector<key> ring;  // every cached key once, in the order the clock hand visits them
+    size_t hand = 0;
   };
   static constexpr size_t shard_count = 64;
 
