@@ -180,8 +180,8 @@ void create(shard_actor* self, post_create msg) {
            job.fanned_out = shared->fanned_out();
            job.post = shared;
            job.started_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-           // One worker per author: an author's posts are fanned out in order (pages of a large
-           // author interleave with later posts; docs/feed.md).
+           // One worker per author: its mailbox is FIFO, so page k of a post is done before page
+           // k of the author's next post and every follower sees the author's posts in order.
            auto& worker = ctx.fanout[id_shard(job.author, static_cast<uint32_t>(ctx.fanout.size()))];
            self->send(worker, fanout_atom_v, std::move(job));
          });
