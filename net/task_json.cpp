@@ -61,7 +61,7 @@ void append_retry(std::string& out, const pb::RetryPolicy& p) {
 
 void append_double_json(std::string& out, double v) {
   if (!std::isfinite(v)) {
-    out += "null";  // protobuf refuses to print these; a payload never holds them
+    out += "null";  // a Value payload cannot hold these; a feed score never is one
     return;
   }
   // As protobuf prints doubles: %.15g, or %.17g when 15 digits do not read back exactly

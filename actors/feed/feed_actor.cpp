@@ -11,7 +11,9 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -70,13 +72,17 @@ void for_each_author(feed_state& st, F fn) {
     fn(a);
 }
 
-// The timeline from the store: opened first, so posts fanned out while we read are kept.
-fault rebuild(feed_actor* self, int64_t now) {
+// The timeline from the store, for a user who had none (new, returning, or after an
+// unfollow). The empty timeline is opened first: from then on fan-out fills it and the
+// follow-graph actor tells this actor about follow changes, so neither a post nor a follow that
+// lands while the store is read is missed. Answers the entries, newest first.
+fault rebuild(feed_actor* self, int64_t now, std::vector<timeline_entry>& out) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   ctx.timelines.open(st.user, now);
+  st.followees_loaded = false;
+  auto err = load_followees(self);
   std::vector<timeline_entry> entries;
-  fault err;
   for_each_author(st, [&](const std::string& author) {
     if (err)
       return;
@@ -84,10 +90,16 @@ fault rebuild(feed_actor* self, int64_t now) {
       if (p.fanned_out)
         entries.push_back(timeline_entry::make(p.post_id, p.created_ms));
   });
-  if (err)
+  if (err) {
+    ctx.timelines.drop(st.user);  // the next read tries again
     return err;
+  }
   ctx.timelines.merge(st.user, entries, ctx.opts.max_items);
   instruments().rebuilds.inc();
+  // Read back with what fan-out added meanwhile; if the timeline expired at once (only with
+  // feed.active_days = 0) this answer still gets what the store had.
+  if (!ctx.timelines.read(st.user, now, now - ctx.opts.active_window_ms(), out))
+    out = merge_candidates(std::move(entries), {}, ctx.opts.max_items);
   return {};
 }
 
@@ -105,20 +117,17 @@ post_list pulled_of(feed_context& ctx, const std::string& author, fault& err) {
   return list;
 }
 
-// Timeline plus pulled authors' recent posts, newest first, without duplicates.
-fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out) {
+// Timeline plus pulled authors' recent posts created at or before `as_of`, newest first,
+// without duplicates, cut to the feed's depth.
+fault candidates(feed_actor* self, int64_t now, int64_t as_of, std::vector<timeline_entry>& out) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
-  auto active_since = now - ctx.opts.active_window_ms();
   std::vector<timeline_entry> timeline;
-  if (!ctx.timelines.read(st.user, now, active_since, timeline)) {
-    // Returning (or after an unfollow): followees may have changed while no feed was kept.
-    st.followees_loaded = false;
-    if (auto err = load_followees(self))
+  if (!ctx.timelines.read(st.user, now, now - ctx.opts.active_window_ms(), timeline)) {
+    if (auto err = rebuild(self, now, timeline))
       return err;
-    if (auto err = rebuild(self, now))
-      return err;
-    ctx.timelines.read(st.user, now, active_since, timeline);
+  } else if (auto err = load_followees(self)) {
+    return err;
   }
   std::vector<timeline_entry> pulled;
   fault err;
@@ -130,6 +139,10 @@ fault candidates(feed_actor* self, int64_t now, std::vector<timeline_entry>& out
   });
   if (err)
     return err;
+  // Posts after `as_of` (a ranked cursor's time) must not take the depth's slots.
+  auto later = [as_of](const timeline_entry& e) { return e.created_ms > as_of; };
+  timeline.erase(std::remove_if(timeline.begin(), timeline.end(), later), timeline.end());
+  pulled.erase(std::remove_if(pulled.begin(), pulled.end(), later), pulled.end());
   out = merge_candidates(std::move(timeline), pulled, ctx.opts.max_items);
   return {};
 }
@@ -194,7 +207,7 @@ fault chronological_page(feed_actor* self, const feed_query& q, int64_t now,
   return {};
 }
 
-// Ranks every visible candidate created at or before `as_of`.
+// Ranks every visible candidate (all created at or before `as_of`).
 fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands, int64_t as_of,
                       ranked_snapshot& out) {
   auto& st = self->state;
@@ -210,8 +223,6 @@ fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands
   entries.reserve(cands.size());
   posts.reserve(cands.size());
   for (auto& e : cands) {
-    if (e.created_ms > as_of)
-      continue;
     auto post = visible(self, e, err);
     if (err)
       return err;
@@ -228,8 +239,7 @@ fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands
   return {};
 }
 
-fault ranked_page(feed_actor* self, const feed_query& q, int64_t now,
-                  const std::vector<timeline_entry>& cands, pb::FeedPage& page) {
+fault ranked_page(feed_actor* self, const feed_query& q, int64_t now, pb::FeedPage& page) {
   auto& st = self->state;
   ranked_snapshot* snap = nullptr;
   if (q.cursor)
@@ -243,7 +253,11 @@ fault ranked_page(feed_actor* self, const feed_query& q, int64_t now,
     // resumed after the item the cursor served last.
     ranked_snapshot fresh;
     fresh.id = q.cursor ? q.cursor->snapshot : new_snapshot_id();
-    if (auto err = compute_ranking(self, cands, q.cursor ? q.cursor->as_of_ms : now, fresh))
+    auto as_of = q.cursor ? q.cursor->as_of_ms : now;
+    std::vector<timeline_entry> cands;
+    if (auto err = candidates(self, now, as_of, cands))
+      return err;
+    if (auto err = compute_ranking(self, cands, as_of, fresh))
       return err;
     if (q.cursor) {
       auto last = timeline_entry::make(q.cursor->last_post_id, 0);
@@ -284,13 +298,15 @@ void answer(feed_actor* self, const feed_query& q) {
   auto started = std::chrono::steady_clock::now();
   auto now = unix_ms();
   pb::FeedPage page;
-  std::vector<timeline_entry> cands;
-  auto err = load_followees(self);
-  if (!err)
-    err = candidates(self, now, cands);
-  if (!err)
-    err = q.mode == feed_mode::ranked ? ranked_page(self, q, now, cands, page)
-                                      : chronological_page(self, q, now, cands, page);
+  fault err;
+  if (q.mode == feed_mode::ranked) {
+    err = ranked_page(self, q, now, page);
+  } else {
+    std::vector<timeline_entry> cands;
+    err = candidates(self, now, std::numeric_limits<int64_t>::max(), cands);
+    if (!err)
+      err = chronological_page(self, q, now, cands, page);
+  }
   auto& m = instruments();
   (q.mode == feed_mode::ranked ? m.reads_ranked : m.reads_chronological).inc();
   m.read_seconds.observe(

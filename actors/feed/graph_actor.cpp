@@ -117,8 +117,9 @@ void change(graph* self, follow_change msg) {
   st.users.set(b, to);
   st.edges.set({a, b}, msg.follow);
   commit(self, std::move(ws), {a, b}, {{a, b}}, [self, msg = std::move(msg)](const fault& err) {
-    // Only a user with a feed in memory needs telling: any other reloads their followees from
-    // the store when their next read rebuilds the feed (this write is durable by then).
+    // Only a user with a feed in memory needs telling. A rebuild opens the feed before it loads
+    // the followees: if this check comes first, that load sees this (durable) write; if it
+    // comes after, the message reaches the feed actor after the rebuild.
     auto& ctx = *self->state.ctx;
     if (!err && ctx.timelines.contains(msg.follower))
       caf::anon_send(ctx.registry, std::string{feed_kind}, msg.follower,

@@ -168,10 +168,11 @@ void create(shard_actor* self, post_create msg) {
            m.posts_created.inc();
            if (!shared->fanned_out()) {
              m.posts_pulled.inc();
-             // Before the ack: readers merge it at once.
-             ctx.pulled.add(shared->author_id());
-             ctx.pulled_recent.invalidate(shared->author_id());
+             ctx.pulled.add(shared->author_id());  // before the ack: readers merge it at once
            }
+           // A pulled author's cached list is their newest posts of either kind.
+           if (ctx.pulled.contains(shared->author_id()))
+             ctx.pulled_recent.invalidate(shared->author_id());
            msg.reply({}, id, shared);
            fanout_job job;
            job.post_id = id;
@@ -181,7 +182,7 @@ void create(shard_actor* self, post_create msg) {
            job.post = shared;
            job.started_ns = std::chrono::steady_clock::now().time_since_epoch().count();
            // One worker per author: its mailbox is FIFO, so page k of a post is done before page
-           // k of the author's next post and every follower sees the author's posts in order.
+           // k of the author's next post (live items: docs/feed.md, Known limits).
            auto& worker = ctx.fanout[id_shard(job.author, static_cast<uint32_t>(ctx.fanout.size()))];
            self->send(worker, fanout_atom_v, std::move(job));
          });
@@ -210,14 +211,13 @@ void erase(shard_actor* self, post_delete msg) {
   st.posts.set(msg.post_id, std::nullopt);
   st.stats.set(post->author_id(), stats);
   touched t{{msg.post_id}, {}, {post->author_id()}, {}};
-  auto pulled_author = post->fanned_out() ? std::string{} : post->author_id();
   commit(self, std::move(ws), std::move(t),
-         [self, pulled_author, msg = std::move(msg)](const fault& err) {
+         [self, author = post->author_id(), msg = std::move(msg)](const fault& err) {
            if (!err) {
              auto& ctx = *self->state.ctx;
              ctx.posts.put(msg.post_id, nullptr);  // leaves every feed at its next read
-             if (!pulled_author.empty())
-               ctx.pulled_recent.invalidate(pulled_author);
+             if (ctx.pulled.contains(author))
+               ctx.pulled_recent.invalidate(author);
            }
            msg.reply(err);
          });

@@ -1,6 +1,7 @@
 // Authors with at least one post that was not fanned out (posted while at or above
-// feed.celebrity_threshold). Readers merge these authors' recent posts at read time; the set only
-// grows, so an author who drops below the threshold keeps their earlier posts visible.
+// feed.celebrity_threshold). Readers merge the pulled posts among these authors' newest
+// feed.posts_per_author posts at read time; the set only grows, so an author who drops below the
+// threshold keeps their recent pulled posts in their followers' feeds.
 // Read-mostly: a shared lock, written once per newly pulled author.
 #pragma once
 

@@ -1,7 +1,7 @@
-// The recent pulled posts (not fanned out) of pulled authors, which every feed read of their
-// followers merges: kept in memory so that a read of a feed with 20 celebrities costs 20 hash
-// lookups rather than 20 storage scans. The author's post shard invalidates an author after each
-// durable create or delete of a pulled post; a reader that missed loads from the store and keeps
+// The pulled posts (not fanned out) among the newest feed.posts_per_author posts of pulled
+// authors, which every feed read of their followers merges: kept in memory so that a read of a
+// feed with 20 celebrities costs 20 hash lookups rather than 20 storage scans. The author's post
+// shard invalidates a pulled author after each durable create or delete of any of their posts; a reader that missed loads from the store and keeps
 // the result only if no invalidation happened meanwhile (generation check), so a racing create
 // is never hidden.
 #pragma once
