@@ -10,8 +10,8 @@
 
 #include <caf/all.hpp>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <limits>
 #include <unordered_map>
