@@ -147,8 +147,6 @@ void create(shard_actor* self, post_create msg) {
   stats.set_posts(stats.posts() + 1);
 
   storage::write_set ws;
-  if (!author)
-    caf::anon_send(ctx.graph, touch_atom_v, msg.author);  // posting makes the author known
   ctx.store->put_post(ws, id, post);
   ctx.store->put_author_stats(ws, msg.author, stats);
   bool newly_pulled = !post.fanned_out() && !ctx.pulled.contains(msg.author);
