@@ -90,11 +90,4 @@ bool valid_time_ordered_id(std::string_view id) {
   return id.size() == time_ordered_id_chars && in_id_alphabet(id);
 }
 
-int64_t time_of_id(std::string_view id) {
-  uint64_t t = 0;
-  for (size_t i = 0; i < time_chars && i < id.size(); ++i)
-    t = (t << 5) | static_cast<uint64_t>(std::max(0, digit_of(id[i])));
-  return static_cast<int64_t>(t);
-}
-
 } // namespace parley

@@ -24,9 +24,6 @@ std::string new_time_ordered_id(int64_t now_ms, uint32_t shard, uint32_t shard_c
 // 20 characters of the id alphabet.
 bool valid_time_ordered_id(std::string_view id);
 
-// The creation time encoded in a valid id.
-int64_t time_of_id(std::string_view id);
-
 // Appends `n` random characters of the id alphabet (not secret: a per-thread generator seeded
 // from the CSPRNG).
 void append_random_id_chars(std::string& out, size_t n);

@@ -182,12 +182,19 @@ fault node::start() {
 
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
                                        resident_bytes);
-  metrics::global().add_callback_gauge(
-    "feed_active_timelines", "Users with a materialized feed in memory",
-    [weak = std::weak_ptr<feed::feed_context>{im.feed}] {
-      auto ctx = weak.lock();
-      return ctx ? static_cast<double>(ctx->timelines.size()) : 0.0;
-    });
+  auto feed_gauge = [&](const char* name, const char* help, auto read) {
+    metrics::global().add_callback_gauge(
+      name, help, [weak = std::weak_ptr<feed::feed_context>{im.feed}, read] {
+        auto ctx = weak.lock();
+        return ctx ? static_cast<double>(read(*ctx)) : 0.0;
+      });
+  };
+  feed_gauge("feed_active_timelines", "Users with a materialized feed in memory",
+             [](feed::feed_context& c) { return c.timelines.size(); });
+  feed_gauge("feed_live_subscribers", "Users with a connection subscribed to feed items",
+             [](feed::feed_context& c) { return c.live.subscribed_users(); });
+  feed_gauge("feed_pulled_authors", "Authors whose posts readers merge at read time",
+             [](feed::feed_context& c) { return c.pulled.size(); });
 
   limits::limiter_options lopts;
   lopts.max_keys_per_rule = cfg_.ratelimit.max_keys_per_rule;

@@ -33,8 +33,6 @@ public:
       slots_.erase(it);
   }
 
-  bool empty() const { return slots_.empty(); }
-
 private:
   struct slot {
     Value value{};

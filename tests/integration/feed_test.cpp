@@ -458,6 +458,8 @@ TEST_CASE("feed_subscribe: new posts of followed users arrive as feed_item frame
   dave.send(R"({"feed_subscribe":{}})");
   bob.call(R"({"request_id":"p","ping":{}})");  // the subscription is in place
   dave.call(R"({"request_id":"p","ping":{}})");
+  CHECK(metric_value(s.node, "parley_feed_live_subscribers") == 2);
+  CHECK(metric_value(s.node, "parley_feed_pulled_authors") == 0);
   auto p = s.post("alice", "live");
   auto item = bob.next([](auto& f) { return f.has_feed_item(); });
   CHECK(item.feed_item().post().post_id() == p.post_id());
@@ -466,6 +468,7 @@ TEST_CASE("feed_subscribe: new posts of followed users arrive as feed_item frame
   auto celeb = bob.next([](auto& f) { return f.has_feed_item(); });
   CHECK(celeb.feed_item().post().text() == "celebrity live");
   CHECK(dave.none_within(300, [](auto& f) { return f.has_feed_item(); }));
+  CHECK(metric_value(s.node, "parley_feed_pulled_authors") == 1);  // erin
 }
 
 TEST_CASE("posts, follows and counters survive a restart; feeds are rebuilt") {
