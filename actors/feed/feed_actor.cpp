@@ -21,8 +21,9 @@ namespace parley::feed {
 
 namespace {
 
-// Rankings kept per user for ranked cursors; an older cursor's ranking is recomputed.
-constexpr size_t max_snapshots = 4;
+// Rankings kept per user for ranked cursors (20 KB each at 500 items); an older cursor's
+// ranking is recomputed.
+constexpr size_t max_snapshots = 2;
 constexpr size_t following_page = 1000;
 constexpr size_t max_affinity_authors = 1000;
 

@@ -6,7 +6,7 @@
 //   ranked         "r<as_of_ms>.<offset>.<snapshot id>.<post id>"
 //                                                        a position in a ranking computed at
 //                                                        as_of_ms, and the last item served; the
-//                                                        feed actor keeps recent rankings, and
+//                                                        feed actor keeps the last 2, and
 //                                                        for one it lost ranks again as of
 //                                                        as_of_ms and resumes after that item
 //                                                        (changed likes may still move items)
