@@ -1,6 +1,7 @@
 #include "actors/connection/connection_actor.hpp"
 
 #include "actors/connection/connection_state.hpp"
+#include "actors/feed/live_subscriptions.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "common/identifiers.hpp"
 #include "common/metrics.hpp"
@@ -111,7 +112,7 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
       }
       // No answer (PROTOCOL.md); frames are handled in order, so anything the client sends next
       // is answered after the subscription is in place.
-      st.info.feed->live.subscribe(st.info.user_id, st.session_id, st.sink);
+      feed::subscribe_live(*st.info.feed, st.info.user_id, st.session_id, st.sink);
       st.feed_subscribed = true;
       return;
     }
@@ -154,7 +155,7 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
         unregister_route(self);
         auto& st = self->state;
         if (st.feed_subscribed)
-          st.info.feed->live.unsubscribe(st.info.user_id, st.session_id);
+          feed::unsubscribe_live(*st.info.feed, st.info.user_id, st.session_id);
         self->quit();
       },
     };

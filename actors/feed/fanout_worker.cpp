@@ -3,6 +3,7 @@
 #include "actors/feed/feed_messages.hpp"
 #include "actors/feed/feed_metrics.hpp"
 #include "actors/feed/feed_reads.hpp"
+#include "actors/feed/live_subscriptions.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "common/clock.hpp"
 
@@ -53,17 +54,20 @@ void finish(const fanout_job& job) {
   instruments().fanout_seconds.observe(static_cast<double>(elapsed) / 1e9);
 }
 
-// A pulled post: readers merge it; only subscribed followers need a frame now.
+// A pulled post: readers merge it; only subscribed followers (the author's watchers) need a
+// frame now. Each watcher is checked against the store: an unfollow may be a moment ahead.
 void push_pulled(feed_context& ctx, const fanout_job& job) {
   live_pusher live{ctx, job};
   live.to(job.author);
+  if (job.newly_pulled)
+    author_pulled_live(ctx, job.author);
   fault err;
-  for (auto& user : ctx.live.subscribed_user_ids()) {
-    if (user != job.author && ctx.store->follows(user, job.author, err))
+  for (auto& user : ctx.live.watchers_of(job.author)) {
+    if (ctx.store->follows(user, job.author, err))
       live.to(user);
     if (err) {
       spdlog::error("fan-out: {}", err.message);
-      return;
+      break;
     }
   }
   finish(job);

@@ -3,7 +3,8 @@
 //     timeline of every active follower (and the author's own), followers read from the store
 //     in pages of 1,000 so that one large author does not hold up the others;
 //   - for any post, pushes a `feed_item` frame to followers subscribed over WebSocket. For a
-//     pulled post the worker walks the (few) subscribers instead of the (many) followers.
+//     pulled post the worker asks the live index for the author's subscribed followers
+//     (live_subscriptions.hpp) instead of walking the (many) followers.
 // Messages: (fanout_atom, fanout_job), feed_messages.hpp.
 #pragma once
 

@@ -75,6 +75,7 @@ struct fanout_job {
   std::string author;
   int64_t created_ms = 0;
   bool fanned_out = true;   // false: only live items (readers pull the post)
+  bool newly_pulled = false;  // the author's first pulled post: index their live followers
   post_ptr post;
   std::string after;        // followers already done, by id
   int64_t started_ns = 0;   // steady clock, for the fan-out duration

@@ -1,6 +1,7 @@
 #include "actors/feed/graph_actor.hpp"
 
 #include "actors/feed/feed_messages.hpp"
+#include "actors/feed/live_subscriptions.hpp"
 #include "actors/feed/write_behind.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
@@ -124,6 +125,8 @@ void change(graph* self, follow_change msg) {
     if (!err && ctx.timelines.contains(msg.follower))
       caf::anon_send(ctx.registry, std::string{feed_kind}, msg.follower,
                      caf::make_message(follow_atom_v, msg.followee, msg.follow));
+    if (!err)
+      follow_changed_live(ctx, msg.follower, msg.followee, msg.follow);
     msg.reply(err);
   });
 }

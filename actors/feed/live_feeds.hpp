@@ -1,7 +1,10 @@
 // Connections that asked for live feed items (`feed_subscribe`): user -> the sinks of their
-// subscribed connections. Fan-out workers look followers up here for every new post, whether the
-// post is fanned out or pulled, and push a `feed_item` frame; the subscription ends with the
-// connection.
+// subscribed connections, and, for pulled authors (whose posts are not fanned out), author ->
+// the subscribed users who follow them ("watchers"), so that a celebrity's post reaches its live
+// followers without walking every subscriber. A fan-out worker pushes a `feed_item` frame to the
+// followers it walks (fanned-out posts) or to the watchers (pulled posts); the subscription ends
+// with the connection. live_subscriptions.hpp keeps the watchers in step with follows; use its
+// functions rather than subscribe/unsubscribe directly.
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
@@ -11,15 +14,23 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace parley::feed {
 
 class live_feeds {
 public:
-  void subscribe(const std::string& user, const std::string& session_id,
+  // True when this is the user's first subscribed connection.
+  bool subscribe(const std::string& user, const std::string& session_id,
                  std::weak_ptr<outbound_sink> sink);
+  // Removes the connection; after the user's last one, also their watches.
   void unsubscribe(const std::string& user, const std::string& session_id);
+  bool subscribed(const std::string& user);
+
+  void watch(const std::string& author, const std::string& user);
+  void unwatch(const std::string& author, const std::string& user);
+  std::vector<std::string> watchers_of(const std::string& author) const;
   // The live sinks of `user` (empty for most users: one lock and one hash lookup).
   std::vector<std::shared_ptr<outbound_sink>> sinks_of(const std::string& user);
   size_t subscribed_users() const;
@@ -39,6 +50,10 @@ private:
   shard& shard_of(const std::string& user);
 
   std::array<shard, shard_count> shards_;
+  // Changed on subscribe, unsubscribe and follows of pulled authors; read per pulled post.
+  mutable std::mutex watch_mtx_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> watchers_;  // author -> users
+  std::unordered_map<std::string, std::unordered_set<std::string>> watching_;  // user -> authors
 };
 
 } // namespace parley::feed

@@ -157,7 +157,7 @@ void create(shard_actor* self, post_create msg) {
   touched t{{id}, {}, {msg.author}, {}};
   auto shared = std::make_shared<const pb::StoredPost>(std::move(post));
   commit(self, std::move(ws), std::move(t),
-         [self, id, shared, msg = std::move(msg)](const fault& err) {
+         [self, id, shared, newly_pulled, msg = std::move(msg)](const fault& err) {
            if (err)
              return msg.reply(err, {}, nullptr);
            auto& ctx = *self->state.ctx;
@@ -177,6 +177,7 @@ void create(shard_actor* self, post_create msg) {
            job.author = shared->author_id();
            job.created_ms = shared->created_ms();
            job.fanned_out = shared->fanned_out();
+           job.newly_pulled = newly_pulled;
            job.post = shared;
            job.started_ns = std::chrono::steady_clock::now().time_since_epoch().count();
            // One worker per author: its mailbox is FIFO, so page k of a post is done before page

@@ -469,6 +469,20 @@ TEST_CASE("feed_subscribe: new posts of followed users arrive as feed_item frame
   CHECK(celeb.feed_item().post().text() == "celebrity live");
   CHECK(dave.none_within(300, [](auto& f) { return f.has_feed_item(); }));
   CHECK(metric_value(s.node, "parley_feed_pulled_authors") == 1);  // erin
+
+  // erin is pulled now. carol subscribes after that; dave starts following her while
+  // subscribed; bob stops: each gets exactly what they follow.
+  chat_client carol{s.node, "carol"};
+  carol.send(R"({"feed_subscribe":{}})");
+  carol.call(R"({"request_id":"p","ping":{}})");
+  s.follow("dave", "erin");
+  s.follow("bob", "erin", false);
+  s.post("erin", "second celebrity post");
+  for (auto* c : {&carol, &dave}) {
+    auto got = c->next([](auto& f) { return f.has_feed_item(); });
+    CHECK(got.feed_item().post().text() == "second celebrity post");
+  }
+  CHECK(bob.none_within(300, [](auto& f) { return f.has_feed_item(); }));
 }
 
 TEST_CASE("posts, follows and counters survive a restart; feeds are rebuilt") {

@@ -1,0 +1,60 @@
+#include "actors/feed/live_subscriptions.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace parley::feed {
+
+namespace {
+
+constexpr size_t following_page = 1000;
+
+} // namespace
+
+void subscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id,
+                    std::weak_ptr<outbound_sink> sink) {
+  if (!ctx.live.subscribe(user, session_id, std::move(sink)))
+    return;  // the user's other connections set up the watches already
+  fault err;
+  std::string after;
+  for (;;) {
+    auto page = ctx.store->following(user, after, following_page, err);
+    if (err) {
+      spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user, err.message);
+      return;
+    }
+    for (auto& e : page)
+      if (ctx.pulled.contains(e.user_id))
+        ctx.live.watch(e.user_id, user);
+    if (page.size() < following_page)
+      return;
+    after = page.back().user_id;
+  }
+}
+
+void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id) {
+  ctx.live.unsubscribe(user, session_id);
+}
+
+void follow_changed_live(feed_context& ctx, const std::string& follower,
+                         const std::string& followee, bool follow) {
+  if (!ctx.live.subscribed(follower) || !ctx.pulled.contains(followee))
+    return;
+  if (follow)
+    ctx.live.watch(followee, follower);
+  else
+    ctx.live.unwatch(followee, follower);
+}
+
+void author_pulled_live(feed_context& ctx, const std::string& author) {
+  fault err;
+  for (auto& user : ctx.live.subscribed_user_ids()) {
+    if (user != author && ctx.store->follows(user, author, err))
+      ctx.live.watch(author, user);
+    if (err) {
+      spdlog::error("feed: live followers of {} not indexed: {}", author, err.message);
+      return;
+    }
+  }
+}
+
+} // namespace parley::feed

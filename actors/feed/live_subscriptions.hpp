@@ -1,0 +1,28 @@
+// Keeps the live feed index (live_feeds.hpp) in step with the follow graph, so that a pulled
+// (celebrity) post reaches exactly its subscribed followers: a connection's first subscription
+// watches the pulled authors its user follows; a follow or unfollow of a pulled author by a
+// subscribed user watches or unwatches; an author's first pulled post watches them for every
+// subscribed follower. Each step registers before it reads the store (or reads after the write it
+// reacts to is durable), so a change racing it is seen by one side or the other; a watcher is
+// still checked against the store before each item is pushed.
+#pragma once
+
+#include "actors/feed/feed_context.hpp"
+
+#include <memory>
+#include <string>
+
+namespace parley::feed {
+
+void subscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id,
+                    std::weak_ptr<outbound_sink> sink);
+void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id);
+
+// After the follow-graph actor made a follow (or unfollow) durable.
+void follow_changed_live(feed_context& ctx, const std::string& follower,
+                         const std::string& followee, bool follow);
+
+// After an author's first pulled post is durable (and the author is in ctx.pulled).
+void author_pulled_live(feed_context& ctx, const std::string& author);
+
+} // namespace parley::feed
