@@ -61,18 +61,21 @@ std::vector<pb::TaskRun> task_store::runs(std::string_view id, size_t max, fault
   std::vector<pb::TaskRun> out;
   auto from = key_builder{}.str(id).bytes();
   auto to = prefix_successor(from);
+  fault bad;  // set inside the scan, which reports only its own errors
   err = db_.scan(
     family::task_runs, from, to,
     [&](std::string_view, std::string_view value) {
       pb::TaskRun run;
       if (!run.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        err = corrupt_record(family::task_runs);
+        bad = corrupt_record(family::task_runs);
         return false;
       }
       out.push_back(std::move(run));
       return true;
     },
     max);
+  if (!err)
+    err = bad;
   return out;
 }
 

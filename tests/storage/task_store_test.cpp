@@ -1,6 +1,7 @@
 // The task store keeps its three indexes in step with every write of a task.
 #include "storage/task_store.hpp"
 
+#include "storage/key_codec.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -119,4 +120,17 @@ TEST_CASE("runs are kept in order and erase removes a task with everything it ow
   CHECK(store.runs("cccc", 10, err).empty());
   CHECK(store.finished_before(1000, 10, err).empty());
   CHECK(store.count_by_status(err).empty());
+}
+
+TEST_CASE("a run record that does not parse is reported, not skipped") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  apply(*tmp.db, [&](write_set& ws) {
+    ws.put(family::task_runs, key_builder{}.str("dddd").u32(0).bytes(), "\xff\xff\xff");
+  });
+  fault err;
+  auto runs = store.runs("dddd", 10, err);
+  CHECK(runs.empty());
+  CHECK(err.code == errc::internal);
+  CHECK(err.message.find("task_runs") != std::string::npos);
 }
