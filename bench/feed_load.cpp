@@ -24,6 +24,7 @@
 //       ZREMRANGEBYRANK feed:<follower> 0 -501, pipelined 16 inserts per round trip over 4
 //       connections, followers spread over 100,000 feeds: inserts/s.
 // Every phase prints progress on stderr and a `RESULT <phase> key=value ...` line on stdout.
+#include "actors/feed/feed_context.hpp"
 #include "common/time_ordered_id.hpp"
 #include "net/jwt.hpp"
 #include "proto/parley.pb.h"
@@ -62,7 +63,6 @@ constexpr uint32_t first_reader = 5000;
 constexpr uint32_t readers = 1000;
 constexpr uint32_t celebrities = 20;
 constexpr uint32_t reader_follows = 200;
-constexpr uint32_t post_shards = 16;  // actors/feed/feed_context.hpp: post_shard_count
 
 std::string user_id(uint32_t i) {
   char buf[16];
@@ -190,7 +190,9 @@ private:
   }
 
   void post(uint32_t author, int64_t created, bool fanned) {
-    auto id = new_time_ordered_id(created, id_shard(user_id(author), post_shards), post_shards);
+    // A post id lands in its author's post shard (actors/feed/feed_context.hpp).
+    constexpr auto shards = feed::post_shard_count;
+    auto id = new_time_ordered_id(created, id_shard(user_id(author), shards), shards);
     pb::StoredPost p;
     p.set_author_id(user_id(author));
     p.set_text("post " + std::to_string(posts_) + " by " + user_id(author));

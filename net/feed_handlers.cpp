@@ -2,6 +2,7 @@
 
 #include "actors/feed/feed_messages.hpp"
 #include "actors/feed/feed_reads.hpp"
+#include "actors/feed/graph_actor.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "common/identifiers.hpp"
 #include "common/time_ordered_id.hpp"
@@ -12,13 +13,9 @@
 
 #include <caf/all.hpp>
 
-#include <algorithm>
-
 namespace parley::net {
 
 namespace {
-
-using feed::feed_context;
 
 // The authenticated user, made known to the follow graph on first sight (a user exists from
 // their first authenticated request; following an unknown user is a 404).
@@ -26,28 +23,8 @@ bool authenticated(edge_context& ctx, const http_request& req, jwt_claims& claim
                    responder& respond) {
   if (!authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond))
     return false;
-  fault err;
-  if (!ctx.feed->store->user(claims.sub, err) && !err)
-    caf::anon_send(ctx.feed->graph, touch_atom_v, claims.sub);
+  feed::make_known(*ctx.feed, claims.sub);
   return true;
-}
-
-// limit: absent means `fallback`; anything else is clamped to 1..100; not a number is a 400.
-fault parse_limit(const std::string& text, size_t fallback, size_t& out) {
-  out = fallback;
-  if (text.empty())
-    return {};
-  try {
-    size_t used = 0;
-    auto v = std::stoll(text, &used);
-    if (used != text.size())
-      throw std::invalid_argument{text};
-    out = static_cast<size_t>(std::clamp<long long>(v, 1, 100));
-    return {};
-  } catch (const std::exception&) {
-    return make_fault(errc::bad_request, "limit must be a number (got \"" + text.substr(0, 32)
-                                           + "\")");
-  }
 }
 
 void to_post_shard(edge_context& ctx, uint32_t shard, caf::message payload) {
@@ -146,7 +123,7 @@ void list_comments(edge_context& ctx, http_request& req, responder respond) {
   if (!authenticated(ctx, req, claims, respond))
     return;
   size_t limit = 0;
-  if (auto err = parse_limit(req.query_param("limit"), 50, limit))
+  if (auto err = req.limit_param(50, limit))
     return respond(http_response::error(err));
   pb::CommentList out;
   if (auto err = feed::read_comments(*ctx.feed, req.params["id"], req.query_param("cursor"),
@@ -184,7 +161,7 @@ void list_follows(edge_context& ctx, http_request& req, responder respond, bool 
   if (!authenticated(ctx, req, claims, respond))
     return;
   size_t limit = 0;
-  if (auto err = parse_limit(req.query_param("limit"), 50, limit))
+  if (auto err = req.limit_param(50, limit))
     return respond(http_response::error(err));
   pb::FollowList out;
   if (auto err = feed::read_follows(*ctx.feed, req.params["id"], incoming,
@@ -208,7 +185,7 @@ void get_feed(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(make_fault(
       errc::bad_request, "mode must be ranked or chronological (got \"" + mode.substr(0, 32)
                            + "\")")));
-  if (auto err = parse_limit(req.query_param("limit"), 20, q.limit))
+  if (auto err = req.limit_param(20, q.limit))
     return respond(http_response::error(err));
   if (auto& cursor = req.query_param("cursor"); !cursor.empty()) {
     feed::feed_cursor c;

@@ -32,6 +32,9 @@ struct http_request {
   // The header value or "" when absent; `name` in lower case.
   const std::string& header(const std::string& name) const;
   const std::string& query_param(const std::string& name) const;
+  // The `limit` of a listing: absent means `fallback`, any number is clamped to 1..100, anything
+  // else is a bad_request naming it.
+  fault limit_param(size_t fallback, size_t& out) const;
 };
 
 struct http_response {

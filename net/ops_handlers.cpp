@@ -1,13 +1,12 @@
 #include "net/ops_handlers.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/feed/graph_actor.hpp"
 #include "common/metrics.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
 #include "proto/parley.pb.h"
 
-#include <caf/all.hpp>
 #include <google/protobuf/util/time_util.h>
 
 namespace parley::net {
@@ -48,7 +47,7 @@ void dev_token(const edge_context& ctx, http_request& req, responder respond) {
   pb::DevTokenResponse out;
   out.set_token(jwt_sign(claims, ctx.opts.auth.jwt_secret));
   if (ctx.feed)  // the user exists from now on (others may follow them)
-    caf::anon_send(ctx.feed->graph, touch_atom_v, body.user_id());
+    feed::make_known(*ctx.feed, body.user_id());
   *out.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(claims.exp);
   respond(http_response::json(200, to_json(out)));
 }

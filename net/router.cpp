@@ -2,6 +2,9 @@
 
 #include "net/json_codec.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace parley::net {
 
 namespace {
@@ -20,6 +23,24 @@ const std::string& http_request::header(const std::string& name) const {
 const std::string& http_request::query_param(const std::string& name) const {
   auto it = query.find(name);
   return it == query.end() ? empty_string : it->second;
+}
+
+fault http_request::limit_param(size_t fallback, size_t& out) const {
+  out = fallback;
+  auto& text = query_param("limit");
+  if (text.empty())
+    return {};
+  try {
+    size_t used = 0;
+    auto v = std::stoll(text, &used);
+    if (used != text.size())
+      throw std::invalid_argument{text};
+    out = static_cast<size_t>(std::clamp<long long>(v, 1, 100));
+    return {};
+  } catch (const std::exception&) {
+    return make_fault(errc::bad_request, "limit must be a number (got \"" + text.substr(0, 32)
+                                           + "\")");
+  }
 }
 
 http_response http_response::json(int status, std::string body) {

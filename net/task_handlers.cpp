@@ -104,23 +104,6 @@ void get_runs(edge_context& ctx, http_request& req, responder respond) {
   respond(http_response::json(200, to_json(runs)));
 }
 
-// limit: absent means 50; anything else is clamped to 1..100; not a number is a 400.
-fault parse_limit(const std::string& text, size_t& out) {
-  out = 50;
-  if (text.empty())
-    return {};
-  try {
-    size_t used = 0;
-    auto v = std::stoll(text, &used);
-    if (used != text.size())
-      throw std::invalid_argument{text};
-    out = static_cast<size_t>(std::clamp<long long>(v, 1, 100));
-    return {};
-  } catch (const std::exception&) {
-    return make_fault(errc::bad_request, "limit must be a number (got \"" + text + "\")");
-  }
-}
-
 void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   if (!authenticated(ctx, req, respond))
     return;
@@ -128,7 +111,7 @@ void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   q.status = req.query_param("status");
   q.task_type = req.query_param("task_type");
   q.cursor = req.query_param("cursor");
-  if (auto err = parse_limit(req.query_param("limit"), q.limit))
+  if (auto err = req.limit_param(50, q.limit))
     return respond(http_response::error(err));
   pb::TaskList page;
   if (auto err = tasks::list_tasks(*ctx.tasks, q, page))

@@ -55,28 +55,24 @@ std::vector<feed_store::post_ref> feed_store::recent_posts(std::string_view auth
                                                            bool pulled_only, fault& err) const {
   std::vector<post_ref> out;
   auto from = key_builder{}.str(author).bytes();
-  fault bad;
   size_t seen = 0;
-  err = db_.scan(family::author_posts, from, prefix_successor(from),
-                 [&](std::string_view key, std::string_view value) {
-                   key_reader r{key};
-                   auto who = r.str();
-                   auto inverted = r.u64();
-                   auto id = r.str();
-                   if (!who || !inverted || !id || value.size() != 1) {
-                     bad = corrupt_record(family::author_posts);
-                     return false;
-                   }
-                   bool fanned = value[0] == 1;
-                   if (!pulled_only || !fanned)
-                     out.push_back(post_ref{std::move(*id),
-                                            static_cast<int64_t>(
-                                              std::numeric_limits<uint64_t>::max() - *inverted),
-                                            fanned});
-                   return ++seen < max;
-                 });
-  if (!err)
-    err = bad;
+  err = scan_records(
+    db_, family::author_posts, from, prefix_successor(from),
+    [&](std::string_view key, std::string_view value) {
+      key_reader r{key};
+      auto who = r.str();
+      auto inverted = r.u64();
+      auto id = r.str();
+      if (!who || !inverted || !id || value.size() != 1)
+        return visit::corrupt;
+      bool fanned = value[0] == 1;
+      if (!pulled_only || !fanned)
+        out.push_back(post_ref{std::move(*id),
+                               static_cast<int64_t>(
+                                 std::numeric_limits<uint64_t>::max() - *inverted),
+                               fanned});
+      return ++seen < max ? visit::next : visit::stop;
+    });
   return out;
 }
 
@@ -130,21 +126,17 @@ void feed_store::put_author_stats(write_set& ws, std::string_view author,
 std::vector<std::string> feed_store::pulled_authors(fault& err) const {
   std::vector<std::string> out;
   auto from = key_builder{}.u8(pulled_prefix).bytes();
-  fault bad;
-  err = db_.scan(family::feed_users, from, prefix_successor(from),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key};
-                   r.u8();
-                   auto author = r.str();
-                   if (!author) {
-                     bad = corrupt_record(family::feed_users);
-                     return false;
-                   }
-                   out.push_back(std::move(*author));
-                   return true;
-                 });
-  if (!err)
-    err = bad;
+  err = scan_records(
+    db_, family::feed_users, from, prefix_successor(from),
+    [&](std::string_view key, std::string_view) {
+      key_reader r{key};
+      r.u8();
+      auto author = r.str();
+      if (!author)
+        return visit::corrupt;
+      out.push_back(std::move(*author));
+      return visit::next;
+    });
   return out;
 }
 
@@ -166,25 +158,20 @@ std::vector<feed_store::follow_entry> feed_store::edges(uint8_t direction, std::
   auto prefix = key_builder{}.u8(direction).str(user).bytes();
   // Keys after `after` start right behind its own key.
   auto from = after.empty() ? prefix : prefix_successor(edge_key(direction, user, after));
-  fault bad;
-  err = db_.scan(
-    family::follows, from, prefix_successor(prefix),
+  err = scan_records(
+    db_, family::follows, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
       r.u8();
       r.str();
       auto other = r.str();
       auto since = decode_u64(value);
-      if (!other || !since) {
-        bad = corrupt_record(family::follows);
-        return false;
-      }
+      if (!other || !since)
+        return visit::corrupt;
       out.push_back(follow_entry{std::move(*other), static_cast<int64_t>(*since)});
-      return true;
+      return visit::next;
     },
     max);
-  if (!err)
-    err = bad;
   return out;
 }
 
@@ -233,24 +220,19 @@ feed_store::comments(std::string_view post, std::string_view after_id, size_t ma
   std::vector<std::pair<std::string, pb::StoredComment>> out;
   auto prefix = key_builder{}.str(post).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(pair_key(post, after_id));
-  fault bad;
-  err = db_.scan(
-    family::comments, from, prefix_successor(prefix),
+  err = scan_records(
+    db_, family::comments, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
       r.str();
       auto id = r.str();
       pb::StoredComment c;
-      if (!id || !c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        bad = corrupt_record(family::comments);
-        return false;
-      }
+      if (!id || !c.ParseFromArray(value.data(), static_cast<int>(value.size())))
+        return visit::corrupt;
       out.emplace_back(std::move(*id), std::move(c));
-      return true;
+      return visit::next;
     },
     max);
-  if (!err)
-    err = bad;
   return out;
 }
 
@@ -276,24 +258,19 @@ std::unordered_map<std::string, uint64_t> feed_store::affinities(std::string_vie
                                                                  size_t max, fault& err) const {
   std::unordered_map<std::string, uint64_t> out;
   auto prefix = key_builder{}.str(reader).bytes();
-  fault bad;
-  err = db_.scan(
-    family::affinity, prefix, prefix_successor(prefix),
+  err = scan_records(
+    db_, family::affinity, prefix, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
       r.str();
       auto author = r.str();
       auto count = decode_u64(value);
-      if (!author || !count) {
-        bad = corrupt_record(family::affinity);
-        return false;
-      }
+      if (!author || !count)
+        return visit::corrupt;
       out.emplace(std::move(*author), *count);
-      return true;
+      return visit::next;
     },
     max);
-  if (!err)
-    err = bad;
   return out;
 }
 

@@ -74,7 +74,8 @@ public:
   // -- follow graph -----------------------------------------------------------------------------
 
   bool follows(std::string_view follower, std::string_view followee, fault& err) const;
-  // The users `user` follows / `user`'s followers, in user id order after `after`, at most max.
+  // The users `user` follows / `user`'s followers, in user id order after `after`, at most max
+  // (0: all of them).
   std::vector<follow_entry> following(std::string_view user, std::string_view after, size_t max,
                                       fault& err) const;
   std::vector<follow_entry> followers(std::string_view user, std::string_view after, size_t max,

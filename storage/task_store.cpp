@@ -61,21 +61,16 @@ std::vector<pb::TaskRun> task_store::runs(std::string_view id, size_t max, fault
   std::vector<pb::TaskRun> out;
   auto from = key_builder{}.str(id).bytes();
   auto to = prefix_successor(from);
-  fault bad;  // set inside the scan, which reports only its own errors
-  err = db_.scan(
-    family::task_runs, from, to,
+  err = scan_records(
+    db_, family::task_runs, from, to,
     [&](std::string_view, std::string_view value) {
       pb::TaskRun run;
-      if (!run.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        bad = corrupt_record(family::task_runs);
-        return false;
-      }
+      if (!run.ParseFromArray(value.data(), static_cast<int>(value.size())))
+        return visit::corrupt;
       out.push_back(std::move(run));
-      return true;
+      return visit::next;
     },
     max);
-  if (!err)
-    err = bad;
   return out;
 }
 

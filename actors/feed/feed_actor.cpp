@@ -24,7 +24,6 @@ namespace {
 // Rankings kept per user for ranked cursors (20 KB each at 500 items); an older cursor's
 // ranking is recomputed.
 constexpr size_t max_snapshots = 2;
-constexpr size_t following_page = 1000;
 constexpr size_t max_affinity_authors = 1000;
 
 struct ranked_snapshot {
@@ -48,19 +47,13 @@ fault load_followees(feed_actor* self) {
   auto& st = self->state;
   if (st.followees_loaded)
     return {};
-  st.followees.clear();
   fault err;
-  std::string after;
-  for (;;) {
-    auto page = st.ctx->store->following(st.user, after, following_page, err);
-    if (err)
-      return err;
-    for (auto& e : page)
-      st.followees.insert(e.user_id);
-    if (page.size() < following_page)
-      break;
-    after = page.back().user_id;
-  }
+  auto all = st.ctx->store->following(st.user, {}, 0, err);
+  if (err)
+    return err;
+  st.followees.clear();
+  for (auto& e : all)
+    st.followees.insert(std::move(e.user_id));
   st.followees_loaded = true;
   return {};
 }

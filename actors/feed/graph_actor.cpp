@@ -133,6 +133,12 @@ void change(graph* self, follow_change msg) {
 
 } // namespace
 
+void make_known(feed_context& ctx, const std::string& user) {
+  fault err;
+  if (!ctx.store->user(user, err) && !err)
+    caf::anon_send(ctx.graph, touch_atom_v, user);
+}
+
 caf::actor spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx) {
   return sys.spawn([ctx](graph* self) -> caf::behavior {
     self->state.ctx = ctx;

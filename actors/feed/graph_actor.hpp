@@ -10,8 +10,15 @@
 
 #include <caf/fwd.hpp>
 
+#include <string>
+
 namespace parley::feed {
 
 caf::actor spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx);
+
+// Makes `user` known to the follow graph: a user exists from their first authenticated request
+// (or minted dev token). A point read when they are known already, a message to the graph actor
+// when not; the graph actor handles messages in order, so a follow sent afterwards finds them.
+void make_known(feed_context& ctx, const std::string& user);
 
 } // namespace parley::feed

@@ -4,31 +4,19 @@
 
 namespace parley::feed {
 
-namespace {
-
-constexpr size_t following_page = 1000;
-
-} // namespace
-
 void subscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id,
                     std::weak_ptr<outbound_sink> sink) {
   if (!ctx.live.subscribe(user, session_id, std::move(sink)))
     return;  // the user's other connections set up the watches already
   fault err;
-  std::string after;
-  for (;;) {
-    auto page = ctx.store->following(user, after, following_page, err);
-    if (err) {
-      spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user, err.message);
-      return;
-    }
-    for (auto& e : page)
-      if (ctx.pulled.contains(e.user_id))
-        ctx.live.watch(e.user_id, user);
-    if (page.size() < following_page)
-      return;
-    after = page.back().user_id;
+  auto followees = ctx.store->following(user, {}, 0, err);
+  if (err) {
+    spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user, err.message);
+    return;
   }
+  for (auto& e : followees)
+    if (ctx.pulled.contains(e.user_id))
+      ctx.live.watch(e.user_id, user);
 }
 
 void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id) {
