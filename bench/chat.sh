@@ -12,7 +12,7 @@ trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"
 ulimit -n "$(ulimit -Hn)"
 echo "== chat ($(date -u +%FT%TZ), $(nproc) cores, storage.sync=batch)"
 "$build/node/parleyd" --listen 127.0.0.1:$port --data-dir "$data" \
-  --set auth.jwt_secret=$secret --set log.level=warn --set storage.sync=batch &
+  --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set log.level=warn --set storage.sync=batch &
 server=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 "$build/bench/chat_load" --port $port --secret $secret "$@"

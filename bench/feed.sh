@@ -59,7 +59,7 @@ fi
 port=$(free_port)
 echo "-- parleyd on 127.0.0.1:$port (storage.sync=batch, block cache 1 GiB)"
 "$build/node/parleyd" --listen 127.0.0.1:$port --data-dir "$data" \
-  --set auth.jwt_secret=$secret --set log.level=warn --set 'ratelimit.rules_file=""' \
+  --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set log.level=warn --set 'ratelimit.rules_file=""' \
   --set storage.block_cache_mb=1024 --set storage.sync=batch >"$work/parleyd.log" 2>&1 &
 server=$!
 wait_http $port || { cat "$work/parleyd.log" >&2; exit 2; }

@@ -25,7 +25,7 @@ ulimit -n "$(ulimit -Hn)"
 
 echo "== links: redirects ($(date -u +%FT%TZ), $(nproc) cores, $links links, wrk -t2 -c256 -d$duration)"
 "$build/node/parleyd" --listen 127.0.0.1:$parley_port --data-dir "$work/data" \
-  --set auth.jwt_secret=$secret --set auth.dev_tokens=true --set log.level=warn \
+  --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set auth.dev_tokens=true --set log.level=warn \
   --set server.io_threads=${IO_THREADS:-2} --set storage.sync=batch --set links.cache_entries=200000 &
 server=$!
 wait_http $parley_port

@@ -39,7 +39,7 @@ limit = 100
 window_sec = 60
 RULES
 "$build/node/parleyd" --listen 127.0.0.1:$parley_port --data-dir "$work/data" \
-  --set auth.jwt_secret=$secret --set auth.dev_tokens=true --set log.level=warn \
+  --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set auth.dev_tokens=true --set log.level=warn \
   --set server.io_threads=2 --set ratelimit.rules_file="$work/rules.toml" &
 server=$!
 wait_http $parley_port

@@ -13,7 +13,7 @@ trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"
 ulimit -n "$(ulimit -Hn)"
 echo "== memory per idle WebSocket connection ($(date -u +%FT%TZ), $(nproc) cores)"
 env ${SERVER_ENV:-} "$build/node/parleyd" --listen 127.0.0.1:$port --data-dir "$data" \
-  --set auth.jwt_secret=$secret --set ws.idle_timeout_sec=3600 --set log.level=warn &
+  --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set ws.idle_timeout_sec=3600 --set log.level=warn &
 server=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 "$build/bench/ws_load" sockets --port $port --server-pid $server --secret $secret \

@@ -15,6 +15,7 @@ std::string_view to_string(errc code) {
     case errc::rate_limited: return "rate_limited";
     case errc::unavailable: return "unavailable";
     case errc::internal: return "internal";
+    case errc::method_not_allowed: return "method_not_allowed";
   }
   return "internal";
 }
@@ -32,6 +33,7 @@ int http_status(errc code) {
     case errc::rate_limited: return 429;
     case errc::unavailable: return 503;
     case errc::internal: return 500;
+    case errc::method_not_allowed: return 405;
   }
   return 500;
 }

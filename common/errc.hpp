@@ -21,6 +21,7 @@ enum class errc : uint8_t {
   rate_limited,
   unavailable,
   internal,
+  method_not_allowed,  // 405, answered with `Allow`
 };
 
 // The wire name of a code, e.g. "bad_request".

@@ -1,10 +1,15 @@
 #include "common/json_text.hpp"
 
+#include "common/utf8.hpp"
+
 #include <cstdio>
 
 namespace parley {
 
 std::string json_quote(std::string_view s) {
+  // JSON text is UTF-8: bytes that are not (from a client, a worker) become U+FFFD.
+  if (!is_valid_utf8(s))
+    return json_quote(valid_utf8(s, s.size() * 3));
   std::string out;
   out.reserve(s.size() + 2);
   out.push_back('"');

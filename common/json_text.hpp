@@ -1,5 +1,5 @@
 // A JSON string literal for hand-written JSON (log lines, JWT payloads), escaping quotes,
-// backslashes and control characters.
+// backslashes and control characters; invalid UTF-8 is replaced by U+FFFD.
 #pragma once
 
 #include <string>

@@ -69,23 +69,25 @@ std::string bearer_token(const http_request& req, bool allow_query) {
   return {};
 }
 
-fault authenticate(const http_request& req, const std::string& secret, bool allow_query,
+fault authenticate(const http_request& req, const auth_options& auth, bool allow_query,
                    jwt_claims& out) {
+  auto& secret = auth.jwt_secret;
   auto token = bearer_token(req, allow_query);
   if (token.empty())
     return make_fault(errc::unauthorized, "missing bearer token");
   auto now = unix_now();
-  if (token_cache().find(token, secret, now, out))
+  auto leeway = static_cast<int64_t>(auth.clock_skew.count());
+  if (token_cache().find(token, secret, now - leeway, out))
     return {};
-  if (auto err = jwt_verify(token, secret, now, out))
+  if (auto err = jwt_verify(token, secret, now, leeway, out))
     return err;
   token_cache().add(token, secret, out);
   return {};
 }
 
-bool authenticate_or_answer(const http_request& req, const std::string& secret, jwt_claims& out,
+bool authenticate_or_answer(const http_request& req, const auth_options& auth, jwt_claims& out,
                             const responder& respond) {
-  if (auto err = authenticate(req, secret, false, out)) {
+  if (auto err = authenticate(req, auth, false, out)) {
     respond(http_response::error(err));
     return false;
   }

@@ -8,6 +8,7 @@
 #include "actors/limits/limiter.hpp"
 #include "actors/links/links_context.hpp"
 #include "actors/tasks/tasks_context.hpp"
+#include "net/connection_limit.hpp"
 #include "net/edge_options.hpp"
 #include "net/router.hpp"
 
@@ -56,6 +57,7 @@ struct edge_context {
   std::string node_id;
   router routes;
   session_tracker sessions;
+  connection_limit per_ip;  // open TCP connections per client address
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   chat::chat_context_ptr chat;  // handed to every connection actor
@@ -67,7 +69,8 @@ struct edge_context {
   std::string rate_limit_rules_file;
 
   edge_context(edge_options o, caf::actor_system& s, std::string node)
-    : opts(std::move(o)), sys(s), node_id(std::move(node)) {}
+    : opts(std::move(o)), sys(s), node_id(std::move(node)),
+      per_ip(opts.server.max_connections_per_ip) {}
 };
 
 } // namespace parley::net

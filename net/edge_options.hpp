@@ -18,6 +18,9 @@ struct server_options {
   std::chrono::seconds drain_timeout{4};
   // Directory of the web client served at / (index.html, static/). Default: web
   std::string web_dir = "web";
+  // Open connections (HTTP and WebSocket) one client address may hold; more are answered 429
+  // and closed at once. 0: no limit. Default: 1000
+  size_t max_connections_per_ip = 1000;
 };
 
 struct http_options {
@@ -51,6 +54,8 @@ struct auth_options {
   bool dev_tokens = false;
   // Lifetime of dev tokens. Default: 86400 s
   std::chrono::seconds dev_token_ttl{86400};
+  // Tolerance for clocks that disagree when checking a token's `exp` and `nbf`. Default: 30 s
+  std::chrono::seconds clock_skew{30};
 };
 
 struct edge_options {

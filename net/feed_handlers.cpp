@@ -21,7 +21,7 @@ namespace {
 // their first authenticated request; following an unknown user is a 404).
 bool authenticated(edge_context& ctx, const http_request& req, jwt_claims& claims,
                    responder& respond) {
-  if (!authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond))
+  if (!authenticate_or_answer(req, ctx.opts.auth, claims, respond))
     return false;
   feed::make_known(*ctx.feed, claims.sub);
   return true;

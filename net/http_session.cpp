@@ -75,8 +75,9 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
-http_session::http_session(tcp::socket&& socket, edge_context& ctx)
-  : stream_(std::move(socket)), ctx_(ctx) {
+http_session::http_session(tcp::socket&& socket, edge_context& ctx,
+                           connection_limit::ticket slot)
+  : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -93,6 +94,32 @@ void http_session::do_read() {
   parser_->body_limit(ctx_.opts.http.body_limit_bytes);
   stream_.expires_after(first_request_ ? ctx_.opts.http.request_timeout
                                        : ctx_.opts.http.keep_alive_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->on_header(ec, n);
+                          });
+}
+
+void http_session::on_header(beast::error_code ec, std::size_t n) {
+  // Requests without a body (most GETs) are complete here: no second read.
+  if (ec || parser_->is_done())
+    return on_read(ec, n);
+  auto& req = parser_->get();
+  // A client that asked before sending its body (curl does past 1 KiB) waits for this line;
+  // a body over the limit was already refused by the parser (body_limit at the header).
+  if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
+    static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    return asio::async_write(stream_, asio::buffer(continue_line),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec)
+                                 return self->on_read(ec, n);
+                               self->read_body();
+                             });
+  }
+  read_body();
+}
+
+void http_session::read_body() {
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                      self->on_read(ec, n);
@@ -195,7 +222,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   if (!admit_http(ctx_, r, refuse, true))
     return;
   jwt_claims claims;
-  if (auto err = authenticate(r, ctx_.opts.auth.jwt_secret, true, claims)) {
+  if (auto err = authenticate(r, ctx_.opts.auth, true, claims)) {
     keep_alive_ = false;
     return write(http_response::error(err));
   }
@@ -211,7 +238,8 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   }
   auto preferred = encoding == "binary" ? wire_format::binary : wire_format::json;
   stream_.expires_never();
-  auto ws = std::make_shared<websocket_session>(stream_.release_socket(), ctx_, preferred);
+  auto ws = std::make_shared<websocket_session>(stream_.release_socket(), ctx_, preferred,
+                                                std::move(slot_));
   ws->run(std::move(req), std::move(claims));
 }
 

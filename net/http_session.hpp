@@ -14,12 +14,15 @@ namespace parley::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket&& socket, edge_context& ctx);
+  // `slot` counts the connection against server.max_connections_per_ip while it is open.
+  http_session(tcp::socket&& socket, edge_context& ctx, connection_limit::ticket slot);
 
   void run();
 
 private:
   void do_read();
+  void on_header(beast::error_code ec, std::size_t n);
+  void read_body();
   void on_read(beast::error_code ec, std::size_t n);
   void handle(http::request<http::string_body>&& req);
   void upgrade(http::request<http::string_body>&& req);
@@ -39,6 +42,7 @@ private:
   bool first_request_ = true;
   bool http10_ = false;
   std::string out_;  // the response being written
+  connection_limit::ticket slot_;
 };
 
 // Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.

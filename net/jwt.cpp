@@ -1,8 +1,10 @@
 #include "net/jwt.hpp"
 
+#include "common/json_depth.hpp"
 #include "common/json_text.hpp"
 #include "proto/parley.pb.h"
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -15,6 +17,43 @@ namespace {
 constexpr const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr const char* hs256_header = R"({"alg":"HS256","typ":"JWT"})";
 
+
+fault unauthorized(std::string why) {
+  return make_fault(errc::unauthorized, std::move(why));
+}
+
+using claim_map = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+// A NumericDate claim (RFC 7519 section 2): a JSON number of seconds, whole seconds kept.
+fault numeric_date(const claim_map& fields, const char* name, bool required, int64_t& out) {
+  auto it = fields.find(name);
+  if (it == fields.end() || it->second.kind_case() == google::protobuf::Value::kNullValue) {
+    if (required)
+      return unauthorized(std::string{"token has no "} + name + " claim");
+    return {};
+  }
+  auto v = it->second.kind_case() == google::protobuf::Value::kNumberValue
+             ? it->second.number_value()
+             : -1.0;
+  // Up to year 9999; a string, a negative or absurd number is not a date.
+  if (!(v >= 0 && v < 253402300800.0))
+    return unauthorized(std::string{"token claim "} + name + " is not a numeric date");
+  out = static_cast<int64_t>(v);
+  return {};
+}
+
+fault string_claim(const claim_map& fields, const char* name, std::string& out) {
+  auto it = fields.find(name);
+  if (it == fields.end())
+    return {};
+  if (it->second.kind_case() != google::protobuf::Value::kStringValue)
+    return unauthorized(std::string{"token claim "} + name + " is not a string");
+  out = it->second.string_value();
+  return {};
+}
+
+} // namespace
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -22,12 +61,6 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   return std::string{reinterpret_cast<char*>(mac), len};
 }
-
-fault unauthorized(std::string why) {
-  return make_fault(errc::unauthorized, std::move(why));
-}
-
-} // namespace
 
 std::string base64url_encode(std::string_view in) {
   std::string out;
@@ -79,8 +112,11 @@ bool base64url_decode(std::string_view in, std::string& out) {
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {
   // Written by hand: RFC 7519 wants numeric exp/iat, protobuf JSON would quote 64-bit ints.
-  std::string payload = "{\"sub\":" + json_quote(claims.sub)
-                        + ",\"exp\":" + std::to_string(claims.exp);
+  std::string payload = "{\"sub\":" + json_quote(claims.sub);
+  if (claims.exp != 0)
+    payload += ",\"exp\":" + std::to_string(claims.exp);
+  if (claims.nbf != 0)
+    payload += ",\"nbf\":" + std::to_string(claims.nbf);
   if (claims.iat != 0)
     payload += ",\"iat\":" + std::to_string(claims.iat);
   if (!claims.role.empty())
@@ -93,7 +129,7 @@ std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {
 }
 
 fault jwt_verify(std::string_view token, std::string_view secret, int64_t now_unix,
-                 jwt_claims& out) {
+                 int64_t leeway_sec, jwt_claims& out) {
   auto dot1 = token.find('.');
   auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
@@ -107,7 +143,8 @@ fault jwt_verify(std::string_view token, std::string_view secret, int64_t now_un
   google::protobuf::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;
   pb::JwtHeader head;
-  if (!google::protobuf::util::JsonStringToMessage(header, &head, opts).ok())
+  if (!json_depth_within(header)
+      || !google::protobuf::util::JsonStringToMessage(header, &head, opts).ok())
     return unauthorized("malformed token header");
   if (head.alg() != "HS256")
     return unauthorized("unsupported token algorithm");
@@ -115,20 +152,34 @@ fault jwt_verify(std::string_view token, std::string_view secret, int64_t now_un
   if (signature.size() != expected.size()
       || CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0)
     return unauthorized("bad token signature");
-  pb::JwtClaims msg;
-  if (!google::protobuf::util::JsonStringToMessage(payload, &msg, opts).ok())
+  // Claims as a Struct, not a typed message: RFC 7519 dates are JSON numbers, and a typed int64
+  // field would also take "exp":"9999999999" as a string.
+  if (!json_depth_within(payload))
     return unauthorized("malformed token claims");
-  if (msg.exp() == 0)
-    return unauthorized("token has no exp claim");
-  if (msg.exp() <= now_unix)
+  google::protobuf::Struct claims;
+  if (!google::protobuf::util::JsonStringToMessage(payload, &claims, opts).ok())
+    return unauthorized("malformed token claims");
+  auto& fields = claims.fields();
+  jwt_claims parsed;
+  if (auto err = numeric_date(fields, "exp", true, parsed.exp))
+    return err;
+  if (auto err = numeric_date(fields, "nbf", false, parsed.nbf))
+    return err;
+  if (auto err = numeric_date(fields, "iat", false, parsed.iat))
+    return err;
+  if (auto err = string_claim(fields, "sub", parsed.sub))
+    return err;
+  if (auto err = string_claim(fields, "role", parsed.role))
+    return err;
+  if (auto err = string_claim(fields, "tier", parsed.tier))
+    return err;
+  if (parsed.exp + leeway_sec <= now_unix)
     return unauthorized("token expired");
-  if (!valid_user_id(msg.sub()))
+  if (parsed.nbf != 0 && parsed.nbf - leeway_sec > now_unix)
+    return unauthorized("token not valid yet (nbf)");
+  if (!valid_user_id(parsed.sub))
     return unauthorized("token sub is not a valid user id");
-  out.sub = msg.sub();
-  out.exp = msg.exp();
-  out.iat = msg.iat();
-  out.role = msg.role();
-  out.tier = msg.tier();
+  out = std::move(parsed);
   return {};
 }
 

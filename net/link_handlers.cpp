@@ -57,7 +57,7 @@ std::string short_base(const edge_context& ctx, const http_request& req) {
 
 bool authenticated(const edge_context& ctx, const http_request& req, jwt_claims& claims,
                    responder& respond) {
-  return authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond);
+  return authenticate_or_answer(req, ctx.opts.auth, claims, respond);
 }
 
 void create_link(edge_context& ctx, http_request& req, responder respond) {

@@ -32,9 +32,9 @@ void dev_token(const edge_context& ctx, http_request& req, responder respond) {
   if (!valid_user_id(body.user_id()))
     return respond(http_response::error(
       make_fault(errc::bad_request, "user_id must match [A-Za-z0-9_.-]{1,64}")));
-  if (!body.role().empty() && body.role() != "admin")
+  if (!body.role().empty() && body.role() != "admin" && body.role() != "worker")
     return respond(http_response::error(
-      make_fault(errc::bad_request, "role must be \"admin\" or absent")));
+      make_fault(errc::bad_request, "role must be \"admin\", \"worker\" or absent")));
   if (!body.tier().empty() && !valid_identifier(body.tier(), 32))
     return respond(http_response::error(
       make_fault(errc::bad_request, "tier must match [A-Za-z0-9_.-]{1,32}")));

@@ -43,7 +43,7 @@ bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
   // Verifying the token costs an HMAC: only when a rule keys by user or has tiers. An invalid
   // token counts as anonymous here; the handler itself answers 401.
   if (limiter->http_rules_need_identity()
-      && !authenticate(req, ctx.opts.auth.jwt_secret, allow_query, claims)) {
+      && !authenticate(req, ctx.opts.auth, allow_query, claims)) {
     who.user = claims.sub;
     who.tier = claims.tier;
   }

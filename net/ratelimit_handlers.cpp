@@ -6,6 +6,7 @@
 #include "net/json_codec.hpp"
 #include "net/rate_limit_http.hpp"
 
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
@@ -25,7 +26,7 @@ constexpr int64_t max_cost = int64_t{1} << 40;
 
 fault require_admin(const edge_context& ctx, const http_request& req) {
   jwt_claims claims;
-  if (auto err = authenticate(req, ctx.opts.auth.jwt_secret, false, claims))
+  if (auto err = authenticate(req, ctx.opts.auth, false, claims))
     return err;
   if (claims.role != "admin")
     return make_fault(errc::forbidden, "rate-limit rules are for admins only");
@@ -57,10 +58,23 @@ void put_rules(edge_context& ctx, http_request& req, responder respond) {
   // One replacement at a time: the file and the set in force must end up the same.
   static std::mutex replacing;
   std::lock_guard<std::mutex> guard{replacing};
-  // Persist first, so that a SIGHUP or a restart keeps what the admin put in force.
-  if (!ctx.rate_limit_rules_file.empty())
-    if (auto err = write_file_atomically(ctx.rate_limit_rules_file, limits::to_toml(set)))
+  // Persist first, so that a SIGHUP or a restart keeps what the admin put in force. The text
+  // is loaded back before it is written: a file that start-up would refuse (which once made an
+  // accepted PUT brick the node) is never written.
+  if (!ctx.rate_limit_rules_file.empty()) {
+    auto text = limits::to_toml(set);
+    limits::rule_set reloaded;
+    if (auto err = limits::parse_rules_toml(text, ctx.rate_limit_rules_file, reloaded)) {
+      spdlog::error("rate-limit rules: the file for this set would not load: {}", err.message);
+      return respond(http_response::error(
+        make_fault(errc::internal, "the rule set cannot be saved: " + err.message)));
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(reloaded.source, set.source))
+      return respond(http_response::error(
+        make_fault(errc::internal, "the rule set does not survive being saved")));
+    if (auto err = write_file_atomically(ctx.rate_limit_rules_file, text))
       return respond(http_response::error(err));
+  }
   auto body = to_json(set.source);
   ctx.limiter->replace(std::move(set));
   spdlog::info("rate-limit rules replaced through the admin API");
@@ -111,7 +125,7 @@ std::string check_response_json(const limits::decision& d) {
 
 void check(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (auto err = authenticate(req, ctx.opts.auth.jwt_secret, false, claims))
+  if (auto err = authenticate(req, ctx.opts.auth, false, claims))
     return respond(http_response::error(err));
   pb::RateLimitCheckRequest body;
   if (!fast_check_request(req.body, body)) {

@@ -89,7 +89,7 @@ void router::set_fallback(http_handler handler) {
 
 void router::dispatch(http_request& req, responder respond) const {
   auto segments = split_path(req.path);
-  bool path_matched = false;
+  std::vector<std::string> allowed;  // methods of the routes whose path matched
   for (auto& r : routes_) {
     if (r.segments.size() != segments.size())
       continue;
@@ -104,18 +104,26 @@ void router::dispatch(http_request& req, responder respond) const {
     }
     if (!match)
       continue;
-    path_matched = true;
     // HEAD is served by GET routes; the session drops the body.
-    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET"))
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) {
+      allowed.push_back(r.method);
+      if (r.method == "GET")
+        allowed.push_back("HEAD");
       continue;
+    }
     req.params = std::move(params);
     r.handler(req, std::move(respond));
     return;
   }
-  if (path_matched) {
-    auto res = http_response::error(
-      make_fault(errc::bad_request, "method " + req.method + " not allowed on " + req.path));
-    res.status = 405;
+  if (!allowed.empty()) {
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    std::string allow;
+    for (auto& m : allowed)
+      allow += (allow.empty() ? "" : ", ") + m;
+    auto res = http_response::error(make_fault(
+      errc::method_not_allowed, "method " + req.method + " not allowed on " + req.path));
+    res.headers.emplace_back("Allow", std::move(allow));
     respond(std::move(res));
     return;
   }

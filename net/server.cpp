@@ -19,6 +19,18 @@ namespace {
 // our last write, and so the close frame, from going out) ends with a dropped socket.
 constexpr int64_t close_grace_ms = 5000;
 
+struct server_metrics {
+  metrics::counter& accept_errors = metrics::global().get_counter(
+    "accept_errors_total", "Failed accepts (out of file descriptors and the like)");
+  metrics::counter& refused = metrics::global().get_counter(
+    "connections_refused_total", "Connections refused past server.max_connections_per_ip");
+};
+
+server_metrics& instruments() {
+  static server_metrics m;
+  return m;
+}
+
 } // namespace
 
 struct server::impl {
@@ -29,6 +41,11 @@ struct server::impl {
   asio::steady_timer reaper;
   std::vector<std::thread> threads;
   uint16_t bound_port = 0;
+  // Accept failures (acceptor strand only): the current pause, and the ones not yet logged.
+  int64_t accept_pause_ms = 0;
+  uint64_t accept_errors = 0;
+  std::chrono::steady_clock::time_point last_accept_log{};
+  static constexpr std::chrono::seconds accept_log_interval{10};
 
   impl(edge_options opts, caf::actor_system& sys, std::string node_id)
     : ctx(std::move(opts), sys, std::move(node_id)),
@@ -42,17 +59,62 @@ struct server::impl {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open())
           return;
-        // Out of file descriptors and the like: log, breathe, keep serving the others.
-        spdlog::warn("accept: {}", ec.message());
-        auto pause = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds{50});
-        pause->async_wait([this, pause](beast::error_code) { do_accept(); });
-        return;
+        return accept_failed(ec);
       }
+      accept_pause_ms = 0;
       beast::error_code ignored;
+      auto peer = s.remote_endpoint(ignored);
+      connection_limit::ticket ticket;
+      if (ignored || !ctx.per_ip.try_acquire(address_key(peer.address()), ticket)) {
+        refuse(std::move(s));
+        return do_accept();
+      }
       s.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<http_session>(std::move(s), ctx)->run();
+      std::make_shared<http_session>(std::move(s), ctx, std::move(ticket))->run();
       do_accept();
     });
+  }
+
+  // Out of file descriptors (EMFILE, ENFILE) and the like: accepting again at once would fail
+  // again at once (a log line each time, a core spinning). Back off up to a second and log one
+  // line per interval with the count, while the connections already open are served.
+  void accept_failed(const beast::error_code& ec) {
+    ++accept_errors;
+    instruments().accept_errors.inc();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_log >= accept_log_interval) {
+      spdlog::warn("accept: {} ({} failure(s) in the last {} s; retrying)", ec.message(),
+                   accept_errors, accept_log_interval.count());
+      accept_errors = 0;
+      last_accept_log = now;
+    }
+    accept_pause_ms = std::min<int64_t>(std::max<int64_t>(accept_pause_ms * 2, 10), 1000);
+    auto pause = std::make_shared<asio::steady_timer>(ioc,
+                                                      std::chrono::milliseconds{accept_pause_ms});
+    pause->async_wait([this, pause](beast::error_code) { do_accept(); });
+  }
+
+  // Past server.max_connections_per_ip: a short 429 written without waiting (the socket's
+  // buffer takes it), then the socket is closed, so a refused client holds nothing here.
+  void refuse(tcp::socket s) {
+    instruments().refused.inc();
+    static const std::string answer = [] {
+      std::string body = R"({"error":{"code":"rate_limited","message":)"
+                         R"("too many connections from this address","retry_after_ms":"1000"}})";
+      return "HTTP/1.1 429 Too Many Requests\r\nServer: parleyd\r\n"
+             "Content-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    beast::error_code ignored;
+    s.non_blocking(true, ignored);
+    s.write_some(asio::buffer(answer), ignored);
+    s.shutdown(tcp::socket::shutdown_both, ignored);
+    s.close(ignored);
+  }
+
+  static connection_limit::address_key address_key(const asio::ip::address& a) {
+    auto v6 = a.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()) : a.to_v6();
+    return v6.to_bytes();
   }
 
   // One timer for all WebSockets instead of one per connection (memory per connection).

@@ -32,7 +32,7 @@ struct lease_bounds {
 
 bool authenticated(const edge_context& ctx, const http_request& req, responder& respond) {
   jwt_claims claims;
-  return authenticate_or_answer(req, ctx.opts.auth.jwt_secret, claims, respond);
+  return authenticate_or_answer(req, ctx.opts.auth, claims, respond);
 }
 
 // Sends `payload` to the shard that owns `shard`'s tasks.

@@ -22,7 +22,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 public:
   // -- constructors --------------------------------------------------------------------------
 
-  websocket_session(tcp::socket&& socket, edge_context& ctx, wire_format preferred);
+  websocket_session(tcp::socket&& socket, edge_context& ctx, wire_format preferred,
+                    connection_limit::ticket slot);
   ~websocket_session() override;
 
   // Completes the upgrade of `req` and starts the connection actor for `claims`.
@@ -82,6 +83,7 @@ private:
   websocket::stream<tcp::socket> ws_;
   std::string message_;
   edge_context& ctx_;
+  connection_limit::ticket slot_;  // until the socket closes, not until the session is freed
   caf::actor actor_;
   std::vector<outgoing> queue_;  // strand only; front is being written
   std::atomic<size_t> queued_bytes_{0};

@@ -37,6 +37,7 @@
 #include "storage/task_store.hpp"
 
 #include <caf/all.hpp>
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -54,6 +55,26 @@ double resident_bytes() {
   long pages = 0, resident = 0;
   statm >> pages >> resident;
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// Protobuf's own log lines (a refused UTF-8 string, a failed parse) go through spdlog, with its
+// timestamps and level, instead of raw to stderr. They are the library's, not the node's, so
+// its errors log as warnings; the invalid UTF-8 a client can send in any binary frame logs at
+// debug only, so clients cannot fill the log with it.
+void protobuf_log_to_spdlog(google::protobuf::LogLevel level, const char* file, int line,
+                            const std::string& message) {
+  if (message.find("invalid UTF-8") != std::string::npos)
+    level = google::protobuf::LOGLEVEL_INFO;
+  switch (level) {
+    case google::protobuf::LOGLEVEL_INFO: spdlog::debug("protobuf: {}", message); break;
+    case google::protobuf::LOGLEVEL_WARNING:
+    case google::protobuf::LOGLEVEL_ERROR:
+      spdlog::warn("protobuf ({}:{}): {}", file, line, message);
+      break;
+    case google::protobuf::LOGLEVEL_FATAL:
+      spdlog::critical("protobuf ({}:{}): {}", file, line, message);
+      break;
+  }
 }
 
 } // namespace
@@ -103,6 +124,7 @@ node::~node() {
 }
 
 fault node::start() {
+  google::protobuf::SetLogHandler(protobuf_log_to_spdlog);
   auto& im = *impl_;
   fault err;
   im.db = storage::engine::open(cfg_.storage, err);

@@ -68,6 +68,8 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.edge.server.drain_timeout = seconds{v}; }),
     string_key("server.web_dir", {},
                [](node_config& c, const std::string& v) { c.edge.server.web_dir = v; }),
+    int_key("server.max_connections_per_ip", 0, 1000000,
+            [](node_config& c, int64_t v) { c.edge.server.max_connections_per_ip = size_t(v); }),
     int_key("http.body_limit_bytes", 1024, gib,
             [](node_config& c, int64_t v) { c.edge.http.body_limit_bytes = size_t(v); }),
     int_key("http.request_timeout_sec", 1, 3600,
@@ -87,6 +89,8 @@ const std::vector<key_spec>& specs() {
     bool_key("auth.dev_tokens", [](node_config& c, bool v) { c.edge.auth.dev_tokens = v; }),
     int_key("auth.dev_token_ttl_sec", 60, 365 * 86400,
             [](node_config& c, int64_t v) { c.edge.auth.dev_token_ttl = seconds{v}; }),
+    int_key("auth.clock_skew_sec", 0, 3600,
+            [](node_config& c, int64_t v) { c.edge.auth.clock_skew = seconds{v}; }),
     string_key("storage.data_dir", {},
                [](node_config& c, const std::string& v) {
                  if (v.empty())
@@ -268,6 +272,10 @@ void apply_override(const std::string& assignment, node_config& cfg) {
   try {
     parsed = toml::parse("v = " + raw);
   } catch (const toml::parse_error&) {
+    if (spec->kind == type::integer)
+      fail(name, "expected an integer");
+    if (spec->kind == type::number)
+      fail(name, "expected a number");
     if (spec->kind != type::string)
       fail(name, "cannot parse value \"" + raw + "\"");
   }

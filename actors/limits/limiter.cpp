@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -189,6 +191,19 @@ verdict decide(const Compiled& c, std::string_view key, const limit_params& p, i
   return v;
 }
 
+// A key as it may appear in a log: API keys are secrets, so they show as a short hash that
+// still tells one caller from another ("k:#9f3a61c2"); addresses and user ids show as they are.
+std::string loggable_key(std::string_view key) {
+  if (key.substr(0, 2) != "k:")
+    return std::string{key};
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : key.substr(2))
+    h = (h ^ c) * 1099511628211ull;
+  char out[16];
+  std::snprintf(out, sizeof out, "k:#%08x", static_cast<unsigned>(h >> 32));
+  return out;
+}
+
 // Counts the verdict; false for simulate-mode rules, which neither reject nor describe the
 // answer.
 template <class Compiled>
@@ -196,7 +211,8 @@ bool enforced(const Compiled& c, std::string_view key, const verdict& v) {
   if (c.r->simulate) {
     if (!v.allowed) {
       c.simulated->inc();
-      spdlog::debug("rate limit (simulate) {} would reject key {}", c.r->name, key);
+      spdlog::debug("rate limit (simulate) {} would reject key {}", c.r->name,
+                    loggable_key(key));
     }
     return false;
   }

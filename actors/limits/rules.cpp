@@ -1,5 +1,7 @@
 #include "actors/limits/rules.hpp"
 
+#include "common/json_depth.hpp"
+
 #include <google/protobuf/util/json_util.h>
 #include <toml++/toml.h>
 
@@ -160,6 +162,9 @@ fault compile_rules(const pb::RateLimitRules& in, rule_set& out) {
 }
 
 fault parse_rules_json(std::string_view json, rule_set& out) {
+  if (!json_depth_within(json))
+    return make_fault(errc::bad_request, "invalid rule set: JSON nested deeper than "
+                                           + std::to_string(max_json_depth) + " levels");
   pb::RateLimitRules msg;
   google::protobuf::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;
@@ -183,7 +188,11 @@ fault parse_rules_toml(std::string_view toml_text, const std::string& origin, ru
     if (k != "rules")
       return make_fault(errc::bad_request,
                         origin + ": unknown top-level key \"" + std::string{k.str()} + "\"");
-  if (auto* rules = doc.get("rules"); rules && !rules->is_array_of_tables())
+  // `rules = []` is the empty set (what PUT writes for {"rules":[]}); toml++ does not count an
+  // empty array as an array of tables.
+  if (auto* rules = doc.get("rules");
+      rules && !rules->is_array_of_tables()
+      && !(rules->is_array() && rules->as_array()->empty()))
     return make_fault(errc::bad_request, origin + ": rules must be [[rules]] tables");
   // One schema for both formats: TOML goes through the same JSON parser as the PUT body.
   std::ostringstream json;

@@ -17,6 +17,8 @@ TEST_CASE("every public error code has its PROTOCOL.md name and HTTP status") {
   CHECK(http_status(errc::rate_limited) == 429);
   CHECK(http_status(errc::unavailable) == 503);
   CHECK(http_status(errc::internal) == 500);
+  CHECK(to_string(errc::method_not_allowed) == "method_not_allowed");
+  CHECK(http_status(errc::method_not_allowed) == 405);
 }
 
 TEST_CASE("a fault is true only when it carries a code") {

@@ -100,6 +100,32 @@ test('a frame over the limit closes the connection with 1009', async () => {
   assert.equal((await c.closed).code, 1009);
 });
 
+// Past the limit the node sends 1009 and then reads and drops the rest of the message until the
+// client's close frame, so the client sees 1009 whatever the size, not a reset (1006).
+test('messages of any size over the default 64 KiB limit close with 1009, not 1006', async () => {
+  const big = await startNode([]);
+  try {
+    const token = await devToken(big, 'fay');
+    for (const size of [64 * 1024 + 1, 1024 * 1024, 16 * 1024 * 1024]) {
+      for (const binary of [false, true]) {
+        const c = open(`ws://127.0.0.1:${big.port}/ws?token=${token}`, { maxPayload: 0 });
+        await c.opened;
+        await c.next();
+        c.ws.send(binary ? Buffer.alloc(size, 1) : 'x'.repeat(size), { binary });
+        const closed = await c.closed;
+        assert.equal(closed.code, 1009, `${size} bytes (${binary ? 'binary' : 'text'}): ${closed.code}`);
+      }
+    }
+    // The node still serves.
+    const c = open(`ws://127.0.0.1:${big.port}/ws?token=${token}`);
+    await c.opened;
+    assert.ok((await c.next()).welcome);
+    c.ws.close();
+  } finally {
+    await big.stop();
+  }
+});
+
 test('SIGTERM closes WebSockets with 1001 and exits 0', async () => {
   const token = await devToken(node, 'erin');
   const c = open(`ws://127.0.0.1:${node.port}/ws?token=${token}`);

@@ -1,6 +1,7 @@
 // A real node on a free loopback port with a temporary data directory, driven through its
 // public HTTP and WebSocket interface.
 #include "support/running_node.hpp"
+#include "common/utf8.hpp"
 #include "net/auth.hpp"
 #include "node/node.hpp"
 #include "proto/parley.pb.h"
@@ -54,6 +55,8 @@ TEST_CASE("errors follow the JSON error model with their codes") {
   CHECK(missing.body == R"({"error":{"code":"not_found","message":"no route for /api/v1/nothing"}})");
   auto wrong_method = test::http_call(node.port(), "DELETE", "/healthz");
   CHECK(wrong_method.status == 405);
+  CHECK(wrong_method.headers["allow"] == "GET, HEAD");
+  CHECK(wrong_method.body.find(R"("code":"method_not_allowed")") != std::string::npos);
   auto plain_ws = test::http_call(node.port(), "GET", "/ws");
   CHECK(plain_ws.status == 426);
 }
@@ -87,7 +90,7 @@ TEST_CASE("dev tokens validate their input and carry role and tier") {
   auto start = ok.body.find("\"token\":\"") + 9;
   auto token = ok.body.substr(start, ok.body.find('"', start) - start);
   net::jwt_claims claims;
-  REQUIRE_FALSE(net::jwt_verify(token, secret, net::unix_now(), claims));
+  REQUIRE_FALSE(net::jwt_verify(token, secret, net::unix_now(), 0, claims));
   CHECK(claims.sub == "carol");
   CHECK(claims.role == "admin");
   CHECK(claims.tier == "pro");
@@ -108,7 +111,7 @@ TEST_CASE("a WebSocket upgrade needs a valid token") {
   CHECK(test::upgrade_status(node.port(), "/ws", net::jwt_sign(c, "some-other-secret-123456"))
         == 401);
   CHECK(test::upgrade_status(node.port(), "/ws?token=garbage") == 401);
-  c.exp = net::unix_now() - 1;
+  c.exp = net::unix_now() - 31;  // expired beyond auth.clock_skew_sec (30 s)
   CHECK(test::upgrade_status(node.port(), "/ws", net::jwt_sign(c, secret)) == 401);
   CHECK(test::upgrade_status(node.port(), "/elsewhere", test::dev_token(node.port(), "a")) == 404);
   CHECK(test::upgrade_status(node.port(), "/ws?encoding=xml", test::dev_token(node.port(), "a"))
@@ -303,4 +306,145 @@ TEST_CASE("keep-alive serves several requests on one connection") {
   }
   CHECK(got.find("HTTP/1.1 200") != std::string::npos);
   CHECK(got.rfind("HTTP/1.1 200") != got.find("HTTP/1.1 200"));
+}
+
+namespace {
+
+// Reads from `sock` until `text` has arrived or the peer closes; what arrived.
+std::string read_until(boost::asio::ip::tcp::socket& sock, const std::string& text) {
+  std::string got;
+  char buf[4096];
+  boost::system::error_code ec;
+  while (got.find(text) == std::string::npos) {
+    auto n = sock.read_some(boost::asio::buffer(buf), ec);
+    if (ec)
+      break;
+    got.append(buf, n);
+  }
+  return got;
+}
+
+} // namespace
+
+TEST_CASE("Expect: 100-continue is answered before the body is sent; an oversized one gets 413") {
+  running_node node{{"http.body_limit_bytes=4096", "auth.dev_tokens=true"}};
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock{ioc};
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  std::string body = R"({"user_id":"carol"})";
+  std::string head = "POST /api/v1/dev/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                     "\r\nExpect: 100-continue\r\nContent-Length: "
+                     + std::to_string(body.size()) + "\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(head));
+  // The body is sent only after the interim answer, as curl and browsers do.
+  auto interim = read_until(sock, "\r\n\r\n");
+  CHECK(interim == "HTTP/1.1 100 Continue\r\n\r\n");
+  boost::asio::write(sock, boost::asio::buffer(body));
+  auto answer = read_until(sock, "\"token\"");
+  CHECK(answer.find("HTTP/1.1 200") == 0);
+
+  boost::asio::ip::tcp::socket big{ioc};
+  big.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  std::string too_big = "POST /api/v1/dev/token HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                        "Content-Length: 100000\r\n\r\n";
+  boost::asio::write(big, boost::asio::buffer(too_big));
+  auto refused = read_until(big, "too_large");
+  CHECK(refused.find("HTTP/1.1 413") == 0);
+  CHECK(refused.find("100 Continue") == std::string::npos);
+}
+
+TEST_CASE("one address holds at most server.max_connections_per_ip connections") {
+  running_node node{{"server.max_connections_per_ip=3"}};
+  boost::asio::io_context ioc;
+  std::vector<std::unique_ptr<test::ws_client>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<test::ws_client>());
+    REQUIRE(held.back()->connect(node.port(), "/ws", test::signed_token("u" + std::to_string(i)))
+            == 101);
+  }
+  // The third connection (plain HTTP) still fits; a fourth is refused with 429 at once.
+  boost::asio::ip::tcp::socket third{ioc};
+  third.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  boost::asio::write(third, boost::asio::buffer(get));
+  CHECK(read_until(third, "\"status\"").find("HTTP/1.1 200") == 0);
+  boost::asio::ip::tcp::socket fourth{ioc};
+  fourth.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  auto refused = read_until(fourth, "}}");
+  CHECK(refused.find("HTTP/1.1 429") == 0);
+  CHECK(refused.find("\"code\":\"rate_limited\"") != std::string::npos);
+  // Another loopback address has its own allowance.
+  boost::asio::ip::tcp::socket other{ioc};
+  other.open(boost::asio::ip::tcp::v4());
+  other.bind({boost::asio::ip::make_address("127.0.0.2"), 0});
+  other.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  boost::asio::write(other, boost::asio::buffer(get));
+  CHECK(read_until(other, "\"status\"").find("HTTP/1.1 200") == 0);
+  // A closed WebSocket gives its slot back.
+  held.pop_back();
+  int status = 0;
+  for (int attempt = 0; attempt < 100 && status != 101; ++attempt) {
+    test::ws_client again;
+    status = again.connect(node.port(), "/ws", test::signed_token("u9"));
+    if (status != 101)
+      std::this_thread::sleep_for(20ms);  // the server sees the close a moment later
+  }
+  CHECK(status == 101);
+  CHECK(test::metric_value(node, "parley_connections_refused_total") >= 1);
+}
+
+TEST_CASE("JSON nested deeper than 64 levels is refused at once, over REST and WebSocket") {
+  running_node node;
+  auto token = test::signed_token("alice");
+  // 100,000 levels once held the node for minutes; now it is a 400 and the node keeps serving.
+  auto deep = std::string(100000, '[') + std::string(100000, ']');
+  auto res = test::http_call(node.port(), "POST", "/api/v1/tasks",
+                             R"({"task_type":"t","payload":)" + deep + "}", test::bearer(token));
+  CHECK(res.status == 400);
+  CHECK(res.body.find("JSON nested deeper than 64 levels") != std::string::npos);
+  auto ok = test::http_call(node.port(), "POST", "/api/v1/tasks",
+                            R"({"task_type":"t","payload":)" + std::string(30, '[')
+                              + std::string(30, ']') + "}",
+                            test::bearer(token));
+  CHECK(ok.status == 201);
+  auto ws = connect(node, "alice");
+  ws->send_text(R"({"request_id":"d","send":{"to_user":"bob","client_msg_id":"m","body":)"
+                + std::string(20000, '{') + "}");
+  auto frame = read_frame(*ws);
+  CHECK(frame.error().code() == "bad_request");
+  CHECK(frame.error().message().find("nested deeper than 64") != std::string::npos);
+  ws->send_text(R"({"request_id":"p","ping":{}})");
+  CHECK(read_frame(*ws).has_pong());
+}
+
+TEST_CASE("error bodies never echo invalid UTF-8") {
+  running_node node;
+  auto res = test::http_call(node.port(), "GET", "/api/v1/%FF%FEabc");
+  CHECK(res.status == 404);
+  CHECK(is_valid_utf8(res.body));
+  CHECK(res.body.find("abc") != std::string::npos);
+  parley::pb::ErrorBody parsed;
+  CHECK(google::protobuf::util::JsonStringToMessage(res.body, &parsed).ok());
+}
+
+TEST_CASE("tokens: a future nbf and a string exp are refused over HTTP and WebSocket") {
+  running_node node;
+  net::jwt_claims early;
+  early.sub = "alice";
+  early.exp = net::unix_now() + 3600;
+  early.nbf = net::unix_now() + 600;  // beyond the 30 s default leeway
+  auto early_token = net::jwt_sign(early, secret);
+  auto res = test::http_call(node.port(), "GET", "/api/v1/feed", {}, test::bearer(early_token));
+  CHECK(res.status == 401);
+  CHECK(res.body.find("nbf") != std::string::npos);
+  CHECK(test::upgrade_status(node.port(), "/ws", early_token) == 401);
+  early.nbf = net::unix_now() + 10;  // within the leeway
+  CHECK(test::upgrade_status(node.port(), "/ws", net::jwt_sign(early, secret)) == 101);
+
+  auto input = net::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "."
+               + net::base64url_encode(R"({"sub":"alice","exp":")"
+                                       + std::to_string(net::unix_now() + 3600) + "\"}");
+  auto string_exp = input + "." + net::base64url_encode(net::hmac_sha256(secret, input));
+  CHECK(test::http_call(node.port(), "GET", "/api/v1/feed", {}, test::bearer(string_exp)).status
+        == 401);
 }

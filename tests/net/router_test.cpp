@@ -33,8 +33,15 @@ TEST_CASE("a known path with another method is 405, an unknown one 404 in the er
   r.add("GET", "/healthz", [](http_request&, responder respond) {
     respond(http_response::json(200, "{}"));
   });
+  r.add("PUT", "/healthz", [](http_request&, responder respond) {
+    respond(http_response::json(200, "{}"));
+  });
   auto wrong = route(r, "POST", "/healthz");
   CHECK(wrong.status == 405);
+  CHECK(wrong.body.find(R"("code":"method_not_allowed")") != std::string::npos);
+  REQUIRE(wrong.headers.size() == 1);
+  CHECK(wrong.headers[0].first == "Allow");
+  CHECK(wrong.headers[0].second == "GET, HEAD, PUT");
   auto missing = route(r, "GET", "/nope");
   CHECK(missing.status == 404);
   CHECK(missing.body.find(R"("code":"not_found")") != std::string::npos);
