@@ -15,6 +15,7 @@
 #include <caf/fwd.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,6 +66,11 @@ struct edge_context {
   feed::feed_context_ptr feed;
   tasks::tasks_context_ptr tasks;
   std::shared_ptr<limits::rate_limiter> limiter;  // checked inline on HTTP requests and frames
+  // Runs a request whose body is larger than large_body_bytes on a thread of its own: parsing
+  // 1 MiB of JSON takes up to ~450 ms (bench/json_bodies.sh), and an io thread doing it would
+  // stall every connection it serves. Set by the server.
+  std::function<void(std::function<void()>)> offload;
+  static constexpr size_t large_body_bytes = 64 << 10;
   // The rules file that PUT /api/v1/admin/ratelimits rewrites (empty: not persisted).
   std::string rate_limit_rules_file;
 

@@ -183,21 +183,30 @@ void http_session::handle(http::request<http::string_body>&& req) {
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
   };
   r.watch_disconnect = [self = shared_from_this()] { return self->watch_disconnect(); };
-  if (admit_http(ctx_, r, respond))
-    ctx_.routes.dispatch(r, std::move(respond));
+  if (!admit_http(ctx_, r, respond))
+    return;
+  if (r.body.size() > edge_context::large_body_bytes && ctx_.offload) {
+    auto& routes = ctx_.routes;
+    return ctx_.offload([&routes, r = std::move(r), respond = std::move(respond)]() mutable {
+      routes.dispatch(r, std::move(respond));
+    });
+  }
+  ctx_.routes.dispatch(r, std::move(respond));
 }
 
 std::shared_ptr<std::atomic<bool>> http_session::watch_disconnect() {
   auto gone = std::make_shared<std::atomic<bool>>(false);
   // Readable with nothing to read means the peer closed. A pipelined next request also makes
-  // the socket readable: then the client is still there, and the data stays for do_read.
-  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
-                                                       gone](beast::error_code ec) {
-    if (ec == asio::error::operation_aborted)
-      return;
-    beast::error_code ignored;
-    if (ec || self->stream_.socket().available(ignored) == 0)
-      gone->store(true);
+  // the socket readable: then the client is still there, and the data stays for do_read. On
+  // the session's strand: a handler may run on the large-body thread.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), gone] {
+    self->stream_.socket().async_wait(tcp::socket::wait_read, [self, gone](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted)
+        return;
+      beast::error_code ignored;
+      if (ec || self->stream_.socket().available(ignored) == 0)
+        gone->store(true);
+    });
   });
   return gone;
 }

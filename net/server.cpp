@@ -40,6 +40,8 @@ struct server::impl {
   tcp::acceptor acceptor;
   asio::steady_timer reaper;
   std::vector<std::thread> threads;
+  // Requests with large bodies are handled here, off the io threads (edge_context::offload).
+  asio::thread_pool large_bodies{1};
   uint16_t bound_port = 0;
   // Accept failures (acceptor strand only): the current pause, and the ones not yet logged.
   int64_t accept_pause_ms = 0;
@@ -52,6 +54,9 @@ struct server::impl {
       ioc(ctx.opts.server.io_threads),
       acceptor(asio::make_strand(ioc)),
       reaper(ioc) {
+    ctx.offload = [this](std::function<void()> work) {
+      asio::post(large_bodies, std::move(work));
+    };
   }
 
   void do_accept() {
@@ -206,6 +211,8 @@ void server::stop() {
     return;
   impl_->work.reset();
   impl_->ioc.stop();
+  impl_->large_bodies.stop();
+  impl_->large_bodies.join();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();

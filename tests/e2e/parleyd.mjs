@@ -18,7 +18,11 @@ export async function startNode(extraArgs = [], options = {}) {
     '--set', `auth.jwt_secret=${SECRET}`, '--set', 'auth.dev_tokens=true',
     '--set', 'storage.sync=none', ...extraArgs,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // options.maxFiles runs the node under that open-file limit (ulimit -n), for fd exhaustion.
+  const child = options.maxFiles
+    ? spawn('sh', ['-c', `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, binary, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const port = await new Promise((resolve, reject) => {

@@ -1,6 +1,8 @@
 // The WebSocket edge as an outside client sees it, with the npm `ws` package: auth, welcome,
 // ping, malformed frames, the frame size limit and the SIGTERM drain.
 import { test, before, after } from 'node:test';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startNode, devToken } from './parleyd.mjs';
@@ -123,6 +125,37 @@ test('messages of any size over the default 64 KiB limit close with 1009, not 10
     c.ws.close();
   } finally {
     await big.stop();
+  }
+});
+
+// Out of file descriptors, accept fails at once every time: the node backs off and logs one
+// line per interval (it once logged 20 a second), and serves again when sockets close.
+test('at the open-file limit the node backs off, logs once per interval and recovers', async () => {
+  const small = await startNode(['--set', 'server.max_connections_per_ip=0'], { maxFiles: 200 });
+  const sockets = [];
+  try {
+    const opened = [];
+    for (let i = 0; i < 400; i++) {
+      const s = net.connect(small.port, '127.0.0.1');
+      s.on('error', () => {});
+      sockets.push(s);
+      opened.push(new Promise((resolve) => { s.on('connect', resolve); s.on('error', resolve); }));
+    }
+    await Promise.all(opened);  // the kernel completes handshakes into the backlog
+    await sleep(3000);
+    const lines = small.log().split('\n').filter((l) => l.includes('accept:'));
+    assert.ok(lines.length >= 1 && lines.length <= 2, `accept lines in 3 s: ${lines.length}\n${lines.join('\n')}`);
+    assert.match(lines[0], /Too many open files/);
+    for (const s of sockets) s.destroy();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await fetch(`${small.base}/healthz`).then((r) => r.status, () => 0);
+      if (status !== 200) await sleep(100);
+    }
+    assert.equal(status, 200);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await small.stop();
   }
 });
 
