@@ -4,10 +4,14 @@
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_messages.hpp"
 #include "common/utf8.hpp"
+#include "net/http_allow.hpp"
 #include "net/http_post.hpp"
+
+#include "common/clock.hpp"
 
 #include <caf/all.hpp>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -16,6 +20,8 @@
 namespace parley::net {
 
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 constexpr int64_t executor_lease_ms = 3600 * 1000;  // the shard caps it at timeout_sec
 constexpr int64_t executor_wait_ms = 30000;
@@ -60,6 +66,14 @@ std::string json_of(const google::protobuf::Value& v) {
   return out;
 }
 
+// One pool of built-in workers (http or push): what they share.
+struct pool {
+  tasks::tasks_context_ptr ctx;
+  std::string task_type;
+  std::shared_ptr<jsonl_file> pushes;
+  std::shared_ptr<const http_allow_list> allow;
+};
+
 outcome from_post(const post_result& r) {
   outcome o;
   if (!r.url_valid) {
@@ -79,7 +93,7 @@ outcome from_post(const post_result& r) {
   return o;
 }
 
-outcome run_http(const pb::Lease& lease, std::chrono::milliseconds timeout) {
+outcome run_http(const pool& p, const pb::Lease& lease, std::chrono::milliseconds timeout) {
   auto& fields = lease.payload().struct_value().fields();
   auto url = fields.find("url");
   if (!lease.payload().has_struct_value() || url == fields.end()
@@ -87,12 +101,15 @@ outcome run_http(const pb::Lease& lease, std::chrono::milliseconds timeout) {
     return outcome{false, false, "payload.url (a string) is required for an http task", {}};
   std::vector<std::pair<std::string, std::string>> headers{
     {"X-Parley-Task-Id", lease.task_id()}, {"X-Parley-Attempt", std::to_string(lease.attempt())}};
-  return from_post(http_post(url->second.string_value(), json_of(lease.payload()), headers, timeout));
+  post_options opts;
+  opts.timeout = timeout;
+  opts.max_body = p.ctx->opts.http_max_response_bytes;
+  opts.allow = p.allow.get();
+  return from_post(http_post(url->second.string_value(), json_of(lease.payload()), headers, opts));
 }
 
 struct executor_state {
-  tasks::tasks_context_ptr ctx;
-  std::shared_ptr<jsonl_file> pushes;
+  std::shared_ptr<const pool> shared;
   std::string worker_id;
 
   static inline const char* name = "parley.task_executor";
@@ -100,28 +117,32 @@ struct executor_state {
 
 using executor_actor = caf::stateful_actor<executor_state>;
 
-outcome run_push(executor_actor* self, const pb::Lease& lease, std::chrono::milliseconds timeout) {
-  auto& st = self->state;
-  if (!st.ctx->opts.push_url.empty())
-    return from_post(http_post(st.ctx->opts.push_url, json_of(lease.payload()),
-                               {{"X-Parley-Task-Id", lease.task_id()}}, timeout));
+outcome run_push(const pool& p, const pb::Lease& lease, std::chrono::milliseconds timeout) {
+  // The operator's own provider: not subject to tasks.http_allow.
+  if (!p.ctx->opts.push_url.empty()) {
+    post_options opts;
+    opts.timeout = timeout;
+    opts.max_body = p.ctx->opts.http_max_response_bytes;
+    return from_post(http_post(p.ctx->opts.push_url, json_of(lease.payload()),
+                               {{"X-Parley-Task-Id", lease.task_id()}}, opts));
+  }
   outcome o;
-  o.error = st.pushes->append(json_of(lease.payload()));
+  o.error = p.pushes->append(json_of(lease.payload()));
   o.success = o.error.empty();
   o.result.set_null_value(google::protobuf::NULL_VALUE);
   return o;
 }
 
 void run(executor_actor* self, const pb::Lease& lease) {
-  auto& st = self->state;
-  fault err;
-  auto rec = st.ctx->store->get(lease.task_id(), err);
-  // The lease lasts min(timeout_sec, executor_lease_ms): leave a second of it for the answer.
-  auto lease_ms = std::min<int64_t>(int64_t{rec ? rec->timeout_sec() : 30} * 1000,
-                                    executor_lease_ms);
-  auto timeout = std::chrono::milliseconds{std::max<int64_t>(lease_ms - 1000, 500)};
-  auto o = lease.task_type() == "http" ? run_http(lease, timeout) : run_push(self, lease, timeout);
+  auto& p = *self->state.shared;
+  // The lease ends at its expiry: leave a second of it for the answer; and never wait on one
+  // destination longer than tasks.http_timeout_ms.
+  auto lease_ms = TimeUtil::TimestampToMilliseconds(lease.lease_expires_at()) - unix_ms();
+  auto timeout = std::chrono::milliseconds{
+    std::max<int64_t>(std::min<int64_t>(lease_ms - 1000, p.ctx->opts.http_timeout_ms), 500)};
+  auto o = p.task_type == "http" ? run_http(p, lease, timeout) : run_push(p, lease, timeout);
   tasks::lease_finish msg;
+  msg.caller = tasks::task_caller::the_node();
   msg.lease_id = lease.lease_id();
   msg.success = o.success;
   msg.result = std::move(o.result);
@@ -131,7 +152,7 @@ void run(executor_actor* self, const pb::Lease& lease) {
     if (err)
       spdlog::warn("built-in task {}: outcome not recorded: {}", id, err.message);
   };
-  caf::anon_send(st.ctx->registry, std::string{tasks::shard_kind},
+  caf::anon_send(p.ctx->registry, std::string{tasks::shard_kind},
                  std::to_string(tasks::shard_of(lease.task_id())),
                  caf::make_message(finish_atom_v, std::move(msg)));
 }
@@ -139,7 +160,8 @@ void run(executor_actor* self, const pb::Lease& lease) {
 void poll(executor_actor* self) {
   auto& st = self->state;
   tasks::lease_wait w;
-  w.task_types = {"http", "push"};
+  w.caller = tasks::task_caller::the_node();
+  w.task_types = {st.shared->task_type};
   w.worker_id = st.worker_id;
   w.max_tasks = 1;
   w.lease_ms = executor_lease_ms;
@@ -149,31 +171,53 @@ void poll(executor_actor* self) {
     if (auto executor = caf::actor_cast<caf::actor>(me))
       caf::anon_send(executor, run_atom_v, tasks::granted_leases{std::move(leases)});
   };
-  self->send(st.ctx->broker, lease_atom_v, std::move(w));
+  self->send(st.shared->ctx->broker, lease_atom_v, std::move(w));
+}
+
+caf::actor spawn_executor(caf::actor_system& sys, std::shared_ptr<const pool> shared,
+                          std::string worker_id) {
+  return sys.spawn<caf::detached>([shared, worker_id](executor_actor* self) -> caf::behavior {
+    self->state.shared = shared;
+    self->state.worker_id = worker_id;
+    self->send(self, poll_atom_v);
+    return {
+      [self](poll_atom) { poll(self); },
+      [self](run_atom, tasks::granted_leases& granted) {
+        for (auto& lease : granted.leases)
+          run(self, lease);
+        poll(self);
+      },
+    };
+  });
 }
 
 } // namespace
 
 std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys,
                                              tasks::tasks_context_ptr ctx) {
-  auto pushes = std::make_shared<jsonl_file>(ctx->opts.push_file);
-  std::vector<caf::actor> out;
-  for (int i = 0; i < ctx->opts.builtin_workers; ++i) {
-    out.push_back(sys.spawn<caf::detached>([ctx, pushes, i](executor_actor* self) -> caf::behavior {
-      self->state.ctx = ctx;
-      self->state.pushes = pushes;
-      self->state.worker_id = "builtin-" + std::to_string(i);
-      self->send(self, poll_atom_v);
-      return {
-        [self](poll_atom) { poll(self); },
-        [self](run_atom, tasks::granted_leases& granted) {
-          for (auto& lease : granted.leases)
-            run(self, lease);
-          poll(self);
-        },
-      };
-    }));
+  std::string error;
+  auto allow = http_allow_list::parse(ctx->opts.http_allow, error);
+  if (!allow) {
+    // The node validated it at start-up; refusing every destination is the safe side anyway.
+    spdlog::error("tasks.http_allow: {}: http tasks refuse every destination", error);
+    allow = http_allow_list{};
   }
+  auto http = std::make_shared<pool>();
+  http->ctx = ctx;
+  http->task_type = "http";
+  http->allow = std::make_shared<const http_allow_list>(std::move(*allow));
+  auto push = std::make_shared<pool>();
+  push->ctx = ctx;
+  push->task_type = "push";
+  push->pushes = std::make_shared<jsonl_file>(ctx->opts.push_file);
+  // Each type has workers of its own: http targets that hang hold only the http workers.
+  std::vector<std::pair<std::shared_ptr<const pool>, int>> pools{{http, ctx->opts.http_workers},
+                                                                 {push, ctx->opts.push_workers}};
+  std::vector<caf::actor> out;
+  for (auto& [shared, workers] : pools)
+    for (int i = 0; i < workers; ++i)
+      out.push_back(spawn_executor(sys, shared, "builtin-" + shared->task_type + "-"
+                                                  + std::to_string(i)));
   return out;
 }
 

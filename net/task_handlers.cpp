@@ -30,9 +30,31 @@ struct lease_bounds {
   static constexpr size_t max_worker_id = 128;
 };
 
-bool authenticated(const edge_context& ctx, const http_request& req, responder& respond) {
+// Authenticates the request and says who it is for the scheduler (its user and role); on
+// failure answers 401 and returns false.
+bool authenticated(const edge_context& ctx, const http_request& req, responder& respond,
+                   tasks::task_caller& caller) {
   jwt_claims claims;
-  return authenticate_or_answer(req, ctx.opts.auth, claims, respond);
+  if (!authenticate_or_answer(req, ctx.opts.auth, claims, respond))
+    return false;
+  caller.user = claims.sub;
+  caller.admin = claims.role == "admin";
+  caller.worker = claims.role == "worker";
+  return true;
+}
+
+// The error answer; a refused create over the unfinished-task limit says when to try again.
+http_response task_error(const fault& err) {
+  if (err.code != errc::rate_limited)
+    return http_response::error(err);
+  constexpr int64_t retry_after_ms = 1000;  // tasks finish continuously; a second is a fair wait
+  pb::ErrorBody body;
+  body.mutable_error()->set_code("rate_limited");
+  body.mutable_error()->set_message(err.message);
+  body.mutable_error()->set_retry_after_ms(retry_after_ms);
+  auto res = http_response::json(429, to_json(body));
+  res.headers.emplace_back("Retry-After", std::to_string(retry_after_ms / 1000));
+  return res;
 }
 
 // Sends `payload` to the shard that owns `shard`'s tasks.
@@ -54,28 +76,34 @@ fault parse_body(const http_request& req, google::protobuf::Message& out) {
 }
 
 void create_task(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   tasks::task_create msg;
+  msg.caller = caller;
   if (auto err = from_json(req.body, msg.request))
     return respond(http_response::error(err));
+  // Keys are per owner: the same key of two users names two tasks, maybe on two shards.
   auto& key = msg.request.idempotency_key();
-  auto shard = key.empty() ? next_shard() : tasks::shard_of(key);
+  auto shard = key.empty() ? next_shard()
+                           : tasks::shard_of(storage::task_store::scoped_key(caller.user, key));
   msg.reply = [respond](const fault& err, const pb::StoredTask& task, bool created) {
     if (err)
-      return respond(http_response::error(err));
+      return respond(task_error(err));
     respond(http_response::json(created ? 201 : 200, task_json(tasks::to_public(task))));
   };
   to_shard(ctx, shard, caf::make_message(create_atom_v, std::move(msg)));
 }
 
 void task_command(edge_context& ctx, http_request& req, responder respond, task_event ev) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   auto id = req.params["id"];
   if (!tasks::valid_task_id(id))
     return respond(http_response::error(make_fault(errc::not_found, "no task " + id)));
   tasks::task_command msg;
+  msg.caller = caller;
   msg.event = ev;
   msg.task_id = id;
   msg.reply = [respond](const fault& err, const pb::StoredTask& task) {
@@ -87,25 +115,28 @@ void task_command(edge_context& ctx, http_request& req, responder respond, task_
 }
 
 void get_task(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   pb::Task task;
-  if (auto err = tasks::read_task(*ctx.tasks, req.params["id"], task))
+  if (auto err = tasks::read_task(*ctx.tasks, caller, req.params["id"], task))
     return respond(http_response::error(err));
   respond(http_response::json(200, task_json(task)));
 }
 
 void get_runs(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   pb::TaskRuns runs;
-  if (auto err = tasks::read_runs(*ctx.tasks, req.params["id"], runs))
+  if (auto err = tasks::read_runs(*ctx.tasks, caller, req.params["id"], runs))
     return respond(http_response::error(err));
   respond(http_response::json(200, to_json(runs)));
 }
 
 void list_tasks(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   tasks::task_query q;
   q.status = req.query_param("status");
@@ -114,7 +145,7 @@ void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   if (auto err = req.limit_param(50, q.limit))
     return respond(http_response::error(err));
   pb::TaskList page;
-  if (auto err = tasks::list_tasks(*ctx.tasks, q, page))
+  if (auto err = tasks::list_tasks(*ctx.tasks, caller, q, page))
     return respond(http_response::error(err));
   respond(http_response::json(200, to_json(page)));
 }
@@ -142,7 +173,8 @@ fault check_lease_request(pb::LeaseRequest& r) {
 }
 
 void lease(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   pb::LeaseRequest r;
   if (auto err = from_json(req.body, r))
@@ -150,6 +182,7 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
   if (auto err = check_lease_request(r))
     return respond(http_response::error(err));
   tasks::lease_wait w;
+  w.caller = caller;  // an ordinary user's worker leases only that user's tasks
   w.task_types.assign(r.task_types().begin(), r.task_types().end());
   w.worker_id = r.worker_id();
   w.max_tasks = static_cast<size_t>(r.max_tasks());
@@ -178,7 +211,8 @@ bool lease_shard(const http_request& req, const responder& respond, uint32_t& sh
 }
 
 void heartbeat(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   uint32_t shard;
   if (!lease_shard(req, respond, shard))
@@ -190,6 +224,7 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(
       make_fault(errc::bad_request, "lease_sec must be between 1 and 3600")));
   tasks::lease_call msg;
+  msg.caller = caller;
   msg.lease_id = req.params["lease_id"];
   msg.lease_ms = int64_t{body.lease_sec()} * 1000;
   msg.reply = [respond](const fault& err, int64_t expires_at_ms, bool cancel_requested) {
@@ -204,12 +239,14 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
 }
 
 void finish(edge_context& ctx, http_request& req, responder respond, bool success) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   uint32_t shard;
   if (!lease_shard(req, respond, shard))
     return;
   tasks::lease_finish msg;
+  msg.caller = caller;
   msg.lease_id = req.params["lease_id"];
   msg.success = success;
   if (success) {
@@ -266,7 +303,8 @@ std::string outcome_json(const std::string& lease_id, const fault& err, tasks::t
 }
 
 void complete_batch(edge_context& ctx, http_request& req, responder respond) {
-  if (!authenticated(ctx, req, respond))
+  tasks::task_caller caller;
+  if (!authenticated(ctx, req, respond, caller))
     return;
   pb::BatchCompleteRequest body;
   if (auto err = from_json(req.body, body))
@@ -313,6 +351,7 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
       continue;
     }
     tasks::lease_finish msg;
+    msg.caller = caller;
     msg.lease_id = c.lease_id();
     if (c.has_result())
       msg.result = std::move(*c.mutable_result());

@@ -156,6 +156,11 @@ fault node::start() {
   im.tasks->opts.push_file = cfg_.storage.data_dir + "/push.jsonl";
   im.tasks->store = im.task_store.get();
   im.tasks->storage_writer = im.storage_writer;
+  // Each user's unfinished tasks, for tasks.max_waiting_per_owner (one scan of the owner index).
+  for (auto& [owner, n] : im.task_store->unfinished_by_owner(err))
+    im.tasks->unfinished.add(owner, n);
+  if (err)
+    return err;
   // Offline members' notifications become `push` tasks (retried, dead-lettered).
   im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
 

@@ -1,5 +1,7 @@
 #include "node/node_config.hpp"
 
+#include "net/http_allow.hpp"
+
 #include <toml++/toml.h>
 
 #include <functional>
@@ -12,7 +14,7 @@ namespace {
 
 // One config key: its type, bounds and where it goes in node_config.
 struct key_spec {
-  enum class type { integer, number, boolean, string };
+  enum class type { integer, number, boolean, string, string_list };
   std::string name;  // "section.key"
   type kind;
   int64_t min = 0;
@@ -53,6 +55,17 @@ template <class Field>
 key_spec string_key(std::string name, std::vector<std::string> choices, Field field) {
   return {name, type::string, 0, 0, std::move(choices),
           [field](node_config& c, const toml::node& n) { field(c, *n.value<std::string>()); }};
+}
+
+// An array of strings (TOML `["a", "b"]`).
+template <class Field>
+key_spec string_list_key(std::string name, Field field) {
+  return {name, type::string_list, 0, 0, {}, [field](node_config& c, const toml::node& n) {
+            std::vector<std::string> out;
+            for (auto& item : *n.as_array())
+              out.push_back(*item.value<std::string>());
+            field(c, out);
+          }};
 }
 
 const std::vector<key_spec>& specs() {
@@ -143,8 +156,25 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.tasks.retention_days = int(v); }),
     int_key("tasks.max_payload_bytes", 1, 1 << 20,
             [](node_config& c, int64_t v) { c.tasks.max_payload_bytes = size_t(v); }),
-    int_key("tasks.builtin_workers", 0, 256,
-            [](node_config& c, int64_t v) { c.tasks.builtin_workers = int(v); }),
+    int_key("tasks.http_workers", 0, 256,
+            [](node_config& c, int64_t v) { c.tasks.http_workers = int(v); }),
+    int_key("tasks.push_workers", 0, 256,
+            [](node_config& c, int64_t v) { c.tasks.push_workers = int(v); }),
+    int_key("tasks.http_timeout_ms", 100, 300'000,
+            [](node_config& c, int64_t v) { c.tasks.http_timeout_ms = v; }),
+    int_key("tasks.http_max_response_bytes", 0, 1 << 20,
+            [](node_config& c, int64_t v) { c.tasks.http_max_response_bytes = size_t(v); }),
+    string_list_key("tasks.http_allow",
+                    [](node_config& c, const std::vector<std::string>& v) {
+                      std::string error;
+                      if (!net::http_allow_list::parse(v, error))
+                        fail("tasks.http_allow", error);
+                      c.tasks.http_allow = v;
+                    }),
+    int_key("tasks.max_waiting_per_owner", 1, 100'000'000,
+            [](node_config& c, int64_t v) { c.tasks.max_waiting_per_owner = v; }),
+    int_key("tasks.max_memory_payload_bytes", 0, 64 * gib,
+            [](node_config& c, int64_t v) { c.tasks.max_memory_payload_bytes = v; }),
     string_key("tasks.push_url", {},
                [](node_config& c, const std::string& v) {
                  if (!v.empty() && v.rfind("http://", 0) != 0)
@@ -219,6 +249,15 @@ void apply_value(const key_spec& spec, const toml::node& value, node_config& cfg
       if (!value.is_boolean())
         fail(spec.name, "expected true or false");
       break;
+    case type::string_list: {
+      auto* items = value.as_array();
+      if (!items)
+        fail(spec.name, "expected an array of strings");
+      for (auto& item : *items)
+        if (!item.is_string())
+          fail(spec.name, "expected an array of strings");
+      break;
+    }
     case type::string: {
       if (!value.is_string())
         fail(spec.name, "expected a string");

@@ -10,6 +10,7 @@ namespace {
 constexpr uint8_t due_prefix = 'd';
 constexpr uint8_t status_prefix = 's';
 constexpr uint8_t finished_prefix = 'f';
+constexpr uint8_t owner_prefix = 'o';
 
 using pbstatus = pb::Task::Status;
 
@@ -42,6 +43,10 @@ std::string finished_key(int64_t at_ms, std::string_view id) {
   return key_builder{}.u8(finished_prefix).i64(at_ms).str(id).bytes();
 }
 
+std::string owner_key(std::string_view owner, pbstatus s, std::string_view id) {
+  return key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).str(id).bytes();
+}
+
 std::string run_key(std::string_view id, uint32_t run_no) {
   return key_builder{}.str(id).u32(run_no).bytes();
 }
@@ -52,9 +57,17 @@ std::optional<pb::StoredTask> task_store::get(std::string_view id, fault& err) c
   return read_record<pb::StoredTask>(db_, family::tasks, id, err);
 }
 
-std::optional<std::string> task_store::id_for_key(std::string_view idempotency_key,
+std::string task_store::scoped_key(std::string_view owner, std::string_view key) {
+  if (owner.empty())
+    return std::string{key};
+  // A leading NUL keeps scoped keys apart from the node's (and older) unscoped ones.
+  return std::string(1, '\0') + key_builder{}.str(owner).str(key).bytes();
+}
+
+std::optional<std::string> task_store::id_for_key(std::string_view owner,
+                                                  std::string_view idempotency_key,
                                                   fault& err) const {
-  return db_.get(family::task_keys, idempotency_key, err);
+  return db_.get(family::task_keys, scoped_key(owner, idempotency_key), err);
 }
 
 std::vector<pb::TaskRun> task_store::runs(std::string_view id, size_t max, fault& err) const {
@@ -130,6 +143,51 @@ std::vector<std::string> task_store::ids(status s, std::string_view after_id, si
   return out;
 }
 
+std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
+                                               std::string_view after_id, size_t max,
+                                               fault& err) const {
+  std::vector<std::string> out;
+  auto prefix = key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).bytes();
+  auto from = after_id.empty() ? prefix : prefix_successor(owner_key(owner, s, after_id));
+  err = db_.scan(
+    family::task_index, from, prefix_successor(prefix),
+    [&](std::string_view key, std::string_view) {
+      key_reader r{key};
+      r.u8();
+      r.str();
+      r.u8();
+      if (auto id = r.str())
+        out.push_back(std::move(*id));
+      return true;
+    },
+    max);
+  return out;
+}
+
+std::map<std::string, int64_t> task_store::unfinished_by_owner(fault& err) const {
+  std::map<std::string, int64_t> out;
+  auto from = key_builder{}.u8(owner_prefix).bytes();
+  err = db_.scan(family::task_index, from, prefix_successor(from),
+                 [&](std::string_view key, std::string_view) {
+                   key_reader r{key};
+                   r.u8();
+                   auto owner = r.str();
+                   auto s = r.u8();
+                   if (owner && s) {
+                     switch (static_cast<status>(*s)) {
+                       case pb::Task::COMPLETED:
+                       case pb::Task::CANCELLED:
+                       case pb::Task::DEAD:
+                         break;
+                       default:
+                         ++out[*owner];
+                     }
+                   }
+                   return true;
+                 });
+  return out;
+}
+
 std::vector<std::string> task_store::finished_before(int64_t before_ms, size_t max,
                                                      fault& err) const {
   std::vector<std::string> out;
@@ -180,13 +238,19 @@ void task_store::put(write_set& ws, uint32_t shard, const pb::StoredTask* before
       ws.del(family::task_index, status_key(before->status(), id));
     ws.put(family::task_index, status_key(after.status(), id), {});
   }
+  if (!before || before->status() != after.status() || before->owner() != after.owner()) {
+    if (before && !before->owner().empty())
+      ws.del(family::task_index, owner_key(before->owner(), before->status(), id));
+    if (!after.owner().empty())
+      ws.put(family::task_index, owner_key(after.owner(), after.status(), id), {});
+  }
   bool was_finished = before && finished(*before);
   if (was_finished && (!finished(after) || before->finished_at_ms() != after.finished_at_ms()))
     ws.del(family::task_index, finished_key(before->finished_at_ms(), id));
   if (finished(after) && (!was_finished || before->finished_at_ms() != after.finished_at_ms()))
     ws.put(family::task_index, finished_key(after.finished_at_ms(), id), {});
   if (!before && !after.idempotency_key().empty())
-    ws.put(family::task_keys, after.idempotency_key(), id);
+    ws.put(family::task_keys, scoped_key(after.owner(), after.idempotency_key()), id);
 }
 
 void task_store::put_run(write_set& ws, std::string_view id, uint32_t run_no,
@@ -202,8 +266,10 @@ void task_store::erase(write_set& ws, uint32_t shard, const pb::StoredTask& task
   ws.del(family::task_index, status_key(task.status(), id));
   if (finished(task))
     ws.del(family::task_index, finished_key(task.finished_at_ms(), id));
+  if (!task.owner().empty())
+    ws.del(family::task_index, owner_key(task.owner(), task.status(), id));
   if (!task.idempotency_key().empty())
-    ws.del(family::task_keys, task.idempotency_key());
+    ws.del(family::task_keys, scoped_key(task.owner(), task.idempotency_key()));
   for (uint32_t run = 0; run < task.run_count(); ++run)
     ws.del(family::task_runs, run_key(id, run));
 }

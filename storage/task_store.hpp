@@ -4,6 +4,9 @@
 //                            RUNNING task has none (start-up finds it in the status index)
 //   status    status|id      listing by status (ids are time-ordered, so this is creation order)
 //   finished  time|id        COMPLETED and CANCELLED tasks, for the retention purge
+//   owner     owner|status|id  the tasks of each user (not of the node), for listing by owner
+//                            and counting each owner's unfinished tasks
+// Idempotency keys are per owner: the key family holds scoped_key(owner, key).
 // Callers (the task shards) serialize the writes of one task; this class only encodes them.
 #pragma once
 
@@ -31,11 +34,16 @@ public:
 
   explicit task_store(engine& db) : db_(db) {}
 
+  // The stored form of an idempotency key of `owner`. The node's own keys (empty owner) are
+  // stored as they are, as every key was before tasks had owners.
+  static std::string scoped_key(std::string_view owner, std::string_view key);
+
   // -- observers --------------------------------------------------------------------------------
 
   std::optional<pb::StoredTask> get(std::string_view id, fault& err) const;
-  // The task created with `idempotency_key`, if any.
-  std::optional<std::string> id_for_key(std::string_view idempotency_key, fault& err) const;
+  // The task `owner` created with `idempotency_key`, if any.
+  std::optional<std::string> id_for_key(std::string_view owner, std::string_view idempotency_key,
+                                        fault& err) const;
   // Executions of a task, oldest first, at most `max`.
   std::vector<pb::TaskRun> runs(std::string_view id, size_t max, fault& err) const;
   // Due entries of `shard` after the position (from_ms, after_id) and before to_ms, earliest
@@ -46,6 +54,12 @@ public:
   // order, at most `max`.
   std::vector<std::string> ids(status s, std::string_view after_id, size_t max,
                                fault& err) const;
+  // Ids of `owner`'s tasks in `s` after `after_id`, in id order, at most `max`.
+  std::vector<std::string> owner_ids(std::string_view owner, status s, std::string_view after_id,
+                                     size_t max, fault& err) const;
+  // How many unfinished tasks (PENDING, SCHEDULED, RUNNING, RETRYING, PAUSED) each owner has
+  // (a full scan of the owner index: start-up only).
+  std::map<std::string, int64_t> unfinished_by_owner(fault& err) const;
   // Ids of COMPLETED and CANCELLED tasks that finished before `before_ms`, at most `max`.
   std::vector<std::string> finished_before(int64_t before_ms, size_t max, fault& err) const;
   // How many tasks are in each status (a full scan of the status index: start-up only).

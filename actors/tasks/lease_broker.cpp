@@ -38,10 +38,18 @@ struct waiter {
   int64_t deadline_ms;
 };
 
+struct ready_entry {
+  std::string type;
+  std::string owner;
+  ready_key key;
+};
+
 struct broker_state {
   tasks_context_ptr ctx;
   std::unordered_map<std::string, std::set<ready_key>> ready;  // by task type
-  std::unordered_map<std::string, std::pair<std::string, ready_key>> by_id;  // id -> type, key
+  // The same tasks by (owner, type), for workers of ordinary users, who lease only their own.
+  std::unordered_map<std::string, std::set<ready_key>> ready_of_owner;
+  std::unordered_map<std::string, ready_entry> by_id;
   std::list<waiter> waiters;  // oldest first
   uint64_t next_waiter = 0;
 
@@ -50,11 +58,46 @@ struct broker_state {
 
 using broker_actor = caf::stateful_actor<broker_state>;
 
-bool has_ready(const broker_state& st, const lease_wait& w) {
+std::string owner_type(const std::string& owner, const std::string& type) {
+  std::string out = owner;
+  out += '\0';
+  out += type;
+  return out;
+}
+
+// The ready set of `type` that `w` may lease from.
+std::set<ready_key>* ready_set(broker_state& st, const lease_wait& w, const std::string& type) {
+  auto& sets = w.caller.leases_any() ? st.ready : st.ready_of_owner;
+  auto it = sets.find(w.caller.leases_any() ? type : owner_type(w.caller.user, type));
+  return it == sets.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+bool has_ready(broker_state& st, const lease_wait& w) {
   for (auto& type : w.task_types)
-    if (auto it = st.ready.find(type); it != st.ready.end() && !it->second.empty())
+    if (ready_set(st, w, type))
       return true;
   return false;
+}
+
+void remove_ready(broker_state& st, const std::string& id) {
+  auto it = st.by_id.find(id);
+  if (it == st.by_id.end())
+    return;
+  auto& e = it->second;
+  if (auto r = st.ready.find(e.type); r != st.ready.end()) {
+    r->second.erase(e.key);
+    if (r->second.empty())
+      st.ready.erase(r);
+  }
+  if (!e.owner.empty()) {
+    auto o = st.ready_of_owner.find(owner_type(e.owner, e.type));
+    if (o != st.ready_of_owner.end()) {
+      o->second.erase(e.key);
+      if (o->second.empty())
+        st.ready_of_owner.erase(o);
+    }
+  }
+  st.by_id.erase(it);
 }
 
 // Takes up to max_tasks of the best ready tasks of the worker's types out of the ready sets.
@@ -63,17 +106,14 @@ std::vector<std::string> pick(broker_state& st, const lease_wait& w) {
   while (out.size() < w.max_tasks) {
     std::set<ready_key>* best = nullptr;
     for (auto& type : w.task_types) {
-      auto it = st.ready.find(type);
-      if (it == st.ready.end() || it->second.empty())
-        continue;
-      if (!best || *it->second.begin() < *best->begin())
-        best = &it->second;
+      auto* set = ready_set(st, w, type);
+      if (set && (!best || *set->begin() < *best->begin()))
+        best = set;
     }
     if (!best)
       break;
     auto id = best->begin()->id;
-    best->erase(best->begin());
-    st.by_id.erase(id);
+    remove_ready(st, id);
     out.push_back(std::move(id));
   }
   return out;
@@ -114,6 +154,7 @@ void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
   };
   auto& st = self->state;
   for (auto& [shard, g] : by_shard) {
+    g.caller = r->w.request.caller;
     g.worker_id = r->w.request.worker_id;
     g.lease_ms = r->w.request.lease_ms;
     self
@@ -157,7 +198,9 @@ void offer(broker_actor* self, std::vector<ready_task>& tasks) {
       continue;
     ready_key key{t.priority, t.due_ms, t.id};
     st.ready[t.task_type].insert(key);
-    st.by_id.emplace(t.id, std::make_pair(t.task_type, std::move(key)));
+    if (!t.owner.empty())
+      st.ready_of_owner[owner_type(t.owner, t.task_type)].insert(key);
+    st.by_id.emplace(t.id, ready_entry{t.task_type, t.owner, std::move(key)});
   }
   // Oldest waiters first; each takes what matches it. A worker that hung up while waiting
   // would take tasks nobody runs until their leases expire: it is dropped instead.
@@ -179,12 +222,7 @@ void offer(broker_actor* self, std::vector<ready_task>& tasks) {
 }
 
 void withdraw(broker_actor* self, const std::string& id) {
-  auto& st = self->state;
-  auto it = st.by_id.find(id);
-  if (it == st.by_id.end())
-    return;
-  st.ready[it->second.first].erase(it->second.second);
-  st.by_id.erase(it);
+  remove_ready(self->state, id);
 }
 
 void time_out(broker_actor* self, uint64_t number) {

@@ -3,8 +3,10 @@
 // lease_wait). The broker picks the best ready tasks, highest priority first, then earliest
 // next_run_at, asks their shards to lease them, and answers with what the shards granted. A
 // worker that finds nothing waits (long poll) until a matching task is offered or its wait_ms
-// runs out: nobody polls. The broker holds only (priority, due time, id) per ready task; the
-// shards hold the records and decide (a task cancelled meanwhile is simply not granted).
+// runs out: nobody polls. A worker of an ordinary user is matched only with that user's tasks
+// (ready sets by owner and type); `worker` and `admin` tokens and the node's executors with any.
+// The broker holds only (priority, due time, id, owner) per ready task; the shards hold the
+// records and decide (a task cancelled meanwhile is simply not granted).
 // Messages: task_messages.hpp.
 #pragma once
 

@@ -44,6 +44,7 @@ void push_task_sink::push(const chat::push_notification& n) {
                                                       "Push notifications for offline members");
   pushes.inc();
   task_create msg;
+  msg.caller = task_caller::the_node();  // pushes belong to the node: only admins see them
   auto& req = msg.request;
   req.set_task_type("push");
   *req.mutable_payload() = push_payload(n);

@@ -30,19 +30,47 @@
 
 namespace parley::tasks {
 
+// Who asks (PROTOCOL.md, Tasks: ownership): a user with the role of their token, or the node
+// itself (built-in executors, chat pushes).
+struct task_caller {
+  std::string user;     // the token's sub; empty for the node
+  bool admin = false;   // role "admin": every task
+  bool worker = false;  // role "worker": a service account that leases tasks of any owner
+  bool node = false;
+
+  static task_caller the_node() {
+    task_caller c;
+    c.node = true;
+    return c;
+  }
+  // Reads, lists and commands: the owner, admins and the node.
+  bool may_see(const pb::StoredTask& t) const {
+    return admin || node || (!user.empty() && t.owner() == user);
+  }
+  // Leases any owner's tasks (otherwise only the caller's own).
+  bool leases_any() const { return admin || worker || node; }
+  // Heartbeat, complete and fail: only under the token that took the lease.
+  bool holds(const pb::StoredTask& t) const {
+    return node ? t.lease_by_node() : (!t.lease_by_node() && t.lease_holder() == user);
+  }
+};
+
 struct task_create {
+  task_caller caller;
   pb::CreateTaskRequest request;
   // err, the task, and whether it was created (false: an existing task with the same key).
   std::function<void(const fault&, const pb::StoredTask&, bool created)> reply;
 };
 
 struct task_command {
+  task_caller caller;
   task_event event;  // cancel, pause, resume or requeue
   std::string task_id;
   std::function<void(const fault&, const pb::StoredTask&)> reply;
 };
 
 struct lease_grant {
+  task_caller caller;  // becomes the lease's holder
   std::vector<std::string> task_ids;
   std::string worker_id;
   int64_t lease_ms = 30000;
@@ -53,12 +81,14 @@ struct granted_leases {
 };
 
 struct lease_call {
+  task_caller caller;
   std::string lease_id;
   int64_t lease_ms = 0;  // 0: the lease's own length
   std::function<void(const fault&, int64_t expires_at_ms, bool cancel_requested)> reply;
 };
 
 struct lease_finish {
+  task_caller caller;
   std::string lease_id;
   bool success = true;
   google::protobuf::Value result;  // success
@@ -70,11 +100,13 @@ struct lease_finish {
 struct ready_task {
   std::string id;
   std::string task_type;
+  std::string owner;
   int32_t priority = 0;
   int64_t due_ms = 0;
 };
 
 struct lease_wait {
+  task_caller caller;  // an ordinary user leases only its own tasks
   std::vector<std::string> task_types;
   std::string worker_id;
   size_t max_tasks = 1;

@@ -61,26 +61,35 @@ pb::Task to_public(const pb::StoredTask& t) {
   return out;
 }
 
-fault read_task(const tasks_context& ctx, const std::string& id, pb::Task& out) {
+fault read_task(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                pb::Task& out) {
   if (!valid_task_id(id))
     return make_fault(errc::not_found, "no task " + id);
   fault err;
   auto rec = ctx.store->get(id, err);
   if (err)
     return err;
-  if (!rec)
+  if (!rec || !caller.may_see(*rec))
     return make_fault(errc::not_found, "no task " + id);
   out = to_public(*rec);
   return {};
 }
 
-fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& out) {
+fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task_query& q,
+                 pb::TaskList& out) {
   std::vector<task_status> statuses;
   if (!parse_status(q.status, statuses))
     return make_fault(errc::bad_request, "status must be a task status or \"failed\" (got \""
                                            + q.status + "\")");
   if (!q.cursor.empty() && !valid_task_id(q.cursor))
     return make_fault(errc::bad_request, "cursor is malformed");
+  // Everyone but admins lists their own tasks: the owner index, one range per status, merged.
+  bool own = !caller.admin && !caller.node;
+  if (own && statuses.size() == 1 && statuses[0] == pb::Task::STATUS_UNSPECIFIED) {
+    statuses.clear();
+    for (int s = pb::Task::PENDING; s <= pb::Task::PAUSED; ++s)
+      statuses.push_back(static_cast<task_status>(s));
+  }
   // Walk every status's index from the cursor, merging by id, until the page is full.
   std::string after = q.cursor;
   size_t examined = 0;
@@ -89,7 +98,8 @@ fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& ou
     std::vector<std::string> ids;
     for (auto s : statuses) {
       fault err;
-      auto part = ctx.store->ids(s, after, want, err);
+      auto part = own ? ctx.store->owner_ids(caller.user, s, after, want, err)
+                      : ctx.store->ids(s, after, want, err);
       if (err)
         return err;
       ids.insert(ids.end(), part.begin(), part.end());
@@ -108,7 +118,8 @@ fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& ou
       auto rec = ctx.store->get(id, err);
       if (err)
         return err;
-      if (!rec || (!q.task_type.empty() && rec->task_type() != q.task_type))
+      if (!rec || !caller.may_see(*rec)
+          || (!q.task_type.empty() && rec->task_type() != q.task_type))
         continue;
       *out.add_tasks() = to_public(*rec);
       if (static_cast<size_t>(out.tasks_size()) == q.limit)
@@ -120,9 +131,10 @@ fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& ou
   return {};
 }
 
-fault read_runs(const tasks_context& ctx, const std::string& id, pb::TaskRuns& out) {
+fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                pb::TaskRuns& out) {
   pb::Task task;
-  if (auto err = read_task(ctx, id, task))
+  if (auto err = read_task(ctx, caller, id, task))
     return err;
   fault err;
   for (auto& run : ctx.store->runs(id, max_runs, err))

@@ -2,6 +2,7 @@
 // read storage directly, which holds exactly what the shards have acknowledged.
 #pragma once
 
+#include "actors/tasks/task_messages.hpp"
 #include "actors/tasks/tasks_context.hpp"
 #include "common/errc.hpp"
 #include "proto/parley.pb.h"
@@ -13,7 +14,9 @@ namespace parley::tasks {
 // The public view of a stored task.
 pb::Task to_public(const pb::StoredTask& t);
 
-fault read_task(const tasks_context& ctx, const std::string& id, pb::Task& out);
+// A task `caller` may see (its owner, an admin); any other answers 404 as if it did not exist.
+fault read_task(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                pb::Task& out);
 
 struct task_query {
   std::string status;     // "", a status name, or "failed" (RETRYING and DEAD)
@@ -22,10 +25,14 @@ struct task_query {
   std::string cursor;     // from a previous page's next_cursor
 };
 
-// One page in creation order. A query by task_type alone looks at no more than a bounded
-// number of tasks per page and may return a short page with a next_cursor (docs/tasks.md).
-fault list_tasks(const tasks_context& ctx, const task_query& q, pb::TaskList& out);
+// One page in creation order of the tasks `caller` may see: an admin's page covers every task,
+// anyone else's only their own (read through the owner index). A query by task_type looks at
+// no more than a bounded number of tasks per page and may return a short page with a
+// next_cursor (docs/tasks.md).
+fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task_query& q,
+                 pb::TaskList& out);
 
-fault read_runs(const tasks_context& ctx, const std::string& id, pb::TaskRuns& out);
+fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                pb::TaskRuns& out);
 
 } // namespace parley::tasks

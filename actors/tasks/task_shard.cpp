@@ -31,13 +31,35 @@ constexpr size_t load_page = 5000;
 constexpr size_t max_error_bytes = 2000;
 
 // A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
-// has a write in flight.
+// has a write in flight. Its payload counts against the node's max_memory_payload_bytes; past
+// that budget the record is held without it ("cold") and the payload is read from storage when
+// a lease or a rewrite needs it (payloads never change after the create is durable).
 struct hot_task {
-  explicit hot_task(pb::StoredTask r) : rec(std::move(r)) {}
+  hot_task(pb::StoredTask r, std::atomic<int64_t>& held) : rec(std::move(r)), held_(&held) {}
+  hot_task(hot_task&& o) noexcept
+    : rec(std::move(o.rec)),
+      writes(o.writes),
+      lease(std::move(o.lease)),
+      payload_cold(o.payload_cold),
+      charged(o.charged),
+      held_(o.held_) {
+    o.charged = 0;
+  }
+  hot_task& operator=(hot_task&&) = delete;
+  ~hot_task() { release(); }
+
+  void release() {
+    if (charged > 0)
+      *held_ -= charged;
+    charged = 0;
+  }
 
   pb::StoredTask rec;
   int writes = 0;    // writes of this task not yet durable
   caf::actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
+  bool payload_cold = false;  // rec holds no payload: storage has it
+  int64_t charged = 0;        // payload bytes counted in payload_bytes_held
+  std::atomic<int64_t>* held_;
 };
 
 // A position in the due index: (time, task id). Everything at or before it is in memory.
@@ -93,7 +115,74 @@ void arm_wake(shard_actor* self) {
 }
 
 ready_task ready_of(const pb::StoredTask& t) {
-  return ready_task{t.id(), t.task_type(), t.priority(), t.next_run_at_ms()};
+  return ready_task{t.id(), t.task_type(), t.owner(), t.priority(), t.next_run_at_ms()};
+}
+
+// Keeps the payload of a record just read from storage (or created) in memory if the node's
+// budget allows, else drops it from memory.
+void hold_payload(shard_state& st, hot_task& h) {
+  h.release();
+  h.payload_cold = false;
+  auto& held = st.ctx->payload_bytes_held;
+  auto n = static_cast<int64_t>(h.rec.payload().ByteSizeLong());
+  if (held.fetch_add(n) + n > st.ctx->opts.max_memory_payload_bytes) {
+    held -= n;
+    h.rec.clear_payload();
+    h.payload_cold = true;
+    return;
+  }
+  h.charged = n;
+}
+
+// The payload of a task held cold, from storage.
+fault load_payload(const shard_state& st, const std::string& id, google::protobuf::Value& out) {
+  fault err;
+  auto rec = st.ctx->store->get(id, err);
+  if (!rec)
+    return err ? err : make_fault(errc::internal, "task " + id + " vanished from storage");
+  out = std::move(*rec->mutable_payload());
+  return {};
+}
+
+// The record with its payload, for answers that show the task.
+pb::StoredTask full_record(const shard_state& st, const hot_task& h) {
+  auto out = h.rec;
+  if (h.payload_cold && load_payload(st, h.rec.id(), *out.mutable_payload()))
+    out.mutable_payload()->set_null_value(google::protobuf::NULL_VALUE);
+  return out;
+}
+
+bool final_status(task_status s) {
+  return s == T::COMPLETED || s == T::DEAD || s == T::CANCELLED;
+}
+
+// A chat push carries a preview of the message for the provider; once the push is over
+// (delivered, dead or cancelled) the stored record keeps no message text (docs/tasks.md).
+void forget_message_text(pb::StoredTask& r) {
+  if (r.task_type() != "push" || !final_status(r.status()) || !r.payload().has_struct_value())
+    return;
+  r.mutable_payload()->mutable_struct_value()->mutable_fields()->erase("preview");
+}
+
+// Writes `h`'s record (index entries moved from `before`), with its payload read back from
+// storage if it is held cold.
+void write_task(shard_state& st, storage::write_set& ws, const pb::StoredTask& before,
+                hot_task& h) {
+  forget_message_text(h.rec);
+  if (!h.payload_cold) {
+    st.ctx->store->put(ws, st.shard, &before, h.rec);
+    return;
+  }
+  auto full = h.rec;
+  if (auto err = load_payload(st, full.id(), *full.mutable_payload()))
+    spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, full.id(), err.message);
+  forget_message_text(full);
+  st.ctx->store->put(ws, st.shard, &before, full);
+}
+
+bool unfinished(task_status s) {
+  return s == T::PENDING || s == T::SCHEDULED || s == T::RUNNING || s == T::RETRYING
+         || s == T::PAUSED;
 }
 
 void offer(shard_actor* self, const pb::StoredTask& t) {
@@ -165,7 +254,8 @@ hot_task* find(shard_actor* self, const std::string& id, fault& err) {
   auto rec = st.ctx->store->get(id, err);
   if (!rec)
     return nullptr;
-  auto& h = st.hot.emplace(id, hot_task{std::move(*rec)}).first->second;
+  auto& h = st.hot.emplace(id, hot_task{std::move(*rec), st.ctx->payload_bytes_held}).first->second;
+  hold_payload(st, h);
   place(self, h);
   return &h;
 }
@@ -182,16 +272,19 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
              std::function<void(const fault&)> done_fn) {
   auto& st = self->state;
   std::vector<task_status> after;
+  std::vector<std::string> owners;
   for (auto& b : before_set) {
     auto& h = st.hot.at(b.id());
     ++h.writes;
     after.push_back(h.rec.status());
+    owners.push_back(h.rec.owner());
   }
   ++st.writes_in_flight;
   // Shared by both response handlers: records carry payloads, copies are not free.
   auto before = std::make_shared<const change_set>(std::move(before_set));
   auto done = std::make_shared<const std::function<void(const fault&)>>(std::move(done_fn));
-  auto finish = [self, before, done, after = std::move(after)](const fault& err) {
+  auto finish = [self, before, done, after = std::move(after),
+                 owners = std::move(owners)](const fault& err) {
     auto& st = self->state;
     --st.writes_in_flight;
     for (size_t i = 0; i < before->size(); ++i) {
@@ -202,12 +295,21 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
       --it->second.writes;
       if (!err) {
         instruments().moved(b.status(), after[i]);
+        // A create counted itself when it was admitted (create()); the node's tasks never count.
+        auto delta = int{unfinished(after[i])} - int{unfinished(b.status())};
+        if (b.status() != T::STATUS_UNSPECIFIED && !owners[i].empty() && delta != 0)
+          st.ctx->unfinished.add(owners[i], delta);
       } else if (it->second.writes == 0) {
         // Storage failed: memory goes back to what is durable, read back from the store (with
         // overlapping writes, `b` may not be it).
         fault read_err;
         auto durable = st.ctx->store->get(b.id(), read_err);
-        it->second.rec = durable ? std::move(*durable) : b;
+        if (durable) {
+          it->second.rec = std::move(*durable);
+          hold_payload(st, it->second);
+        } else {
+          it->second.rec = b;  // held the same way (cold or not) as the record it replaces
+        }
       }
     }
     (*done)(err);
@@ -291,53 +393,80 @@ void answer_key_waiters(shard_actor* self, const std::string& key, const fault& 
     w.reply(err, task, false);
 }
 
+bool reserved_type(const std::string& type) {
+  return type == "http" || type == "push";
+}
+
 void create(shard_actor* self, task_create msg) {
   auto& st = self->state;
   auto now = unix_ms();
+  auto& caller = msg.caller;
   pb::StoredTask rec;
   if (auto err = prepare_task(msg.request, now, st.ctx->opts.max_payload_bytes, rec))
     return msg.reply(err, {}, false);
-  auto key = rec.idempotency_key();
+  if (reserved_type(rec.task_type()) && !caller.admin && !caller.node)
+    return msg.reply(make_fault(errc::forbidden, "task_type " + rec.task_type()
+                                                   + " is reserved: only admins create it"),
+                     {}, false);
+  rec.set_owner(caller.node ? std::string{} : caller.user);
+  auto& owner = rec.owner();
+  auto key = rec.idempotency_key().empty()
+               ? std::string{}
+               : storage::task_store::scoped_key(owner, rec.idempotency_key());
   if (!key.empty()) {
     if (auto it = st.keys_in_flight.find(key); it != st.keys_in_flight.end()) {
       it->second.push_back(std::move(msg));
       return;
     }
     fault err;
-    if (auto existing = st.ctx->store->id_for_key(key, err)) {
+    if (auto existing = st.ctx->store->id_for_key(owner, rec.idempotency_key(), err)) {
       auto* h = find(self, *existing, err);
       if (!h)
         return msg.reply(no_task(*existing, err), {}, false);
-      auto copy = h->rec;
+      auto copy = full_record(st, *h);
       maybe_evict(self, *existing);
       return msg.reply({}, copy, false);
     }
     if (err)
       return msg.reply(err, {}, false);
-    st.keys_in_flight[key];
   }
+  // Counted from here (released if the write fails); persist() follows it from then on.
+  bool counted = !owner.empty();
+  if (counted && !st.ctx->unfinished.try_add(owner, st.ctx->opts.max_waiting_per_owner))
+    return msg.reply(make_fault(errc::rate_limited,
+                                "too many unfinished tasks: at most "
+                                  + std::to_string(st.ctx->opts.max_waiting_per_owner)
+                                  + " per user (tasks.max_waiting_per_owner)"),
+                     {}, false);
+  if (!key.empty())
+    st.keys_in_flight[key];
   rec.set_id(new_task_id(now, st.shard));
   settle(rec, now);
   auto id = rec.id();
   storage::write_set ws;
   st.ctx->store->put(ws, st.shard, nullptr, rec);
-  st.hot.emplace(id, hot_task{rec});
+  auto reply_copy = rec;  // the answer shows the payload even if memory cannot hold it
+  auto& h = st.hot.emplace(id, hot_task{std::move(rec), st.ctx->payload_bytes_held}).first->second;
+  hold_payload(st, h);
   pb::StoredTask none;
   none.set_id(id);  // "before" of a new task: no status
-  persist(self, one(std::move(none)), std::move(ws), [self, id, key, msg = std::move(msg)](const fault& err) {
-    auto& st = self->state;
-    auto it = st.hot.find(id);
-    if (err) {
-      st.hot.erase(id);
-      answer_key_waiters(self, key, err, {});
-      return msg.reply(err, {}, false);
-    }
-    instruments().created.inc();
-    auto copy = it->second.rec;
-    place(self, it->second);
-    answer_key_waiters(self, key, {}, copy);
-    msg.reply({}, copy, true);
-  });
+  persist(self, one(std::move(none)), std::move(ws),
+          [self, id, key, counted, reply_copy = std::move(reply_copy),
+           msg = std::move(msg)](const fault& err) {
+            auto& st = self->state;
+            auto it = st.hot.find(id);
+            if (err) {
+              st.hot.erase(id);
+              if (counted)
+                st.ctx->unfinished.add(reply_copy.owner(), -1);
+              answer_key_waiters(self, key, err, {});
+              return msg.reply(err, {}, false);
+            }
+            instruments().created.inc();
+            place(self, it->second);  // offered only now: reply_copy is still the record
+            answer_key_waiters(self, key, {}, reply_copy);
+            msg.reply({}, reply_copy, true);
+          });
 }
 
 // -- commands -----------------------------------------------------------------------------------
@@ -346,6 +475,11 @@ void command(shard_actor* self, task_command msg) {
   auto& st = self->state;
   fault err;
   auto* h = find(self, msg.task_id, err);
+  if (h && !msg.caller.may_see(h->rec)) {
+    // Another user's task answers as if there were none: ids leak nothing.
+    maybe_evict(self, msg.task_id);
+    h = nullptr;
+  }
   if (!h)
     return msg.reply(no_task(msg.task_id, err), {});
   auto& r = h->rec;
@@ -385,13 +519,13 @@ void command(shard_actor* self, task_command msg) {
   r.set_status(to);
   settle(r, now);
   r.set_updated_at_ms(now);
-  st.ctx->store->put(ws, st.shard, &before, r);
+  write_task(st, ws, before, *h);
   auto id = r.id();
   persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
     if (err)
       return msg.reply(err, {});
     after_write(self, id);
-    msg.reply({}, self->state.hot.at(id).rec);
+    msg.reply({}, full_record(self->state, self->state.hot.at(id)));
   });
 }
 
@@ -408,21 +542,24 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     auto* h = find(self, id, err);
     // A task offered while its SCHEDULED write is still in flight may be leased: the writer
     // applies the two writes in order, and the lease is answered only after the second.
-    if (!h || h->rec.status() != T::SCHEDULED) {
+    if (!h || h->rec.status() != T::SCHEDULED
+        || (!g.caller.leases_any() && h->rec.owner() != g.caller.user)) {
       maybe_evict(self, id);
-      continue;  // cancelled, paused or leased since it was offered
+      continue;  // cancelled, paused or leased since it was offered (or not the worker's)
     }
     auto& r = h->rec;
     before.push_back(r);
     r.set_status(T::RUNNING);
     r.set_attempt(r.attempt() + 1);
     r.set_lease_id(new_lease_id(r.id()));
+    r.set_lease_holder(g.caller.node ? std::string{} : g.caller.user);
+    r.set_lease_by_node(g.caller.node);
     r.set_worker_id(g.worker_id);
     r.set_started_at_ms(now);
     r.set_lease_ms(g.lease_ms);
     r.set_lease_expires_at_ms(std::min(now + g.lease_ms, now + int64_t{r.timeout_sec()} * 1000));
     r.set_updated_at_ms(now);
-    st.ctx->store->put(ws, st.shard, &before.back(), r);
+    write_task(st, ws, before.back(), *h);
     ids.push_back(id);
   }
   if (ids.empty())
@@ -449,7 +586,10 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
       lease.set_task_id(r.id());
       lease.set_attempt(r.attempt());
       lease.set_task_type(r.task_type());
-      *lease.mutable_payload() = r.payload();
+      if (!h.payload_cold)
+        *lease.mutable_payload() = r.payload();
+      else if (auto load_err = load_payload(self->state, id, *lease.mutable_payload()))
+        spdlog::error("task shard: payload of {} unreadable: {}", id, load_err.message);
       *lease.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(r.lease_expires_at_ms());
       out.leases.push_back(std::move(lease));
     }
@@ -458,8 +598,10 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   return rp;
 }
 
-// The running task a lease id names, or the reason it cannot act (404 unknown, 409 stale).
-hot_task* leased_task(shard_actor* self, const std::string& lease_id, fault& err) {
+// The running task a lease id names, or the reason it cannot act (404 unknown or not the
+// caller's, 409 stale).
+hot_task* leased_task(shard_actor* self, const task_caller& caller, const std::string& lease_id,
+                      fault& err) {
   auto id = task_of_lease(lease_id);
   if (!id) {
     err = make_fault(errc::not_found, "no lease " + lease_id);
@@ -471,7 +613,15 @@ hot_task* leased_task(shard_actor* self, const std::string& lease_id, fault& err
     return nullptr;
   }
   auto& r = h->rec;
-  if (r.lease_id() != lease_id) {
+  // Only the token that took the lease acts under it; to anyone else it does not exist (an old
+  // lease of the task: to anyone who could not have taken it).
+  bool current = r.lease_id() == lease_id;
+  if (current ? !caller.holds(r)
+              : !(caller.leases_any() || (!caller.user.empty() && r.owner() == caller.user))) {
+    err = make_fault(errc::not_found, "no lease " + lease_id);
+    return nullptr;
+  }
+  if (!current) {
     err = make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id()
                                        + " is " + std::string{to_string(r.status())}
                                        + (r.lease_id().empty() ? "" : " under a newer lease"));
@@ -496,7 +646,7 @@ void forget_refused(shard_actor* self, const std::string& lease_id) {
 
 void heartbeat(shard_actor* self, lease_call msg) {
   fault err;
-  auto* h = leased_task(self, msg.lease_id, err);
+  auto* h = leased_task(self, msg.caller, msg.lease_id, err);
   if (!h) {
     forget_refused(self, msg.lease_id);
     return msg.reply(err, 0, false);
@@ -526,7 +676,7 @@ bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
                   change_set& before, int64_t now) {
   auto& st = self->state;
   fault err;
-  auto* h = leased_task(self, msg.lease_id, err);
+  auto* h = leased_task(self, msg.caller, msg.lease_id, err);
   if (!h) {
     msg.reply(err, T::STATUS_UNSPECIFIED, 0);
     return false;
@@ -565,7 +715,7 @@ bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
   } else {
     fail_attempt(self, *h, msg.error, msg.retryable, "failed", ws, now);
   }
-  st.ctx->store->put(ws, st.shard, &before.back(), r);
+  write_task(st, ws, before.back(), *h);
   return true;
 }
 
@@ -626,7 +776,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   storage::write_set ws;
   instruments().lease_expiries.inc();
   fail_attempt(self, h, "lease expired", true, "lease_expired", ws, now);
-  st.ctx->store->put(ws, st.shard, &before, h.rec);
+  write_task(st, ws, before, h);
   persist(self, one(std::move(before)), std::move(ws), [self, task_id](const fault& err) {
     if (!err)
       after_write(self, task_id);
@@ -654,7 +804,7 @@ void process_due(shard_actor* self) {
     before.push_back(r);
     r.set_status(T::SCHEDULED);
     r.set_updated_at_ms(now);
-    st.ctx->store->put(ws, st.shard, &before.back(), r);
+    write_task(st, ws, before.back(), it->second);
     ids.push_back(std::move(id));
   }
   arm_wake(self);

@@ -6,9 +6,13 @@
 
 #include <caf/actor.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace parley::tasks {
 
@@ -18,8 +22,29 @@ struct task_options {
   int retention_days = 7;
   // Largest payload (protobuf-encoded) a task may carry. Default: 256 KiB
   size_t max_payload_bytes = 256 * 1024;
-  // Concurrent executions of the built-in task types (http, push). Default: 4
-  int builtin_workers = 4;
+  // Concurrent executions of the built-in type `http`, on threads of their own (0: outside
+  // workers run it). Default: 2
+  int http_workers = 2;
+  // Concurrent executions of the built-in type `push`, apart from the http ones so that slow
+  // http targets never delay pushes (0: outside workers run it). Default: 2
+  int push_workers = 2;
+  // Upper bound of one outbound POST of the built-in executors (http tasks and push_url),
+  // whole exchange; a task's own timeout_sec may cut it shorter. Default: 10000 ms
+  int64_t http_timeout_ms = 10000;
+  // Bytes of an http task's response body kept in its result. Default: 4096 bytes
+  size_t http_max_response_bytes = 4096;
+  // Destinations http tasks may reach: host names ("hooks.example.com"), "*.example.com",
+  // "*" (any host name), IP addresses and CIDRs. Loopback, private, link-local, metadata and
+  // other special addresses are refused unless an address or CIDR entry covers them.
+  // Default: [] (http tasks are refused)
+  std::vector<std::string> http_allow;
+  // Unfinished tasks (PENDING, SCHEDULED, RUNNING, RETRYING, PAUSED) one user may have; a
+  // create beyond it answers 429. The node's own tasks do not count. Default: 10000 tasks
+  int64_t max_waiting_per_owner = 10000;
+  // Payload bytes the task shards of this node keep in memory for due and running tasks;
+  // beyond it, records are held without payload and payloads are read from storage when
+  // needed (lease, rewrite). Default: 64 MiB
+  int64_t max_memory_payload_bytes = int64_t{64} << 20;
   // Where the `push` executor POSTs notifications; empty: appended to <data_dir>/push.jsonl.
   // Default: ""
   std::string push_url;
@@ -27,8 +52,40 @@ struct task_options {
   std::string push_file;
 };
 
+// Unfinished tasks per owner, shared by the shards (an owner's tasks live on every shard).
+class owner_counts {
+public:
+  // Counts one more task of `owner` unless it already has `limit`.
+  bool try_add(const std::string& owner, int64_t limit) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& n = counts_[owner];
+    if (n >= limit)
+      return false;
+    ++n;
+    return true;
+  }
+  void add(const std::string& owner, int64_t delta) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = counts_.emplace(owner, 0).first;
+    it->second += delta;
+    if (it->second <= 0)
+      counts_.erase(it);
+  }
+  int64_t of(const std::string& owner) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = counts_.find(owner);
+    return it == counts_.end() ? 0 : it->second;
+  }
+
+private:
+  std::mutex mtx_;
+  std::unordered_map<std::string, int64_t> counts_;
+};
+
 struct tasks_context {
   task_options opts;
+  owner_counts unfinished;                      // loaded at start-up from the owner index
+  std::atomic<int64_t> payload_bytes_held{0};   // by all shards: max_memory_payload_bytes
   storage::task_store* store = nullptr;
   caf::actor storage_writer;
   caf::actor registry;  // hosts the task shards (kind shard_kind, ids "0".."15")

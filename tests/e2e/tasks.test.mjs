@@ -104,7 +104,7 @@ test('parley-worker stops a command whose task is cancelled', async () => {
 });
 
 test('SIGKILL with tasks PENDING, RUNNING and RETRYING: after restart each meets its fate', async () => {
-  const first = await startNode(['--set', 'storage.sync=batch', '--set', 'tasks.builtin_workers=0']);
+  const first = await startNode(['--set', 'storage.sync=batch', '--set', 'tasks.http_workers=0', '--set', 'tasks.push_workers=0']);
   const dataDir = first.dataDir;
   let ids;
   let zombieLease;
@@ -138,7 +138,7 @@ test('SIGKILL with tasks PENDING, RUNNING and RETRYING: after restart each meets
     throw e;
   }
   await sleep(1600); // the zombie's lease and the delayed task's run_at pass while the node is down
-  const second = await startNode(['--set', 'tasks.builtin_workers=0'], { dataDir });
+  const second = await startNode(['--set', 'tasks.http_workers=0', '--set', 'tasks.push_workers=0'], { dataDir });
   try {
     const token = await devToken(second, 'ops');
     const call = api(second, token);
@@ -175,7 +175,7 @@ test('SIGKILL with tasks PENDING, RUNNING and RETRYING: after restart each meets
 });
 
 test('a cron firing missed while the node was down runs once on recovery, then the schedule goes on', async () => {
-  const first = await startNode(['--set', 'storage.sync=batch', '--set', 'tasks.builtin_workers=0']);
+  const first = await startNode(['--set', 'storage.sync=batch', '--set', 'tasks.http_workers=0', '--set', 'tasks.push_workers=0']);
   const dataDir = first.dataDir;
   let task;
   try {
@@ -191,7 +191,7 @@ test('a cron firing missed while the node was down runs once on recovery, then t
   }
   const due = Date.parse(task.next_run_at);
   await sleep(Math.max(0, due - Date.now()) + 500); // the firing passes while the node is down
-  const second = await startNode(['--set', 'tasks.builtin_workers=0'], { dataDir });
+  const second = await startNode(['--set', 'tasks.http_workers=0', '--set', 'tasks.push_workers=0'], { dataDir });
   try {
     const call = api(second, await devToken(second, 'ops'));
     const leases = (await call('POST', '/api/v1/leases',

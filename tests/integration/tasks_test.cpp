@@ -1,6 +1,7 @@
 // The task scheduler through real HTTP on a real node: every task and lease endpoint of
 // PROTOCOL.md, the state machine's transitions and conflicts, retries, dead letters, lease
-// expiry, long polling, the built-in executors, and the bad inputs around them.
+// expiry, long polling, the built-in executors, and the bad inputs around them; ownership
+// (others get 404), roles, reserved types, the http task's destination rules and the limits.
 #include "support/running_node.hpp"
 
 #include "common/clock.hpp"
@@ -10,8 +11,12 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -35,6 +40,7 @@ std::string rfc3339(int64_t ms) {
 struct scheduler {
   running_node node;
   std::string token;
+  std::string admin = signed_token("root", "admin");
 
   explicit scheduler(const std::vector<std::string>& overrides = {})
     : node(overrides), token(dev_token(node.port(), "ops")) {}
@@ -44,11 +50,56 @@ struct scheduler {
     return http_call(node.port(), method, target, body, bearer(token));
   }
 
+  http_result call_as(const std::string& who, const std::string& method,
+                      const std::string& target, const std::string& body = {}) {
+    return http_call(node.port(), method, target, body, bearer(who));
+  }
+
   pb::Task create(const std::string& body, int status = 201) {
-    auto res = call("POST", "/api/v1/tasks", body);
+    return create_as(token, body, status);
+  }
+
+  pb::Task create_as(const std::string& who, const std::string& body, int status = 201) {
+    auto res = call_as(who, "POST", "/api/v1/tasks", body);
     INFO(res.body);
     REQUIRE(res.status == status);
     return parse_json<pb::Task>(res.body);
+  }
+
+  std::vector<pb::Lease> lease_as(const std::string& who, const std::string& type,
+                                  int wait_ms = 0, int max_tasks = 10) {
+    auto res = call_as(who, "POST", "/api/v1/leases",
+                       R"({"worker_id":"w","task_types":[")" + type + R"("],"max_tasks":)"
+                         + std::to_string(max_tasks) + R"(,"wait_ms":)"
+                         + std::to_string(wait_ms) + "}");
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    auto page = parse_json<pb::LeaseResponse>(res.body);
+    return {page.leases().begin(), page.leases().end()};
+  }
+
+  pb::Task get_as(const std::string& who, const std::string& id) {
+    auto res = call_as(who, "GET", "/api/v1/tasks/" + id);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    return parse_json<pb::Task>(res.body);
+  }
+
+  // Polls the task (as an admin, who sees every task) until `pred` holds.
+  pb::Task wait_admin(const std::string& id, const std::function<bool(const pb::Task&)>& pred,
+                      std::chrono::milliseconds within = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    for (;;) {
+      auto t = get_as(admin, id);
+      if (pred(t))
+        return t;
+      if (std::chrono::steady_clock::now() > deadline) {
+        INFO("task " << id << " is " << pb::Task::Status_Name(t.status()) << ": "
+                     << t.last_error());
+        FAIL("condition not reached in time");
+      }
+      std::this_thread::sleep_for(20ms);
+    }
   }
 
   pb::Task get(const std::string& id) {
@@ -117,6 +168,121 @@ struct scheduler {
     }
   }
 };
+
+// A small HTTP server on a loopback address for the http executor to talk to: it records each
+// request and answers it with `answer` (or, with an empty answer, never answers at all).
+class target_server {
+public:
+  explicit target_server(std::string answer, const std::string& address = "127.0.0.1")
+    : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) == 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread{[this] { serve(); }};
+  }
+
+  ~target_server() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int c : open_)
+      ::close(c);
+  }
+
+  uint16_t port() const { return port_; }
+
+  // Connections accepted so far.
+  int connections() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return static_cast<int>(open_.size());
+  }
+
+  std::vector<std::string> requests() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return requests_;
+  }
+
+  // Waits until `n` requests arrived (fails after `within`).
+  std::vector<std::string> wait_requests(size_t n, std::chrono::milliseconds within = 5s) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    INFO("requests so far: " << requests_.size());
+    REQUIRE(cv_.wait_for(lock, within, [&] { return requests_.size() >= n; }));
+    return requests_;
+  }
+
+private:
+  void serve() {
+    while (!stop_) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0)
+        return;
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        open_.push_back(c);
+      }
+      // Reads one request (headers and a Content-Length body).
+      std::string in;
+      char buf[4096];
+      for (;;) {
+        auto end = in.find("\r\n\r\n");
+        if (end != std::string::npos) {
+          auto cl = in.find("Content-Length: ");
+          size_t body = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
+          if (in.size() >= end + 4 + body)
+            break;
+        }
+        timeval tv{2, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        auto n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0)
+          break;
+        in.append(buf, static_cast<size_t>(n));
+      }
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        requests_.push_back(in);
+      }
+      cv_.notify_all();
+      if (!answer_.empty())
+        ::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+    }
+  }
+
+  std::string answer_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<int> open_;
+  std::vector<std::string> requests_;
+};
+
+std::string http_answer(int status, const std::string& reason, const std::string& body,
+                        const std::string& extra_headers = {}) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Length: "
+         + std::to_string(body.size()) + "\r\n" + extra_headers + "Connection: close\r\n\r\n"
+         + body;
+}
+
+// The "allow this loopback address" override for http tasks against a target_server.
+const std::string allow_loopback = R"(tasks.http_allow=["127.0.0.1"])";
+
+std::string http_task(const std::string& url, int max_retries = 0) {
+  return R"({"task_type":"http","retry_policy":{"max_retries":)" + std::to_string(max_retries)
+         + R"(,"backoff":"fixed","initial_delay_sec":0},"payload":{"url":")" + url + R"("}})";
+}
 
 } // namespace
 
@@ -551,23 +717,25 @@ TEST_CASE("tasks survive a restart: waiting ones are reloaded, finished ones sta
 }
 
 TEST_CASE("the built-in http executor POSTs the payload and records the answer") {
-  scheduler s;
+  scheduler s({allow_loopback});
   // The node's own dev-token endpoint is a handy 2xx target that reads a JSON body.
   auto url = "http://127.0.0.1:" + std::to_string(s.node.port()) + "/api/v1/dev/token";
-  auto ok = s.create(R"({"task_type":"http","payload":{"url":")" + url + R"(","user_id":"hook"}})");
-  auto done = s.wait_for(ok.id(), [](auto& t) { return t.status() == pb::Task::COMPLETED; });
+  auto ok = s.create_as(s.admin, R"({"task_type":"http","payload":{"url":")" + url
+                                   + R"(","user_id":"hook"}})");
+  auto done = s.wait_admin(ok.id(), [](auto& t) { return t.status() == pb::Task::COMPLETED; });
   CHECK(done.result().struct_value().fields().at("status").number_value() == 200);
-  auto refused = s.create(
+  auto refused = s.create_as(
+    s.admin,
     R"({"task_type":"http","retry_policy":{"max_retries":1,"backoff":"fixed","initial_delay_sec":0},)"
     R"("payload":{"url":"http://127.0.0.1:)" + std::to_string(s.node.port()) + R"(/healthz"}})");
-  auto dead = s.wait_for(refused.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  auto dead = s.wait_admin(refused.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
   CHECK(dead.attempt() == 2);
   CHECK(dead.last_error().find("HTTP 405") == 0);
-  auto bad_url = s.create(R"({"task_type":"http","payload":{"url":"ftp://example.com/x"}})");
-  auto buried = s.wait_for(bad_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  auto bad_url = s.create_as(s.admin, R"({"task_type":"http","payload":{"url":"ftp://example.com/x"}})");
+  auto buried = s.wait_admin(bad_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
   CHECK(buried.attempt() == 1);  // not retried: it can never work
-  auto no_url = s.create(R"({"task_type":"http","payload":[1,2]})");
-  CHECK(s.wait_for(no_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; })
+  auto no_url = s.create_as(s.admin, R"({"task_type":"http","payload":[1,2]})");
+  CHECK(s.wait_admin(no_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; })
           .last_error()
           .find("payload.url") != std::string::npos);
 }
@@ -634,4 +802,385 @@ TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
   auto t = s.create(R"({"task_type":"gone"})");
   auto lease = s.lease_one("gone", 2000);
   CHECK(lease.task_id() == t.id());
+}
+
+// -- ownership, roles and reserved types ----------------------------------------------------------
+
+TEST_CASE("another user's task does not exist for them: read, runs, commands and lists answer 404") {
+  scheduler s;
+  auto alice = signed_token("alice");
+  auto bob = signed_token("bob");
+  auto mine = s.create_as(alice, R"({"task_type":"job","payload":{"secret":"alice's"}})");
+  auto later = s.create_as(alice, R"({"task_type":"job","schedule":{"type":"delayed","run_at":")"
+                                    + rfc3339(unix_ms() + 600000) + R"("}})");
+  auto theirs = s.create_as(bob, R"({"task_type":"job"})");
+  auto path = "/api/v1/tasks/" + mine.id();
+  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
+         {"GET", path},
+         {"GET", path + "/runs"},
+         {"DELETE", path},
+         {"PATCH", path + "/pause"},
+         {"PATCH", "/api/v1/tasks/" + later.id() + "/pause"},
+         {"PATCH", path + "/resume"},
+         {"POST", path + "/requeue"}}) {
+    auto res = s.call_as(bob, method, target);
+    INFO(method << " " << target << ": " << res.body);
+    CHECK(res.status == 404);
+    CHECK(res.body.find("\"not_found\"") != std::string::npos);
+    CHECK(res.body.find("secret") == std::string::npos);
+  }
+  // Nothing changed for the owner, who can still act on it.
+  CHECK(s.get_as(alice, mine.id()).status() == pb::Task::SCHEDULED);
+  CHECK(s.call_as(alice, "PATCH", "/api/v1/tasks/" + later.id() + "/pause").status == 200);
+  CHECK(s.call_as(alice, "GET", path + "/runs").status == 200);
+  // Lists show the caller's own tasks only, with every filter; an admin sees everyone's.
+  auto ids_of = [&](const std::string& who, const std::string& query) {
+    auto res = s.call_as(who, "GET", "/api/v1/tasks?" + query);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    std::set<std::string> out;
+    auto list = parse_json<pb::TaskList>(res.body);
+    for (auto& t : list.tasks())
+      out.insert(t.id());
+    return out;
+  };
+  CHECK(ids_of(bob, "") == std::set<std::string>{theirs.id()});
+  CHECK(ids_of(bob, "task_type=job") == std::set<std::string>{theirs.id()});
+  CHECK(ids_of(bob, "status=SCHEDULED") == std::set<std::string>{theirs.id()});
+  CHECK(ids_of(bob, "status=PAUSED").empty());
+  CHECK(ids_of(alice, "") == std::set<std::string>{mine.id(), later.id()});
+  CHECK(ids_of(alice, "status=PAUSED") == std::set<std::string>{later.id()});
+  CHECK(ids_of(s.admin, "task_type=job") == std::set<std::string>{mine.id(), later.id(), theirs.id()});
+  CHECK(s.get_as(s.admin, mine.id()).id() == mine.id());
+  // Paging through one's own tasks: pages of 1, no duplicates, no one else's.
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto res = s.call_as(alice, "GET", "/api/v1/tasks?limit=1&cursor=" + cursor);
+    auto list = parse_json<pb::TaskList>(res.body);
+    for (auto& t : list.tasks())
+      seen.push_back(t.id());
+    cursor = list.next_cursor();
+    if (list.tasks_size() == 0)
+      break;
+  }
+  CHECK(seen == std::vector<std::string>{mine.id(), later.id()});
+  // The admin may command anyone's task.
+  CHECK(s.call_as(s.admin, "DELETE", "/api/v1/tasks/" + theirs.id()).status == 200);
+}
+
+TEST_CASE("idempotency keys are per owner: the same key of two users makes two tasks") {
+  scheduler s;
+  auto alice = signed_token("alice");
+  auto bob = signed_token("bob");
+  auto a = s.create_as(alice, R"({"task_type":"job","idempotency_key":"k1"})");
+  auto b = s.create_as(bob, R"({"task_type":"job","idempotency_key":"k1"})");
+  CHECK(a.id() != b.id());
+  CHECK(s.create_as(alice, R"({"task_type":"job","idempotency_key":"k1"})", 200).id() == a.id());
+  CHECK(s.create_as(bob, R"({"task_type":"job","idempotency_key":"k1"})", 200).id() == b.id());
+  CHECK(s.call_as(bob, "GET", "/api/v1/tasks/" + a.id()).status == 404);
+}
+
+TEST_CASE("an ordinary user's worker leases only that user's tasks; a worker token leases any") {
+  scheduler s;
+  auto alice = signed_token("alice");
+  auto bob = signed_token("bob");
+  auto service = signed_token("svc", "worker");
+  auto a1 = s.create_as(alice, R"({"task_type":"conv","priority":9})");
+  auto b1 = s.create_as(bob, R"({"task_type":"conv"})");
+  // Bob's worker gets Bob's task although Alice's ranks higher, and nothing more.
+  auto got = s.lease_as(bob, "conv", 0);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].task_id() == b1.id());
+  CHECK(s.lease_as(bob, "conv", 300).empty());  // waited, found nothing of Bob's
+  // A long-polling user is woken by their own task, not by someone else's.
+  auto waiting = std::async(std::launch::async, [&] { return s.lease_as(bob, "conv", 3000); });
+  std::this_thread::sleep_for(200ms);
+  auto a2 = s.create_as(alice, R"({"task_type":"conv"})");
+  auto b2 = s.create_as(bob, R"({"task_type":"conv"})");
+  auto woke = waiting.get();
+  REQUIRE(woke.size() == 1);
+  CHECK(woke[0].task_id() == b2.id());
+  // The service account leases Alice's tasks, best first.
+  auto any = s.lease_as(service, "conv", 0);
+  REQUIRE(any.size() == 2);
+  CHECK(any[0].task_id() == a1.id());
+  CHECK(any[1].task_id() == a2.id());
+  // So does an admin.
+  auto a3 = s.create_as(alice, R"({"task_type":"conv"})");
+  auto by_admin = s.lease_as(s.admin, "conv", 0);
+  REQUIRE(by_admin.size() == 1);
+  CHECK(by_admin[0].task_id() == a3.id());
+}
+
+TEST_CASE("heartbeat, complete and fail need the token that took the lease") {
+  scheduler s;
+  auto alice = signed_token("alice");
+  auto service = signed_token("svc", "worker");
+  auto t = s.create_as(alice, R"({"task_type":"own","retry_policy":{"max_retries":0}})");
+  auto leases = s.lease_as(alice, "own", 0);
+  REQUIRE(leases.size() == 1);
+  auto lease = leases[0];
+  auto on_lease = "/api/v1/leases/" + lease.lease_id();
+  for (auto& other : {signed_token("bob"), service, s.admin, signed_token("alice2")}) {
+    for (auto verb : {"heartbeat", "complete", "fail"}) {
+      auto res = s.call_as(other, "POST", on_lease + "/" + verb,
+                           std::string{verb} == "fail" ? R"({"error":"forged"})"
+                                                       : R"({"result":"forged"})");
+      INFO(verb << ": " << res.body);
+      CHECK(res.status == 404);
+    }
+    auto batch = s.call_as(other, "POST", "/api/v1/leases/complete",
+                           R"({"completions":[{"lease_id":")" + lease.lease_id()
+                             + R"(","result":"forged"}]})");
+    CHECK(batch.body.find(R"("code":"not_found")") != std::string::npos);
+  }
+  // The real worker's lease is untouched: it heartbeats and completes with its own result.
+  CHECK(s.call_as(alice, "POST", on_lease + "/heartbeat").status == 200);
+  auto done = s.call_as(alice, "POST", on_lease + "/complete", R"({"result":"real"})");
+  INFO(done.body);
+  CHECK(done.status == 200);
+  auto after = s.get_as(alice, t.id());
+  CHECK(after.status() == pb::Task::COMPLETED);
+  CHECK(after.result().string_value() == "real");
+  // A worker-role lease is bound to the service account in the same way.
+  auto t2 = s.create_as(alice, R"({"task_type":"own"})");
+  auto svc_lease = s.lease_as(service, "own", 0);
+  REQUIRE(svc_lease.size() == 1);
+  auto svc_path = "/api/v1/leases/" + svc_lease[0].lease_id();
+  CHECK(s.call_as(alice, "POST", svc_path + "/complete").status == 404);
+  CHECK(s.call_as(service, "POST", svc_path + "/fail", R"({"error":"real failure"})").status
+        == 200);
+  CHECK(s.get_as(alice, t2.id()).last_error() == "real failure");
+}
+
+TEST_CASE("http and push are reserved to admins and the node: users get 403") {
+  scheduler s({allow_loopback});
+  auto alice = signed_token("alice");
+  auto worker = signed_token("svc", "worker");
+  for (auto& who : {alice, worker}) {
+    for (auto type : {"http", "push"}) {
+      auto res = s.call_as(who, "POST", "/api/v1/tasks",
+                           R"({"task_type":")" + std::string{type}
+                             + R"(","payload":{"url":"http://127.0.0.1:1/","user_id":"bob"}})");
+      INFO(res.body);
+      CHECK(res.status == 403);
+      CHECK(res.body.find("\"forbidden\"") != std::string::npos);
+    }
+  }
+  CHECK(s.list("task_type=push").tasks_size() == 0);
+  auto push = s.create_as(s.admin, R"({"task_type":"push","payload":{"user_id":"bob","count":1}})");
+  s.wait_admin(push.id(), [](auto& t) { return t.status() == pb::Task::COMPLETED; });
+}
+
+TEST_CASE("a chat push keeps no message text once delivered, and users never see pushes") {
+  scheduler s;
+  {
+    chat_client alice{s.node, "alice"};
+    alice.call(R"({"request_id":"1","send":{"to_user":"bob","client_msg_id":"m1","body":"the secret plan"}})");
+  }
+  // Delivered to the provider (push.jsonl) with the preview...
+  std::string line;
+  for (int i = 0; i < 250 && line.empty(); ++i) {
+    std::ifstream in{s.node.data_dir + "/push.jsonl"};
+    std::getline(in, line);
+    if (line.empty())
+      std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE_FALSE(line.empty());
+  CHECK(line.find(R"("preview":"the secret plan")") != std::string::npos);
+  // ...but the task record forgets it as soon as the push is over.
+  auto admin_list = [&] {
+    auto res = s.call_as(s.admin, "GET", "/api/v1/tasks?task_type=push");
+    return parse_json<pb::TaskList>(res.body);
+  };
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (admin_list().tasks_size() != 1 || admin_list().tasks(0).status() != pb::Task::COMPLETED) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(20ms);
+  }
+  auto push = admin_list().tasks(0);
+  auto& fields = push.payload().struct_value().fields();
+  CHECK(fields.count("preview") == 0);
+  CHECK(fields.at("user_id").string_value() == "bob");
+  CHECK(fields.at("conversation_id").string_value() == "d:alice:bob");
+  CHECK(fields.at("sender_id").string_value() == "alice");
+  auto raw = s.call_as(s.admin, "GET", "/api/v1/tasks/" + push.id());
+  CHECK(raw.body.find("secret plan") == std::string::npos);
+  // Neither the sender, the recipient nor anyone else lists or reads it.
+  for (auto user : {"alice", "bob", "mallory"}) {
+    auto token = signed_token(user);
+    auto res = s.call_as(token, "GET", "/api/v1/tasks?task_type=push");
+    CHECK(parse_json<pb::TaskList>(res.body).tasks_size() == 0);
+    CHECK(s.call_as(token, "GET", "/api/v1/tasks/" + push.id()).status == 404);
+  }
+}
+
+// -- the http task's destinations ----------------------------------------------------------------
+
+TEST_CASE("http tasks reach nothing while tasks.http_allow is empty") {
+  scheduler s;
+  target_server target{http_answer(200, "OK", "{}")};
+  auto t = s.create_as(s.admin, http_task("http://127.0.0.1:" + std::to_string(target.port()) + "/", 3));
+  auto dead = s.wait_admin(t.id(), [](auto& x) { return x.status() == pb::Task::DEAD; });
+  CHECK(dead.attempt() == 1);  // not retried: it can never work
+  CHECK(dead.last_error().find("tasks.http_allow is empty") != std::string::npos);
+  CHECK(target.connections() == 0);
+}
+
+TEST_CASE("loopback, private, link-local and metadata destinations are refused after resolution") {
+  // "*" admits any host name, but never an inner address.
+  scheduler s({R"(tasks.http_allow=["*"])"});
+  target_server target{http_answer(200, "OK", "{}")};
+  auto port = std::to_string(target.port());
+  for (auto [url, kind] : std::vector<std::pair<std::string, std::string>>{
+         {"http://127.0.0.1:" + port + "/", "loopback"},
+         {"http://localhost:" + port + "/", "loopback"},  // a name that resolves inside
+         {"http://[::1]:" + port + "/", "loopback"},
+         {"http://[::ffff:127.0.0.1]:" + port + "/", "loopback"},
+         {"http://10.1.2.3/", "private"},
+         {"http://192.168.0.1/", "private"},
+         {"http://169.254.169.254/latest/meta-data/", "link-local"},
+         {"http://100.64.0.1/", "CGNAT"},
+         {"http://0.0.0.0:" + port + "/", "unspecified"},
+         {"http://[fd00:ec2::254]/", "private"},
+         {"http://224.0.0.1/", "multicast"}}) {
+    auto t = s.create_as(s.admin, http_task(url, 3));
+    auto dead = s.wait_admin(t.id(), [](auto& x) { return x.status() == pb::Task::DEAD; });
+    INFO(url << ": " << dead.last_error());
+    CHECK(dead.attempt() == 1);
+    CHECK(dead.last_error().find(kind) != std::string::npos);
+    CHECK(dead.last_error().find("tasks.http_allow") != std::string::npos);
+  }
+  CHECK(target.connections() == 0);
+}
+
+TEST_CASE("an allowed address is reached with the port in Host, and its answer body is capped") {
+  auto big = std::string(10000, 'x');
+  target_server target{http_answer(200, "OK", big)};
+  scheduler s({allow_loopback, "tasks.http_max_response_bytes=100"});
+  auto url = "http://127.0.0.1:" + std::to_string(target.port()) + "/hook?a=1";
+  auto t = s.create_as(s.admin, http_task(url));
+  auto done = s.wait_admin(t.id(), [](auto& x) { return x.status() == pb::Task::COMPLETED; });
+  auto requests = target.wait_requests(1);
+  INFO(requests[0]);
+  CHECK(requests[0].rfind("POST /hook?a=1 HTTP/1.1\r\n", 0) == 0);
+  CHECK(requests[0].find("\r\nHost: 127.0.0.1:" + std::to_string(target.port()) + "\r\n")
+        != std::string::npos);
+  CHECK(requests[0].find("X-Parley-Task-Id: " + t.id()) != std::string::npos);
+  auto& result = done.result().struct_value().fields();
+  CHECK(result.at("status").number_value() == 200);
+  CHECK(result.at("body").string_value() == std::string(100, 'x'));
+  // Another loopback address than the listed one is still refused.
+  auto other = s.create_as(s.admin, http_task("http://127.0.0.2:" + std::to_string(target.port()) + "/"));
+  auto dead = s.wait_admin(other.id(), [](auto& x) { return x.status() == pb::Task::DEAD; });
+  CHECK(dead.last_error().find("loopback") != std::string::npos);
+  CHECK(target.requests().size() == 1);
+}
+
+TEST_CASE("redirects are not followed, so they cannot lead to a refused address") {
+  target_server inner{http_answer(200, "OK", "internal secrets"), "127.0.0.2"};
+  auto location = "http://127.0.0.2:" + std::to_string(inner.port()) + "/admin";
+  target_server outer{http_answer(302, "Found", "", "Location: " + location + "\r\n")};
+  scheduler s({allow_loopback});
+  auto t = s.create_as(s.admin, http_task("http://127.0.0.1:" + std::to_string(outer.port()) + "/"));
+  auto dead = s.wait_admin(t.id(), [](auto& x) { return x.status() == pb::Task::DEAD; });
+  CHECK(dead.last_error().find("HTTP 302") == 0);
+  CHECK(outer.requests().size() == 1);
+  CHECK(inner.connections() == 0);
+  CHECK(dead.result().has_null_value());
+}
+
+TEST_CASE("http targets that never answer do not delay pushes, and time out per config") {
+  target_server silent{""};
+  scheduler s({allow_loopback, "tasks.http_workers=2", "tasks.push_workers=1",
+               "tasks.http_timeout_ms=3000"});
+  std::vector<std::string> hanging;
+  for (int i = 0; i < 4; ++i)
+    hanging.push_back(s.create_as(s.admin, R"({"task_type":"http","timeout_sec":120,)"
+                                           R"("retry_policy":{"max_retries":0},"payload":{"url":"http://127.0.0.1:)"
+                                           + std::to_string(silent.port()) + R"(/"}})").id());
+  silent.wait_requests(2);  // both http workers now hang on it
+  auto started = std::chrono::steady_clock::now();
+  auto push = s.create_as(s.admin, R"({"task_type":"push","payload":{"user_id":"bob","count":1}})");
+  s.wait_admin(push.id(), [](auto& t) { return t.status() == pb::Task::COMPLETED; }, 2s);
+  CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+  size_t running = 0;
+  for (auto& id : hanging)
+    running += s.get_as(s.admin, id).status() == pb::Task::RUNNING;
+  CHECK(running == 2);
+  // tasks.http_timeout_ms ends each hanging exchange long before the task's 120 s timeout.
+  auto dead = s.wait_admin(hanging[0], [](auto& t) { return t.status() == pb::Task::DEAD; }, 10s);
+  CHECK(dead.last_error() == "timed out after 3000 ms");
+}
+
+// -- limits ------------------------------------------------------------------------------------------
+
+TEST_CASE("a user's unfinished tasks are capped by tasks.max_waiting_per_owner") {
+  scheduler s({"tasks.max_waiting_per_owner=3"});
+  auto alice = signed_token("alice");
+  auto bob = signed_token("bob");
+  auto first = s.create_as(alice, R"({"task_type":"cap","idempotency_key":"one"})");
+  auto second = s.create_as(alice, R"({"task_type":"cap"})");
+  s.create_as(alice, R"({"task_type":"cap","schedule":{"type":"delayed","run_at":")"
+                       + rfc3339(unix_ms() + 600000) + R"("}})");
+  auto over = s.call_as(alice, "POST", "/api/v1/tasks", R"({"task_type":"cap"})");
+  INFO(over.body);
+  CHECK(over.status == 429);
+  CHECK(over.body.find(R"("code":"rate_limited")") != std::string::npos);
+  CHECK(over.body.find("tasks.max_waiting_per_owner") != std::string::npos);
+  CHECK(over.body.find("retry_after_ms") != std::string::npos);
+  CHECK(over.headers.count("retry-after") == 1);
+  // A repeated key still answers the existing task; other users are not affected.
+  CHECK(s.create_as(alice, R"({"task_type":"cap","idempotency_key":"one"})", 200).id() == first.id());
+  s.create_as(bob, R"({"task_type":"cap"})");
+  // A finished task frees its place.
+  auto leases = s.lease_as(alice, "cap", 0, 1);
+  REQUIRE(leases.size() == 1);
+  CHECK(s.call_as(alice, "POST", "/api/v1/leases/" + leases[0].lease_id() + "/complete").status
+        == 200);
+  s.create_as(alice, R"({"task_type":"cap"})");
+  CHECK(s.call_as(alice, "POST", "/api/v1/tasks", R"({"task_type":"cap"})").status == 429);
+  // Cancelling frees one too.
+  CHECK(s.call_as(alice, "DELETE", "/api/v1/tasks/" + second.id()).status == 200);
+  s.create_as(alice, R"({"task_type":"cap"})");
+}
+
+TEST_CASE("the limit on unfinished tasks counts what was stored before a restart") {
+  temp_dir dir;
+  auto alice = signed_token("alice");
+  {
+    scheduler s({"storage.data_dir=" + dir.path(), "tasks.max_waiting_per_owner=2"});
+    s.create_as(alice, R"({"task_type":"cap"})");
+    s.create_as(alice, R"({"task_type":"cap"})");
+  }
+  scheduler s({"storage.data_dir=" + dir.path(), "tasks.max_waiting_per_owner=2"});
+  CHECK(s.call_as(alice, "POST", "/api/v1/tasks", R"({"task_type":"cap"})").status == 429);
+}
+
+TEST_CASE("payloads beyond the memory budget are read from storage when they are needed") {
+  // A budget smaller than one payload: every due task is held without its payload.
+  scheduler s({"tasks.max_memory_payload_bytes=100"});
+  auto blob = std::string(2000, 'p');
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(s.create(R"({"task_type":"big","payload":{"n":)" + std::to_string(i)
+                           + R"(,"blob":")" + blob + R"("}})").id());
+  auto soon = s.create(R"({"task_type":"big","schedule":{"type":"delayed","run_at":")"
+                       + rfc3339(unix_ms() + 1000) + R"("},"payload":{"blob":")" + blob + R"("}})");
+  // Answers show the payload all the same.
+  auto paused = s.call("PATCH", "/api/v1/tasks/" + ids[2] + "/pause");
+  CHECK(parse_json<pb::Task>(paused.body).payload().struct_value().fields().at("blob").string_value()
+        == blob);
+  auto leases = s.lease("big", 2);
+  REQUIRE(leases.size() == 2);
+  for (auto& l : leases)
+    CHECK(l.payload().struct_value().fields().at("blob").string_value() == blob);
+  s.complete(leases[0]);
+  auto late = s.lease_one("big", 5000);  // the delayed one, loaded into the window meanwhile
+  CHECK(late.task_id() == soon.id());
+  CHECK(late.payload().struct_value().fields().at("blob").string_value() == blob);
+  // The stored records keep their payloads through every rewrite.
+  for (auto& id : {ids[0], ids[2], soon.id()})
+    CHECK(s.get(id).payload().struct_value().fields().at("blob").string_value() == blob);
 }

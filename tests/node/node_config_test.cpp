@@ -153,3 +153,70 @@ TEST_CASE("feed keys are validated; ranking weights take decimals") {
   apply_override("auth.jwt_secret=0123456789abcdef", cfg);
   CHECK(error_of([&] { validate(cfg); }) == "feed.ranking_half_life_hours: must be above 0");
 }
+
+TEST_CASE("task keys are validated: worker pools, http timeouts and allow list, owner limits") {
+  parley::test::temp_dir dir;
+  node_config cfg;
+  CHECK(cfg.tasks.http_allow.empty());  // http tasks reach nothing until the operator says so
+  CHECK(cfg.tasks.http_workers == 2);
+  CHECK(cfg.tasks.push_workers == 2);
+  CHECK(cfg.tasks.max_waiting_per_owner == 10000);
+  apply_override("tasks.http_workers=0", cfg);
+  apply_override("tasks.push_workers=3", cfg);
+  CHECK(cfg.tasks.http_workers == 0);
+  CHECK(cfg.tasks.push_workers == 3);
+  apply_override("tasks.http_timeout_ms=2500", cfg);
+  CHECK(cfg.tasks.http_timeout_ms == 2500);
+  apply_override("tasks.http_max_response_bytes=100", cfg);
+  CHECK(cfg.tasks.http_max_response_bytes == 100);
+  apply_override("tasks.max_waiting_per_owner=5", cfg);
+  CHECK(cfg.tasks.max_waiting_per_owner == 5);
+  apply_override("tasks.max_memory_payload_bytes=1048576", cfg);
+  CHECK(cfg.tasks.max_memory_payload_bytes == 1048576);
+  apply_override(R"(tasks.http_allow=["hooks.example.com", "*.example.org", "10.1.0.0/16", "::1"])",
+                 cfg);
+  CHECK(cfg.tasks.http_allow.size() == 4);
+  load_config_file(write_file(dir.path(), "[tasks]\nhttp_allow = [\"127.0.0.1\", \"*\"]\n"), cfg);
+  CHECK(cfg.tasks.http_allow == std::vector<std::string>{"127.0.0.1", "*"});
+  CHECK(error_of([&] { apply_override("tasks.http_allow=[\"10.0.0.0/33\"]", cfg); })
+          .find("tasks.http_allow: entry \"10.0.0.0/33\": bad prefix length")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_allow=[\"http://x\"]", cfg); })
+          .find("tasks.http_allow: entry \"http://x\"")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_allow=[\"\"]", cfg); })
+          .find("tasks.http_allow: entry \"\": empty")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_allow=127.0.0.1", cfg); })
+        == "tasks.http_allow: cannot parse value \"127.0.0.1\"");
+  CHECK(error_of([&] { apply_override("tasks.http_allow=\"127.0.0.1\"", cfg); })
+        == "tasks.http_allow: expected an array of strings");
+  CHECK(error_of([&] { apply_override("tasks.http_allow=[1, 2]", cfg); })
+        == "tasks.http_allow: expected an array of strings");
+  CHECK(error_of([&] {
+          load_config_file(write_file(dir.path(), "[tasks]\nhttp_allow = \"*\"\n"), cfg);
+        }) == "tasks.http_allow: expected an array of strings");
+  CHECK(error_of([&] { apply_override("tasks.http_timeout_ms=10", cfg); })
+          .find("tasks.http_timeout_ms: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_timeout_ms=300001", cfg); })
+          .find("tasks.http_timeout_ms: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_workers=-1", cfg); })
+          .find("tasks.http_workers: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.push_workers=257", cfg); })
+          .find("tasks.push_workers: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.max_waiting_per_owner=0", cfg); })
+          .find("tasks.max_waiting_per_owner: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.max_memory_payload_bytes=-1", cfg); })
+          .find("tasks.max_memory_payload_bytes: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.http_max_response_bytes=2000000", cfg); })
+          .find("tasks.http_max_response_bytes: out of range")
+        == 0);
+  CHECK(error_of([&] { apply_override("tasks.builtin_workers=4", cfg); })
+        == "tasks.builtin_workers: unknown key");
+}

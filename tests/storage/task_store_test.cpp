@@ -1,4 +1,5 @@
-// The task store keeps its three indexes in step with every write of a task.
+// The task store keeps its indexes (due, status, finished, owner) in step with every write of a
+// task.
 #include "storage/task_store.hpp"
 
 #include "storage/key_codec.hpp"
@@ -52,7 +53,7 @@ TEST_CASE("a task moves through the due and status indexes as it changes") {
   CHECK(due_ids(store, 3, 10000) == std::vector<std::string>{"bbbb", "aaaa"});
   CHECK(due_ids(store, 3, 2000) == std::vector<std::string>{"bbbb"});
   CHECK(due_ids(store, 4, 10000).empty());
-  CHECK(store.id_for_key("key-a", err) == std::string{"aaaa"});
+  CHECK(store.id_for_key("", "key-a", err) == std::string{"aaaa"});
   CHECK(store.ids(T::PENDING, {}, 10, err) == std::vector<std::string>{"aaaa"});
   CHECK(store.ids(T::STATUS_UNSPECIFIED, {}, 10, err) == std::vector<std::string>{"aaaa", "bbbb"});
   CHECK(store.ids(T::STATUS_UNSPECIFIED, "aaaa", 10, err) == std::vector<std::string>{"bbbb"});
@@ -76,6 +77,47 @@ TEST_CASE("a task moves through the due and status indexes as it changes") {
   CHECK(counts[T::PENDING] == 1);
   CHECK(counts[T::COMPLETED] == 1);
   CHECK(store.get("bbbb", err)->status() == T::COMPLETED);
+}
+
+TEST_CASE("each owner's tasks are listed by status, keys are per owner, unfinished ones counted") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  fault err;
+  auto a1 = task("a1", T::SCHEDULED, 0);
+  a1.set_owner("alice");
+  a1.set_idempotency_key("same");
+  auto a2 = task("a2", T::PENDING, 0);
+  a2.set_owner("alice");
+  auto b1 = task("b1", T::SCHEDULED, 0);
+  b1.set_owner("bob");
+  b1.set_idempotency_key("same");
+  auto node = task("n1", T::SCHEDULED, 0);  // the node's own: in no owner's list
+  node.set_idempotency_key("same");
+  apply(*tmp.db, [&](write_set& ws) {
+    for (auto* t : {&a1, &a2, &b1, &node})
+      store.put(ws, 0, nullptr, *t);
+  });
+  CHECK(store.owner_ids("alice", T::SCHEDULED, {}, 10, err) == std::vector<std::string>{"a1"});
+  CHECK(store.owner_ids("alice", T::PENDING, {}, 10, err) == std::vector<std::string>{"a2"});
+  CHECK(store.owner_ids("bob", T::SCHEDULED, {}, 10, err) == std::vector<std::string>{"b1"});
+  CHECK(store.owner_ids("al", T::SCHEDULED, {}, 10, err).empty());  // a prefix is another user
+  CHECK(store.id_for_key("alice", "same", err) == std::string{"a1"});
+  CHECK(store.id_for_key("bob", "same", err) == std::string{"b1"});
+  CHECK(store.id_for_key("", "same", err) == std::string{"n1"});
+  CHECK_FALSE(store.id_for_key("carol", "same", err));
+  auto done = a1;
+  done.set_status(T::COMPLETED);
+  done.set_finished_at_ms(10);
+  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 0, &a1, done); });
+  CHECK(store.owner_ids("alice", T::SCHEDULED, {}, 10, err).empty());
+  CHECK(store.owner_ids("alice", T::COMPLETED, {}, 10, err) == std::vector<std::string>{"a1"});
+  auto counts = store.unfinished_by_owner(err);
+  CHECK(counts == std::map<std::string, int64_t>{{"alice", 1}, {"bob", 1}});
+  apply(*tmp.db, [&](write_set& ws) { store.erase(ws, 0, done); });
+  CHECK(store.owner_ids("alice", T::COMPLETED, {}, 10, err).empty());
+  CHECK_FALSE(store.id_for_key("alice", "same", err));
+  CHECK(store.id_for_key("bob", "same", err) == std::string{"b1"});
+  CHECK_FALSE(err);
 }
 
 TEST_CASE("the due index resumes after a position within one millisecond") {
@@ -116,7 +158,7 @@ TEST_CASE("runs are kept in order and erase removes a task with everything it ow
   CHECK(store.runs("ccc", 10, err).empty());  // a prefix of the id is another task
   apply(*tmp.db, [&](write_set& ws) { store.erase(ws, 1, t); });
   CHECK_FALSE(store.get("cccc", err));
-  CHECK_FALSE(store.id_for_key("k", err));
+  CHECK_FALSE(store.id_for_key("", "k", err));
   CHECK(store.runs("cccc", 10, err).empty());
   CHECK(store.finished_before(1000, 10, err).empty());
   CHECK(store.count_by_status(err).empty());
