@@ -222,6 +222,13 @@ fault node::start() {
              [](feed::feed_context& c) { return c.live.subscribed_users(); });
   feed_gauge("feed_pulled_authors", "Authors whose posts readers merge at read time",
              [](feed::feed_context& c) { return c.pulled.size(); });
+  metrics::global().add_callback_gauge(
+    "task_payload_bytes_held", "Payload bytes the task shards hold in memory (bounded by "
+                               "tasks.max_memory_payload_bytes)",
+    [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}] {
+      auto ctx = weak.lock();
+      return ctx ? static_cast<double>(ctx->payload_bytes_held.load()) : 0.0;
+    });
 
   limits::limiter_options lopts;
   lopts.max_keys_per_rule = cfg_.ratelimit.max_keys_per_rule;

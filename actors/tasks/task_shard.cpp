@@ -446,8 +446,9 @@ void create(shard_actor* self, task_create msg) {
   storage::write_set ws;
   st.ctx->store->put(ws, st.shard, nullptr, rec);
   auto reply_copy = rec;  // the answer shows the payload even if memory cannot hold it
-  auto& h = st.hot.emplace(id, hot_task{std::move(rec), st.ctx->payload_bytes_held}).first->second;
-  hold_payload(st, h);
+  // Held whole until durable (a cold record reads its payload back from storage); the budget
+  // decides once the write is done.
+  st.hot.emplace(id, hot_task{std::move(rec), st.ctx->payload_bytes_held});
   pb::StoredTask none;
   none.set_id(id);  // "before" of a new task: no status
   persist(self, one(std::move(none)), std::move(ws),
@@ -463,6 +464,7 @@ void create(shard_actor* self, task_create msg) {
               return msg.reply(err, {}, false);
             }
             instruments().created.inc();
+            hold_payload(st, it->second);
             place(self, it->second);  // offered only now: reply_copy is still the record
             answer_key_waiters(self, key, {}, reply_copy);
             msg.reply({}, reply_copy, true);

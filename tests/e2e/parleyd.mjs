@@ -54,10 +54,10 @@ export async function startNode(extraArgs = [], options = {}) {
   };
 }
 
-export async function devToken(node, userId) {
+export async function devToken(node, userId, role) {
   const res = await fetch(`${node.base}/api/v1/dev/token`, {
     method: 'POST',
-    body: JSON.stringify({ user_id: userId }),
+    body: JSON.stringify(role ? { user_id: userId, role } : { user_id: userId }),
   });
   if (res.status !== 200) throw new Error(`dev token: ${res.status}`);
   return (await res.json()).token;

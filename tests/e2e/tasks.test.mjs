@@ -80,6 +80,41 @@ test('parley-worker runs a real command per task: stdin is the payload, exit sta
   }
 });
 
+test('parley-worker with a user token runs that user\'s tasks only; with a worker token anyone\'s', async () => {
+  const node = await startNode();
+  const alice = api(node, await devToken(node, 'alice'));
+  const bobToken = await devToken(node, 'bob');
+  const bob = api(node, bobToken);
+  const command = ['--type', 'owned', '--command', 'echo \'{"by":"\'"$PARLEY_WORKER_ID"\'"}\''];
+  const bobs = startWorker(node, bobToken, ['--worker-id', 'bobs', ...command]);
+  let service;
+  try {
+    // Alice's tasks come first, so a worker that could lease them would take them first.
+    const a1 = (await alice('POST', '/api/v1/tasks', { task_type: 'owned' })).body;
+    const a2 = (await alice('POST', '/api/v1/tasks', { task_type: 'owned' })).body;
+    const b1 = (await bob('POST', '/api/v1/tasks', { task_type: 'owned' })).body;
+    const done = await waitFor(bob, b1.id, (t) => t.status === 'COMPLETED');
+    assert.deepEqual(done.result, { by: 'bobs' });
+    for (const t of [a1, a2]) {
+      assert.equal((await alice('GET', `/api/v1/tasks/${t.id}`)).body.status, 'SCHEDULED');
+      assert.equal((await bob('GET', `/api/v1/tasks/${t.id}`)).status, 404);
+    }
+    service = startWorker(node, await devToken(node, 'svc', 'worker'), ['--worker-id', 'svc', ...command]);
+    for (const t of [a1, a2]) {
+      const finished = await waitFor(alice, t.id, (x) => x.status === 'COMPLETED');
+      assert.deepEqual(finished.result, { by: 'svc' });
+    }
+  } finally {
+    bobs.child.kill('SIGTERM');
+    assert.equal(await bobs.exited, 0, bobs.log());
+    if (service) {
+      service.child.kill('SIGTERM');
+      assert.equal(await service.exited, 0, service.log());
+    }
+    await node.stop();
+  }
+});
+
 test('parley-worker stops a command whose task is cancelled', async () => {
   const node = await startNode();
   const token = await devToken(node, 'ops');

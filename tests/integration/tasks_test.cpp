@@ -1183,4 +1183,22 @@ TEST_CASE("payloads beyond the memory budget are read from storage when they are
   // The stored records keep their payloads through every rewrite.
   for (auto& id : {ids[0], ids[2], soon.id()})
     CHECK(s.get(id).payload().struct_value().fields().at("blob").string_value() == blob);
+  // Memory held none of them.
+  auto held = metric_value(s.node, "parley_task_payload_bytes_held");
+  CHECK(held >= 0);
+  CHECK(held <= 100);
+}
+
+TEST_CASE("payloads within the memory budget are held, and counted, until the task leaves memory") {
+  scheduler s;
+  auto t = s.create(R"({"task_type":"small","payload":{"blob":")" + std::string(500, 's') + R"("}})");
+  CHECK(metric_value(s.node, "parley_task_payload_bytes_held") > 500);
+  s.complete(s.lease_one("small"));
+  // Finished and evicted: nothing held any more.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (metric_value(s.node, "parley_task_payload_bytes_held") != 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(s.get(t.id()).payload().struct_value().fields().at("blob").string_value().size() == 500);
 }
