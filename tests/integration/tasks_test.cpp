@@ -893,14 +893,25 @@ TEST_CASE("an ordinary user's worker leases only that user's tasks; a worker tok
   REQUIRE(got.size() == 1);
   CHECK(got[0].task_id() == b1.id());
   CHECK(s.lease_as(bob, "conv", 300).empty());  // waited, found nothing of Bob's
-  // A long-polling user is woken by their own task, not by someone else's.
-  auto waiting = std::async(std::launch::async, [&] { return s.lease_as(bob, "conv", 3000); });
-  std::this_thread::sleep_for(200ms);
+  // A long-polling user is woken by their own task, not by someone else's. (The poll runs on a
+  // thread of its own without Catch2 macros, which are not thread-safe.)
+  auto port = s.node.port();
+  auto parked = metric_value(s.node, "parley_task_workers_waiting");  // the built-in executors
+  auto waiting = std::async(std::launch::async, [port, bob] {
+    return http_call(port, "POST", "/api/v1/leases",
+                     R"({"worker_id":"w","task_types":["conv"],"max_tasks":10,"wait_ms":3000})",
+                     bearer(bob));
+  });
+  for (int i = 0; i < 250 && metric_value(s.node, "parley_task_workers_waiting") == parked; ++i)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(metric_value(s.node, "parley_task_workers_waiting") == parked + 1);  // Bob's poll
   auto a2 = s.create_as(alice, R"({"task_type":"conv"})");
   auto b2 = s.create_as(bob, R"({"task_type":"conv"})");
-  auto woke = waiting.get();
-  REQUIRE(woke.size() == 1);
-  CHECK(woke[0].task_id() == b2.id());
+  auto polled = waiting.get();
+  REQUIRE(polled.status == 200);
+  auto woke = parse_json<pb::LeaseResponse>(polled.body);
+  REQUIRE(woke.leases_size() == 1);
+  CHECK(woke.leases(0).task_id() == b2.id());
   // The service account leases Alice's tasks, best first.
   auto any = s.lease_as(service, "conv", 0);
   REQUIRE(any.size() == 2);
