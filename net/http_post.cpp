@@ -20,6 +20,10 @@ bool parse_http_url(const std::string& url, target& out) {
   const std::string scheme = "http://";
   if (url.compare(0, scheme.size(), scheme) != 0)
     return false;
+  // Spaces and control characters would end up in the request line or Host header.
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f)
+      return false;
   auto rest = url.substr(scheme.size());
   auto slash = rest.find_first_of("/?#");
   auto authority = rest.substr(0, slash);

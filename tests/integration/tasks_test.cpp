@@ -734,6 +734,13 @@ TEST_CASE("the built-in http executor POSTs the payload and records the answer")
   auto bad_url = s.create_as(s.admin, R"({"task_type":"http","payload":{"url":"ftp://example.com/x"}})");
   auto buried = s.wait_admin(bad_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
   CHECK(buried.attempt() == 1);  // not retried: it can never work
+  // A URL that would smuggle a header into the request is refused as malformed.
+  auto smuggler = s.create_as(s.admin, R"({"task_type":"http","payload":{"url":"http://127.0.0.1:)"
+                                         + std::to_string(s.node.port())
+                                         + R"(/x HTTP/1.1\r\nX-Evil: 1\r\n"}})");
+  auto refused_url = s.wait_admin(smuggler.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  CHECK(refused_url.attempt() == 1);
+  CHECK(refused_url.last_error().find("url must be") == 0);
   auto no_url = s.create_as(s.admin, R"({"task_type":"http","payload":[1,2]})");
   CHECK(s.wait_admin(no_url.id(), [](auto& t) { return t.status() == pb::Task::DEAD; })
           .last_error()
