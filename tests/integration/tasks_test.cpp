@@ -1034,6 +1034,26 @@ TEST_CASE("a chat push keeps no message text once delivered, and users never see
   }
 }
 
+TEST_CASE("a push that dies or is cancelled keeps no message text either") {
+  // A provider nobody listens on: every delivery fails.
+  scheduler s({"tasks.push_url=http://127.0.0.1:1/push"});
+  auto dies = s.create_as(s.admin, R"({"task_type":"push","retry_policy":{"max_retries":0},)"
+                                   R"("payload":{"user_id":"bob","preview":"secret one"}})");
+  auto dead = s.wait_admin(dies.id(), [](auto& t) { return t.status() == pb::Task::DEAD; });
+  CHECK(dead.payload().struct_value().fields().count("preview") == 0);
+  CHECK(dead.payload().struct_value().fields().at("user_id").string_value() == "bob");
+  auto later = s.create_as(s.admin, R"({"task_type":"push","schedule":{"type":"delayed","run_at":")"
+                                    + rfc3339(unix_ms() + 600000)
+                                    + R"("},"payload":{"user_id":"bob","preview":"secret two"}})");
+  CHECK(later.payload().struct_value().fields().at("preview").string_value() == "secret two");
+  auto cancelled = s.call_as(s.admin, "DELETE", "/api/v1/tasks/" + later.id());
+  INFO(cancelled.body);
+  CHECK(cancelled.status == 200);
+  CHECK(cancelled.body.find("secret") == std::string::npos);
+  CHECK(s.call_as(s.admin, "GET", "/api/v1/tasks/" + later.id()).body.find("secret")
+        == std::string::npos);
+}
+
 // -- the http task's destinations ----------------------------------------------------------------
 
 TEST_CASE("http tasks reach nothing while tasks.http_allow is empty") {
