@@ -4,6 +4,7 @@
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_messages.hpp"
 #include "actors/tasks/task_reads.hpp"
+#include "actors/tasks/task_rules.hpp"
 #include "common/json_text.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
@@ -257,9 +258,8 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
       msg.result = std::move(*body.mutable_result());
     else
       msg.result.set_null_value(google::protobuf::NULL_VALUE);
-    if (msg.result.ByteSizeLong() > ctx.tasks->opts.max_payload_bytes)
-      return respond(http_response::error(
-        make_fault(errc::too_large, "result is larger than tasks.max_payload_bytes")));
+    if (auto err = tasks::check_free_form(msg.result, "result", ctx.tasks->opts.max_payload_bytes))
+      return respond(http_response::error(err));
   } else {
     pb::FailRequest body;
     if (auto err = parse_body(req, body))
@@ -343,11 +343,8 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
                              {}, 0));
       continue;
     }
-    if (c.result().ByteSizeLong() > ctx.tasks->opts.max_payload_bytes) {
-      answer(i, outcome_json(c.lease_id(),
-                             make_fault(errc::too_large, "result is larger than "
-                                                         "tasks.max_payload_bytes"),
-                             {}, 0));
+    if (auto err = tasks::check_free_form(c.result(), "result", ctx.tasks->opts.max_payload_bytes)) {
+      answer(i, outcome_json(c.lease_id(), err, {}, 0));
       continue;
     }
     tasks::lease_finish msg;

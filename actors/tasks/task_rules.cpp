@@ -87,7 +87,36 @@ fault prepare_retry(const pb::RetryPolicy& in, pb::RetryPolicy& out) {
                      task_bounds::max_initial_delay_sec);
 }
 
+// Levels of arrays and objects in `v` (a scalar is 0), stopping once past `limit`.
+int free_form_depth(const google::protobuf::Value& v, int limit) {
+  if (limit < 0)
+    return 0;
+  int deepest = 0;
+  if (v.has_list_value()) {
+    for (auto& item : v.list_value().values())
+      deepest = std::max(deepest, free_form_depth(item, limit - 1));
+    return deepest + 1;
+  }
+  if (v.has_struct_value()) {
+    for (auto& [key, item] : v.struct_value().fields())
+      deepest = std::max(deepest, free_form_depth(item, limit - 1));
+    return deepest + 1;
+  }
+  return 0;
+}
+
 } // namespace
+
+fault check_free_form(const google::protobuf::Value& v, const char* field, size_t max_bytes) {
+  if (free_form_depth(v, max_free_form_depth) > max_free_form_depth)
+    return bad(std::string{field} + " nests deeper than " + std::to_string(max_free_form_depth)
+               + " levels");
+  if (v.ByteSizeLong() > max_bytes)
+    return make_fault(errc::too_large, std::string{field}
+                                         + " is larger than tasks.max_payload_bytes ("
+                                         + std::to_string(max_bytes) + " bytes)");
+  return {};
+}
 
 fault prepare_task(const pb::CreateTaskRequest& req, int64_t now_ms, size_t max_payload_bytes,
                    pb::StoredTask& out) {
@@ -100,9 +129,8 @@ fault prepare_task(const pb::CreateTaskRequest& req, int64_t now_ms, size_t max_
     *out.mutable_payload() = req.payload();
   else
     out.mutable_payload()->set_null_value(google::protobuf::NULL_VALUE);
-  if (out.payload().ByteSizeLong() > max_payload_bytes)
-    return make_fault(errc::too_large, "payload is larger than tasks.max_payload_bytes ("
-                                         + std::to_string(max_payload_bytes) + " bytes)");
+  if (auto err = check_free_form(out.payload(), "payload", max_payload_bytes))
+    return err;
   if (auto err = prepare_schedule(req.schedule(), now_ms, out))
     return err;
   if (auto err = prepare_retry(req.retry_policy(), *out.mutable_retry_policy()))

@@ -19,6 +19,16 @@ struct task_bounds {
   static constexpr int64_t max_delay_ms = 10LL * 366 * 24 * 3600 * 1000;
 };
 
+// Free-form JSON a client hands in (a payload, a result) may nest at most this many levels:
+// protobuf holds it two messages deep per level, and its JSON printer gives up past 64 nested
+// messages (a listing page adds two more): a deeper payload would be stored but print as
+// nothing in GET, listings and leases.
+inline constexpr int max_free_form_depth = 30;
+
+// `bad_request` if `v` nests deeper than max_free_form_depth, `too_large` if its protobuf
+// encoding is larger than `max_bytes`; `field` names it in the message.
+fault check_free_form(const google::protobuf::Value& v, const char* field, size_t max_bytes);
+
 // Validates `req` and fills a new PENDING record (everything but the id) created at `now_ms`.
 // Payloads larger than `max_payload_bytes` (protobuf-encoded) are too_large.
 fault prepare_task(const pb::CreateTaskRequest& req, int64_t now_ms, size_t max_payload_bytes,
