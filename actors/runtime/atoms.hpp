@@ -27,6 +27,7 @@ CAF_ADD_ATOM(parley, parley::atoms, typing_atom, "typing")
 CAF_ADD_ATOM(parley, parley::atoms, presence_atom, "presence")
 CAF_ADD_ATOM(parley, parley::atoms, online_atom, "online")
 CAF_ADD_ATOM(parley, parley::atoms, offline_atom, "offline")
+CAF_ADD_ATOM(parley, parley::atoms, revoke_atom, "revoke")
 // links
 CAF_ADD_ATOM(parley, parley::atoms, delete_atom, "delete")
 CAF_ADD_ATOM(parley, parley::atoms, refill_atom, "refill")

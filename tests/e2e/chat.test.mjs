@@ -57,6 +57,8 @@ test('a group message reaches every online member', async () => {
 test('presence goes offline when the last connection closes', async () => {
   const watcher = await connectUser(node, 'watcher');
   const erin = await connectUser(node, 'erin');
+  // Presence is visible to contacts only (presence.visibility = "contacts" by default).
+  await watcher.call({ request_id: 'dm', send: { to_user: 'erin', client_msg_id: 'hi', body: 'hi' } });
   const now = await watcher.call({ request_id: 'p', presence: { user_ids: ['erin'], subscribe: true } });
   assert.equal(now.presence_update.online, true);
   await erin.close();
@@ -64,6 +66,16 @@ test('presence goes offline when the last connection closes', async () => {
   assert.equal(gone.presence_update.online, false);
   assert.ok(gone.presence_update.last_seen);
   await watcher.close();
+});
+
+test('presence of a user who shares no conversation is hidden', async () => {
+  const stranger = await connectUser(node, 'stranger');
+  const frank = await connectUser(node, 'frank');
+  const p = await stranger.call({ request_id: 'p', presence: { user_ids: ['frank'], subscribe: true } });
+  assert.equal(p.presence_update.user_id, 'frank');
+  assert.equal(p.presence_update.online, false);
+  assert.equal(p.presence_update.last_seen, undefined);
+  await Promise.all([stranger.close(), frank.close()]);
 });
 
 test('SIGKILL mid-burst loses no acknowledged message; seq continues and dedup holds', async () => {

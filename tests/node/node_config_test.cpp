@@ -153,3 +153,29 @@ TEST_CASE("feed keys are validated; ranking weights take decimals") {
   apply_override("auth.jwt_secret=0123456789abcdef", cfg);
   CHECK(error_of([&] { validate(cfg); }) == "feed.ranking_half_life_hours: must be above 0");
 }
+
+TEST_CASE("chat and presence limits have defaults and are validated") {
+  node_config cfg;
+  CHECK(cfg.chat.max_groups_created_per_hour == 50);
+  CHECK(cfg.chat.max_groups_per_user == 1000);
+  CHECK(cfg.presence.visibility == parley::chat::presence_visibility::contacts);
+  CHECK(cfg.presence.max_subscriptions == 5000);
+  CHECK(cfg.presence.max_subscriptions_per_user == 20000);
+  apply_override("presence.visibility=all", cfg);
+  CHECK(cfg.presence.visibility == parley::chat::presence_visibility::all);
+  CHECK(error_of([&] { apply_override("presence.visibility=friends", cfg); })
+        == "presence.visibility: invalid value \"friends\" (allowed: contacts, all)");
+  CHECK(error_of([&] { apply_override("chat.max_groups_created_per_hour=0", cfg); })
+          .find("chat.max_groups_created_per_hour: out of range") == 0);
+  CHECK(error_of([&] { apply_override("chat.max_groups_per_user=-1", cfg); })
+          .find("chat.max_groups_per_user: out of range") == 0);
+  CHECK(error_of([&] { apply_override("presence.max_subscriptions=0", cfg); })
+          .find("presence.max_subscriptions: out of range") == 0);
+  apply_override("auth.jwt_secret=0123456789abcdef", cfg);
+  apply_override("presence.max_subscriptions=100", cfg);
+  apply_override("presence.max_subscriptions_per_user=99", cfg);
+  CHECK(error_of([&] { validate(cfg); })
+        == "presence.max_subscriptions_per_user: must be at least presence.max_subscriptions (100)");
+  apply_override("presence.max_subscriptions_per_user=100", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+}
