@@ -9,6 +9,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
 CAF_ADD_ATOM(parley, parley::atoms, passivate_atom, "passivate")
 CAF_ADD_ATOM(parley, parley::atoms, sweep_atom, "sweep")
 CAF_ADD_ATOM(parley, parley::atoms, count_atom, "count")
+CAF_ADD_ATOM(parley, parley::atoms, trim_atom, "trim")
 // storage writer
 CAF_ADD_ATOM(parley, parley::atoms, write_atom, "write")
 CAF_ADD_ATOM(parley, parley::atoms, written_atom, "written")
