@@ -1,5 +1,7 @@
 #include "actors/chat/group_quota.hpp"
 
+#include "common/metrics.hpp"
+
 namespace parley::chat {
 
 group_quota::group_quota(options opts, loader load) : opts_(opts), load_(std::move(load)) {
@@ -38,7 +40,13 @@ int64_t group_quota::admit_creation(const std::string& user, int64_t now_ms) {
   auto& e = s.users[user];
   e.last_used_ms = now_ms;
   auto v = limits::check(e.created, creation_, now_ms, 1);
-  return v.allowed ? 0 : std::max<int64_t>(1, v.retry_after_ms);
+  if (v.allowed)
+    return 0;
+  static auto& rejected = metrics::global().get_counter(
+    "chat_limit_rejections_total", "Requests refused by a built-in per-user chat limit",
+    "limit=\"max_groups_created_per_hour\"");
+  rejected.inc();
+  return std::max<int64_t>(1, v.retry_after_ms);
 }
 
 group_quota::entry* group_quota::loaded_entry(shard& s, std::unique_lock<std::mutex>& lock,
@@ -80,6 +88,10 @@ fault group_quota::reserve(const std::vector<std::string>& users, int64_t now_ms
       cancel(done);
       if (err)
         return err;
+      static auto& rejected = metrics::global().get_counter(
+        "chat_limit_rejections_total", "Requests refused by a built-in per-user chat limit",
+        "limit=\"max_groups_per_user\"");
+      rejected.inc();
       return make_fault(errc::too_large,
                         user + " is already a member of "
                           + std::to_string(opts_.max_groups_per_user)

@@ -118,6 +118,10 @@ void unwatch_all(presence_actor* self, const std::string& session) {
 
 void send_too_large(const std::shared_ptr<outbound_sink>& sink, const std::string& request_id,
                     std::string message) {
+  static auto& rejected = metrics::global().get_counter(
+    "chat_limit_rejections_total", "Requests refused by a built-in per-user chat limit",
+    "limit=\"presence_subscriptions\"");
+  rejected.inc();
   pb::ServerFrame frame;
   frame.set_request_id(request_id);
   auto* e = frame.mutable_error();

@@ -508,6 +508,8 @@ TEST_CASE("group creation per hour is limited per user with retry_after_ms; the 
   CHECK(limited.error().retry_after_ms() > 0);
   CHECK(limited.error().retry_after_ms() <= 2 * 3'600'000);
   CHECK(alice.call(R"({"request_id":"p","ping":{}})").has_pong());
+  CHECK(metric_value(node, R"(parley_chat_limit_rejections_total{limit="max_groups_created_per_hour"})")
+        >= 1);
   chat_client bob{node, "bob"};
   CHECK(bob.call(create_group("b", "")).has_group());  // per user, not per node
 }
