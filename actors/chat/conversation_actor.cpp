@@ -667,6 +667,8 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
   s->set_title(st.rec.title);
   for (auto& m : st.rec.members)
     s->add_member_ids(m);
+  for (auto& a : st.rec.admins)
+    s->add_admin_ids(a);
   s->set_last_seq(st.last_seq);
   // A member added later has nothing unread from before its join.
   read = std::max(read, hidden_up_to(st.rec, user));

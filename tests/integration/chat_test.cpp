@@ -479,6 +479,7 @@ TEST_CASE("a member added later sees messages from its join on: push, sync, hist
     CHECK(item.last_seq() == 4);
     CHECK(item.read_seq() == 3);
     CHECK(item.unread() == 1);
+    CHECK(ids(item.admin_ids()) == std::vector<std::string>{"alice"});
   }
   // Online with a fresh device when the next message comes: the push starts at the join too.
   chat_client carol_tablet{node, "carol", "tablet"};
