@@ -148,7 +148,19 @@ fault node::start() {
   im.chat_store = std::make_unique<storage::chat_store>(*im.db);
   im.chat = std::make_shared<chat::chat_context>();
   im.chat->opts = cfg_.chat;
+  im.chat->presence_opts = cfg_.presence;
   im.chat->store = im.chat_store.get();
+  chat::group_quota::options qopts;
+  qopts.max_created_per_hour = cfg_.chat.max_groups_created_per_hour;
+  qopts.max_groups_per_user = cfg_.chat.max_groups_per_user;
+  im.chat->quota = std::make_unique<chat::group_quota>(
+    qopts, [store = im.chat_store.get()](const std::string& user, fault& err)
+             -> std::optional<size_t> {
+      auto groups = store->groups_of(user, err);
+      if (err)
+        return std::nullopt;
+      return groups.size();
+    });
   im.chat->storage_writer = im.storage_writer;
   im.task_store = std::make_unique<storage::task_store>(*im.db);
   im.tasks = std::make_shared<tasks::tasks_context>();

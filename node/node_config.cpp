@@ -134,6 +134,19 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.chat.max_body_bytes = size_t(v); }),
     int_key("chat.max_title_bytes", 1, 4096,
             [](node_config& c, int64_t v) { c.chat.max_title_bytes = size_t(v); }),
+    int_key("chat.max_groups_created_per_hour", 1, 1'000'000'000,
+            [](node_config& c, int64_t v) { c.chat.max_groups_created_per_hour = v; }),
+    int_key("chat.max_groups_per_user", 1, 1'000'000'000,
+            [](node_config& c, int64_t v) { c.chat.max_groups_per_user = size_t(v); }),
+    string_key("presence.visibility", {"contacts", "all"},
+               [](node_config& c, const std::string& v) {
+                 c.presence.visibility = v == "all" ? chat::presence_visibility::all
+                                                    : chat::presence_visibility::contacts;
+               }),
+    int_key("presence.max_subscriptions", 1, 10'000'000,
+            [](node_config& c, int64_t v) { c.presence.max_subscriptions = size_t(v); }),
+    int_key("presence.max_subscriptions_per_user", 1, 1'000'000'000,
+            [](node_config& c, int64_t v) { c.presence.max_subscriptions_per_user = size_t(v); }),
     int_key("links.cache_entries", 1, 100'000'000,
             [](node_config& c, int64_t v) { c.links.cache_entries = size_t(v); }),
     int_key("links.click_queue_capacity", 1, 100'000'000,
@@ -346,6 +359,11 @@ void validate(const node_config& cfg) {
     fail("feed.ranking_half_life_hours", "must be above 0");
   if (cfg.edge.auth.jwt_secret.size() < 16)
     fail("auth.jwt_secret", "must be set to at least 16 bytes");
+  // A per-user cap below the per-connection one would make the latter meaningless.
+  if (cfg.presence.max_subscriptions_per_user < cfg.presence.max_subscriptions)
+    fail("presence.max_subscriptions_per_user",
+         "must be at least presence.max_subscriptions ("
+           + std::to_string(cfg.presence.max_subscriptions) + ")");
   // Clients heartbeat at the announced interval: the idle timeout must leave room for it.
   if (cfg.edge.ws.heartbeat_interval >= cfg.edge.ws.idle_timeout)
     fail("ws.heartbeat_interval_ms", "must be below ws.idle_timeout_sec ("

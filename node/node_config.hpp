@@ -46,6 +46,7 @@ struct node_config {
   storage::storage_options storage;
   runtime_options runtime;
   chat::chat_options chat;
+  chat::presence_options presence;
   links::link_options links;
   tasks::task_options tasks;
   feed::feed_options feed;

@@ -3,6 +3,11 @@
 #include "proto/parley.pb.h"
 #include "storage/key_codec.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+
 namespace parley::storage {
 
 namespace {
@@ -49,6 +54,11 @@ std::string dedup_key(const std::string& sender, const std::string& conv,
 
 } // namespace
 
+member_join conversation_record::join_of(const std::string& user) const {
+  auto it = joins.find(user);
+  return it != joins.end() ? it->second : member_join{};
+}
+
 std::vector<std::string> chat_store::names_under(family fam, const std::string& prefix,
                                                  fault& err) const {
   std::vector<std::string> out;
@@ -77,6 +87,11 @@ std::optional<conversation_record> chat_store::conversation(const std::string& c
   rec.title = c.title();
   rec.members.assign(c.member_ids().begin(), c.member_ids().end());
   rec.created_at_ms = c.created_at_ms();
+  rec.admins.assign(c.admin_ids().begin(), c.admin_ids().end());
+  rec.creator = c.creator_id();
+  for (auto& [user, j] : c.joins())
+    rec.joins.emplace(user, member_join{j.after_seq(), j.order()});
+  rec.next_join_order = std::max<uint64_t>(1, c.next_join_order());
   return rec;
 }
 
@@ -104,7 +119,25 @@ void chat_store::put_conversation(write_set& ws, const std::string& conv,
   for (auto& m : rec.members)
     c.add_member_ids(m);
   c.set_created_at_ms(rec.created_at_ms);
-  ws.put(family::conversations, conv, c.SerializeAsString());
+  for (auto& a : rec.admins)
+    c.add_admin_ids(a);
+  c.set_creator_id(rec.creator);
+  for (auto& [user, j] : rec.joins) {
+    auto& out = (*c.mutable_joins())[user];
+    out.set_after_seq(j.after_seq);
+    out.set_order(j.order);
+  }
+  if (rec.group)
+    c.set_next_join_order(rec.next_join_order);
+  // Map order is unspecified in protobuf; deterministic output keeps records comparable.
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw{&bytes};
+    google::protobuf::io::CodedOutputStream coded{&raw};
+    coded.SetSerializationDeterministic(true);
+    c.SerializeToCodedStream(&coded);
+  }
+  ws.put(family::conversations, conv, std::move(bytes));
   for (auto& user : added)
     ws.put(family::memberships, key_builder{}.str(user).str(conv).bytes(), {});
   for (auto& user : removed) {
@@ -115,6 +148,26 @@ void chat_store::put_conversation(write_set& ws, const std::string& conv,
 
 std::vector<std::string> chat_store::conversations_of(const std::string& user, fault& err) const {
   return names_under(family::memberships, key_builder{}.str(user).bytes(), err);
+}
+
+std::vector<std::string> chat_store::groups_of(const std::string& user, fault& err) const {
+  // Group ids start with "g:" and the conversation part of the key is an escaped string whose
+  // bytes start with the id's own, so one prefix covers exactly the user's groups.
+  auto user_prefix = key_builder{}.str(user).bytes();
+  auto prefix = user_prefix + "g:";
+  std::vector<std::string> out;
+  err = db_.scan(family::memberships, prefix, prefix_successor(prefix),
+                 [&](std::string_view key, std::string_view) {
+                   key_reader r{key.substr(user_prefix.size())};
+                   if (auto name = r.str())
+                     out.push_back(std::move(*name));
+                   return true;
+                 });
+  return out;
+}
+
+bool chat_store::is_member(const std::string& user, const std::string& conv, fault& err) const {
+  return db_.get(family::memberships, key_builder{}.str(user).str(conv).bytes(), err).has_value();
 }
 
 void chat_store::put_message(write_set& ws, const std::string& conv,
@@ -159,9 +212,11 @@ std::vector<chat_message> chat_store::messages_between(const std::string& conv, 
 }
 
 std::vector<chat_message> chat_store::history(const std::string& conv, uint64_t before,
-                                              size_t limit, fault& err) const {
+                                              size_t limit, fault& err, uint64_t after) const {
   std::vector<chat_message> out;
-  auto from = message_key(conv, 0);
+  if (before != 0 && before <= after + 1)
+    return out;
+  auto from = message_key(conv, after + 1);
   auto to = before == 0 ? prefix_successor(key_builder{}.str(conv).bytes())
                         : message_key(conv, before);
   err = db_.scan_reverse(family::messages, from, to,

@@ -10,6 +10,7 @@
 #include "storage/write_set.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,11 +26,26 @@ struct chat_message {
   int64_t sent_at_ms = 0;
 };
 
+// When a group member joined: it sees messages with seq > after_seq only; `order` ranks members
+// by age (0: a founding member; later additions count up).
+struct member_join {
+  uint64_t after_seq = 0;
+  uint64_t order = 0;
+};
+
 struct conversation_record {
   bool group = false;
   std::string title;
   std::vector<std::string> members;  // sorted, unique
   int64_t created_at_ms = 0;
+  // Groups only (docs/chat.md, Groups).
+  std::vector<std::string> admins;  // sorted, unique, a subset of members
+  std::string creator;              // empty in records written before admins existed
+  std::map<std::string, member_join> joins;  // members added after creation
+  uint64_t next_join_order = 1;
+
+  // Where `user` joined (founding members: seq 0, order 0).
+  member_join join_of(const std::string& user) const;
 };
 
 struct dedup_record {
@@ -56,6 +72,12 @@ public:
   // The conversations `user` is a member of.
   std::vector<std::string> conversations_of(const std::string& user, fault& err) const;
 
+  // The groups `user` is a member of, sorted (a range scan of the membership index).
+  std::vector<std::string> groups_of(const std::string& user, fault& err) const;
+
+  // True when `user` is a member of `conv` (one point read of the membership index).
+  bool is_member(const std::string& user, const std::string& conv, fault& err) const;
+
   // -- messages --------------------------------------------------------------------------------
 
   // Stores the message once and its dedup record.
@@ -69,9 +91,9 @@ public:
   std::vector<chat_message> messages_between(const std::string& conv, uint64_t after,
                                              uint64_t up_to, size_t limit, fault& err) const;
 
-  // Messages with seq < before (0: no bound), newest first, at most `limit`.
+  // Messages with after < seq < before (before 0: no bound), newest first, at most `limit`.
   std::vector<chat_message> history(const std::string& conv, uint64_t before, size_t limit,
-                                    fault& err) const;
+                                    fault& err, uint64_t after = 0) const;
 
   std::optional<dedup_record> dedup(const std::string& sender, const std::string& conv,
                                     const std::string& client_msg_id, fault& err) const;

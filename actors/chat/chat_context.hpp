@@ -2,6 +2,7 @@
 // actors for durable writes, entity lookup and presence.
 #pragma once
 
+#include "actors/chat/group_quota.hpp"
 #include "actors/chat/push_sink.hpp"
 #include "actors/chat/routing_table.hpp"
 #include "storage/chat_store.hpp"
@@ -21,10 +22,29 @@ struct chat_options {
   size_t max_body_bytes = 16384;
   // Longest group title in bytes. Default: 200
   size_t max_title_bytes = 200;
+  // Groups one user may create per sliding hour; more get rate_limited. Default: 50
+  int64_t max_groups_created_per_hour = 50;
+  // Groups one user may belong to (created or added); more get too_large. Default: 1000
+  size_t max_groups_per_user = 1000;
+};
+
+enum class presence_visibility { contacts, all };
+
+// configs/node.toml [presence] mirrors this struct.
+struct presence_options {
+  // Who sees a user's presence: "contacts" (users sharing a conversation) or "all".
+  // Default: contacts
+  presence_visibility visibility = presence_visibility::contacts;
+  // Users one connection may subscribe to; more get too_large. Default: 5000
+  size_t max_subscriptions = 5000;
+  // Subscriptions of one user over all its connections; more get too_large. Default: 20000
+  size_t max_subscriptions_per_user = 20000;
 };
 
 struct chat_context {
   chat_options opts;
+  presence_options presence_opts;
+  std::unique_ptr<group_quota> quota;  // per-user group limits
   routing_table routes;
   storage::chat_store* store = nullptr;
   std::shared_ptr<push_sink> pushes;  // offline members' notifications

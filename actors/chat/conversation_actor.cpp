@@ -2,6 +2,7 @@
 #include "common/clock.hpp"
 
 #include "actors/chat/conversation_id.hpp"
+#include "actors/chat/group_membership.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <unordered_map>
 
 namespace parley::chat {
@@ -76,7 +78,8 @@ struct conversation_state {
   bool writing = false;
   int pending_writes = 0;  // any durable write in flight (sends, cursors, membership)
   bool passivate_requested = false;
-  bool changing_members = false;  // a membership write is in flight
+  bool changing_members = false;  // a membership write is in flight (or waits for a batch)
+  std::function<void()> deferred_change;  // a membership change waiting for the batch in flight
   // Highest seq pushed to each connection (session id), so each device gets seq order.
   std::unordered_map<std::string, uint64_t> sent_up_to;
   std::unordered_map<std::string, uint64_t> delivered_cache;  // user\0device -> seq
@@ -112,6 +115,7 @@ caf::error load(conversation_actor* self) {
   auto rec = st.ctx->store->conversation(st.id, err);
   if (!err && rec) {
     st.rec = std::move(*rec);
+    ensure_admin(st.rec);
     st.exists = true;
     st.last_seq = st.ctx->store->last_seq(st.id, err);
   }
@@ -212,6 +216,8 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
   }
   auto it = st.sent_up_to.find(r.session_id);
   uint64_t from = it != st.sent_up_to.end() ? it->second : delivered_of(self, user, r.device_id);
+  // A member added later never gets what was written before it joined.
+  from = std::max(from, hidden_up_to(st.rec, user));
   if (from >= up_to)
     return out;
   uint64_t last = from;
@@ -277,10 +283,20 @@ server_frame_ptr group_frame(const conversation_state& st) {
   for (auto& m : st.rec.members)
     g->add_member_ids(m);
   *g->mutable_created_at() = to_timestamp(st.rec.created_at_ms);
+  for (auto& a : st.rec.admins)
+    g->add_admin_ids(a);
   return frame;
 }
 
 void flush(conversation_actor* self);
+
+// A membership change that waited for the batch in flight runs once that batch is settled.
+void run_deferred_change(conversation_actor* self) {
+  if (auto change = std::move(self->state.deferred_change)) {
+    self->state.deferred_change = nullptr;
+    change();
+  }
+}
 
 // One push notification per offline member per batch (the newest message and how many).
 void notify_offline(conversation_actor* self, const std::vector<queued_send>& batch) {
@@ -325,6 +341,7 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
       st.inflight_dups.erase(key);
       q.promise.deliver(err);
     }
+    run_deferred_change(self);
     flush(self);
     return;
   }
@@ -346,6 +363,7 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
   instruments().batch.observe(static_cast<double>(batch.size()));
   push_to_members(self, st.last_seq);
   notify_offline(self, batch);
+  run_deferred_change(self);
   flush(self);
 }
 
@@ -353,7 +371,9 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
 // even when a write fails.
 void flush(conversation_actor* self) {
   auto& st = self->state;
-  if (st.writing || st.queued.empty())
+  // A membership change goes between batches, so its join point is an exact seq and the next
+  // batch's pending entries already name the new members.
+  if (st.writing || st.changing_members || st.queued.empty())
     return;
   auto batch = std::move(st.queued);
   st.queued.clear();
@@ -431,31 +451,91 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
     return err;
   if (st.exists)
     return make_error(errc::conflict, "conversation " + st.id + " already exists");
+  auto now = unix_ms();
+  if (st.ctx->quota)
+    if (auto f = st.ctx->quota->reserve(members, now))
+      return make_error(f);
+  st.rec = storage::conversation_record{};
   st.rec.group = true;
   st.rec.title = title;
   st.rec.members = members;
-  st.rec.created_at_ms = unix_ms();
+  st.rec.created_at_ms = now;
+  st.rec.creator = creator;
+  st.rec.admins = {creator};
   st.exists = true;
   st.creating = true;
   storage::write_set ws;
   st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
   auto rp = self->make_response_promise<server_frame_ptr>();
-  write(self, std::move(ws), [self, rp](const caf::error& err) mutable {
+  write(self, std::move(ws), [self, rp, members](const caf::error& err) mutable {
     auto& st = self->state;
     if (err) {
       st.exists = false;
       st.creating = false;
+      if (st.ctx->quota)
+        st.ctx->quota->cancel(members);
       rp.deliver(err);
       return;
     }
+    if (st.ctx->quota)
+      st.ctx->quota->commit(members);
     st.creating = false;
     auto frame = group_frame(st);
     rp.deliver(frame);
     broadcast(self, st.rec.members, *frame);
     flush(self);
   });
-  (void) creator;
   return rp;
+}
+
+// Writes a membership change; `rp` gets the new group frame once it is durable.
+void write_members(conversation_actor* self, membership_change change,
+                   caf::typed_response_promise<server_frame_ptr> rp) {
+  auto& st = self->state;
+  auto now = unix_ms();
+  if (st.ctx->quota) {
+    if (auto f = st.ctx->quota->reserve(change.added, now)) {
+      st.changing_members = false;
+      rp.deliver(make_error(f));
+      flush(self);
+      return;
+    }
+    st.ctx->quota->begin_removal(change.removed, now);
+  }
+  storage::write_set ws;
+  st.ctx->store->put_conversation(ws, st.id, change.next, change.added, change.removed);
+  write(self, std::move(ws), [self, rp, change](const caf::error& err) mutable {
+    auto& st = self->state;
+    st.changing_members = false;
+    if (st.ctx->quota) {
+      if (err)
+        st.ctx->quota->cancel(change.added);
+      else
+        st.ctx->quota->commit(change.added);
+      st.ctx->quota->end_removal(change.removed, !err);
+    }
+    if (err) {
+      rp.deliver(err);
+      flush(self);
+      return;
+    }
+    st.rec = std::move(change.next);
+    // Connections of removed members get nothing more from here.
+    for (auto& user : change.removed)
+      for (auto& r : st.ctx->routes.routes_of(user))
+        st.sent_up_to.erase(r.session_id);
+    // Presence re-checks subscriptions between the removed and the rest before anyone hears of
+    // the removal, so no presence change reaches them once they know they are out.
+    if (!change.removed.empty() && st.ctx->presence)
+      self->send(st.ctx->presence, revoke_atom_v, change.removed, st.rec.members);
+    auto frame = group_frame(st);
+    rp.deliver(frame);
+    // Everyone affected learns the new member list, the removed included.
+    auto notify = st.rec.members;
+    notify.insert(notify.end(), change.removed.begin(), change.removed.end());
+    broadcast(self, notify, *frame);
+    flush(self);
+  });
 }
 
 caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::string& actor,
@@ -467,47 +547,36 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
     return make_error(errc::bad_request, "members of a direct conversation cannot change");
   if (st.changing_members)
     return make_error(errc::unavailable, "another membership change is in progress; retry");
-  auto members = st.rec.members;
-  std::vector<std::string> added, removed;
-  for (auto& u : users) {
-    bool present = std::binary_search(members.begin(), members.end(), u);
-    if (add && !present) {
-      members.insert(std::lower_bound(members.begin(), members.end(), u), u);
-      added.push_back(u);
-    } else if (!add && present) {
-      members.erase(std::lower_bound(members.begin(), members.end(), u));
-      removed.push_back(u);
-    }
-  }
-  if (members.size() > st.ctx->opts.max_group_members)
-    return make_error(errc::bad_request,
-                      "a group has at most " + std::to_string(st.ctx->opts.max_group_members)
-                        + " members");
-  if (added.empty() && removed.empty())
+  membership_change change;
+  // Checked against the current seq; checked again below if a batch is in flight.
+  if (auto f = change_members(st.rec, actor, add, users, st.last_seq,
+                              st.ctx->opts.max_group_members, change))
+    return make_error(f);
+  if (change.added.empty() && change.removed.empty())
     return group_frame(st);
-  // Members change in memory only once the change is durable: nobody sends as a member
-  // before that, and a failed write leaves nothing to undo.
-  auto next = st.rec;
-  next.members = members;
-  storage::write_set ws;
-  st.ctx->store->put_conversation(ws, st.id, next, added, removed);
-  st.changing_members = true;
   auto rp = self->make_response_promise<server_frame_ptr>();
-  write(self, std::move(ws), [self, rp, members, removed](const caf::error& err) mutable {
+  st.changing_members = true;
+  if (!st.writing) {
+    write_members(self, std::move(change), rp);
+    return rp;
+  }
+  // New members join after the batch in flight: wait for its seqs to be settled.
+  st.deferred_change = [self, actor, add, users, rp]() mutable {
     auto& st = self->state;
-    st.changing_members = false;
-    if (err) {
-      rp.deliver(err);
+    membership_change change;
+    if (auto f = change_members(st.rec, actor, add, users, st.last_seq,
+                                st.ctx->opts.max_group_members, change)) {
+      st.changing_members = false;
+      rp.deliver(make_error(f));
       return;
     }
-    st.rec.members = members;
-    auto frame = group_frame(st);
-    rp.deliver(frame);
-    // Everyone affected learns the new member list, the removed included.
-    auto notify = st.rec.members;
-    notify.insert(notify.end(), removed.begin(), removed.end());
-    broadcast(self, notify, *frame);
-  });
+    if (change.added.empty() && change.removed.empty()) {
+      st.changing_members = false;
+      rp.deliver(group_frame(st));
+      return;
+    }
+    write_members(self, std::move(change), rp);
+  };
   return rp;
 }
 
@@ -571,7 +640,7 @@ caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::st
   if (auto err = require_member(self, user))
     return err;
   fault err;
-  auto page = st.ctx->store->history(st.id, before, limit + 1, err);
+  auto page = st.ctx->store->history(st.id, before, limit + 1, err, hidden_up_to(st.rec, user));
   if (err)
     return make_error(err);
   auto frame = std::make_shared<pb::ServerFrame>();
@@ -598,7 +667,11 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
   s->set_title(st.rec.title);
   for (auto& m : st.rec.members)
     s->add_member_ids(m);
+  for (auto& a : st.rec.admins)
+    s->add_admin_ids(a);
   s->set_last_seq(st.last_seq);
+  // A member added later has nothing unread from before its join.
+  read = std::max(read, hidden_up_to(st.rec, user));
   s->set_read_seq(std::min(read, st.last_seq));
   s->set_unread(st.last_seq - std::min(read, st.last_seq));
   return server_frame_ptr{frame};

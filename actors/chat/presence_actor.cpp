@@ -1,8 +1,10 @@
 #include "actors/chat/presence_actor.hpp"
 
+#include "actors/chat/contacts.hpp"
 #include "actors/chat/conversation_actor.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "common/metrics.hpp"
 #include "proto/parley.pb.h"
 
 #include <google/protobuf/util/time_util.h>
@@ -10,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -19,20 +22,36 @@ namespace parley::chat {
 namespace {
 
 struct subscriber {
+  std::string user;  // who subscribed
   std::weak_ptr<outbound_sink> sink;
+};
+
+// What one connection watches.
+struct session_subscriptions {
+  std::string user;
+  std::set<std::string> watched;
 };
 
 struct presence_state {
   chat_context_ptr ctx;
   // watched user -> session id -> subscriber
   std::unordered_map<std::string, std::map<std::string, subscriber>> watchers;
-  // session id -> users it watches (to clean up when it closes)
-  std::unordered_map<std::string, std::set<std::string>> watching;
+  // session id -> what it watches (to clean up when it closes)
+  std::unordered_map<std::string, session_subscriptions> watching;
+  // subscriber user -> subscriptions over all its connections
+  std::unordered_map<std::string, size_t> per_user;
+  size_t total = 0;
 
   static inline const char* name = "parley.presence";
 };
 
 using presence_actor = caf::stateful_actor<presence_state>;
+
+metrics::gauge& subscriptions_gauge() {
+  static auto& g = metrics::global().get_gauge("presence_subscriptions",
+                                               "Presence subscriptions held on this node");
+  return g;
+}
 
 pb::ServerFrame update_frame(const std::string& user, bool online, int64_t last_seen_ms) {
   pb::ServerFrame frame;
@@ -54,20 +73,153 @@ void notify(presence_actor* self, const std::string& user, bool online, int64_t 
       sink->send(frame, sink->preferred_format());
 }
 
+void count(presence_state& st, const std::string& subscriber_user, int delta) {
+  auto& n = st.per_user[subscriber_user];
+  n = delta > 0 ? n + 1 : n - 1;
+  st.total = delta > 0 ? st.total + 1 : st.total - 1;
+  if (n == 0)
+    st.per_user.erase(subscriber_user);
+  subscriptions_gauge().set(static_cast<int64_t>(st.total));
+}
+
+void watch(presence_state& st, const connection_ref& sub, const std::string& user) {
+  auto& mine = st.watching[sub.r.session_id];
+  mine.user = sub.user_id;
+  if (!mine.watched.insert(user).second)
+    return;
+  st.watchers[user][sub.r.session_id] = subscriber{sub.user_id, sub.r.sink};
+  count(st, sub.user_id, +1);
+}
+
+void unwatch(presence_state& st, const std::string& session, const std::string& user) {
+  auto s = st.watching.find(session);
+  if (s == st.watching.end() || s->second.watched.erase(user) == 0)
+    return;
+  count(st, s->second.user, -1);
+  auto w = st.watchers.find(user);
+  if (w != st.watchers.end()) {
+    w->second.erase(session);
+    if (w->second.empty())
+      st.watchers.erase(w);
+  }
+  if (s->second.watched.empty())
+    st.watching.erase(s);
+}
+
 void unwatch_all(presence_actor* self, const std::string& session) {
   auto& st = self->state;
   auto it = st.watching.find(session);
   if (it == st.watching.end())
     return;
-  for (auto& user : it->second) {
-    auto w = st.watchers.find(user);
-    if (w == st.watchers.end())
-      continue;
-    w->second.erase(session);
-    if (w->second.empty())
-      st.watchers.erase(w);
+  auto watched = it->second.watched;
+  for (auto& user : watched)
+    unwatch(st, session, user);
+}
+
+void send_too_large(const std::shared_ptr<outbound_sink>& sink, const std::string& request_id,
+                    std::string message) {
+  static auto& rejected = metrics::global().get_counter(
+    "chat_limit_rejections_total", "Requests refused by a built-in per-user chat limit",
+    "limit=\"presence_subscriptions\"");
+  rejected.inc();
+  pb::ServerFrame frame;
+  frame.set_request_id(request_id);
+  auto* e = frame.mutable_error();
+  e->set_code("too_large");
+  e->set_message(std::move(message));
+  sink->send(frame, sink->preferred_format());
+}
+
+void on_presence(presence_actor* self, const std::string& request_id, const connection_ref& sub,
+                 const std::vector<std::string>& users, const std::vector<std::string>& hidden,
+                 bool subscribe) {
+  auto& st = self->state;
+  auto sink = sub.r.sink.lock();
+  if (!sink)
+    return;
+  auto is_hidden = [&](const std::string& u) {
+    return std::binary_search(hidden.begin(), hidden.end(), u);
+  };
+  if (subscribe) {
+    // All or nothing: a request over a cap changes nothing, so the client knows where it is.
+    auto mine = st.watching.find(sub.r.session_id);
+    size_t have = mine != st.watching.end() ? mine->second.watched.size() : 0;
+    size_t fresh = 0;
+    for (auto& u : users)
+      if (!is_hidden(u) && (mine == st.watching.end() || mine->second.watched.count(u) == 0))
+        ++fresh;
+    auto& opts = st.ctx->presence_opts;
+    if (have + fresh > opts.max_subscriptions)
+      return send_too_large(sink, request_id,
+                            "a connection may subscribe to at most "
+                              + std::to_string(opts.max_subscriptions)
+                              + " users (presence.max_subscriptions); this one has "
+                              + std::to_string(have));
+    auto pu = st.per_user.find(sub.user_id);
+    size_t user_has = pu != st.per_user.end() ? pu->second : 0;
+    if (user_has + fresh > opts.max_subscriptions_per_user)
+      return send_too_large(sink, request_id,
+                            "a user may hold at most "
+                              + std::to_string(opts.max_subscriptions_per_user)
+                              + " presence subscriptions over all connections "
+                                "(presence.max_subscriptions_per_user); you have "
+                              + std::to_string(user_has));
   }
-  st.watching.erase(it);
+  for (auto& user : users) {
+    bool visible = !is_hidden(user);
+    bool online = visible && st.ctx->routes.online(user);
+    int64_t last_seen = 0;
+    if (visible && !online) {
+      fault err;
+      last_seen = st.ctx->store->last_seen_ms(user, err);
+    }
+    auto frame = update_frame(user, online, last_seen);
+    frame.set_request_id(request_id);
+    sink->send(frame, sink->preferred_format());
+    if (subscribe && visible)
+      watch(st, sub, user);
+    else
+      unwatch(st, sub.r.session_id, user);
+  }
+}
+
+// `removed` left a group of `members`: drops subscriptions between them that no conversation
+// justifies any more. Only pairs with a subscription are checked.
+void on_revoke(presence_actor* self, const std::vector<std::string>& removed,
+               const std::vector<std::string>& members) {
+  auto& st = self->state;
+  if (st.ctx->presence_opts.visibility == presence_visibility::all)
+    return;
+  std::set<std::string> gone(removed.begin(), removed.end());
+  std::set<std::string> stay(members.begin(), members.end());
+  // (session, watched user, viewer) to check.
+  struct pair_to_check {
+    std::string session;
+    std::string watched;
+    std::string viewer;
+  };
+  std::vector<pair_to_check> pairs;
+  auto collect = [&](const std::set<std::string>& watched_side,
+                     const std::set<std::string>& viewer_side) {
+    for (auto& w : watched_side) {
+      auto it = st.watchers.find(w);
+      if (it == st.watchers.end())
+        continue;
+      for (auto& [session, sub] : it->second)
+        if (viewer_side.count(sub.user))
+          pairs.push_back({session, w, sub.user});
+    }
+  };
+  collect(stay, gone);  // removed users watching the remaining members
+  collect(gone, stay);  // remaining members watching the removed users
+  for (auto& p : pairs) {
+    fault err;
+    contact_checker contacts{*st.ctx->store, p.viewer};
+    bool still = contacts.shares_conversation(p.watched, err);
+    // On a storage error the subscription goes: privacy errs on the side of hiding.
+    if (!still || err)
+      unwatch(st, p.session, p.watched);
+  }
 }
 
 } // namespace
@@ -77,34 +229,8 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
     self->state.ctx = std::move(ctx);
     return {
       [self](presence_atom, const std::string& request_id, const connection_ref& sub,
-             const std::vector<std::string>& users, bool subscribe) {
-        auto& st = self->state;
-        auto sink = sub.r.sink.lock();
-        if (!sink)
-          return;
-        for (auto& user : users) {
-          bool online = st.ctx->routes.online(user);
-          fault err;
-          auto last_seen = online ? 0 : st.ctx->store->last_seen_ms(user, err);
-          auto frame = update_frame(user, online, last_seen);
-          frame.set_request_id(request_id);
-          sink->send(frame, sink->preferred_format());
-          if (subscribe) {
-            st.watchers[user][sub.r.session_id] = subscriber{sub.r.sink};
-            st.watching[sub.r.session_id].insert(user);
-          } else {
-            auto w = st.watchers.find(user);
-            if (w != st.watchers.end()) {
-              w->second.erase(sub.r.session_id);
-              if (w->second.empty())
-                st.watchers.erase(w);
-            }
-            auto s = st.watching.find(sub.r.session_id);
-            if (s != st.watching.end())
-              s->second.erase(user);
-          }
-        }
-      },
+             const std::vector<std::string>& users, const std::vector<std::string>& hidden,
+             bool subscribe) { on_presence(self, request_id, sub, users, hidden, subscribe); },
       // Online and offline come from different connection actors and may arrive in either
       // order: the routing table, not the message, says what is true now.
       [self](online_atom, const std::string& user) {
@@ -122,6 +248,9 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
                 [user](caf::error&) { spdlog::warn("presence: last_seen of {} not stored", user); });
       },
       [self](closed_atom, const std::string& session) { unwatch_all(self, session); },
+      [self](revoke_atom, const std::vector<std::string>& removed,
+             const std::vector<std::string>& members) { on_revoke(self, removed, members); },
+      [self](count_atom) { return static_cast<uint64_t>(self->state.total); },
     };
   });
 }

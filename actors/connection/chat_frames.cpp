@@ -3,6 +3,7 @@
 // itself lives in actors/chat/.
 #include "actors/chat/conversation_actor.hpp"
 #include "common/clock.hpp"
+#include "actors/chat/contacts.hpp"
 #include "actors/chat/conversation_id.hpp"
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -159,6 +160,19 @@ void on_create_group(connection_actor* self, const reply_to& to, const pb::Creat
     return bad_request(self, to, "a group has at most " + std::to_string(opts.max_group_members)
                                    + " members");
   std::sort(members.begin(), members.end());
+  // Built-in per-user limit (docs/chat.md, Limits): counted here, where the answer can carry
+  // retry_after_ms; the groups-per-user cap is checked by the conversation with its write.
+  if (auto& quota = st.info.chat->quota) {
+    if (auto wait = quota->admit_creation(st.info.user_id, unix_ms())) {
+      pb::ServerFrame out;
+      auto* e = out.mutable_error();
+      e->set_code("rate_limited");
+      e->set_message("at most " + std::to_string(opts.max_groups_created_per_hour)
+                     + " groups may be created per hour (chat.max_groups_created_per_hour)");
+      e->set_retry_after_ms(wait);
+      return send_frame(self, to, std::move(out));
+    }
+  }
   answer_with_frame(self, to, chat::new_group_id(),
                     caf::make_message(create_atom_v, st.info.user_id, g.title(), members));
 }
@@ -301,9 +315,26 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
     return bad_request(self, to, "presence.user_ids lists more than 1000 users");
   if (!check_user_list(self, to, p.user_ids(), "presence.user_ids"))
     return;
+  auto& st = self->state;
+  auto& ctx = *st.info.chat;
   std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
-  caf::anon_send(self->state.info.chat->presence, presence_atom_v, to.request_id, self_ref(self),
-                 users, p.subscribe());
+  // Visibility is decided here, on the connection's own thread, so one caller's contact checks
+  // never hold up the node's presence actor.
+  std::vector<std::string> hidden;
+  if (ctx.presence_opts.visibility == chat::presence_visibility::contacts) {
+    chat::contact_checker contacts{*ctx.store, st.info.user_id};
+    for (auto& user : users) {
+      fault err;
+      if (!contacts.shares_conversation(user, err)) {
+        if (err)
+          return send_fault(self, to, err);
+        hidden.push_back(user);
+      }
+    }
+    std::sort(hidden.begin(), hidden.end());
+  }
+  caf::anon_send(ctx.presence, presence_atom_v, to.request_id, self_ref(self), users, hidden,
+                 p.subscribe());
 }
 
 } // namespace

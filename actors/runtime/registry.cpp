@@ -3,6 +3,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/placement.hpp"
+#include "common/memory.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/all.hpp>
@@ -40,6 +41,10 @@ struct registry_state {
   std::map<std::string, kind_metrics> instruments;
   std::unordered_map<std::string, entry> entries;  // by kind + '\0' + id
   std::unordered_map<caf::actor_addr, std::string> by_address;
+  size_t passivating = 0;               // asked to go, not gone yet
+  size_t passivated_since_trim = 0;
+  bool followup_trim_pending = false;
+  int64_t last_trim_ns = 0;
 
   static inline const char* name = "parley.registry";
 };
@@ -89,11 +94,35 @@ uint64_t sweep(registry_actor* self, int64_t now) {
     if (e.passivating || now - e.last_used_ns < idle_ns)
       continue;
     e.passivating = true;
+    ++st.passivating;
     // Sent after every message forwarded so far, so the entity handles those first.
     self->send(e.handle, passivate_atom_v);
     ++count;
   }
   return count;
+}
+
+// After a wave of passivations: shrink the maps (their bucket arrays stay at the peak size
+// otherwise) and hand free heap pages back to the OS, off the registry's thread.
+// `tail`: also the last few of a wave (a periodic sweep found nothing more to passivate).
+void maybe_trim(registry_actor* self, bool tail = false) {
+  auto& st = self->state;
+  if (st.opts.trim_after_passivations == 0 || st.passivating > 0
+      || st.passivated_since_trim == 0
+      || (!tail && st.passivated_since_trim < st.opts.trim_after_passivations))
+    return;
+  st.passivated_since_trim = 0;
+  st.entries.rehash(0);
+  st.by_address.rehash(0);
+  static auto& trims = metrics::global().get_counter(
+    "memory_trims_total", "Times free heap memory was handed back to the OS after passivations");
+  trims.inc();
+  self->spawn([](caf::blocking_actor*) { release_free_memory(); });
+  st.last_trim_ns = now_ns();
+  if (!st.followup_trim_pending) {
+    st.followup_trim_pending = true;
+    self->delayed_send(self, st.opts.trim_followup, trim_atom_v);
+  }
 }
 
 void on_down(registry_actor* self, const caf::down_msg& dm) {
@@ -109,10 +138,14 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
   auto& e = it->second;
   auto& m = st.instruments.at(e.kind);
   m.active->sub(1);
-  if (e.passivating)
+  if (e.passivating) {
     m.passivations->inc();
+    --st.passivating;
+    ++st.passivated_since_trim;
+  }
   if (e.parked.empty()) {
     st.entries.erase(it);
+    maybe_trim(self);
     return;
   }
   // Messages arrived while the old activation was leaving: a fresh one answers them, in order.
@@ -170,8 +203,22 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
     },
     [self](sweep_atom, int64_t now) { return sweep(self, now); },
     [self, sweep_interval](sweep_atom) {
-      sweep(self, now_ns());
+      if (sweep(self, now_ns()) == 0)
+        maybe_trim(self, true);
       self->delayed_send(self, sweep_interval, sweep_atom_v);
+    },
+    [self](trim_atom) {
+      // Counted from the wave's last trim: a long wave pushes its follow-up back.
+      auto& st = self->state;
+      auto due = st.last_trim_ns
+                 + std::chrono::duration_cast<std::chrono::nanoseconds>(st.opts.trim_followup).count();
+      auto now = now_ns();
+      if (now < due) {
+        self->delayed_send(self, std::chrono::nanoseconds{due - now}, trim_atom_v);
+        return;
+      }
+      st.followup_trim_pending = false;
+      self->spawn([](caf::blocking_actor*) { release_free_memory(); });
     },
     [self](count_atom) { return static_cast<uint64_t>(self->state.entries.size()); },
   };

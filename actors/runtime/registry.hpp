@@ -9,10 +9,14 @@
 //   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before
 //       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
 //   (count_atom) -> uint64_t: active entities of all kinds.
+//   (trim_atom): hands free heap memory back to the OS (sent to itself after a wave).
 //
 // The entity contract: an entity receives `passivate_atom` when it should go; it quits once its
 // outstanding work (e.g. a pending durable write) is done. Until it is gone, new messages for
 // it wait in the registry, so two activations of one entity never overlap.
+//
+// Memory: after a wave of passivations (trim_after_passivations) the registry shrinks its maps
+// and a short-lived detached actor calls malloc_trim, so RSS follows the active set down again.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -34,6 +38,13 @@ struct registry_options {
   std::chrono::seconds idle_passivate{300};
   // Sweep for idle entities on a timer; tests turn it off and send sweep_atom themselves.
   bool periodic_sweep = true;
+  // After this many passivations, once none is in progress, free heap memory is handed back to
+  // the OS (glibc keeps what a burst freed) and the registry's own tables shrink; 0: never.
+  // Default: 1024
+  size_t trim_after_passivations = 1024;
+  // A trim is repeated this long after a wave: memory the wave's requests still pinned (their
+  // 30 s timeouts, scattered among freed actors) is free by then. Default: 45 s
+  std::chrono::seconds trim_followup{45};
   // This node's id, and the cluster members placement chooses among (empty: this node only).
   std::string local_node = "local";
   std::vector<std::string> members;

@@ -54,9 +54,30 @@ test('a group message reaches every online member', async () => {
   await Promise.all(users.map((u) => u.close()));
 });
 
+test('only group admins add members; a member added later starts at its join', async () => {
+  const [owner, member, late] = await Promise.all(['a1', 'a2', 'a3'].map((u) => connectUser(node, u)));
+  const group = await owner.call({ request_id: 'cg', create_group: { title: 'admins', member_ids: ['a2'] } });
+  const conv = group.group.conversation_id;
+  assert.deepEqual(group.group.admin_ids, ['a1']);
+  const denied = await member.call({ request_id: 'add', add_members: { conversation_id: conv, user_ids: ['a3'] } });
+  assert.equal(denied.error.code, 'forbidden');
+  await owner.call({ request_id: 's1', send: { conversation_id: conv, client_msg_id: 'before', body: 'before a3' } });
+  const added = await owner.call({ request_id: 'add', add_members: { conversation_id: conv, user_ids: ['a3'] } });
+  assert.deepEqual(added.group.member_ids, ['a1', 'a2', 'a3']);
+  await owner.call({ request_id: 's2', send: { conversation_id: conv, client_msg_id: 'after', body: 'after a3' } });
+  const first = await late.next(isMessage);
+  assert.equal(first.message.body, 'after a3');
+  assert.equal(Number(first.message.seq), 2);
+  const page = await late.call({ request_id: 'h', history: { conversation_id: conv } });
+  assert.deepEqual(page.history_page.messages.map((m) => m.body), ['after a3']);
+  await Promise.all([owner, member, late].map((u) => u.close()));
+});
+
 test('presence goes offline when the last connection closes', async () => {
   const watcher = await connectUser(node, 'watcher');
   const erin = await connectUser(node, 'erin');
+  // Presence is visible to contacts only (presence.visibility = "contacts" by default).
+  await watcher.call({ request_id: 'dm', send: { to_user: 'erin', client_msg_id: 'hi', body: 'hi' } });
   const now = await watcher.call({ request_id: 'p', presence: { user_ids: ['erin'], subscribe: true } });
   assert.equal(now.presence_update.online, true);
   await erin.close();
@@ -64,6 +85,16 @@ test('presence goes offline when the last connection closes', async () => {
   assert.equal(gone.presence_update.online, false);
   assert.ok(gone.presence_update.last_seen);
   await watcher.close();
+});
+
+test('presence of a user who shares no conversation is hidden', async () => {
+  const stranger = await connectUser(node, 'stranger');
+  const frank = await connectUser(node, 'frank');
+  const p = await stranger.call({ request_id: 'p', presence: { user_ids: ['frank'], subscribe: true } });
+  assert.equal(p.presence_update.user_id, 'frank');
+  assert.equal(p.presence_update.online, false);
+  assert.equal(p.presence_update.last_seen, undefined);
+  await Promise.all([stranger.close(), frank.close()]);
 });
 
 test('SIGKILL mid-burst loses no acknowledged message; seq continues and dedup holds', async () => {

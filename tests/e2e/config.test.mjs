@@ -31,6 +31,10 @@ test('an unknown key, a wrong type or an out-of-range value exits 2 naming the k
     assert.equal(r.status, 2);
     assert.match(r.stderr, /server\.io_threads: out of range/);
 
+    r = run(['--set', 'presence.visibility=friends']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /presence\.visibility: invalid value "friends" \(allowed: contacts, all\)/);
+
     r = run(['--listen', 'nowhere']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /server\.listen/);

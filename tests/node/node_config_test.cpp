@@ -220,3 +220,29 @@ TEST_CASE("task keys are validated: worker pools, http timeouts and allow list, 
   CHECK(error_of([&] { apply_override("tasks.builtin_workers=4", cfg); })
         == "tasks.builtin_workers: unknown key");
 }
+
+TEST_CASE("chat and presence limits have defaults and are validated") {
+  node_config cfg;
+  CHECK(cfg.chat.max_groups_created_per_hour == 50);
+  CHECK(cfg.chat.max_groups_per_user == 1000);
+  CHECK(cfg.presence.visibility == parley::chat::presence_visibility::contacts);
+  CHECK(cfg.presence.max_subscriptions == 5000);
+  CHECK(cfg.presence.max_subscriptions_per_user == 20000);
+  apply_override("presence.visibility=all", cfg);
+  CHECK(cfg.presence.visibility == parley::chat::presence_visibility::all);
+  CHECK(error_of([&] { apply_override("presence.visibility=friends", cfg); })
+        == "presence.visibility: invalid value \"friends\" (allowed: contacts, all)");
+  CHECK(error_of([&] { apply_override("chat.max_groups_created_per_hour=0", cfg); })
+          .find("chat.max_groups_created_per_hour: out of range") == 0);
+  CHECK(error_of([&] { apply_override("chat.max_groups_per_user=-1", cfg); })
+          .find("chat.max_groups_per_user: out of range") == 0);
+  CHECK(error_of([&] { apply_override("presence.max_subscriptions=0", cfg); })
+          .find("presence.max_subscriptions: out of range") == 0);
+  apply_override("auth.jwt_secret=0123456789abcdef", cfg);
+  apply_override("presence.max_subscriptions=100", cfg);
+  apply_override("presence.max_subscriptions_per_user=99", cfg);
+  CHECK(error_of([&] { validate(cfg); })
+        == "presence.max_subscriptions_per_user: must be at least presence.max_subscriptions (100)");
+  apply_override("presence.max_subscriptions_per_user=100", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+}

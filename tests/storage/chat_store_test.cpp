@@ -8,6 +8,17 @@ using namespace parley::storage;
 
 namespace {
 
+// A record from its first four fields (the group fields keep their defaults).
+conversation_record make_record(bool group, std::string title, std::vector<std::string> members,
+                                int64_t created_at_ms) {
+  conversation_record rec;
+  rec.group = group;
+  rec.title = std::move(title);
+  rec.members = std::move(members);
+  rec.created_at_ms = created_at_ms;
+  return rec;
+}
+
 struct fixture {
   test::temp_db tdb;
   std::unique_ptr<engine>& db = tdb.db;
@@ -29,7 +40,7 @@ struct fixture {
 
 TEST_CASE_METHOD(fixture, "a conversation record and its members round-trip") {
   write_set ws;
-  conversation_record rec{true, "trip", {"alice", "bob"}, 42};
+  auto rec = make_record(true, "trip", {"alice", "bob"}, 42);
   store->put_conversation(ws, "g:1", rec, rec.members, {});
   commit(ws);
   fault err;
@@ -106,10 +117,58 @@ TEST_CASE_METHOD(fixture, "cursors are per device for delivery and per user for 
 TEST_CASE_METHOD(fixture, "removed members leave the membership and pending indexes") {
   add_messages("g", 1, 1, {"alice", "bob"});
   write_set ws;
-  conversation_record rec{true, "", {"alice"}, 0};
+  auto rec = make_record(true, "", {"alice"}, 0);
   store->put_conversation(ws, "g", rec, {}, {"bob"});
   commit(ws);
   fault err;
   CHECK(store->conversations_of("bob", err).empty());
   CHECK(store->pending_of("bob", err).empty());
+}
+
+TEST_CASE_METHOD(fixture, "a group record keeps its admins, creator and join points") {
+  write_set ws;
+  auto rec = make_record(true, "team", {"alice", "bob", "carol"}, 42);
+  rec.admins = {"alice"};
+  rec.creator = "alice";
+  rec.joins["carol"] = member_join{17, 3};
+  rec.next_join_order = 4;
+  store->put_conversation(ws, "g:2", rec, rec.members, {});
+  commit(ws);
+  fault err;
+  auto back = store->conversation("g:2", err);
+  REQUIRE(back);
+  CHECK(back->admins == rec.admins);
+  CHECK(back->creator == "alice");
+  CHECK(back->join_of("carol").after_seq == 17);
+  CHECK(back->join_of("carol").order == 3);
+  CHECK(back->join_of("bob").after_seq == 0);  // a founding member
+  CHECK(back->next_join_order == 4);
+}
+
+TEST_CASE_METHOD(fixture, "groups_of lists a user's groups only, and is_member is one point read") {
+  write_set ws;
+  auto group = make_record(true, "g", {"alice", "bob"}, 1);
+  auto direct = make_record(false, "", {"alice", "bob"}, 1);
+  store->put_conversation(ws, "g:b", group, group.members, {});
+  store->put_conversation(ws, "g:a", group, group.members, {});
+  store->put_conversation(ws, "d:alice:bob", direct, direct.members, {});
+  store->put_conversation(ws, "g:c", group, {"alicex"}, {});  // a user whose id extends alice's
+  commit(ws);
+  fault err;
+  CHECK(store->groups_of("alice", err) == std::vector<std::string>{"g:a", "g:b"});
+  CHECK(store->conversations_of("alice", err).size() == 3);
+  CHECK(store->is_member("alice", "d:alice:bob", err));
+  CHECK_FALSE(store->is_member("alice", "g:c", err));
+  CHECK_FALSE(err);
+}
+
+TEST_CASE_METHOD(fixture, "history can start above a member's join point") {
+  add_messages("g:h", 1, 10, {"a"});
+  fault err;
+  auto page = store->history("g:h", 0, 100, err, 6);
+  REQUIRE(page.size() == 4);
+  CHECK(page.front().seq == 10);
+  CHECK(page.back().seq == 7);
+  CHECK(store->history("g:h", 7, 100, err, 6).empty());
+  CHECK(store->history("g:h", 9, 100, err, 6).size() == 2);
 }

@@ -243,7 +243,11 @@ $('send-form').onsubmit = async (e) => {
     store(conv, { conversation_id: conv, seq: f.ack.seq, sender_id: state.me, client_msg_id: frame.client_msg_id, body, sent_at: f.ack.sent_at });
     send({ typing: { conversation_id: conv, active: false } });
     render();
-    if (!state.conversations.has(conv)) refreshConversations();
+    if (!state.conversations.has(conv)) {
+      refreshConversations();
+      // The first message makes the peer a contact: presence is visible from now on.
+      if (state.currentPeer) send({ presence: { user_ids: [state.currentPeer], subscribe: true } });
+    }
   } catch (err) { $('chat-error').textContent = err.message; }
 };
 

@@ -1,5 +1,6 @@
 #include "actors/chat/conversation_actor.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "proto/parley.pb.h"
 #include "storage/chat_store.hpp"
 #include "storage/engine.hpp"
 #include "support/temp_db.hpp"
@@ -95,4 +96,93 @@ TEST_CASE_METHOD(fixture, "a conversation that does not exist cannot be written 
     .receive([](uint64_t, int64_t) {}, [&](const caf::error& e) { err = to_fault(e); });
   CHECK(err.code == errc::not_found);
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+struct held_write {
+  caf::response_promise promise;
+  storage::write_set ws;
+};
+
+struct gated_writer_state {
+  bool holding = false;
+  std::vector<held_write> held;
+};
+
+// A storage writer that holds writes while gated; (release_atom) writes what it holds and stops
+// holding. Lets a test put a membership change behind a batch that is still being written.
+caf::behavior gated_writer(caf::stateful_actor<gated_writer_state>* self, storage::engine* db) {
+  return {
+    [self, db](write_atom, storage::write_set& ws) -> caf::result<void> {
+      if (!self->state.holding) {
+        if (auto err = db->write({&ws}, false))
+          return make_error(err);
+        return caf::unit;
+      }
+      auto rp = self->make_response_promise();
+      self->state.held.push_back(held_write{rp, std::move(ws)});
+      return caf::delegated<void>{};
+    },
+    [self, db](release_atom, bool hold) {
+      if (hold) {
+        self->state.holding = true;
+        return;
+      }
+      self->state.holding = false;
+      auto held = std::move(self->state.held);
+      self->state.held.clear();
+      for (auto& h : held) {
+        if (auto err = db->write({&h.ws}, false))
+          h.promise.deliver(make_error(err));
+        else
+          h.promise.deliver(caf::unit);
+      }
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a member added while a batch is written joins after that batch") {
+  auto writer = sys.spawn(gated_writer, db.get());
+  ctx->storage_writer = writer;
+  std::string id = "g:0123456789abcdef0123456789abcdef";
+  auto conv = chat::spawn_conversation(sys, ctx, id);
+  caf::scoped_actor self{sys};
+  std::vector<std::string> members{"alice", "bob"};
+  self->request(conv, 5s, create_atom_v, std::string{"alice"}, std::string{"t"}, members)
+    .receive([](const chat::server_frame_ptr&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
+
+  self->send(writer, release_atom::value, true);  // hold from now on
+  // Round trip to the writer: the hold is in place before the send reaches it.
+  self->request(writer, 5s, write_atom_v, storage::write_set{}).receive([]() {}, [](caf::error&) {});
+  auto send_handle = self->request(conv, 5s, send_atom_v, std::string{"alice"}, std::string{"m1"},
+                                   std::string{"before carol"}, std::string{}, std::string{"s"});
+  auto add_handle = self->request(conv, 5s, members_atom_v, std::string{"alice"}, true,
+                                  std::vector<std::string>{"carol"});
+  // The conversation answers history at once: by then it handled the send and the change.
+  self->request(conv, 5s, history_atom_v, std::string{"alice"}, uint64_t{0}, uint32_t{10})
+    .receive([](const chat::server_frame_ptr&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
+  fault read_err;
+  auto rec = store->conversation(id, read_err);
+  REQUIRE(rec);
+  CHECK(rec->members == members);  // the change waits for the batch: nothing written yet
+
+  self->send(writer, release_atom::value, false);
+  uint64_t seq = 0;
+  send_handle.receive([&](uint64_t s, int64_t) { seq = s; },
+                      [](const caf::error& e) { FAIL(to_fault(e).message); });
+  CHECK(seq == 1);
+  add_handle.receive(
+    [](const chat::server_frame_ptr& f) { CHECK(f->group().member_ids_size() == 3); },
+    [](const caf::error& e) { FAIL(to_fault(e).message); });
+  rec = store->conversation(id, read_err);
+  REQUIRE(rec);
+  CHECK(rec->join_of("carol").after_seq == 1);  // carol never sees "before carol"
+  CHECK(rec->admins == std::vector<std::string>{"alice"});
+  caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
 }

@@ -1,4 +1,5 @@
 #include "actors/runtime/registry.hpp"
+#include "common/metrics.hpp"
 #include "support/test_system.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,10 +38,11 @@ struct fixture {
   caf::actor_system sys{cfg};
   std::atomic<int> activations{0};
 
-  caf::actor make_registry(std::chrono::milliseconds linger = 0ms) {
+  caf::actor make_registry(std::chrono::milliseconds linger = 0ms, size_t trim_after = 1024) {
     runtime::registry_options opts;
     opts.idle_passivate = 60s;
     opts.periodic_sweep = false;
+    opts.trim_after_passivations = trim_after;
     std::map<std::string, runtime::entity_factory> kinds;
     kinds["counter"] = [this, linger](caf::actor_system& s, const std::string&) {
       ++activations;
@@ -153,5 +155,26 @@ TEST_CASE_METHOD(fixture, "an entity owned by another node is refused until forw
                });
   CHECK(local > 0);
   CHECK(remote > 0);
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it is over") {
+  auto& trims = metrics::global().get_counter(
+    "memory_trims_total", "Times free heap memory was handed back to the OS after passivations");
+  auto reg = make_registry(0ms, 3);
+  for (auto id : {"a", "b"})
+    add(reg, id, 1);
+  auto before = trims.value();
+  CHECK(sweep(reg, far_future_ns()) == 2);
+  for (int i = 0; i < 200 && active(reg) != 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  CHECK(trims.value() == before);  // 2 passivations: below the threshold of 3
+  for (auto id : {"c", "d", "e"})
+    add(reg, id, 1);
+  CHECK(sweep(reg, far_future_ns()) == 3);
+  for (int i = 0; i < 200 && active(reg) != 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(active(reg) == 0);
+  CHECK(trims.value() == before + 1);
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
