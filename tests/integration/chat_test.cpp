@@ -500,7 +500,7 @@ TEST_CASE("a member added later sees messages from its join on: push, sync, hist
   CHECK(carol_tablet.next_message().message().seq() == 7);
 }
 
-TEST_CASE("group creation per hour is limited per user with retry_after_ms; the connection lives") {
+TEST_CASE("group creation per hour is limited per user with retry_after_ms, and the connection lives") {
   running_node node{{"chat.max_groups_created_per_hour=3"}};
   chat_client alice{node, "alice"};
   for (int i = 0; i < 3; ++i)
@@ -581,7 +581,7 @@ TEST_CASE("presence with visibility all shows everyone") {
   CHECK(gone.presence_update().last_seen().seconds() > 0);
 }
 
-TEST_CASE("presence subscriptions are capped per connection and per user; too_large, connection lives") {
+TEST_CASE("presence subscriptions are capped per connection and per user, and too_large, connection lives") {
   running_node node{{"presence.visibility=all", "presence.max_subscriptions=3",
                      "presence.max_subscriptions_per_user=4"}};
   chat_client alice{node, "alice"};

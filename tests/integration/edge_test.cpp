@@ -326,7 +326,7 @@ std::string read_until(boost::asio::ip::tcp::socket& sock, const std::string& te
 
 } // namespace
 
-TEST_CASE("Expect: 100-continue is answered before the body is sent; an oversized one gets 413") {
+TEST_CASE("Expect: 100-continue is answered before the body is sent, and an oversized one gets 413") {
   running_node node{{"http.body_limit_bytes=4096", "auth.dev_tokens=true"}};
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket sock{ioc};

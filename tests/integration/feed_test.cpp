@@ -485,7 +485,7 @@ TEST_CASE("feed_subscribe: new posts of followed users arrive as feed_item frame
   CHECK(bob.none_within(300, [](auto& f) { return f.has_feed_item(); }));
 }
 
-TEST_CASE("posts, follows and counters survive a restart; feeds are rebuilt") {
+TEST_CASE("posts, follows and counters survive a restart, and feeds are rebuilt") {
   temp_dir dir;
   std::string id;
   {

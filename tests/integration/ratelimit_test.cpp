@@ -73,7 +73,7 @@ bool same_rules(const std::string& a, const std::string& b) {
 
 } // namespace
 
-TEST_CASE("limited responses carry the rate-limit headers; past the limit 429 with Retry-After") {
+TEST_CASE("limited responses carry the rate-limit headers, and past the limit 429 with Retry-After") {
   rules_file file{rules_toml};
   running_node node{{"ratelimit.rules_file=" + file.path}};
   for (int i = 0; i < 3; ++i) {
@@ -101,7 +101,7 @@ TEST_CASE("limited responses carry the rate-limit headers; past the limit 429 wi
         != std::string::npos);
 }
 
-TEST_CASE("the admin API shows and replaces the rules; invalid sets keep the old ones") {
+TEST_CASE("the admin API shows and replaces the rules, and invalid sets keep the old ones") {
   rules_file file{rules_toml};
   running_node node{{"ratelimit.rules_file=" + file.path}};
   auto admin = bearer(signed_token("root", "admin"));
@@ -145,7 +145,7 @@ TEST_CASE("the admin API shows and replaces the rules; invalid sets keep the old
   CHECK(written.find("healthz-per-ip") == std::string::npos);
 }
 
-TEST_CASE("a reload (SIGHUP) applies the edited file; an invalid file keeps the old rules") {
+TEST_CASE("a reload (SIGHUP) applies the edited file, and an invalid file keeps the old rules") {
   rules_file file{rules_toml};
   running_node node{{"ratelimit.rules_file=" + file.path}};
   for (int i = 0; i < 3; ++i)

@@ -429,7 +429,7 @@ TEST_CASE("due tasks are leased by priority, then by next_run_at, in batches") {
   }
 }
 
-TEST_CASE("a worker heartbeats and completes; the lease is a fencing token") {
+TEST_CASE("a worker heartbeats and completes, and the lease is a fencing token") {
   scheduler s;
   auto t = s.create(R"({"task_type":"job"})");
   auto lease = s.lease_one("job", 0, 5);
@@ -566,7 +566,7 @@ TEST_CASE("cancel: waiting tasks at once, a running one through its worker's hea
   CHECK(s.call("DELETE", "/api/v1/tasks/0000000000zzzzzzzzzz").status == 404);
 }
 
-TEST_CASE("pause keeps a task from workers until resume; invalid transitions are 409") {
+TEST_CASE("pause keeps a task from workers until resume, and invalid transitions are 409") {
   scheduler s;
   auto t = s.create(R"({"task_type":"pz"})");
   auto paused = parse_json<pb::Task>(s.call("PATCH", "/api/v1/tasks/" + t.id() + "/pause").body);
@@ -888,7 +888,7 @@ TEST_CASE("idempotency keys are per owner: the same key of two users makes two t
   CHECK(s.call_as(bob, "GET", "/api/v1/tasks/" + a.id()).status == 404);
 }
 
-TEST_CASE("an ordinary user's worker leases only that user's tasks; a worker token leases any") {
+TEST_CASE("an ordinary user's worker leases only that user's tasks, and a worker token leases any") {
   scheduler s;
   auto alice = signed_token("alice");
   auto bob = signed_token("bob");

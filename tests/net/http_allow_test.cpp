@@ -80,7 +80,7 @@ TEST_CASE("an empty allow list refuses everything") {
         != std::string::npos);
 }
 
-TEST_CASE("host entries admit names with public addresses; inner ones need an address entry") {
+TEST_CASE("host entries admit names with public addresses, and inner ones need an address entry") {
   auto list = allow({"hooks.example.com", "*.example.org"});
   CHECK(list.refusal("hooks.example.com", ip("93.184.216.34")).empty());
   CHECK(list.refusal("HOOKS.Example.COM.", ip("93.184.216.34")).empty());

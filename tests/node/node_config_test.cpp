@@ -131,7 +131,7 @@ TEST_CASE("links and rate-limit keys are validated") {
   CHECK(cfg.ratelimit.rules_file == "/etc/parley/ratelimits.toml");
 }
 
-TEST_CASE("feed keys are validated; ranking weights take decimals") {
+TEST_CASE("feed keys are validated, and ranking weights take decimals") {
   node_config cfg;
   apply_override("feed.celebrity_threshold=3", cfg);
   CHECK(cfg.feed.celebrity_threshold == 3);

@@ -18,7 +18,7 @@ conversation_record group_of(std::vector<std::string> members, std::vector<std::
 
 } // namespace
 
-TEST_CASE("only admins add and remove; a member removing only itself is leaving") {
+TEST_CASE("only admins add and remove, and a member removing only itself is leaving") {
   auto rec = group_of({"alice", "bob", "carol"}, {"alice"});
   membership_change out;
   CHECK(change_members(rec, "bob", true, {"dave"}, 5, 500, out).code == errc::forbidden);
@@ -70,7 +70,7 @@ TEST_CASE("the last admin leaving promotes the oldest member, ties by user id") 
   CHECK(out.next.admins.empty());
 }
 
-TEST_CASE("an admin removing itself with others is a removal; admins removed lose the role") {
+TEST_CASE("an admin removing itself with others is a removal, and admins removed lose the role") {
   auto rec = group_of({"a", "b", "c"}, {"a", "b"});
   membership_change out;
   REQUIRE_FALSE(change_members(rec, "a", false, {"a", "b"}, 0, 500, out));

@@ -55,7 +55,7 @@ tiers = { pro = { limit = 4 } }
 
 } // namespace
 
-TEST_CASE("rules match by path prefix and method; every matching rule must pass") {
+TEST_CASE("rules match by path prefix and method, and every matching rule must pass") {
   fake_clock clock;
   rate_limiter limiter{{1000, clock.fn()}};
   limiter.replace(rules(two_rules));
@@ -209,7 +209,7 @@ TEST_CASE("replacing the rules keeps the state of rules whose numbers did not ch
   CHECK(limiter.current().rules_size() == 2);
 }
 
-TEST_CASE("the check API names a rule and a key; unknown rules are not_found") {
+TEST_CASE("the check API names a rule and a key, and unknown rules are not_found") {
   fake_clock clock;
   rate_limiter limiter{{1000, clock.fn()}};
   limiter.replace(rules(two_rules));
