@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 
@@ -463,4 +464,33 @@ TEST_CASE("tokens: a future nbf and a string exp are refused over HTTP and WebSo
   auto string_exp = input + "." + net::base64url_encode(net::hmac_sha256(secret, input));
   CHECK(test::http_call(node.port(), "GET", "/api/v1/feed", {}, test::bearer(string_exp)).status
         == 401);
+}
+
+TEST_CASE("protobuf's own log lines go through the node's log, and client bytes only at debug") {
+  running_node node;
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
+  auto logger = spdlog::default_logger();
+  auto old_level = logger->level();
+  logger->sinks().push_back(sink);
+  auto ws = connect(node, "alice");
+  // A binary frame whose request_id (field 1, a proto3 string) is not UTF-8: protobuf refuses
+  // it and says so in its log.
+  std::string frame = "\x0a\x02\xff\xfe";
+  logger->set_level(spdlog::level::info);
+  ws->send_binary(frame);
+  CHECK(read_frame(*ws).error().code() == "bad_request");
+  logger->set_level(spdlog::level::debug);
+  ws->send_binary(frame);
+  CHECK(read_frame(*ws).error().code() == "bad_request");
+  logger->flush();
+  logger->sinks().pop_back();
+  logger->set_level(old_level);
+  auto text = log->str();
+  INFO(text);
+  // Once, at debug: not at info, where any client could fill the log with it.
+  auto first = text.find("protobuf: ");
+  REQUIRE(first != std::string::npos);
+  CHECK(text.find("invalid UTF-8", first) != std::string::npos);
+  CHECK(text.find("protobuf: ", first + 1) == std::string::npos);
 }
