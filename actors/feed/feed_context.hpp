@@ -3,6 +3,7 @@
 // live subscribers) and the actors that write (docs/feed.md).
 #pragma once
 
+#include "actors/feed/known_users.hpp"
 #include "actors/feed/live_feeds.hpp"
 #include "actors/feed/post_cache.hpp"
 #include "actors/feed/pulled_authors.hpp"
@@ -49,6 +50,7 @@ struct feed_context {
   pulled_authors pulled;
   pulled_posts pulled_recent;
   live_feeds live;
+  known_users known;  // make_known: users the graph actor has already been told about
   caf::actor storage_writer;
   caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)
   caf::actor graph;                 // follow graph and user records: graph_actor.hpp

@@ -134,8 +134,9 @@ void change(graph* self, follow_change msg) {
 } // namespace
 
 void make_known(feed_context& ctx, const std::string& user) {
-  fault err;
-  if (!ctx.store->user(user, err) && !err)
+  // No storage read here (callers run on io threads): the graph actor reads on its own thread
+  // and writes the record only if the user is new.
+  if (ctx.known.remember(user))
     caf::anon_send(ctx.graph, touch_atom_v, user);
 }
 

@@ -17,8 +17,9 @@ namespace parley::feed {
 caf::actor spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx);
 
 // Makes `user` known to the follow graph: a user exists from their first authenticated request
-// (or minted dev token). A point read when they are known already, a message to the graph actor
-// when not; the graph actor handles messages in order, so a follow sent afterwards finds them.
+// (or minted dev token). A set lookup when this node has seen them, a message to the graph actor
+// (which reads and, for a new user, writes) when not; the graph actor handles messages in order,
+// so a follow sent afterwards finds them. Never touches storage on the caller's thread.
 void make_known(feed_context& ctx, const std::string& user);
 
 } // namespace parley::feed
