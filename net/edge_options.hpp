@@ -21,6 +21,10 @@ struct server_options {
   // Open connections (HTTP and WebSocket) one client address may hold; more are answered 429
   // and closed at once. 0: no limit. Default: 1000
   size_t max_connections_per_ip = 1000;
+  // A REST request whose handler has not answered after this long gets 503 `unavailable` with
+  // Retry-After (an actor that never replies must not hang the client). Long polls extend it by
+  // their own wait. Not the I/O timeout (http.request_timeout_sec). Default: 5000 ms
+  std::chrono::milliseconds answer_timeout{5000};
 };
 
 struct http_options {

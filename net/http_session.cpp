@@ -77,7 +77,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 
 http_session::http_session(tcp::socket&& socket, edge_context& ctx,
                            connection_limit::ticket slot)
-  : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)) {
+  : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)),
+    answer_timer_(stream_.get_executor()) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -183,15 +184,39 @@ void http_session::handle(http::request<http::string_body>&& req) {
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
   };
   r.watch_disconnect = [self = shared_from_this()] { return self->watch_disconnect(); };
+  r.answer_within = ctx_.opts.server.answer_timeout;
   if (!admit_http(ctx_, r, respond))
     return;
+  auto answer = respond.watch();
   if (r.body.size() > edge_context::large_body_bytes && ctx_.offload) {
     auto& routes = ctx_.routes;
-    return ctx_.offload([&routes, r = std::move(r), respond = std::move(respond)]() mutable {
+    return ctx_.offload([self = shared_from_this(), &routes, r = std::move(r), answer,
+                         respond = std::move(respond)]() mutable {
       routes.dispatch(r, std::move(respond));
+      asio::dispatch(self->stream_.get_executor(), [self, answer, within = r.answer_within] {
+        self->arm_answer_timer(answer, within);
+      });
     });
   }
   ctx_.routes.dispatch(r, std::move(respond));
+  arm_answer_timer(answer, r.answer_within);
+}
+
+void http_session::arm_answer_timer(responder::weak answer, std::chrono::milliseconds within) {
+  if (!answer.pending())
+    return;  // answered already (most requests), or dropped: then the 503 is on its way
+  answer_timer_.expires_after(within);
+  answer_timer_.async_wait([answer, within, self = shared_from_this()](beast::error_code ec) {
+    if (ec)
+      return;
+    static auto& timeouts = metrics::global().get_counter(
+      "http_answer_timeouts_total", "REST requests answered 503 after server.request_timeout_ms");
+    auto res = http_response::error(make_fault(
+      errc::unavailable, "no answer within " + std::to_string(within.count()) + " ms"));
+    res.headers.emplace_back("Retry-After", "1");
+    if (answer.answer(std::move(res)))
+      timeouts.inc();
+  });
 }
 
 std::shared_ptr<std::atomic<bool>> http_session::watch_disconnect() {
@@ -254,6 +279,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
 
 void http_session::write(http_response res) {
   instruments().requests.inc();
+  answer_timer_.cancel();
   // The response is serialized by hand into one buffer and written with one call: Beast's
   // serializer walks a chain of buffer views that costs more than the small answers of this
   // server (short-link redirects, limiter checks) take to compute.

@@ -29,6 +29,8 @@ private:
   void write(http_response res);
   std::shared_ptr<std::atomic<bool>> watch_disconnect();
   void on_write(bool close, beast::error_code ec, std::size_t n);
+  // Answers 503 for the request of `answer` unless its handler does within `within`.
+  void arm_answer_timer(responder::weak answer, std::chrono::milliseconds within);
   void do_close();
   void linger();
 
@@ -43,6 +45,7 @@ private:
   bool http10_ = false;
   std::string out_;  // the response being written
   connection_limit::ticket slot_;
+  asio::steady_timer answer_timer_;  // server.request_timeout_ms for the request in flight
 };
 
 // Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.

@@ -5,10 +5,12 @@
 #include "common/errc.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,10 @@ struct http_request {
   // returns a flag that turns true if the client goes away before the answer. Set by the
   // session; empty in tests that build requests by hand.
   std::function<std::shared_ptr<std::atomic<bool>>()> watch_disconnect;
+  // How long the session waits for the handler's answer before it answers 503 itself:
+  // server.request_timeout_ms unless a handler that answers later on purpose (a long poll)
+  // raises it while it runs.
+  std::chrono::milliseconds answer_within{0};
 
   // The header value or "" when absent; `name` in lower case.
   const std::string& header(const std::string& name) const;
@@ -48,9 +54,59 @@ struct http_response {
   static http_response text(int status, std::string body, std::string content_type);
 };
 
-// Handlers answer exactly once, possibly later and from another thread (after an actor replies);
-// the session posts the answer back onto its own strand.
-using responder = std::function<void(http_response)>;
+// How a handler answers: exactly once, possibly later and from another thread (after an actor
+// replies); the session posts the answer back onto its own strand. The first answer wins and
+// later ones are dropped. If every copy is destroyed unanswered (a reply path lost on the way),
+// the client gets 503 `unavailable` instead of a connection that hangs; the session also answers
+// 503 once server.request_timeout_ms has passed (see watch()).
+class responder {
+public:
+  // -- constructors --------------------------------------------------------------------------
+
+  responder() = default;
+
+  // Delivers the answer through `deliver` (called at most once).
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, responder>
+                                              && std::is_invocable_v<F&, http_response>>>
+  responder(F deliver) : state_(std::make_shared<state>(std::function<void(http_response)>{
+                           std::move(deliver)})) {}
+
+  // -- modifiers -----------------------------------------------------------------------------
+
+  // Answers, if nobody has yet.
+  void operator()(http_response res) const { answer(std::move(res)); }
+  // The same, telling whether this call was the answer (false: someone answered before).
+  bool answer(http_response res) const;
+
+  // A handle that answers without keeping the exchange alive: the session's timeout holds one,
+  // so that dropping every real copy is still noticed.
+  class weak {
+  public:
+    bool answer(http_response res) const;
+    // True while some copy of the responder lives and nobody has answered.
+    bool pending() const;
+
+  private:
+    friend class responder;
+    std::weak_ptr<void> state_;
+  };
+  weak watch() const;
+
+  // -- observers -----------------------------------------------------------------------------
+
+  explicit operator bool() const { return state_ != nullptr; }
+  bool answered() const;
+
+private:
+  struct state {
+    explicit state(std::function<void(http_response)> d) : deliver(std::move(d)) {}
+    ~state();
+    bool answer(http_response res);
+    std::function<void(http_response)> deliver;
+    std::atomic<bool> done{false};
+  };
+  std::shared_ptr<state> state_;
+};
 using http_handler = std::function<void(http_request&, responder)>;
 
 } // namespace parley::net

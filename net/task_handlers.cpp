@@ -189,6 +189,7 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
   w.max_tasks = static_cast<size_t>(r.max_tasks());
   w.lease_ms = int64_t{r.lease_sec()} * 1000;
   w.wait_ms = r.wait_ms();
+  req.answer_within += std::chrono::milliseconds{w.wait_ms};  // a long poll answers late on purpose
   if (w.wait_ms > 0 && req.watch_disconnect)
     w.gone = req.watch_disconnect();
   w.reply = [respond](const fault& err, std::vector<pb::Lease> leases) {

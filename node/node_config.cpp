@@ -81,6 +81,8 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.edge.server.drain_timeout = seconds{v}; }),
     string_key("server.web_dir", {},
                [](node_config& c, const std::string& v) { c.edge.server.web_dir = v; }),
+    int_key("server.request_timeout_ms", 100, 600000,
+            [](node_config& c, int64_t v) { c.edge.server.answer_timeout = milliseconds{v}; }),
     int_key("server.max_connections_per_ip", 0, 1000000,
             [](node_config& c, int64_t v) { c.edge.server.max_connections_per_ip = size_t(v); }),
     int_key("http.body_limit_bytes", 1024, gib,

@@ -3,16 +3,20 @@
 #include "support/running_node.hpp"
 #include "common/utf8.hpp"
 #include "net/auth.hpp"
+#include "net/server.hpp"
 #include "node/node.hpp"
 #include "proto/parley.pb.h"
 #include "support/temp_dir.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 
+#include <mutex>
 #include <thread>
 
 using namespace parley;
@@ -493,4 +497,49 @@ TEST_CASE("protobuf's own log lines go through the node's log, and client bytes 
   REQUIRE(first != std::string::npos);
   CHECK(text.find("invalid UTF-8", first) != std::string::npos);
   CHECK(text.find("protobuf: ", first + 1) == std::string::npos);
+}
+
+TEST_CASE("a REST handler that never answers, or drops its reply, gets 503 with Retry-After") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  net::edge_options opts;
+  opts.server.port = 0;
+  opts.server.answer_timeout = 300ms;
+  opts.auth.jwt_secret = secret;
+  net::server srv{opts, sys, "test-node"};
+  std::mutex mtx;
+  std::vector<net::responder> held;  // answered by nobody until the test says so
+  srv.routes().add("GET", "/never", [&](net::http_request&, net::responder respond) {
+    std::lock_guard<std::mutex> guard{mtx};
+    held.push_back(std::move(respond));
+  });
+  srv.routes().add("GET", "/dropped", [](net::http_request&, net::responder) {
+    // The reply path is lost (say, a message an actor never got): the client still hears.
+  });
+  srv.routes().add("GET", "/slow", [&](net::http_request& req, net::responder respond) {
+    req.answer_within += 2000ms;  // a long poll extends its own deadline
+    std::thread{[respond = std::move(respond)] {
+      std::this_thread::sleep_for(500ms);
+      respond(net::http_response::json(200, R"({"late":"but in time"})"));
+    }}.detach();
+  });
+  REQUIRE_FALSE(srv.start());
+
+  auto never = test::http_call(srv.port(), "GET", "/never");
+  CHECK(never.status == 503);
+  CHECK(never.headers["retry-after"] == "1");
+  CHECK(never.body.find("\"code\":\"unavailable\"") != std::string::npos);
+  // The handler's late answer is dropped: the client had exactly one.
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    REQUIRE(held.size() == 1);
+    CHECK_FALSE(held[0].answer(net::http_response::json(200, "{}")));
+  }
+  auto dropped = test::http_call(srv.port(), "GET", "/dropped");
+  CHECK(dropped.status == 503);
+  CHECK(dropped.headers["retry-after"] == "1");
+  auto slow = test::http_call(srv.port(), "GET", "/slow");
+  CHECK(slow.status == 200);
+  CHECK(slow.body == R"({"late":"but in time"})");
+  srv.stop();
 }

@@ -1,0 +1,59 @@
+#include "net/http_types.hpp"
+
+#include "common/metrics.hpp"
+
+namespace parley::net {
+
+namespace {
+
+metrics::counter& dropped_answers() {
+  static auto& c = metrics::global().get_counter(
+    "http_unanswered_total", "REST requests whose handler dropped the reply path (answered 503)");
+  return c;
+}
+
+} // namespace
+
+responder::state::~state() {
+  // Every copy is gone and nobody answered: a bug on the reply path, never a hang for the client.
+  if (!done.load() && deliver) {
+    dropped_answers().inc();
+    auto res = http_response::error(
+      make_fault(errc::unavailable, "the request was dropped before it was answered"));
+    res.headers.emplace_back("Retry-After", "1");
+    answer(std::move(res));
+  }
+}
+
+bool responder::state::answer(http_response res) {
+  if (done.exchange(true))
+    return false;
+  deliver(std::move(res));
+  return true;
+}
+
+bool responder::answer(http_response res) const {
+  return state_ && state_->answer(std::move(res));
+}
+
+bool responder::answered() const {
+  return state_ && state_->done.load();
+}
+
+responder::weak responder::watch() const {
+  weak w;
+  w.state_ = state_;
+  return w;
+}
+
+bool responder::weak::pending() const {
+  auto s = std::static_pointer_cast<responder::state>(state_.lock());
+  return s && !s->done.load();
+}
+
+bool responder::weak::answer(http_response res) const {
+  auto s = std::static_pointer_cast<responder::state>(state_.lock());
+  return s && s->answer(std::move(res));
+}
+
+} // namespace parley::net
