@@ -123,7 +123,7 @@ TEST_CASE_METHOD(fixture, "an entity idle for idle_passivate is passivated by th
   CHECK(activations == 2);
 }
 
-TEST_CASE_METHOD(fixture, "traffic keeps an entity active; its idle window starts at its last message") {
+TEST_CASE_METHOD(fixture, "traffic keeps an entity active: its idle window starts at its last message") {
   auto reg = make_registry(0ms, 1024, true);
   CHECK(total(reg, "a", 1) == 1);
   for (int i = 0; i < 3; ++i)
