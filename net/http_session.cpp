@@ -16,6 +16,8 @@ struct http_metrics {
     "http_requests_total", "HTTP requests answered");
   metrics::counter& too_large = metrics::global().get_counter(
     "http_body_too_large_total", "HTTP requests refused with 413");
+  metrics::counter& hangups = metrics::global().get_counter(
+    "http_hangups_total", "Waiting requests (long polls) whose client hung up before the answer");
   metrics::histogram& latency = metrics::global().get_histogram(
     "http_request_seconds", "Time from a complete request to its answer being queued",
     metrics::latency_buckets());
@@ -229,8 +231,10 @@ std::shared_ptr<std::atomic<bool>> http_session::watch_disconnect() {
       if (ec == asio::error::operation_aborted)
         return;
       beast::error_code ignored;
-      if (ec || self->stream_.socket().available(ignored) == 0)
+      if (ec || self->stream_.socket().available(ignored) == 0) {
         gone->store(true);
+        instruments().hangups.inc();
+      }
     });
   });
   return gone;

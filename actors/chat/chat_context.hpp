@@ -5,6 +5,7 @@
 #include "actors/chat/group_quota.hpp"
 #include "actors/chat/push_sink.hpp"
 #include "actors/chat/routing_table.hpp"
+#include "common/clock.hpp"
 #include "storage/chat_store.hpp"
 
 #include <caf/actor.hpp>
@@ -51,6 +52,7 @@ struct chat_context {
   caf::actor registry;        // virtual actors: kind "conv"
   caf::actor storage_writer;  // durable writes
   caf::actor presence;        // presence subscriptions and last_seen
+  clock_fn clock = unix_ms;   // conversation actors' "now": sent_at, dedup window, quotas
 };
 
 using chat_context_ptr = std::shared_ptr<chat_context>;

@@ -414,7 +414,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
     // The first message opens the direct conversation; the record is written with it.
     st.rec.group = false;
     st.rec.members = {std::min(sender, to_user), std::max(sender, to_user)};
-    st.rec.created_at_ms = unix_ms();
+    st.rec.created_at_ms = st.ctx->clock();
   }
   if (!is_member(st, sender))
     return make_error(errc::forbidden, "not a member of " + st.id);
@@ -430,7 +430,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
     auto seen = st.ctx->store->dedup(sender, st.id, client_msg_id, err);
     if (err)
       return make_error(err);
-    if (seen && unix_ms() - seen->sent_at_ms < dedup_window_ms) {
+    if (seen && st.ctx->clock() - seen->sent_at_ms < dedup_window_ms) {
       instruments().duplicates.inc();
       return caf::result<uint64_t, int64_t>{seen->seq, seen->sent_at_ms};
     }
@@ -438,7 +438,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
   auto rp = self->make_response_promise<uint64_t, int64_t>();
   st.inflight_dups.emplace(key, std::vector<ack_promise>{});
   st.queued.push_back(
-    queued_send{chat_message{0, sender, client_msg_id, std::move(body), unix_ms()}, rp, origin});
+    queued_send{chat_message{0, sender, client_msg_id, std::move(body), st.ctx->clock()}, rp, origin});
   flush(self);
   return rp;
 }
@@ -451,7 +451,7 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
     return err;
   if (st.exists)
     return make_error(errc::conflict, "conversation " + st.id + " already exists");
-  auto now = unix_ms();
+  auto now = st.ctx->clock();
   if (st.ctx->quota)
     if (auto f = st.ctx->quota->reserve(members, now))
       return make_error(f);
@@ -492,7 +492,7 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
 void write_members(conversation_actor* self, membership_change change,
                    caf::typed_response_promise<server_frame_ptr> rp) {
   auto& st = self->state;
-  auto now = unix_ms();
+  auto now = st.ctx->clock();
   if (st.ctx->quota) {
     if (auto f = st.ctx->quota->reserve(change.added, now)) {
       st.changing_members = false;

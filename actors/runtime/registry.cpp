@@ -51,9 +51,11 @@ struct registry_state {
 
 using registry_actor = caf::stateful_actor<registry_state>;
 
-int64_t now_ns() {
+// Idle time is measured on the actor system's clock, the one delayed_send uses: steady time on
+// a node, the test coordinator's manual time in deterministic tests.
+int64_t now_ns(registry_actor* self) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
+           self->clock().now().time_since_epoch())
     .count();
 }
 
@@ -78,7 +80,7 @@ void activate(registry_actor* self, entry& e) {
 
 caf::response_promise forward(registry_actor* self, entry& e, caf::message payload) {
   auto rp = self->make_response_promise();
-  e.last_used_ns = now_ns();
+  e.last_used_ns = now_ns(self);
   if (e.passivating)
     e.parked.push_back(parked_message{rp, std::move(payload)});
   else
@@ -118,7 +120,7 @@ void maybe_trim(registry_actor* self, bool tail = false) {
     "memory_trims_total", "Times free heap memory was handed back to the OS after passivations");
   trims.inc();
   self->spawn([](caf::blocking_actor*) { release_free_memory(); });
-  st.last_trim_ns = now_ns();
+  st.last_trim_ns = now_ns(self);
   if (!st.followup_trim_pending) {
     st.followup_trim_pending = true;
     self->delayed_send(self, st.opts.trim_followup, trim_atom_v);
@@ -203,7 +205,7 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
     },
     [self](sweep_atom, int64_t now) { return sweep(self, now); },
     [self, sweep_interval](sweep_atom) {
-      if (sweep(self, now_ns()) == 0)
+      if (sweep(self, now_ns(self)) == 0)
         maybe_trim(self, true);
       self->delayed_send(self, sweep_interval, sweep_atom_v);
     },
@@ -212,7 +214,7 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
       auto& st = self->state;
       auto due = st.last_trim_ns
                  + std::chrono::duration_cast<std::chrono::nanoseconds>(st.opts.trim_followup).count();
-      auto now = now_ns();
+      auto now = now_ns(self);
       if (now < due) {
         self->delayed_send(self, std::chrono::nanoseconds{due - now}, trim_atom_v);
         return;

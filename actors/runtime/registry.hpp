@@ -8,6 +8,7 @@
 //       the payload is delegated, so the entity answers the original sender directly.
 //   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before
 //       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
+//       Times are on the actor system's clock (steady_clock, or a test coordinator's).
 //   (count_atom) -> uint64_t: active entities of all kinds.
 //   (trim_atom): hands free heap memory back to the OS (sent to itself after a wave).
 //

@@ -11,6 +11,8 @@
 // Spawned linked to its shard, so it goes when the shard goes (passivation, shutdown).
 #pragma once
 
+#include "common/clock.hpp"
+
 #include <caf/fwd.hpp>
 
 #include <cstdint>
@@ -25,6 +27,7 @@ struct lease_terms {
   int64_t deadline_ms = 0;  // started_at + timeout_sec: no heartbeat extends past it
 };
 
-caf::actor spawn_lease_actor(caf::event_based_actor* shard, lease_terms terms);
+// `clock`: unix ms, the shard's clock (the lease's times are on it).
+caf::actor spawn_lease_actor(caf::event_based_actor* shard, lease_terms terms, clock_fn clock);
 
 } // namespace parley::tasks

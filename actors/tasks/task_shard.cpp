@@ -110,7 +110,7 @@ void arm_wake(shard_actor* self) {
   if (next >= st.armed_at)
     return;
   st.armed_at = next;
-  auto delay = std::max<int64_t>(next - unix_ms(), 0);
+  auto delay = std::max<int64_t>(next - self->state.ctx->clock(), 0);
   self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v, next);
 }
 
@@ -193,7 +193,7 @@ void arm_lease(shard_actor* self, hot_task& h) {
   auto& r = h.rec;
   lease_terms terms{r.id(), r.lease_id(), r.lease_expires_at_ms(),
                     r.started_at_ms() + int64_t{r.timeout_sec()} * 1000};
-  h.lease = spawn_lease_actor(self, terms);
+  h.lease = spawn_lease_actor(self, terms, self->state.ctx->clock);
 }
 
 void stop_lease(shard_actor* self, hot_task& h) {
@@ -212,7 +212,7 @@ void place(shard_actor* self, hot_task& h) {
   } else if (r.status() == T::SCHEDULED) {
     offer(self, r);
   } else if (r.status() == T::RUNNING && !h.lease && h.writes == 0) {
-    if (r.lease_expires_at_ms() <= unix_ms())
+    if (r.lease_expires_at_ms() <= self->state.ctx->clock())
       self->send(self, expire_atom_v, r.id(), r.lease_id());  // expired while we were away
     else
       arm_lease(self, h);
@@ -399,7 +399,7 @@ bool reserved_type(const std::string& type) {
 
 void create(shard_actor* self, task_create msg) {
   auto& st = self->state;
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   auto& caller = msg.caller;
   pb::StoredTask rec;
   if (auto err = prepare_task(msg.request, now, st.ctx->opts.max_payload_bytes, rec))
@@ -490,7 +490,7 @@ void command(shard_actor* self, task_command msg) {
     maybe_evict(self, msg.task_id);
     return msg.reply(conflict, {});
   }
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   auto before = r;
   storage::write_set ws;
   if (r.status() == T::SCHEDULED)
@@ -535,7 +535,7 @@ void command(shard_actor* self, task_command msg) {
 
 caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   auto& st = self->state;
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   storage::write_set ws;
   change_set before;
   std::vector<std::string> ids;
@@ -631,7 +631,7 @@ hot_task* leased_task(shard_actor* self, const task_caller& caller, const std::s
   }
   if (r.status() == T::RUNNING && !h->lease) {
     // Its lease actor already told us it expired, or this shard was restarted.
-    if (r.lease_expires_at_ms() <= unix_ms()) {
+    if (r.lease_expires_at_ms() <= self->state.ctx->clock()) {
       err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
       return nullptr;
     }
@@ -723,7 +723,7 @@ bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
 
 // Completions and failures of one batch share one durable write; each is answered after it.
 void finish(shard_actor* self, std::vector<lease_finish>& batch) {
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   storage::write_set ws;
   change_set before;
   std::vector<lease_finish> accepted;
@@ -773,7 +773,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
     // A completion is on its way to storage; if it fails, the lease is gone anyway.
     return;
   }
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   auto before = h.rec;
   storage::write_set ws;
   instruments().lease_expiries.inc();
@@ -790,7 +790,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
 // Waiting tasks whose time has come become SCHEDULED (one write for all), then are offered.
 void process_due(shard_actor* self) {
   auto& st = self->state;
-  auto now = unix_ms();
+  auto now = self->state.ctx->clock();
   storage::write_set ws;
   change_set before;
   std::vector<std::string> ids;
@@ -825,7 +825,7 @@ void process_due(shard_actor* self) {
 // Advances the in-memory window over the due index up to now + shard_window_ms.
 void load_window(shard_actor* self) {
   auto& st = self->state;
-  auto target = unix_ms() + shard_window_ms;
+  auto target = self->state.ctx->clock() + shard_window_ms;
   if (st.loaded.first >= target)
     return;
   fault err;

@@ -2,6 +2,7 @@
 // the store and the actors (the registry that hosts the task shards, the lease broker).
 #pragma once
 
+#include "common/clock.hpp"
 #include "storage/task_store.hpp"
 
 #include <caf/actor.hpp>
@@ -90,6 +91,7 @@ struct tasks_context {
   caf::actor storage_writer;
   caf::actor registry;  // hosts the task shards (kind shard_kind, ids "0".."15")
   caf::actor broker;    // ready tasks and waiting workers: lease_broker.hpp
+  clock_fn clock = unix_ms;  // task shards' and lease actors' "now"
 };
 
 using tasks_context_ptr = std::shared_ptr<tasks_context>;

@@ -26,6 +26,25 @@ capacity = 2
 refill_per_sec = 0.1
 `;
 
+// Polls `probe` until it returns a truthy value; fails with `what` after `withinMs`.
+async function eventually(probe, what, withinMs = 10000) {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await sleep(20);
+  }
+}
+
+// Sends SIGHUP and waits until the node has handled it (it logs every reload it runs).
+async function reload(node) {
+  const count = () => (node.log().match(/reload: applied/g) ?? []).length;
+  const before = count();
+  node.child.kill('SIGHUP');
+  await eventually(() => count() > before, `a reload logged after SIGHUP:\n${node.log()}`);
+}
+
 test('create, redirect, statistics and delete through plain HTTP', async () => {
   const node = await startNode();
   try {
@@ -46,9 +65,11 @@ test('create, redirect, statistics and delete through plain HTTP', async () => {
     assert.equal(res.status, 301);
     assert.equal(res.headers.get('location'), 'https://example.com/e2e?x=1');
 
-    await sleep(700);
-    res = await fetch(`${node.base}/api/v1/urls/${link.key}/stats`, { headers: auth });
-    const stats = await res.json();
+    // Clicks reach the statistics when the aggregator flushes.
+    const stats = await eventually(async () => {
+      const s = await (await fetch(`${node.base}/api/v1/urls/${link.key}/stats`, { headers: auth })).json();
+      return Number(s.clicks) >= 1 && s;
+    }, 'the click in the statistics');
     assert.equal(Number(stats.clicks), 1);
     assert.deepEqual(stats.referrers.map((r) => r.referrer), ['social.example']);
     assert.equal(Number(stats.devices.mobile), 1);
@@ -84,12 +105,10 @@ test('rate limits: headers, 429, frame errors, and a SIGHUP reload of the rules 
 
     // A broken file keeps the rules in force; a good one replaces them.
     writeFileSync(file, '[[rules]]\nname = "x"\nalgorithm = "nope"\n');
-    node.child.kill('SIGHUP');
-    await sleep(300);
+    await reload(node);
     assert.equal((await fetch(`${node.base}/healthz`)).status, 429);
     writeFileSync(file, rules(100));
-    node.child.kill('SIGHUP');
-    await sleep(300);
+    await reload(node);
     res = await fetch(`${node.base}/healthz`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-ratelimit-limit'), '100');

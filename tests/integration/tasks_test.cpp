@@ -2,6 +2,7 @@
 // PROTOCOL.md, the state machine's transitions and conflicts, retries, dead letters, lease
 // expiry, long polling, the built-in executors, and the bad inputs around them; ownership
 // (others get 404), roles, reserved types, the http task's destination rules and the limits.
+#include "support/eventually.hpp"
 #include "support/running_node.hpp"
 
 #include "common/clock.hpp"
@@ -396,16 +397,22 @@ TEST_CASE("a long poll answers as soon as a matching task is created, or empty w
   auto start = std::chrono::steady_clock::now();
   CHECK(s.lease("idle", 1, 300).empty());
   CHECK(std::chrono::steady_clock::now() - start >= 280ms);
-  std::thread creator([&] {
-    std::this_thread::sleep_for(300ms);
-    http_call(s.node.port(), "POST", "/api/v1/tasks", R"({"task_type":"wake"})", bearer(s.token));
+  // The poll runs on a thread of its own without Catch2 macros, which are not thread-safe. A
+  // lease in its answer shows it was woken by the create: at its deadline it answers empty.
+  auto port = s.node.port();
+  auto token = s.token;
+  auto parked = metric_value(s.node, "parley_task_workers_waiting");  // the built-in executors
+  auto waiting = std::async(std::launch::async, [port, token] {
+    return http_call(port, "POST", "/api/v1/leases",
+                     R"({"worker_id":"w","task_types":["wake"],"wait_ms":10000})", bearer(token));
   });
-  start = std::chrono::steady_clock::now();
-  auto leases = s.lease("wake", 1, 10000);
-  auto waited = std::chrono::steady_clock::now() - start;
-  creator.join();
-  REQUIRE(leases.size() == 1);
-  CHECK(waited < 3s);
+  REQUIRE(eventually([&] { return metric_value(s.node, "parley_task_workers_waiting") == parked + 1; }));
+  auto created = s.create(R"({"task_type":"wake"})");
+  auto polled = waiting.get();
+  REQUIRE(polled.status == 200);
+  auto woke = parse_json<pb::LeaseResponse>(polled.body);
+  REQUIRE(woke.leases_size() == 1);
+  CHECK(woke.leases(0).task_id() == created.id());
 }
 
 TEST_CASE("due tasks are leased by priority, then by next_run_at, in batches") {
@@ -802,10 +809,12 @@ TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
   std::string request = "POST /api/v1/leases HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                         + s.token + "\r\nContent-Length: " + std::to_string(body.size())
                         + "\r\n\r\n" + body;
+  auto parked = metric_value(s.node, "parley_task_workers_waiting");  // the built-in executors
+  auto hangups = metric_value(s.node, "parley_http_hangups_total");
   REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  std::this_thread::sleep_for(200ms);  // parked in the broker
+  REQUIRE(eventually([&] { return metric_value(s.node, "parley_task_workers_waiting") == parked + 1; }));
   ::close(fd);
-  std::this_thread::sleep_for(100ms);
+  REQUIRE(eventually([&] { return metric_value(s.node, "parley_http_hangups_total") == hangups + 1; }));
   auto t = s.create(R"({"task_type":"gone"})");
   auto lease = s.lease_one("gone", 2000);
   CHECK(lease.task_id() == t.id());

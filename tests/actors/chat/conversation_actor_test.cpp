@@ -3,6 +3,7 @@
 #include "proto/parley.pb.h"
 #include "storage/chat_store.hpp"
 #include "storage/engine.hpp"
+#include "support/deterministic_system.hpp"
 #include "support/temp_db.hpp"
 #include "support/test_system.hpp"
 
@@ -185,4 +186,83 @@ TEST_CASE_METHOD(fixture, "a member added while a batch is written joins after t
   CHECK(rec->admins == std::vector<std::string>{"alice"});
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+// -- on the deterministic coordinator -----------------------------------------------------------
+
+namespace {
+
+// The conversation actor with a gated writer on CAF's test coordinator: a test sees exactly
+// when the write is durable, and time (the dedup window) passes only when it advances it.
+struct deterministic_fixture : test::deterministic_system {
+  test::temp_db tdb;
+  std::unique_ptr<storage::chat_store> store = std::make_unique<storage::chat_store>(*tdb.db);
+  chat::chat_context_ptr ctx = std::make_shared<chat::chat_context>();
+  caf::actor writer;
+
+  deterministic_fixture() {
+    ctx->store = store.get();
+    ctx->clock = clock();
+    writer = own(sys.spawn(gated_writer, tdb.db.get()));
+    ctx->storage_writer = writer;
+  }
+
+  ~deterministic_fixture() { stop(); }
+
+  std::shared_ptr<test::answer<uint64_t, int64_t>> send(const caf::actor& conv,
+                                                        const std::string& cmid) {
+    return ask<uint64_t, int64_t>(conv, send_atom_v, std::string{"alice"}, cmid,
+                                  std::string{"hi"}, std::string{"bob"}, std::string{"s-1"});
+  }
+
+  uint64_t durable_seq() {
+    fault err;
+    return store->last_seq("d:alice:bob", err);
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(deterministic_fixture, "a send is acknowledged with its seq only once it is durable") {
+  auto conv = own(chat::spawn_conversation(sys, ctx, "d:alice:bob"));
+  caf::anon_send(writer, release_atom::value, true);
+  run();
+  auto m1 = send(conv, "m1");
+  auto m2 = send(conv, "m2");  // waits for the next batch: m1's write is still held
+  CHECK_FALSE(m1->arrived());
+  CHECK_FALSE(m2->arrived());
+  CHECK(durable_seq() == 0);
+  caf::anon_send(writer, release_atom::value, false);
+  run();
+  REQUIRE(m1->value);
+  REQUIRE(m2->value);
+  CHECK(std::get<0>(*m1->value) == 1);
+  CHECK(std::get<0>(*m2->value) == 2);
+  CHECK(std::get<1>(*m1->value) == now_ms());  // sent_at comes from the injected clock
+  CHECK(durable_seq() == 2);
+}
+
+TEST_CASE_METHOD(deterministic_fixture, "a send repeated within 24 hours is answered from its first ack") {
+  auto conv = own(chat::spawn_conversation(sys, ctx, "d:alice:bob"));
+  auto first = send(conv, "m1");
+  REQUIRE(first->value);
+  auto sent_at = std::get<1>(*first->value);
+  advance(std::chrono::hours{23} + std::chrono::minutes{59});
+  auto again = send(conv, "m1");
+  REQUIRE(again->value);
+  CHECK(*again->value == *first->value);  // same seq, same sent_at: nothing new was written
+  CHECK(durable_seq() == 1);
+  // A fresh activation reads the dedup record from storage and answers the same.
+  caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+  auto second = own(chat::spawn_conversation(sys, ctx, "d:alice:bob"));
+  auto after_restart = send(second, "m1");
+  REQUIRE(after_restart->value);
+  CHECK(*after_restart->value == *first->value);
+  // Past 24 hours the record no longer counts: the same client_msg_id is a new message.
+  advance(std::chrono::minutes{1});
+  auto late = send(second, "m1");
+  REQUIRE(late->value);
+  CHECK(std::get<0>(*late->value) == 2);
+  CHECK(std::get<1>(*late->value) == sent_at + 24LL * 3600 * 1000);
+  CHECK(durable_seq() == 2);
 }

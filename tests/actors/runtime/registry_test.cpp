@@ -1,10 +1,10 @@
+// The registry on CAF's deterministic coordinator: activation, ordering and passivation are
+// checked message by message, and idle windows pass by advancing the coordinator's clock.
 #include "actors/runtime/registry.hpp"
 #include "common/metrics.hpp"
-#include "support/test_system.hpp"
+#include "support/deterministic_system.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <atomic>
 
 using namespace parley;
 using namespace std::chrono_literals;
@@ -15,14 +15,19 @@ using linger_atom = caf::atom_constant<caf::atom("linger")>;
 
 struct counter_state {
   int total = 0;
+  std::vector<int>* seen = nullptr;  // every integer received, in order
 };
 
 // A test entity: sums the integers it receives. On passivate it lingers `linger` before
 // quitting, like an entity finishing a durable write.
 caf::behavior counter_entity(caf::stateful_actor<counter_state>* self,
-                             std::chrono::milliseconds linger) {
+                             std::chrono::milliseconds linger, std::vector<int>* seen) {
+  self->state.seen = seen;
   return {
-    [self](int n) { return self->state.total += n; },
+    [self](int n) {
+      self->state.seen->push_back(n);
+      return self->state.total += n;
+    },
     [self, linger](passivate_atom) {
       if (linger.count() == 0)
         self->quit();
@@ -33,105 +38,142 @@ caf::behavior counter_entity(caf::stateful_actor<counter_state>* self,
   };
 }
 
-struct fixture {
-  test::test_config cfg;
-  caf::actor_system sys{cfg};
-  std::atomic<int> activations{0};
+struct fixture : test::deterministic_system {
+  int activations = 0;
+  std::vector<int> seen;
 
-  caf::actor make_registry(std::chrono::milliseconds linger = 0ms, size_t trim_after = 1024) {
+  ~fixture() { stop(); }
+
+  caf::actor make_registry(std::chrono::milliseconds linger = 0ms, size_t trim_after = 1024,
+                           bool periodic_sweep = false) {
     runtime::registry_options opts;
     opts.idle_passivate = 60s;
-    opts.periodic_sweep = false;
+    opts.periodic_sweep = periodic_sweep;
     opts.trim_after_passivations = trim_after;
     std::map<std::string, runtime::entity_factory> kinds;
     kinds["counter"] = [this, linger](caf::actor_system& s, const std::string&) {
       ++activations;
-      return s.spawn(counter_entity, linger);
+      return s.spawn(counter_entity, linger, &seen);
     };
-    return runtime::spawn_registry(sys, opts, kinds);
+    return own(runtime::spawn_registry(sys, opts, kinds));
   }
 
-  int add(const caf::actor& registry, const std::string& id, int n) {
-    caf::scoped_actor self{sys};
-    int result = -1;
-    self->request(registry, 5s, std::string{"counter"}, id, caf::make_message(n))
-      .receive([&](int total) { result = total; },
-               [&](const caf::error& err) { FAIL(sys.render(err)); });
-    return result;
+  // Sends `n` to entity `id` and runs the system; the answer, if it came.
+  std::shared_ptr<test::answer<int>> add(const caf::actor& registry, const std::string& id, int n) {
+    return ask<int>(registry, std::string{"counter"}, id, caf::make_message(n));
   }
 
-  uint64_t sweep(const caf::actor& registry, int64_t now_ns) {
-    caf::scoped_actor self{sys};
-    uint64_t n = 0;
-    self->request(registry, 5s, sweep_atom_v, now_ns)
-      .receive([&](uint64_t count) { n = count; }, [&](const caf::error&) {});
-    return n;
+  int total(const caf::actor& registry, const std::string& id, int n) {
+    auto a = add(registry, id, n);
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
   }
 
   uint64_t active(const caf::actor& registry) {
-    caf::scoped_actor self{sys};
-    uint64_t n = 0;
-    self->request(registry, 5s, count_atom_v).receive([&](uint64_t c) { n = c; },
-                                                     [&](const caf::error&) {});
-    return n;
+    auto a = ask<uint64_t>(registry, count_atom_v);
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
+  }
+
+  uint64_t sweep(const caf::actor& registry, caf::timespan from_now) {
+    auto at = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      (sched.clock().current_time + from_now).time_since_epoch());
+    auto a = ask<uint64_t>(registry, sweep_atom_v, static_cast<int64_t>(at.count()));
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
   }
 };
-
-int64_t far_future_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           (std::chrono::steady_clock::now() + 1h).time_since_epoch())
-    .count();
-}
 
 } // namespace
 
 TEST_CASE_METHOD(fixture, "an entity is activated on its first message and keeps its state") {
   auto reg = make_registry();
-  CHECK(add(reg, "a", 1) == 1);
-  CHECK(add(reg, "a", 2) == 3);
-  CHECK(add(reg, "b", 10) == 10);
+  CHECK(activations == 0);
+  CHECK(total(reg, "a", 1) == 1);
+  CHECK(activations == 1);
+  CHECK(total(reg, "a", 2) == 3);
+  CHECK(total(reg, "b", 10) == 10);
   CHECK(activations == 2);
   CHECK(active(reg) == 2);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_METHOD(fixture, "an idle entity is passivated and a later message re-activates it") {
+TEST_CASE_METHOD(fixture, "messages to one entity reach it in the order they were sent") {
   auto reg = make_registry();
-  CHECK(add(reg, "a", 5) == 5);
-  // Not idle yet at "now".
-  CHECK(sweep(reg, 0) == 0);
-  CHECK(sweep(reg, far_future_ns()) == 1);
-  // Wait until the old activation is gone.
-  for (int i = 0; i < 200 && active(reg) != 0; ++i)
-    std::this_thread::sleep_for(5ms);
+  // One sender, five messages, none handled before the last is sent.
+  sys.spawn([reg](caf::event_based_actor* self) {
+    for (int i = 1; i <= 5; ++i)
+      self->send(reg, std::string{"counter"}, std::string{"a"}, caf::make_message(i));
+  });
+  run();
+  CHECK(seen == std::vector<int>{1, 2, 3, 4, 5});
+  CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "an entity idle for idle_passivate is passivated by the periodic sweep") {
+  auto reg = make_registry(0ms, 1024, true);
+  CHECK(total(reg, "a", 5) == 5);
+  // The registry sweeps every idle_passivate / 4 = 15 s; after 45 s "a" is not idle enough.
+  for (int i = 0; i < 3; ++i)
+    advance(15s);
+  CHECK(active(reg) == 1);
+  advance(15s);  // 60 s without a message
   CHECK(active(reg) == 0);
   // State was in memory only (this test entity has no storage), so it starts over.
-  CHECK(add(reg, "a", 1) == 1);
+  CHECK(total(reg, "a", 1) == 1);
   CHECK(activations == 2);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "traffic keeps an entity active: its idle window starts at its last message") {
+  auto reg = make_registry(0ms, 1024, true);
+  CHECK(total(reg, "a", 1) == 1);
+  for (int i = 0; i < 3; ++i)
+    advance(15s);
+  CHECK(total(reg, "a", 1) == 2);  // at 45 s
+  for (int i = 0; i < 4; ++i)
+    advance(15s);  // 105 s: 60 s since the last message, sweeps at 60, 75, 90 found it busy
+  CHECK(active(reg) == 0);
+  CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "an explicit sweep passivates only entities idle before its time") {
+  auto reg = make_registry();
+  CHECK(total(reg, "a", 5) == 5);
+  CHECK(sweep(reg, 59s) == 0);
+  CHECK(active(reg) == 1);
+  CHECK(sweep(reg, 60s) == 1);
+  CHECK(active(reg) == 0);
 }
 
 TEST_CASE_METHOD(fixture, "messages for a passivating entity wait for it and reach a fresh activation") {
   auto reg = make_registry(200ms);
-  CHECK(add(reg, "a", 5) == 5);
-  CHECK(sweep(reg, far_future_ns()) == 1);
-  // The old activation lingers for 200 ms; this message must not reach it, nor a second
-  // activation running beside it.
-  CHECK(add(reg, "a", 1) == 1);
+  CHECK(total(reg, "a", 5) == 5);
+  CHECK(sweep(reg, 1h) == 1);
+  // The old activation lingers for 200 ms of coordinator time, which does not pass by itself:
+  // the messages wait in the registry, neither answered by the old activation nor by a second
+  // one beside it.
+  auto first = add(reg, "a", 1);
+  auto second = add(reg, "a", 2);
+  CHECK_FALSE(first->arrived());
+  CHECK_FALSE(second->arrived());
+  CHECK(activations == 1);
+  CHECK(seen == std::vector<int>{5});
+  advance(200ms);
+  REQUIRE(first->value);
+  REQUIRE(second->value);
+  CHECK(std::get<0>(*first->value) == 1);  // a fresh activation: its state starts over
+  CHECK(std::get<0>(*second->value) == 3);
+  CHECK(seen == std::vector<int>{5, 1, 2});
   CHECK(activations == 2);
   CHECK(active(reg) == 1);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(fixture, "an unknown entity kind is an error, not a crash") {
   auto reg = make_registry();
-  caf::scoped_actor self{sys};
-  fault f;
-  self->request(reg, 5s, std::string{"nope"}, std::string{"x"}, caf::make_message(1))
-    .receive([](int) {}, [&](const caf::error& err) { f = to_fault(err); });
+  auto a = ask<int>(reg, std::string{"nope"}, std::string{"x"}, caf::make_message(1));
+  REQUIRE(a->arrived());
+  auto f = to_fault(a->error);
   CHECK(f.code == errc::internal);
   CHECK(f.message.find("nope") != std::string::npos);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(fixture, "an entity owned by another node is refused until forwarding exists") {
@@ -140,22 +182,23 @@ TEST_CASE_METHOD(fixture, "an entity owned by another node is refused until forw
   opts.local_node = "n1";
   opts.members = {"n1", "n2", "n3"};
   std::map<std::string, runtime::entity_factory> kinds;
-  kinds["counter"] = [](caf::actor_system& s, const std::string&) {
-    return s.spawn(counter_entity, 0ms);
+  kinds["counter"] = [this](caf::actor_system& s, const std::string&) {
+    return s.spawn(counter_entity, 0ms, &seen);
   };
-  auto reg = runtime::spawn_registry(sys, opts, kinds);
-  caf::scoped_actor self{sys};
+  auto reg = own(runtime::spawn_registry(sys, opts, kinds));
   int local = 0, remote = 0;
-  for (int i = 0; i < 30; ++i)
-    self->request(reg, 5s, std::string{"counter"}, std::to_string(i), caf::make_message(1))
-      .receive([&](int) { ++local; },
-               [&](const caf::error& err) {
-                 CHECK(to_fault(err).code == errc::unavailable);
-                 ++remote;
-               });
+  for (int i = 0; i < 30; ++i) {
+    auto a = ask<int>(reg, std::string{"counter"}, std::to_string(i), caf::make_message(1));
+    REQUIRE(a->arrived());
+    if (a->value) {
+      ++local;
+    } else {
+      CHECK(to_fault(a->error).code == errc::unavailable);
+      ++remote;
+    }
+  }
   CHECK(local > 0);
   CHECK(remote > 0);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it is over") {
@@ -163,18 +206,14 @@ TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it
     "memory_trims_total", "Times free heap memory was handed back to the OS after passivations");
   auto reg = make_registry(0ms, 3);
   for (auto id : {"a", "b"})
-    add(reg, id, 1);
+    total(reg, id, 1);
   auto before = trims.value();
-  CHECK(sweep(reg, far_future_ns()) == 2);
-  for (int i = 0; i < 200 && active(reg) != 0; ++i)
-    std::this_thread::sleep_for(5ms);
+  CHECK(sweep(reg, 1h) == 2);
+  REQUIRE(active(reg) == 0);
   CHECK(trims.value() == before);  // 2 passivations: below the threshold of 3
   for (auto id : {"c", "d", "e"})
-    add(reg, id, 1);
-  CHECK(sweep(reg, far_future_ns()) == 3);
-  for (int i = 0; i < 200 && active(reg) != 0; ++i)
-    std::this_thread::sleep_for(5ms);
+    total(reg, id, 1);
+  CHECK(sweep(reg, 1h) == 3);
   REQUIRE(active(reg) == 0);
   CHECK(trims.value() == before + 1);
-  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }

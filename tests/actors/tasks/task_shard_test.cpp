@@ -1,0 +1,174 @@
+// The task shard on CAF's deterministic coordinator with an injected clock: a delayed task
+// becomes due, and a lease runs out, exactly when the test moves time past the moment.
+#include "actors/runtime/storage_writer.hpp"
+#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_metrics.hpp"
+#include "actors/tasks/task_shard.hpp"
+#include "storage/task_store.hpp"
+#include "support/deterministic_system.hpp"
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/time_util.h>
+
+using namespace parley;
+using namespace std::chrono_literals;
+using google::protobuf::util::TimeUtil;
+using T = pb::Task;
+
+namespace {
+
+// Writes each write set at once: the shard's durable writes complete within run().
+caf::behavior direct_writer(caf::event_based_actor*, storage::engine* db) {
+  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
+    if (auto err = db->write({&ws}, false))
+      return make_error(err);
+    return caf::unit;
+  }};
+}
+
+// The lease broker's stand-in: remembers which tasks shards offered.
+caf::behavior offer_log(caf::event_based_actor*, std::vector<std::string>* offered) {
+  return {
+    [offered](ready_atom, const std::vector<tasks::ready_task>& ready) {
+      for (auto& r : ready)
+        offered->push_back(r.id);
+    },
+    [](withdraw_atom, const std::string&) {},
+  };
+}
+
+struct fixture : test::deterministic_system {
+  test::temp_db tdb;
+  std::unique_ptr<storage::task_store> store = std::make_unique<storage::task_store>(*tdb.db);
+  tasks::tasks_context_ptr ctx = std::make_shared<tasks::tasks_context>();
+  std::vector<std::string> offered;
+  caf::actor shard;
+
+  fixture() {
+    ctx->store = store.get();
+    ctx->clock = clock();
+    ctx->storage_writer = own(sys.spawn(direct_writer, tdb.db.get()));
+    ctx->broker = own(sys.spawn(offer_log, &offered));
+    shard = own(tasks::spawn_task_shard(sys, ctx, 0));
+    run();  // the shard loads its window
+  }
+
+  ~fixture() { stop(); }
+
+  // Creates a task as the node; its id, once the create is durable.
+  std::string create(pb::CreateTaskRequest req) {
+    std::string id;
+    tasks::task_create msg{tasks::task_caller::the_node(), std::move(req),
+                           [&id](const fault& err, const pb::StoredTask& t, bool) {
+                             CHECK_FALSE(err);
+                             id = t.id();
+                           }};
+    caf::anon_send(shard, create_atom_v, std::move(msg));
+    run();
+    REQUIRE_FALSE(id.empty());
+    return id;
+  }
+
+  pb::CreateTaskRequest immediate() {
+    pb::CreateTaskRequest req;
+    req.set_task_type("report");
+    return req;
+  }
+
+  pb::CreateTaskRequest delayed(int64_t after_ms) {
+    pb::CreateTaskRequest req;
+    req.set_task_type("report");
+    req.mutable_schedule()->set_type("delayed");
+    *req.mutable_schedule()->mutable_run_at() = TimeUtil::MillisecondsToTimestamp(now_ms() + after_ms);
+    return req;
+  }
+
+  T::Status status(const std::string& id) {
+    fault err;
+    auto rec = store->get(id, err);
+    REQUIRE(rec);
+    return rec->status();
+  }
+
+  // Leases `id` for a node worker for `lease_ms`; the lease, once durable.
+  pb::Lease lease(const std::string& id, int64_t lease_ms) {
+    tasks::lease_grant g{tasks::task_caller::the_node(), {id}, "w1", lease_ms};
+    auto a = ask<tasks::granted_leases>(shard, lease_atom_v, g);
+    REQUIRE(a->value);
+    auto& leases = std::get<0>(*a->value).leases;
+    REQUIRE(leases.size() == 1);
+    return leases.front();
+  }
+
+  // Heartbeats under `lease_id`; the new expiry, or 0 with the error's code in `code`.
+  int64_t heartbeat(const std::string& lease_id, int64_t lease_ms, errc& code) {
+    int64_t expires = 0;
+    bool answered = false;
+    tasks::lease_call call{tasks::task_caller::the_node(), lease_id, lease_ms,
+                           [&](const fault& err, int64_t at, bool) {
+                             answered = true;
+                             code = err.code;
+                             expires = err ? 0 : at;
+                           }};
+    caf::anon_send(shard, heartbeat_atom_v, std::move(call));
+    run();
+    REQUIRE(answered);
+    return expires;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a delayed task becomes due when the clock passes its run_at") {
+  auto id = create(delayed(30'000));
+  CHECK(status(id) == T::PENDING);
+  advance(29'999ms);
+  CHECK(offered.empty());
+  CHECK(status(id) == T::PENDING);
+  advance(1ms);
+  CHECK(offered == std::vector<std::string>{id});
+  CHECK(status(id) == T::SCHEDULED);
+}
+
+TEST_CASE_METHOD(fixture, "a task due beyond the loaded window is reached by a later tick") {
+  auto id = create(delayed(5 * 60'000));  // the shard keeps the next 60 s in memory
+  advance(5min);
+  CHECK(offered.empty());
+  CHECK(status(id) == T::PENDING);
+  caf::anon_send(shard, tick_atom_v);  // the ticker's job: the window moves to now + 60 s
+  run();
+  CHECK(offered == std::vector<std::string>{id});
+  CHECK(status(id) == T::SCHEDULED);
+}
+
+TEST_CASE_METHOD(fixture, "a lease without heartbeats runs out and the attempt is retried") {
+  auto& expiries = tasks::instruments().lease_expiries;
+  auto expired_before = expiries.value();
+  auto id = create(immediate());
+  REQUIRE(offered == std::vector<std::string>{id});
+  auto l = lease(id, 30'000);
+  CHECK(status(id) == T::RUNNING);
+  CHECK(TimeUtil::TimestampToMilliseconds(l.lease_expires_at()) == now_ms() + 30'000);
+  advance(30s);  // at its expiry, not past it
+  CHECK(status(id) == T::RUNNING);
+  advance(1ms);
+  CHECK(status(id) == T::RETRYING);
+  CHECK(expiries.value() == expired_before + 1);
+  errc code = errc::internal;
+  CHECK(heartbeat(l.lease_id(), 0, code) == 0);
+  CHECK(code == errc::conflict);
+}
+
+TEST_CASE_METHOD(fixture, "a heartbeat extends a lease from the time it arrives") {
+  auto id = create(immediate());
+  auto l = lease(id, 30'000);
+  advance(20s);
+  errc code = errc::internal;
+  CHECK(heartbeat(l.lease_id(), 30'000, code) == now_ms() + 30'000);
+  CHECK(code == errc::none);
+  advance(30s);  // 50 s after the lease, 30 s after the heartbeat: not past it yet
+  CHECK(status(id) == T::RUNNING);
+  advance(1ms);
+  CHECK(status(id) == T::RETRYING);
+}
