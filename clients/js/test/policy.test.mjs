@@ -71,3 +71,10 @@ test('the refresh callback runs before exp, then again before the new exp', asyn
   client['stopped'] = true;
   clearTimeout(client['refreshTimer']);
 });
+
+test('web/static/parley-client.js is the current build of the SDK (the web client serves it as it is)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const built = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+  const served = readFileSync(new URL('../../../web/static/parley-client.js', import.meta.url), 'utf8');
+  assert.ok(served === built, 'stale copy: run `npm run build && cp dist/index.js ../../web/static/parley-client.js` in clients/js');
+});
