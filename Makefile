@@ -25,8 +25,9 @@ run: build
 # npm packages of the end-to-end tests (the `ws` client) and of the JavaScript SDK (tsc, ws),
 # from their lock files; nothing is fetched once they are installed.
 e2e-deps:
-	@cd tests/e2e && { [ -d node_modules/ws ] || npm ci --no-audit --no-fund --loglevel=error; }
-	@cd clients/js && { [ -d node_modules/typescript ] || npm ci --no-audit --no-fund --loglevel=error; }
+# npm ci runs again when a lock file is newer than what node_modules holds.
+	@cd tests/e2e && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd clients/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 test: build e2e-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2
