@@ -1,6 +1,7 @@
 // docs/api/openapi.yaml: the document validates as OpenAPI 3.1, names every route the node
 // registers, and real responses of a running node (status codes and bodies of the main paths)
-// match it, checked with ajv.
+// match it, checked with ajv. docs/api/asyncapi.yaml: valid AsyncAPI 3.0, one message per frame
+// kind of proto/parley.proto, and every kind of server frame a real node sends matches it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -9,8 +10,10 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
+import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { startNode, devToken } from './parleyd.mjs';
+import asyncapiSpecs from '@asyncapi/specs';
+import { startNode, devToken, connectUser } from './parleyd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const specPath = join(root, 'docs', 'api', 'openapi.yaml');
@@ -183,4 +186,88 @@ test('real responses of the main paths match openapi.yaml', async () => {
   await check(await call(admin, 'GET', '/api/v1/admin/ratelimits'), 'GET', '/api/v1/admin/ratelimits');
   await check(await call(alice, 'POST', '/api/v1/ratelimit/check', { rule: 'svc', key: 'k', cost: 1 }), 'POST', '/api/v1/ratelimit/check');
   await check(await call(alice, 'POST', '/api/v1/ratelimit/check', { rule: 'none', key: 'k' }), 'POST', '/api/v1/ratelimit/check');
+});
+
+// ---- asyncapi.yaml ----------------------------------------------------------------------------
+
+const asyncPath = join(root, 'docs', 'api', 'asyncapi.yaml');
+const asyncDoc = parse(readFileSync(asyncPath, 'utf8'));
+
+test('asyncapi.yaml is a valid AsyncAPI 3.0 document', () => {
+  // The AsyncAPI schema embeds its own copy of the draft-07 meta-schema: ajv must not add another.
+  const meta = new Ajv({ strict: false, allErrors: true, meta: false, validateSchema: false });
+  addFormats(meta);
+  const validate = meta.compile(asyncapiSpecs.schemas['3.0.0']);
+  assert.equal(asyncDoc.asyncapi, '3.0.0');
+  assert.ok(validate(asyncDoc), JSON.stringify(validate.errors?.slice(0, 5), null, 2));
+});
+
+function oneofOf(proto, message) {
+  const start = proto.indexOf(`message ${message} {`);
+  const body = proto.slice(proto.indexOf('oneof kind {', start), proto.indexOf('}', proto.indexOf('oneof kind {', start)));
+  return [...body.matchAll(/^\s*\w+\s+(\w+)\s*=\s*\d+;/gm)].map((m) => m[1]).sort();
+}
+
+test('asyncapi.yaml has one message per frame kind of proto/parley.proto', () => {
+  const proto = readFileSync(join(root, 'proto', 'parley.proto'), 'utf8');
+  const names = Object.keys(asyncDoc.components.messages);
+  const clientKinds = oneofOf(proto, 'ClientFrame');
+  const serverKinds = oneofOf(proto, 'ServerFrame');
+  assert.ok(clientKinds.length >= 14 && serverKinds.length >= 13);
+  assert.deepEqual(names.filter((n) => n.startsWith('client_')).map((n) => n.slice(7)).sort(), clientKinds);
+  assert.deepEqual(names.filter((n) => n.startsWith('server_')).map((n) => n.slice(7)).sort(), serverKinds);
+  for (const n of names) assert.ok(asyncDoc.channels.chat.messages[n], `${n} is not on the /ws channel`);
+});
+
+test('every kind of server frame of a real node matches asyncapi.yaml, and so do the client frames sent', async () => {
+  const frames = new Ajv({ strict: false, allErrors: true });
+  addFormats(frames);
+  frames.addSchema({ $id: 'async', components: asyncDoc.components });
+  const union = (side) => frames.compile({
+    oneOf: Object.keys(asyncDoc.components.messages).filter((n) => n.startsWith(side))
+      .map((n) => ({ $ref: `async#/components/messages/${n}/payload` })),
+  });
+  const serverFrame = union('server_');
+  const clientFrame = union('client_');
+  const seen = new Map();
+  const mismatches = [];
+  const record = (c) => c.ws.on('message', (data) => {
+    const f = JSON.parse(data.toString());
+    const kind = Object.keys(f).find((k) => k !== 'request_id');
+    if (!serverFrame(f)) mismatches.push(`server frame ${kind}: ${frames.errorsText(serverFrame.errors)}\n${JSON.stringify(f)}`);
+    seen.set(kind, (seen.get(kind) ?? 0) + 1);
+  });
+  const [alice, bob] = await Promise.all(['spec-alice', 'spec-bob'].map((u) => connectUser(node, u)));
+  // The welcome after the upgrade arrived before the recorder was attached: hello brings another.
+  record(alice); record(bob);
+  const call = (c, frame) => { assert.ok(clientFrame(frame), `client frame: ${frames.errorsText(clientFrame.errors)}`); return c.call(frame); };
+  const send = (c, frame) => { assert.ok(clientFrame(frame), `client frame: ${frames.errorsText(clientFrame.errors)}`); c.send(frame); };
+  await call(alice, { request_id: 'h', hello: { device_id: 'spec' } });
+  await call(alice, { request_id: 'p', ping: {} });
+  const ack = await call(alice, { request_id: 's', send: { to_user: 'spec-bob', client_msg_id: 'm1', body: 'hi' } });
+  const conv = ack.ack.conversation_id;
+  await bob.next((f) => f.message);
+  send(bob, { receipt: { conversation_id: conv, seq: 1, status: 'READ' } });
+  await alice.next((f) => f.receipt);
+  send(bob, { typing: { conversation_id: conv, active: true } });
+  await alice.next((f) => f.typing);
+  await call(alice, { request_id: 'pr', presence: { user_ids: ['spec-bob'], subscribe: true } });
+  await call(alice, { request_id: 'g', create_group: { title: 't', member_ids: ['spec-bob'] } });
+  await call(bob, { request_id: 'sy', sync: {} });
+  await call(alice, { request_id: 'hi', history: { conversation_id: conv, before_seq: 0, limit: 10 } });
+  await call(alice, { request_id: 'c', conversations: {} });
+  const denied = await call(alice, { request_id: 'e', history: { conversation_id: 'd:x:y' } });
+  assert.ok(denied.error);
+  const token = await devToken(node, 'spec-bob');
+  const aliceToken = await devToken(node, 'spec-alice');
+  assert.equal((await fetch(`${node.base}/api/v1/following/spec-bob`, { method: 'PUT', headers: { Authorization: `Bearer ${aliceToken}` } })).status, 204);
+  send(alice, { feed_subscribe: {} });
+  await call(alice, { request_id: 'p2', ping: {} });  // the subscription is in place once this answers
+  const posted = await fetch(`${node.base}/api/v1/posts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'news' }) });
+  assert.equal(posted.status, 201);
+  await alice.next((f) => f.feed_item);
+  await Promise.all([alice.close(), bob.close()]);
+  const kinds = Object.keys(asyncDoc.components.messages).filter((n) => n.startsWith('server_')).map((n) => n.slice(7));
+  assert.deepEqual(mismatches, []);
+  assert.deepEqual(kinds.filter((k) => !seen.has(k)), [], 'server frame kinds never seen');
 });
