@@ -78,3 +78,19 @@ test('web/static/parley-client.js is the current build of the SDK (the web clien
   const served = readFileSync(new URL('../../../web/static/parley-client.js', import.meta.url), 'utf8');
   assert.ok(served === built, 'stale copy: run `npm run build && cp dist/index.js ../../web/static/parley-client.js` in clients/js');
 });
+
+test('the typed frames of the SDK name exactly the frame kinds of proto/parley.proto', async () => {
+  const { readFileSync } = await import('node:fs');
+  const proto = readFileSync(new URL('../../../proto/parley.proto', import.meta.url), 'utf8');
+  const source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8');
+  const oneof = (message) => {
+    const start = proto.indexOf('oneof kind {', proto.indexOf(`message ${message} {`));
+    return [...proto.slice(start, proto.indexOf('}', start)).matchAll(/^\s*\w+\s+(\w+)\s*=\s*\d+;/gm)].map((m) => m[1]).sort();
+  };
+  const fields = (iface) => {
+    const start = source.indexOf(`export interface ${iface} {`);
+    return [...source.slice(start, source.indexOf('\n}', start)).matchAll(/^\s+(\w+)\?:/gm)].map((m) => m[1]).filter((k) => k !== 'request_id').sort();
+  };
+  assert.deepEqual(fields('ClientFrame'), oneof('ClientFrame'));
+  assert.deepEqual(fields('ServerFrame'), oneof('ServerFrame'));
+});
