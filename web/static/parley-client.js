@@ -56,6 +56,46 @@ export function tokenExpiryMs(token) {
         return undefined;
     }
 }
+/** Text frames with the protobuf JSON mapping (the default). */
+export const jsonCodec = {
+    binary: false,
+    encode: (frame) => JSON.stringify(frame),
+    decode: (data) => JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data)),
+};
+/**
+ * Binary frames: the protobuf encoding of proto/parley.proto through protobufjs, handed over by
+ * the app so the SDK itself has no dependency. `root` must be loaded with keepCase:
+ * `new protobuf.Root().loadSync('parley.proto', { keepCase: true })`. Frames look exactly as
+ * with JSON: snake_case names, enums by name, 64-bit integers as strings, times as RFC 3339.
+ */
+export function protobufCodec(protobuf, root) {
+    const timestamp = '.google.protobuf.Timestamp';
+    if (!protobuf.wrappers[timestamp]) {
+        protobuf.wrappers[timestamp] = {
+            fromObject(o) {
+                if (typeof o !== 'string')
+                    return this.fromObject(o);
+                const ms = Date.parse(o);
+                return this.create({ seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1e6 });
+            },
+            toObject(m) {
+                return new Date(Number(m.seconds) * 1000 + Math.floor((m.nanos ?? 0) / 1e6)).toISOString();
+            },
+        };
+    }
+    const clientType = root.lookupType('parley.pb.ClientFrame');
+    const serverType = root.lookupType('parley.pb.ServerFrame');
+    return {
+        binary: true,
+        encode: (frame) => clientType.encode(clientType.fromObject(frame)).finish(),
+        decode: (data) => {
+            if (typeof data === 'string')
+                return JSON.parse(data); // a text frame: JSON
+            const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+            return serverType.toObject(serverType.decode(bytes), { longs: String, enums: String, arrays: true });
+        },
+    };
+}
 const toNum = (v) => (v === undefined ? 0 : Number(v));
 function randomId() {
     const c = globalThis.crypto;
@@ -144,10 +184,15 @@ export class ParleyClient {
         this.setState({ state: 'offline', code: 1000 });
     }
     wsUrl() {
-        if (this.options.authHeader)
+        const params = [];
+        if (!this.options.authHeader)
+            params.push(`token=${encodeURIComponent(this.token)}`);
+        if (this.options.codec?.binary)
+            params.push('encoding=binary');
+        if (!params.length)
             return this.options.url;
         const sep = this.options.url.includes('?') ? '&' : '?';
-        return `${this.options.url}${sep}token=${encodeURIComponent(this.token)}`;
+        return `${this.options.url}${sep}${params.join('&')}`;
     }
     async open() {
         if (this.stopped)
@@ -171,6 +216,8 @@ export class ParleyClient {
             ? new Ctor(this.wsUrl(), [], { headers: { Authorization: `Bearer ${this.token}` } })
             : new Ctor(this.wsUrl());
         this.ws = ws;
+        if (this.options.codec?.binary)
+            ws.binaryType = 'arraybuffer';
         let upgradeStatus;
         let opened = false;
         ws.onopen = () => { opened = true; this.lastFrameAt = Date.now(); };
@@ -185,7 +232,7 @@ export class ParleyClient {
             this.lastFrameAt = Date.now();
             let frame;
             try {
-                frame = JSON.parse(typeof e.data === 'string' ? e.data : String(e.data));
+                frame = (this.options.codec ?? jsonCodec).decode(e.data);
             }
             catch {
                 return;
@@ -292,7 +339,7 @@ export class ParleyClient {
     write(frame) {
         if (!this.ws || this.ws.readyState !== 1)
             return false;
-        this.ws.send(JSON.stringify(frame));
+        this.ws.send((this.options.codec ?? jsonCodec).encode(frame));
         return true;
     }
     failAll(error) {

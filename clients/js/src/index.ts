@@ -173,6 +173,56 @@ export interface ClientOptions {
   autoDeliveredReceipts?: boolean;
   /** start connecting in the constructor (default true) */
   autoConnect?: boolean;
+  /** how frames are written and read: JSON text frames (default), or protobufCodec() for binary */
+  codec?: FrameCodec;
+}
+
+/** Turns frames into WebSocket payloads and back. */
+export interface FrameCodec {
+  /** binary frames: the node is asked for them with ?encoding=binary */
+  binary: boolean;
+  encode(frame: ClientFrame): string | Uint8Array;
+  decode(data: string | ArrayBuffer | Uint8Array): ServerFrame;
+}
+
+/** Text frames with the protobuf JSON mapping (the default). */
+export const jsonCodec: FrameCodec = {
+  binary: false,
+  encode: (frame) => JSON.stringify(frame),
+  decode: (data) => JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data as Uint8Array)),
+};
+
+/**
+ * Binary frames: the protobuf encoding of proto/parley.proto through protobufjs, handed over by
+ * the app so the SDK itself has no dependency. `root` must be loaded with keepCase:
+ * `new protobuf.Root().loadSync('parley.proto', { keepCase: true })`. Frames look exactly as
+ * with JSON: snake_case names, enums by name, 64-bit integers as strings, times as RFC 3339.
+ */
+export function protobufCodec(protobuf: any, root: any): FrameCodec {
+  const timestamp = '.google.protobuf.Timestamp';
+  if (!protobuf.wrappers[timestamp]) {
+    protobuf.wrappers[timestamp] = {
+      fromObject(this: any, o: any) {
+        if (typeof o !== 'string') return this.fromObject(o);
+        const ms = Date.parse(o);
+        return this.create({ seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1e6 });
+      },
+      toObject(this: any, m: any) {
+        return new Date(Number(m.seconds) * 1000 + Math.floor((m.nanos ?? 0) / 1e6)).toISOString();
+      },
+    };
+  }
+  const clientType = root.lookupType('parley.pb.ClientFrame');
+  const serverType = root.lookupType('parley.pb.ServerFrame');
+  return {
+    binary: true,
+    encode: (frame) => clientType.encode(clientType.fromObject(frame)).finish(),
+    decode: (data) => {
+      if (typeof data === 'string') return JSON.parse(data);  // a text frame: JSON
+      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+      return serverType.toObject(serverType.decode(bytes), { longs: String, enums: String, arrays: true });
+    },
+  };
 }
 
 export interface SendOptions {
@@ -300,9 +350,12 @@ export class ParleyClient {
   }
 
   private wsUrl(): string {
-    if (this.options.authHeader) return this.options.url;
+    const params: string[] = [];
+    if (!this.options.authHeader) params.push(`token=${encodeURIComponent(this.token)}`);
+    if (this.options.codec?.binary) params.push('encoding=binary');
+    if (!params.length) return this.options.url;
     const sep = this.options.url.includes('?') ? '&' : '?';
-    return `${this.options.url}${sep}token=${encodeURIComponent(this.token)}`;
+    return `${this.options.url}${sep}${params.join('&')}`;
   }
 
   private async open(): Promise<void> {
@@ -319,6 +372,7 @@ export class ParleyClient {
       ? new Ctor(this.wsUrl(), [], { headers: { Authorization: `Bearer ${this.token}` } })
       : new Ctor(this.wsUrl());
     this.ws = ws;
+    if (this.options.codec?.binary) ws.binaryType = 'arraybuffer';
     let upgradeStatus: number | undefined;
     let opened = false;
     ws.onopen = () => { opened = true; this.lastFrameAt = Date.now(); };
@@ -330,7 +384,7 @@ export class ParleyClient {
       if (this.ws !== ws) return;
       this.lastFrameAt = Date.now();
       let frame: ServerFrame;
-      try { frame = JSON.parse(typeof e.data === 'string' ? e.data : String(e.data)); } catch { return; }
+      try { frame = (this.options.codec ?? jsonCodec).decode(e.data); } catch { return; }
       this.onFrame(frame);
     };
     ws.onclose = (e: any) => {
@@ -421,7 +475,7 @@ export class ParleyClient {
 
   private write(frame: ClientFrame): boolean {
     if (!this.ws || this.ws.readyState !== 1) return false;
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send((this.options.codec ?? jsonCodec).encode(frame));
     return true;
   }
 
