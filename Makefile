@@ -25,9 +25,9 @@ run: build
 # npm packages of the end-to-end tests (the `ws` client) and of the JavaScript SDK (tsc, ws),
 # from their lock files; nothing is fetched once they are installed.
 e2e-deps:
-# npm ci runs again when a lock file is newer than what node_modules holds.
-	@cd tests/e2e && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
-	@cd clients/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+# npm ci runs when node_modules is missing or its lock file changed since (offline afterwards).
+	@cd tests/e2e && { [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd clients/js && { [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 test: build e2e-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2
