@@ -22,9 +22,12 @@ run: build
 	@echo "Parley node: http://127.0.0.1:8080  (chat client /, health /healthz, metrics /metrics, WebSocket ws://127.0.0.1:8080/ws)"
 	@exec $(BUILD_DIR)/node/parleyd --config $(CONFIG)
 
-# npm packages of the end-to-end tests (the `ws` client), from the lock file.
+# npm packages of the end-to-end tests (the `ws` client) and of the JavaScript SDK (tsc, ws),
+# from their lock files; nothing is fetched once they are installed.
 e2e-deps:
-	@cd tests/e2e && { [ -d node_modules/ws ] || npm ci --no-audit --no-fund --loglevel=error; }
+# npm ci runs when node_modules is missing or its lock file changed since (offline afterwards).
+	@cd tests/e2e && { [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd clients/js && { [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 test: build e2e-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2

@@ -48,6 +48,13 @@ struct ws_options {
   std::chrono::milliseconds heartbeat_interval{25000};
   // A connection that sends nothing (frames, pings, pongs) for this long is closed. Default: 60 s
   std::chrono::seconds idle_timeout{60};
+  // Offer permessage-deflate (RFC 7692) to clients that ask for it. Costs zlib state per
+  // connection (docs/benchmarks.md has the numbers). Default: false
+  bool permessage_deflate = false;
+  // The server's LZ77 window (9..15): 2^bits bytes of history per direction. Default: 15
+  int deflate_window_bits = 15;
+  // zlib's memLevel (1..9): deflate state is about 2^(memLevel + 9) bytes. Default: 8
+  int deflate_mem_level = 8;
 };
 
 struct auth_options {

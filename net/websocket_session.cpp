@@ -61,6 +61,14 @@ void websocket_session::run(http::request<http::string_body> req, jwt_claims cla
   timeouts.idle_timeout = websocket::stream_base::none();  // the server's reaper does this
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
+  if (ctx_.opts.ws.permessage_deflate) {
+    // Negotiated only with clients that offer it; the others get plain frames.
+    websocket::permessage_deflate pmd;
+    pmd.server_enable = true;
+    pmd.server_max_window_bits = ctx_.opts.ws.deflate_window_bits;
+    pmd.memLevel = ctx_.opts.ws.deflate_mem_level;
+    ws_.set_option(pmd);
+  }
   // Any control frame from the client (ping, pong) counts as a heartbeat.
   ws_.control_callback([this](websocket::frame_type, beast::string_view) {
     last_activity_ms_.store(steady_ms());

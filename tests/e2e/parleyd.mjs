@@ -8,13 +8,14 @@ import { join } from 'node:path';
 export const SECRET = 'e2e-test-secret-0123456789abcdef';
 
 // options.dataDir: reuse a data directory (a restart); it is then kept on stop().
+// options.port: listen on this port (a restart where clients reconnect) instead of a free one.
 export async function startNode(extraArgs = [], options = {}) {
   const binary = process.env.PARLEYD;
   if (!binary) throw new Error('set PARLEYD to the parleyd binary (ctest does)');
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const args = [
-    '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+    '--listen', `127.0.0.1:${options.port ?? 0}`, '--data-dir', dataDir,
     '--set', `auth.jwt_secret=${SECRET}`, '--set', 'auth.dev_tokens=true',
     '--set', 'storage.sync=none', ...extraArgs,
   ];
@@ -46,6 +47,11 @@ export async function startNode(extraArgs = [], options = {}) {
     exited,
     dataDir,
     log: () => log,
+    // SIGKILL, keeping the data directory (for a restart on it).
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -1,36 +1,28 @@
 // Parley web chat: a plain client of the WebSocket protocol (PROTOCOL.md, Chat over WebSocket).
 // It keeps no state the server does not also have: conversations, history and receipts all
 // come from frames.
-'use strict';
+// Parley web chat on the parley-client SDK (clients/js, served as /static/parley-client.js): the
+// SDK reconnects with backoff, resumes with sync and hands over each message once, in order; this
+// page keeps no state the server does not also have: conversations, history and receipts all
+// come from frames.
+import { ParleyClient } from './parley-client.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
   me: null,
-  ws: null,
-  nextId: 1,
-  pending: new Map(),        // request_id -> {resolve, reject}
+  client: null,
   conversations: new Map(),  // id -> summary
   current: null,             // conversation id shown
   currentPeer: null,         // the other user of a direct conversation being opened
   messages: new Map(),       // conversation id -> Map(seq -> message)
   readBy: new Map(),         // conversation id -> Map(user -> read seq)
-  delivered: new Map(),      // conversation id -> highest seq acknowledged DELIVERED
   typingTimer: null,
   typingSent: 0,
+  countdown: null,
 };
 
 function directId(a, b) { return a < b ? `d:${a}:${b}` : `d:${b}:${a}`; }
 function seqOf(m) { return Number(m.seq); }
-
-function request(frame) {
-  const request_id = String(state.nextId++);
-  return new Promise((resolve, reject) => {
-    state.pending.set(request_id, { resolve, reject });
-    state.ws.send(JSON.stringify({ request_id, ...frame }));
-  });
-}
-
-function send(frame) { state.ws.send(JSON.stringify(frame)); }
 
 async function signIn(userId) {
   const res = await fetch('/api/v1/dev/token', { method: 'POST', body: JSON.stringify({ user_id: userId }) });
@@ -40,42 +32,55 @@ async function signIn(userId) {
   connect(body.token);
 }
 
+// Connection state for the user: connected, reconnecting in N s (counting down), offline.
+function showState(s) {
+  clearInterval(state.countdown);
+  const status = $('status');
+  status.dataset.state = s.state;
+  if (s.state === 'connected') status.textContent = 'connected';
+  else if (s.state === 'offline') status.textContent = s.error ? `offline: ${s.error.message}` : 'offline';
+  else if (s.state === 'reconnecting' && s.retryAt) {
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+      status.textContent = left > 0 ? `reconnecting in ${left} s` : 'reconnecting…';
+    };
+    tick();
+    state.countdown = setInterval(tick, 250);
+  } else status.textContent = s.state === 'reconnecting' ? 'reconnecting…' : 'connecting…';
+}
+
 function connect(token) {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(`${proto}://${location.host}/ws?token=${encodeURIComponent(token)}`);
-  state.ws = ws;
-  ws.onopen = async () => {
+  let device = localStorage.getItem('parley-device');
+  if (!device) { device = `web-${crypto.randomUUID().slice(0, 8)}`; localStorage.setItem('parley-device', device); }
+  const client = new ParleyClient({
+    url: `${proto}://${location.host}/ws`,
+    token,
+    deviceId: device,
+    backoff: { baseMs: 500, maxMs: 15000 },
+    // Dev tokens: a fresh one from the same endpoint before this one expires.
+    refreshToken: async () => {
+      const res = await fetch('/api/v1/dev/token', { method: 'POST', body: JSON.stringify({ user_id: state.me }) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return (await res.json()).token;
+    },
+  });
+  state.client = client;
+  client.on('state', showState);
+  client.on('welcome', () => {
     $('signin').hidden = true;
     $('app').hidden = false;
     $('me').textContent = state.me;
-    $('status').textContent = 'online';
-    // A paced sync may stop early (has_more): the DELIVERED receipts sent for what arrived
-    // move this device's cursor, and the next round continues from there.
-    for (let round = 0; round < 1000; round++) {
-      const done = await request({ sync: {} });
-      if (!done.sync_done.has_more) break;
-    }
-    await refreshConversations();
-    setInterval(() => send({ ping: {} }), 20000);
-  };
-  ws.onclose = (e) => { $('status').textContent = `disconnected (${e.code})`; };
-  ws.onmessage = (e) => onFrame(JSON.parse(e.data));
-}
-
-function onFrame(f) {
-  if (f.error) {
-    const p = state.pending.get(f.request_id);
-    if (p) { state.pending.delete(f.request_id); p.reject(new Error(f.error.message)); }
-    else $('chat-error').textContent = f.error.message;
-    return;
-  }
-  if (f.message) onMessage(f.message);
-  if (f.receipt) onReceipt(f.receipt);
-  if (f.typing) onTyping(f.typing);
-  if (f.presence_update) onPresence(f.presence_update);
-  if (f.group && !f.request_id) refreshConversations();
-  const p = f.request_id && state.pending.get(f.request_id);
-  if (p) { state.pending.delete(f.request_id); p.resolve(f); }
+    // After every (re)connect: the list and the open conversation as the node has them now.
+    refreshConversations();
+    if (state.current && state.conversations.has(state.current)) loadOlder(true).then(markRead);
+  });
+  client.on('message', onMessage);
+  client.on('receipt', onReceipt);
+  client.on('typing', onTyping);
+  client.on('presence', onPresence);
+  client.on('group', () => refreshConversations());
+  client.on('error', (err) => { $('chat-error').textContent = err.message; });
 }
 
 function store(conv, m) {
@@ -85,12 +90,7 @@ function store(conv, m) {
 
 function onMessage(m) {
   const conv = m.conversation_id;
-  store(conv, m);
-  // Cumulative delivery receipt: everything up to this seq reached this device.
-  if (seqOf(m) > (state.delivered.get(conv) || 0)) {
-    state.delivered.set(conv, seqOf(m));
-    send({ receipt: { conversation_id: conv, seq: m.seq, status: 'DELIVERED' } });
-  }
+  store(conv, m);  // the SDK sends the cumulative DELIVERED receipt
   if (conv === state.current) {
     render();
     markRead();
@@ -117,9 +117,9 @@ function onPresence(p) {
 }
 
 async function refreshConversations() {
-  const f = await request({ conversations: {} });
+  const summaries = await state.client.conversations();
   state.conversations.clear();
-  for (const c of f.conversation_list.items) state.conversations.set(c.conversation_id, c);
+  for (const c of summaries) state.conversations.set(c.conversation_id, c);
   const list = $('conversations');
   list.replaceChildren();
   const items = [...state.conversations.values()].sort((a, b) => Number(b.last_seq) - Number(a.last_seq));
@@ -155,7 +155,7 @@ async function open(conv, peer) {
   $('typing').textContent = '';
   $('send-form').hidden = false;
   $('chat-error').textContent = '';
-  if (state.currentPeer) send({ presence: { user_ids: [state.currentPeer], subscribe: true } });
+  if (state.currentPeer) state.client.presence([state.currentPeer], true);
   if (summary) await loadOlder(true);
   render();
   markRead();
@@ -166,9 +166,9 @@ async function loadOlder(fresh) {
   const conv = state.current;
   const have = state.messages.get(conv);
   const oldest = !fresh && have && have.size ? Math.min(...have.keys()) : 0;
-  const f = await request({ history: { conversation_id: conv, before_seq: oldest, limit: 30 } });
-  for (const m of f.history_page.messages) store(conv, m);
-  $('older').hidden = !f.history_page.has_more;
+  const page = await state.client.history(conv, { beforeSeq: oldest, limit: 30 });
+  for (const m of page.messages) store(conv, m);
+  $('older').hidden = !page.has_more;
   render();
 }
 
@@ -176,7 +176,7 @@ function markRead() {
   const msgs = state.messages.get(state.current);
   if (!msgs || !msgs.size) return;
   const last = Math.max(...msgs.keys());
-  send({ receipt: { conversation_id: state.current, seq: last, status: 'READ' } });
+  state.client.receipt(state.current, last, 'READ');
 }
 
 function render() {
@@ -221,11 +221,11 @@ $('group-form').onsubmit = async (e) => {
   e.preventDefault();
   const members = $('group-members').value.split(',').map((s) => s.trim()).filter(Boolean);
   try {
-    const f = await request({ create_group: { title: $('group-title').value.trim(), member_ids: members } });
+    const group = await state.client.createGroup($('group-title').value.trim(), members);
     $('group-title').value = '';
     $('group-members').value = '';
     await refreshConversations();
-    open(f.group.conversation_id);
+    open(group.conversation_id);
   } catch (err) { $('chat-error').textContent = err.message; }
 };
 
@@ -235,18 +235,18 @@ $('send-form').onsubmit = async (e) => {
   if (!body) return;
   $('body').value = '';
   const conv = state.current;
-  const frame = { client_msg_id: crypto.randomUUID(), body };
-  if (conv.startsWith('d:') && !state.conversations.has(conv)) frame.to_user = state.currentPeer;
-  else frame.conversation_id = conv;
+  const to = conv.startsWith('d:') && !state.conversations.has(conv)
+    ? { toUser: state.currentPeer } : { conversationId: conv };
   try {
-    const f = await request({ send: frame });
-    store(conv, { conversation_id: conv, seq: f.ack.seq, sender_id: state.me, client_msg_id: frame.client_msg_id, body, sent_at: f.ack.sent_at });
-    send({ typing: { conversation_id: conv, active: false } });
+    // Sent while reconnecting, it waits in the SDK's queue and goes out (once) after the reconnect.
+    const ack = await state.client.send({ ...to, body });
+    store(conv, { conversation_id: conv, seq: ack.seq, sender_id: state.me, client_msg_id: ack.client_msg_id, body, sent_at: ack.sent_at });
+    state.client.typing(conv, false);
     render();
     if (!state.conversations.has(conv)) {
       refreshConversations();
       // The first message makes the peer a contact: presence is visible from now on.
-      if (state.currentPeer) send({ presence: { user_ids: [state.currentPeer], subscribe: true } });
+      if (state.currentPeer) state.client.presence([state.currentPeer], true);
     }
   } catch (err) { $('chat-error').textContent = err.message; }
 };
@@ -257,12 +257,12 @@ $('body').oninput = () => {
   const now = Date.now();
   if (now - state.typingSent > 3000) {
     state.typingSent = now;
-    send({ typing: { conversation_id: conv, active: true } });
+    state.client.typing(conv, true);
   }
   clearTimeout(state.typingTimer);
   state.typingTimer = setTimeout(() => {
     state.typingSent = 0;
-    send({ typing: { conversation_id: conv, active: false } });
+    state.client.typing(conv, false);
   }, 4000);
 };
 
