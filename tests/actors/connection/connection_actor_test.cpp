@@ -92,7 +92,7 @@ TEST_CASE_METHOD(fixture, "ping is answered with pong echoing the request id in 
   CHECK(pong.pong().server_time().seconds() > 0);
 }
 
-TEST_CASE_METHOD(fixture, "hello names the device; an invalid device id is a bad request") {
+TEST_CASE_METHOD(fixture, "hello names the device, and an invalid device id is a bad request") {
   auto in = make_frame("h1", wire_format::json);
   in->frame->mutable_hello()->set_device_id("phone-1");
   caf::anon_send(conn, frame_atom_v, in);
