@@ -69,7 +69,7 @@ worker::worker(worker_options opts) : opts_(std::move(opts)) {
 
 int worker::run() {
   spdlog::info("worker {}: leasing {} from http://{}:{}{}, {} at a time, command: {}",
-               opts_.worker_id, fmt_types(), opts_.url.host, opts_.url.port, opts_.url.base_path,
+               opts_.worker_id, fmt_types(), opts_.url.host, opts_.url.port, opts_.url.path,
                opts_.concurrency, opts_.command);
   std::vector<std::thread> slots;
   for (int i = 0; i < opts_.concurrency; ++i)
@@ -186,7 +186,7 @@ void worker::slot_loop(int slot) {
 void worker::run_lease(http_client& client, const pb::Lease& lease) {
   ++running_;
   auto started = steady::now();
-  auto lease_path = "/api/v1/leases/" + url_encode_segment(lease.lease_id());
+  auto lease_path = "/api/v1/leases/" + net::client::url_encode_segment(lease.lease_id());
   auto lease_len = std::chrono::seconds{opts_.lease_sec};
   auto period = std::max<milliseconds>(milliseconds{opts_.lease_sec * 1000 / 3}, milliseconds{200});
   auto next_heartbeat = started + period;
