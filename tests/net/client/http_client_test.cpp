@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace parley::net;
@@ -23,8 +24,13 @@ public:
     : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
       thread_([this, answer = std::move(answer)] { serve(answer); }) {}
 
-  // Every test connects once, so the accept always returns.
+  // A test that failed before connecting leaves the accept waiting: connect once to end it.
   ~one_shot_server() {
+    if (!accepted_) {
+      boost::system::error_code ignored;
+      tcp::socket wake{ioc_};
+      wake.connect(acceptor_.local_endpoint(), ignored);
+    }
     if (thread_.joinable())
       thread_.join();
   }
@@ -42,6 +48,7 @@ private:
     boost::system::error_code ec;
     tcp::socket sock{ioc_};
     acceptor_.accept(sock, ec);
+    accepted_ = true;
     if (ec)
       return;
     std::string in;
@@ -71,6 +78,7 @@ private:
   boost::asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::string request_;
+  std::atomic<bool> accepted_{false};
   std::thread thread_;
 };
 
