@@ -30,7 +30,7 @@
 #include "proto/parley.pb.h"
 #include "storage/engine.hpp"
 #include "storage/feed_store.hpp"
-#include "tools/http_client.hpp"
+#include "net/client/http_client.hpp"
 #include "tools/json_scan.hpp"
 
 #include <CLI/CLI.hpp>
@@ -239,7 +239,7 @@ private:
 // -- run ------------------------------------------------------------------------------------------
 
 struct target {
-  tools::http_url url;
+  net::client::http_url url;
   std::string secret;
 
   std::string token(const std::string& user) const {
@@ -286,7 +286,7 @@ double drive(const target& t, size_t count, int connections, Make make, latencie
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c)
     threads.emplace_back([&] {
-      tools::http_client client{t.url, {}};
+      net::client::http_client client{t.url, {}};
       std::vector<double> mine;
       for (size_t i; (i = next.fetch_add(1)) < count;) {
         auto [user, req] = make(i);
@@ -311,14 +311,14 @@ double drive(const target& t, size_t count, int connections, Make make, latencie
   return secs;
 }
 
-tools::http_request get(std::string target) {
-  tools::http_request r;
+net::client::http_request get(std::string target) {
+  net::client::http_request r;
   r.method = "GET";
   r.target = std::move(target);
   return r;
 }
 
-int64_t metric(tools::http_client& client, const std::string& name) {
+int64_t metric(net::client::http_client& client, const std::string& name) {
   auto res = client.get("/metrics");
   auto at = res.body.find("\n" + name + " ");
   if (at == std::string::npos)
@@ -345,7 +345,7 @@ void activate(const target& t) {
 }
 
 void fanout(const target& t) {
-  tools::http_client probe{t.url, {}};
+  net::client::http_client probe{t.url, {}};
   // The work to expect: every follower of every posting author, plus the author's own feed.
   uint64_t expected = 0;
   for (uint32_t a = 0; a < normal_authors; ++a) {
@@ -366,7 +366,7 @@ void fanout(const target& t) {
     auto secs = drive(
       t, normal_authors, 8,
       [](size_t i) {
-        tools::http_request r;
+        net::client::http_request r;
         r.target = "/api/v1/posts";
         r.body = R"({"text":"fan-out bench post )" + std::to_string(i) + R"("})";
         return std::pair{user_id(static_cast<uint32_t>(i)), r};
@@ -408,8 +408,8 @@ void fanout(const target& t) {
 void celebrity(const target& t, uint32_t users) {
   auto celeb = user_id(users - 1);
   auto follower = user_id(first_reader);
-  tools::http_client author{t.url, {}};
-  tools::http_client reader{t.url, {}};
+  net::client::http_client author{t.url, {}};
+  net::client::http_client reader{t.url, {}};
   author.set_token(t.token(celeb));
   reader.set_token(t.token(follower));
   std::vector<double> ack, visible;
@@ -596,7 +596,7 @@ int main(int argc, char** argv) {
   }
   target t;
   std::string error;
-  if (!tools::parse_http_url(url_text, t.url, error)) {
+  if (!net::client::parse_http_url(url_text, t.url, error)) {
     std::fprintf(stderr, "feed_load: --url: %s\n", error.c_str());
     return 2;
   }

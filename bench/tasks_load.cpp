@@ -17,7 +17,8 @@
 //             same clock): p50/p99/max. Leases are completed by a separate thread.
 // Exit status: 0; 1 when requests failed or tasks went missing; 2 usage; 3 when the server
 // refuses the task endpoints (404: no scheduler; 401/403: token).
-#include "tools/http_client.hpp"
+#include "net/client/http_client.hpp"
+#include "tools/dev_token.hpp"
 #include "tools/json_scan.hpp"
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+using namespace parley::net::client;
 using namespace parley::tools;
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;

@@ -9,7 +9,7 @@ namespace parley {
 std::string json_quote(std::string_view s) {
   // JSON text is UTF-8: bytes that are not (from a client, a worker) become U+FFFD.
   if (!is_valid_utf8(s))
-    return json_quote(valid_utf8(s, s.size() * 3));
+    return json_quote(valid_utf8(s));
   std::string out;
   out.reserve(s.size() + 2);
   out.push_back('"');

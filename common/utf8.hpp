@@ -11,6 +11,9 @@ namespace parley {
 // splitting a character.
 std::string valid_utf8(std::string_view in, size_t max_bytes);
 
+// `in` with every invalid UTF-8 sequence replaced by U+FFFD, whole (it may grow up to 3x).
+std::string valid_utf8(std::string_view in);
+
 // True when `s` is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 // Text arriving in binary WebSocket frames or protobuf bodies is not checked anywhere else.
 bool is_valid_utf8(std::string_view s);

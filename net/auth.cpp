@@ -1,12 +1,9 @@
 #include "net/auth.hpp"
 
 #include "common/clock.hpp"
+#include "common/sharded_map.hpp"
 
-#include <array>
 #include <chrono>
-#include <functional>
-#include <mutex>
-#include <unordered_map>
 
 namespace parley::net {
 
@@ -19,21 +16,21 @@ namespace {
 class verified_tokens {
 public:
   bool find(const std::string& token, const std::string& secret, int64_t now, jwt_claims& out) {
-    auto& s = shard_of(token);
-    std::lock_guard<std::mutex> guard{s.mtx};
-    auto it = s.entries.find(token);
-    if (it == s.entries.end() || it->second.secret != secret || it->second.claims.exp <= now)
-      return false;
-    out = it->second.claims;
-    return true;
+    return tokens_.with(token, [&](auto& s) {
+      auto it = s.map.find(token);
+      if (it == s.map.end() || it->second.secret != secret || it->second.claims.exp <= now)
+        return false;
+      out = it->second.claims;
+      return true;
+    });
   }
 
   void add(const std::string& token, const std::string& secret, const jwt_claims& claims) {
-    auto& s = shard_of(token);
-    std::lock_guard<std::mutex> guard{s.mtx};
-    if (s.entries.size() >= per_shard)
-      s.entries.clear();
-    s.entries[token] = entry{secret, claims};
+    tokens_.with(token, [&](auto& s) {
+      if (s.map.size() >= per_shard)
+        s.map.clear();
+      s.map[token] = entry{secret, claims};
+    });
   }
 
 private:
@@ -42,14 +39,7 @@ private:
     std::string secret;
     jwt_claims claims;
   };
-  struct shard {
-    std::mutex mtx;
-    std::unordered_map<std::string, entry> entries;
-  };
-  shard& shard_of(const std::string& token) {
-    return shards_[std::hash<std::string>{}(token) % shards_.size()];
-  }
-  std::array<shard, 16> shards_;
+  sharded_map<std::string, entry> tokens_{16};
 };
 
 verified_tokens& token_cache() {

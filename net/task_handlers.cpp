@@ -23,14 +23,6 @@ namespace {
 
 using tasks::task_event;
 
-struct lease_bounds {
-  static constexpr int max_tasks = 100;
-  static constexpr int max_lease_sec = 3600;
-  static constexpr int max_wait_ms = 60000;
-  static constexpr size_t max_types = 32;
-  static constexpr size_t max_worker_id = 128;
-};
-
 // Authenticates the request and says who it is for the scheduler (its user and role); on
 // failure answers 401 and returns false.
 bool authenticated(const edge_context& ctx, const http_request& req, responder& respond,
@@ -151,28 +143,6 @@ void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   respond(http_response::json(200, to_json(page)));
 }
 
-fault check_lease_request(pb::LeaseRequest& r) {
-  auto bad = [](std::string m) { return make_fault(errc::bad_request, std::move(m)); };
-  if (r.worker_id().empty() || r.worker_id().size() > lease_bounds::max_worker_id)
-    return bad("worker_id is required (1..128 characters)");
-  if (r.task_types().empty() || static_cast<size_t>(r.task_types_size()) > lease_bounds::max_types)
-    return bad("task_types must list 1..32 task types");
-  for (auto& t : r.task_types())
-    if (t.empty() || t.size() > 64)
-      return bad("task_types: each type is 1..64 characters");
-  if (r.max_tasks() == 0)
-    r.set_max_tasks(1);
-  if (r.max_tasks() < 1 || r.max_tasks() > lease_bounds::max_tasks)
-    return bad("max_tasks must be between 1 and 100");
-  if (r.lease_sec() == 0)
-    r.set_lease_sec(30);
-  if (r.lease_sec() < 1 || r.lease_sec() > lease_bounds::max_lease_sec)
-    return bad("lease_sec must be between 1 and 3600");
-  if (r.wait_ms() < 0 || r.wait_ms() > lease_bounds::max_wait_ms)
-    return bad("wait_ms must be between 0 and 60000");
-  return {};
-}
-
 void lease(edge_context& ctx, http_request& req, responder respond) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
@@ -180,7 +150,7 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
   pb::LeaseRequest r;
   if (auto err = from_json(req.body, r))
     return respond(http_response::error(err));
-  if (auto err = check_lease_request(r))
+  if (auto err = tasks::check_lease_request(r))
     return respond(http_response::error(err));
   tasks::lease_wait w;
   w.caller = caller;  // an ordinary user's worker leases only that user's tasks
@@ -222,9 +192,8 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
   pb::HeartbeatRequest body;
   if (auto err = parse_body(req, body))
     return respond(http_response::error(err));
-  if (body.lease_sec() < 0 || body.lease_sec() > lease_bounds::max_lease_sec)
-    return respond(http_response::error(
-      make_fault(errc::bad_request, "lease_sec must be between 1 and 3600")));
+  if (auto err = tasks::check_heartbeat_request(body))
+    return respond(http_response::error(err));
   tasks::lease_call msg;
   msg.caller = caller;
   msg.lease_id = req.params["lease_id"];

@@ -15,6 +15,7 @@
 #include "actors/feed/timeline_sweeper.hpp"
 #include "actors/tasks/lease_broker.hpp"
 #include "actors/tasks/push_task_sink.hpp"
+#include "actors/tasks/task_executors.hpp"
 #include "actors/tasks/task_shard.hpp"
 #include "actors/tasks/task_ticker.hpp"
 #include "common/clock.hpp"
@@ -25,8 +26,8 @@
 #include "net/ratelimit_handlers.hpp"
 #include "net/static_files.hpp"
 #include "net/feed_handlers.hpp"
-#include "net/task_executors.hpp"
 #include "net/task_handlers.hpp"
+#include "net/task_poster.hpp"
 #include "net/server.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
@@ -216,7 +217,8 @@ fault node::start() {
   im.tasks->registry = im.registry;
   im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
   im.task_ticker = tasks::spawn_task_ticker(*im.sys, im.tasks);  // activates and recovers shards
-  im.task_executors = net::spawn_task_executors(*im.sys, im.tasks);
+  im.task_executors =
+    tasks::spawn_task_executors(*im.sys, im.tasks, net::make_task_poster(im.tasks->opts.http_allow));
   im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
 
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",

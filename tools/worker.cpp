@@ -1,5 +1,6 @@
 #include "tools/worker.hpp"
 
+#include "common/utf8.hpp"
 #include "net/json_codec.hpp"
 #include "proto/parley.pb.h"
 #include "tools/command_runner.hpp"
@@ -25,35 +26,6 @@ constexpr size_t max_stdout_text = size_t{64} << 10;
 // 256 KiB; a smaller limit answers 413 and the text form is sent instead). Default: 256 KiB
 constexpr size_t max_stdout_json = size_t{256} << 10;
 
-// Replaces bytes that are not valid UTF-8 with '?': protobuf strings must be valid UTF-8, and
-// commands print whatever they like (a cut at 64 KiB can also split a character).
-std::string utf8_safe(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 2)
-      ok = c >= 0xC2;  // no overlong forms
-    if (ok) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
-  return out;
-}
-
 bool blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
@@ -69,7 +41,8 @@ bool make_result(const command_result& r, google::protobuf::Value& result, bool 
     return true;
   result.Clear();
   auto& fields = *result.mutable_struct_value()->mutable_fields();
-  fields["stdout"].set_string_value(utf8_safe(std::string_view{r.out}.substr(0, max_stdout_text)));
+  // Protobuf strings must be valid UTF-8 and commands print whatever they like.
+  fields["stdout"].set_string_value(valid_utf8(r.out, max_stdout_text));
   if (r.out_truncated || r.out.size() > max_stdout_text)
     fields["stdout_truncated"].set_bool_value(true);
   return true;
@@ -78,7 +51,7 @@ bool make_result(const command_result& r, google::protobuf::Value& result, bool 
 std::string with_line(std::string head, const std::string& line) {
   if (!line.empty())
     head += ": " + line;
-  return utf8_safe(head);
+  return valid_utf8(head);
 }
 
 std::string duration_text(steady::duration d) {
@@ -96,7 +69,7 @@ worker::worker(worker_options opts) : opts_(std::move(opts)) {
 
 int worker::run() {
   spdlog::info("worker {}: leasing {} from http://{}:{}{}, {} at a time, command: {}",
-               opts_.worker_id, fmt_types(), opts_.url.host, opts_.url.port, opts_.url.base_path,
+               opts_.worker_id, fmt_types(), opts_.url.host, opts_.url.port, opts_.url.path,
                opts_.concurrency, opts_.command);
   std::vector<std::thread> slots;
   for (int i = 0; i < opts_.concurrency; ++i)
@@ -213,7 +186,7 @@ void worker::slot_loop(int slot) {
 void worker::run_lease(http_client& client, const pb::Lease& lease) {
   ++running_;
   auto started = steady::now();
-  auto lease_path = "/api/v1/leases/" + url_encode_segment(lease.lease_id());
+  auto lease_path = "/api/v1/leases/" + net::client::url_encode_segment(lease.lease_id());
   auto lease_len = std::chrono::seconds{opts_.lease_sec};
   auto period = std::max<milliseconds>(milliseconds{opts_.lease_sec * 1000 / 3}, milliseconds{200});
   auto next_heartbeat = started + period;
@@ -273,7 +246,7 @@ void worker::run_lease(http_client& client, const pb::Lease& lease) {
   std::string target, body, outcome;
   if (!r.started()) {
     pb::FailRequest f;
-    f.set_error(utf8_safe(r.spawn_error));
+    f.set_error(valid_utf8(r.spawn_error));
     f.set_retryable(true);
     target = lease_path + "/fail";
     body = net::to_json(f);

@@ -3,7 +3,7 @@
 // task's payload on stdin, heartbeating the lease while it runs and reporting complete or fail.
 #pragma once
 
-#include "tools/http_client.hpp"
+#include "net/client/http_client.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +18,11 @@ class Lease;
 }
 
 namespace parley::tools {
+
+using net::client::http_client;
+using net::client::http_client_options;
+using net::client::http_response;
+using net::client::http_url;
 
 struct worker_options {
   // Server base URL. Default: http://127.0.0.1:8080

@@ -5,7 +5,7 @@
 //                 --command './resize.sh' --concurrency 4
 //
 // SIGTERM or SIGINT: stop leasing, wait for running commands; a second one stops those too.
-#include "tools/http_client.hpp"
+#include "tools/dev_token.hpp"
 #include "tools/worker.hpp"
 
 #include <CLI/CLI.hpp>
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(level);
 
   std::string error;
-  if (!parse_http_url(url_text, opts.url, error))
+  if (!parley::net::client::parse_http_url(url_text, opts.url, error))
     return config_error("--url: " + error);
   if (once)
     opts.max_tasks = 1;

@@ -9,14 +9,12 @@
 
 #include "actors/limits/algorithms.hpp"
 #include "common/errc.hpp"
+#include "common/sharded_map.hpp"
 
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace parley::chat {
@@ -82,26 +80,24 @@ private:
     limits::key_state created;
   };
 
-  static constexpr size_t shard_count = 16;
-  struct shard {
-    mutable std::mutex mtx;
-    std::unordered_map<std::string, entry> users;
+  struct shard_extra {
     uint64_t generation = 0;  // bumped by sweeps: a count loaded across one may be stale
     size_t ops_since_sweep = 0;
   };
+  using table = sharded_map<std::string, entry, shard_extra>;
+  using shard = table::shard;
 
-  shard& shard_of(const std::string& user);
-  const shard& shard_of(const std::string& user) const;
   // The loaded entry of `user` (loading its count outside the lock); the lock is held on return.
-  entry* loaded_entry(shard& s, std::unique_lock<std::mutex>& lock, const std::string& user,
-                      fault& err);
+  entry* loaded_entry(table::locked& lock, const std::string& user, fault& err);
+  // Reserved memberships were written (stored) or not.
+  void end_reservation(const std::vector<std::string>& users, bool stored);
   void sweep_locked(shard& s, int64_t now_ms);
   void maybe_sweep(shard& s, int64_t now_ms);
 
   options opts_;
   limits::limit_params creation_;
   loader load_;
-  std::array<shard, shard_count> shards_;
+  table users_{16};
 };
 
 } // namespace parley::chat

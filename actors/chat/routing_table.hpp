@@ -4,12 +4,10 @@
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
+#include "common/sharded_map.hpp"
 
-#include <array>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace parley::chat {
@@ -37,15 +35,7 @@ public:
   std::vector<std::string> online_user_ids() const;
 
 private:
-  static constexpr size_t shard_count = 16;
-  struct shard {
-    mutable std::mutex mtx;
-    std::unordered_map<std::string, std::vector<route>> users;
-  };
-
-  shard& shard_of(const std::string& user) const;
-
-  mutable std::array<shard, shard_count> shards_;
+  sharded_map<std::string, std::vector<route>> users_{16};
 };
 
 } // namespace parley::chat

@@ -8,8 +8,8 @@
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
+#include "common/sharded_map.hpp"
 
-#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,15 +41,7 @@ private:
     std::string session_id;
     std::weak_ptr<outbound_sink> sink;
   };
-  struct shard {
-    mutable std::mutex mtx;
-    std::unordered_map<std::string, std::vector<subscription>> users;
-  };
-  static constexpr size_t shard_count = 16;
-
-  shard& shard_of(const std::string& user);
-
-  std::array<shard, shard_count> shards_;
+  sharded_map<std::string, std::vector<subscription>> users_{16};
   // Changed on subscribe, unsubscribe and follows of pulled authors; read per pulled post.
   mutable std::mutex watch_mtx_;
   std::unordered_map<std::string, std::unordered_set<std::string>> watchers_;  // author -> users

@@ -11,9 +11,8 @@ size_t post_cache::key_hash::operator()(const key& k) const noexcept {
 }
 
 post_cache::post_cache(size_t capacity)
-  : per_shard_(std::max<size_t>(1, capacity / shard_count)) {
-  for (auto& s : shards_)
-    s.ring.reserve(per_shard_);
+  : per_shard_(std::max<size_t>(1, capacity / shard_count)), posts_(shard_count) {
+  posts_.for_each_shard([&](auto& s) { s.extra.ring.reserve(per_shard_); });
 }
 
 std::optional<post_cache::key> post_cache::to_key(std::string_view id) {
@@ -28,50 +27,51 @@ std::optional<post_ptr> post_cache::find(std::string_view id) {
   auto k = to_key(id);
   if (!k)
     return std::nullopt;
-  auto h = key_hash{}(*k);
-  auto& s = shards_[h % shard_count];
-  std::lock_guard guard{s.mtx};
-  auto it = s.index.find(*k);
-  if (it == s.index.end())
-    return std::nullopt;
-  it->second.referenced = true;
-  return it->second.post;
+  return posts_.with(*k, [&](auto& s) -> std::optional<post_ptr> {
+    auto it = s.map.find(*k);
+    if (it == s.map.end())
+      return std::nullopt;
+    it->second.referenced = true;
+    return it->second.post;
+  });
 }
 
 void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
   auto k = to_key(id);
   if (!k)
     return;
-  auto& s = shards_[key_hash{}(*k) % shard_count];
-  std::lock_guard guard{s.mtx};
-  if (auto it = s.index.find(*k); it != s.index.end()) {
-    if (overwrite)
-      it->second.post = std::move(post);
-    it->second.referenced = true;
-    return;
-  }
-  if (s.ring.size() < per_shard_) {
-    s.ring.push_back(*k);
-    s.index.emplace(*k, entry{std::move(post), false});
-    return;
-  }
-  // Full: the hand clears flags until it finds an entry not hit since its last pass, and the
-  // new key takes that entry's place in the ring.
-  for (;;) {
-    auto& victim = s.ring[s.hand];
-    auto it = s.index.find(victim);
-    if (it != s.index.end() && it->second.referenced) {
-      it->second.referenced = false;
-      s.hand = (s.hand + 1) % s.ring.size();
-      continue;
+  posts_.with(*k, [&](auto& s) {
+    auto& ring = s.extra.ring;
+    auto& hand = s.extra.hand;
+    if (auto it = s.map.find(*k); it != s.map.end()) {
+      if (overwrite)
+        it->second.post = std::move(post);
+      it->second.referenced = true;
+      return;
     }
-    if (it != s.index.end())
-      s.index.erase(it);
-    victim = *k;
-    s.index.emplace(*k, entry{std::move(post), false});
-    s.hand = (s.hand + 1) % s.ring.size();
-    return;
-  }
+    if (ring.size() < per_shard_) {
+      ring.push_back(*k);
+      s.map.emplace(*k, entry{std::move(post), false});
+      return;
+    }
+    // Full: the hand clears flags until it finds an entry not hit since its last pass, and the
+    // new key takes that entry's place in the ring.
+    for (;;) {
+      auto& victim = ring[hand];
+      auto it = s.map.find(victim);
+      if (it != s.map.end() && it->second.referenced) {
+        it->second.referenced = false;
+        hand = (hand + 1) % ring.size();
+        continue;
+      }
+      if (it != s.map.end())
+        s.map.erase(it);
+      victim = *k;
+      s.map.emplace(*k, entry{std::move(post), false});
+      hand = (hand + 1) % ring.size();
+      return;
+    }
+  });
 }
 
 void post_cache::put(std::string_view id, post_ptr post) {

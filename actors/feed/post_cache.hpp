@@ -9,14 +9,13 @@
 // 20 bytes of a post id, so lookups allocate nothing.
 #pragma once
 
+#include "common/sharded_map.hpp"
 #include "proto/parley.pb.h"
 
 #include <array>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace parley::feed {
@@ -43,9 +42,7 @@ private:
     post_ptr post;
     bool referenced = false;  // hit since the clock hand last passed it
   };
-  struct shard {
-    std::mutex mtx;
-    std::unordered_map<key, entry, key_hash> index;
+  struct clock_state {
     std::vector<key> ring;  // every cached key once, in the order the clock hand visits them
     size_t hand = 0;
   };
@@ -55,7 +52,7 @@ private:
   void store(std::string_view id, post_ptr post, bool overwrite);
 
   size_t per_shard_;
-  std::array<shard, shard_count> shards_;
+  sharded_map<key, entry, clock_state, key_hash> posts_;
 };
 
 } // namespace parley::feed

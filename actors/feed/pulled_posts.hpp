@@ -7,14 +7,11 @@
 #pragma once
 
 #include "actors/feed/timeline_table.hpp"
+#include "common/sharded_map.hpp"
 
-#include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace parley::feed {
@@ -25,26 +22,26 @@ class pulled_posts {
 public:
   // The cached list (null on a miss) and the generation to pass to fill().
   std::pair<post_list, uint64_t> find(const std::string& author) {
-    auto& s = shard_of(author);
-    std::lock_guard guard{s.mtx};
-    auto& slot = s.authors[author];
-    return {slot.posts, slot.generation};
+    return authors_.with(author, [&](auto& s) {
+      auto& slot = s.map[author];
+      return std::pair{slot.posts, slot.generation};
+    });
   }
   // Keeps `posts` loaded by a reader unless the author changed since find().
   void fill(const std::string& author, uint64_t generation, post_list posts) {
-    auto& s = shard_of(author);
-    std::lock_guard guard{s.mtx};
-    auto& slot = s.authors[author];
-    if (slot.generation == generation)
-      slot.posts = std::move(posts);
+    authors_.with(author, [&](auto& s) {
+      auto& slot = s.map[author];
+      if (slot.generation == generation)
+        slot.posts = std::move(posts);
+    });
   }
   // A pulled post of `author` was created or deleted.
   void invalidate(const std::string& author) {
-    auto& s = shard_of(author);
-    std::lock_guard guard{s.mtx};
-    auto& slot = s.authors[author];
-    slot.posts = nullptr;
-    ++slot.generation;
+    authors_.with(author, [&](auto& s) {
+      auto& slot = s.map[author];
+      slot.posts = nullptr;
+      ++slot.generation;
+    });
   }
 
 private:
@@ -52,17 +49,8 @@ private:
     post_list posts;
     uint64_t generation = 0;
   };
-  struct shard {
-    std::mutex mtx;
-    std::unordered_map<std::string, slot> authors;
-  };
-  static constexpr size_t shard_count = 16;
 
-  shard& shard_of(const std::string& author) {
-    return shards_[std::hash<std::string>{}(author) % shard_count];
-  }
-
-  std::array<shard, shard_count> shards_;
+  sharded_map<std::string, slot> authors_{16};
 };
 
 } // namespace parley::feed

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 
 namespace parley::feed {
 
@@ -46,103 +45,89 @@ timeline_entry timeline_entry::make(std::string_view post_id, int64_t created_ms
   return e;
 }
 
-timeline_table::shard& timeline_table::shard_of(std::string_view user) {
-  return shards_[std::hash<std::string_view>{}(user) % shard_count];
-}
-
 timeline_table::insert_result timeline_table::insert(const std::string& user,
                                                      const timeline_entry& e,
                                                      int64_t active_since_ms, size_t cap) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  auto it = s.users.find(user);
-  if (it == s.users.end())
-    return insert_result::inactive;
-  if (it->second.last_read_ms < active_since_ms) {
-    s.users.erase(it);
-    return insert_result::inactive;
-  }
-  auto& entries = it->second.entries;
-  if (!insert_sorted(entries, e))
-    return insert_result::duplicate;
-  trim(entries, cap);
-  return insert_result::inserted;
+  return users_.with(user, [&](auto& s) {
+    auto it = s.map.find(user);
+    if (it == s.map.end())
+      return insert_result::inactive;
+    if (it->second.last_read_ms < active_since_ms) {
+      s.map.erase(it);
+      return insert_result::inactive;
+    }
+    auto& entries = it->second.entries;
+    if (!insert_sorted(entries, e))
+      return insert_result::duplicate;
+    trim(entries, cap);
+    return insert_result::inserted;
+  });
 }
 
 bool timeline_table::read(const std::string& user, int64_t now_ms, int64_t active_since_ms,
                           std::vector<timeline_entry>& out) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  auto it = s.users.find(user);
-  if (it == s.users.end() || it->second.last_read_ms < active_since_ms)
-    return false;
-  it->second.last_read_ms = now_ms;
-  auto& entries = it->second.entries;
-  out.assign(entries.rbegin(), entries.rend());
-  return true;
+  return users_.with(user, [&](auto& s) {
+    auto it = s.map.find(user);
+    if (it == s.map.end() || it->second.last_read_ms < active_since_ms)
+      return false;
+    it->second.last_read_ms = now_ms;
+    auto& entries = it->second.entries;
+    out.assign(entries.rbegin(), entries.rend());
+    return true;
+  });
 }
 
 void timeline_table::open(const std::string& user, int64_t now_ms) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  auto& t = s.users[user];
-  t.entries.clear();
-  t.last_read_ms = now_ms;
+  users_.with(user, [&](auto& s) {
+    auto& t = s.map[user];
+    t.entries.clear();
+    t.last_read_ms = now_ms;
+  });
 }
 
 void timeline_table::merge(const std::string& user, const std::vector<timeline_entry>& entries,
                            size_t cap) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  auto it = s.users.find(user);
-  if (it == s.users.end())
-    return;
-  auto& t = it->second.entries;
-  std::vector<timeline_entry> all(t.begin(), t.end());
-  all.insert(all.end(), entries.begin(), entries.end());
-  std::sort(all.begin(), all.end(),
-            [](const timeline_entry& a, const timeline_entry& b) { return b.newer_than(a); });
-  all.erase(std::unique(all.begin(), all.end()), all.end());
-  if (all.size() > cap)
-    all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(cap));
-  t.assign(all.begin(), all.end());
+  users_.with(user, [&](auto& s) {
+    auto it = s.map.find(user);
+    if (it == s.map.end())
+      return;
+    auto& t = it->second.entries;
+    std::vector<timeline_entry> all(t.begin(), t.end());
+    all.insert(all.end(), entries.begin(), entries.end());
+    std::sort(all.begin(), all.end(),
+              [](const timeline_entry& a, const timeline_entry& b) { return b.newer_than(a); });
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    if (all.size() > cap)
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(cap));
+    t.assign(all.begin(), all.end());
+  });
 }
 
 bool timeline_table::contains(const std::string& user) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  return s.users.count(user) > 0;
+  return users_.with(user, [&](auto& s) { return s.map.count(user) > 0; });
 }
 
 void timeline_table::drop(const std::string& user) {
-  auto& s = shard_of(user);
-  std::lock_guard guard{s.mtx};
-  s.users.erase(user);
+  users_.with(user, [&](auto& s) { s.map.erase(user); });
 }
 
 size_t timeline_table::evict_inactive(int64_t active_since_ms) {
   size_t evicted = 0;
-  for (auto& s : shards_) {
-    std::lock_guard guard{s.mtx};
-    for (auto it = s.users.begin(); it != s.users.end();) {
+  users_.for_each_shard([&](auto& s) {
+    for (auto it = s.map.begin(); it != s.map.end();) {
       if (it->second.last_read_ms < active_since_ms) {
-        it = s.users.erase(it);
+        it = s.map.erase(it);
         ++evicted;
       } else {
         ++it;
       }
     }
-  }
+  });
   return evicted;
 }
 
 size_t timeline_table::size() const {
-  size_t n = 0;
-  for (auto& s : shards_) {
-    std::lock_guard guard{s.mtx};
-    n += s.users.size();
-  }
-  return n;
+  return users_.size();
 }
 
 } // namespace parley::feed

@@ -8,13 +8,13 @@
 // actor is the only reader and the only one that creates or rebuilds a timeline.
 #pragma once
 
+#include "common/sharded_map.hpp"
+
 #include <array>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace parley::feed {
@@ -69,15 +69,7 @@ private:
     std::deque<timeline_entry> entries;  // oldest first
     int64_t last_read_ms = 0;
   };
-  struct shard {
-    mutable std::mutex mtx;
-    std::unordered_map<std::string, timeline> users;
-  };
-  static constexpr size_t shard_count = 64;
-
-  shard& shard_of(std::string_view user);
-
-  std::array<shard, shard_count> shards_;
+  sharded_map<std::string, timeline> users_{64};
 };
 
 } // namespace parley::feed

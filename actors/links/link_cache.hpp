@@ -3,14 +3,13 @@
 // up to 15 characters (std::string's inline buffer holds every generated key).
 #pragma once
 
+#include "common/sharded_map.hpp"
+
 #include <cstdint>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
 
 namespace parley::links {
 
@@ -37,17 +36,15 @@ public:
   size_t size() const;
 
 private:
-  struct shard {
-    std::mutex mtx;
+  using lru_list = std::list<std::pair<std::string, cached_link>>;  // most recent first
+  struct shard_extra {
     uint64_t epoch = 0;
-    std::list<std::pair<std::string, cached_link>> lru;  // most recent first
-    std::unordered_map<std::string, std::list<std::pair<std::string, cached_link>>::iterator> index;
+    lru_list lru;
   };
 
-  shard& shard_of(const std::string& key);
-
   size_t per_shard_;
-  std::vector<shard> shards_;
+  // key -> its place in the shard's LRU list.
+  sharded_map<std::string, lru_list::iterator, shard_extra> links_;
 };
 
 } // namespace parley::links

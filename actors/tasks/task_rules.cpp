@@ -16,7 +16,7 @@ fault bad(std::string message) {
 }
 
 bool valid_task_type(const std::string& t) {
-  if (t.empty() || t.size() > 64)
+  if (t.empty() || t.size() > task_bounds::max_task_type)
     return false;
   return std::all_of(t.begin(), t.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
@@ -148,6 +148,34 @@ fault prepare_task(const pb::CreateTaskRequest& req, int64_t now_ms, size_t max_
   out.set_status(pb::Task::PENDING);
   out.set_created_at_ms(now_ms);
   out.set_updated_at_ms(now_ms);
+  return {};
+}
+
+fault check_lease_request(pb::LeaseRequest& r) {
+  if (r.worker_id().empty() || r.worker_id().size() > task_bounds::max_worker_id)
+    return bad("worker_id is required (1..128 characters)");
+  if (r.task_types().empty()
+      || static_cast<size_t>(r.task_types_size()) > task_bounds::max_lease_types)
+    return bad("task_types must list 1..32 task types");
+  for (auto& t : r.task_types())
+    if (t.empty() || t.size() > task_bounds::max_task_type)
+      return bad("task_types: each type is 1..64 characters");
+  if (r.max_tasks() == 0)
+    r.set_max_tasks(1);
+  if (r.max_tasks() < 1 || r.max_tasks() > task_bounds::max_lease_tasks)
+    return bad("max_tasks must be between 1 and 100");
+  if (r.lease_sec() == 0)
+    r.set_lease_sec(task_bounds::default_lease_sec);
+  if (r.lease_sec() < 1 || r.lease_sec() > task_bounds::max_lease_sec)
+    return bad("lease_sec must be between 1 and 3600");
+  if (r.wait_ms() < 0 || r.wait_ms() > task_bounds::max_wait_ms)
+    return bad("wait_ms must be between 0 and 60000");
+  return {};
+}
+
+fault check_heartbeat_request(const pb::HeartbeatRequest& r) {
+  if (r.lease_sec() < 0 || r.lease_sec() > task_bounds::max_lease_sec)
+    return bad("lease_sec must be between 1 and 3600");
   return {};
 }
 

@@ -1,4 +1,4 @@
-// Task validation, retry backoff and ids: the pure rules behind the scheduler.
+// Task and lease validation, retry backoff and ids: the pure rules behind the scheduler.
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_rules.hpp"
 
@@ -22,6 +22,15 @@ fault prepare(const std::string& type, pb::StoredTask& out,
   if (edit)
     edit(req);
   return prepare_task(req, now, 1024, out);
+}
+
+pb::LeaseRequest lease_request(const std::function<void(pb::LeaseRequest&)>& edit = {}) {
+  pb::LeaseRequest r;
+  r.set_worker_id("w1");
+  r.add_task_types("email");
+  if (edit)
+    edit(r);
+  return r;
 }
 
 } // namespace
@@ -95,6 +104,66 @@ TEST_CASE("out-of-bounds fields are refused naming the field") {
   }, "10 years");
   CHECK(prepare("", t).message == "task_type is required");
   CHECK(prepare(std::string(65, 'a'), t).code == errc::bad_request);
+}
+
+TEST_CASE("a lease request without numbers leases one task for 30 seconds without waiting") {
+  auto r = lease_request();
+  REQUIRE_FALSE(check_lease_request(r));
+  CHECK(r.max_tasks() == 1);
+  CHECK(r.lease_sec() == 30);
+  CHECK(r.wait_ms() == 0);
+}
+
+TEST_CASE("a lease request at its bounds is accepted as asked") {
+  auto r = lease_request([](auto& r) {
+    r.set_worker_id(std::string(128, 'w'));
+    for (int i = 1; i < 32; ++i)
+      r.add_task_types(std::string(64, 't'));
+    r.set_max_tasks(100);
+    r.set_lease_sec(3600);
+    r.set_wait_ms(60000);
+  });
+  REQUIRE_FALSE(check_lease_request(r));
+  CHECK(r.max_tasks() == 100);
+  CHECK(r.lease_sec() == 3600);
+  CHECK(r.wait_ms() == 60000);
+}
+
+TEST_CASE("a lease request out of bounds is refused naming the field") {
+  auto refused = [](const std::function<void(pb::LeaseRequest&)>& edit,
+                    const std::string& needle) {
+    auto r = lease_request(edit);
+    auto err = check_lease_request(r);
+    INFO(err.message);
+    CHECK(err.code == errc::bad_request);
+    CHECK(err.message.find(needle) != std::string::npos);
+  };
+  refused([](auto& r) { r.clear_worker_id(); }, "worker_id");
+  refused([](auto& r) { r.set_worker_id(std::string(129, 'w')); }, "worker_id");
+  refused([](auto& r) { r.clear_task_types(); }, "task_types");
+  refused([](auto& r) {
+    for (int i = 0; i < 32; ++i)
+      r.add_task_types("t");
+  }, "task_types");
+  refused([](auto& r) { r.add_task_types(""); }, "task_types");
+  refused([](auto& r) { r.add_task_types(std::string(65, 't')); }, "task_types");
+  refused([](auto& r) { r.set_max_tasks(101); }, "max_tasks");
+  refused([](auto& r) { r.set_max_tasks(-1); }, "max_tasks");
+  refused([](auto& r) { r.set_lease_sec(3601); }, "lease_sec");
+  refused([](auto& r) { r.set_lease_sec(-1); }, "lease_sec");
+  refused([](auto& r) { r.set_wait_ms(60001); }, "wait_ms");
+  refused([](auto& r) { r.set_wait_ms(-1); }, "wait_ms");
+}
+
+TEST_CASE("a heartbeat may keep its lease length or ask for up to an hour") {
+  pb::HeartbeatRequest h;
+  CHECK_FALSE(check_heartbeat_request(h));
+  h.set_lease_sec(3600);
+  CHECK_FALSE(check_heartbeat_request(h));
+  h.set_lease_sec(3601);
+  CHECK(check_heartbeat_request(h).code == errc::bad_request);
+  h.set_lease_sec(-1);
+  CHECK(check_heartbeat_request(h).code == errc::bad_request);
 }
 
 TEST_CASE("exponential backoff doubles from the initial delay with up to 25% jitter") {

@@ -1,28 +1,21 @@
-#include "tools/http_client.hpp"
+#include "net/client/http_client.hpp"
 
-#include "common/json_text.hpp"
-#include "tools/json_scan.hpp"
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "net/beast.hpp"
+#include "net/http_allow.hpp"
 
 #include <fcntl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <utility>
 
-namespace parley::tools {
+namespace parley::net::client {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -36,7 +29,8 @@ struct settings {
   http_url url;
   http_client_options opts;
   std::string host_header;
-  tcp::resolver::results_type endpoints;  // resolved on first connect
+  // Resolved on first connect (and checked against the allow list); reused after that.
+  std::vector<tcp::endpoint> endpoints;
 };
 
 // One keep-alive connection running one request at a time on the owner's io_context. `done`
@@ -45,7 +39,8 @@ class connection {
 public:
   using handler = std::function<void(http_response)>;
 
-  connection(asio::io_context& ioc, settings& s) : ioc_(ioc), s_(s), stream_(ioc) {}
+  connection(asio::io_context& ioc, settings& s)
+    : ioc_(ioc), s_(s), stream_(ioc), resolver_(ioc), resolve_timer_(ioc) {}
 
   void start(const http_request& r, milliseconds timeout, handler done) {
     done_ = std::move(done);
@@ -58,14 +53,16 @@ public:
       return finish_error("unknown method " + r.method);
     req_ = {};
     req_.method(verb);
-    req_.target(s_.url.base_path + r.target);
+    req_.target(request_target(s_.url, r.target));
     req_.version(11);
     req_.set(http::field::host, s_.host_header);
-    req_.set(http::field::user_agent, "parley-tools");
+    req_.set(http::field::user_agent, s_.opts.user_agent);
     if (!s_.opts.token.empty())
       req_.set(http::field::authorization, "Bearer " + s_.opts.token);
     if (!r.body.empty())
       req_.set(http::field::content_type, "application/json");
+    for (auto& [name, value] : r.headers)
+      req_.set(name, value);
     req_.body() = r.body;
     req_.keep_alive(true);
     req_.prepare_payload();
@@ -81,6 +78,12 @@ public:
   // Ends the request in flight (its handler sees "aborted").
   void abort() {
     aborted_ = true;
+    if (resolving_) {
+      resolving_ = false;
+      resolver_.cancel();
+      resolve_timer_.cancel();
+      return finish_error("aborted");
+    }
     close();
   }
 
@@ -95,13 +98,8 @@ public:
 
 private:
   void connect() {
-    if (s_.endpoints.empty()) {
-      beast::error_code ec;
-      tcp::resolver resolver{ioc_};
-      s_.endpoints = resolver.resolve(s_.url.host, s_.url.port, ec);
-      if (ec)
-        return finish_error("resolve " + s_.url.host + ": " + ec.message());
-    }
+    if (s_.endpoints.empty())
+      return resolve();
     stream_.expires_at(std::min(deadline_, steady::now() + s_.opts.connect_timeout));
     stream_.async_connect(s_.endpoints, [this](beast::error_code ec, const tcp::endpoint&) {
       if (ec)
@@ -111,6 +109,46 @@ private:
       // Commands the worker starts must not inherit the server connection.
       ::fcntl(stream_.socket().native_handle(), F_SETFD, FD_CLOEXEC);
       write();
+    });
+  }
+
+  // Resolves the host within the deadline. A lookup that outlives it is abandoned: its answer,
+  // whenever it comes, finds `resolving_` false and is dropped.
+  void resolve() {
+    resolving_ = true;
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([this](beast::error_code ec) {
+      if (ec || !resolving_)
+        return;
+      resolving_ = false;
+      resolver_.cancel();
+      fail(beast::error::timeout, "resolve");
+    });
+    resolver_.async_resolve(s_.url.host, s_.url.port,
+                            [this](beast::error_code ec, tcp::resolver::results_type results) {
+      if (!resolving_)
+        return;
+      resolving_ = false;
+      resolve_timer_.cancel();
+      if (ec)
+        return fail(ec, "resolve");
+      // Every address the name has must pass: a name that mixes public and inner addresses is
+      // refused whole, and connections go only to what was checked here.
+      std::vector<tcp::endpoint> checked;
+      for (auto& entry : results) {
+        if (s_.opts.allow) {
+          auto why = s_.opts.allow->refusal(s_.url.host, entry.endpoint().address());
+          if (!why.empty()) {
+            http_response out;
+            out.error = std::move(why);
+            out.refused = true;
+            return finish(std::move(out));
+          }
+        }
+        checked.push_back(entry.endpoint());
+      }
+      s_.endpoints = std::move(checked);
+      connect();
     });
   }
 
@@ -125,17 +163,32 @@ private:
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(s_.opts.body_limit_bytes);
+    // Enforced in read_some(): Beast 1.74's own check lets a Content-Length over the limit
+    // through when parsing eagerly, and refuses every Content-Length when the limit is none.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_at(deadline_);
-    http::async_read(stream_, buffer_, *parser_, [this](beast::error_code ec, std::size_t) {
+    read_some();
+  }
+
+  // Reads until the response is complete or its body reaches body_limit_bytes: then it is an
+  // answer all the same, cut there, and the rest is never read.
+  void read_some() {
+    http::async_read_some(stream_, buffer_, *parser_, [this](beast::error_code ec, std::size_t) {
       if (ec)
         return fail(ec, "read");
+      auto limit = s_.opts.body_limit_bytes;
+      bool cut = !parser_->is_done() && parser_->get().body().size() >= limit;
+      if (!parser_->is_done() && !cut)
+        return read_some();
       auto res = parser_->release();
       parser_.reset();
       http_response out;
       out.status = static_cast<int>(res.result_int());
       out.body = std::move(res.body());
-      if (!res.keep_alive())
+      if (cut)
+        out.body.resize(limit);
+      out.body_cut = cut;
+      if (cut || !res.keep_alive())
         close();
       last_used_ = steady::now();
       finish(std::move(out));
@@ -156,8 +209,12 @@ private:
     }
     if (aborted_)
       return finish_error("aborted");
-    if (ec == beast::error::timeout)
-      return finish_error(std::string{stage} + ": timed out");
+    if (ec == beast::error::timeout) {
+      http_response out;
+      out.error = std::string{stage} + ": timed out";
+      out.timed_out = true;
+      return finish(std::move(out));
+    }
     finish_error(std::string{stage} + ": " + ec.message());
   }
 
@@ -179,6 +236,8 @@ private:
   asio::io_context& ioc_;
   settings& s_;
   beast::tcp_stream stream_;
+  tcp::resolver resolver_;
+  asio::steady_timer resolve_timer_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> req_;
   std::optional<http::response_parser<http::string_body>> parser_;
@@ -189,11 +248,12 @@ private:
   bool reused_ = false;
   bool retried_ = false;
   bool aborted_ = false;
+  bool resolving_ = false;
 };
 
 settings make_settings(http_url url, http_client_options opts) {
   settings s;
-  s.host_header = url.port == "80" ? url.host : url.host + ":" + url.port;
+  s.host_header = host_header(url);
   s.url = std::move(url);
   s.opts = std::move(opts);
   return s;
@@ -201,74 +261,7 @@ settings make_settings(http_url url, http_client_options opts) {
 
 } // namespace
 
-// -- addresses ----------------------------------------------------------------------------------
-
-bool parse_http_url(std::string_view text, http_url& out, std::string& error) {
-  auto rest = text;
-  if (rest.substr(0, 8) == "https://") {
-    error = "https is not supported (plain http only): " + std::string{text};
-    return false;
-  }
-  if (rest.substr(0, 7) == "http://")
-    rest.remove_prefix(7);
-  else if (rest.find("://") != std::string_view::npos) {
-    error = "not an http URL: " + std::string{text};
-    return false;
-  }
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
-  auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  while (!path.empty() && path.back() == '/')
-    path.remove_suffix(1);
-  http_url url;
-  url.base_path = std::string{path};
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "bad IPv6 address in " + std::string{text};
-      return false;
-    }
-    url.host = std::string{authority.substr(1, close - 1)};
-    auto after = authority.substr(close + 1);
-    if (!after.empty() && after.front() == ':')
-      port = after.substr(1);
-  } else {
-    auto colon = authority.rfind(':');
-    url.host = std::string{authority.substr(0, colon)};
-    if (colon != std::string_view::npos)
-      port = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) {
-    error = "no host in URL: " + std::string{text};
-    return false;
-  }
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
-      error = "bad port in URL: " + std::string{text};
-      return false;
-    }
-    url.port = std::string{port};
-  }
-  out = std::move(url);
-  return true;
-}
-
-std::string url_encode_segment(std::string_view segment) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(segment.size());
-  for (unsigned char c : segment) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+// -- responses -------------------------------------------------------------------------------
 
 std::string http_response::describe() const {
   if (!ok())
@@ -388,19 +381,4 @@ std::vector<http_response> http_batch::run(const std::vector<http_request>& reqs
   return out;
 }
 
-// -- helpers ------------------------------------------------------------------------------------
-
-std::string fetch_dev_token(http_client& client, std::string_view user_id, std::string& error) {
-  auto res = client.post("/api/v1/dev/token", "{\"user_id\":" + json_quote(user_id) + "}");
-  if (!res.success()) {
-    error = "POST /api/v1/dev/token: " + res.describe() +
-            (res.status == 404 ? " (is auth.dev_tokens on?)" : "");
-    return {};
-  }
-  auto token = json_string(res.body, "token");
-  if (token.empty())
-    error = "POST /api/v1/dev/token: no token in " + res.body;
-  return token;
-}
-
-} // namespace parley::tools
+} // namespace parley::net::client

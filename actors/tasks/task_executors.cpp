@@ -1,13 +1,10 @@
-#include "net/task_executors.hpp"
+#include "actors/tasks/task_executors.hpp"
 
 #include "actors/runtime/atoms.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_messages.hpp"
-#include "common/utf8.hpp"
-#include "net/http_allow.hpp"
-#include "net/http_post.hpp"
-
 #include "common/clock.hpp"
+#include "common/utf8.hpp"
 
 #include <caf/all.hpp>
 #include <google/protobuf/util/json_util.h>
@@ -17,7 +14,7 @@
 #include <cstdio>
 #include <mutex>
 
-namespace parley::net {
+namespace parley::tasks {
 
 namespace {
 
@@ -68,13 +65,13 @@ std::string json_of(const google::protobuf::Value& v) {
 
 // One pool of built-in workers (http or push): what they share.
 struct pool {
-  tasks::tasks_context_ptr ctx;
+  tasks_context_ptr ctx;
   std::string task_type;
   std::shared_ptr<jsonl_file> pushes;
-  std::shared_ptr<const http_allow_list> allow;
+  http_poster post;
 };
 
-outcome from_post(const post_result& r) {
+outcome from_post(const post_outcome& r) {
   outcome o;
   if (!r.url_valid) {
     o.retryable = false;
@@ -99,13 +96,14 @@ outcome run_http(const pool& p, const pb::Lease& lease, std::chrono::millisecond
   if (!lease.payload().has_struct_value() || url == fields.end()
       || !url->second.has_string_value())
     return outcome{false, false, "payload.url (a string) is required for an http task", {}};
-  std::vector<std::pair<std::string, std::string>> headers{
-    {"X-Parley-Task-Id", lease.task_id()}, {"X-Parley-Attempt", std::to_string(lease.attempt())}};
-  post_options opts;
-  opts.timeout = timeout;
-  opts.max_body = p.ctx->opts.http_max_response_bytes;
-  opts.allow = p.allow.get();
-  return from_post(http_post(url->second.string_value(), json_of(lease.payload()), headers, opts));
+  outbound_post req;
+  req.url = url->second.string_value();
+  req.body = json_of(lease.payload());
+  req.headers = {{"X-Parley-Task-Id", lease.task_id()},
+                 {"X-Parley-Attempt", std::to_string(lease.attempt())}};
+  req.timeout = timeout;
+  req.max_body = p.ctx->opts.http_max_response_bytes;
+  return from_post(p.post(req));
 }
 
 struct executor_state {
@@ -120,11 +118,14 @@ using executor_actor = caf::stateful_actor<executor_state>;
 outcome run_push(const pool& p, const pb::Lease& lease, std::chrono::milliseconds timeout) {
   // The operator's own provider: not subject to tasks.http_allow.
   if (!p.ctx->opts.push_url.empty()) {
-    post_options opts;
-    opts.timeout = timeout;
-    opts.max_body = p.ctx->opts.http_max_response_bytes;
-    return from_post(http_post(p.ctx->opts.push_url, json_of(lease.payload()),
-                               {{"X-Parley-Task-Id", lease.task_id()}}, opts));
+    outbound_post req;
+    req.url = p.ctx->opts.push_url;
+    req.body = json_of(lease.payload());
+    req.headers = {{"X-Parley-Task-Id", lease.task_id()}};
+    req.timeout = timeout;
+    req.max_body = p.ctx->opts.http_max_response_bytes;
+    req.task_destination = false;
+    return from_post(p.post(req));
   }
   outcome o;
   o.error = p.pushes->append(json_of(lease.payload()));
@@ -141,26 +142,26 @@ void run(executor_actor* self, const pb::Lease& lease) {
   auto timeout = std::chrono::milliseconds{
     std::max<int64_t>(std::min<int64_t>(lease_ms - 1000, p.ctx->opts.http_timeout_ms), 500)};
   auto o = p.task_type == "http" ? run_http(p, lease, timeout) : run_push(p, lease, timeout);
-  tasks::lease_finish msg;
-  msg.caller = tasks::task_caller::the_node();
+  lease_finish msg;
+  msg.caller = task_caller::the_node();
   msg.lease_id = lease.lease_id();
   msg.success = o.success;
   msg.result = std::move(o.result);
   msg.error = std::move(o.error);
   msg.retryable = o.retryable;
-  msg.reply = [id = lease.task_id()](const fault& err, tasks::task_status, int64_t) {
+  msg.reply = [id = lease.task_id()](const fault& err, task_status, int64_t) {
     if (err)
       spdlog::warn("built-in task {}: outcome not recorded: {}", id, err.message);
   };
-  caf::anon_send(p.ctx->registry, std::string{tasks::shard_kind},
-                 std::to_string(tasks::shard_of(lease.task_id())),
+  caf::anon_send(p.ctx->registry, std::string{shard_kind},
+                 std::to_string(shard_of(lease.task_id())),
                  caf::make_message(finish_atom_v, std::move(msg)));
 }
 
 void poll(executor_actor* self) {
   auto& st = self->state;
-  tasks::lease_wait w;
-  w.caller = tasks::task_caller::the_node();
+  lease_wait w;
+  w.caller = task_caller::the_node();
   w.task_types = {st.shared->task_type};
   w.worker_id = st.worker_id;
   w.max_tasks = 1;
@@ -169,7 +170,7 @@ void poll(executor_actor* self) {
   // Weak: a parked long poll must not keep the executor (and its thread) alive at shutdown.
   w.reply = [me = self->address()](const fault&, std::vector<pb::Lease> leases) {
     if (auto executor = caf::actor_cast<caf::actor>(me))
-      caf::anon_send(executor, run_atom_v, tasks::granted_leases{std::move(leases)});
+      caf::anon_send(executor, run_atom_v, granted_leases{std::move(leases)});
   };
   self->send(st.shared->ctx->broker, lease_atom_v, std::move(w));
 }
@@ -182,7 +183,7 @@ caf::actor spawn_executor(caf::actor_system& sys, std::shared_ptr<const pool> sh
     self->send(self, poll_atom_v);
     return {
       [self](poll_atom) { poll(self); },
-      [self](run_atom, tasks::granted_leases& granted) {
+      [self](run_atom, granted_leases& granted) {
         for (auto& lease : granted.leases)
           run(self, lease);
         poll(self);
@@ -193,22 +194,16 @@ caf::actor spawn_executor(caf::actor_system& sys, std::shared_ptr<const pool> sh
 
 } // namespace
 
-std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys,
-                                             tasks::tasks_context_ptr ctx) {
-  std::string error;
-  auto allow = http_allow_list::parse(ctx->opts.http_allow, error);
-  if (!allow) {
-    // The node validated it at start-up; refusing every destination is the safe side anyway.
-    spdlog::error("tasks.http_allow: {}: http tasks refuse every destination", error);
-    allow = http_allow_list{};
-  }
+std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys, tasks_context_ptr ctx,
+                                             http_poster post) {
   auto http = std::make_shared<pool>();
   http->ctx = ctx;
   http->task_type = "http";
-  http->allow = std::make_shared<const http_allow_list>(std::move(*allow));
+  http->post = post;
   auto push = std::make_shared<pool>();
   push->ctx = ctx;
   push->task_type = "push";
+  push->post = std::move(post);
   push->pushes = std::make_shared<jsonl_file>(ctx->opts.push_file);
   // Each type has workers of its own: http targets that hang hold only the http workers.
   std::vector<std::pair<std::shared_ptr<const pool>, int>> pools{{http, ctx->opts.http_workers},
@@ -221,4 +216,4 @@ std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys,
   return out;
 }
 
-} // namespace parley::net
+} // namespace parley::tasks

@@ -1,50 +1,54 @@
-// A small blocking HTTP/1.1 client over keep-alive connections for the tools (parley-worker) and
-// the load generators in bench/: one request at a time on one connection (http_client), or a
-// batch spread over several connections from one thread (http_batch). Plain http only.
-// Both classes share one connection type, hence one header; Beast stays in the .cpp.
+// The one outbound HTTP/1.1 client: the node's built-in task executors, parley-worker and the
+// load generators in bench/. Blocking, over keep-alive connections: one request at a time on
+// one connection (http_client), or a batch spread over several connections from one thread
+// (http_batch). Plain http only. The name is resolved once, within the request's deadline;
+// with an allow list every resolved address is checked and connections go only to the checked
+// addresses (no second lookup, so a name cannot change its answer in between). Redirects are
+// not followed: a 3xx is an answer like any other. Both classes share one connection type,
+// hence one header; Beast stays in the .cpp.
 #pragma once
+
+#include "net/client/url.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
 
-namespace parley::tools {
+namespace parley::net {
+class http_allow_list;
+} // namespace parley::net
 
-// -- addresses ----------------------------------------------------------------------------------
-
-struct http_url {
-  std::string host;
-  std::string port = "80";
-  // Path prefix put before every request target ("" or "/prefix", no trailing slash).
-  std::string base_path;
-};
-
-// Parses "http://host[:port][/prefix]"; false with `error` set otherwise (https is refused).
-bool parse_http_url(std::string_view text, http_url& out, std::string& error);
-
-// Percent-encodes one path segment (everything but unreserved characters).
-std::string url_encode_segment(std::string_view segment);
+namespace parley::net::client {
 
 // -- requests and responses ---------------------------------------------------------------------
 
 struct http_request {
   std::string method = "POST";
-  // Path and query, after the URL's base path.
+  // Path and query under the URL's path (request_target in url.hpp); "" asks for the URL itself.
   std::string target;
   // JSON body; empty sends none (Content-Length 0).
   std::string body;
+  // More header fields, set after the client's own (a name given here replaces its value).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct http_response {
   // HTTP status; 0 when no response came (see `error`).
   int status = 0;
   std::string body;
-  // Transport failure (resolve, connect, timeout, reset, abort); empty when a response came.
+  // Transport failure (resolve, connect, timeout, reset, abort) or refused destination; empty
+  // when a response came.
   std::string error;
+  // The failure was the deadline (`error` says at which stage).
+  bool timed_out = false;
+  // The allow list refused the destination (`error` says why): asking again cannot work.
+  bool refused = false;
+  // The body was longer than body_limit_bytes and is cut there.
+  bool body_cut = false;
   // From the start of the request (including a reconnect) to the complete response.
   std::chrono::microseconds elapsed{0};
 
@@ -62,8 +66,14 @@ struct http_client_options {
   // Time for one request and its whole response, unless the call gives its own (long polls
   // must). Default: 30000 ms
   std::chrono::milliseconds request_timeout{30000};
-  // Largest response body accepted. Default: 64 MiB
+  // Response bodies are read up to this; a longer one is an answer all the same, its body cut
+  // (`body_cut`) and its connection closed. Default: 64 MiB
   size_t body_limit_bytes = size_t{64} << 20;
+  // Sent as User-Agent. Default: parley-tools
+  std::string user_agent = "parley-tools";
+  // Destinations refused unless this list admits every address the host resolves to; nullptr
+  // admits any (operator-set and tool URLs). Must outlive the client.
+  const http_allow_list* allow = nullptr;
 };
 
 // -- one connection -----------------------------------------------------------------------------
@@ -128,10 +138,4 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-// -- helpers ------------------------------------------------------------------------------------
-
-// POST /api/v1/dev/token {"user_id": user_id} (servers with auth.dev_tokens = true). Returns the
-// token, or empty with `error` set.
-std::string fetch_dev_token(http_client& client, std::string_view user_id, std::string& error);
-
-} // namespace parley::tools
+} // namespace parley::net::client
