@@ -1,5 +1,5 @@
-# Runtime options of the sanitizer builds (make test-asan, make test-tsan). Source it from the
-# repository root before running a binary of build-asan or build-tsan by hand:
+# Runtime options of the sanitizer builds (make test-asan). Source it from the
+# repository root before running a binary of build-asan by hand:
 #   . tests/sanitizers/env.sh && build-asan/tests/integration_test
 supp="$PWD/tests/sanitizers"
 # detect_stack_use_after_return: callbacks that capture a caller's locals by reference and run
@@ -10,5 +10,4 @@ export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 # The UBSan checks are built recoverable, because suppressions apply only to recoverable checks;
 # halt_on_error makes every finding that is not suppressed end the program with a failure.
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
 unset supp
