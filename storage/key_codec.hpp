@@ -30,6 +30,7 @@ private:
 // truncated input instead of throwing, because keys come from disk.
 class key_reader {
 public:
+  // Views `key` without copying it: the bytes must outlive the reader.
   explicit key_reader(std::string_view key) : in_(key) {}
 
   std::optional<uint8_t> u8();

@@ -55,7 +55,9 @@ TEST_CASE("a truncated or corrupt key reads as nullopt instead of throwing") {
   CHECK_FALSE(short_int.u64().has_value());
   key_reader open_string{"abc"};
   CHECK_FALSE(open_string.str().has_value());
-  key_reader bad_escape{std::string{"a\0\x07", 3}};
+  // The reader views its key: the bytes must outlive it (a temporary std::string would not).
+  const std::string bad_escape_key{"a\0\x07", 3};
+  key_reader bad_escape{bad_escape_key};
   CHECK_FALSE(bad_escape.str().has_value());
 }
 
