@@ -1,5 +1,8 @@
 #include "storage/meta_store.hpp"
 
+#include "storage/record.hpp"
+
+#include <charconv>
 #include <random>
 
 namespace parley::storage {
@@ -24,7 +27,16 @@ std::string meta_store::load_or_create_node_id(fault& err) {
   auto version = db_.get(family::meta, schema_key, err);
   if (err)
     return {};
-  if (version && std::stoi(*version) > schema_version) {
+  int stored_version = 0;
+  if (version) {
+    auto [end, ec] = std::from_chars(version->data(), version->data() + version->size(),
+                                     stored_version);
+    if (ec != std::errc{} || end != version->data() + version->size()) {
+      err = corrupt_record(family::meta, schema_key);
+      return {};
+    }
+  }
+  if (version && stored_version > schema_version) {
     err = make_fault(errc::internal, "data directory has schema version " + *version
                                        + ", this build reads up to "
                                        + std::to_string(schema_version));
