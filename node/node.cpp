@@ -156,10 +156,12 @@ fault node::start() {
   im.chat->quota = std::make_unique<chat::group_quota>(
     qopts, [store = im.chat_store.get()](const std::string& user, fault& err)
              -> std::optional<size_t> {
-      auto groups = store->groups_of(user, err);
-      if (err)
+      auto groups = store->groups_of(user);
+      if (!groups) {
+        err = groups.error();
         return std::nullopt;
-      return groups.size();
+      }
+      return groups->size();
     });
   im.chat->storage_writer = im.storage_writer;
   im.task_store = std::make_unique<storage::task_store>(*im.db);

@@ -233,10 +233,10 @@ struct fan_in {
 
 void on_conversations(connection_actor* self, const reply_to& to) {
   auto& st = self->state;
-  fault err;
-  auto convs = st.info.chat->store->conversations_of(st.info.user_id, err);
-  if (err)
-    return send_fault(self, to, err);
+  auto read = st.info.chat->store->conversations_of(st.info.user_id);
+  if (!read)
+    return send_fault(self, to, read.error());
+  auto& convs = *read;
   auto state = std::make_shared<fan_in>();
   state->list.mutable_conversation_list();
   state->waiting = convs.size();
@@ -264,10 +264,10 @@ void on_sync(connection_actor* self, const reply_to& to) {
   auto& st = self->state;
   if (st.syncing)
     return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
-  fault err;
-  auto pending = st.info.chat->store->pending_of(st.info.user_id, err);
-  if (err)
-    return send_fault(self, to, err);
+  auto read = st.info.chat->store->pending_of(st.info.user_id);
+  if (!read)
+    return send_fault(self, to, read.error());
+  auto& pending = *read;
   auto state = std::make_shared<fan_in>();
   state->waiting = pending.size();
   auto done = [self, to, state] {
@@ -324,12 +324,11 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   if (ctx.presence_opts.visibility == chat::presence_visibility::contacts) {
     chat::contact_checker contacts{*ctx.store, st.info.user_id};
     for (auto& user : users) {
-      fault err;
-      if (!contacts.shares_conversation(user, err)) {
-        if (err)
-          return send_fault(self, to, err);
+      auto shares = contacts.shares_conversation(user);
+      if (!shares)
+        return send_fault(self, to, shares.error());
+      if (!*shares)
         hidden.push_back(user);
-      }
     }
     std::sort(hidden.begin(), hidden.end());
   }
