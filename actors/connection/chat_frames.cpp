@@ -229,6 +229,7 @@ struct fan_in {
   uint64_t messages = 0;
   bool has_more = false;
   pb::ServerFrame list;
+  fault failed;  // a conversation answered internal (say a corrupt record)
 };
 
 void on_conversations(connection_actor* self, const reply_to& to) {
@@ -252,10 +253,16 @@ void on_conversations(connection_actor* self, const reply_to& to) {
           if (--state->waiting == 0)
             send_frame(self, to, state->list);
         },
-        [self, to, state](caf::error&) {
-          // A conversation that cannot answer is left out rather than failing the list.
-          if (--state->waiting == 0)
+        [self, to, state](caf::error& e) {
+          // A conversation that cannot answer now is left out rather than failing the list; one
+          // that answers internal (a corrupt record) fails it: it would be missing every time.
+          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+            state->failed = std::move(f);
+          if (--state->waiting == 0) {
+            if (state->failed)
+              return send_fault(self, to, state->failed);
             send_frame(self, to, state->list);
+          }
         });
   }
 }
@@ -272,6 +279,9 @@ void on_sync(connection_actor* self, const reply_to& to) {
   state->waiting = pending.size();
   auto done = [self, to, state] {
     self->state.syncing = false;
+    // Syncing again would meet the same record: the client gets the error, not has_more.
+    if (state->failed)
+      return send_fault(self, to, state->failed);
     pb::ServerFrame out;
     out.mutable_sync_done()->set_messages(state->messages);
     out.mutable_sync_done()->set_has_more(state->has_more);
@@ -291,9 +301,11 @@ void on_sync(connection_actor* self, const reply_to& to) {
           if (--state->waiting == 0)
             done();
         },
-        [state, done](caf::error&) {
+        [state, done](caf::error& e) {
           // That conversation could not answer now: tell the client to sync again.
           state->has_more = true;
+          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+            state->failed = std::move(f);
           if (--state->waiting == 0)
             done();
         });
