@@ -824,11 +824,13 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   storage::write_set ws;
   instruments().lease_expiries.inc();
   fail_attempt(self, h, "lease expired", true, "lease_expired", ws, now);
-  if (write_task(st, ws, before, h)) {
-    // Logged by write_task; the expiry is tried again later.
+  if (auto err = write_task(st, ws, before, h)) {
+    // Logged by write_task; the expiry is tried again later, unless the record is corrupt (it
+    // would fail the same way every time: the task stays RUNNING until it is repaired).
     h.rec = std::move(before);
-    self->delayed_send(self, std::chrono::milliseconds{storage_retry_ms}, expire_atom_v, task_id,
-                       lease_id);
+    if (err.code != errc::internal)
+      self->delayed_send(self, std::chrono::milliseconds{storage_retry_ms}, expire_atom_v,
+                         task_id, lease_id);
     return;
   }
   persist(self, one(std::move(before)), std::move(ws), [self, task_id](const fault& err) {
@@ -858,11 +860,13 @@ void process_due(shard_actor* self) {
     before.push_back(r);
     r.set_status(T::SCHEDULED);
     r.set_updated_at_ms(now);
-    if (write_task(st, ws, before.back(), it->second)) {
-      // Logged by write_task; still waiting, its timer fires again a little later.
+    if (auto err = write_task(st, ws, before.back(), it->second)) {
+      // Logged by write_task; still waiting, its timer fires again a little later (not when the
+      // record is corrupt: that would fail the same way every time, until it is repaired).
       r = std::move(before.back());
       before.pop_back();
-      st.timers.emplace(now + storage_retry_ms, std::move(id));
+      if (err.code != errc::internal)
+        st.timers.emplace(now + storage_retry_ms, std::move(id));
       continue;
     }
     ids.push_back(std::move(id));
