@@ -630,7 +630,7 @@ TEST_CASE("a member removed from the last shared group stops seeing presence") {
   CHECK_FALSE(now.presence_update().has_last_seen());
 }
 
-TEST_CASE("corrupt records are reported: a retried send fails instead of being stored twice, history and sync fail") {
+TEST_CASE("corrupt records are reported: a retried send fails instead of being stored twice, history, presence and sync fail") {
   temp_dir dir;
   {
     running_node node{dir.path(), {}};
@@ -642,7 +642,8 @@ TEST_CASE("corrupt records are reported: a retried send fails instead of being s
               == uint64_t(i));
   }
   {
-    // Garbage under real keys, written while the node is down: m1's dedup record and message 2.
+    // Garbage under real keys, written while the node is down: m1's dedup record, message 2 and
+    // bob's last_seen.
     storage::storage_options opts;
     opts.data_dir = dir.path();
     fault err;
@@ -655,6 +656,7 @@ TEST_CASE("corrupt records are reported: a retried send fails instead of being s
            std::string("\xff\xff\xff", 3));
     ws.put(storage::family::messages, storage::key_builder{}.str("d:alice:bob").u64(2).bytes(),
            std::string("\xff\xff\xff", 3));
+    ws.put(storage::family::presence, "bob", std::string("\xff\xff\xff", 3));
     REQUIRE_FALSE(db->write({&ws}, true));
   }
   running_node node{dir.path(), {}};
@@ -668,6 +670,11 @@ TEST_CASE("corrupt records are reported: a retried send fails instead of being s
   auto page = alice.call(R"({"request_id":"h","history":{"conversation_id":"d:alice:bob"}})");
   REQUIRE(page.has_error());
   CHECK(page.error().code() == "internal");
+  // bob is offline with a corrupt last_seen: the answer is the error, not "never seen".
+  auto presence =
+    alice.call(R"({"request_id":"p","presence":{"user_ids":["bob"],"subscribe":true}})");
+  REQUIRE(presence.has_error());
+  CHECK(presence.error().code() == "internal");
   // Bob's sync ends with the error, not with has_more (which would send him round forever).
   chat_client bob{node, "bob"};
   auto sync = bob.call(R"({"request_id":"y","sync":{}})");
