@@ -130,9 +130,10 @@ fault node::start() {
   im.db = storage::engine::open(cfg_.storage, err);
   if (err)
     return err;
-  im.node_id = storage::meta_store{*im.db}.load_or_create_node_id(err);
-  if (err)
-    return err;
+  auto node_id = storage::meta_store{*im.db}.load_or_create_node_id();
+  if (!node_id)
+    return node_id.error();
+  im.node_id = std::move(*node_id);
   im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
 
   auto threads = cfg_.runtime.scheduler_threads > 0
