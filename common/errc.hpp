@@ -31,7 +31,7 @@ std::string_view to_string(errc code);
 int http_status(errc code);
 
 // A failure with its public code and a message meant for humans.
-struct fault {
+struct [[nodiscard]] fault {
   errc code = errc::none;
   std::string message;
 

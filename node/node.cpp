@@ -131,9 +131,10 @@ fault node::start() {
   im.db = storage::engine::open(cfg_.storage, err);
   if (err)
     return err;
-  im.node_id = storage::meta_store{*im.db}.load_or_create_node_id(err);
-  if (err)
-    return err;
+  auto node_id = storage::meta_store{*im.db}.load_or_create_node_id();
+  if (!node_id)
+    return node_id.error();
+  im.node_id = std::move(*node_id);
   im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
 
   auto threads = cfg_.runtime.scheduler_threads > 0
@@ -157,10 +158,12 @@ fault node::start() {
   im.chat->quota = std::make_unique<chat::group_quota>(
     qopts, [store = im.chat_store.get()](const std::string& user, fault& err)
              -> std::optional<size_t> {
-      auto groups = store->groups_of(user, err);
-      if (err)
+      auto groups = store->groups_of(user);
+      if (!groups) {
+        err = groups.error();
         return std::nullopt;
-      return groups.size();
+      }
+      return groups->size();
     });
   im.chat->storage_writer = im.storage_writer;
   im.task_store = std::make_unique<storage::task_store>(*im.db);

@@ -2,6 +2,7 @@
 
 #include "proto/parley.pb.h"
 #include "storage/key_codec.hpp"
+#include "storage/record.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -25,11 +26,13 @@ std::string u64_value(uint64_t v) {
   return key_builder{}.u64(v).bytes();
 }
 
-uint64_t parse_u64(const std::optional<std::string>& v) {
-  if (!v)
-    return 0;
-  key_reader r{*v};
-  return r.u64().value_or(0);
+// A value written by u64_value, nullopt when it is anything else.
+std::optional<uint64_t> parse_u64(std::string_view v) {
+  key_reader r{v};
+  auto out = r.u64();
+  if (!out || !r.done())
+    return std::nullopt;
+  return out;
 }
 
 bool decode_message(std::string_view key, std::string_view value, chat_message& out) {
@@ -37,7 +40,8 @@ bool decode_message(std::string_view key, std::string_view value, chat_message& 
   auto conv = r.str();
   auto seq = r.u64();
   pb::StoredMessage m;
-  if (!conv || !seq || !m.ParseFromArray(value.data(), static_cast<int>(value.size())))
+  if (!conv || !seq || !r.done()
+      || !m.ParseFromArray(value.data(), static_cast<int>(value.size())))
     return false;
   out.seq = *seq;
   out.sender_id = m.sender_id();
@@ -59,29 +63,44 @@ member_join conversation_record::join_of(const std::string& user) const {
   return it != joins.end() ? it->second : member_join{};
 }
 
-std::vector<std::string> chat_store::names_under(family fam, const std::string& prefix,
-                                                 fault& err) const {
+result<std::vector<std::string>> chat_store::names_under(family fam, const std::string& prefix,
+                                                         const std::string& more) const {
   std::vector<std::string> out;
-  err = db_.scan(fam, prefix, prefix_successor(prefix),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key.substr(prefix.size())};
-                   if (auto name = r.str())
-                     out.push_back(std::move(*name));
-                   return true;
-                 });
+  auto from = prefix + more;
+  auto err = scan_records(db_, fam, from, prefix_successor(from),
+                          [&](std::string_view key, std::string_view) {
+                            key_reader r{key.substr(prefix.size())};
+                            auto name = r.str();
+                            if (!name)
+                              return visit::corrupt;
+                            out.push_back(std::move(*name));
+                            return visit::next;
+                          });
+  if (err)
+    return err;
   return out;
 }
 
-std::optional<conversation_record> chat_store::conversation(const std::string& conv,
-                                                            fault& err) const {
-  auto raw = db_.get(family::conversations, conv, err);
+result<uint64_t> chat_store::u64_at(family fam, const std::string& key) const {
+  fault err;
+  auto raw = db_.get(fam, key, err);
+  if (err)
+    return err;
   if (!raw)
-    return std::nullopt;
-  pb::StoredConversation c;
-  if (!c.ParseFromString(*raw)) {
-    err = make_fault(errc::internal, "corrupt conversation record " + conv);
-    return std::nullopt;
-  }
+    return uint64_t{0};
+  auto v = parse_u64(*raw);
+  if (!v)
+    return corrupt_record(fam, key);
+  return *v;
+}
+
+result<std::optional<conversation_record>> chat_store::conversation(
+  const std::string& conv) const {
+  auto read = read_record<pb::StoredConversation>(db_, family::conversations, conv);
+  if (!read || !*read)
+    return read ? result<std::optional<conversation_record>>{std::nullopt}
+                : std::move(read).take_error();
+  auto& c = **read;
   conversation_record rec;
   rec.group = c.kind() == pb::GROUP;
   rec.title = c.title();
@@ -92,20 +111,26 @@ std::optional<conversation_record> chat_store::conversation(const std::string& c
   for (auto& [user, j] : c.joins())
     rec.joins.emplace(user, member_join{j.after_seq(), j.order()});
   rec.next_join_order = std::max<uint64_t>(1, c.next_join_order());
-  return rec;
+  return std::optional<conversation_record>{std::move(rec)};
 }
 
-uint64_t chat_store::last_seq(const std::string& conv, fault& err) const {
+result<uint64_t> chat_store::last_seq(const std::string& conv) const {
   auto prefix = key_builder{}.str(conv).bytes();
   uint64_t last = 0;
-  err = db_.scan_reverse(family::messages, prefix, prefix_successor(prefix),
-                         [&](std::string_view key, std::string_view) {
-                           key_reader r{key};
-                           r.str();
-                           last = r.u64().value_or(0);
-                           return false;
-                         },
-                         1);
+  auto err = scan_records(
+    db_, family::messages, prefix, prefix_successor(prefix),
+    [&](std::string_view key, std::string_view) {
+      key_reader r{key};
+      r.str();
+      auto seq = r.u64();
+      if (!seq || !r.done())
+        return visit::corrupt;
+      last = *seq;
+      return visit::stop;
+    },
+    1, true);
+  if (err)
+    return err;
   return last;
 }
 
@@ -146,28 +171,23 @@ void chat_store::put_conversation(write_set& ws, const std::string& conv,
   }
 }
 
-std::vector<std::string> chat_store::conversations_of(const std::string& user, fault& err) const {
-  return names_under(family::memberships, key_builder{}.str(user).bytes(), err);
+result<std::vector<std::string>> chat_store::conversations_of(const std::string& user) const {
+  return names_under(family::memberships, key_builder{}.str(user).bytes());
 }
 
-std::vector<std::string> chat_store::groups_of(const std::string& user, fault& err) const {
+result<std::vector<std::string>> chat_store::groups_of(const std::string& user) const {
   // Group ids start with "g:" and the conversation part of the key is an escaped string whose
   // bytes start with the id's own, so one prefix covers exactly the user's groups.
-  auto user_prefix = key_builder{}.str(user).bytes();
-  auto prefix = user_prefix + "g:";
-  std::vector<std::string> out;
-  err = db_.scan(family::memberships, prefix, prefix_successor(prefix),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key.substr(user_prefix.size())};
-                   if (auto name = r.str())
-                     out.push_back(std::move(*name));
-                   return true;
-                 });
-  return out;
+  return names_under(family::memberships, key_builder{}.str(user).bytes(), "g:");
 }
 
-bool chat_store::is_member(const std::string& user, const std::string& conv, fault& err) const {
-  return db_.get(family::memberships, key_builder{}.str(user).str(conv).bytes(), err).has_value();
+result<bool> chat_store::is_member(const std::string& user, const std::string& conv) const {
+  fault err;
+  bool found =
+    db_.get(family::memberships, key_builder{}.str(user).str(conv).bytes(), err).has_value();
+  if (err)
+    return err;
+  return found;
 }
 
 void chat_store::put_message(write_set& ws, const std::string& conv,
@@ -192,58 +212,65 @@ void chat_store::put_pending(write_set& ws, const std::string& conv, uint64_t se
     ws.put(family::pending, key_builder{}.str(user).str(conv).bytes(), u64_value(seq));
 }
 
-std::vector<chat_message> chat_store::messages_between(const std::string& conv, uint64_t after,
-                                                       uint64_t up_to, size_t limit,
-                                                       fault& err) const {
+result<std::vector<chat_message>> chat_store::messages_between(const std::string& conv,
+                                                               uint64_t after, uint64_t up_to,
+                                                               size_t limit) const {
   std::vector<chat_message> out;
   if (up_to <= after)
     return out;
-  err = db_.scan(family::messages, message_key(conv, after + 1),
-                 up_to == UINT64_MAX ? prefix_successor(key_builder{}.str(conv).bytes())
-                                     : message_key(conv, up_to + 1),
-                 [&](std::string_view key, std::string_view value) {
-                   chat_message m;
-                   if (decode_message(key, value, m))
-                     out.push_back(std::move(m));
-                   return true;
-                 },
-                 limit);
+  auto err = scan_records(db_, family::messages, message_key(conv, after + 1),
+                          up_to == UINT64_MAX ? prefix_successor(key_builder{}.str(conv).bytes())
+                                              : message_key(conv, up_to + 1),
+                          [&](std::string_view key, std::string_view value) {
+                            chat_message m;
+                            if (!decode_message(key, value, m))
+                              return visit::corrupt;
+                            out.push_back(std::move(m));
+                            return visit::next;
+                          },
+                          limit);
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<chat_message> chat_store::history(const std::string& conv, uint64_t before,
-                                              size_t limit, fault& err, uint64_t after) const {
+result<std::vector<chat_message>> chat_store::history(const std::string& conv, uint64_t before,
+                                                      size_t limit, uint64_t after) const {
   std::vector<chat_message> out;
   if (before != 0 && before <= after + 1)
     return out;
   auto from = message_key(conv, after + 1);
   auto to = before == 0 ? prefix_successor(key_builder{}.str(conv).bytes())
                         : message_key(conv, before);
-  err = db_.scan_reverse(family::messages, from, to,
-                         [&](std::string_view key, std::string_view value) {
-                           chat_message m;
-                           if (decode_message(key, value, m))
-                             out.push_back(std::move(m));
-                           return true;
-                         },
-                         limit);
+  auto err = scan_records(db_, family::messages, from, to,
+                          [&](std::string_view key, std::string_view value) {
+                            chat_message m;
+                            if (!decode_message(key, value, m))
+                              return visit::corrupt;
+                            out.push_back(std::move(m));
+                            return visit::next;
+                          },
+                          limit, true);
+  if (err)
+    return err;
   return out;
 }
 
-std::optional<dedup_record> chat_store::dedup(const std::string& sender, const std::string& conv,
-                                              const std::string& client_msg_id,
-                                              fault& err) const {
-  auto raw = db_.get(family::dedup, dedup_key(sender, conv, client_msg_id), err);
-  pb::StoredDedup d;
-  if (!raw || !d.ParseFromString(*raw))
-    return std::nullopt;
-  return dedup_record{d.seq(), d.sent_at_ms()};
+result<std::optional<dedup_record>> chat_store::dedup(const std::string& sender,
+                                                      const std::string& conv,
+                                                      const std::string& client_msg_id) const {
+  auto d = read_record<pb::StoredDedup>(db_, family::dedup, dedup_key(sender, conv, client_msg_id));
+  if (!d)
+    return std::move(d).take_error();
+  if (!*d)
+    return std::optional<dedup_record>{};
+  return std::optional<dedup_record>{dedup_record{(*d)->seq(), (*d)->sent_at_ms()}};
 }
 
-uint64_t chat_store::delivered(const std::string& user, const std::string& device,
-                               const std::string& conv, fault& err) const {
-  return parse_u64(db_.get(
-    family::cursors, key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes(), err));
+result<uint64_t> chat_store::delivered(const std::string& user, const std::string& device,
+                                       const std::string& conv) const {
+  return u64_at(family::cursors,
+                key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes());
 }
 
 void chat_store::put_delivered(write_set& ws, const std::string& user, const std::string& device,
@@ -252,9 +279,8 @@ void chat_store::put_delivered(write_set& ws, const std::string& user, const std
          u64_value(seq));
 }
 
-uint64_t chat_store::read(const std::string& user, const std::string& conv, fault& err) const {
-  return parse_u64(
-    db_.get(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes(), err));
+result<uint64_t> chat_store::read(const std::string& user, const std::string& conv) const {
+  return u64_at(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes());
 }
 
 void chat_store::put_read(write_set& ws, const std::string& user, const std::string& conv,
@@ -262,20 +288,23 @@ void chat_store::put_read(write_set& ws, const std::string& user, const std::str
   ws.put(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes(), u64_value(seq));
 }
 
-std::vector<std::pair<std::string, uint64_t>> chat_store::pending_of(const std::string& user,
-                                                                     fault& err) const {
+result<std::vector<std::pair<std::string, uint64_t>>> chat_store::pending_of(
+  const std::string& user) const {
   std::vector<std::pair<std::string, uint64_t>> out;
   auto prefix = key_builder{}.str(user).bytes();
-  err = db_.scan(family::pending, prefix, prefix_successor(prefix),
-                 [&](std::string_view key, std::string_view value) {
-                   key_reader r{key};
-                   r.str();
-                   auto conv = r.str();
-                   key_reader v{value};
-                   if (conv)
-                     out.emplace_back(std::move(*conv), v.u64().value_or(0));
-                   return true;
-                 });
+  auto err = scan_records(db_, family::pending, prefix, prefix_successor(prefix),
+                          [&](std::string_view key, std::string_view value) {
+                            key_reader r{key};
+                            r.str();
+                            auto conv = r.str();
+                            auto seq = parse_u64(value);
+                            if (!conv || !r.done() || !seq)
+                              return visit::corrupt;
+                            out.emplace_back(std::move(*conv), *seq);
+                            return visit::next;
+                          });
+  if (err)
+    return err;
   return out;
 }
 
@@ -284,8 +313,8 @@ void chat_store::clear_pending(write_set& ws, const std::string& user,
   ws.del(family::pending, key_builder{}.str(user).str(conv).bytes());
 }
 
-std::vector<std::string> chat_store::devices_of(const std::string& user, fault& err) const {
-  return names_under(family::cursors, key_builder{}.u8(device_tag).str(user).bytes(), err);
+result<std::vector<std::string>> chat_store::devices_of(const std::string& user) const {
+  return names_under(family::cursors, key_builder{}.u8(device_tag).str(user).bytes());
 }
 
 void chat_store::put_device(write_set& ws, const std::string& user,
@@ -293,8 +322,11 @@ void chat_store::put_device(write_set& ws, const std::string& user,
   ws.put(family::cursors, key_builder{}.u8(device_tag).str(user).str(device).bytes(), {});
 }
 
-int64_t chat_store::last_seen_ms(const std::string& user, fault& err) const {
-  return static_cast<int64_t>(parse_u64(db_.get(family::presence, user, err)));
+result<int64_t> chat_store::last_seen_ms(const std::string& user) const {
+  auto v = u64_at(family::presence, user);
+  if (!v)
+    return std::move(v).take_error();
+  return static_cast<int64_t>(*v);
 }
 
 void chat_store::put_last_seen(write_set& ws, const std::string& user, int64_t ms) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "storage/engine.hpp"
 #include "storage/write_set.hpp"
 
@@ -53,16 +54,18 @@ struct dedup_record {
   int64_t sent_at_ms = 0;
 };
 
+// Reads answer a result: the value, or the storage fault (unavailable, internal). A record or
+// key that does not parse is a fault (internal, storage/record.hpp), never absent or skipped.
 class chat_store {
 public:
   explicit chat_store(engine& db) : db_(db) {}
 
   // -- conversations ---------------------------------------------------------------------------
 
-  std::optional<conversation_record> conversation(const std::string& conv, fault& err) const;
+  result<std::optional<conversation_record>> conversation(const std::string& conv) const;
 
   // The highest stored seq of a conversation (0 when it has none).
-  uint64_t last_seq(const std::string& conv, fault& err) const;
+  result<uint64_t> last_seq(const std::string& conv) const;
 
   // Writes the record and the membership index for added and removed members.
   void put_conversation(write_set& ws, const std::string& conv, const conversation_record& rec,
@@ -70,13 +73,13 @@ public:
                         const std::vector<std::string>& removed) const;
 
   // The conversations `user` is a member of.
-  std::vector<std::string> conversations_of(const std::string& user, fault& err) const;
+  result<std::vector<std::string>> conversations_of(const std::string& user) const;
 
   // The groups `user` is a member of, sorted (a range scan of the membership index).
-  std::vector<std::string> groups_of(const std::string& user, fault& err) const;
+  result<std::vector<std::string>> groups_of(const std::string& user) const;
 
   // True when `user` is a member of `conv` (one point read of the membership index).
-  bool is_member(const std::string& user, const std::string& conv, fault& err) const;
+  result<bool> is_member(const std::string& user, const std::string& conv) const;
 
   // -- messages --------------------------------------------------------------------------------
 
@@ -88,45 +91,51 @@ public:
                    const std::vector<std::string>& members) const;
 
   // Messages with seq in (after, up_to], oldest first, at most `limit`.
-  std::vector<chat_message> messages_between(const std::string& conv, uint64_t after,
-                                             uint64_t up_to, size_t limit, fault& err) const;
+  result<std::vector<chat_message>> messages_between(const std::string& conv, uint64_t after,
+                                                     uint64_t up_to, size_t limit) const;
 
   // Messages with after < seq < before (before 0: no bound), newest first, at most `limit`.
-  std::vector<chat_message> history(const std::string& conv, uint64_t before, size_t limit,
-                                    fault& err, uint64_t after = 0) const;
+  result<std::vector<chat_message>> history(const std::string& conv, uint64_t before,
+                                            size_t limit, uint64_t after = 0) const;
 
-  std::optional<dedup_record> dedup(const std::string& sender, const std::string& conv,
-                                    const std::string& client_msg_id, fault& err) const;
+  // The ack of an earlier send with this client_msg_id, nullopt when there was none. A record
+  // that does not parse is a fault: taking it for "none" would store a retried send twice.
+  result<std::optional<dedup_record>> dedup(const std::string& sender, const std::string& conv,
+                                            const std::string& client_msg_id) const;
 
   // -- cursors and the pending index -----------------------------------------------------------
 
-  uint64_t delivered(const std::string& user, const std::string& device, const std::string& conv,
-                     fault& err) const;
+  // 0 when the device never acknowledged anything in `conv`.
+  result<uint64_t> delivered(const std::string& user, const std::string& device,
+                             const std::string& conv) const;
   void put_delivered(write_set& ws, const std::string& user, const std::string& device,
                      const std::string& conv, uint64_t seq) const;
 
-  uint64_t read(const std::string& user, const std::string& conv, fault& err) const;
+  result<uint64_t> read(const std::string& user, const std::string& conv) const;
   void put_read(write_set& ws, const std::string& user, const std::string& conv,
                 uint64_t seq) const;
 
   // (conversation, newest pending seq) for every conversation with messages some device of
   // `user` may not have acknowledged.
-  std::vector<std::pair<std::string, uint64_t>> pending_of(const std::string& user,
-                                                           fault& err) const;
+  result<std::vector<std::pair<std::string, uint64_t>>> pending_of(const std::string& user) const;
   void clear_pending(write_set& ws, const std::string& user, const std::string& conv) const;
 
   // Devices of `user` that ever acknowledged delivery (their cursors decide the pending index).
-  std::vector<std::string> devices_of(const std::string& user, fault& err) const;
+  result<std::vector<std::string>> devices_of(const std::string& user) const;
   void put_device(write_set& ws, const std::string& user, const std::string& device) const;
 
   // -- presence --------------------------------------------------------------------------------
 
-  int64_t last_seen_ms(const std::string& user, fault& err) const;
+  // 0 when `user` was never seen.
+  result<int64_t> last_seen_ms(const std::string& user) const;
   void put_last_seen(write_set& ws, const std::string& user, int64_t ms) const;
 
 private:
-  // The string part following `prefix` of every key of `fam` that starts with it.
-  std::vector<std::string> names_under(family fam, const std::string& prefix, fault& err) const;
+  // The string part following `prefix` of every key of `fam` that starts with prefix + `more`.
+  result<std::vector<std::string>> names_under(family fam, const std::string& prefix,
+                                                const std::string& more = {}) const;
+  // A cursor-like value (8 bytes, big-endian) under `key`: 0 when absent.
+  result<uint64_t> u64_at(family fam, const std::string& key) const;
 
   engine& db_;
 };

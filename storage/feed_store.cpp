@@ -243,12 +243,13 @@ void feed_store::put_comment(write_set& ws, std::string_view post, std::string_v
 
 uint64_t feed_store::affinity(std::string_view reader, std::string_view author,
                               fault& err) const {
-  auto raw = db_.get(family::affinity, pair_key(reader, author), err);
+  auto key = pair_key(reader, author);
+  auto raw = db_.get(family::affinity, key, err);
   if (!raw)
     return 0;
   auto v = decode_u64(*raw);
   if (!v) {
-    err = corrupt_record(family::affinity);
+    err = corrupt_record(family::affinity, key);
     return 0;
   }
   return *v;

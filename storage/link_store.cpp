@@ -60,14 +60,16 @@ std::vector<std::string> link_store::reserved_keys(fault& err) const {
 std::vector<std::string> link_store::expired_keys(int64_t now_ms, size_t max, fault& err) const {
   std::vector<std::string> out;
   auto to = key_builder{}.u64(static_cast<uint64_t>(now_ms) + 1).bytes();
-  err = db_.scan(
-    family::link_expiry, {}, to,
+  err = scan_records(
+    db_, family::link_expiry, {}, to,
     [&](std::string_view k, std::string_view) {
       key_reader r{k};
       r.u64();
-      if (auto key = r.str())
-        out.push_back(std::move(*key));
-      return true;
+      auto key = r.str();
+      if (!key)
+        return visit::corrupt;
+      out.push_back(std::move(*key));
+      return visit::next;
     },
     max);
   return out;

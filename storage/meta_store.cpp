@@ -1,5 +1,8 @@
 #include "storage/meta_store.hpp"
 
+#include "storage/record.hpp"
+
+#include <charconv>
 #include <random>
 
 namespace parley::storage {
@@ -20,27 +23,34 @@ std::string random_node_id() {
 
 } // namespace
 
-std::string meta_store::load_or_create_node_id(fault& err) {
+result<std::string> meta_store::load_or_create_node_id() {
+  fault err;
   auto version = db_.get(family::meta, schema_key, err);
   if (err)
-    return {};
-  if (version && std::stoi(*version) > schema_version) {
-    err = make_fault(errc::internal, "data directory has schema version " + *version
-                                       + ", this build reads up to "
-                                       + std::to_string(schema_version));
-    return {};
+    return err;
+  int stored_version = 0;
+  if (version) {
+    auto [end, ec] = std::from_chars(version->data(), version->data() + version->size(),
+                                     stored_version);
+    if (ec != std::errc{} || end != version->data() + version->size())
+      return corrupt_record(family::meta, schema_key);
   }
+  if (version && stored_version > schema_version)
+    return make_fault(errc::internal, "data directory has schema version " + *version
+                                        + ", this build reads up to "
+                                        + std::to_string(schema_version));
   auto id = db_.get(family::meta, node_id_key, err);
   if (err)
-    return {};
+    return err;
   if (id && version)
-    return *id;
+    return std::move(*id);
   write_set set;
   auto node_id = id ? *id : random_node_id();
   set.put(family::meta, node_id_key, node_id);
   set.put(family::meta, schema_key, std::to_string(schema_version));
-  err = db_.write({&set}, true);
-  return err ? std::string{} : node_id;
+  if (auto failed = db_.write({&set}, true))
+    return failed;
+  return node_id;
 }
 
 } // namespace parley::storage

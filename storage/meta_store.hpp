@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "storage/engine.hpp"
 
 #include <string>
@@ -16,8 +17,9 @@ public:
   explicit meta_store(engine& db) : db_(db) {}
 
   // Returns the node id stored under meta/node_id, creating a random one ("n-" + 12 hex digits)
-  // on first start; also records and checks the schema version. Synchronous: start-up only.
-  std::string load_or_create_node_id(fault& err);
+  // on first start; also records and checks the schema version (a newer or corrupt one is an
+  // internal fault). Synchronous: start-up only.
+  result<std::string> load_or_create_node_id();
 
 private:
   engine& db_;

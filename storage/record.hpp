@@ -1,8 +1,10 @@
 // Reading records, shared by the stores: a record (or key) that does not parse is reported as
-// corrupt (internal) with its family's name, never returned half-filled or skipped.
+// corrupt (internal) with its family's name and key, logged and counted where it is found, never
+// returned half-filled, skipped or taken for an absent one.
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "storage/engine.hpp"
 
 #include <optional>
@@ -11,45 +13,64 @@
 
 namespace parley::storage {
 
-inline fault corrupt_record(family fam) {
-  return make_fault(errc::internal,
-                    "corrupt record in " + std::string{family_specs()[size_t(fam)].name});
+// `key` with every byte outside printable ASCII (and the backslash) as \xNN, at most ~200
+// characters of it: for messages and logs.
+std::string printable_key(std::string_view key);
+
+// The fault for an entry of `fam` under `key` that does not parse: internal, naming the family
+// and the key. Logs one warning with both and counts it in
+// parley_storage_corrupt_records_total{family}; call it once per entry found corrupt.
+fault corrupt_record(family fam, std::string_view key);
+
+// The record under `key`: nullopt when absent, corrupt_record() when it does not parse.
+template <class Message>
+result<std::optional<Message>> read_record(const engine& db, family fam, std::string_view key) {
+  fault err;
+  auto raw = db.get(fam, key, err);
+  if (err)
+    return err;
+  if (!raw)
+    return std::optional<Message>{};
+  Message m;
+  if (!m.ParseFromString(*raw))
+    return corrupt_record(fam, key);
+  return std::optional<Message>{std::move(m)};
 }
 
+// The same with a `fault&` out-parameter, for the stores not converted to result yet.
 template <class Message>
 std::optional<Message> read_record(const engine& db, family fam, std::string_view key,
                                    fault& err) {
-  auto raw = db.get(fam, key, err);
-  if (!raw)
-    return std::nullopt;
-  Message m;
-  if (!m.ParseFromString(*raw)) {
-    err = corrupt_record(fam);
+  auto r = read_record<Message>(db, fam, key);
+  if (!r) {
+    err = std::move(r).take_error();
     return std::nullopt;
   }
-  return m;
+  return std::move(*r);
 }
 
 // What a scan_records visitor says about one entry.
 enum class visit { next, stop, corrupt };
 
 // engine::scan for visitors that may meet an entry that does not parse: the scan stops there and
-// answers corrupt_record(fam); otherwise the engine's own status.
+// answers corrupt_record(fam, key of that entry); otherwise the engine's own status.
 template <class Visitor>
 fault scan_records(const engine& db, family fam, std::string_view from, std::string_view to,
-                   Visitor visitor, size_t limit = 0) {
+                   Visitor visitor, size_t limit = 0, bool reverse = false) {
   bool corrupt = false;
-  auto err = db.scan(
-    fam, from, to,
-    [&](std::string_view key, std::string_view value) {
-      auto v = visitor(key, value);
-      corrupt = v == visit::corrupt;
-      return v == visit::next;
-    },
-    limit);
+  std::string corrupt_key;
+  auto fn = [&](std::string_view key, std::string_view value) {
+    auto v = visitor(key, value);
+    if (v == visit::corrupt) {
+      corrupt = true;
+      corrupt_key.assign(key);
+    }
+    return v == visit::next;
+  };
+  auto err = reverse ? db.scan_reverse(fam, from, to, fn, limit) : db.scan(fam, from, to, fn, limit);
   if (err)
     return err;
-  return corrupt ? corrupt_record(fam) : fault{};
+  return corrupt ? corrupt_record(fam, corrupt_key) : fault{};
 }
 
 } // namespace parley::storage

@@ -94,17 +94,18 @@ std::vector<task_store::due_entry> task_store::due(uint32_t shard, int64_t from_
   auto from = after_id.empty() ? key_builder{}.u8(due_prefix).u32(shard).i64(from_ms).bytes()
                                : prefix_successor(due_key(shard, from_ms, after_id));
   auto to = key_builder{}.u8(due_prefix).u32(shard).i64(to_ms).bytes();
-  err = db_.scan(
-    family::task_index, from, to,
+  err = scan_records(
+    db_, family::task_index, from, to,
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
       r.u8();
       r.u32();
       auto at = r.i64();
       auto id = r.str();
-      if (at && id)
-        out.push_back(due_entry{*at, std::move(*id)});
-      return true;
+      if (!at || !id)
+        return visit::corrupt;
+      out.push_back(due_entry{*at, std::move(*id)});
+      return visit::next;
     },
     max);
   return out;
@@ -129,15 +130,17 @@ std::vector<std::string> task_store::ids(status s, std::string_view after_id, si
   }
   auto prefix = key_builder{}.u8(status_prefix).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(status_key(s, after_id));
-  err = db_.scan(
-    family::task_index, from, prefix_successor(prefix),
+  err = scan_records(
+    db_, family::task_index, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
       r.u8();
       r.u8();
-      if (auto id = r.str())
-        out.push_back(std::move(*id));
-      return true;
+      auto id = r.str();
+      if (!id)
+        return visit::corrupt;
+      out.push_back(std::move(*id));
+      return visit::next;
     },
     max);
   return out;
@@ -149,16 +152,18 @@ std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
   std::vector<std::string> out;
   auto prefix = key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(owner_key(owner, s, after_id));
-  err = db_.scan(
-    family::task_index, from, prefix_successor(prefix),
+  err = scan_records(
+    db_, family::task_index, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
       r.u8();
       r.str();
       r.u8();
-      if (auto id = r.str())
-        out.push_back(std::move(*id));
-      return true;
+      auto id = r.str();
+      if (!id)
+        return visit::corrupt;
+      out.push_back(std::move(*id));
+      return visit::next;
     },
     max);
   return out;
@@ -167,24 +172,24 @@ std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
 std::map<std::string, int64_t> task_store::unfinished_by_owner(fault& err) const {
   std::map<std::string, int64_t> out;
   auto from = key_builder{}.u8(owner_prefix).bytes();
-  err = db_.scan(family::task_index, from, prefix_successor(from),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key};
-                   r.u8();
-                   auto owner = r.str();
-                   auto s = r.u8();
-                   if (owner && s) {
-                     switch (static_cast<status>(*s)) {
-                       case pb::Task::COMPLETED:
-                       case pb::Task::CANCELLED:
-                       case pb::Task::DEAD:
-                         break;
-                       default:
-                         ++out[*owner];
-                     }
-                   }
-                   return true;
-                 });
+  err = scan_records(db_, family::task_index, from, prefix_successor(from),
+                     [&](std::string_view key, std::string_view) {
+                       key_reader r{key};
+                       r.u8();
+                       auto owner = r.str();
+                       auto s = r.u8();
+                       if (!owner || !s)
+                         return visit::corrupt;
+                       switch (static_cast<status>(*s)) {
+                         case pb::Task::COMPLETED:
+                         case pb::Task::CANCELLED:
+                         case pb::Task::DEAD:
+                           break;
+                         default:
+                           ++out[*owner];
+                       }
+                       return visit::next;
+                     });
   return out;
 }
 
@@ -193,15 +198,17 @@ std::vector<std::string> task_store::finished_before(int64_t before_ms, size_t m
   std::vector<std::string> out;
   auto from = key_builder{}.u8(finished_prefix).bytes();
   auto to = key_builder{}.u8(finished_prefix).i64(before_ms).bytes();
-  err = db_.scan(
-    family::task_index, from, to,
+  err = scan_records(
+    db_, family::task_index, from, to,
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
       r.u8();
       r.i64();
-      if (auto id = r.str())
-        out.push_back(std::move(*id));
-      return true;
+      auto id = r.str();
+      if (!id)
+        return visit::corrupt;
+      out.push_back(std::move(*id));
+      return visit::next;
     },
     max);
   return out;
@@ -210,14 +217,16 @@ std::vector<std::string> task_store::finished_before(int64_t before_ms, size_t m
 std::map<task_store::status, uint64_t> task_store::count_by_status(fault& err) const {
   std::map<status, uint64_t> out;
   auto from = key_builder{}.u8(status_prefix).bytes();
-  err = db_.scan(family::task_index, from, prefix_successor(from),
-                 [&](std::string_view key, std::string_view) {
-                   key_reader r{key};
-                   r.u8();
-                   if (auto s = r.u8())
-                     ++out[static_cast<status>(*s)];
-                   return true;
-                 });
+  err = scan_records(db_, family::task_index, from, prefix_successor(from),
+                     [&](std::string_view key, std::string_view) {
+                       key_reader r{key};
+                       r.u8();
+                       auto s = r.u8();
+                       if (!s)
+                         return visit::corrupt;
+                       ++out[static_cast<status>(*s)];
+                       return visit::next;
+                     });
   return out;
 }
 

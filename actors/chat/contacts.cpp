@@ -17,28 +17,33 @@ contact_checker::contact_checker(const storage::chat_store& store, std::string v
   : store_(store), viewer_(std::move(viewer)) {
 }
 
-bool contact_checker::shares_conversation(const std::string& target, fault& err) {
+result<bool> contact_checker::shares_conversation(const std::string& target) {
   if (target == viewer_)
     return true;
-  if (store_.is_member(viewer_, direct_conversation_id(viewer_, target), err) || err)
-    return !err;
+  auto direct = store_.is_member(viewer_, direct_conversation_id(viewer_, target));
+  if (!direct || *direct)
+    return direct;
   if (!groups_loaded_) {
-    groups_ = store_.groups_of(viewer_, err);
-    if (err)
-      return false;
+    auto mine = store_.groups_of(viewer_);
+    if (!mine)
+      return std::move(mine).take_error();
+    groups_ = std::move(*mine);
     groups_loaded_ = true;
   }
   if (groups_.empty())
     return false;
   if (groups_.size() <= point_read_groups) {
-    for (auto& g : groups_)
-      if (store_.is_member(target, g, err) || err)
-        return !err;
+    for (auto& g : groups_) {
+      auto member = store_.is_member(target, g);
+      if (!member || *member)
+        return member;
+    }
     return false;
   }
-  auto theirs = store_.groups_of(target, err);
-  if (err)
-    return false;
+  auto read = store_.groups_of(target);
+  if (!read)
+    return std::move(read).take_error();
+  auto& theirs = *read;
   // Both lists are sorted by id.
   auto a = groups_.begin();
   auto b = theirs.begin();

@@ -3,7 +3,7 @@
 // so a removal takes effect on the next check (docs/chat.md, Presence).
 #pragma once
 
-#include "common/errc.hpp"
+#include "common/result.hpp"
 #include "storage/chat_store.hpp"
 
 #include <string>
@@ -18,8 +18,9 @@ public:
 
   // True when `target` is the viewer or shares a conversation with it. Cost: one point read
   // (direct conversation), then, with groups, one point read per group of the viewer (up to
-  // 16) or one scan of the target's groups (bounded by chat.max_groups_per_user).
-  bool shares_conversation(const std::string& target, fault& err);
+  // 16) or one scan of the target's groups (bounded by chat.max_groups_per_user). A storage
+  // fault is the answer when a read fails: never "no" (hidden) nor "yes" (shown) by default.
+  result<bool> shares_conversation(const std::string& target);
 
 private:
   const storage::chat_store& store_;

@@ -11,6 +11,7 @@
 
 #include <google/protobuf/util/time_util.h>
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -111,16 +112,19 @@ caf::error load(conversation_actor* self) {
   auto& st = self->state;
   if (st.loaded)
     return {};
-  fault err;
-  auto rec = st.ctx->store->conversation(st.id, err);
-  if (!err && rec) {
-    st.rec = std::move(*rec);
+  // A failed read leaves the actor unloaded: the request gets the error, the next one retries.
+  auto rec = st.ctx->store->conversation(st.id);
+  if (!rec)
+    return make_error(rec.error());
+  if (*rec) {
+    auto last = st.ctx->store->last_seq(st.id);
+    if (!last)
+      return make_error(last.error());
+    st.rec = std::move(**rec);
     ensure_admin(st.rec);
     st.exists = true;
-    st.last_seq = st.ctx->store->last_seq(st.id, err);
+    st.last_seq = *last;
   }
-  if (err)
-    return make_error(err);
   st.loaded = true;
   return {};
 }
@@ -163,9 +167,11 @@ void write(conversation_actor* self, storage::write_set ws, F then) {
       });
 }
 
-// The messages (after, up_to], from memory when recent enough, else from storage.
-std::vector<live_message> messages_between(conversation_actor* self, uint64_t after,
-                                           uint64_t up_to, size_t limit, bool& truncated) {
+// The messages (after, up_to], from memory when recent enough, else from storage (a storage
+// fault, a corrupt message included, is the answer then: nothing is skipped).
+result<std::vector<live_message>> messages_between(conversation_actor* self, uint64_t after,
+                                                   uint64_t up_to, size_t limit,
+                                                   bool& truncated) {
   truncated = false;
   auto& st = self->state;
   std::vector<live_message> out;
@@ -175,29 +181,33 @@ std::vector<live_message> messages_between(conversation_actor* self, uint64_t af
         out.push_back(m);
     return out;
   }
-  fault err;
-  for (auto& m : st.ctx->store->messages_between(st.id, after, up_to, limit, err))
+  auto stored = st.ctx->store->messages_between(st.id, after, up_to, limit);
+  if (!stored)
+    return std::move(stored).take_error();
+  for (auto& m : *stored)
     out.push_back(live_message{std::move(m), {}});
-  truncated = err || (limit != 0 && out.size() == limit && out.back().msg.seq < up_to);
+  truncated = limit != 0 && out.size() == limit && out.back().msg.seq < up_to;
   return out;
 }
 
-uint64_t delivered_of(conversation_actor* self, const std::string& user,
-                      const std::string& device) {
+// The device's durable delivered cursor (cached once read; a failed read is not cached).
+result<uint64_t> delivered_of(conversation_actor* self, const std::string& user,
+                              const std::string& device) {
   auto& st = self->state;
   auto key = user + '\0' + device;
   auto it = st.delivered_cache.find(key);
   if (it != st.delivered_cache.end())
     return it->second;
-  fault err;
-  auto seq = st.ctx->store->delivered(user, device, st.id, err);
-  st.delivered_cache.emplace(key, seq);
+  auto seq = st.ctx->store->delivered(user, device, st.id);
+  if (seq)
+    st.delivered_cache.emplace(key, *seq);
   return seq;
 }
 
 struct catch_up_result {
   uint64_t sent = 0;
   bool complete = true;  // false: stopped early to respect the connection's outbound bound
+  fault err;             // storage failed: nothing was sent
 };
 
 // Brings one connection up to `up_to` in seq order: messages it has not been sent yet, from
@@ -215,7 +225,18 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
     return out;
   }
   auto it = st.sent_up_to.find(r.session_id);
-  uint64_t from = it != st.sent_up_to.end() ? it->second : delivered_of(self, user, r.device_id);
+  uint64_t from = 0;
+  if (it != st.sent_up_to.end()) {
+    from = it->second;
+  } else {
+    auto delivered = delivered_of(self, user, r.device_id);
+    if (!delivered) {
+      out.err = delivered.error();
+      out.complete = false;
+      return out;
+    }
+    from = *delivered;
+  }
   // A member added later never gets what was written before it joined.
   from = std::max(from, hidden_up_to(st.rec, user));
   if (from >= up_to)
@@ -225,8 +246,13 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
   bool truncated = false;
   // Live pushes are not limited: they are how a device stays in order, and a device that falls
   // too far behind overflows its outbound bound (1013) and recovers with paced syncs.
-  auto pending = messages_between(self, from, up_to, paced ? catch_up_limit : 0, truncated);
-  for (auto& m : pending) {
+  auto read = messages_between(self, from, up_to, paced ? catch_up_limit : 0, truncated);
+  if (!read) {
+    out.err = read.error();
+    out.complete = false;
+    return out;
+  }
+  for (auto& m : *read) {
     if (m.origin_session != r.session_id) {
       // A frame is the body plus ~200 bytes of fields in the worst (JSON) case. Paced, the
       // first frame needs room for itself, later ones leave half of the room free.
@@ -254,7 +280,11 @@ void push_to_members(conversation_actor* self, uint64_t up_to) {
   std::unordered_map<std::string, uint64_t> live;
   for (auto& member : st.rec.members)
     for (auto& r : st.ctx->routes.routes_of(member)) {
-      catch_up(self, member, r, up_to, false);
+      // A device that could not be caught up (storage failed) gets the rest with its next sync;
+      // the fault was counted where it was found and is logged here, once per connection.
+      if (auto res = catch_up(self, member, r, up_to, false); res.err)
+        spdlog::error("conversation {}: pushing to {} failed: {}", st.id, member,
+                      res.err.message);
       auto it = st.sent_up_to.find(r.session_id);
       if (it != st.sent_up_to.end())
         live.insert(*it);
@@ -426,13 +456,14 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
     return rp;
   }
   if (st.exists && !st.creating) {
-    fault err;
-    auto seen = st.ctx->store->dedup(sender, st.id, client_msg_id, err);
-    if (err)
-      return make_error(err);
-    if (seen && st.ctx->clock() - seen->sent_at_ms < dedup_window_ms) {
+    // A dedup record that cannot be read (or parsed) fails the send: taken for "no record",
+    // a retried send would be stored twice.
+    auto seen = st.ctx->store->dedup(sender, st.id, client_msg_id);
+    if (!seen)
+      return make_error(seen.error());
+    if (*seen && st.ctx->clock() - (*seen)->sent_at_ms < dedup_window_ms) {
       instruments().duplicates.inc();
-      return caf::result<uint64_t, int64_t>{seen->seq, seen->sent_at_ms};
+      return caf::result<uint64_t, int64_t>{(*seen)->seq, (*seen)->sent_at_ms};
     }
   }
   auto rp = self->make_response_promise<uint64_t, int64_t>();
@@ -590,9 +621,16 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
   storage::write_set ws;
   auto& store = *st.ctx->store;
   if (read) {
-    fault err;
     auto it = st.read_cache.find(user);
-    uint64_t current = it != st.read_cache.end() ? it->second : store.read(user, st.id, err);
+    uint64_t current = 0;
+    if (it != st.read_cache.end()) {
+      current = it->second;
+    } else {
+      auto stored = store.read(user, st.id);
+      if (!stored)
+        return make_error(stored.error());
+      current = *stored;
+    }
     if (seq <= current)
       return caf::unit;
     st.read_cache[user] = seq;
@@ -605,7 +643,10 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
     r->set_status(pb::READ);
     broadcast(self, st.rec.members, frame, user);
   } else {
-    if (seq <= delivered_of(self, user, device))
+    auto current = delivered_of(self, user, device);
+    if (!current)
+      return make_error(current.error());
+    if (seq <= *current)
       return caf::unit;
     st.delivered_cache[user + '\0' + device] = seq;
     store.put_delivered(ws, user, device, st.id, seq);
@@ -613,12 +654,20 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
     // The pending entry goes once every known device of the user has everything, and no batch
     // is being written (its pending put would be undone by this delete, written after it).
     if (seq == st.last_seq && !st.writing) {
-      fault err;
+      auto devices = store.devices_of(user);
+      if (!devices)
+        return make_error(devices.error());
       bool all = true;
-      for (auto& d : store.devices_of(user, err))
-        if (d != device && delivered_of(self, user, d) < st.last_seq)
+      for (auto& d : *devices) {
+        if (d == device)
+          continue;
+        auto other = delivered_of(self, user, d);
+        if (!other)
+          return make_error(other.error());
+        if (*other < st.last_seq)
           all = false;
-      if (all && !err)
+      }
+      if (all)
         store.clear_pending(ws, user, st.id);
     }
   }
@@ -639,10 +688,10 @@ caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::st
   auto& st = self->state;
   if (auto err = require_member(self, user))
     return err;
-  fault err;
-  auto page = st.ctx->store->history(st.id, before, limit + 1, err, hidden_up_to(st.rec, user));
-  if (err)
-    return make_error(err);
+  auto read = st.ctx->store->history(st.id, before, limit + 1, hidden_up_to(st.rec, user));
+  if (!read)
+    return make_error(read.error());
+  auto& page = *read;
   auto frame = std::make_shared<pb::ServerFrame>();
   auto* h = frame->mutable_history_page();
   h->set_conversation_id(st.id);
@@ -656,9 +705,16 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
   auto& st = self->state;
   if (auto err = require_member(self, user))
     return err;
-  fault err;
   auto it = st.read_cache.find(user);
-  uint64_t read = it != st.read_cache.end() ? it->second : st.ctx->store->read(user, st.id, err);
+  uint64_t read = 0;
+  if (it != st.read_cache.end()) {
+    read = it->second;
+  } else {
+    auto stored = st.ctx->store->read(user, st.id);
+    if (!stored)
+      return make_error(stored.error());
+    read = *stored;
+  }
   st.read_cache[user] = read;
   auto frame = std::make_shared<pb::ServerFrame>();
   auto* s = frame->mutable_conversation_list()->add_items();
@@ -687,6 +743,8 @@ caf::result<uint64_t, bool> on_sync(conversation_actor* self, const std::string&
   // A sync starts from the device's durable cursor, re-sending what it has not acknowledged.
   st.sent_up_to.erase(conn.r.session_id);
   auto r = catch_up(self, user, conn.r, st.last_seq, true);
+  if (r.err)
+    return make_error(r.err);
   return caf::result<uint64_t, bool>{r.sent, r.complete};
 }
 

@@ -130,6 +130,17 @@ void send_too_large(const std::shared_ptr<outbound_sink>& sink, const std::strin
   sink->send(frame, sink->preferred_format());
 }
 
+// Answers the request with `f` (its public code and message).
+void send_fault(const std::shared_ptr<outbound_sink>& sink, const std::string& request_id,
+                const fault& f) {
+  pb::ServerFrame frame;
+  frame.set_request_id(request_id);
+  auto* e = frame.mutable_error();
+  e->set_code(std::string{to_string(f.code)});
+  e->set_message(f.message);
+  sink->send(frame, sink->preferred_format());
+}
+
 void on_presence(presence_actor* self, const std::string& request_id, const connection_ref& sub,
                  const std::vector<std::string>& users, const std::vector<std::string>& hidden,
                  bool subscribe) {
@@ -165,15 +176,26 @@ void on_presence(presence_actor* self, const std::string& request_id, const conn
                                 "(presence.max_subscriptions_per_user); you have "
                               + std::to_string(user_has));
   }
-  for (auto& user : users) {
+  // Every last_seen is read before anything is answered or watched: a storage fault answers the
+  // request (all or nothing, as the caps), never "online: false" without a last_seen.
+  std::vector<bool> online(users.size(), false);
+  std::vector<int64_t> last_seen(users.size(), 0);
+  for (size_t i = 0; i < users.size(); ++i) {
+    auto& user = users[i];
+    if (is_hidden(user))
+      continue;
+    online[i] = st.ctx->routes.online(user);
+    if (online[i])
+      continue;
+    auto seen = st.ctx->store->last_seen_ms(user);
+    if (!seen)
+      return send_fault(sink, request_id, seen.error());
+    last_seen[i] = *seen;
+  }
+  for (size_t i = 0; i < users.size(); ++i) {
+    auto& user = users[i];
     bool visible = !is_hidden(user);
-    bool online = visible && st.ctx->routes.online(user);
-    int64_t last_seen = 0;
-    if (visible && !online) {
-      fault err;
-      last_seen = st.ctx->store->last_seen_ms(user, err);
-    }
-    auto frame = update_frame(user, online, last_seen);
+    auto frame = update_frame(user, online[i], last_seen[i]);
     frame.set_request_id(request_id);
     sink->send(frame, sink->preferred_format());
     if (subscribe && visible)
@@ -213,11 +235,14 @@ void on_revoke(presence_actor* self, const std::vector<std::string>& removed,
   collect(stay, gone);  // removed users watching the remaining members
   collect(gone, stay);  // remaining members watching the removed users
   for (auto& p : pairs) {
-    fault err;
     contact_checker contacts{*st.ctx->store, p.viewer};
-    bool still = contacts.shares_conversation(p.watched, err);
-    // On a storage error the subscription goes: privacy errs on the side of hiding.
-    if (!still || err)
+    auto still = contacts.shares_conversation(p.watched);
+    // On a storage error the subscription goes: privacy errs on the side of hiding. The
+    // subscriber can subscribe again, and is told then if storage still fails.
+    if (!still)
+      spdlog::error("presence: dropping {}'s subscription to {}: {}", p.viewer, p.watched,
+                    still.error().message);
+    if (!still || !*still)
       unwatch(st, p.session, p.watched);
   }
 }

@@ -229,14 +229,15 @@ struct fan_in {
   uint64_t messages = 0;
   bool has_more = false;
   pb::ServerFrame list;
+  fault failed;  // a conversation answered internal (say a corrupt record)
 };
 
 void on_conversations(connection_actor* self, const reply_to& to) {
   auto& st = self->state;
-  fault err;
-  auto convs = st.info.chat->store->conversations_of(st.info.user_id, err);
-  if (err)
-    return send_fault(self, to, err);
+  auto read = st.info.chat->store->conversations_of(st.info.user_id);
+  if (!read)
+    return send_fault(self, to, read.error());
+  auto& convs = *read;
   auto state = std::make_shared<fan_in>();
   state->list.mutable_conversation_list();
   state->waiting = convs.size();
@@ -252,10 +253,16 @@ void on_conversations(connection_actor* self, const reply_to& to) {
           if (--state->waiting == 0)
             send_frame(self, to, state->list);
         },
-        [self, to, state](caf::error&) {
-          // A conversation that cannot answer is left out rather than failing the list.
-          if (--state->waiting == 0)
+        [self, to, state](caf::error& e) {
+          // A conversation that cannot answer now is left out rather than failing the list; one
+          // that answers internal (a corrupt record) fails it: it would be missing every time.
+          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+            state->failed = std::move(f);
+          if (--state->waiting == 0) {
+            if (state->failed)
+              return send_fault(self, to, state->failed);
             send_frame(self, to, state->list);
+          }
         });
   }
 }
@@ -264,14 +271,17 @@ void on_sync(connection_actor* self, const reply_to& to) {
   auto& st = self->state;
   if (st.syncing)
     return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
-  fault err;
-  auto pending = st.info.chat->store->pending_of(st.info.user_id, err);
-  if (err)
-    return send_fault(self, to, err);
+  auto read = st.info.chat->store->pending_of(st.info.user_id);
+  if (!read)
+    return send_fault(self, to, read.error());
+  auto& pending = *read;
   auto state = std::make_shared<fan_in>();
   state->waiting = pending.size();
   auto done = [self, to, state] {
     self->state.syncing = false;
+    // Syncing again would meet the same record: the client gets the error, not has_more.
+    if (state->failed)
+      return send_fault(self, to, state->failed);
     pb::ServerFrame out;
     out.mutable_sync_done()->set_messages(state->messages);
     out.mutable_sync_done()->set_has_more(state->has_more);
@@ -291,9 +301,11 @@ void on_sync(connection_actor* self, const reply_to& to) {
           if (--state->waiting == 0)
             done();
         },
-        [state, done](caf::error&) {
+        [state, done](caf::error& e) {
           // That conversation could not answer now: tell the client to sync again.
           state->has_more = true;
+          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+            state->failed = std::move(f);
           if (--state->waiting == 0)
             done();
         });
@@ -324,12 +336,11 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   if (ctx.presence_opts.visibility == chat::presence_visibility::contacts) {
     chat::contact_checker contacts{*ctx.store, st.info.user_id};
     for (auto& user : users) {
-      fault err;
-      if (!contacts.shares_conversation(user, err)) {
-        if (err)
-          return send_fault(self, to, err);
+      auto shares = contacts.shares_conversation(user);
+      if (!shares)
+        return send_fault(self, to, shares.error());
+      if (!*shares)
         hidden.push_back(user);
-      }
     }
     std::sort(hidden.begin(), hidden.end());
   }

@@ -9,6 +9,7 @@
 #include "actors/tasks/task_metrics.hpp"
 #include "actors/tasks/task_rules.hpp"
 #include "common/clock.hpp"
+#include "common/result.hpp"
 #include "common/utf8.hpp"
 
 #include <caf/all.hpp>
@@ -29,6 +30,8 @@ using T = pb::Task;
 
 constexpr size_t load_page = 5000;
 constexpr size_t max_error_bytes = 2000;
+// A timer or expiry that could not be written because storage failed runs again after this, in ms.
+constexpr int64_t storage_retry_ms = 1000;
 
 // A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
 // has a write in flight. Its payload counts against the node's max_memory_payload_bytes; past
@@ -144,11 +147,13 @@ fault load_payload(const shard_state& st, const std::string& id, google::protobu
   return {};
 }
 
-// The record with its payload, for answers that show the task.
-pb::StoredTask full_record(const shard_state& st, const hot_task& h) {
+// The record with its payload, for answers that show the task; the storage fault when a payload
+// held cold cannot be read back (never the task without it).
+result<pb::StoredTask> full_record(const shard_state& st, const hot_task& h) {
   auto out = h.rec;
-  if (h.payload_cold && load_payload(st, h.rec.id(), *out.mutable_payload()))
-    out.mutable_payload()->set_null_value(google::protobuf::NULL_VALUE);
+  if (h.payload_cold)
+    if (auto err = load_payload(st, h.rec.id(), *out.mutable_payload()))
+      return err;
   return out;
 }
 
@@ -165,19 +170,23 @@ void forget_message_text(pb::StoredTask& r) {
 }
 
 // Writes `h`'s record (index entries moved from `before`), with its payload read back from
-// storage if it is held cold.
-void write_task(shard_state& st, storage::write_set& ws, const pb::StoredTask& before,
-                hot_task& h) {
+// storage if it is held cold. When that read fails nothing is added to `ws` and the fault is the
+// answer: the record written without its payload would lose it.
+fault write_task(shard_state& st, storage::write_set& ws, const pb::StoredTask& before,
+                 hot_task& h) {
   forget_message_text(h.rec);
   if (!h.payload_cold) {
     st.ctx->store->put(ws, st.shard, &before, h.rec);
-    return;
+    return {};
   }
   auto full = h.rec;
-  if (auto err = load_payload(st, full.id(), *full.mutable_payload()))
+  if (auto err = load_payload(st, full.id(), *full.mutable_payload())) {
     spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, full.id(), err.message);
+    return err;
+  }
   forget_message_text(full);
   st.ctx->store->put(ws, st.shard, &before, full);
+  return {};
 }
 
 bool unfinished(task_status s) {
@@ -265,11 +274,12 @@ fault no_task(const std::string& id, const fault& err) {
 }
 
 // One durable change: the records of `before` were already changed in memory; `done` runs once
-// the write is durable (err empty) or failed (the in-memory records are rolled back).
+// the write is durable (err empty) or failed (the in-memory records are rolled back). With
+// `failed` (preparing the write failed) nothing is written: it fails at once.
 using change_set = std::vector<pb::StoredTask>;  // the records as they were before
 
 void persist(shard_actor* self, change_set before_set, storage::write_set ws,
-             std::function<void(const fault&)> done_fn) {
+             std::function<void(const fault&)> done_fn, fault failed = {}) {
   auto& st = self->state;
   std::vector<task_status> after;
   std::vector<std::string> owners;
@@ -304,6 +314,9 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
         // overlapping writes, `b` may not be it).
         fault read_err;
         auto durable = st.ctx->store->get(b.id(), read_err);
+        if (read_err)
+          spdlog::error("task shard {}: {} not read back after a failed write, kept as it was: {}",
+                        st.shard, b.id(), read_err.message);
         if (durable) {
           it->second.rec = std::move(*durable);
           hold_payload(st, it->second);
@@ -321,6 +334,8 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
       maybe_evict(self, b.id());
     maybe_quit(self);
   };
+  if (failed)
+    return finish(failed);
   self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then([finish]() { finish({}); },
           [finish](caf::error& e) {
@@ -425,7 +440,9 @@ void create(shard_actor* self, task_create msg) {
         return msg.reply(no_task(*existing, err), {}, false);
       auto copy = full_record(st, *h);
       maybe_evict(self, *existing);
-      return msg.reply({}, copy, false);
+      if (!copy)
+        return msg.reply(copy.error(), {}, false);
+      return msg.reply({}, *copy, false);
     }
     if (err)
       return msg.reply(err, {}, false);
@@ -521,14 +538,18 @@ void command(shard_actor* self, task_command msg) {
   r.set_status(to);
   settle(r, now);
   r.set_updated_at_ms(now);
-  write_task(st, ws, before, *h);
+  auto failed = write_task(st, ws, before, *h);
   auto id = r.id();
   persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
     if (err)
       return msg.reply(err, {});
     after_write(self, id);
-    msg.reply({}, full_record(self->state, self->state.hot.at(id)));
-  });
+    // The change is durable; a payload that cannot be read back still fails the answer.
+    auto full = full_record(self->state, self->state.hot.at(id));
+    if (!full)
+      return msg.reply(full.error(), {});
+    msg.reply({}, *full);
+  }, std::move(failed));
 }
 
 // -- leases -------------------------------------------------------------------------------------
@@ -539,9 +560,16 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   storage::write_set ws;
   change_set before;
   std::vector<std::string> ids;
+  fault read_err;  // the first task that could not be read, answered if none is leased
   for (auto& id : g.task_ids) {
     fault err;
     auto* h = find(self, id, err);
+    if (err) {
+      spdlog::error("task shard {}: offered task {} unreadable: {}", st.shard, id, err.message);
+      if (!read_err)
+        read_err = std::move(err);
+      continue;
+    }
     // A task offered while its SCHEDULED write is still in flight may be leased: the writer
     // applies the two writes in order, and the lease is answered only after the second.
     if (!h || h->rec.status() != T::SCHEDULED
@@ -561,9 +589,19 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     r.set_lease_ms(g.lease_ms);
     r.set_lease_expires_at_ms(std::min(now + g.lease_ms, now + int64_t{r.timeout_sec()} * 1000));
     r.set_updated_at_ms(now);
-    write_task(st, ws, before.back(), *h);
+    if (auto err = write_task(st, ws, before.back(), *h)) {
+      // Logged by write_task. Not leased: it stays SCHEDULED in memory (not offered again, which
+      // would only fail again) and is offered after the shard reloads it.
+      r = std::move(before.back());
+      before.pop_back();
+      if (!read_err)
+        read_err = std::move(err);
+      continue;
+    }
     ids.push_back(id);
   }
+  if (ids.empty() && read_err)
+    return make_error(read_err);
   if (ids.empty())
     return granted_leases{};
   auto rp = self->make_response_promise<granted_leases>();
@@ -673,9 +711,11 @@ void heartbeat(shard_actor* self, lease_call msg) {
           });
 }
 
-// Applies one completion or failure to memory and `ws`; answers it at once when it is refused.
-bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
-                  change_set& before, int64_t now) {
+// Applies one completion or failure to memory and `ws`; answers it at once when it is refused
+// (false). A fault: applied in memory but not to `ws` (the task's payload could not be read back),
+// so the whole batch must fail and be rolled back.
+result<bool> apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
+                          change_set& before, int64_t now) {
   auto& st = self->state;
   fault err;
   auto* h = leased_task(self, msg.caller, msg.lease_id, err);
@@ -717,7 +757,8 @@ bool apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
   } else {
     fail_attempt(self, *h, msg.error, msg.retryable, "failed", ws, now);
   }
-  write_task(st, ws, before.back(), *h);
+  if (auto err = write_task(st, ws, before.back(), *h))
+    return err;
   return true;
 }
 
@@ -728,8 +769,12 @@ void finish(shard_actor* self, std::vector<lease_finish>& batch) {
   change_set before;
   std::vector<lease_finish> accepted;
   std::vector<std::string> refused;
+  fault failed;  // the batch cannot be written: each accepted call gets this
   for (auto& msg : batch) {
-    if (apply_finish(self, msg, ws, before, now))
+    auto applied = apply_finish(self, msg, ws, before, now);
+    if (!applied && !failed)
+      failed = applied.error();
+    if (!applied || *applied)
       accepted.push_back(std::move(msg));
     else
       refused.push_back(msg.lease_id);
@@ -754,7 +799,8 @@ void finish(shard_actor* self, std::vector<lease_finish>& batch) {
               auto& r = self->state.hot.at(id).rec;
               msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
             }
-          });
+          },
+          std::move(failed));
   forget();
 }
 
@@ -778,7 +824,15 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   storage::write_set ws;
   instruments().lease_expiries.inc();
   fail_attempt(self, h, "lease expired", true, "lease_expired", ws, now);
-  write_task(st, ws, before, h);
+  if (auto err = write_task(st, ws, before, h)) {
+    // Logged by write_task; the expiry is tried again later, unless the record is corrupt (it
+    // would fail the same way every time: the task stays RUNNING until it is repaired).
+    h.rec = std::move(before);
+    if (err.code != errc::internal)
+      self->delayed_send(self, std::chrono::milliseconds{storage_retry_ms}, expire_atom_v,
+                         task_id, lease_id);
+    return;
+  }
   persist(self, one(std::move(before)), std::move(ws), [self, task_id](const fault& err) {
     if (!err)
       after_write(self, task_id);
@@ -806,7 +860,15 @@ void process_due(shard_actor* self) {
     before.push_back(r);
     r.set_status(T::SCHEDULED);
     r.set_updated_at_ms(now);
-    write_task(st, ws, before.back(), it->second);
+    if (auto err = write_task(st, ws, before.back(), it->second)) {
+      // Logged by write_task; still waiting, its timer fires again a little later (not when the
+      // record is corrupt: that would fail the same way every time, until it is repaired).
+      r = std::move(before.back());
+      before.pop_back();
+      if (err.code != errc::internal)
+        st.timers.emplace(now + storage_retry_ms, std::move(id));
+      continue;
+    }
     ids.push_back(std::move(id));
   }
   arm_wake(self);
@@ -836,11 +898,13 @@ void load_window(shard_actor* self) {
     return;
   }
   // Move the position first: place() decides by it whether a waiting task joins the timers.
+  auto before_load = st.loaded;
   if (entries.size() == load_page)
     st.loaded = due_position{entries.back().at_ms, entries.back().id};
   else
     st.loaded = due_position{target - 1, std::string(1, '\x7f')};
-  for (auto& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
     if (auto it = st.hot.find(e.id); it != st.hot.end()) {
       // In memory already. A waiting one that was held outside the window (say by a late
       // call under an old lease) has no timer yet: it gets one now (duplicates are harmless).
@@ -848,7 +912,19 @@ void load_window(shard_actor* self) {
         place(self, it->second);
       continue;
     }
-    find(self, e.id, err);
+    fault find_err;
+    find(self, e.id, find_err);
+    if (find_err) {
+      spdlog::error("task shard {}: due task {} unreadable: {}", st.shard, e.id,
+                    find_err.message);
+      if (find_err.code != errc::internal) {
+        // Storage may answer again: the window stops before this task, the next tick retries.
+        st.loaded = i == 0 ? before_load : due_position{entries[i - 1].at_ms, entries[i - 1].id};
+        process_due(self);
+        return;
+      }
+      // A corrupt record (counted where it was found) stays unscheduled until it is repaired.
+    }
     maybe_evict(self, e.id);
   }
   if (entries.size() == load_page)
@@ -868,9 +944,15 @@ void recover_running(shard_actor* self) {
     auto ids = st.ctx->store->ids(pb::Task::RUNNING, after, load_page, err);
     if (err)
       spdlog::error("task shard {}: status index unreadable: {}", st.shard, err.message);
-    for (auto& id : ids)
-      if (shard_of(id) == st.shard)
-        find(self, id, err);  // places it: lease actor, or an expiry
+    for (auto& id : ids) {
+      if (shard_of(id) != st.shard)
+        continue;
+      fault find_err;
+      find(self, id, find_err);  // places it: lease actor, or an expiry
+      if (find_err)
+        spdlog::error("task shard {}: running task {} unreadable, its lease is not recovered: {}",
+                      st.shard, id, find_err.message);
+    }
     if (ids.size() < load_page)
       return;
     after = ids.back();

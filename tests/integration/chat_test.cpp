@@ -1,5 +1,7 @@
 // Chat through real WebSockets on a real node: every chat frame of PROTOCOL.md and the bad
 // inputs around them.
+#include "storage/engine.hpp"
+#include "storage/key_codec.hpp"
 #include "support/running_node.hpp"
 
 #include <catch2/catch.hpp>
@@ -626,4 +628,58 @@ TEST_CASE("a member removed from the last shared group stops seeing presence") {
   CHECK(bob.none_within(0, [](auto& f) { return f.has_presence_update() && f.request_id().empty(); }));
   auto now = bob.call(presence("p2", R"("carol")", false));
   CHECK_FALSE(now.presence_update().has_last_seen());
+}
+
+TEST_CASE("corrupt records are reported: a retried send fails instead of being stored twice, history, presence and sync fail") {
+  temp_dir dir;
+  {
+    running_node node{dir.path(), {}};
+    chat_client alice{node, "alice"};
+    for (int i = 1; i <= 3; ++i)
+      REQUIRE(alice.call(send_to("s" + std::to_string(i), "bob", "m" + std::to_string(i), "msg"))
+                .ack()
+                .seq()
+              == uint64_t(i));
+  }
+  {
+    // Garbage under real keys, written while the node is down: m1's dedup record, message 2 and
+    // bob's last_seen.
+    storage::storage_options opts;
+    opts.data_dir = dir.path();
+    fault err;
+    auto db = storage::engine::open(opts, err);
+    INFO(err.message);
+    REQUIRE(db);
+    storage::write_set ws;
+    ws.put(storage::family::dedup,
+           storage::key_builder{}.str("alice").str("d:alice:bob").str("m1").bytes(),
+           std::string("\xff\xff\xff", 3));
+    ws.put(storage::family::messages, storage::key_builder{}.str("d:alice:bob").u64(2).bytes(),
+           std::string("\xff\xff\xff", 3));
+    ws.put(storage::family::presence, "bob", std::string("\xff\xff\xff", 3));
+    REQUIRE_FALSE(db->write({&ws}, true));
+  }
+  running_node node{dir.path(), {}};
+  auto dedup_line = R"(parley_storage_corrupt_records_total{family="dedup"})";
+  auto counted = std::max<int64_t>(metric_value(node, dedup_line), 0);
+  chat_client alice{node, "alice"};
+  auto retry = alice.call(send_to("r1", "bob", "m1", "msg"));
+  REQUIRE(retry.has_error());
+  CHECK(retry.error().code() == "internal");
+  CHECK(metric_value(node, dedup_line) == counted + 1);
+  auto page = alice.call(R"({"request_id":"h","history":{"conversation_id":"d:alice:bob"}})");
+  REQUIRE(page.has_error());
+  CHECK(page.error().code() == "internal");
+  // bob is offline with a corrupt last_seen: the answer is the error, not "never seen".
+  auto presence =
+    alice.call(R"({"request_id":"p","presence":{"user_ids":["bob"],"subscribe":true}})");
+  REQUIRE(presence.has_error());
+  CHECK(presence.error().code() == "internal");
+  // Bob's sync ends with the error, not with has_more (which would send him round forever).
+  chat_client bob{node, "bob"};
+  auto sync = bob.call(R"({"request_id":"y","sync":{}})");
+  REQUIRE(sync.has_error());
+  CHECK(sync.error().code() == "internal");
+  // The retry of m1 was not stored: the next message is 4.
+  CHECK(alice.call(send_to("s4", "bob", "m4", "msg")).ack().seq() == 4);
 }

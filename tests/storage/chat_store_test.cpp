@@ -1,4 +1,7 @@
 #include "storage/chat_store.hpp"
+
+#include "common/metrics.hpp"
+#include "storage/key_codec.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,6 +20,14 @@ conversation_record make_record(bool group, std::string title, std::vector<std::
   rec.members = std::move(members);
   rec.created_at_ms = created_at_ms;
   return rec;
+}
+
+// The value of a read that must succeed; fails the test with the fault otherwise.
+template <class T>
+T ok(result<T> r) {
+  if (!r)
+    FAIL(r.error().message);
+  return std::move(*r);
 }
 
 struct fixture {
@@ -43,62 +54,57 @@ TEST_CASE_METHOD(fixture, "a conversation record and its members round-trip") {
   auto rec = make_record(true, "trip", {"alice", "bob"}, 42);
   store->put_conversation(ws, "g:1", rec, rec.members, {});
   commit(ws);
-  fault err;
-  auto back = store->conversation("g:1", err);
+  auto back = ok(store->conversation("g:1"));
   REQUIRE(back);
   CHECK(back->group);
   CHECK(back->title == "trip");
   CHECK(back->members == rec.members);
-  CHECK(store->conversations_of("bob", err) == std::vector<std::string>{"g:1"});
-  CHECK_FALSE(store->conversation("g:unknown", err));
+  CHECK(ok(store->conversations_of("bob")) == std::vector<std::string>{"g:1"});
+  CHECK_FALSE(ok(store->conversation("g:unknown")));
 }
 
 TEST_CASE_METHOD(fixture, "last_seq finds the newest message without reading the others") {
-  fault err;
-  CHECK(store->last_seq("d:a:b", err) == 0);
+  CHECK(ok(store->last_seq("d:a:b")) == 0);
   add_messages("d:a:b", 1, 300, {"a", "b"});
   add_messages("d:a:bb", 1, 5, {"a", "bb"});  // a neighbouring key range
-  CHECK(store->last_seq("d:a:b", err) == 300);
+  CHECK(ok(store->last_seq("d:a:b")) == 300);
 }
 
 TEST_CASE_METHOD(fixture, "history pages newest first and messages_between oldest first") {
   add_messages("c", 1, 120, {"alice", "bob"});
-  fault err;
-  auto page = store->history("c", 0, 50, err);
+  auto page = ok(store->history("c", 0, 50));
   REQUIRE(page.size() == 50);
   CHECK(page.front().seq == 120);
   CHECK(page.back().seq == 71);
-  auto older = store->history("c", 71, 50, err);
+  auto older = ok(store->history("c", 71, 50));
   CHECK(older.front().seq == 70);
-  auto between = store->messages_between("c", 10, 13, 0, err);
+  auto between = ok(store->messages_between("c", 10, 13, 0));
   REQUIRE(between.size() == 3);
   CHECK(between.front().seq == 11);
   CHECK(between.back().seq == 13);
-  CHECK(store->messages_between("c", 118, UINT64_MAX, 0, err).size() == 2);
+  CHECK(ok(store->messages_between("c", 118, UINT64_MAX, 0)).size() == 2);
 }
 
 TEST_CASE_METHOD(fixture, "dedup records remember the original seq") {
   add_messages("c", 1, 3, {"alice"});
-  fault err;
-  auto d = store->dedup("alice", "c", "c2", err);
+  auto d = ok(store->dedup("alice", "c", "c2"));
   REQUIRE(d);
   CHECK(d->seq == 2);
-  CHECK_FALSE(store->dedup("alice", "c", "nope", err));
-  CHECK_FALSE(store->dedup("bob", "c", "c2", err));
+  CHECK_FALSE(ok(store->dedup("alice", "c", "nope")));
+  CHECK_FALSE(ok(store->dedup("bob", "c", "c2")));
 }
 
 TEST_CASE_METHOD(fixture, "the pending index lists a user's conversations with new messages until cleared") {
   add_messages("c1", 1, 2, {"alice", "bob"});
   add_messages("c2", 1, 1, {"bob", "carol"});
-  fault err;
-  auto pending = store->pending_of("bob", err);
+  auto pending = ok(store->pending_of("bob"));
   REQUIRE(pending.size() == 2);
   CHECK(pending[0] == std::pair<std::string, uint64_t>{"c1", 2});
   write_set ws;
   store->clear_pending(ws, "bob", "c1");
   commit(ws);
-  CHECK(store->pending_of("bob", err).size() == 1);
-  CHECK(store->pending_of("alice", err).size() == 1);
+  CHECK(ok(store->pending_of("bob")).size() == 1);
+  CHECK(ok(store->pending_of("alice")).size() == 1);
 }
 
 TEST_CASE_METHOD(fixture, "cursors are per device for delivery and per user for reading") {
@@ -107,11 +113,10 @@ TEST_CASE_METHOD(fixture, "cursors are per device for delivery and per user for 
   store->put_device(ws, "bob", "phone");
   store->put_read(ws, "bob", "c", 5);
   commit(ws);
-  fault err;
-  CHECK(store->delivered("bob", "phone", "c", err) == 7);
-  CHECK(store->delivered("bob", "laptop", "c", err) == 0);
-  CHECK(store->read("bob", "c", err) == 5);
-  CHECK(store->devices_of("bob", err) == std::vector<std::string>{"phone"});
+  CHECK(ok(store->delivered("bob", "phone", "c")) == 7);
+  CHECK(ok(store->delivered("bob", "laptop", "c")) == 0);
+  CHECK(ok(store->read("bob", "c")) == 5);
+  CHECK(ok(store->devices_of("bob")) == std::vector<std::string>{"phone"});
 }
 
 TEST_CASE_METHOD(fixture, "removed members leave the membership and pending indexes") {
@@ -120,9 +125,8 @@ TEST_CASE_METHOD(fixture, "removed members leave the membership and pending inde
   auto rec = make_record(true, "", {"alice"}, 0);
   store->put_conversation(ws, "g", rec, {}, {"bob"});
   commit(ws);
-  fault err;
-  CHECK(store->conversations_of("bob", err).empty());
-  CHECK(store->pending_of("bob", err).empty());
+  CHECK(ok(store->conversations_of("bob")).empty());
+  CHECK(ok(store->pending_of("bob")).empty());
 }
 
 TEST_CASE_METHOD(fixture, "a group record keeps its admins, creator and join points") {
@@ -134,8 +138,7 @@ TEST_CASE_METHOD(fixture, "a group record keeps its admins, creator and join poi
   rec.next_join_order = 4;
   store->put_conversation(ws, "g:2", rec, rec.members, {});
   commit(ws);
-  fault err;
-  auto back = store->conversation("g:2", err);
+  auto back = ok(store->conversation("g:2"));
   REQUIRE(back);
   CHECK(back->admins == rec.admins);
   CHECK(back->creator == "alice");
@@ -154,21 +157,87 @@ TEST_CASE_METHOD(fixture, "groups_of lists a user's groups only, and is_member i
   store->put_conversation(ws, "d:alice:bob", direct, direct.members, {});
   store->put_conversation(ws, "g:c", group, {"alicex"}, {});  // a user whose id extends alice's
   commit(ws);
-  fault err;
-  CHECK(store->groups_of("alice", err) == std::vector<std::string>{"g:a", "g:b"});
-  CHECK(store->conversations_of("alice", err).size() == 3);
-  CHECK(store->is_member("alice", "d:alice:bob", err));
-  CHECK_FALSE(store->is_member("alice", "g:c", err));
-  CHECK_FALSE(err);
+  CHECK(ok(store->groups_of("alice")) == std::vector<std::string>{"g:a", "g:b"});
+  CHECK(ok(store->conversations_of("alice")).size() == 3);
+  CHECK(ok(store->is_member("alice", "d:alice:bob")));
+  CHECK_FALSE(ok(store->is_member("alice", "g:c")));
 }
 
 TEST_CASE_METHOD(fixture, "history can start above a member's join point") {
   add_messages("g:h", 1, 10, {"a"});
-  fault err;
-  auto page = store->history("g:h", 0, 100, err, 6);
+  auto page = ok(store->history("g:h", 0, 100, 6));
   REQUIRE(page.size() == 4);
   CHECK(page.front().seq == 10);
   CHECK(page.back().seq == 7);
-  CHECK(store->history("g:h", 7, 100, err, 6).empty());
-  CHECK(store->history("g:h", 9, 100, err, 6).size() == 2);
+  CHECK(ok(store->history("g:h", 7, 100, 6)).empty());
+  CHECK(ok(store->history("g:h", 9, 100, 6)).size() == 2);
+}
+
+namespace {
+
+// Garbage where a record of `fam` is stored under `key` (no protobuf message, no cursor value).
+void put_garbage(engine& db, family fam, const std::string& key) {
+  write_set ws;
+  ws.put(fam, key, std::string("\xff\xff\xff", 3));
+  REQUIRE_FALSE(db.write({&ws}, false));
+}
+
+uint64_t corrupt_count(const std::string& fam) {
+  return metrics::global()
+    .get_counter("storage_corrupt_records_total", "Stored records or keys found corrupt when read",
+                 "family=\"" + fam + "\"")
+    .value();
+}
+
+// The read failed as corrupt: internal, naming the family and the key.
+template <class T>
+void check_corrupt(const result<T>& r, const std::string& fam, const std::string& printable) {
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::internal);
+  CHECK(r.error().message.find(fam) != std::string::npos);
+  CHECK(r.error().message.find(printable) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a corrupt dedup record is an error, never taken for no record") {
+  add_messages("c", 1, 2, {"alice"});
+  auto counted = corrupt_count("dedup");
+  put_garbage(*db, family::dedup, key_builder{}.str("alice").str("c").str("c2").bytes());
+  // The key is shown with its separators escaped: alice\x00\x01c\x00\x01c2\x00\x01.
+  check_corrupt(store->dedup("alice", "c", "c2"), "dedup", "alice\\x00\\x01c\\x00\\x01c2");
+  CHECK(corrupt_count("dedup") == counted + 1);
+  CHECK(ok(store->dedup("alice", "c", "c1")));  // its neighbours still read
+}
+
+TEST_CASE_METHOD(fixture, "a corrupt message fails history and messages_between instead of being skipped") {
+  add_messages("c", 1, 5, {"alice"});
+  auto counted = corrupt_count("messages");
+  put_garbage(*db, family::messages, key_builder{}.str("c").u64(3).bytes());
+  check_corrupt(store->history("c", 0, 10), "messages", "c\\x00\\x01");
+  check_corrupt(store->messages_between("c", 0, 5, 0), "messages", "c\\x00\\x01");
+  CHECK(corrupt_count("messages") == counted + 2);
+  // Pages that do not reach it still read.
+  CHECK(ok(store->history("c", 0, 2)).size() == 2);
+  CHECK(ok(store->messages_between("c", 0, 2, 0)).size() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "a message key that does not parse fails last_seq") {
+  add_messages("c", 1, 2, {"alice"});
+  // A key under the conversation's prefix with a truncated seq.
+  put_garbage(*db, family::messages, key_builder{}.str("c").bytes() + "\x01");
+  check_corrupt(store->last_seq("c"), "messages", "c\\x00\\x01\\x01");
+}
+
+TEST_CASE_METHOD(fixture, "corrupt conversation records and cursors are errors, not absent or zero") {
+  put_garbage(*db, family::conversations, "g:1");
+  check_corrupt(store->conversation("g:1"), "conversations", "g:1");
+  put_garbage(*db, family::cursors, key_builder{}.u8('d').str("bob").str("phone").str("c").bytes());
+  check_corrupt(store->delivered("bob", "phone", "c"), "cursors", "dbob");
+  put_garbage(*db, family::cursors, key_builder{}.u8('r').str("bob").str("c").bytes());
+  check_corrupt(store->read("bob", "c"), "cursors", "rbob");
+  put_garbage(*db, family::presence, "bob");
+  check_corrupt(store->last_seen_ms("bob"), "presence", "bob");
+  put_garbage(*db, family::pending, key_builder{}.str("bob").str("c").bytes());
+  check_corrupt(store->pending_of("bob"), "pending", "bob");
 }

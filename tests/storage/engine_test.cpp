@@ -82,14 +82,15 @@ TEST_CASE("the node id is created once and survives restarts") {
   std::string first;
   {
     auto db = open_at(dir.path());
-    fault err;
-    first = meta_store{*db}.load_or_create_node_id(err);
-    REQUIRE_FALSE(err);
+    auto id = meta_store{*db}.load_or_create_node_id();
+    REQUIRE(id);
+    first = *id;
     CHECK(first.rfind("n-", 0) == 0);
   }
   auto db = open_at(dir.path());
-  fault err;
-  CHECK(meta_store{*db}.load_or_create_node_id(err) == first);
+  auto again = meta_store{*db}.load_or_create_node_id();
+  REQUIRE(again);
+  CHECK(*again == first);
 }
 
 TEST_CASE("a data directory written by a newer schema is refused") {
@@ -98,8 +99,21 @@ TEST_CASE("a data directory written by a newer schema is refused") {
   write_set set;
   set.put(family::meta, "schema_version", std::to_string(schema_version + 1));
   REQUIRE_FALSE(db->write({&set}, true));
-  fault err;
-  meta_store{*db}.load_or_create_node_id(err);
-  CHECK(err.code == errc::internal);
-  CHECK(err.message.find("schema version") != std::string::npos);
+  auto id = meta_store{*db}.load_or_create_node_id();
+  REQUIRE_FALSE(id);
+  CHECK(id.error().code == errc::internal);
+  CHECK(id.error().message.find("schema version") != std::string::npos);
+}
+
+TEST_CASE("a schema version that is not a number is a corrupt record, not version 0") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  write_set set;
+  set.put(family::meta, "schema_version", "1x");
+  REQUIRE_FALSE(db->write({&set}, true));
+  auto id = meta_store{*db}.load_or_create_node_id();
+  REQUIRE_FALSE(id);
+  CHECK(id.error().code == errc::internal);
+  CHECK(id.error().message.find("corrupt record in meta under key \"schema_version\"")
+        != std::string::npos);
 }

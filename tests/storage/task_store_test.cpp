@@ -2,6 +2,7 @@
 // task.
 #include "storage/task_store.hpp"
 
+#include "common/metrics.hpp"
 #include "storage/key_codec.hpp"
 #include "support/temp_db.hpp"
 
@@ -175,4 +176,35 @@ TEST_CASE("a run record that does not parse is reported, not skipped") {
   CHECK(runs.empty());
   CHECK(err.code == errc::internal);
   CHECK(err.message.find("task_runs") != std::string::npos);
+}
+
+TEST_CASE("a corrupt task record or index key is reported with its key and counted") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  auto& corrupt_tasks = metrics::global().get_counter(
+    "storage_corrupt_records_total", "Stored records or keys found corrupt when read",
+    "family=\"tasks\"");
+  auto& corrupt_index = metrics::global().get_counter(
+    "storage_corrupt_records_total", "Stored records or keys found corrupt when read",
+    "family=\"task_index\"");
+  auto tasks_before = corrupt_tasks.value();
+  auto index_before = corrupt_index.value();
+  apply(*tmp.db, [&](write_set& ws) {
+    store.put(ws, 3, nullptr, task("aaaa", T::PENDING, 1000));
+    ws.put(family::tasks, "bbbb", "\xff\xff\xff");
+    // A due entry of shard 3 whose time is cut short (7 of its 8 bytes, no id).
+    ws.put(family::task_index,
+           key_builder{}.u8('d').u32(3).bytes() + std::string("\x80\0\0\0\0\0\x01", 7), {});
+  });
+  fault err;
+  CHECK_FALSE(store.get("bbbb", err));
+  CHECK(err.code == errc::internal);
+  CHECK(err.message.find("tasks") != std::string::npos);
+  CHECK(err.message.find("bbbb") != std::string::npos);
+  CHECK(corrupt_tasks.value() == tasks_before + 1);
+  fault due_err;
+  (void)store.due(3, 0, {}, 10000, 100, due_err);  // the entries read before it are not used
+  CHECK(due_err.code == errc::internal);
+  CHECK(due_err.message.find("task_index") != std::string::npos);
+  CHECK(corrupt_index.value() == index_before + 1);
 }
