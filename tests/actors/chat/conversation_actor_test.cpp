@@ -270,6 +270,10 @@ TEST_CASE_METHOD(deterministic_fixture, "a send repeated within 24 hours is answ
   CHECK(std::get<0>(*late->value) == 2);
   CHECK(std::get<1>(*late->value) == sent_at + 24LL * 3600 * 1000);
   CHECK(durable_seq() == 2);
+}
+
+// -- corrupt records ----------------------------------------------------------------------------
+
 namespace {
 
 // Garbage where a record of `fam` is stored under `key`: it parses as no protobuf message and as
