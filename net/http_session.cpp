@@ -259,6 +259,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   };
   if (!admit_http(ctx_, r, refuse, true))
     return;
+  refuse.release();  // not refused: what follows answers (401, 503, 400) or upgrades itself
   jwt_claims claims;
   if (auto err = authenticate(r, ctx_.opts.auth, true, claims)) {
     keep_alive_ = false;

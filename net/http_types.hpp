@@ -78,6 +78,10 @@ public:
   // The same, telling whether this call was the answer (false: someone answered before).
   bool answer(http_response res) const;
 
+  // Gives up answering through this responder without a 503 on destruction: for a caller that
+  // answers by other means (an upgrade that was not refused).
+  void release() const;
+
   // A handle that answers without keeping the exchange alive: the session's timeout holds one,
   // so that dropping every real copy is still noticed.
   class weak {

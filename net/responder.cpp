@@ -36,6 +36,11 @@ bool responder::answer(http_response res) const {
   return state_ && state_->answer(std::move(res));
 }
 
+void responder::release() const {
+  if (state_)
+    state_->done.store(true);
+}
+
 bool responder::answered() const {
   return state_ && state_->done.load();
 }

@@ -124,11 +124,20 @@ node::~node() {
   shutdown();
 }
 
-fault node::start() {
-  google::protobuf::SetLogHandler(protobuf_log_to_spdlog);
-  auto& im = *impl_;
+// -- start-up ------------------------------------------------------------------------------------
+//
+// Two phases. Build: each service gets its context (options, stores, state loaded from disk); no
+// actor runs, so nothing can observe a half-built service. Start: the registry, then each
+// service's actors, then the edge with every service's routes. A failure in either phase returns
+// before the listener opens.
+
+namespace {
+
+using impl_t = node::impl;
+
+fault open_storage(impl_t& im, const node_config& cfg) {
   fault err;
-  im.db = storage::engine::open(cfg_.storage, err);
+  im.db = storage::engine::open(cfg.storage, err);
   if (err)
     return err;
   auto node_id = storage::meta_store{*im.db}.load_or_create_node_id();
@@ -136,25 +145,33 @@ fault node::start() {
     return node_id.error();
   im.node_id = std::move(*node_id);
   im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
+  return {};
+}
 
-  auto threads = cfg_.runtime.scheduler_threads > 0
-                   ? cfg_.runtime.scheduler_threads
+void start_actor_system(impl_t& im, const node_config& cfg) {
+  auto threads = cfg.runtime.scheduler_threads > 0
+                   ? cfg.runtime.scheduler_threads
                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   im.caf_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
-  im.caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg_.runtime.scheduler_policy));
+  im.caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg.runtime.scheduler_policy));
   im.caf_cfg.add_message_types<caf::id_block::parley>();
   im.caf_cfg.add_error_category(error_category, caf_error_renderer::render);
   im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
-
   im.storage_writer = runtime::spawn_storage_writer(*im.sys, *im.writer);
+}
+
+// -- phase 1: build ---------------------------------------------------------------------------------
+
+void build_chat(impl_t& im, const node_config& cfg) {
   im.chat_store = std::make_unique<storage::chat_store>(*im.db);
   im.chat = std::make_shared<chat::chat_context>();
-  im.chat->opts = cfg_.chat;
-  im.chat->presence_opts = cfg_.presence;
+  im.chat->opts = cfg.chat;
+  im.chat->presence_opts = cfg.presence;
   im.chat->store = im.chat_store.get();
+  im.chat->storage_writer = im.storage_writer;
   chat::group_quota::options qopts;
-  qopts.max_created_per_hour = cfg_.chat.max_groups_created_per_hour;
-  qopts.max_groups_per_user = cfg_.chat.max_groups_per_user;
+  qopts.max_created_per_hour = cfg.chat.max_groups_created_per_hour;
+  qopts.max_groups_per_user = cfg.chat.max_groups_per_user;
   im.chat->quota = std::make_unique<chat::group_quota>(
     qopts, [store = im.chat_store.get()](const std::string& user, fault& err)
              -> std::optional<size_t> {
@@ -165,35 +182,84 @@ fault node::start() {
       }
       return groups->size();
     });
-  im.chat->storage_writer = im.storage_writer;
+}
+
+fault build_tasks(impl_t& im, const node_config& cfg) {
   im.task_store = std::make_unique<storage::task_store>(*im.db);
   im.tasks = std::make_shared<tasks::tasks_context>();
-  im.tasks->opts = cfg_.tasks;
-  im.tasks->opts.push_file = cfg_.storage.data_dir + "/push.jsonl";
+  im.tasks->opts = cfg.tasks;
+  im.tasks->opts.push_file = cfg.storage.data_dir + "/push.jsonl";
   im.tasks->store = im.task_store.get();
   im.tasks->storage_writer = im.storage_writer;
   // Each user's unfinished tasks, for tasks.max_waiting_per_owner (one scan of the owner index).
+  fault err;
   for (auto& [owner, n] : im.task_store->unfinished_by_owner(err))
     im.tasks->unfinished.add(owner, n);
   if (err)
     return err;
-  // Offline members' notifications become `push` tasks (retried, dead-lettered).
+  // Offline chat members' notifications become `push` tasks (retried, dead-lettered).
   im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
+  metrics::global().add_callback_gauge(
+    "task_payload_bytes_held", "Payload bytes the task shards hold in memory (bounded by "
+                               "tasks.max_memory_payload_bytes)",
+    [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}] {
+      auto ctx = weak.lock();
+      return ctx ? static_cast<double>(ctx->payload_bytes_held.load()) : 0.0;
+    });
+  return {};
+}
 
+fault build_feed(impl_t& im, const node_config& cfg) {
   im.feed_store = std::make_unique<storage::feed_store>(*im.db);
-  im.feed = std::make_shared<feed::feed_context>(cfg_.feed);
+  im.feed = std::make_shared<feed::feed_context>(cfg.feed);
   im.feed->store = im.feed_store.get();
   im.feed->storage_writer = im.storage_writer;
+  fault err;
   for (auto& author : im.feed_store->pulled_authors(err))
     im.feed->pulled.add(author);
   if (err)
     return err;
+  auto feed_gauge = [&](const char* name, const char* help, auto read) {
+    metrics::global().add_callback_gauge(
+      name, help, [weak = std::weak_ptr<feed::feed_context>{im.feed}, read] {
+        auto ctx = weak.lock();
+        return ctx ? static_cast<double>(read(*ctx)) : 0.0;
+      });
+  };
+  feed_gauge("feed_active_timelines", "Users with a materialized feed in memory",
+             [](feed::feed_context& c) { return c.timelines.size(); });
+  feed_gauge("feed_live_subscribers", "Users with a connection subscribed to feed items",
+             [](feed::feed_context& c) { return c.live.subscribed_users(); });
+  feed_gauge("feed_pulled_authors", "Authors whose posts readers merge at read time",
+             [](feed::feed_context& c) { return c.pulled.size(); });
+  return {};
+}
 
+fault build_rate_limits(impl_t& im, const node_config& cfg) {
+  limits::limiter_options lopts;
+  lopts.max_keys_per_rule = cfg.ratelimit.max_keys_per_rule;
+  im.limiter = std::make_shared<limits::rate_limiter>(lopts);
+  if (!cfg.ratelimit.rules_file.empty())
+    return net::load_rules_file(*im.limiter, cfg.ratelimit.rules_file);
+  return {};
+}
+
+void build_links(impl_t& im, const node_config& cfg) {
+  im.link_store = std::make_unique<storage::link_store>(*im.db);
+  im.links = std::make_shared<links::links_context>(cfg.links);
+  im.links->store = im.link_store.get();
+  im.links->storage_writer = im.storage_writer;
+}
+
+// -- phase 2: start ---------------------------------------------------------------------------------
+
+// The virtual-actor registry with every entity kind. The factories hold their contexts weakly:
+// the contexts hold the registry.
+void start_registry(impl_t& im, const node_config& cfg) {
   runtime::registry_options ropts;
-  ropts.idle_passivate = cfg_.runtime.idle_passivate;
+  ropts.idle_passivate = cfg.runtime.idle_passivate;
   ropts.local_node = im.node_id;
   std::map<std::string, runtime::entity_factory> kinds;
-  // The factory holds the context weakly: the context holds the registry.
   kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
                                      caf::actor_system& sys, const std::string& id) {
     return chat::spawn_conversation(sys, weak.lock(), id);
@@ -211,73 +277,79 @@ fault node::start() {
     return feed::spawn_post_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
   };
   im.registry = runtime::spawn_registry(*im.sys, ropts, std::move(kinds));
-  im.feed->registry = im.registry;
-  im.feed->graph = feed::spawn_graph_actor(*im.sys, im.feed);
-  for (int i = 0; i < cfg_.feed.fanout_workers; ++i)
-    im.feed->fanout.push_back(feed::spawn_fanout_worker(*im.sys, im.feed));
-  im.timeline_sweeper = feed::spawn_timeline_sweeper(*im.sys, im.feed);
   im.chat->registry = im.registry;
   im.tasks->registry = im.registry;
+  im.feed->registry = im.registry;
+}
+
+void start_chat(impl_t& im) {
+  im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
+}
+
+void start_tasks(impl_t& im) {
   im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
   im.task_ticker = tasks::spawn_task_ticker(*im.sys, im.tasks);  // activates and recovers shards
-  im.task_executors =
-    tasks::spawn_task_executors(*im.sys, im.tasks, net::make_task_poster(im.tasks->opts.http_allow));
-  im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
+  im.task_executors = tasks::spawn_task_executors(
+    *im.sys, im.tasks, net::make_task_poster(im.tasks->opts.http_allow));
+}
 
-  metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
-                                       resident_bytes);
-  auto feed_gauge = [&](const char* name, const char* help, auto read) {
-    metrics::global().add_callback_gauge(
-      name, help, [weak = std::weak_ptr<feed::feed_context>{im.feed}, read] {
-        auto ctx = weak.lock();
-        return ctx ? static_cast<double>(read(*ctx)) : 0.0;
-      });
-  };
-  feed_gauge("feed_active_timelines", "Users with a materialized feed in memory",
-             [](feed::feed_context& c) { return c.timelines.size(); });
-  feed_gauge("feed_live_subscribers", "Users with a connection subscribed to feed items",
-             [](feed::feed_context& c) { return c.live.subscribed_users(); });
-  feed_gauge("feed_pulled_authors", "Authors whose posts readers merge at read time",
-             [](feed::feed_context& c) { return c.pulled.size(); });
-  metrics::global().add_callback_gauge(
-    "task_payload_bytes_held", "Payload bytes the task shards hold in memory (bounded by "
-                               "tasks.max_memory_payload_bytes)",
-    [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}] {
-      auto ctx = weak.lock();
-      return ctx ? static_cast<double>(ctx->payload_bytes_held.load()) : 0.0;
-    });
+void start_feed(impl_t& im, const node_config& cfg) {
+  im.feed->graph = feed::spawn_graph_actor(*im.sys, im.feed);
+  for (int i = 0; i < cfg.feed.fanout_workers; ++i)
+    im.feed->fanout.push_back(feed::spawn_fanout_worker(*im.sys, im.feed));
+  im.timeline_sweeper = feed::spawn_timeline_sweeper(*im.sys, im.feed);
+}
 
-  limits::limiter_options lopts;
-  lopts.max_keys_per_rule = cfg_.ratelimit.max_keys_per_rule;
-  im.limiter = std::make_shared<limits::rate_limiter>(lopts);
-  if (!cfg_.ratelimit.rules_file.empty())
-    if (auto e = net::load_rules_file(*im.limiter, cfg_.ratelimit.rules_file))
-      return e;
-
-  im.link_store = std::make_unique<storage::link_store>(*im.db);
-  im.links = std::make_shared<links::links_context>(cfg_.links);
-  im.links->store = im.link_store.get();
-  im.links->storage_writer = im.storage_writer;
-
-  im.server = std::make_unique<net::server>(cfg_.edge, *im.sys, im.node_id);
+// The edge with every service's routes, then the links actors: the link service reads the
+// reserved first path segments that the routes define (aliases must avoid them).
+void start_edge_and_links(impl_t& im, const node_config& cfg) {
+  im.server = std::make_unique<net::server>(cfg.edge, *im.sys, im.node_id);
   auto& edge = im.server->context();
   edge.chat = im.chat;
   edge.links = im.links;
   edge.tasks = im.tasks;
   edge.feed = im.feed;
   edge.limiter = im.limiter;
-  edge.rate_limit_rules_file = cfg_.ratelimit.rules_file;
+  edge.rate_limit_rules_file = cfg.ratelimit.rules_file;
   net::add_ops_routes(edge);
-  net::add_static_routes(edge, cfg_.edge.server.web_dir);
+  net::add_static_routes(edge, cfg.edge.server.web_dir);
   net::add_ratelimit_routes(edge);
   net::add_task_routes(edge);
   net::add_feed_routes(edge);
   net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
-  // Spawned after the routes: the service reads the reserved segments they define.
   im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
   im.links->service = links::spawn_link_service(*im.sys, im.links);  // tells the aggregator
-  if (auto e = im.server->start())
-    return e;
+}
+
+} // namespace
+
+fault node::start() {
+  google::protobuf::SetLogHandler(protobuf_log_to_spdlog);
+  auto& im = *impl_;
+  if (auto err = open_storage(im, cfg_))
+    return err;
+  start_actor_system(im, cfg_);
+  metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
+                                       resident_bytes);
+
+  // Phase 1: every service built, nothing running.
+  build_chat(im, cfg_);
+  if (auto err = build_tasks(im, cfg_))
+    return err;
+  if (auto err = build_feed(im, cfg_))
+    return err;
+  if (auto err = build_rate_limits(im, cfg_))
+    return err;
+  build_links(im, cfg_);
+
+  // Phase 2: the services' actors, then the edge.
+  start_registry(im, cfg_);
+  start_chat(im);
+  start_tasks(im);
+  start_feed(im, cfg_);
+  start_edge_and_links(im, cfg_);
+  if (auto err = im.server->start())
+    return err;
   im.server->set_ready(true);
   if (cfg_.edge.auth.dev_tokens)
     spdlog::warn("auth.dev_tokens is on: anyone can mint a token for any user "

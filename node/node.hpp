@@ -41,8 +41,10 @@ public:
   const node_config& config() const { return cfg_; }
   reload_hooks& hooks() { return hooks_; }
 
-private:
+  // What a running node holds (defined in node.cpp, built by its start-up phases).
   struct impl;
+
+private:
   node_config cfg_;
   reload_hooks hooks_;
   std::unique_ptr<impl> impl_;

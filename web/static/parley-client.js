@@ -171,6 +171,7 @@ export class ParleyClient {
         this.stopped = true;
         clearTimeout(this.retryTimer);
         clearTimeout(this.refreshTimer);
+        clearTimeout(this.connectTimer);
         this.stopHeartbeat();
         const ws = this.ws;
         this.ws = null;
@@ -216,6 +217,11 @@ export class ParleyClient {
             ? new Ctor(this.wsUrl(), [], { headers: { Authorization: `Bearer ${this.token}` } })
             : new Ctor(this.wsUrl());
         this.ws = ws;
+        clearTimeout(this.connectTimer);
+        this.connectTimer = setTimeout(() => {
+            if (this.ws === ws && !this.welcomeValue)
+                this.reconnectNow();
+        }, this.options.connectTimeoutMs ?? 10000);
         if (this.options.codec?.binary)
             ws.binaryType = 'arraybuffer';
         let upgradeStatus;
@@ -389,6 +395,7 @@ export class ParleyClient {
             if (this.ws !== ws)
                 return;
             this.welcomeValue = hello.welcome ?? w;
+            clearTimeout(this.connectTimer);
             this.attempt = 0;
             this.startHeartbeat(toNum(this.welcomeValue.heartbeat_interval_ms) || 25000);
             this.setState({ state: 'connected' });

@@ -167,6 +167,9 @@ export interface ClientOptions {
   sendTimeoutMs?: number;
   /** the connection is declared dead after this many heartbeat intervals without a frame (default 2) */
   heartbeatMisses?: number;
+  /** an attempt that has not been welcomed after this long is dropped and retried (default 10,000 ms):
+   *  a handshake lost on a dead link would otherwise wait forever */
+  connectTimeoutMs?: number;
   /** the last seq the app already has per conversation (from an earlier run); older ones are dropped */
   initialSeqs?: Record<string, number>;
   /** acknowledge delivered messages with `receipt DELIVERED` automatically (default true) */
@@ -276,6 +279,7 @@ export class ParleyClient {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private lastFrameAt = 0;
   private nextRequest = 1;
   private pending = new Map<string, Pending>();
@@ -341,6 +345,7 @@ export class ParleyClient {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.connectTimer);
     this.stopHeartbeat();
     const ws = this.ws;
     this.ws = null;
@@ -372,6 +377,10 @@ export class ParleyClient {
       ? new Ctor(this.wsUrl(), [], { headers: { Authorization: `Bearer ${this.token}` } })
       : new Ctor(this.wsUrl());
     this.ws = ws;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (this.ws === ws && !this.welcomeValue) this.reconnectNow();
+    }, this.options.connectTimeoutMs ?? 10_000);
     if (this.options.codec?.binary) ws.binaryType = 'arraybuffer';
     let upgradeStatus: number | undefined;
     let opened = false;
@@ -511,6 +520,7 @@ export class ParleyClient {
       const hello = await this.rawRequest({ hello: { device_id: this.options.deviceId ?? 'default' } }, 'welcome');
       if (this.ws !== ws) return;
       this.welcomeValue = hello.welcome ?? w;
+      clearTimeout(this.connectTimer);
       this.attempt = 0;
       this.startHeartbeat(toNum(this.welcomeValue.heartbeat_interval_ms) || 25_000);
       this.setState({ state: 'connected' });

@@ -98,7 +98,8 @@ test('a silent dead link is found by the heartbeat watchdog and the client recov
   const proxy = await startProxy(node.port);
   cleanups.push(() => proxy.close());
   const alice = await client(node.base, node.wsUrl, 'alice-hb');
-  const bob = await client(node.base, proxy.wsUrl, 'bob-hb');
+  // An attempt made while the link is still dead loses its handshake: it is dropped after 1 s.
+  const bob = await client(node.base, proxy.wsUrl, 'bob-hb', { connectTimeoutMs: 1000 });
   assert.equal(Number(bob.c.welcome.heartbeat_interval_ms), 300);
   await alice.c.send({ toUser: 'bob-hb', body: 'before', clientMsgId: 'hb-1' });
   await until(() => bob.got.length === 1, 'bob sees the first message');
