@@ -47,6 +47,25 @@ std::string owner_key(std::string_view owner, pbstatus s, std::string_view id) {
   return key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).str(id).bytes();
 }
 
+// The task ids that end the index keys under `prefix`, from `from` on, at most `max`: each key's
+// leading fields are read by `skip`, then its id. A key that does not parse is reported.
+template <class Skip>
+fault scan_index_ids(engine& db, const std::string& prefix, const std::string& from, size_t max,
+                     std::vector<std::string>& out, Skip skip) {
+  return scan_records(
+    db, family::task_index, from, prefix_successor(prefix),
+    [&](std::string_view key, std::string_view) {
+      key_reader r{key};
+      skip(r);
+      auto id = r.str();
+      if (!id)
+        return visit::corrupt;
+      out.push_back(std::move(*id));
+      return visit::next;
+    },
+    max);
+}
+
 std::string run_key(std::string_view id, uint32_t run_no) {
   return key_builder{}.str(id).u32(run_no).bytes();
 }
@@ -130,19 +149,10 @@ std::vector<std::string> task_store::ids(status s, std::string_view after_id, si
   }
   auto prefix = key_builder{}.u8(status_prefix).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(status_key(s, after_id));
-  err = scan_records(
-    db_, family::task_index, from, prefix_successor(prefix),
-    [&](std::string_view key, std::string_view) {
-      key_reader r{key};
-      r.u8();
-      r.u8();
-      auto id = r.str();
-      if (!id)
-        return visit::corrupt;
-      out.push_back(std::move(*id));
-      return visit::next;
-    },
-    max);
+  err = scan_index_ids(db_, prefix, from, max, out, [](key_reader& r) {
+    r.u8();
+    r.u8();
+  });
   return out;
 }
 
@@ -152,20 +162,11 @@ std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
   std::vector<std::string> out;
   auto prefix = key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(owner_key(owner, s, after_id));
-  err = scan_records(
-    db_, family::task_index, from, prefix_successor(prefix),
-    [&](std::string_view key, std::string_view) {
-      key_reader r{key};
-      r.u8();
-      r.str();
-      r.u8();
-      auto id = r.str();
-      if (!id)
-        return visit::corrupt;
-      out.push_back(std::move(*id));
-      return visit::next;
-    },
-    max);
+  err = scan_index_ids(db_, prefix, from, max, out, [](key_reader& r) {
+    r.u8();
+    r.str();
+    r.u8();
+  });
   return out;
 }
 
