@@ -51,6 +51,22 @@ bool decode_message(std::string_view key, std::string_view value, chat_message& 
   return true;
 }
 
+// The messages in [from, to), at most `limit`, newest first when `reverse`; a message that does
+// not decode is reported (scan_records), never skipped.
+fault scan_messages(const engine& db, const std::string& from, const std::string& to, size_t limit,
+                    bool reverse, std::vector<chat_message>& out) {
+  return scan_records(
+    db, family::messages, from, to,
+    [&](std::string_view key, std::string_view value) {
+      chat_message m;
+      if (!decode_message(key, value, m))
+        return visit::corrupt;
+      out.push_back(std::move(m));
+      return visit::next;
+    },
+    limit, reverse);
+}
+
 std::string dedup_key(const std::string& sender, const std::string& conv,
                       const std::string& client_msg_id) {
   return key_builder{}.str(sender).str(conv).str(client_msg_id).bytes();
@@ -218,17 +234,10 @@ result<std::vector<chat_message>> chat_store::messages_between(const std::string
   std::vector<chat_message> out;
   if (up_to <= after)
     return out;
-  auto err = scan_records(db_, family::messages, message_key(conv, after + 1),
-                          up_to == UINT64_MAX ? prefix_successor(key_builder{}.str(conv).bytes())
-                                              : message_key(conv, up_to + 1),
-                          [&](std::string_view key, std::string_view value) {
-                            chat_message m;
-                            if (!decode_message(key, value, m))
-                              return visit::corrupt;
-                            out.push_back(std::move(m));
-                            return visit::next;
-                          },
-                          limit);
+  auto err = scan_messages(db_, message_key(conv, after + 1),
+                           up_to == UINT64_MAX ? prefix_successor(key_builder{}.str(conv).bytes())
+                                               : message_key(conv, up_to + 1),
+                           limit, false, out);
   if (err)
     return err;
   return out;
@@ -242,15 +251,7 @@ result<std::vector<chat_message>> chat_store::history(const std::string& conv, u
   auto from = message_key(conv, after + 1);
   auto to = before == 0 ? prefix_successor(key_builder{}.str(conv).bytes())
                         : message_key(conv, before);
-  auto err = scan_records(db_, family::messages, from, to,
-                          [&](std::string_view key, std::string_view value) {
-                            chat_message m;
-                            if (!decode_message(key, value, m))
-                              return visit::corrupt;
-                            out.push_back(std::move(m));
-                            return visit::next;
-                          },
-                          limit, true);
+  auto err = scan_messages(db_, from, to, limit, true, out);
   if (err)
     return err;
   return out;

@@ -47,13 +47,13 @@ std::string owner_key(std::string_view owner, pbstatus s, std::string_view id) {
   return key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).str(id).bytes();
 }
 
-// The task ids that end the index keys under `prefix`, from `from` on, at most `max`: each key's
-// leading fields are read by `skip`, then its id. A key that does not parse is reported.
+// The task ids that end the index keys in [from, to), at most `max`: each key's leading fields
+// are read by `skip`, then its id. A key that does not parse is reported.
 template <class Skip>
-fault scan_index_ids(engine& db, const std::string& prefix, const std::string& from, size_t max,
+fault scan_index_ids(engine& db, const std::string& from, const std::string& to, size_t max,
                      std::vector<std::string>& out, Skip skip) {
   return scan_records(
-    db, family::task_index, from, prefix_successor(prefix),
+    db, family::task_index, from, to,
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
       skip(r);
@@ -149,7 +149,7 @@ std::vector<std::string> task_store::ids(status s, std::string_view after_id, si
   }
   auto prefix = key_builder{}.u8(status_prefix).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(status_key(s, after_id));
-  err = scan_index_ids(db_, prefix, from, max, out, [](key_reader& r) {
+  err = scan_index_ids(db_, from, prefix_successor(prefix), max, out, [](key_reader& r) {
     r.u8();
     r.u8();
   });
@@ -162,7 +162,7 @@ std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
   std::vector<std::string> out;
   auto prefix = key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(owner_key(owner, s, after_id));
-  err = scan_index_ids(db_, prefix, from, max, out, [](key_reader& r) {
+  err = scan_index_ids(db_, from, prefix_successor(prefix), max, out, [](key_reader& r) {
     r.u8();
     r.str();
     r.u8();
@@ -199,19 +199,10 @@ std::vector<std::string> task_store::finished_before(int64_t before_ms, size_t m
   std::vector<std::string> out;
   auto from = key_builder{}.u8(finished_prefix).bytes();
   auto to = key_builder{}.u8(finished_prefix).i64(before_ms).bytes();
-  err = scan_records(
-    db_, family::task_index, from, to,
-    [&](std::string_view key, std::string_view) {
-      key_reader r{key};
-      r.u8();
-      r.i64();
-      auto id = r.str();
-      if (!id)
-        return visit::corrupt;
-      out.push_back(std::move(*id));
-      return visit::next;
-    },
-    max);
+  err = scan_index_ids(db_, from, to, max, out, [](key_reader& r) {
+    r.u8();
+    r.i64();
+  });
   return out;
 }
 
