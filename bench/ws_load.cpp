@@ -8,6 +8,7 @@
 //       Spawns connection actors in-process, without sockets (a null sink), and reports the
 //       resident bytes per actor.
 #include "actors/connection/connection_actor.hpp"
+#include "actors/message_types.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "net/jwt.hpp"
 
@@ -194,7 +195,7 @@ int run_actors(int argc, char** argv) {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", int64_t{2});
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.add_message_types<caf::id_block::parley>();
+  parley::add_message_types(cfg);
   caf::actor_system sys{cfg};
   auto sink = std::make_shared<null_sink>();  // one shared sink: measures the actors alone
   std::vector<caf::actor> actors;

@@ -6,6 +6,7 @@
 #include "actors/links/link_service.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/message_types.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/feed/fanout_worker.hpp"
@@ -154,8 +155,7 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   im.caf_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
   im.caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg.runtime.scheduler_policy));
-  im.caf_cfg.add_message_types<caf::id_block::parley>();
-  im.caf_cfg.add_error_category(error_category, caf_error_renderer::render);
+  add_message_types(im.caf_cfg);
   im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
   im.storage_writer = runtime::spawn_storage_writer(*im.sys, *im.writer);
 }

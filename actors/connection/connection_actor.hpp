@@ -11,6 +11,7 @@
 #include "actors/feed/feed_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/connection/outbound_sink.hpp"
+#include "actors/runtime/local_only_types.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -35,8 +36,6 @@ struct inbound_frame {
   ~inbound_frame();
 };
 
-using client_frame_ptr = std::shared_ptr<inbound_frame>;
-
 struct connection_info {
   std::string user_id;
   std::string role;   // "admin" or empty
@@ -57,6 +56,3 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
                             std::shared_ptr<outbound_sink> sink);
 
 } // namespace parley
-
-// Frames stay inside the node's process: never serialized by CAF.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::client_frame_ptr)

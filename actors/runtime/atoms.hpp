@@ -7,6 +7,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
 
 // virtual-actor registry
 CAF_ADD_ATOM(parley, parley::atoms, passivate_atom, "passivate")
+CAF_ADD_ATOM(parley, parley::atoms, resolve_atom, "resolve")
 CAF_ADD_ATOM(parley, parley::atoms, sweep_atom, "sweep")
 CAF_ADD_ATOM(parley, parley::atoms, count_atom, "count")
 CAF_ADD_ATOM(parley, parley::atoms, trim_atom, "trim")

@@ -27,6 +27,7 @@ struct entry {
   int64_t last_used_ns = 0;
   bool passivating = false;
   std::deque<parked_message> parked;  // arrived while the previous activation was leaving
+  std::vector<caf::typed_response_promise<caf::actor, caf::timespan>> parked_resolves;  // the same, for handles
 };
 
 struct kind_metrics {
@@ -76,6 +77,35 @@ void activate(registry_actor* self, entry& e) {
   auto& m = st.instruments.at(e.kind);
   m.active->add(1);
   m.activations->inc();
+}
+
+// How long a caller may keep using a resolved handle before asking again. Resolving counts as
+// use, so callers that keep asking within this window keep their entity from being passivated.
+caf::timespan handle_validity(const registry_options& opts) {
+  return std::chrono::duration_cast<caf::timespan>(opts.idle_passivate) / 4;
+}
+
+// The entry of (kind, id), activated if it has no activation; null when the kind is unknown or
+// another node owns the entity.
+entry* find_or_activate(registry_actor* self, const std::string& kind, const std::string& id,
+                        caf::error& err) {
+  auto& st = self->state;
+  if (st.kinds.count(kind) == 0) {
+    err = make_error(errc::internal, "unknown entity kind " + kind);
+    return nullptr;
+  }
+  auto& owner = owner_of(kind, id, st.opts.members);
+  if (owner != st.opts.local_node) {
+    err = make_error(errc::unavailable, kind + " " + id + " is owned by node " + owner);
+    return nullptr;
+  }
+  auto key = entry_key(kind, id);
+  auto it = st.entries.find(key);
+  if (it == st.entries.end()) {
+    it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}, {}}).first;
+    activate(self, it->second);
+  }
+  return &it->second;
 }
 
 caf::response_promise forward(registry_actor* self, entry& e, caf::message payload) {
@@ -145,17 +175,21 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
     --st.passivating;
     ++st.passivated_since_trim;
   }
-  if (e.parked.empty()) {
+  if (e.parked.empty() && e.parked_resolves.empty()) {
     st.entries.erase(it);
     maybe_trim(self);
     return;
   }
-  // Messages arrived while the old activation was leaving: a fresh one answers them, in order.
+  // Asked for while the old activation was leaving: a fresh one answers, in arrival order.
   activate(self, e);
   auto parked = std::move(e.parked);
   e.parked.clear();
   for (auto& p : parked)
     p.promise.delegate(e.handle, std::move(p.payload));
+  auto resolves = std::move(e.parked_resolves);
+  e.parked_resolves.clear();
+  for (auto& rp : resolves)
+    rp.deliver(e.handle, handle_validity(st.opts));
 }
 
 caf::behavior registry_behavior(registry_actor* self, registry_options opts,
@@ -188,20 +222,26 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
   return {
     [self](const std::string& kind, const std::string& id,
            caf::message& payload) -> caf::result<caf::message> {
-      auto& st = self->state;
-      if (st.kinds.count(kind) == 0)
-        return make_error(errc::internal, "unknown entity kind " + kind);
-      auto& owner = owner_of(kind, id, st.opts.members);
-      if (owner != st.opts.local_node)
-        return make_error(errc::unavailable, kind + " " + id + " is owned by node " + owner);
-      auto key = entry_key(kind, id);
-      auto it = st.entries.find(key);
-      if (it == st.entries.end()) {
-        it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}}).first;
-        activate(self, it->second);
-      }
-      forward(self, it->second, std::move(payload));
+      caf::error err;
+      auto* e = find_or_activate(self, kind, id, err);
+      if (e == nullptr)
+        return err;
+      forward(self, *e, std::move(payload));
       return caf::delegated<caf::message>{};
+    },
+    [self](resolve_atom, const std::string& kind,
+           const std::string& id) -> caf::result<caf::actor, caf::timespan> {
+      caf::error err;
+      auto* e = find_or_activate(self, kind, id, err);
+      if (e == nullptr)
+        return err;
+      e->last_used_ns = now_ns(self);
+      if (!e->passivating)
+        return {e->handle, handle_validity(self->state.opts)};
+      // The leaving activation must not get new work: the caller waits for the next one.
+      auto rp = self->make_response_promise<caf::actor, caf::timespan>();
+      e->parked_resolves.push_back(rp);
+      return rp;
     },
     [self](sweep_atom, int64_t now) { return sweep(self, now); },
     [self, sweep_interval](sweep_atom) {

@@ -4,6 +4,12 @@
 // traffic, so memory tracks the active set rather than the total.
 //
 // Messages:
+//   (resolve_atom, std::string kind, std::string id) -> (caf::actor handle, caf::timespan valid)
+//       the entity's handle, activating it if needed; callers send to it directly (typed, through
+//       the service's *_api.hpp) and ask again once `valid` has passed. Asking counts as use:
+//       an entity whose callers keep asking is never idle. A request that bounces because the
+//       entity was passivated meanwhile (sec::request_receiver_down) is re-sent after asking
+//       again (actors/runtime/entity_request.hpp does both), so no message is lost.
 //   (std::string kind, std::string id, caf::message payload) -> whatever the entity answers;
 //       the payload is delegated, so the entity answers the original sender directly.
 //   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before

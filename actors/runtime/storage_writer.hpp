@@ -3,15 +3,12 @@
 // block on storage; many actors' writes share one WriteBatch and one fsync.
 #pragma once
 
+#include "actors/runtime/local_only_types.hpp"
 #include "storage/group_commit_writer.hpp"
 #include "storage/write_set.hpp"
 
 #include <caf/actor.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
-
-// Write sets stay inside one node's process: they are never serialized.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::storage::write_set)
 
 namespace parley::runtime {
 

@@ -1,6 +1,7 @@
 // The registry on CAF's deterministic coordinator: activation, ordering and passivation are
 // checked message by message, and idle windows pass by advancing the coordinator's clock.
 #include "actors/runtime/registry.hpp"
+#include "actors/runtime/entity_request.hpp"
 #include "common/metrics.hpp"
 #include "support/deterministic_system.hpp"
 
@@ -216,4 +217,100 @@ TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it
   CHECK(sweep(reg, 1h) == 3);
   REQUIRE(active(reg) == 0);
   CHECK(trims.value() == before + 1);
+}
+
+namespace {
+
+// The counter entity's interface as a typed handle: callers that resolved it send directly.
+using counter_api = caf::typed_actor<caf::replies_to<int>::with<int>>;
+
+// Sends `n` to counter `id` the way services call entities: a resolved handle, re-resolved if
+// the entity was passivated before the request reached it.
+std::shared_ptr<test::answer<int>> add_direct(caf::actor_system& sys, const caf::actor& reg,
+                                              const counter_api& handle, const std::string& id,
+                                              int n) {
+  auto result = std::make_shared<test::answer<int>>();
+  sys.spawn([=](caf::event_based_actor* self) {
+    runtime::entity_address where{reg, "counter", id};
+    auto on_reply = [result](int total) { result->value = std::make_tuple(total); };
+    auto on_error = [result](caf::error& err) { result->error = err; };
+    if (handle)
+      runtime::request_entity<counter_api>(self, handle, where, 5s, on_reply, on_error, n);
+    else
+      runtime::request_entity<counter_api>(self, where, 5s, on_reply, on_error, n);
+  });
+  return result;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "resolve answers the entity's handle, and callers send to it directly") {
+  auto reg = make_registry();
+  auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                          std::string{"a"});
+  REQUIRE(a->value);
+  auto handle = caf::actor_cast<counter_api>(std::get<0>(*a->value));
+  CHECK(std::get<1>(*a->value) == 15s);  // a quarter of idle_passivate
+  CHECK(activations == 1);
+  auto direct = add_direct(sys, reg, handle, "a", 4);
+  run();
+  REQUIRE(direct->value);
+  CHECK(std::get<0>(*direct->value) == 4);
+  CHECK(total(reg, "a", 1) == 5);  // the same activation answers both paths
+  CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "request_entity resolves first when the caller holds no handle") {
+  auto reg = make_registry();
+  auto first = add_direct(sys, reg, counter_api{}, "a", 2);
+  auto second = add_direct(sys, reg, counter_api{}, "a", 3);
+  run();
+  REQUIRE(first->value);
+  REQUIRE(second->value);
+  CHECK(std::get<0>(*second->value) == 5);
+  CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a handle to a passivated entity is re-resolved: the request is not lost") {
+  auto reg = make_registry();
+  auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                          std::string{"a"});
+  REQUIRE(a->value);
+  auto stale = caf::actor_cast<counter_api>(std::get<0>(*a->value));
+  CHECK(sweep(reg, 1h) == 1);
+  REQUIRE(active(reg) == 0);
+  auto late = add_direct(sys, reg, stale, "a", 7);
+  run();
+  REQUIRE(late->value);
+  CHECK(std::get<0>(*late->value) == 7);  // answered by a fresh activation
+  CHECK(activations == 2);
+  CHECK(seen == std::vector<int>{7});
+}
+
+TEST_CASE_METHOD(fixture, "resolving a passivating entity waits for its next activation") {
+  auto reg = make_registry(200ms);
+  CHECK(total(reg, "a", 5) == 5);
+  CHECK(sweep(reg, 1h) == 1);
+  auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                          std::string{"a"});
+  CHECK_FALSE(a->arrived());  // never the leaving activation
+  advance(200ms);
+  REQUIRE(a->value);
+  CHECK(activations == 2);
+  auto direct = add_direct(sys, reg, caf::actor_cast<counter_api>(std::get<0>(*a->value)), "a", 1);
+  run();
+  REQUIRE(direct->value);
+  CHECK(std::get<0>(*direct->value) == 1);
+}
+
+TEST_CASE_METHOD(fixture, "resolving counts as use: an entity its callers keep resolving stays active") {
+  auto reg = make_registry(0ms, 1024, true);
+  for (int i = 0; i < 8; ++i) {  // 8 x 15 s = 2 minutes, resolved every 15 s
+    auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                            std::string{"a"});
+    REQUIRE(a->value);
+    advance(15s);
+  }
+  CHECK(active(reg) == 1);
+  CHECK(activations == 1);
 }

@@ -1,0 +1,15 @@
+#include "actors/message_types.hpp"
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace parley {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::parley>();
+  cfg.add_error_category(error_category, caf_error_renderer::render);
+}
+
+} // namespace parley
