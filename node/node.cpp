@@ -262,7 +262,7 @@ void start_registry(impl_t& im, const node_config& cfg) {
   std::map<std::string, runtime::entity_factory> kinds;
   kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
                                      caf::actor_system& sys, const std::string& id) {
-    return chat::spawn_conversation(sys, weak.lock(), id);
+    return caf::actor_cast<caf::actor>(chat::spawn_conversation(sys, weak.lock(), id));
   };
   kinds[tasks::shard_kind] = [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}](
                                caf::actor_system& sys, const std::string& id) {

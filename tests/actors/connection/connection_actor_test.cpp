@@ -126,8 +126,9 @@ namespace {
 // A registry stand-in that takes requests and never answers: the first sync stays running.
 caf::behavior silent_registry(caf::event_based_actor* self) {
   self->set_default_handler(caf::drop);
-  return {[self](const std::string&, const std::string&, caf::message&) {
-    return self->make_response_promise();  // kept by no one: never delivered
+  return {[self](resolve_atom, const std::string&, const std::string&) {
+    // kept by no one: never delivered
+    return self->make_response_promise<caf::actor, caf::timespan>();
   }};
 }
 
@@ -147,10 +148,11 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   auto ctx = std::make_shared<chat::chat_context>();
   ctx->store = &store;
   ctx->registry = sys.spawn(silent_registry);
-  ctx->presence = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler(caf::drop);
-    return {[](int) {}};
-  });
+  ctx->presence = caf::actor_cast<chat::presence_api>(
+    sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->set_default_handler(caf::drop);
+      return {[](int) {}};
+    }));
   auto sink = std::make_shared<recording_sink>();
   connection_info info;
   info.user_id = "alice";
