@@ -22,6 +22,12 @@
 //   closed    session id                          a subscriber's connection closed
 //   revoke    PresenceRevoke                      members left a group: re-check subscriptions
 //   count     -> uint64_t                         subscriptions held (tests, metrics)
+//
+// Chat reader (a few actors on threads of their own, actors/chat/chat_reader.hpp): the per-user
+// index reads connection actors need, so that no connection actor reads RocksDB itself.
+//   convs     user id                -> conversation ids        the user's conversations
+//   pending   user id                -> conversation ids        with messages a device may lack
+//   contacts  viewer, user ids       -> the ids the viewer may not see (sorted)
 #pragma once
 
 #include "actors/runtime/atoms.hpp"
@@ -34,6 +40,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <string>
+#include <vector>
 
 CAF_BEGIN_TYPE_ID_BLOCK(parley_chat, caf::first_custom_type_id + 200)
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatEndpoint))
@@ -51,6 +58,10 @@ CAF_ADD_TYPE_ID(parley_chat, (parley::pb::Group))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::HistoryPage))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ConversationSummary))
 CAF_END_TYPE_ID_BLOCK(parley_chat)
+
+CAF_ADD_ATOM(parley_chat, parley::atoms, conversations_atom, "convs")
+CAF_ADD_ATOM(parley_chat, parley::atoms, pending_atom, "pending")
+CAF_ADD_ATOM(parley_chat, parley::atoms, contacts_atom, "contacts")
 
 namespace parley::chat {
 
@@ -72,5 +83,10 @@ using presence_api = caf::typed_actor<
   caf::reacts_to<closed_atom, std::string>,
   caf::reacts_to<revoke_atom, pb::PresenceRevoke>,
   caf::replies_to<count_atom>::with<uint64_t>>;
+
+using chat_reader_api = caf::typed_actor<
+  caf::replies_to<conversations_atom, std::string>::with<std::vector<std::string>>,
+  caf::replies_to<pending_atom, std::string>::with<std::vector<std::string>>,
+  caf::replies_to<contacts_atom, std::string, std::vector<std::string>>::with<std::vector<std::string>>>;
 
 } // namespace parley::chat

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 namespace parley::chat {
 
@@ -53,6 +54,7 @@ struct chat_context {
   caf::actor registry;        // virtual actors: kind "conv"
   caf::actor storage_writer;  // durable writes
   presence_api presence;      // presence subscriptions and last_seen
+  std::vector<chat_reader_api> readers;  // per-user index reads of connections (chat_reader.hpp)
   clock_fn clock = unix_ms;   // conversation actors' "now": sent_at, dedup window, quotas
 };
 

@@ -4,7 +4,7 @@
 // itself lives in actors/chat/.
 #include "actors/chat/chat_api.hpp"
 #include "common/clock.hpp"
-#include "actors/chat/contacts.hpp"
+#include "actors/chat/chat_reader.hpp"
 #include "actors/chat/conversation_id.hpp"
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -283,12 +283,21 @@ struct fan_in {
   fault failed;  // a conversation answered internal (say a corrupt record)
 };
 
-void on_conversations(connection_actor* self, const reply_to& to) {
+// Asks the user's chat reader (actors/chat/chat_reader.hpp) and continues with its answer, or
+// answers the client with the error.
+template <class Atom, class OnReply, class... Args>
+void read_index(connection_actor* self, const reply_to& to, Atom atom, OnReply on_reply,
+                Args... args) {
   auto& st = self->state;
-  auto read = st.info.chat->store->conversations_of(st.info.user_id);
-  if (!read)
-    return send_fault(self, to, read.error());
-  auto& convs = *read;
+  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout, atom,
+                st.info.user_id, std::move(args)...)
+    .then(std::move(on_reply),
+          [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
+}
+
+void list_conversations(connection_actor* self, const reply_to& to,
+                        const std::vector<std::string>& convs) {
+  auto& st = self->state;
   auto state = std::make_shared<fan_in>();
   state->list.mutable_conversation_list();
   state->waiting = convs.size();
@@ -317,14 +326,14 @@ void on_conversations(connection_actor* self, const reply_to& to) {
   }
 }
 
-void on_sync(connection_actor* self, const reply_to& to) {
+void on_conversations(connection_actor* self, const reply_to& to) {
+  read_index(self, to, conversations_atom_v,
+             [self, to](const std::vector<std::string>& convs) { list_conversations(self, to, convs); });
+}
+
+void sync_conversations(connection_actor* self, const reply_to& to,
+                        const std::vector<std::string>& pending) {
   auto& st = self->state;
-  if (st.syncing)
-    return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
-  auto read = st.info.chat->store->pending_of(st.info.user_id);
-  if (!read)
-    return send_fault(self, to, read.error());
-  auto& pending = *read;
   auto state = std::make_shared<fan_in>();
   state->waiting = pending.size();
   auto done = [self, to, state] {
@@ -339,9 +348,8 @@ void on_sync(connection_actor* self, const reply_to& to) {
   };
   if (pending.empty())
     return done();
-  st.syncing = true;
   auto device = endpoint_of(self);
-  for (auto& [conv, seq] : pending) {
+  for (auto& conv : pending) {
     request_conversation(
       self, conv,
       [state, done](const pb::SyncResult& part) {
@@ -360,6 +368,20 @@ void on_sync(connection_actor* self, const reply_to& to) {
       },
       sync_atom_v, device);
   }
+}
+
+void on_sync(connection_actor* self, const reply_to& to) {
+  auto& st = self->state;
+  if (st.syncing)
+    return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
+  st.syncing = true;
+  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout,
+                pending_atom_v, st.info.user_id)
+    .then([self, to](const std::vector<std::string>& pending) { sync_conversations(self, to, pending); },
+          [self, to](caf::error& err) {
+            self->state.syncing = false;
+            send_fault(self, to, to_fault(err));
+          });
 }
 
 void on_typing(connection_actor* self, const reply_to& to, const pb::Typing& t) {
@@ -385,23 +407,18 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   *query.mutable_subscriber() = endpoint_of(self);
   *query.mutable_user_ids() = p.user_ids();
   query.set_subscribe(p.subscribe());
-  // Visibility is decided here, on the connection's own thread, so one caller's contact checks
-  // never hold up the node's presence actor.
-  std::vector<std::string> hidden;
-  if (ctx.presence_opts.visibility == chat::presence_visibility::contacts) {
-    chat::contact_checker contacts{*ctx.store, st.info.user_id};
-    for (auto& user : p.user_ids()) {
-      auto shares = contacts.shares_conversation(user);
-      if (!shares)
-        return send_fault(self, to, shares.error());
-      if (!*shares)
-        hidden.push_back(user);
-    }
-    std::sort(hidden.begin(), hidden.end());
-  }
-  for (auto& user : hidden)
-    query.add_hidden(user);
-  caf::anon_send(ctx.presence, presence_atom_v, std::move(query));
+  // Visibility is decided by the caller's side (the chat reader checks the membership index),
+  // so one caller's contact checks never hold up the node's presence actor.
+  if (ctx.presence_opts.visibility != chat::presence_visibility::contacts)
+    return caf::anon_send(ctx.presence, presence_atom_v, std::move(query));
+  std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
+  read_index(self, to, contacts_atom_v,
+             [self, query = std::move(query)](const std::vector<std::string>& hidden) mutable {
+               for (auto& user : hidden)
+                 query.add_hidden(user);
+               caf::anon_send(self->state.info.chat->presence, presence_atom_v, std::move(query));
+             },
+             std::move(users));
 }
 
 } // namespace

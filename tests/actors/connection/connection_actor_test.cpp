@@ -1,3 +1,4 @@
+#include "actors/chat/chat_reader.hpp"
 #include "actors/connection/connection_actor.hpp"
 #include "support/temp_db.hpp"
 #include "support/test_system.hpp"
@@ -153,6 +154,7 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
       self->set_default_handler(caf::drop);
       return {[](int) {}};
     }));
+  ctx->readers.push_back(chat::spawn_chat_reader(sys, store));
   auto sink = std::make_shared<recording_sink>();
   connection_info info;
   info.user_id = "alice";
@@ -170,4 +172,5 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   caf::anon_send(conn, closed_atom_v);
   caf::anon_send_exit(ctx->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ctx->readers.front(), caf::exit_reason::user_shutdown);
 }
