@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <climits>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -944,14 +945,16 @@ caf::result<void> revoke(shard_actor* self, const pb::RevokeLeases& msg) {
   fault failed;  // the batch cannot be written
   for (auto& lease_id : msg.lease_ids()) {
     auto found = leased_task(self, msg.caller(), lease_id);
-    if (!found || (*found)->rec.status() != T::RUNNING || (*found)->writes > 0) {
+    task_status to;
+    if (!found || (*found)->writes > 0
+        || next_status((*found)->rec.status(), task_event::revoke, T::STATUS_UNSPECIFIED, to)) {
       forget_refused(self, lease_id);
-      continue;
+      continue;  // finished, cancelled, expired or leased anew meanwhile: nothing to take back
     }
     auto& h = **found;
     auto& r = h.rec;
     before.push_back(r);
-    r.set_status(T::SCHEDULED);
+    r.set_status(to);
     r.set_attempt(r.attempt() - 1);
     r.clear_lease_id();
     r.clear_lease_holder();
