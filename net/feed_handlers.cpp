@@ -3,8 +3,8 @@
 #include "actors/feed/feed_api.hpp"
 #include "actors/feed/graph_actor.hpp"
 #include "actors/runtime/ask.hpp"
-#include "actors/runtime/errors.hpp"
 #include "common/time_ordered_id.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/feed_json.hpp"
@@ -29,23 +29,16 @@ bool authenticated(edge_context& ctx, const http_request& req, jwt_claims& claim
   return true;
 }
 
-caf::timespan within(const edge_context& ctx) {
-  return ctx.opts.server.answer_timeout;
-}
-
-// The answer to a request that failed: the actor's error, or `unavailable` when it did not
-// answer in time or is gone.
-auto answer_error(responder respond) {
-  return [respond](caf::error& err) { respond(http_response::error(to_fault(err))); };
-}
-
 http_response no_content() {
   return http_response::text(204, {}, "application/json");
 }
 
-// The shard of the post named in the path; for an id no post can have, answers 404 and returns
-// nullopt.
-std::optional<uint32_t> shard_in_path(http_request& req, responder& respond) {
+// A request on the post named in the path: the caller in `claims` and the post's shard, or
+// nullopt once answered (401, or 404 for an id no post can have).
+std::optional<uint32_t> post_request(edge_context& ctx, http_request& req, jwt_claims& claims,
+                                     responder& respond) {
+  if (!authenticated(ctx, req, claims, respond))
+    return std::nullopt;
   auto& id = req.params["id"];
   if (valid_time_ordered_id(id))
     return id_shard(id, feed::post_shard_count);
@@ -56,7 +49,7 @@ std::optional<uint32_t> shard_in_path(http_request& req, responder& respond) {
 template <class OnReply, class... Args>
 void ask_post_shard(edge_context& ctx, uint32_t shard, responder respond, OnReply on_reply,
                     Args... args) {
-  runtime::ask_entity<feed::post_shard_api>(ctx.sys, ctx.feed->post_shard(shard), within(ctx),
+  runtime::ask_entity<feed::post_shard_api>(ctx.sys, ctx.feed->post_shard(shard), answer_within(ctx),
                                             std::move(on_reply), answer_error(respond),
                                             std::move(args)...);
 }
@@ -77,9 +70,7 @@ void create_post(edge_context& ctx, http_request& req, responder respond) {
 
 void get_post(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto shard = shard_in_path(req, respond);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
     return;
   pb::PostQuery q;
@@ -92,9 +83,7 @@ void get_post(edge_context& ctx, http_request& req, responder respond) {
 
 void delete_post(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto shard = shard_in_path(req, respond);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
     return;
   pb::PostDeletion msg;
@@ -108,9 +97,7 @@ void delete_post(edge_context& ctx, http_request& req, responder respond) {
 // Likes answer 200 (a state), shares 201 (a new act): both with the post after the change.
 void engage(edge_context& ctx, http_request& req, responder respond, pb::Engagement::Kind kind) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto shard = shard_in_path(req, respond);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
     return;
   pb::Engagement msg;
@@ -126,9 +113,7 @@ void engage(edge_context& ctx, http_request& req, responder respond, pb::Engagem
 
 void add_comment(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto shard = shard_in_path(req, respond);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
     return;
   pb::CreateCommentRequest body;
@@ -146,14 +131,12 @@ void add_comment(edge_context& ctx, http_request& req, responder respond) {
 
 void list_comments(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
+  auto shard = post_request(ctx, req, claims, respond);
+  if (!shard)
     return;
   size_t limit = 0;
   if (auto err = req.limit_param(50, limit))
     return respond(http_response::error(err));
-  auto shard = shard_in_path(req, respond);
-  if (!shard)
-    return;
   pb::CommentsQuery q;
   q.set_post_id(req.params["id"]);
   q.set_cursor(req.query_param("cursor"));
@@ -172,7 +155,7 @@ void follow(edge_context& ctx, http_request& req, responder respond, bool on) {
   msg.set_follower_id(claims.sub);
   msg.set_followee_id(req.params["user_id"]);
   msg.set_follow(on);
-  runtime::ask(ctx.sys, ctx.feed->graph, within(ctx), [respond] { respond(no_content()); },
+  runtime::ask(ctx.sys, ctx.feed->graph, answer_within(ctx), [respond] { respond(no_content()); },
                answer_error(respond), follow_atom_v, std::move(msg));
 }
 
@@ -183,7 +166,7 @@ void get_user(edge_context& ctx, http_request& req, responder respond) {
   pb::UserRef q;
   q.set_user_id(req.params["id"]);
   runtime::ask(
-    ctx.sys, ctx.feed->graph, within(ctx),
+    ctx.sys, ctx.feed->graph, answer_within(ctx),
     [respond](const pb::UserProfile& user) { respond(http_response::json(200, to_json(user))); },
     answer_error(respond), read_atom_v, std::move(q));
 }
@@ -201,7 +184,7 @@ void list_follows(edge_context& ctx, http_request& req, responder respond, bool 
   q.set_cursor(req.query_param("cursor"));
   q.set_limit(static_cast<uint32_t>(limit));
   runtime::ask(
-    ctx.sys, ctx.feed->graph, within(ctx),
+    ctx.sys, ctx.feed->graph, answer_within(ctx),
     [respond](const pb::FollowList& page) { respond(http_response::json(200, to_json(page))); },
     answer_error(respond), read_atom_v, std::move(q));
 }
@@ -226,7 +209,7 @@ void get_feed(edge_context& ctx, http_request& req, responder respond) {
   q.set_limit(static_cast<uint32_t>(limit));
   q.set_cursor(req.query_param("cursor"));  // checked by the feed actor
   runtime::ask_entity<feed::feed_api>(
-    ctx.sys, ctx.feed->feed_of(claims.sub), within(ctx),
+    ctx.sys, ctx.feed->feed_of(claims.sub), answer_within(ctx),
     [respond](const pb::FeedPage& page) { respond(http_response::json(200, feed_page_json(page))); },
     answer_error(respond), read_atom_v, std::move(q));
 }

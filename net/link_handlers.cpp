@@ -4,9 +4,9 @@
 #include "actors/links/link_rules.hpp"
 #include "actors/links/links_api.hpp"
 #include "actors/runtime/ask.hpp"
-#include "actors/runtime/errors.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
@@ -61,16 +61,6 @@ bool authenticated(const edge_context& ctx, const http_request& req, jwt_claims&
   return authenticate_or_answer(req, ctx.opts.auth, claims, respond);
 }
 
-caf::timespan within(const edge_context& ctx) {
-  return ctx.opts.server.answer_timeout;
-}
-
-// The answer to a request that failed: the service's error, or `unavailable` when it did not
-// answer in time or is gone.
-auto answer_error(responder respond) {
-  return [respond](caf::error& err) { respond(http_response::error(to_fault(err))); };
-}
-
 // The link service's record rendered as the public Link of this request's host.
 auto answer_link(responder respond, int status, std::string base) {
   return [respond, status, base = std::move(base)](const pb::LinkRecord& rec) {
@@ -86,7 +76,7 @@ void create_link(edge_context& ctx, http_request& req, responder respond) {
   if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
   msg.set_owner_id(claims.sub);
-  runtime::ask(ctx.sys, ctx.links->service, within(ctx),
+  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
                answer_link(respond, 201, short_base(ctx, req)), answer_error(respond),
                create_atom_v, std::move(msg));
 }
@@ -100,7 +90,7 @@ void delete_link(edge_context& ctx, http_request& req, responder respond) {
   msg.set_user_id(claims.sub);
   msg.set_admin(claims.role == "admin");
   runtime::ask(
-    ctx.sys, ctx.links->service, within(ctx),
+    ctx.sys, ctx.links->service, answer_within(ctx),
     [respond] { respond(http_response::text(204, {}, "application/json")); },
     answer_error(respond), delete_atom_v, std::move(msg));
 }
@@ -111,7 +101,7 @@ void get_link(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::LinkKey q;
   q.set_key(req.params["key"]);
-  runtime::ask(ctx.sys, ctx.links->service, within(ctx),
+  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
                answer_link(respond, 200, short_base(ctx, req)), answer_error(respond),
                read_atom_v, std::move(q));
 }
@@ -123,7 +113,7 @@ void get_stats(edge_context& ctx, http_request& req, responder respond) {
   pb::LinkStatsQuery q;
   q.set_key(req.params["key"]);
   runtime::ask(
-    ctx.sys, ctx.links->service, within(ctx),
+    ctx.sys, ctx.links->service, answer_within(ctx),
     [respond](const pb::LinkStats& stats) { respond(http_response::json(200, to_json(stats))); },
     answer_error(respond), read_atom_v, std::move(q));
 }
@@ -184,7 +174,7 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
   pb::LinkKey q;
   q.set_key(r.key);
   runtime::ask(
-    ctx.sys, ctx.links->service, within(ctx),
+    ctx.sys, ctx.links->service, answer_within(ctx),
     [&ctx, r, epoch, respond](const pb::LinkLookup& lookup) mutable {
       // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
       // negative entry would hide an alias created a moment later.

@@ -118,8 +118,15 @@ void commit(shard_actor self, storage::write_set ws, touched t, Done done) {
           });
 }
 
-fault no_post(const std::string& id) {
-  return make_fault(errc::not_found, "no post " + id.substr(0, 64));
+// The post a change applies to: not_found if there is none, or the storage error.
+caf::expected<pb::StoredPost> existing_post(shard_actor self, const std::string& id) {
+  fault err;
+  auto post = read_post(self, id, err);
+  if (err)
+    return make_error(err);
+  if (!post)
+    return make_error(errc::not_found, "no post " + id.substr(0, 64));
+  return std::move(*post);
 }
 
 caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
@@ -200,14 +207,12 @@ caf::result<void> erase(shard_actor self, const pb::PostDeletion& msg) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   const auto& id = msg.post_id();
-  fault err;
-  auto post = read_post(self, id, err);
-  if (err)
-    return make_error(err);
+  auto post = existing_post(self, id);
   if (!post)
-    return make_error(no_post(id));
+    return post.error();
   if (post->author_id() != msg.user_id() && !msg.admin())
     return make_error(errc::forbidden, "only the author deletes a post");
+  fault err;
   auto stats = read_stats(self, post->author_id(), err);
   if (err)
     return make_error(err);
@@ -284,12 +289,9 @@ caf::result<pb::Post> engage(shard_actor self, const pb::Engagement& msg) {
   const auto& user = msg.user_id();
   if (!pb::Engagement::Kind_IsValid(msg.kind()))
     return make_error(errc::bad_request, "unknown engagement " + std::to_string(msg.kind()));
-  fault err;
-  auto post = read_post(self, id, err);
-  if (err)
-    return make_error(err);
+  auto post = existing_post(self, id);
   if (!post)
-    return make_error(no_post(id));
+    return post.error();
   storage::write_set ws;
   touched t;
   int affinity_delta = 0;
@@ -297,6 +299,7 @@ caf::result<pb::Post> engage(shard_actor self, const pb::Engagement& msg) {
     post->set_shares(post->shares() + 1);
   } else {
     bool want = msg.kind() == pb::Engagement::LIKE;
+    fault err;
     auto liked = read_like(self, id, user, err);
     if (err)
       return make_error(err);
@@ -323,12 +326,9 @@ caf::result<pb::Comment> comment(shard_actor self, const pb::NewComment& msg) {
   const auto& id = msg.post_id();
   if (auto err = check_text(msg.text(), "text"))
     return make_error(err);
-  fault err;
-  auto post = read_post(self, id, err);
-  if (err)
-    return make_error(err);
+  auto post = existing_post(self, id);
   if (!post)
-    return make_error(no_post(id));
+    return post.error();
   auto now = unix_ms();
   auto comment_id = new_time_ordered_id(now, st.shard, post_shard_count);
   pb::StoredComment c;
