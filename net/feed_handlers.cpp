@@ -1,11 +1,10 @@
 #include "net/feed_handlers.hpp"
 
-#include "actors/feed/feed_messages.hpp"
-#include "actors/feed/feed_reads.hpp"
+#include "actors/feed/feed_api.hpp"
 #include "actors/feed/graph_actor.hpp"
-#include "actors/runtime/atoms.hpp"
-#include "common/identifiers.hpp"
+#include "actors/runtime/ask.hpp"
 #include "common/time_ordered_id.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/feed_json.hpp"
@@ -13,12 +12,15 @@
 
 #include <caf/all.hpp>
 
+#include <optional>
+
 namespace parley::net {
 
 namespace {
 
 // The authenticated user, made known to the follow graph on first sight (a user exists from
-// their first authenticated request; following an unknown user is a 404).
+// their first authenticated request; following an unknown user is a 404). No storage read here:
+// make_known hands a user it has not seen to the graph actor.
 bool authenticated(edge_context& ctx, const http_request& req, jwt_claims& claims,
                    responder& respond) {
   if (!authenticate_or_answer(req, ctx.opts.auth, claims, respond))
@@ -27,133 +29,146 @@ bool authenticated(edge_context& ctx, const http_request& req, jwt_claims& claim
   return true;
 }
 
-void to_post_shard(edge_context& ctx, uint32_t shard, caf::message payload) {
-  caf::anon_send(ctx.feed->registry, std::string{feed::post_shard_kind}, std::to_string(shard),
-                 std::move(payload));
+http_response no_content() {
+  return http_response::text(204, {}, "application/json");
 }
 
-// The shard owning a post, or nullopt for an id no post can have (answered 404).
-std::optional<uint32_t> shard_of_post(const std::string& id) {
-  if (!valid_time_ordered_id(id))
+// A request on the post named in the path: the caller in `claims` and the post's shard, or
+// nullopt once answered (401, or 404 for an id no post can have).
+std::optional<uint32_t> post_request(edge_context& ctx, http_request& req, jwt_claims& claims,
+                                     responder& respond) {
+  if (!authenticated(ctx, req, claims, respond))
     return std::nullopt;
-  return id_shard(id, feed::post_shard_count);
+  auto& id = req.params["id"];
+  if (valid_time_ordered_id(id))
+    return id_shard(id, feed::post_shard_count);
+  respond(http_response::error(make_fault(errc::not_found, "no post " + id.substr(0, 64))));
+  return std::nullopt;
 }
 
-http_response no_post(const std::string& id) {
-  return http_response::error(make_fault(errc::not_found, "no post " + id.substr(0, 64)));
+template <class OnReply, class... Args>
+void ask_post_shard(edge_context& ctx, uint32_t shard, responder respond, OnReply on_reply,
+                    Args... args) {
+  runtime::ask_entity<feed::post_shard_api>(ctx.sys, ctx.feed->post_shard(shard), answer_within(ctx),
+                                            std::move(on_reply), answer_error(respond),
+                                            std::move(args)...);
 }
 
 void create_post(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  feed::post_create msg;
-  if (auto err = from_json(req.body, msg.request))
+  pb::NewPost msg;
+  if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
-  msg.author = claims.sub;
-  msg.reply = [respond](const fault& err, const std::string& id, const feed::post_ptr& post) {
-    if (err)
-      return respond(http_response::error(err));
-    respond(http_response::json(201, post_json(feed::to_public(id, *post))));
-  };
-  to_post_shard(ctx, id_shard(claims.sub, feed::post_shard_count),
-                caf::make_message(create_atom_v, std::move(msg)));
+  msg.set_author_id(claims.sub);
+  ask_post_shard(
+    ctx, id_shard(claims.sub, feed::post_shard_count), respond,
+    [respond](const pb::Post& post) { respond(http_response::json(201, post_json(post))); },
+    create_atom_v, std::move(msg));
 }
 
 void get_post(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
+  auto shard = post_request(ctx, req, claims, respond);
+  if (!shard)
     return;
-  pb::Post post;
-  if (auto err = feed::read_post(*ctx.feed, req.params["id"], post))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, post_json(post)));
+  pb::PostQuery q;
+  q.set_post_id(req.params["id"]);
+  ask_post_shard(
+    ctx, *shard, respond,
+    [respond](const pb::Post& post) { respond(http_response::json(200, post_json(post))); },
+    read_atom_v, std::move(q));
 }
 
 void delete_post(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto& id = req.params["id"];
-  auto shard = shard_of_post(id);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
-    return respond(no_post(id));
-  feed::post_delete msg;
-  msg.post_id = id;
-  msg.user = claims.sub;
-  msg.admin = claims.role == "admin";
-  msg.reply = [respond](const fault& err) {
-    respond(err ? http_response::error(err) : http_response::text(204, {}, "application/json"));
-  };
-  to_post_shard(ctx, *shard, caf::make_message(delete_atom_v, std::move(msg)));
+    return;
+  pb::PostDeletion msg;
+  msg.set_post_id(req.params["id"]);
+  msg.set_user_id(claims.sub);
+  msg.set_admin(claims.role == "admin");
+  ask_post_shard(ctx, *shard, respond, [respond] { respond(no_content()); }, delete_atom_v,
+                 std::move(msg));
 }
 
-void engage(edge_context& ctx, http_request& req, responder respond, feed::engagement kind) {
+// Likes answer 200 (a state), shares 201 (a new act): both with the post after the change.
+void engage(edge_context& ctx, http_request& req, responder respond, pb::Engagement::Kind kind) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
-    return;
-  auto& id = req.params["id"];
-  auto shard = shard_of_post(id);
+  auto shard = post_request(ctx, req, claims, respond);
   if (!shard)
-    return respond(no_post(id));
-  feed::post_engage msg;
-  msg.kind = kind;
-  msg.post_id = id;
-  msg.user = claims.sub;
-  if (kind == feed::engagement::comment) {
-    pb::CreateCommentRequest body;
-    if (auto err = from_json(req.body, body))
-      return respond(http_response::error(err));
-    msg.text = std::move(*body.mutable_text());
-  }
-  msg.reply = [respond, kind](const fault& err, const std::string& post_id,
-                              const feed::post_ptr& post, const pb::Comment& comment) {
-    if (err)
-      return respond(http_response::error(err));
-    if (kind == feed::engagement::comment)
-      return respond(http_response::json(201, to_json(comment)));
-    respond(http_response::json(kind == feed::engagement::share ? 201 : 200,
-                                post_json(feed::to_public(post_id, *post))));
-  };
-  to_post_shard(ctx, *shard, caf::make_message(engage_atom_v, std::move(msg)));
+    return;
+  pb::Engagement msg;
+  msg.set_kind(kind);
+  msg.set_post_id(req.params["id"]);
+  msg.set_user_id(claims.sub);
+  int status = kind == pb::Engagement::SHARE ? 201 : 200;
+  ask_post_shard(
+    ctx, *shard, respond,
+    [respond, status](const pb::Post& post) { respond(http_response::json(status, post_json(post))); },
+    engage_atom_v, std::move(msg));
+}
+
+void add_comment(edge_context& ctx, http_request& req, responder respond) {
+  jwt_claims claims;
+  auto shard = post_request(ctx, req, claims, respond);
+  if (!shard)
+    return;
+  pb::CreateCommentRequest body;
+  if (auto err = from_json(req.body, body))
+    return respond(http_response::error(err));
+  pb::NewComment msg;
+  msg.set_post_id(req.params["id"]);
+  msg.set_user_id(claims.sub);
+  msg.set_text(std::move(*body.mutable_text()));
+  ask_post_shard(
+    ctx, *shard, respond,
+    [respond](const pb::Comment& comment) { respond(http_response::json(201, to_json(comment))); },
+    create_atom_v, std::move(msg));
 }
 
 void list_comments(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
-  if (!authenticated(ctx, req, claims, respond))
+  auto shard = post_request(ctx, req, claims, respond);
+  if (!shard)
     return;
   size_t limit = 0;
   if (auto err = req.limit_param(50, limit))
     return respond(http_response::error(err));
-  pb::CommentList out;
-  if (auto err = feed::read_comments(*ctx.feed, req.params["id"], req.query_param("cursor"),
-                                     limit, out))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(out)));
+  pb::CommentsQuery q;
+  q.set_post_id(req.params["id"]);
+  q.set_cursor(req.query_param("cursor"));
+  q.set_limit(static_cast<uint32_t>(limit));
+  ask_post_shard(
+    ctx, *shard, respond,
+    [respond](const pb::CommentList& page) { respond(http_response::json(200, to_json(page))); },
+    read_atom_v, std::move(q));
 }
 
 void follow(edge_context& ctx, http_request& req, responder respond, bool on) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  feed::follow_change msg;
-  msg.follower = claims.sub;
-  msg.followee = req.params["user_id"];
-  msg.follow = on;
-  msg.reply = [respond](const fault& err) {
-    respond(err ? http_response::error(err) : http_response::text(204, {}, "application/json"));
-  };
-  caf::anon_send(ctx.feed->graph, follow_atom_v, std::move(msg));
+  pb::FollowChange msg;
+  msg.set_follower_id(claims.sub);
+  msg.set_followee_id(req.params["user_id"]);
+  msg.set_follow(on);
+  runtime::ask(ctx.sys, ctx.feed->graph, answer_within(ctx), [respond] { respond(no_content()); },
+               answer_error(respond), follow_atom_v, std::move(msg));
 }
 
 void get_user(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  pb::UserProfile out;
-  if (auto err = feed::read_user(*ctx.feed, req.params["id"], out))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(out)));
+  pb::UserRef q;
+  q.set_user_id(req.params["id"]);
+  runtime::ask(
+    ctx.sys, ctx.feed->graph, answer_within(ctx),
+    [respond](const pb::UserProfile& user) { respond(http_response::json(200, to_json(user))); },
+    answer_error(respond), read_atom_v, std::move(q));
 }
 
 void list_follows(edge_context& ctx, http_request& req, responder respond, bool incoming) {
@@ -163,41 +178,40 @@ void list_follows(edge_context& ctx, http_request& req, responder respond, bool 
   size_t limit = 0;
   if (auto err = req.limit_param(50, limit))
     return respond(http_response::error(err));
-  pb::FollowList out;
-  if (auto err = feed::read_follows(*ctx.feed, req.params["id"], incoming,
-                                    req.query_param("cursor"), limit, out))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(out)));
+  pb::FollowsQuery q;
+  q.set_user_id(req.params["id"]);
+  q.set_incoming(incoming);
+  q.set_cursor(req.query_param("cursor"));
+  q.set_limit(static_cast<uint32_t>(limit));
+  runtime::ask(
+    ctx.sys, ctx.feed->graph, answer_within(ctx),
+    [respond](const pb::FollowList& page) { respond(http_response::json(200, to_json(page))); },
+    answer_error(respond), read_atom_v, std::move(q));
 }
 
 void get_feed(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  feed::feed_query q;
-  q.user = claims.sub;
+  pb::FeedQuery q;
   auto& mode = req.query_param("mode");
   if (mode.empty() || mode == "ranked")
-    q.mode = feed::feed_mode::ranked;
+    q.set_mode(pb::FeedQuery::RANKED);
   else if (mode == "chronological")
-    q.mode = feed::feed_mode::chronological;
+    q.set_mode(pb::FeedQuery::CHRONOLOGICAL);
   else
     return respond(http_response::error(make_fault(
       errc::bad_request, "mode must be ranked or chronological (got \"" + mode.substr(0, 32)
                            + "\")")));
-  if (auto err = req.limit_param(20, q.limit))
+  size_t limit = 0;
+  if (auto err = req.limit_param(20, limit))
     return respond(http_response::error(err));
-  if (auto& cursor = req.query_param("cursor"); !cursor.empty()) {
-    feed::feed_cursor c;
-    if (auto err = feed::parse_cursor(cursor, q.mode, c))
-      return respond(http_response::error(err));
-    q.cursor = std::move(c);
-  }
-  q.reply = [respond](const fault& err, const pb::FeedPage& page) {
-    respond(err ? http_response::error(err) : http_response::json(200, feed_page_json(page)));
-  };
-  caf::anon_send(ctx.feed->registry, std::string{feed::feed_kind}, claims.sub,
-                 caf::make_message(read_atom_v, std::move(q)));
+  q.set_limit(static_cast<uint32_t>(limit));
+  q.set_cursor(req.query_param("cursor"));  // checked by the feed actor
+  runtime::ask_entity<feed::feed_api>(
+    ctx.sys, ctx.feed->feed_of(claims.sub), answer_within(ctx),
+    [respond](const pb::FeedPage& page) { respond(http_response::json(200, feed_page_json(page))); },
+    answer_error(respond), read_atom_v, std::move(q));
 }
 
 } // namespace
@@ -209,22 +223,19 @@ void add_feed_routes(edge_context& ctx) {
       fn(ctx, req, std::move(respond));
     });
   };
-  using feed::engagement;
   route("POST", "/api/v1/posts", create_post);
   route("GET", "/api/v1/posts/{id}", get_post);
   route("DELETE", "/api/v1/posts/{id}", delete_post);
   route("POST", "/api/v1/posts/{id}/likes", [](edge_context& c, http_request& q, responder p) {
-    engage(c, q, std::move(p), engagement::like);
+    engage(c, q, std::move(p), pb::Engagement::LIKE);
   });
   route("DELETE", "/api/v1/posts/{id}/likes", [](edge_context& c, http_request& q, responder p) {
-    engage(c, q, std::move(p), engagement::unlike);
+    engage(c, q, std::move(p), pb::Engagement::UNLIKE);
   });
-  route("POST", "/api/v1/posts/{id}/comments", [](edge_context& c, http_request& q, responder p) {
-    engage(c, q, std::move(p), engagement::comment);
-  });
+  route("POST", "/api/v1/posts/{id}/comments", add_comment);
   route("GET", "/api/v1/posts/{id}/comments", list_comments);
   route("POST", "/api/v1/posts/{id}/shares", [](edge_context& c, http_request& q, responder p) {
-    engage(c, q, std::move(p), engagement::share);
+    engage(c, q, std::move(p), pb::Engagement::SHARE);
   });
   route("PUT", "/api/v1/following/{user_id}", [](edge_context& c, http_request& q, responder p) {
     follow(c, q, std::move(p), true);

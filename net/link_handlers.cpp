@@ -1,11 +1,12 @@
 #include "net/link_handlers.hpp"
-#include "common/clock.hpp"
 
 #include "actors/links/link_reads.hpp"
 #include "actors/links/link_rules.hpp"
-#include "actors/links/link_service.hpp"
-#include "actors/runtime/atoms.hpp"
+#include "actors/links/links_api.hpp"
+#include "actors/runtime/ask.hpp"
+#include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
@@ -60,93 +61,131 @@ bool authenticated(const edge_context& ctx, const http_request& req, jwt_claims&
   return authenticate_or_answer(req, ctx.opts.auth, claims, respond);
 }
 
+// The link service's record rendered as the public Link of this request's host.
+auto answer_link(responder respond, int status, std::string base) {
+  return [respond, status, base = std::move(base)](const pb::LinkRecord& rec) {
+    respond(http_response::json(status, to_json(links::to_public(rec.key(), rec.link(), base))));
+  };
+}
+
 void create_link(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  links::link_create msg;
-  if (auto err = from_json(req.body, msg.request))
+  pb::NewLink msg;
+  if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
-  msg.owner = claims.sub;
-  msg.reply = [respond, base = short_base(ctx, req)](const fault& err, const std::string& key,
-                                                     const pb::StoredLink& link) {
-    if (err)
-      return respond(http_response::error(err));
-    respond(http_response::json(201, to_json(links::to_public(key, link, base))));
-  };
-  caf::anon_send(ctx.links->service, create_atom_v, std::move(msg));
+  msg.set_owner_id(claims.sub);
+  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
+               answer_link(respond, 201, short_base(ctx, req)), answer_error(respond),
+               create_atom_v, std::move(msg));
 }
 
 void delete_link(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  links::link_delete msg;
-  msg.key = req.params["key"];
-  msg.user = claims.sub;
-  msg.admin = claims.role == "admin";
-  msg.reply = [respond](const fault& err) {
-    respond(err ? http_response::error(err) : http_response::text(204, {}, "application/json"));
-  };
-  caf::anon_send(ctx.links->service, delete_atom_v, std::move(msg));
+  pb::LinkDeletion msg;
+  msg.set_key(req.params["key"]);
+  msg.set_user_id(claims.sub);
+  msg.set_admin(claims.role == "admin");
+  runtime::ask(
+    ctx.sys, ctx.links->service, answer_within(ctx),
+    [respond] { respond(http_response::text(204, {}, "application/json")); },
+    answer_error(respond), delete_atom_v, std::move(msg));
 }
 
 void get_link(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  pb::Link link;
-  if (auto err = links::describe(*ctx.links, req.params["key"], short_base(ctx, req), unix_ms(),
-                                 link))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(link)));
+  pb::LinkKey q;
+  q.set_key(req.params["key"]);
+  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
+               answer_link(respond, 200, short_base(ctx, req)), answer_error(respond),
+               read_atom_v, std::move(q));
 }
 
 void get_stats(edge_context& ctx, http_request& req, responder respond) {
   jwt_claims claims;
   if (!authenticated(ctx, req, claims, respond))
     return;
-  pb::LinkStats stats;
-  if (auto err = links::link_stats(*ctx.links, req.params["key"], unix_ms(), stats))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(stats)));
+  pb::LinkStatsQuery q;
+  q.set_key(req.params["key"]);
+  runtime::ask(
+    ctx.sys, ctx.links->service, answer_within(ctx),
+    [respond](const pb::LinkStats& stats) { respond(http_response::json(200, to_json(stats))); },
+    answer_error(respond), read_atom_v, std::move(q));
 }
 
-void redirect(edge_context& ctx, http_request& req, responder respond) {
-  auto not_found = [&] {
+// What a redirect needs of its request once the link is known (the request itself may be gone
+// by the time the link service answers a cache miss).
+struct redirect_request {
+  std::string key;
+  std::string referrer;
+  std::string user_agent;
+  int64_t at_ms = 0;
+};
+
+void answer_redirect(edge_context& ctx, redirect_request r, links::resolution found,
+                     const responder& respond) {
+  if (found.what == links::resolution::not_found) {
     instruments().missing.inc();
-    respond(http_response::error(make_fault(errc::not_found, "no link at " + req.path)));
-  };
+    return respond(http_response::error(make_fault(errc::not_found, "no link at /" + r.key)));
+  }
+  if (found.what == links::resolution::expired) {
+    instruments().expired.inc();
+    return respond(http_response::error(make_fault(errc::gone, "link " + r.key + " has expired")));
+  }
+  instruments().found.inc();
+  links::click c;
+  c.referrer = links::referrer_host(r.referrer);
+  c.user_agent = std::move(r.user_agent);
+  c.at_ms = r.at_ms;
+  c.key = std::move(r.key);
+  ctx.links->clicks.push(std::move(c));  // never waits: a full queue drops the click
+  http_response res;
+  res.status = found.status;
+  res.content_type = "text/plain; charset=utf-8";
+  res.headers.emplace_back("Location", std::move(found.long_url));
+  respond(std::move(res));
+}
+
+// A redirect is answered from the node's cache inline (memory only); a miss asks the link
+// service, which reads the store, and fills the cache with its answer. The epoch read before
+// asking keeps a delete or purge that lands meanwhile from being undone by that fill.
+void redirect(edge_context& ctx, http_request& req, responder respond) {
   // Only `GET|HEAD /{key}` is a redirect; any other unmatched request has no route.
   auto key = req.path.size() > 1 ? req.path.substr(1) : std::string{};
   if ((req.method != "GET" && req.method != "HEAD") || key.empty()
       || key.find('/') != std::string::npos)
     return respond(http_response::error(make_fault(errc::not_found, "no route for " + req.path)));
-  if (!links::plausible_key(key))
-    return not_found();
-  fault err;
-  auto now = unix_ms();
-  auto r = links::resolve(*ctx.links, key, now, err);
-  if (err)
-    return respond(http_response::error(err));
-  if (r.what == links::resolution::not_found)
-    return not_found();
-  if (r.what == links::resolution::expired) {
-    instruments().expired.inc();
-    return respond(http_response::error(make_fault(errc::gone, "link " + key + " has expired")));
+  if (!links::plausible_key(key)) {
+    instruments().missing.inc();
+    return respond(http_response::error(make_fault(errc::not_found, "no link at " + req.path)));
   }
-  instruments().found.inc();
-  links::click c;
-  c.referrer = links::referrer_host(req.header("referer"));
-  c.user_agent = req.header("user-agent");
-  c.at_ms = now;
-  c.key = std::move(key);
-  ctx.links->clicks.push(std::move(c));  // never waits: a full queue drops the click
-  http_response res;
-  res.status = r.status;
-  res.content_type = "text/plain; charset=utf-8";
-  res.headers.emplace_back("Location", std::move(r.long_url));
-  respond(std::move(res));
+  redirect_request r{std::move(key), req.header("referer"), req.header("user-agent"), unix_ms()};
+  auto& cache = ctx.links->cache;
+  if (auto hit = cache.get(r.key)) {
+    auto found = links::resolve(std::move(*hit), r.at_ms);
+    return answer_redirect(ctx, std::move(r), std::move(found), respond);
+  }
+  auto epoch = cache.epoch(r.key);
+  pb::LinkKey q;
+  q.set_key(r.key);
+  runtime::ask(
+    ctx.sys, ctx.links->service, answer_within(ctx),
+    [&ctx, r, epoch, respond](const pb::LinkLookup& lookup) mutable {
+      // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
+      // negative entry would hide an alias created a moment later.
+      if (!lookup.found())
+        return answer_redirect(ctx, std::move(r), links::resolution{}, respond);
+      auto link = links::to_cached(lookup.link());
+      ctx.links->cache.put(r.key, link, epoch);
+      auto found = links::resolve(std::move(link), r.at_ms);
+      answer_redirect(ctx, std::move(r), std::move(found), respond);
+    },
+    answer_error(respond), resolve_atom_v, std::move(q));
 }
 
 } // namespace

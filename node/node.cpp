@@ -272,11 +272,12 @@ void start_registry(impl_t& im, const node_config& cfg) {
   };
   kinds[feed::feed_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
                              caf::actor_system& sys, const std::string& id) {
-    return feed::spawn_feed_actor(sys, weak.lock(), id);
+    return caf::actor_cast<caf::actor>(feed::spawn_feed_actor(sys, weak.lock(), id));
   };
   kinds[feed::post_shard_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
                                    caf::actor_system& sys, const std::string& id) {
-    return feed::spawn_post_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
+    return caf::actor_cast<caf::actor>(
+      feed::spawn_post_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id))));
   };
   im.registry = runtime::spawn_registry(*im.sys, ropts, std::move(kinds));
   im.chat->registry = im.registry;

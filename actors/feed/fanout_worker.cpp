@@ -1,11 +1,12 @@
 #include "actors/feed/fanout_worker.hpp"
 
-#include "actors/feed/feed_messages.hpp"
 #include "actors/feed/feed_metrics.hpp"
 #include "actors/feed/feed_reads.hpp"
 #include "actors/feed/live_subscriptions.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "common/clock.hpp"
+#include "common/identifiers.hpp"
+#include "common/time_ordered_id.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -23,11 +24,11 @@ struct worker_state {
   static inline const char* name = "parley.fanout";
 };
 
-using worker = caf::stateful_actor<worker_state>;
+using worker = fanout_api::stateful_pointer<worker_state>;
 
 class live_pusher {
 public:
-  live_pusher(feed_context& ctx, const fanout_job& job) : ctx_(ctx), job_(job) {}
+  live_pusher(feed_context& ctx, const pb::FanoutJob& job) : ctx_(ctx), job_(job) {}
 
   void to(const std::string& user) {
     auto sinks = ctx_.live.sinks_of(user);
@@ -35,7 +36,7 @@ public:
       return;
     if (!frame_) {
       frame_ = std::make_unique<pb::ServerFrame>();
-      *frame_->mutable_feed_item()->mutable_post() = to_public(job_.post_id, *job_.post);
+      *frame_->mutable_feed_item()->mutable_post() = to_public(job_.post_id(), job_.post());
     }
     for (auto& sink : sinks) {
       sink->send(*frame_, sink->preferred_format());
@@ -45,25 +46,26 @@ public:
 
 private:
   feed_context& ctx_;
-  const fanout_job& job_;
+  const pb::FanoutJob& job_;
   std::unique_ptr<pb::ServerFrame> frame_;  // built for the first subscriber only
 };
 
-void finish(const fanout_job& job) {
-  auto elapsed = std::chrono::steady_clock::now().time_since_epoch().count() - job.started_ns;
+void finish(const pb::FanoutJob& job) {
+  auto elapsed = std::chrono::steady_clock::now().time_since_epoch().count() - job.started_ns();
   instruments().fanout_seconds.observe(static_cast<double>(elapsed) / 1e9);
 }
 
 // A pulled post: readers merge it; only subscribed followers (the author's watchers) need a
 // frame now. Each watcher is checked against the store: an unfollow may be a moment ahead.
-void push_pulled(feed_context& ctx, const fanout_job& job) {
+void push_pulled(feed_context& ctx, const pb::FanoutJob& job) {
+  const auto& author = job.post().author_id();
   live_pusher live{ctx, job};
-  live.to(job.author);
-  if (job.newly_pulled)
-    author_pulled_live(ctx, job.author);
+  live.to(author);
+  if (job.newly_pulled())
+    author_pulled_live(ctx, author);
   fault err;
-  for (auto& user : ctx.live.watchers_of(job.author)) {
-    if (ctx.store->follows(user, job.author, err))
+  for (auto& user : ctx.live.watchers_of(author)) {
+    if (ctx.store->follows(user, author, err))
       live.to(user);
     if (err) {
       spdlog::error("fan-out: {}", err.message);
@@ -73,12 +75,13 @@ void push_pulled(feed_context& ctx, const fanout_job& job) {
   finish(job);
 }
 
-void fan_out_page(worker* self, fanout_job& job) {
+void fan_out_page(worker self, pb::FanoutJob& job) {
   auto& ctx = *self->state.ctx;
   auto& m = instruments();
   auto cap = ctx.opts.max_items;
   auto active_since = unix_ms() - ctx.opts.active_window_ms();
-  auto entry = timeline_entry::make(job.post_id, job.created_ms);
+  const auto& author = job.post().author_id();
+  auto entry = timeline_entry::make(job.post_id(), job.post().created_ms());
   live_pusher live{ctx, job};
   auto insert = [&](const std::string& user) {
     switch (ctx.timelines.insert(user, entry, active_since, cap)) {
@@ -88,33 +91,39 @@ void fan_out_page(worker* self, fanout_job& job) {
     }
     live.to(user);
   };
-  if (job.after.empty())
-    insert(job.author);  // own posts are part of one's feed
+  if (job.after().empty())
+    insert(author);  // own posts are part of one's feed
   fault err;
-  auto page = ctx.store->followers(job.author, job.after, followers_per_page, err);
+  auto page = ctx.store->followers(author, job.after(), followers_per_page, err);
   if (err) {
     // The post is durable and readers rebuild from the store: a lost fan-out costs freshness
     // for active followers until their next rebuild, never the post.
-    spdlog::error("fan-out of {} stopped: {}", job.post_id, err.message);
+    spdlog::error("fan-out of {} stopped: {}", job.post_id(), err.message);
     return;
   }
   for (auto& f : page)
     insert(f.user_id);
   if (page.size() < followers_per_page)
     return finish(job);
-  job.after = page.back().user_id;
+  job.set_after(page.back().user_id);
   // The rest after the messages already queued: other authors' posts are not held up.
   self->send(self, fanout_atom_v, std::move(job));
 }
 
 } // namespace
 
-caf::actor spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx) {
-  return sys.spawn([ctx](worker* self) -> caf::behavior {
+fanout_api spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx) {
+  return sys.spawn([ctx](worker self) -> fanout_api::behavior_type {
     self->state.ctx = ctx;
     return {
-      [self](fanout_atom, fanout_job& job) {
-        if (job.fanned_out)
+      [self](fanout_atom, pb::FanoutJob& job) {
+        // Timelines hold 20-byte post ids; anything else cannot be a post of a post shard.
+        if (!valid_time_ordered_id(job.post_id()) || !valid_user_id(job.post().author_id())) {
+          spdlog::error("fan-out: refused a job for post \"{}\" by \"{}\"",
+                        job.post_id().substr(0, 64), job.post().author_id().substr(0, 64));
+          return;
+        }
+        if (job.post().fanned_out())
           fan_out_page(self, job);
         else
           push_pulled(*self->state.ctx, job);

@@ -5,7 +5,7 @@
 //   - for any post, pushes a `feed_item` frame to followers subscribed over WebSocket. For a
 //     pulled post the worker asks the live index for the author's subscribed followers
 //     (live_subscriptions.hpp) instead of walking the (many) followers.
-// Messages: (fanout_atom, fanout_job), feed_messages.hpp.
+// Interface: fanout_api (feed_api.hpp).
 #pragma once
 
 #include "actors/feed/feed_context.hpp"
@@ -14,6 +14,6 @@
 
 namespace parley::feed {
 
-caf::actor spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx);
+fanout_api spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx);
 
 } // namespace parley::feed

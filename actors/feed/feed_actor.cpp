@@ -1,11 +1,11 @@
 #include "actors/feed/feed_actor.hpp"
 
-#include "actors/feed/feed_messages.hpp"
 #include "actors/feed/feed_metrics.hpp"
 #include "actors/feed/feed_reads.hpp"
 #include "actors/feed/feed_rules.hpp"
 #include "actors/feed/ranking.hpp"
 #include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
 #include "common/clock.hpp"
 
 #include <caf/all.hpp>
@@ -14,6 +14,7 @@
 #include <chrono>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,9 +42,34 @@ struct feed_state {
   static inline const char* name = "parley.feed";
 };
 
-using feed_actor = caf::stateful_actor<feed_state>;
+// The registry's passivate_atom is part of the entity contract, not of the interface.
+using feed_impl = feed_api::extend<caf::reacts_to<passivate_atom>>;
+using feed_actor = feed_impl::stateful_pointer<feed_state>;
 
-fault load_followees(feed_actor* self) {
+// A FeedQuery, checked: what one page asks for.
+struct page_query {
+  feed_mode mode = feed_mode::ranked;
+  size_t limit = 20;
+  std::optional<feed_cursor> cursor;
+};
+
+fault parse_query(const pb::FeedQuery& in, page_query& out) {
+  switch (in.mode()) {
+    case pb::FeedQuery::RANKED: out.mode = feed_mode::ranked; break;
+    case pb::FeedQuery::CHRONOLOGICAL: out.mode = feed_mode::chronological; break;
+    default: return make_fault(errc::bad_request, "unknown feed mode " + std::to_string(in.mode()));
+  }
+  out.limit = page_limit(in.limit(), 20);
+  if (in.cursor().empty())
+    return {};
+  feed_cursor c;
+  if (auto err = parse_cursor(in.cursor(), out.mode, c))
+    return err;
+  out.cursor = std::move(c);
+  return {};
+}
+
+fault load_followees(feed_actor self) {
   auto& st = self->state;
   if (st.followees_loaded)
     return {};
@@ -70,7 +96,7 @@ void for_each_author(feed_state& st, F fn) {
 // unfollow). The empty timeline is opened first: from then on fan-out fills it and the
 // follow-graph actor tells this actor about follow changes, so neither a post nor a follow that
 // lands while the store is read is missed. Answers the entries, newest first.
-fault rebuild(feed_actor* self, int64_t now, std::vector<timeline_entry>& out) {
+fault rebuild(feed_actor self, int64_t now, std::vector<timeline_entry>& out) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   ctx.timelines.open(st.user, now);
@@ -113,7 +139,7 @@ post_list pulled_of(feed_context& ctx, const std::string& author, fault& err) {
 
 // Timeline plus pulled authors' recent posts created at or before `as_of`, newest first,
 // without duplicates, cut to the feed's depth.
-fault candidates(feed_actor* self, int64_t now, int64_t as_of, std::vector<timeline_entry>& out) {
+fault candidates(feed_actor self, int64_t now, int64_t as_of, std::vector<timeline_entry>& out) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   std::vector<timeline_entry> timeline;
@@ -142,7 +168,7 @@ fault candidates(feed_actor* self, int64_t now, int64_t as_of, std::vector<timel
 }
 
 // The post if the reader may see it now: it exists and its author is followed (or the reader).
-post_ptr visible(feed_actor* self, const timeline_entry& e, fault& err) {
+post_ptr visible(feed_actor self, const timeline_entry& e, fault& err) {
   auto& st = self->state;
   auto post = load_post(*st.ctx, std::string_view{e.id.data(), e.id.size()}, err);
   if (!post)
@@ -170,7 +196,7 @@ void add_item(pb::FeedPage& page, const timeline_entry& e, const pb::StoredPost&
   item->set_score(score);
 }
 
-fault chronological_page(feed_actor* self, const feed_query& q, int64_t now,
+fault chronological_page(feed_actor self, const page_query& q, int64_t now,
                          const std::vector<timeline_entry>& cands, pb::FeedPage& page) {
   auto& st = self->state;
   fault err;
@@ -202,7 +228,7 @@ fault chronological_page(feed_actor* self, const feed_query& q, int64_t now,
 }
 
 // Ranks every visible candidate (all created at or before `as_of`).
-fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands, int64_t as_of,
+fault compute_ranking(feed_actor self, const std::vector<timeline_entry>& cands, int64_t as_of,
                       ranked_snapshot& out) {
   auto& st = self->state;
   fault err;
@@ -233,7 +259,7 @@ fault compute_ranking(feed_actor* self, const std::vector<timeline_entry>& cands
   return {};
 }
 
-fault ranked_page(feed_actor* self, const feed_query& q, int64_t now, pb::FeedPage& page) {
+fault ranked_page(feed_actor self, const page_query& q, int64_t now, pb::FeedPage& page) {
   auto& st = self->state;
   ranked_snapshot* snap = nullptr;
   if (q.cursor)
@@ -288,7 +314,10 @@ fault ranked_page(feed_actor* self, const feed_query& q, int64_t now, pb::FeedPa
   return {};
 }
 
-void answer(feed_actor* self, const feed_query& q) {
+caf::result<pb::FeedPage> answer(feed_actor self, const pb::FeedQuery& in) {
+  page_query q;
+  if (auto err = parse_query(in, q))
+    return make_error(err);
   auto started = std::chrono::steady_clock::now();
   auto now = unix_ms();
   pb::FeedPage page;
@@ -305,12 +334,14 @@ void answer(feed_actor* self, const feed_query& q) {
   (q.mode == feed_mode::ranked ? m.reads_ranked : m.reads_chronological).inc();
   m.read_seconds.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  q.reply(err, page);
+  if (err)
+    return make_error(err);
+  return page;
 }
 
 // A new followee's recent posts go into the timeline now; an unfollowed one's entries would keep
 // taking slots, so the timeline is dropped and the next read rebuilds it.
-void followees_changed(feed_actor* self, const std::string& followee, bool added) {
+void followees_changed(feed_actor self, const std::string& followee, bool added) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   if (st.followees_loaded) {
@@ -334,14 +365,18 @@ void followees_changed(feed_actor* self, const std::string& followee, bool added
 
 } // namespace
 
-caf::actor spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user) {
-  return sys.spawn([ctx, user](feed_actor* self) -> caf::behavior {
+feed_api spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user) {
+  return sys.spawn([ctx, user](feed_actor self) -> feed_impl::behavior_type {
     self->state.ctx = ctx;
     self->state.user = user;
     return {
-      [self](read_atom, const feed_query& q) { answer(self, q); },
-      [self](follow_atom, const std::string& followee, bool added) {
-        followees_changed(self, followee, added);
+      [self](read_atom, const pb::FeedQuery& q) { return answer(self, q); },
+      [self](follow_atom, const pb::FollowChange& change) -> caf::result<void> {
+        if (change.follower_id() != self->state.user)
+          return make_error(errc::bad_request, "a follow by " + change.follower_id().substr(0, 64)
+                                                 + " sent to the feed of " + self->state.user);
+        followees_changed(self, change.followee_id(), change.follow());
+        return caf::unit;
       },
       [self](passivate_atom) { self->quit(); },
     };

@@ -5,7 +5,7 @@
 // posts and unfollowed authors, hydrates posts from the post cache, orders them (chronological
 // or ranked, ranking.hpp) and pages with the cursors of feed_cursor.hpp. It keeps the user's
 // followees and the last few rankings (so ranked pages stay stable) in memory.
-// Messages: feed_messages.hpp.
+// Interface: feed_api (feed_api.hpp); the follow-graph actor tells it about follow changes.
 #pragma once
 
 #include "actors/feed/feed_context.hpp"
@@ -16,6 +16,6 @@
 
 namespace parley::feed {
 
-caf::actor spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user);
+feed_api spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user);
 
 } // namespace parley::feed

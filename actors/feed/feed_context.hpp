@@ -3,6 +3,7 @@
 // live subscribers) and the actors that write (docs/feed.md).
 #pragma once
 
+#include "actors/feed/feed_api.hpp"
 #include "actors/feed/known_users.hpp"
 #include "actors/feed/live_feeds.hpp"
 #include "actors/feed/post_cache.hpp"
@@ -10,12 +11,14 @@
 #include "actors/feed/pulled_posts.hpp"
 #include "actors/feed/ranking.hpp"
 #include "actors/feed/timeline_table.hpp"
+#include "actors/runtime/entity_request.hpp"
 #include "storage/feed_store.hpp"
 
 #include <caf/actor.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace parley::feed {
@@ -42,6 +45,13 @@ struct feed_options {
   int64_t active_window_ms() const { return int64_t{active_days} * 86'400'000; }
 };
 
+constexpr const char* feed_kind = "feed";
+constexpr const char* post_shard_kind = "post_shard";
+// Posts live in the shard of their author (id_shard(author)); the post id is drawn so that it
+// hashes to the same shard, so a like or delete finds the owner without a lookup. Part of the
+// on-disk format of post ids, hence a constant.
+constexpr uint32_t post_shard_count = 16;
+
 struct feed_context {
   feed_options opts;
   storage::feed_store* store = nullptr;
@@ -53,19 +63,20 @@ struct feed_context {
   known_users known;  // make_known: users the graph actor has already been told about
   caf::actor storage_writer;
   caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)
-  caf::actor graph;                 // follow graph and user records: graph_actor.hpp
-  std::vector<caf::actor> fanout;   // fan-out workers: fanout_worker.hpp
+  graph_api graph;                  // follow graph and user records: graph_actor.hpp
+  std::vector<fanout_api> fanout;   // fan-out workers: fanout_worker.hpp
 
   explicit feed_context(feed_options o) : opts(std::move(o)), posts(opts.post_cache_entries) {}
+
+  // Where the feed actor of `user` and post shard `shard` live (feed_api.hpp).
+  runtime::entity_address feed_of(const std::string& user) const {
+    return {registry, feed_kind, user};
+  }
+  runtime::entity_address post_shard(uint32_t shard) const {
+    return {registry, post_shard_kind, std::to_string(shard)};
+  }
 };
 
 using feed_context_ptr = std::shared_ptr<feed_context>;
-
-constexpr const char* feed_kind = "feed";
-constexpr const char* post_shard_kind = "post_shard";
-// Posts live in the shard of their author (id_shard(author)); the post id is drawn so that it
-// hashes to the same shard, so a like or delete finds the owner without a lookup. Part of the
-// on-disk format of post ids, hence a constant.
-constexpr uint32_t post_shard_count = 16;
 
 } // namespace parley::feed

@@ -1,6 +1,7 @@
-// Reads the edge answers without an actor hop (like the other services' reads): posts through
-// the post cache, user profiles, follow lists and comments straight from the store. Writes
-// always go through the owning actor.
+// The feed's reads of single records, run on actors, never on an io thread: the edge asks the
+// owner (a post and its comments: the post's shard; profiles and follow lists: the follow-graph
+// actor), and the feed actor hydrates its candidates with load_post. They read what is durable;
+// writes go through the same owners.
 #pragma once
 
 #include "actors/feed/feed_context.hpp"

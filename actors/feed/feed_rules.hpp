@@ -6,6 +6,7 @@
 #include "actors/feed/timeline_table.hpp"
 #include "common/errc.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,12 @@ constexpr size_t max_url_bytes = 2048;
 fault check_text(const std::string& text, const char* field);
 // At most 4 absolute http(s) URLs with a host, no whitespace or control characters.
 fault check_media_urls(const std::vector<std::string>& urls);
+
+// The page size a reader asked for: 0 (not given) is `fallback`, anything else clamped to
+// 1..100 as the edge clamps `limit`.
+inline size_t page_limit(uint32_t asked, size_t fallback) {
+  return asked == 0 ? fallback : std::min<size_t>(asked, 100);
+}
 
 // Fan-out on write for authors below the threshold; at or above it readers pull the post.
 inline bool fans_out(uint64_t author_followers, uint64_t celebrity_threshold) {

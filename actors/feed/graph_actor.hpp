@@ -2,8 +2,10 @@
 // records with their follower and following counts, so that counts stay exact under concurrent
 // follows. One per node (follow writes are small and group-committed; a cluster shards it by
 // follower). After a change it tells the follower's feed actor if the follower has a feed in
-// memory, which then back-fills the new author or drops the feed for a rebuild.
-// Messages: feed_messages.hpp.
+// memory, which then back-fills the new author or drops the feed for a rebuild. It also answers
+// reads of user profiles and follow lists (the edge never reads the store on an io thread) and
+// indexes the pulled authors a live subscriber follows (live_subscriptions.hpp).
+// Interface: graph_api (feed_api.hpp).
 #pragma once
 
 #include "actors/feed/feed_context.hpp"
@@ -14,7 +16,7 @@
 
 namespace parley::feed {
 
-caf::actor spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx);
+graph_api spawn_graph_actor(caf::actor_system& sys, feed_context_ptr ctx);
 
 // Makes `user` known to the follow graph: a user exists from their first authenticated request
 // (or minted dev token). A set lookup when this node has seen them, a message to the graph actor

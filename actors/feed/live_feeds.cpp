@@ -18,14 +18,14 @@ bool live_feeds::subscribe(const std::string& user, const std::string& session_i
   });
 }
 
-bool live_feeds::subscribed(const std::string& user) {
-  return users_.with(user, [&](auto& s) { return s.map.count(user) > 0; });
-}
-
 void live_feeds::watch(const std::string& author, const std::string& user) {
-  std::lock_guard guard{watch_mtx_};
-  watchers_[author].insert(user);
-  watching_[user].insert(author);
+  users_.with(user, [&](auto& s) {
+    if (s.map.count(user) == 0)
+      return;
+    std::lock_guard guard{watch_mtx_};
+    watchers_[author].insert(user);
+    watching_[user].insert(author);
+  });
 }
 
 void live_feeds::unwatch(const std::string& author, const std::string& user) {

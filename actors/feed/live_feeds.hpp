@@ -5,6 +5,9 @@
 // followers it walks (fanned-out posts) or to the watchers (pulled posts); the subscription ends
 // with the connection. live_subscriptions.hpp keeps the watchers in step with follows; use its
 // functions rather than subscribe/unsubscribe directly.
+//
+// A node-local table: the sinks are this node's sockets and never travel in a message; actors
+// that work on it (the follow graph, fan-out workers) are told user ids and look the rest up here.
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
@@ -26,8 +29,9 @@ public:
                  std::weak_ptr<outbound_sink> sink);
   // Removes the connection; after the user's last one, also their watches.
   void unsubscribe(const std::string& user, const std::string& session_id);
-  bool subscribed(const std::string& user);
 
+  // Makes `user` a watcher of `author` if the user is still subscribed (checked under the same
+  // lock as unsubscribe, so a watch that arrives late never outlives the subscription).
   void watch(const std::string& author, const std::string& user);
   void unwatch(const std::string& author, const std::string& user);
   std::vector<std::string> watchers_of(const std::string& author) const;

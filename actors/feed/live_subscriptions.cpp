@@ -1,5 +1,8 @@
 #include "actors/feed/live_subscriptions.hpp"
 
+#include "actors/runtime/atoms.hpp"
+
+#include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
 namespace parley::feed {
@@ -8,6 +11,16 @@ void subscribe_live(feed_context& ctx, const std::string& user, const std::strin
                     std::weak_ptr<outbound_sink> sink) {
   if (!ctx.live.subscribe(user, session_id, std::move(sink)))
     return;  // the user's other connections set up the watches already
+  pb::UserRef ref;
+  ref.set_user_id(user);
+  caf::anon_send(ctx.graph, feed_live_atom_v, std::move(ref));
+}
+
+void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id) {
+  ctx.live.unsubscribe(user, session_id);
+}
+
+void watch_followed_pulled(feed_context& ctx, const std::string& user) {
   fault err;
   auto followees = ctx.store->following(user, {}, 0, err);
   if (err) {
@@ -19,13 +32,9 @@ void subscribe_live(feed_context& ctx, const std::string& user, const std::strin
       ctx.live.watch(e.user_id, user);
 }
 
-void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id) {
-  ctx.live.unsubscribe(user, session_id);
-}
-
 void follow_changed_live(feed_context& ctx, const std::string& follower,
                          const std::string& followee, bool follow) {
-  if (!ctx.live.subscribed(follower) || !ctx.pulled.contains(followee))
+  if (!ctx.pulled.contains(followee))
     return;
   if (follow)
     ctx.live.watch(followee, follower);

@@ -1,6 +1,5 @@
 #include "actors/feed/post_shard.hpp"
 
-#include "actors/feed/feed_messages.hpp"
 #include "actors/feed/feed_metrics.hpp"
 #include "actors/feed/feed_reads.hpp"
 #include "actors/feed/feed_rules.hpp"
@@ -9,6 +8,7 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/clock.hpp"
+#include "common/identifiers.hpp"
 #include "common/time_ordered_id.hpp"
 
 #include <caf/all.hpp>
@@ -37,11 +37,13 @@ struct shard_state {
   static inline const char* name = "parley.post_shard";
 };
 
-using shard_actor = caf::stateful_actor<shard_state>;
+// The registry's passivate_atom is part of the entity contract, not of the interface.
+using shard_impl = post_shard_api::extend<caf::reacts_to<passivate_atom>>;
+using shard_actor = shard_impl::stateful_pointer<shard_state>;
 
 // -- reads through the overlay ----------------------------------------------------------------
 
-std::optional<pb::StoredPost> read_post(shard_actor* self, const std::string& id, fault& err) {
+std::optional<pb::StoredPost> read_post(shard_actor self, const std::string& id, fault& err) {
   auto& st = self->state;
   if (auto* v = st.posts.find(id))
     return *v;
@@ -50,21 +52,21 @@ std::optional<pb::StoredPost> read_post(shard_actor* self, const std::string& id
   return st.ctx->store->post(id, err);
 }
 
-bool read_like(shard_actor* self, const std::string& post, const std::string& user, fault& err) {
+bool read_like(shard_actor self, const std::string& post, const std::string& user, fault& err) {
   auto& st = self->state;
   if (auto* v = st.likes.find({post, user}))
     return *v;
   return st.ctx->store->liked(post, user, err);
 }
 
-pb::AuthorStats read_stats(shard_actor* self, const std::string& author, fault& err) {
+pb::AuthorStats read_stats(shard_actor self, const std::string& author, fault& err) {
   auto& st = self->state;
   if (auto* v = st.stats.find(author))
     return *v;
   return st.ctx->store->author_stats(author, err).value_or(pb::AuthorStats{});
 }
 
-uint64_t read_affinity(shard_actor* self, const std::string& reader, const std::string& author,
+uint64_t read_affinity(shard_actor self, const std::string& reader, const std::string& author,
                        fault& err) {
   auto& st = self->state;
   if (auto* v = st.affinity.find({reader, author}))
@@ -74,7 +76,7 @@ uint64_t read_affinity(shard_actor* self, const std::string& reader, const std::
 
 // -- writes ---------------------------------------------------------------------------------------
 
-void maybe_quit(shard_actor* self) {
+void maybe_quit(shard_actor self) {
   auto& st = self->state;
   if (st.passivating && st.writes_in_flight == 0)
     self->quit();
@@ -90,7 +92,7 @@ struct touched {
 
 // Sends `ws` to the writer; `done(err)` runs after the overlay entries are released.
 template <class Done>
-void commit(shard_actor* self, storage::write_set ws, touched t, Done done) {
+void commit(shard_actor self, storage::write_set ws, touched t, Done done) {
   auto& st = self->state;
   ++st.writes_in_flight;
   auto finish = [self, t = std::move(t), done = std::move(done)](const fault& err) mutable {
@@ -116,29 +118,42 @@ void commit(shard_actor* self, storage::write_set ws, touched t, Done done) {
           });
 }
 
-fault no_post(const std::string& id) {
-  return make_fault(errc::not_found, "no post " + id);
+// The post a change applies to: not_found if there is none, or the storage error.
+caf::expected<pb::StoredPost> existing_post(shard_actor self, const std::string& id) {
+  fault err;
+  auto post = read_post(self, id, err);
+  if (err)
+    return make_error(err);
+  if (!post)
+    return make_error(errc::not_found, "no post " + id.substr(0, 64));
+  return std::move(*post);
 }
 
-void create(shard_actor* self, post_create msg) {
+caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
-  auto& req = msg.request;
+  auto& req = *msg.mutable_request();
+  const auto& author_id = msg.author_id();
+  if (!valid_user_id(author_id))
+    return make_error(errc::bad_request, "invalid author id \"" + author_id.substr(0, 64) + "\"");
+  if (id_shard(author_id, post_shard_count) != st.shard)
+    return make_error(errc::bad_request, "the posts of " + author_id + " live in post shard "
+                                           + std::to_string(id_shard(author_id, post_shard_count)));
   if (auto err = check_text(req.text(), "text"))
-    return msg.reply(err, {}, nullptr);
+    return make_error(err);
   std::vector<std::string> urls(req.media_urls().begin(), req.media_urls().end());
   if (auto err = check_media_urls(urls))
-    return msg.reply(err, {}, nullptr);
+    return make_error(err);
   fault err;
   // The follow-graph actor writes the count; a follow racing this post only decides which
   // side of the threshold this one post lands on, and readers find it either way.
-  auto author = ctx.store->user(msg.author, err);
-  auto stats = read_stats(self, msg.author, err);
+  auto author = ctx.store->user(author_id, err);
+  auto stats = read_stats(self, author_id, err);
   if (err)
-    return msg.reply(err, {}, nullptr);
+    return make_error(err);
   auto now = unix_ms();
   pb::StoredPost post;
-  post.set_author_id(msg.author);
+  post.set_author_id(author_id);
   post.set_text(std::move(*req.mutable_text()));
   *post.mutable_media_urls() = std::move(*req.mutable_media_urls());
   post.set_created_ms(now);
@@ -148,166 +163,217 @@ void create(shard_actor* self, post_create msg) {
 
   storage::write_set ws;
   ctx.store->put_post(ws, id, post);
-  ctx.store->put_author_stats(ws, msg.author, stats);
-  bool newly_pulled = !post.fanned_out() && !ctx.pulled.contains(msg.author);
+  ctx.store->put_author_stats(ws, author_id, stats);
+  bool newly_pulled = !post.fanned_out() && !ctx.pulled.contains(author_id);
   if (newly_pulled)
-    ctx.store->mark_pulled(ws, msg.author);
+    ctx.store->mark_pulled(ws, author_id);
   st.posts.set(id, post);
-  st.stats.set(msg.author, stats);
-  touched t{{id}, {}, {msg.author}, {}};
+  st.stats.set(author_id, stats);
+  touched t{{id}, {}, {author_id}, {}};
   auto shared = std::make_shared<const pb::StoredPost>(std::move(post));
-  commit(self, std::move(ws), std::move(t),
-         [self, id, shared, newly_pulled, msg = std::move(msg)](const fault& err) {
-           if (err)
-             return msg.reply(err, {}, nullptr);
-           auto& ctx = *self->state.ctx;
-           ctx.posts.put(id, shared);
-           auto& m = instruments();
-           m.posts_created.inc();
-           if (!shared->fanned_out()) {
-             m.posts_pulled.inc();
-             ctx.pulled.add(shared->author_id());  // before the ack: readers merge it at once
-           }
-           // A pulled author's cached list is their newest posts of either kind.
-           if (ctx.pulled.contains(shared->author_id()))
-             ctx.pulled_recent.invalidate(shared->author_id());
-           msg.reply({}, id, shared);
-           fanout_job job;
-           job.post_id = id;
-           job.author = shared->author_id();
-           job.created_ms = shared->created_ms();
-           job.fanned_out = shared->fanned_out();
-           job.newly_pulled = newly_pulled;
-           job.post = shared;
-           job.started_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-           // One worker per author: its mailbox is FIFO, so page k of a post is done before page
-           // k of the author's next post (live items: docs/feed.md, Known limits).
-           auto& worker = ctx.fanout[id_shard(job.author, static_cast<uint32_t>(ctx.fanout.size()))];
-           self->send(worker, fanout_atom_v, std::move(job));
-         });
+  auto rp = self->make_response_promise<pb::Post>();
+  commit(self, std::move(ws), std::move(t), [self, id, shared, newly_pulled, rp](const fault& err) mutable {
+    if (err) {
+      rp.deliver(make_error(err));
+      return;
+    }
+    auto& ctx = *self->state.ctx;
+    ctx.posts.put(id, shared);
+    auto& m = instruments();
+    m.posts_created.inc();
+    if (!shared->fanned_out()) {
+      m.posts_pulled.inc();
+      ctx.pulled.add(shared->author_id());  // before the ack: readers merge it at once
+    }
+    // A pulled author's cached list is their newest posts of either kind.
+    if (ctx.pulled.contains(shared->author_id()))
+      ctx.pulled_recent.invalidate(shared->author_id());
+    rp.deliver(to_public(id, *shared));
+    pb::FanoutJob job;
+    job.set_post_id(id);
+    *job.mutable_post() = *shared;
+    job.set_newly_pulled(newly_pulled);
+    job.set_started_ns(std::chrono::steady_clock::now().time_since_epoch().count());
+    // One worker per author: its mailbox is FIFO, so page k of a post is done before page k of
+    // the author's next post (live items: docs/feed.md, Known limits).
+    auto& worker = ctx.fanout[id_shard(shared->author_id(),
+                                       static_cast<uint32_t>(ctx.fanout.size()))];
+    self->send(worker, fanout_atom_v, std::move(job));
+  });
+  return rp;
 }
 
-void erase(shard_actor* self, post_delete msg) {
+caf::result<void> erase(shard_actor self, const pb::PostDeletion& msg) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
-  fault err;
-  auto post = read_post(self, msg.post_id, err);
-  if (err)
-    return msg.reply(err);
+  const auto& id = msg.post_id();
+  auto post = existing_post(self, id);
   if (!post)
-    return msg.reply(no_post(msg.post_id));
-  if (post->author_id() != msg.user && !msg.admin)
-    return msg.reply(make_fault(errc::forbidden, "only the author deletes a post"));
+    return post.error();
+  if (post->author_id() != msg.user_id() && !msg.admin())
+    return make_error(errc::forbidden, "only the author deletes a post");
+  fault err;
   auto stats = read_stats(self, post->author_id(), err);
   if (err)
-    return msg.reply(err);
+    return make_error(err);
   storage::write_set ws;
-  ctx.store->erase_post(ws, msg.post_id, *post, err);
+  ctx.store->erase_post(ws, id, *post, err);
   if (err)
-    return msg.reply(err);
+    return make_error(err);
   stats.set_posts(stats.posts() > 0 ? stats.posts() - 1 : 0);
   ctx.store->put_author_stats(ws, post->author_id(), stats);
-  st.posts.set(msg.post_id, std::nullopt);
+  st.posts.set(id, std::nullopt);
   st.stats.set(post->author_id(), stats);
-  touched t{{msg.post_id}, {}, {post->author_id()}, {}};
+  touched t{{id}, {}, {post->author_id()}, {}};
+  // Answered with an empty reply, the one a void handler sends.
+  auto rp = self->make_response_promise<caf::unit_t>();
   commit(self, std::move(ws), std::move(t),
-         [self, author = post->author_id(), msg = std::move(msg)](const fault& err) {
-           if (!err) {
-             auto& ctx = *self->state.ctx;
-             ctx.posts.put(msg.post_id, nullptr);  // leaves every feed at its next read
-             if (ctx.pulled.contains(author))
-               ctx.pulled_recent.invalidate(author);
+         [self, id, author = post->author_id(), rp](const fault& err) mutable {
+           if (err) {
+             rp.deliver(make_error(err));
+             return;
            }
-           msg.reply(err);
+           auto& ctx = *self->state.ctx;
+           ctx.posts.put(id, nullptr);  // leaves every feed at its next read
+           if (ctx.pulled.contains(author))
+             ctx.pulled_recent.invalidate(author);
+           rp.deliver(caf::unit);
          });
+  return rp;
 }
 
-void engage(shard_actor* self, post_engage msg) {
+// What an engagement changes besides the post: the reader's affinity to its author.
+caf::error add_affinity(shard_actor self, const std::string& reader, const std::string& author,
+                        int delta, storage::write_set& ws, touched& t) {
+  auto& st = self->state;
+  if (delta == 0 || reader == author)
+    return {};
+  fault err;
+  auto current = read_affinity(self, reader, author, err);
+  if (err)
+    return make_error(err);
+  uint64_t next = delta > 0 ? current + 1 : (current > 0 ? current - 1 : 0);
+  st.ctx->store->put_affinity(ws, reader, author, next);
+  st.affinity.set({reader, author}, next);
+  t.affinity.push_back({reader, author});
+  return {};
+}
+
+// Stores the changed post with the rest of `ws` and answers `reply(post)` once durable.
+template <class T, class Reply>
+caf::typed_response_promise<T> commit_post(shard_actor self, const std::string& id,
+                                           pb::StoredPost post, storage::write_set ws,
+                                           touched t, Reply reply) {
+  auto& st = self->state;
+  st.ctx->store->update_post(ws, id, post);
+  st.posts.set(id, post);
+  t.posts.push_back(id);
+  auto shared = std::make_shared<const pb::StoredPost>(std::move(post));
+  auto rp = self->template make_response_promise<T>();
+  commit(self, std::move(ws), std::move(t),
+         [self, id, shared, rp, reply = std::move(reply)](const fault& err) mutable {
+           if (err) {
+             rp.deliver(make_error(err));
+             return;
+           }
+           self->state.ctx->posts.put(id, shared);
+           rp.deliver(reply(*shared));
+         });
+  return rp;
+}
+
+caf::result<pb::Post> engage(shard_actor self, const pb::Engagement& msg) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
-  if (msg.kind == engagement::comment)
-    if (auto err = check_text(msg.text, "text"))
-      return msg.reply(err, msg.post_id, nullptr, {});
-  fault err;
-  auto post = read_post(self, msg.post_id, err);
-  if (err)
-    return msg.reply(err, msg.post_id, nullptr, {});
+  const auto& id = msg.post_id();
+  const auto& user = msg.user_id();
+  if (!pb::Engagement::Kind_IsValid(msg.kind()))
+    return make_error(errc::bad_request, "unknown engagement " + std::to_string(msg.kind()));
+  auto post = existing_post(self, id);
   if (!post)
-    return msg.reply(no_post(msg.post_id), msg.post_id, nullptr, {});
-  auto author = post->author_id();
-  bool counts_for_affinity = msg.user != author;
+    return post.error();
   storage::write_set ws;
   touched t;
   int affinity_delta = 0;
-  pb::Comment comment;
-  auto now = unix_ms();
-  switch (msg.kind) {
-    case engagement::like:
-    case engagement::unlike: {
-      bool want = msg.kind == engagement::like;
-      if (read_like(self, msg.post_id, msg.user, err) == want || err) {
-        // Already in the asked state: idempotent, nothing to write.
-        auto current = std::make_shared<const pb::StoredPost>(std::move(*post));
-        return msg.reply(err, msg.post_id, err ? nullptr : current, {});
-      }
-      post->set_likes(want ? post->likes() + 1 : (post->likes() > 0 ? post->likes() - 1 : 0));
-      if (want)
-        ctx.store->put_like(ws, msg.post_id, msg.user);
-      else
-        ctx.store->erase_like(ws, msg.post_id, msg.user);
-      st.likes.set({msg.post_id, msg.user}, want);
-      t.likes.push_back({msg.post_id, msg.user});
-      affinity_delta = want ? 1 : -1;
-      break;
-    }
-    case engagement::comment: {
-      auto comment_id = new_time_ordered_id(now, st.shard, post_shard_count);
-      pb::StoredComment c;
-      c.set_author_id(msg.user);
-      c.set_text(msg.text);
-      c.set_created_ms(now);
-      ctx.store->put_comment(ws, msg.post_id, comment_id, c);
-      comment = to_public(comment_id, msg.post_id, c);
-      post->set_comments(post->comments() + 1);
-      affinity_delta = 1;
-      break;
-    }
-    case engagement::share:
-      post->set_shares(post->shares() + 1);
-      break;
-  }
-  if (affinity_delta != 0 && counts_for_affinity) {
-    auto current = read_affinity(self, msg.user, author, err);
+  if (msg.kind() == pb::Engagement::SHARE) {
+    post->set_shares(post->shares() + 1);
+  } else {
+    bool want = msg.kind() == pb::Engagement::LIKE;
+    fault err;
+    auto liked = read_like(self, id, user, err);
     if (err)
-      return msg.reply(err, msg.post_id, nullptr, {});
-    uint64_t next = affinity_delta > 0 ? current + 1 : (current > 0 ? current - 1 : 0);
-    ctx.store->put_affinity(ws, msg.user, author, next);
-    st.affinity.set({msg.user, author}, next);
-    t.affinity.push_back({msg.user, author});
+      return make_error(err);
+    if (liked == want)
+      return to_public(id, *post);  // already in the asked state: idempotent, nothing to write
+    post->set_likes(want ? post->likes() + 1 : (post->likes() > 0 ? post->likes() - 1 : 0));
+    if (want)
+      ctx.store->put_like(ws, id, user);
+    else
+      ctx.store->erase_like(ws, id, user);
+    st.likes.set({id, user}, want);
+    t.likes.push_back({id, user});
+    affinity_delta = want ? 1 : -1;
   }
-  ctx.store->update_post(ws, msg.post_id, *post);
-  st.posts.set(msg.post_id, *post);
-  t.posts.push_back(msg.post_id);
-  auto shared = std::make_shared<const pb::StoredPost>(std::move(*post));
-  commit(self, std::move(ws), std::move(t),
-         [self, shared, comment = std::move(comment), msg = std::move(msg)](const fault& err) {
-           if (err)
-             return msg.reply(err, msg.post_id, nullptr, {});
-           self->state.ctx->posts.put(msg.post_id, shared);
-           msg.reply({}, msg.post_id, shared, comment);
-         });
+  if (auto e = add_affinity(self, user, post->author_id(), affinity_delta, ws, t))
+    return e;
+  return commit_post<pb::Post>(self, id, std::move(*post), std::move(ws), std::move(t),
+                               [id](const pb::StoredPost& p) { return to_public(id, p); });
+}
+
+caf::result<pb::Comment> comment(shard_actor self, const pb::NewComment& msg) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  const auto& id = msg.post_id();
+  if (auto err = check_text(msg.text(), "text"))
+    return make_error(err);
+  auto post = existing_post(self, id);
+  if (!post)
+    return post.error();
+  auto now = unix_ms();
+  auto comment_id = new_time_ordered_id(now, st.shard, post_shard_count);
+  pb::StoredComment c;
+  c.set_author_id(msg.user_id());
+  c.set_text(msg.text());
+  c.set_created_ms(now);
+  storage::write_set ws;
+  ctx.store->put_comment(ws, id, comment_id, c);
+  post->set_comments(post->comments() + 1);
+  touched t;
+  if (auto e = add_affinity(self, msg.user_id(), post->author_id(), 1, ws, t))
+    return e;
+  return commit_post<pb::Comment>(
+    self, id, std::move(*post), std::move(ws), std::move(t),
+    [comment = to_public(comment_id, id, c)](const pb::StoredPost&) { return comment; });
+}
+
+caf::result<pb::Post> read(shard_actor self, const pb::PostQuery& q) {
+  pb::Post out;
+  if (auto err = feed::read_post(*self->state.ctx, q.post_id(), out))
+    return make_error(err);
+  return out;
+}
+
+caf::result<pb::CommentList> read(shard_actor self, const pb::CommentsQuery& q) {
+  pb::CommentList out;
+  if (auto err = read_comments(*self->state.ctx, q.post_id(), q.cursor(),
+                               page_limit(q.limit(), 50), out))
+    return make_error(err);
+  return out;
 }
 
 } // namespace
 
-caf::actor spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, uint32_t shard) {
-  return sys.spawn([ctx, shard](shard_actor* self) -> caf::behavior {
+post_shard_api spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, uint32_t shard) {
+  return sys.spawn([ctx, shard](shard_actor self) -> shard_impl::behavior_type {
     self->state.ctx = ctx;
     self->state.shard = shard;
     return {
-      [self](create_atom, post_create& msg) { create(self, std::move(msg)); },
-      [self](delete_atom, post_delete& msg) { erase(self, std::move(msg)); },
-      [self](engage_atom, post_engage& msg) { engage(self, std::move(msg)); },
+      [self](create_atom, pb::NewPost& msg) { return create(self, msg); },
+      [self](delete_atom, const pb::PostDeletion& msg) { return erase(self, msg); },
+      [self](engage_atom, const pb::Engagement& msg) { return engage(self, msg); },
+      [self](create_atom, const pb::NewComment& msg) { return comment(self, msg); },
+      [self](read_atom, const pb::PostQuery& q) { return read(self, q); },
+      [self](read_atom, const pb::CommentsQuery& q) { return read(self, q); },
       [self](passivate_atom) {
         self->state.passivating = true;
         maybe_quit(self);

@@ -30,39 +30,41 @@ fault live_link(const links_context& ctx, const std::string& key, int64_t now_ms
 
 } // namespace
 
-resolution resolve(links_context& ctx, const std::string& key, int64_t now_ms, fault& err) {
+cached_link to_cached(const pb::StoredLink& link) {
+  cached_link c;
+  c.long_url = link.long_url();
+  c.redirect = static_cast<uint16_t>(link.redirect() == 301 ? 301 : 302);
+  c.expires_at_ms = link.expires_at_ms();
+  c.gone = link.state() != pb::StoredLink::LIVE;
+  c.expired = link.state() == pb::StoredLink::EXPIRED;
+  return c;
+}
+
+resolution resolve(cached_link link, int64_t now_ms) {
   resolution r;
-  auto cached = ctx.cache.get(key);
-  if (!cached) {
-    auto epoch = ctx.cache.epoch(key);
-    auto link = ctx.store->get(key, err);
-    if (err)
-      return r;
-    // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
-    // negative entry would hide an alias created a moment later.
-    if (!link)
-      return r;
-    cached_link c;
-    c.long_url = link->long_url();
-    c.redirect = static_cast<uint16_t>(link->redirect() == 301 ? 301 : 302);
-    c.expires_at_ms = link->expires_at_ms();
-    c.gone = link->state() != pb::StoredLink::LIVE;
-    c.expired = link->state() == pb::StoredLink::EXPIRED;
-    ctx.cache.put(key, c, epoch);
-    cached = std::move(c);
-  }
-  if (cached->gone) {
-    r.what = cached->expired ? resolution::expired : resolution::not_found;
+  if (link.gone) {
+    r.what = link.expired ? resolution::expired : resolution::not_found;
     return r;
   }
-  if (cached->expires_at_ms > 0 && cached->expires_at_ms <= now_ms) {
+  if (link.expires_at_ms > 0 && link.expires_at_ms <= now_ms) {
     r.what = resolution::expired;
     return r;
   }
   r.what = resolution::found;
-  r.long_url = std::move(cached->long_url);
-  r.status = cached->redirect;
+  r.long_url = std::move(link.long_url);
+  r.status = link.redirect;
   return r;
+}
+
+fault lookup(const links_context& ctx, const std::string& key, pb::LinkLookup& out) {
+  fault err;
+  auto link = ctx.store->get(key, err);
+  if (err)
+    return err;
+  out.set_found(link.has_value());
+  if (link)
+    *out.mutable_link() = std::move(*link);
+  return {};
 }
 
 pb::Link to_public(const std::string& key, const pb::StoredLink& link,
@@ -79,12 +81,11 @@ pb::Link to_public(const std::string& key, const pb::StoredLink& link,
   return out;
 }
 
-fault describe(const links_context& ctx, const std::string& key, const std::string& short_base,
-               int64_t now_ms, pb::Link& out) {
-  pb::StoredLink link;
-  if (auto err = live_link(ctx, key, now_ms, link))
+fault describe(const links_context& ctx, const std::string& key, int64_t now_ms,
+               pb::LinkRecord& out) {
+  if (auto err = live_link(ctx, key, now_ms, *out.mutable_link()))
     return err;
-  out = to_public(key, link, short_base);
+  out.set_key(key);
   return {};
 }
 

@@ -1,16 +1,18 @@
 #include "actors/links/link_service.hpp"
-#include "common/clock.hpp"
 
+#include "actors/links/link_reads.hpp"
 #include "actors/links/link_rules.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
+#include "common/clock.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <set>
 
 namespace parley::links {
 
@@ -33,22 +35,33 @@ service_metrics& instruments() {
   return m;
 }
 
+using created_promise = caf::typed_response_promise<pb::LinkRecord>;
+
+// A create with a generated key, validated, waiting for the key pool's refill.
+struct waiting_create {
+  pb::StoredLink link;
+  created_promise reply;
+};
+
 struct service_state {
   links_context_ptr ctx;
   std::deque<std::string> pool;
   bool refilling = false;
-  // Creates with generated keys waiting for a refill, with their validated records.
-  std::deque<std::pair<link_create, pb::StoredLink>> waiting;
+  std::deque<waiting_create> waiting;
   std::set<std::string> aliases_in_flight;
+  // Expired links whose tombstone is being written: a sweep that overlaps another skips them.
+  std::set<std::string> purges_in_flight;
 
   static inline const char* name = "parley.link_service";
 };
 
-using service_actor = caf::stateful_actor<service_state>;
+// The expiry timer is the service's own business, not part of its interface.
+using service_impl = link_service_api::extend<caf::reacts_to<tick_atom>>;
+using service_actor = service_impl::stateful_pointer<service_state>;
 
 // Validates the request and fills the stored record; the key is chosen by the caller.
-fault prepare(const link_create& in, pb::StoredLink& out) {
-  auto& req = in.request;
+fault prepare(const pb::NewLink& in, pb::StoredLink& out) {
+  auto& req = in.request();
   if (auto err = check_long_url(req.long_url()))
     return err;
   if (req.ttl() < 0 || req.ttl() > max_ttl_sec)
@@ -60,41 +73,43 @@ fault prepare(const link_create& in, pb::StoredLink& out) {
   out.set_redirect(req.redirect() == 0 ? 302 : req.redirect());
   out.set_created_at_ms(now);
   out.set_expires_at_ms(req.ttl() > 0 ? now + req.ttl() * 1000 : 0);
-  out.set_owner_id(in.owner);
+  out.set_owner_id(in.owner_id());
   out.set_state(pb::StoredLink::LIVE);
   return {};
 }
 
 // Writes the link durably, then answers. `done` runs after the write whatever its outcome.
-void write_link(service_actor* self, const std::string& key, const pb::StoredLink& link,
-                link_create req, std::function<void()> done = {}) {
+template <class Done>
+void write_link(service_actor self, const std::string& key, const pb::StoredLink& link,
+                created_promise reply, Done done) {
   auto& ctx = *self->state.ctx;
   storage::write_set ws;
   ctx.store->put_link(ws, key, link);
   self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
-      [self, key, link, req, done]() {
+      [self, key, link, reply, done]() mutable {
         // A redirect may have looked the key up before it existed: drop any cached answer.
         self->state.ctx->cache.erase(key);
         instruments().created.inc();
-        if (done)
-          done();
-        req.reply({}, key, link);
+        done();
+        pb::LinkRecord created;
+        created.set_key(key);
+        *created.mutable_link() = link;
+        reply.deliver(std::move(created));
       },
-      [key, req, done](caf::error& err) {
-        if (done)
-          done();
+      [key, reply, done](caf::error& err) mutable {
+        done();
         spdlog::error("link {} not stored: {}", key, to_fault(err).message);
-        req.reply(to_fault(err), key, {});
+        reply.deliver(make_error(to_fault(err)));
       });
 }
 
-void refill(service_actor* self);
+void refill(service_actor self);
 
-void create_with_pool_key(service_actor* self, link_create req, pb::StoredLink link) {
+void create_with_pool_key(service_actor self, pb::StoredLink link, created_promise reply) {
   auto& st = self->state;
   if (st.pool.empty()) {
-    st.waiting.emplace_back(std::move(req), std::move(link));
+    st.waiting.push_back(waiting_create{std::move(link), std::move(reply)});
     refill(self);
     return;
   }
@@ -103,11 +118,11 @@ void create_with_pool_key(service_actor* self, link_create req, pb::StoredLink l
   instruments().pool.set(static_cast<int64_t>(st.pool.size()));
   if (st.pool.size() < st.ctx->opts.key_batch / 4)
     refill(self);
-  write_link(self, key, link, std::move(req));
+  write_link(self, key, link, std::move(reply), [] {});
 }
 
 // Draws a batch of fresh random keys, reserves them durably, then serves waiting creates.
-void refill(service_actor* self) {
+void refill(service_actor self) {
   auto& st = self->state;
   if (st.refilling)
     return;
@@ -129,7 +144,7 @@ void refill(service_actor* self) {
     auto waiting = std::move(self->state.waiting);
     self->state.waiting.clear();
     for (auto& w : waiting)
-      w.first.reply(f, {}, {});
+      w.reply.deliver(make_error(f));
   };
   if (err) {
     st.refilling = false;
@@ -145,8 +160,8 @@ void refill(service_actor* self) {
         instruments().pool.set(static_cast<int64_t>(st.pool.size()));
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
-        for (auto& [req, link] : waiting)
-          create_with_pool_key(self, std::move(req), std::move(link));
+        for (auto& w : waiting)
+          create_with_pool_key(self, std::move(w.link), std::move(w.reply));
       },
       [self, fail_waiting](caf::error& e) {
         self->state.refilling = false;
@@ -155,96 +170,147 @@ void refill(service_actor* self) {
       });
 }
 
-void create(service_actor* self, link_create req) {
+caf::result<pb::LinkRecord> create(service_actor self, const pb::NewLink& req) {
   auto& st = self->state;
   pb::StoredLink link;
   if (auto err = prepare(req, link))
-    return req.reply(err, {}, {});
-  auto& alias = req.request.custom_alias();
-  if (alias.empty())
-    return create_with_pool_key(self, std::move(req), std::move(link));
+    return make_error(err);
+  auto& alias = req.request().custom_alias();
+  if (alias.empty()) {
+    auto reply = self->make_response_promise<pb::LinkRecord>();
+    create_with_pool_key(self, std::move(link), reply);
+    return reply;
+  }
   if (auto err = check_alias(alias, st.ctx->reserved_segments))
-    return req.reply(err, {}, {});
+    return make_error(err);
   fault err;
   if (st.aliases_in_flight.count(alias) || st.ctx->store->key_taken(alias, err)) {
     if (err)
-      return req.reply(err, {}, {});
-    return req.reply(make_fault(errc::conflict, "custom_alias \"" + alias + "\" is taken"), {},
-                     {});
+      return make_error(err);
+    return make_error(errc::conflict, "custom_alias \"" + alias + "\" is taken");
   }
   st.aliases_in_flight.insert(alias);
-  std::string key = alias;
-  write_link(self, key, link, std::move(req),
-             [self, key] { self->state.aliases_in_flight.erase(key); });
+  auto reply = self->make_response_promise<pb::LinkRecord>();
+  write_link(self, alias, link, reply,
+             [self, key = alias] { self->state.aliases_in_flight.erase(key); });
+  return reply;
 }
 
-void remove(service_actor* self, link_delete req) {
+caf::result<void> remove(service_actor self, const pb::LinkDeletion& req) {
   auto& ctx = *self->state.ctx;
   fault err;
-  auto link = ctx.store->get(req.key, err);
+  auto link = ctx.store->get(req.key(), err);
   if (err)
-    return req.reply(err);
+    return make_error(err);
   if (!link || link->state() != pb::StoredLink::LIVE)
-    return req.reply(make_fault(errc::not_found, "no link " + req.key));
-  if (link->owner_id() != req.user && !req.admin)
-    return req.reply(make_fault(errc::forbidden, "only the link's owner or an admin may delete it"));
+    return make_error(errc::not_found, "no link " + req.key());
+  if (link->owner_id() != req.user_id() && !req.admin())
+    return make_error(errc::forbidden, "only the link's owner or an admin may delete it");
   storage::write_set ws;
-  ctx.store->put_tombstone(ws, req.key, *link, pb::StoredLink::DELETED);
+  ctx.store->put_tombstone(ws, req.key(), *link, pb::StoredLink::DELETED);
+  // Answered with an empty reply, the one a void handler sends.
+  auto reply = self->make_response_promise<caf::unit_t>();
   self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
-      [self, req]() {
-        self->state.ctx->cache.erase(req.key);
-        self->send(self->state.ctx->aggregator, delete_atom_v, req.key);
+      [self, key = req.key(), reply]() mutable {
+        self->state.ctx->cache.erase(key);
+        caf::anon_send(self->state.ctx->aggregator, delete_atom_v, key);
         instruments().deleted.inc();
-        req.reply({});
+        reply.deliver(caf::unit);
       },
-      [req](caf::error& e) { req.reply(to_fault(e)); });
+      [reply](caf::error& e) mutable { reply.deliver(make_error(to_fault(e))); });
+  return reply;
 }
 
-void purge(service_actor* self) {
-  auto& ctx = *self->state.ctx;
-  auto now = unix_ms();
+// Turns up to purge_batch expired links into tombstones. Calls `done(purged, more)` once they
+// are durable (or the write failed), `more` telling whether the batch was full.
+template <class Done>
+void sweep(service_actor self, Done done) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
   fault err;
-  auto keys = ctx.store->expired_keys(now, purge_batch, err);
+  auto keys = ctx.store->expired_keys(unix_ms(), purge_batch, err);
   storage::write_set ws;
   std::vector<std::string> purged;
   for (auto& key : keys) {
+    if (err || st.purges_in_flight.count(key))
+      continue;
     auto link = ctx.store->get(key, err);
-    if (err)
-      break;
     if (link && link->state() == pb::StoredLink::LIVE) {
       ctx.store->put_tombstone(ws, key, *link, pb::StoredLink::EXPIRED);
       purged.push_back(key);
     }
   }
-  auto again = purged.size() == purge_batch ? std::chrono::milliseconds{100}
-                                            : std::chrono::milliseconds{ctx.opts.purge_interval};
   if (err)
     spdlog::error("link purge: {}", err.message);
-  if (purged.empty()) {
-    self->delayed_send(self, again, purge_atom_v);
-    return;
-  }
+  bool more = purged.size() == purge_batch;
+  if (purged.empty())
+    return done(uint64_t{0}, more);
+  st.purges_in_flight.insert(purged.begin(), purged.end());
+  auto finish = [self, purged](bool stored) {
+    for (auto& key : purged) {
+      self->state.purges_in_flight.erase(key);
+      if (stored) {
+        self->state.ctx->cache.erase(key);
+        caf::anon_send(self->state.ctx->aggregator, delete_atom_v, key);
+      }
+    }
+    if (stored)
+      instruments().purged.inc(purged.size());
+  };
   self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
-      [self, purged, again]() {
-        for (auto& key : purged) {
-          self->state.ctx->cache.erase(key);
-          self->send(self->state.ctx->aggregator, delete_atom_v, key);
-        }
-        instruments().purged.inc(purged.size());
-        self->delayed_send(self, again, purge_atom_v);
+      [finish, done, n = purged.size(), more]() mutable {
+        finish(true);
+        done(uint64_t{n}, more);
       },
-      [self, again](caf::error& e) {
+      [finish, done, more](caf::error& e) mutable {
         spdlog::error("link purge: {}", to_fault(e).message);
-        self->delayed_send(self, again, purge_atom_v);
+        finish(false);
+        done(uint64_t{0}, more);
       });
+}
+
+// The expiry timer: sweeps, then sleeps links.purge_interval, or 100 ms while batches are full.
+void on_tick(service_actor self) {
+  sweep(self, [self](uint64_t, bool more) {
+    auto again = more ? std::chrono::milliseconds{100}
+                      : std::chrono::milliseconds{self->state.ctx->opts.purge_interval};
+    self->delayed_send(self, again, tick_atom_v);
+  });
+}
+
+caf::result<uint64_t> purge_now(service_actor self) {
+  auto reply = self->make_response_promise<uint64_t>();
+  sweep(self, [reply](uint64_t purged, bool) mutable { reply.deliver(purged); });
+  return reply;
+}
+
+caf::result<pb::LinkRecord> read(service_actor self, const pb::LinkKey& q) {
+  pb::LinkRecord out;
+  if (auto err = describe(*self->state.ctx, q.key(), unix_ms(), out))
+    return make_error(err);
+  return out;
+}
+
+caf::result<pb::LinkStats> read(service_actor self, const pb::LinkStatsQuery& q) {
+  pb::LinkStats out;
+  if (auto err = link_stats(*self->state.ctx, q.key(), unix_ms(), out))
+    return make_error(err);
+  return out;
+}
+
+caf::result<pb::LinkLookup> resolve(service_actor self, const pb::LinkKey& q) {
+  pb::LinkLookup out;
+  if (auto err = lookup(*self->state.ctx, q.key(), out))
+    return make_error(err);
+  return out;
 }
 
 } // namespace
 
-caf::actor spawn_link_service(caf::actor_system& sys, links_context_ptr ctx) {
-  return sys.spawn([ctx](service_actor* self) -> caf::behavior {
+link_service_api spawn_link_service(caf::actor_system& sys, links_context_ptr ctx) {
+  return sys.spawn([ctx](service_actor self) -> service_impl::behavior_type {
     self->state.ctx = ctx;
     fault err;
     for (auto& key : ctx->store->reserved_keys(err))
@@ -252,11 +318,15 @@ caf::actor spawn_link_service(caf::actor_system& sys, links_context_ptr ctx) {
     if (err)
       spdlog::error("key pool: previous reservations unreadable: {}", err.message);
     instruments().pool.set(static_cast<int64_t>(self->state.pool.size()));
-    self->send(self, purge_atom_v);
+    self->send(self, tick_atom_v);
     return {
-      [self](create_atom, link_create& req) { create(self, std::move(req)); },
-      [self](delete_atom, link_delete& req) { remove(self, std::move(req)); },
-      [self](purge_atom) { purge(self); },
+      [self](create_atom, const pb::NewLink& req) { return create(self, req); },
+      [self](delete_atom, const pb::LinkDeletion& req) { return remove(self, req); },
+      [self](purge_atom) { return purge_now(self); },
+      [self](tick_atom) { on_tick(self); },
+      [self](read_atom, const pb::LinkKey& q) { return read(self, q); },
+      [self](read_atom, const pb::LinkStatsQuery& q) { return read(self, q); },
+      [self](resolve_atom, const pb::LinkKey& q) { return resolve(self, q); },
     };
   });
 }

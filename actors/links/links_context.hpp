@@ -4,6 +4,7 @@
 
 #include "actors/links/click_queue.hpp"
 #include "actors/links/link_cache.hpp"
+#include "actors/links/links_api.hpp"
 #include "storage/link_store.hpp"
 
 #include <caf/actor.hpp>
@@ -36,8 +37,8 @@ struct links_context {
   link_cache cache;
   click_queue clicks;
   caf::actor storage_writer;
-  caf::actor service;     // create, delete, key pool, expiry purge: link_service.hpp
-  caf::actor aggregator;  // click statistics: click_aggregator.hpp
+  link_service_api service;  // the key space's owner, and reads of the store: link_service.hpp
+  caf::actor aggregator;     // click statistics: click_aggregator.hpp
   // First path segments an alias may not take: the router's own plus a fixed list.
   std::set<std::string> reserved_segments;
 
