@@ -104,7 +104,7 @@ struct node::impl {
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
-  caf::actor storage_writer;
+  runtime::storage_writer_api storage_writer;
   std::unique_ptr<net::server> server;
   std::string node_id;
   bool stopped = false;

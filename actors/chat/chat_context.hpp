@@ -2,6 +2,7 @@
 // actors for durable writes, entity lookup and presence.
 #pragma once
 
+#include "actors/runtime/storage_writer.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/chat/group_quota.hpp"
 #include "actors/chat/push_sink.hpp"
@@ -52,7 +53,7 @@ struct chat_context {
   storage::chat_store* store = nullptr;
   std::shared_ptr<push_sink> pushes;  // offline members' notifications
   caf::actor registry;        // virtual actors: kind "conv"
-  caf::actor storage_writer;  // durable writes
+  runtime::storage_writer_api storage_writer;  // durable writes
   presence_api presence;      // presence subscriptions and last_seen
   std::vector<chat_reader_api> readers;  // per-user index reads of connections (chat_reader.hpp)
   clock_fn clock = unix_ms;   // conversation actors' "now": sent_at, dedup window, quotas

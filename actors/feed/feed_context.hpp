@@ -3,6 +3,7 @@
 // live subscribers) and the actors that write (docs/feed.md).
 #pragma once
 
+#include "actors/runtime/storage_writer.hpp"
 #include "actors/feed/feed_api.hpp"
 #include "actors/feed/known_users.hpp"
 #include "actors/feed/live_feeds.hpp"
@@ -61,7 +62,7 @@ struct feed_context {
   pulled_posts pulled_recent;
   live_feeds live;
   known_users known;  // make_known: users the graph actor has already been told about
-  caf::actor storage_writer;
+  runtime::storage_writer_api storage_writer;
   caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)
   graph_api graph;                  // follow graph and user records: graph_actor.hpp
   std::vector<fanout_api> fanout;   // fan-out workers: fanout_worker.hpp

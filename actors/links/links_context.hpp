@@ -2,6 +2,7 @@
 // redirect cache, the click queue and the actors (link service, click aggregator).
 #pragma once
 
+#include "actors/runtime/storage_writer.hpp"
 #include "actors/links/click_queue.hpp"
 #include "actors/links/link_cache.hpp"
 #include "actors/links/links_api.hpp"
@@ -36,7 +37,7 @@ struct links_context {
   storage::link_store* store = nullptr;
   link_cache cache;
   click_queue clicks;
-  caf::actor storage_writer;
+  runtime::storage_writer_api storage_writer;
   link_service_api service;  // the key space's owner, and reads of the store: link_service.hpp
   caf::actor aggregator;     // click statistics: click_aggregator.hpp
   // First path segments an alias may not take: the router's own plus a fixed list.

@@ -8,17 +8,11 @@
 
 #include <caf/all.hpp>
 
-#include <deque>
 #include <unordered_map>
 
 namespace parley::runtime {
 
 namespace {
-
-struct parked_message {
-  caf::response_promise promise;
-  caf::message payload;
-};
 
 struct entry {
   std::string kind;
@@ -26,8 +20,8 @@ struct entry {
   caf::actor handle;
   int64_t last_used_ns = 0;
   bool passivating = false;
-  std::deque<parked_message> parked;  // arrived while the previous activation was leaving
-  std::vector<caf::typed_response_promise<caf::actor, caf::timespan>> parked_resolves;  // the same, for handles
+  // Resolves that arrived while the previous activation was leaving: the next one answers them.
+  std::vector<caf::typed_response_promise<caf::actor, caf::timespan>> parked_resolves;
 };
 
 struct kind_metrics {
@@ -102,20 +96,10 @@ entry* find_or_activate(registry_actor* self, const std::string& kind, const std
   auto key = entry_key(kind, id);
   auto it = st.entries.find(key);
   if (it == st.entries.end()) {
-    it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}, {}}).first;
+    it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}}).first;
     activate(self, it->second);
   }
   return &it->second;
-}
-
-caf::response_promise forward(registry_actor* self, entry& e, caf::message payload) {
-  auto rp = self->make_response_promise();
-  e.last_used_ns = now_ns(self);
-  if (e.passivating)
-    e.parked.push_back(parked_message{rp, std::move(payload)});
-  else
-    rp.delegate(e.handle, std::move(payload));
-  return rp;
 }
 
 uint64_t sweep(registry_actor* self, int64_t now) {
@@ -127,7 +111,7 @@ uint64_t sweep(registry_actor* self, int64_t now) {
       continue;
     e.passivating = true;
     ++st.passivating;
-    // Sent after every message forwarded so far, so the entity handles those first.
+    // The entity answers what already reached it, then goes; resolves wait for its successor.
     self->send(e.handle, passivate_atom_v);
     ++count;
   }
@@ -175,17 +159,13 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
     --st.passivating;
     ++st.passivated_since_trim;
   }
-  if (e.parked.empty() && e.parked_resolves.empty()) {
+  if (e.parked_resolves.empty()) {
     st.entries.erase(it);
     maybe_trim(self);
     return;
   }
   // Asked for while the old activation was leaving: a fresh one answers, in arrival order.
   activate(self, e);
-  auto parked = std::move(e.parked);
-  e.parked.clear();
-  for (auto& p : parked)
-    p.promise.delegate(e.handle, std::move(p.payload));
   auto resolves = std::move(e.parked_resolves);
   e.parked_resolves.clear();
   for (auto& rp : resolves)
@@ -220,15 +200,6 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
   if (st.opts.periodic_sweep)
     self->delayed_send(self, sweep_interval, sweep_atom_v);
   return {
-    [self](const std::string& kind, const std::string& id,
-           caf::message& payload) -> caf::result<caf::message> {
-      caf::error err;
-      auto* e = find_or_activate(self, kind, id, err);
-      if (e == nullptr)
-        return err;
-      forward(self, *e, std::move(payload));
-      return caf::delegated<caf::message>{};
-    },
     [self](resolve_atom, const std::string& kind,
            const std::string& id) -> caf::result<caf::actor, caf::timespan> {
       caf::error err;

@@ -1,7 +1,8 @@
 // The virtual-actor registry: callers address entities by (kind, id) and never spawn them. The
-// registry activates an entity on its first message (the entity loads its state lazily),
-// forwards every message to it in order, and passivates it after `idle_passivate` without
-// traffic, so memory tracks the active set rather than the total.
+// registry activates an entity when it is first asked for (the entity loads its state lazily),
+// hands out its handle, and passivates it after `idle_passivate` without being asked for, so
+// memory tracks the active set rather than the total. Callers then talk to the entity directly,
+// typed by its service's interface (docs/actors.md).
 //
 // Messages:
 //   (resolve_atom, std::string kind, std::string id) -> (caf::actor handle, caf::timespan valid)
@@ -10,8 +11,6 @@
 //       an entity whose callers keep asking is never idle. A request that bounces because the
 //       entity was passivated meanwhile (sec::request_receiver_down) is re-sent after asking
 //       again (actors/runtime/entity_request.hpp does both), so no message is lost.
-//   (std::string kind, std::string id, caf::message payload) -> whatever the entity answers;
-//       the payload is delegated, so the entity answers the original sender directly.
 //   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before
 //       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
 //       Times are on the actor system's clock (steady_clock, or a test coordinator's).
@@ -19,8 +18,9 @@
 //   (trim_atom): hands free heap memory back to the OS (sent to itself after a wave).
 //
 // The entity contract: an entity receives `passivate_atom` when it should go; it quits once its
-// outstanding work (e.g. a pending durable write) is done. Until it is gone, new messages for
-// it wait in the registry, so two activations of one entity never overlap.
+// outstanding work (e.g. a pending durable write) is done, answering what reaches it meanwhile.
+// Until it is gone, resolves for it wait in the registry, so two activations of one entity
+// never overlap.
 //
 // Memory: after a wave of passivations (trim_after_passivations) the registry shrinks its maps
 // and a short-lived detached actor calls malloc_trim, so RSS follows the active set down again.

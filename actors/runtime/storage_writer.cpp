@@ -13,26 +13,29 @@ namespace {
 
 struct writer_state {
   uint64_t next_ticket = 0;
-  std::unordered_map<uint64_t, caf::response_promise> waiting;
+  std::unordered_map<uint64_t, caf::typed_response_promise<void>> waiting;
 
   static inline const char* name = "parley.storage_writer";
 };
 
-using writer_actor = caf::stateful_actor<writer_state>;
+// The writer's own acknowledgements come back to it as messages from the writer thread.
+using writer_impl = storage_writer_api::extend<caf::reacts_to<written_atom, uint64_t, caf::error>>;
+using writer_actor = writer_impl::stateful_pointer<writer_state>;
 
 } // namespace
 
-caf::actor spawn_storage_writer(caf::actor_system& sys, storage::group_commit_writer& writer) {
-  return sys.spawn([&writer](writer_actor* self) -> caf::behavior {
+storage_writer_api spawn_storage_writer(caf::actor_system& sys,
+                                        storage::group_commit_writer& writer) {
+  auto impl = sys.spawn([&writer](writer_actor self) -> writer_impl::behavior_type {
     return {
       [self, &writer](write_atom, storage::write_set& set) -> caf::result<void> {
         auto ticket = self->state.next_ticket++;
-        auto rp = self->make_response_promise();
+        auto rp = self->make_response_promise<void>();
         self->state.waiting.emplace(ticket, rp);
         // The callback runs on the writer thread: it only sends a message back here, where the
         // promise is delivered on this actor's own thread.
         writer.submit(std::move(set),
-                      [handle = caf::actor_cast<caf::actor>(self), ticket](const fault& err) {
+                      [handle = caf::actor_cast<writer_impl>(self), ticket](const fault& err) {
                         caf::anon_send(handle, written_atom_v, ticket,
                                        err ? make_error(err) : caf::error{});
                       });
@@ -45,11 +48,12 @@ caf::actor spawn_storage_writer(caf::actor_system& sys, storage::group_commit_wr
         if (err)
           it->second.deliver(std::move(err));
         else
-          it->second.deliver(caf::unit);
+          static_cast<caf::response_promise&>(it->second).deliver(caf::unit);  // "done", no value
         self->state.waiting.erase(it);
       },
     };
   });
+  return caf::actor_cast<storage_writer_api>(impl);
 }
 
 } // namespace parley::runtime

@@ -2,6 +2,7 @@
 // the store and the actors (the registry that hosts the task shards, the lease broker).
 #pragma once
 
+#include "actors/runtime/storage_writer.hpp"
 #include "actors/runtime/entity_request.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "common/clock.hpp"
@@ -90,7 +91,7 @@ struct tasks_context {
   owner_counts unfinished;                      // loaded at start-up from the owner index
   std::atomic<int64_t> payload_bytes_held{0};   // by all shards: max_memory_payload_bytes
   storage::task_store* store = nullptr;
-  caf::actor storage_writer;
+  runtime::storage_writer_api storage_writer;
   caf::actor registry;      // hosts the task shards (kind shard_kind, ids "0".."15")
   lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
   clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker

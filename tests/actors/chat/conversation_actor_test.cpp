@@ -61,7 +61,7 @@ struct fixture {
   fixture() {
     store = std::make_unique<storage::chat_store>(*db);
     ctx->store = store.get();
-    ctx->storage_writer = sys.spawn(flaky_writer, db.get(), failures);
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(sys.spawn(flaky_writer, db.get(), failures));
   }
 
   ~fixture() { caf::anon_send_exit(ctx->storage_writer, caf::exit_reason::user_shutdown); }
@@ -169,7 +169,7 @@ caf::behavior gated_writer(caf::stateful_actor<gated_writer_state>* self, storag
 
 TEST_CASE_METHOD(fixture, "a member added while a batch is written joins after that batch") {
   auto writer = sys.spawn(gated_writer, db.get());
-  ctx->storage_writer = writer;
+  ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(writer);
   std::string id = "g:0123456789abcdef0123456789abcdef";
   auto conv = chat::spawn_conversation(sys, ctx, id);
   caf::scoped_actor self{sys};
@@ -233,7 +233,7 @@ struct deterministic_fixture : test::deterministic_system {
     ctx->store = store.get();
     ctx->clock = clock();
     writer = own(sys.spawn(gated_writer, tdb.db.get()));
-    ctx->storage_writer = writer;
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(writer);
   }
 
   ~deterministic_fixture() { stop(); }

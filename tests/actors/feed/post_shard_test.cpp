@@ -47,7 +47,7 @@ struct fixture : test::deterministic_system {
 
   fixture() {
     ctx->store = store.get();
-    ctx->storage_writer = own(sys.spawn(writer_at_once, tdb.db.get()));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(writer_at_once, tdb.db.get())));
     auto worker = sys.spawn(job_log, &jobs);
     own(caf::actor_cast<caf::actor>(worker));
     ctx->fanout.push_back(worker);

@@ -36,7 +36,7 @@ struct fixture : test::deterministic_system {
 
   fixture() {
     ctx->store = store.get();
-    ctx->storage_writer = own(sys.spawn(writer_at_once, tdb.db.get()));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(writer_at_once, tdb.db.get())));
     ctx->aggregator = own(sys.spawn(gone_log, &gone));
     ctx->reserved_segments = {"api"};
     service = own(caf::actor_cast<caf::actor>(links::spawn_link_service(sys, ctx)));

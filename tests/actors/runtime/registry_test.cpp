@@ -39,6 +39,44 @@ caf::behavior counter_entity(caf::stateful_actor<counter_state>* self,
   };
 }
 
+// The counter entity's interface as a typed handle: callers that resolved it send directly.
+using counter_api = caf::typed_actor<caf::replies_to<int>::with<int>>;
+
+// Sends each of `ns` to counter `id` from one caller, in order, the way services call entities:
+// through the caller's channels (seeded with `handle` if valid), re-resolved if the entity was
+// passivated before a request reached it. One answer per number.
+std::vector<std::shared_ptr<test::answer<int>>> add_direct(caf::actor_system& sys,
+                                                           const caf::actor& reg,
+                                                           const counter_api& handle,
+                                                           const std::string& id,
+                                                           std::vector<int> ns) {
+  std::vector<std::shared_ptr<test::answer<int>>> results;
+  for (size_t i = 0; i < ns.size(); ++i)
+    results.push_back(std::make_shared<test::answer<int>>());
+  sys.spawn([=](caf::event_based_actor* self) {
+    auto channels = std::make_shared<runtime::entity_channels<counter_api>>();
+    if (handle) {
+      auto& ch = channels->at(id, self->clock().now());
+      ch.handle = handle;
+      ch.valid_until = self->clock().now() + 1h;
+    }
+    for (size_t i = 0; i < ns.size(); ++i) {
+      auto result = results[i];
+      runtime::request_entity<counter_api>(
+        self, *channels, runtime::entity_address{reg, "counter", id}, 5s,
+        [result, channels](int total) { result->value = std::make_tuple(total); },
+        [result, channels](caf::error& err) { result->error = err; }, ns[i]);
+    }
+  });
+  return results;
+}
+
+std::shared_ptr<test::answer<int>> add_direct(caf::actor_system& sys, const caf::actor& reg,
+                                              const counter_api& handle, const std::string& id,
+                                              int n) {
+  return add_direct(sys, reg, handle, id, std::vector<int>{n}).front();
+}
+
 struct fixture : test::deterministic_system {
   int activations = 0;
   std::vector<int> seen;
@@ -61,7 +99,9 @@ struct fixture : test::deterministic_system {
 
   // Sends `n` to entity `id` and runs the system; the answer, if it came.
   std::shared_ptr<test::answer<int>> add(const caf::actor& registry, const std::string& id, int n) {
-    return ask<int>(registry, std::string{"counter"}, id, caf::make_message(n));
+    auto a = add_direct(sys, registry, counter_api{}, id, n);
+    run();
+    return a;
   }
 
   int total(const caf::actor& registry, const std::string& id, int n) {
@@ -101,10 +141,7 @@ TEST_CASE_METHOD(fixture, "an entity is activated on its first message and keeps
 TEST_CASE_METHOD(fixture, "messages to one entity reach it in the order they were sent") {
   auto reg = make_registry();
   // One sender, five messages, none handled before the last is sent.
-  sys.spawn([reg](caf::event_based_actor* self) {
-    for (int i = 1; i <= 5; ++i)
-      self->send(reg, std::string{"counter"}, std::string{"a"}, caf::make_message(i));
-  });
+  add_direct(sys, reg, counter_api{}, "a", {1, 2, 3, 4, 5});
   run();
   CHECK(seen == std::vector<int>{1, 2, 3, 4, 5});
   CHECK(activations == 1);
@@ -170,7 +207,8 @@ TEST_CASE_METHOD(fixture, "messages for a passivating entity wait for it and rea
 
 TEST_CASE_METHOD(fixture, "an unknown entity kind is an error, not a crash") {
   auto reg = make_registry();
-  auto a = ask<int>(reg, std::string{"nope"}, std::string{"x"}, caf::make_message(1));
+  auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"nope"},
+                                          std::string{"x"});
   REQUIRE(a->arrived());
   auto f = to_fault(a->error);
   CHECK(f.code == errc::internal);
@@ -189,7 +227,8 @@ TEST_CASE_METHOD(fixture, "an entity owned by another node is refused until forw
   auto reg = own(runtime::spawn_registry(sys, opts, kinds));
   int local = 0, remote = 0;
   for (int i = 0; i < 30; ++i) {
-    auto a = ask<int>(reg, std::string{"counter"}, std::to_string(i), caf::make_message(1));
+    auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                            std::to_string(i));
     REQUIRE(a->arrived());
     if (a->value) {
       ++local;
@@ -219,47 +258,6 @@ TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it
   CHECK(trims.value() == before + 1);
 }
 
-namespace {
-
-// The counter entity's interface as a typed handle: callers that resolved it send directly.
-using counter_api = caf::typed_actor<caf::replies_to<int>::with<int>>;
-
-// Sends each of `ns` to counter `id` from one caller, in order, the way services call entities:
-// through the caller's channels (seeded with `handle` if valid), re-resolved if the entity was
-// passivated before a request reached it. One answer per number.
-std::vector<std::shared_ptr<test::answer<int>>> add_direct(caf::actor_system& sys,
-                                                           const caf::actor& reg,
-                                                           const counter_api& handle,
-                                                           const std::string& id,
-                                                           std::vector<int> ns) {
-  std::vector<std::shared_ptr<test::answer<int>>> results;
-  for (size_t i = 0; i < ns.size(); ++i)
-    results.push_back(std::make_shared<test::answer<int>>());
-  sys.spawn([=](caf::event_based_actor* self) {
-    auto channels = std::make_shared<runtime::entity_channels<counter_api>>();
-    if (handle) {
-      auto& ch = channels->at(id, self->clock().now());
-      ch.handle = handle;
-      ch.valid_until = self->clock().now() + 1h;
-    }
-    for (size_t i = 0; i < ns.size(); ++i) {
-      auto result = results[i];
-      runtime::request_entity<counter_api>(
-        self, *channels, runtime::entity_address{reg, "counter", id}, 5s,
-        [result, channels](int total) { result->value = std::make_tuple(total); },
-        [result, channels](caf::error& err) { result->error = err; }, ns[i]);
-    }
-  });
-  return results;
-}
-
-std::shared_ptr<test::answer<int>> add_direct(caf::actor_system& sys, const caf::actor& reg,
-                                              const counter_api& handle, const std::string& id,
-                                              int n) {
-  return add_direct(sys, reg, handle, id, std::vector<int>{n}).front();
-}
-
-} // namespace
 
 TEST_CASE_METHOD(fixture, "resolve answers the entity's handle, and callers send to it directly") {
   auto reg = make_registry();

@@ -40,7 +40,7 @@ struct fixture : test::deterministic_system {
   fixture() {
     ctx->store = store.get();
     ctx->clock = clock();
-    ctx->storage_writer = own(sys.spawn(direct_writer, tdb.db.get()));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(direct_writer, tdb.db.get())));
     runtime::registry_options ropts;
     ropts.periodic_sweep = false;
     std::map<std::string, runtime::entity_factory> kinds;

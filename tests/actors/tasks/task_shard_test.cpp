@@ -52,7 +52,7 @@ struct fixture : test::deterministic_system {
   fixture() {
     ctx->store = store.get();
     ctx->clock = clock();
-    ctx->storage_writer = own(sys.spawn(direct_writer, tdb.db.get()));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(direct_writer, tdb.db.get())));
     auto broker = sys.spawn(offer_log, &offered);
     own(caf::actor_cast<caf::actor>(broker));
     ctx->broker = broker;
