@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/runtime/entity_request.hpp"
+#include "actors/tasks/shard_handles.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "common/clock.hpp"
 #include "storage/task_store.hpp"
@@ -93,6 +94,7 @@ struct tasks_context {
   caf::actor storage_writer;
   caf::actor registry;      // hosts the task shards (kind shard_kind, ids "0".."15")
   lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
+  shard_handles shards;     // the task shards' handles, for shard_request.hpp
   clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker
 };
 
