@@ -1,8 +1,8 @@
 #include "net/task_handlers.hpp"
 
-#include "actors/runtime/ask.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/tasks/lease_poll.hpp"
+#include "actors/tasks/shard_request.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_reads.hpp"
@@ -19,7 +19,6 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 
 namespace parley::net {
 
@@ -55,15 +54,14 @@ http_response task_error(const fault& err) {
   return res;
 }
 
-// Asks task shard `shard` (task_shard_api, through the registry) and answers through `respond`:
-// `on_reply` (capturing it) renders the shard's reply, a refusal or a timeout is the error answer.
+// Asks task shard `shard` (task_shard_api) and answers through `respond`: `on_reply` (capturing
+// it) renders the shard's reply, a refusal or a timeout is the error answer.
 template <class OnReply, class... Args>
 void ask_shard(edge_context& ctx, uint32_t shard, const responder& respond, OnReply on_reply,
                Args... args) {
-  runtime::ask_entity<tasks::task_shard_api>(
-    ctx.sys, tasks::shard_at(*ctx.tasks, shard), ctx.opts.server.answer_timeout,
-    std::move(on_reply), [respond](caf::error& err) { respond(task_error(to_fault(err))); },
-    std::move(args)...);
+  tasks::ask_shard(
+    ctx.sys, ctx.tasks, shard, ctx.opts.server.answer_timeout, std::move(on_reply),
+    [respond](caf::error& err) { respond(task_error(to_fault(err))); }, std::move(args)...);
 }
 
 // Tasks without an idempotency key are spread over the shards in turn.
@@ -301,9 +299,9 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
   if (n == 0 || n > 1000)
     return respond(http_response::error(
       make_fault(errc::bad_request, "completions must hold 1..1000 leases")));
-  // Outcomes arrive per shard, on actor threads: gathered here, answered once all are in.
+  // Outcomes known here come first, then those of the shards, all in one actor (below): one
+  // thread at a time, answered once all are in.
   struct gather {
-    std::mutex mtx;
     std::vector<std::string> outcomes;
     size_t pending;
     responder respond;
@@ -313,7 +311,6 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
   g->pending = n;
   g->respond = std::move(respond);
   auto answer = [g](size_t i, std::string outcome) {
-    std::lock_guard<std::mutex> guard{g->mtx};
     g->outcomes[i] = std::move(outcome);
     if (--g->pending > 0)
       return;
@@ -351,29 +348,35 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
       msg.mutable_result()->set_null_value(google::protobuf::NULL_VALUE);
     batch.positions.push_back(i);
   }
-  for (auto& [shard, batch] : by_shard) {
-    std::vector<std::string> lease_ids;
-    for (auto& f : batch.finishes.finishes())
-      lease_ids.push_back(f.lease_id());
-    runtime::ask_entity<tasks::task_shard_api>(
-      ctx.sys, tasks::shard_at(*ctx.tasks, shard), ctx.opts.server.answer_timeout,
-      [answer, positions = batch.positions](pb::FinishOutcomes& r) {
-        for (int k = 0; k < r.outcomes_size(); ++k) {
-          auto& o = r.outcomes(k);
-          auto i = positions[static_cast<size_t>(k)];
-          if (o.has_refused())
-            answer(i, refused_json(o.lease_id(), o.refused().code(), o.refused().message()));
-          else
-            answer(i, done_json(o.lease_id(), o.done()));
-        }
-      },
-      [answer, positions = batch.positions, lease_ids](caf::error& e) {
-        auto err = to_fault(e);
-        for (size_t k = 0; k < positions.size(); ++k)
-          answer(positions[k], refused_json(lease_ids[k], err));
-      },
-      finish_atom_v, std::move(batch.finishes));
-  }
+  if (by_shard.empty())
+    return;
+  // One actor asks every shard concerned (one durable write each) and gathers their outcomes.
+  ctx.sys.spawn([tasks = ctx.tasks, within = ctx.opts.server.answer_timeout, answer,
+                 by_shard = std::move(by_shard)](caf::event_based_actor* self) mutable {
+    for (auto& [shard, batch] : by_shard) {
+      std::vector<std::string> lease_ids;
+      for (auto& f : batch.finishes.finishes())
+        lease_ids.push_back(f.lease_id());
+      tasks::request_shard(
+        self, tasks, shard, within,
+        [answer, positions = batch.positions](pb::FinishOutcomes& r) {
+          for (int k = 0; k < r.outcomes_size(); ++k) {
+            auto& o = r.outcomes(k);
+            auto i = positions[static_cast<size_t>(k)];
+            if (o.has_refused())
+              answer(i, refused_json(o.lease_id(), o.refused().code(), o.refused().message()));
+            else
+              answer(i, done_json(o.lease_id(), o.done()));
+          }
+        },
+        [answer, positions = batch.positions, lease_ids](caf::error& e) {
+          auto err = to_fault(e);
+          for (size_t k = 0; k < positions.size(); ++k)
+            answer(positions[k], refused_json(lease_ids[k], err));
+        },
+        finish_atom_v, std::move(batch.finishes));
+    }
+  });
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 #include "actors/tasks/lease_broker.hpp"
 
-#include "actors/runtime/entity_request.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/tasks/lease_revocation.hpp"
+#include "actors/tasks/shard_request.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_metrics.hpp"
@@ -160,7 +160,7 @@ void granted(broker_actor self, const std::shared_ptr<round>& r) {
     st.granting.erase(wait_id);
   if (r->withdrawn) {
     if (r->granted.leases_size() > 0)
-      revoke_leases(self->system(), *st.ctx, r->w.wait.caller(), r->granted);
+      revoke_leases(self->system(), st.ctx, r->w.wait.caller(), r->granted);
     r->w.answer.deliver(pb::LeaseResponse{});
     return;
   }
@@ -192,8 +192,8 @@ void grant(broker_actor self, waiter w, std::vector<std::string> ids) {
     *g.mutable_caller() = wait.caller();
     g.set_worker_id(wait.request().worker_id());
     g.set_lease_ms(int64_t{wait.request().lease_sec()} * 1000);
-    runtime::request_entity<task_shard_api>(
-      self, shard_at(*st.ctx, shard), grant_timeout,
+    request_shard(
+      self, st.ctx, shard, grant_timeout,
       [self, r](pb::LeaseResponse& leases) {
         for (auto& l : *leases.mutable_leases())
           *r->granted.add_leases() = std::move(l);
@@ -291,8 +291,23 @@ void time_out(broker_actor self, uint64_t number) {
   }
 }
 
+// The node shuts down: every worker still waiting hears it now rather than at its deadline
+// (a parked long poll would otherwise hold the shutdown for up to a minute).
+void shut_down(broker_actor self, const caf::exit_msg& msg) {
+  auto& st = self->state;
+  auto err = make_error(errc::unavailable, "the lease broker is shutting down");
+  for (auto& w : st.waiters)
+    w.answer.deliver(err);
+  for (auto& [wait_id, r] : st.granting)
+    r->w.answer.deliver(err);
+  st.waiters.clear();
+  st.granting.clear();
+  self->quit(msg.reason);
+}
+
 lease_broker_impl::behavior_type broker_behavior(broker_actor self, tasks_context_ptr ctx) {
   self->state.ctx = std::move(ctx);
+  self->set_exit_handler([self](caf::exit_msg& msg) { shut_down(self, msg); });
   return {
     [self](lease_atom, pb::LeaseWait& wait) { return lease(self, wait); },
     [self](withdraw_atom, const pb::WithdrawWait& msg) { withdraw_wait(self, msg); },

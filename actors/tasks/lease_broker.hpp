@@ -8,8 +8,9 @@
 // owner and type); `worker` and `admin` tokens and the node's executors with any.
 // A worker that goes away while it waits withdraws its wait (withdraw_atom, by wait id): it is
 // dropped, and leases its shards were granting for it meanwhile are revoked, not handed to
-// nobody. The broker holds only (priority, due time, id, owner) per ready task; the shards hold
-// the records and decide (a task cancelled meanwhile is simply not granted).
+// nobody. When the node shuts down, waiting workers are answered `unavailable` at once. The
+// broker holds only (priority, due time, id, owner) per ready task; the shards hold the records
+// and decide (a task cancelled meanwhile is simply not granted).
 // What callers may ask: lease_broker_api (tasks_api.hpp).
 #pragma once
 

@@ -48,7 +48,7 @@ void leased(poll_actor self, const pb::LeaseResponse& leases) {
   else
     handed_over = st.replies.deliver(leases);
   if (!handed_over && leases.leases_size() > 0)
-    revoke_leases(self->system(), *st.ctx, st.caller, leases);
+    revoke_leases(self->system(), st.ctx, st.caller, leases);
   self->quit();
 }
 
@@ -60,11 +60,6 @@ lease_poll::behavior_type poll_behavior(poll_actor self, tasks_context_ptr ctx, 
   st.wait_id = "poll:" + std::to_string(self->id());  // actor ids are unique on the node
   st.replies = std::move(replies);
   wait.set_wait_id(st.wait_id);
-  // A broker that is gone (the node shuts down) never answers: fail at once, not at `within`.
-  self->monitor(st.ctx->broker);
-  self->set_down_handler([self](caf::down_msg&) {
-    fail(self, caf::make_error(caf::sec::request_receiver_down));
-  });
   self->request(st.ctx->broker, within, lease_atom_v, std::move(wait))
     .then([self](pb::LeaseResponse& leases) { leased(self, leases); },
           [self](caf::error& err) {

@@ -1,7 +1,7 @@
 #include "actors/tasks/lease_revocation.hpp"
 
-#include "actors/runtime/ask.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/shard_request.hpp"
 #include "actors/tasks/task_ids.hpp"
 
 #include <caf/all.hpp>
@@ -18,8 +18,8 @@ constexpr auto revoke_timeout = std::chrono::seconds{10};
 
 } // namespace
 
-void revoke_leases(caf::actor_system& sys, const tasks_context& ctx, const task_caller& holder,
-                   const pb::LeaseResponse& leases) {
+void revoke_leases(caf::actor_system& sys, const tasks_context_ptr& ctx,
+                   const task_caller& holder, const pb::LeaseResponse& leases) {
   std::map<uint32_t, pb::RevokeLeases> by_shard;
   for (auto& lease : leases.leases()) {
     auto& msg = by_shard[shard_of(lease.task_id())];
@@ -27,8 +27,8 @@ void revoke_leases(caf::actor_system& sys, const tasks_context& ctx, const task_
     msg.add_lease_ids(lease.lease_id());
   }
   for (auto& [shard, msg] : by_shard)
-    runtime::ask_entity<task_shard_api>(
-      sys, shard_at(ctx, shard), revoke_timeout, [] {},
+    ask_shard(
+      sys, ctx, shard, revoke_timeout, [] {},
       [shard = shard](caf::error& e) {
         spdlog::warn("task shard {}: leases of a worker that went away not revoked, they run "
                      "out instead: {}",

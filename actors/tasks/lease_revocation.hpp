@@ -12,7 +12,7 @@ namespace parley::tasks {
 
 // Asks each shard concerned to revoke its share of `leases`, taken by `holder`. Failures are
 // logged: such a lease still runs out as any other.
-void revoke_leases(caf::actor_system& sys, const tasks_context& ctx, const task_caller& holder,
-                   const pb::LeaseResponse& leases);
+void revoke_leases(caf::actor_system& sys, const tasks_context_ptr& ctx,
+                   const task_caller& holder, const pb::LeaseResponse& leases);
 
 } // namespace parley::tasks

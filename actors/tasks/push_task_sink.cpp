@@ -1,7 +1,7 @@
 #include "actors/tasks/push_task_sink.hpp"
 
-#include "actors/runtime/ask.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/shard_request.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "common/metrics.hpp"
@@ -59,8 +59,8 @@ void push_task_sink::push(const chat::push_notification& n) {
                           + std::to_string(n.seq));
   // The node's keys are unscoped (task_store::scoped_key): the key itself picks the shard.
   auto shard = shard_of(req.idempotency_key());
-  runtime::ask_entity<task_shard_api>(
-    sys_, shard_at(*ctx_, shard), create_timeout, [](pb::CreatedTask&) {},
+  ask_shard(
+    sys_, ctx_, shard, create_timeout, [](pb::CreatedTask&) {},
     [user = n.user_id](caf::error& e) {
       spdlog::warn("push for {} not queued: {}", user, to_fault(e).message);
     },

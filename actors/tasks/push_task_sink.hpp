@@ -2,8 +2,8 @@
 // (retried with backoff, dead-lettered when the provider keeps failing), executed by the
 // node's built-in push executor. The idempotency key (user, conversation, seq) makes a
 // notification that is produced twice one task. Tasks are created through the key's task shard
-// (task_shard_api's create_atom), asked from a short-lived actor so that the conversation actor
-// calling push() waits for nothing.
+// (task_shard_api's create_atom, ask_shard: from a short-lived actor, so that the conversation
+// actor calling push() waits for nothing).
 #pragma once
 
 #include "actors/chat/push_sink.hpp"

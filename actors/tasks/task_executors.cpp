@@ -1,7 +1,7 @@
 #include "actors/tasks/task_executors.hpp"
 
-#include "actors/runtime/entity_request.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/shard_request.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "common/clock.hpp"
@@ -156,8 +156,8 @@ void run(executor_actor self, const pb::Lease& lease) {
   *msg.mutable_result() = std::move(o.result);
   msg.set_error(std::move(o.error));
   msg.set_retryable(o.retryable);
-  runtime::request_entity<task_shard_api>(
-    self, shard_at(*p.ctx, shard_of(lease.task_id())), finish_timeout,
+  request_shard(
+    self, p.ctx, shard_of(lease.task_id()), finish_timeout,
     [](pb::LeaseOutcome&) {},
     [id = lease.task_id()](caf::error& e) {
       spdlog::warn("built-in task {}: outcome not recorded: {}", id, to_fault(e).message);

@@ -4,6 +4,7 @@
 
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/runtime/entity_request.hpp"
+#include "actors/tasks/shard_handles.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "common/clock.hpp"
 #include "storage/task_store.hpp"
@@ -94,6 +95,7 @@ struct tasks_context {
   runtime::storage_writer_api storage_writer;
   caf::actor registry;      // hosts the task shards (kind shard_kind, ids "0".."15")
   lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
+  shard_handles shards;     // the task shards' handles, for shard_request.hpp
   clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker
 };
 

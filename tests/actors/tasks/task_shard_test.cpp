@@ -7,6 +7,7 @@
 #include "actors/tasks/task_shard.hpp"
 #include "storage/task_store.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/task_scheduler_fixture.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,15 +19,6 @@ using google::protobuf::util::TimeUtil;
 using T = pb::Task;
 
 namespace {
-
-// Writes each write set at once: the shard's durable writes complete within run().
-caf::behavior direct_writer(caf::event_based_actor*, storage::engine* db) {
-  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
-    if (auto err = db->write({&ws}, false))
-      return make_error(err);
-    return caf::unit;
-  }};
-}
 
 // The lease broker's stand-in: remembers which tasks shards offered.
 tasks::lease_broker_api::behavior_type offer_log(tasks::lease_broker_api::pointer,
@@ -52,7 +44,8 @@ struct fixture : test::deterministic_system {
   fixture() {
     ctx->store = store.get();
     ctx->clock = clock();
-    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(direct_writer, tdb.db.get())));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(
+      own(sys.spawn(test::direct_writer, tdb.db.get())));
     auto broker = sys.spawn(offer_log, &offered);
     own(caf::actor_cast<caf::actor>(broker));
     ctx->broker = broker;
