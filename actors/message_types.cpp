@@ -1,9 +1,11 @@
 #include "actors/message_types.hpp"
 
+#include "actors/chat/chat_api.hpp"
 #include "actors/feed/feed_api.hpp"
 #include "actors/links/links_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/tasks_api.hpp"
 
 #include <caf/actor_system_config.hpp>
 
@@ -11,6 +13,8 @@ namespace parley {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley>();
+  cfg.add_message_types<caf::id_block::parley_chat>();
+  cfg.add_message_types<caf::id_block::parley_tasks>();
   cfg.add_message_types<caf::id_block::parley_feed>();
   cfg.add_message_types<caf::id_block::parley_links>();
   cfg.add_error_category(error_category, caf_error_renderer::render);

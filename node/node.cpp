@@ -6,6 +6,7 @@
 #include "actors/links/link_service.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/chat/chat_reader.hpp"
 #include "actors/message_types.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -94,8 +95,8 @@ struct node::impl {
   links::links_context_ptr links;
   std::unique_ptr<storage::task_store> task_store;
   tasks::tasks_context_ptr tasks;
-  caf::actor task_ticker;
-  std::vector<caf::actor> task_executors;
+  tasks::task_ticker task_ticker;
+  std::vector<tasks::task_executor> task_executors;
   std::unique_ptr<storage::feed_store> feed_store;
   feed::feed_context_ptr feed;
   caf::actor timeline_sweeper;
@@ -198,7 +199,7 @@ fault build_tasks(impl_t& im, const node_config& cfg) {
   if (err)
     return err;
   // Offline chat members' notifications become `push` tasks (retried, dead-lettered).
-  im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
+  im.chat->pushes = std::make_shared<tasks::push_task_sink>(*im.sys, im.tasks);
   metrics::global().add_callback_gauge(
     "task_payload_bytes_held", "Payload bytes the task shards hold in memory (bounded by "
                                "tasks.max_memory_payload_bytes)",
@@ -262,11 +263,12 @@ void start_registry(impl_t& im, const node_config& cfg) {
   std::map<std::string, runtime::entity_factory> kinds;
   kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
                                      caf::actor_system& sys, const std::string& id) {
-    return chat::spawn_conversation(sys, weak.lock(), id);
+    return caf::actor_cast<caf::actor>(chat::spawn_conversation(sys, weak.lock(), id));
   };
   kinds[tasks::shard_kind] = [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}](
                                caf::actor_system& sys, const std::string& id) {
-    return tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
+    return caf::actor_cast<caf::actor>(
+      tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id))));
   };
   kinds[feed::feed_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
                              caf::actor_system& sys, const std::string& id) {
@@ -285,6 +287,8 @@ void start_registry(impl_t& im, const node_config& cfg) {
 
 void start_chat(impl_t& im) {
   im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
+  for (size_t i = 0; i < chat::chat_reader_threads; ++i)
+    im.chat->readers.push_back(chat::spawn_chat_reader(*im.sys, *im.chat_store));
 }
 
 void start_tasks(impl_t& im) {
@@ -402,6 +406,9 @@ void node::shutdown() {
   if (im.sys) {
     caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.chat->presence, caf::exit_reason::user_shutdown);
+    for (auto& reader : im.chat->readers)
+      caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
+    im.chat->readers.clear();  // detached: their threads end with their last handle
     if (im.links) {
       caf::anon_send_exit(im.links->service, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(im.links->aggregator, caf::exit_reason::user_shutdown);
@@ -428,7 +435,7 @@ void node::shutdown() {
     im.chat.reset();
     im.links.reset();
     im.tasks.reset();
-    im.task_ticker = nullptr;
+    im.task_ticker = tasks::task_ticker{};
     im.feed.reset();
   }
   im.server.reset();

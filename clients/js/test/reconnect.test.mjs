@@ -82,8 +82,12 @@ test('connections cut three times mid-burst by a proxy: nothing lost, nothing tw
     disrupt: async () => {
       for (const at of [50, 250, 450]) {
         await until(() => bob.got.length >= at, `bob has ${at} messages`);
+        const reconnects = (who) => who.states.filter((s) => s === 'reconnecting').length;
+        const [aliceBefore, bobBefore] = [reconnects(alice), reconnects(bob)];
         proxy.cut();
         cuts++;
+        // Both must notice this cut before the next one, or two cuts can look like one.
+        await until(() => reconnects(bob) > bobBefore && reconnects(alice) > aliceBefore, 'both noticed the cut');
         await until(() => bob.c.state === 'connected' && alice.c.state === 'connected', 'both reconnected');
       }
     },
