@@ -2,13 +2,16 @@
 # Redirect benchmark: `wrk -t2 -c256 -d10s` against GET /{key} over 100,000 links on a
 # throwaway parleyd, and in the same run against nginx answering `return 302` (throwaway config
 # on loopback, keepalive_requests 1000000, access log off); prints both and the ratio.
-# Usage: bench/links.sh [BUILD_DIR]    (LINKS=100000 DURATION=10s to change the run)
+# Usage: bench/links.sh [BUILD_DIR]    (LINKS=100000 DURATION=10s to change the run;
+#        CACHE_ENTRIES=16 leaves the redirect cache one entry per shard, so nearly every
+#        redirect misses it and asks the link service: the miss path's cost)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 build=${1:-build}
 links=${LINKS:-100000}
 duration=${DURATION:-10s}
+cache_entries=${CACHE_ENTRIES:-200000}
 need_packages wrk nginx-light curl python3
 secret="bench-secret-0123456789abcdef"
 work=$(mktemp -d /tmp/parley-bench-links-XXXXXX)
@@ -23,10 +26,10 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-echo "== links: redirects ($(date -u +%FT%TZ), $(nproc) cores, $links links, wrk -t2 -c256 -d$duration)"
+echo "== links: redirects ($(date -u +%FT%TZ), $(nproc) cores, $links links, cache $cache_entries, wrk -t2 -c256 -d$duration)"
 "$build/node/parleyd" --listen 127.0.0.1:$parley_port --data-dir "$work/data" \
   --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set auth.dev_tokens=true --set log.level=warn \
-  --set server.io_threads=${IO_THREADS:-2} --set storage.sync=batch --set links.cache_entries=200000 &
+  --set server.io_threads=${IO_THREADS:-2} --set storage.sync=batch --set links.cache_entries=$cache_entries &
 server=$!
 wait_http $parley_port
 token=$(curl -sf -X POST "http://127.0.0.1:$parley_port/api/v1/dev/token" \

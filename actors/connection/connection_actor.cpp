@@ -112,7 +112,7 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
       }
       // No answer (PROTOCOL.md); frames are handled in order, so anything the client sends next
       // is answered after the subscription is in place.
-      feed::subscribe_live(*st.info.feed, st.info.user_id, st.session_id, st.sink);
+      feed::subscribe_live(self, *st.info.feed, st.info.user_id, st.session_id, st.sink);
       st.feed_subscribed = true;
       return;
     }

@@ -16,7 +16,7 @@
 //   (touch_atom, UserRef)                         makes the user known (no answer)
 //   (read_atom, UserRef)         -> UserProfile
 //   (read_atom, FollowsQuery)    -> FollowList
-//   (feed_live_atom, UserRef)                     the user's first connection on this node sent
+//   (feed_live_atom, UserRef)    -> void          the user's first connection on this node sent
 //                                                 feed_subscribe: watch the pulled authors they
 //                                                 follow (live_subscriptions.hpp; the table of
 //                                                 live connections is this node's)
@@ -73,7 +73,7 @@ using graph_api = caf::typed_actor<
   caf::reacts_to<touch_atom, pb::UserRef>,
   caf::replies_to<read_atom, pb::UserRef>::with<pb::UserProfile>,
   caf::replies_to<read_atom, pb::FollowsQuery>::with<pb::FollowList>,
-  caf::reacts_to<feed_live_atom, pb::UserRef>>;
+  caf::replies_to<feed_live_atom, pb::UserRef>::with<void>>;
 
 using feed_api = caf::typed_actor<
   caf::replies_to<read_atom, pb::FeedQuery>::with<pb::FeedPage>,

@@ -1,19 +1,34 @@
 #include "actors/feed/live_subscriptions.hpp"
 
 #include "actors/runtime/atoms.hpp"
+#include "actors/runtime/errors.hpp"
 
-#include <caf/send.hpp>
+#include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace parley::feed {
 
-void subscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id,
-                    std::weak_ptr<outbound_sink> sink) {
+namespace {
+
+// How long a connection waits for its watches before it goes on without them.
+constexpr auto watch_timeout = std::chrono::seconds{10};
+
+} // namespace
+
+void subscribe_live(caf::event_based_actor* self, feed_context& ctx, const std::string& user,
+                    const std::string& session_id, std::weak_ptr<outbound_sink> sink) {
   if (!ctx.live.subscribe(user, session_id, std::move(sink)))
     return;  // the user's other connections set up the watches already
   pb::UserRef ref;
   ref.set_user_id(user);
-  caf::anon_send(ctx.graph, feed_live_atom_v, std::move(ref));
+  self->request(ctx.graph, watch_timeout, feed_live_atom_v, std::move(ref))
+    .await([] {},
+           [user](caf::error& e) {
+             spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user,
+                           to_fault(e).message);
+           });
 }
 
 void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id) {

@@ -10,15 +10,19 @@
 
 #include "actors/feed/feed_context.hpp"
 
+#include <caf/fwd.hpp>
+
 #include <memory>
 #include <string>
 
 namespace parley::feed {
 
-// From the connection actor that received feed_subscribe: the sink stays in this node's table;
-// the graph actor is told the user id only.
-void subscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id,
-                    std::weak_ptr<outbound_sink> sink);
+// From the connection actor `self` that received feed_subscribe: the sink stays in this node's
+// table; the graph actor is told the user id only. `self` handles its next message (the
+// client's next frame) once the watches are in place, so a frame answered after feed_subscribe
+// confirms the subscription, as a synchronous subscribe did.
+void subscribe_live(caf::event_based_actor* self, feed_context& ctx, const std::string& user,
+                    const std::string& session_id, std::weak_ptr<outbound_sink> sink);
 void unsubscribe_live(feed_context& ctx, const std::string& user, const std::string& session_id);
 
 // On the follow-graph actor, after subscribe_live: watches the pulled authors `user` follows.
