@@ -222,6 +222,21 @@ void request_entity(Self* self, entity_address where, caf::timespan within, OnRe
   detail::resolve_and_send<Api>(self, std::move(call), true);
 }
 
+// The same, to a handle the caller resolved earlier and keeps elsewhere (a node-wide table): a
+// request that bounces is resolved again and re-sent once. No order is kept across that bounce;
+// callers that need one use entity_channels.
+template <class Api, class Self, class OnReply, class OnError, class... Args>
+void request_entity(Self* self, const Api& handle, entity_address where, caf::timespan within,
+                    OnReply on_reply, OnError on_error, Args... args) {
+  using call_t = detail::entity_call<OnReply, OnError, Args...>;
+  auto call = std::make_shared<call_t>(call_t{std::move(where), within, std::move(on_reply),
+                                              std::move(on_error),
+                                              std::make_tuple(std::move(args)...)});
+  detail::send_through(self, call, handle, [self, call](caf::error&) {
+    detail::resolve_and_send<Api>(self, call, false);
+  });
+}
+
 // The same through the caller's channels (which must outlive the reply, i.e. live in the
 // caller's state): a valid handle is used directly, requests to one entity keep their order.
 template <class Api, class Self, class OnReply, class OnError, class... Args>
