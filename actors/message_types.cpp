@@ -1,5 +1,6 @@
 #include "actors/message_types.hpp"
 
+#include "actors/admin/admin_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 
@@ -9,6 +10,7 @@ namespace parley {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley>();
+  cfg.add_message_types<caf::id_block::parley_admin>();
   cfg.add_error_category(error_category, caf_error_renderer::render);
 }
 
