@@ -72,7 +72,14 @@ void add_admin_routes(edge_context& ctx, admin::admin_api admin) {
       return respond(http_response::error(err));
     respond(http_response::json(200, to_json(admin::to_proto(admin::commands()))));
   });
-  r.add("POST", "/admin/v1/{command}", [&ctx, admin](http_request& req, responder respond) {
+  // The route holds the admin actor weakly: the actor runs detached, and a detached actor's
+  // thread (so the actor system's shutdown) waits for its last handle, which a strong one in
+  // the route table would keep until the edge is destroyed.
+  r.add("POST", "/admin/v1/{command}", [&ctx, where = admin.address()](http_request& req,
+                                                                       responder respond) {
+    auto admin = caf::actor_cast<admin::admin_api>(caf::actor_cast<caf::strong_actor_ptr>(where));
+    if (!admin)
+      return respond(http_response::error(make_fault(errc::unavailable, "the node is stopping")));
     pb::AdminRequest command;
     if (auto err = admin_caller(ctx, req, *command.mutable_caller()))
       return respond(http_response::error(err));

@@ -197,40 +197,44 @@ void probe_mailboxes(admin_host_ptr host, uint64_t per_kind, probe_done done) {
   });
 }
 
-// Per kind: how many are active (the registry's gauge), how many were probed, the longest wait
-// and the `limit` slowest.
+// Per kind: how many are active (the registry's gauge), how many were probed and the longest
+// wait; and the `limit` slowest actors of each kind, slowest first.
 Value top_value(const admin_host& h, std::vector<probed_actor> probed, size_t limit) {
   std::map<std::string, std::vector<probed_actor>> by_kind;
   for (auto& p : probed)
     by_kind[p.kind].push_back(std::move(p));
+  // No answer at all is the worst wait.
+  auto wait_of = [](const probed_actor& a) { return a.wait_ms < 0 ? 1e18 : a.wait_ms; };
   std::vector<Value> kinds;
+  std::vector<probed_actor> slowest;
   for (auto& [kind, actors] : by_kind) {
-    std::sort(actors.begin(), actors.end(), [](auto& a, auto& b) {
-      // No answer at all is the worst wait.
-      auto wa = a.wait_ms < 0 ? 1e18 : a.wait_ms;
-      auto wb = b.wait_ms < 0 ? 1e18 : b.wait_ms;
-      return wa > wb;
-    });
+    std::sort(actors.begin(), actors.end(),
+              [&](auto& a, auto& b) { return wait_of(a) > wait_of(b); });
     // Singletons are all probed; entities are counted by the registry.
     auto active = actors.front().entity ? active_entities(kind)
                                         : static_cast<int64_t>(actors.size());
-    std::vector<Value> rows;
-    for (size_t i = 0; i < actors.size() && i < limit; ++i)
-      rows.push_back(object({{"id", str(actors[i].id)},
-                             {"wait_ms", num(actors[i].wait_ms)},
-                             {"answered", boolean(actors[i].wait_ms >= 0)}}));
     kinds.push_back(object({{"kind", str(kind)},
                             {"active", num(double(active))},
                             {"probed", num(double(actors.size()))},
-                            {"max_wait_ms", num(actors.front().wait_ms)},
-                            {"actors", list(std::move(rows))}}));
+                            {"max_wait_ms", num(actors.front().wait_ms)}}));
+    for (size_t i = 0; i < actors.size() && i < limit; ++i)
+      slowest.push_back(actors[i]);
   }
-  // The kinds with the longest waits first.
+  std::sort(slowest.begin(), slowest.end(),
+            [&](auto& a, auto& b) { return wait_of(a) > wait_of(b); });
   std::sort(kinds.begin(), kinds.end(), [](const Value& a, const Value& b) {
     return a.struct_value().fields().at("max_wait_ms").number_value()
            > b.struct_value().fields().at("max_wait_ms").number_value();
   });
-  return object({{"node", str(h.node_id)}, {"kinds", list(std::move(kinds))}});
+  std::vector<Value> rows;
+  for (auto& a : slowest)
+    rows.push_back(object({{"kind", str(a.kind)},
+                           {"id", str(a.id)},
+                           {"wait_ms", num(a.wait_ms)},
+                           {"answered", boolean(a.wait_ms >= 0)}}));
+  return object({{"node", str(h.node_id)},
+                 {"kinds", list(std::move(kinds))},
+                 {"actors", list(std::move(rows))}});
 }
 
 // -- calling the node's own REST handlers -------------------------------------------------------

@@ -380,7 +380,11 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   host->default_drain = cfg.admin.drain_duration;
   host->reload = [&self] { return self.reload_from_source(); };
   host->log_level = [] {
-    auto name = spdlog::level::to_string_view(spdlog::get_level());
+    // The config's names (log.level): spdlog calls warn "warning".
+    auto level = spdlog::get_level();
+    if (level == spdlog::level::warn)
+      return std::string{"warn"};
+    auto name = spdlog::level::to_string_view(level);
     return std::string{name.data(), name.size()};
   };
   admin::admin_options aopts;
@@ -562,6 +566,10 @@ void node::shutdown() {
 
 uint16_t node::port() const {
   return impl_->server ? impl_->server->port() : 0;
+}
+
+uint16_t node::admin_port() const {
+  return impl_->admin_server ? impl_->admin_server->port() : port();
 }
 
 const std::string& node::id() const {

@@ -49,6 +49,8 @@ public:
   // -- observers -----------------------------------------------------------------------------
 
   uint16_t port() const;
+  // The admin listener's port (admin.listen), or port() when the admin API is on the public one.
+  uint16_t admin_port() const;
   const std::string& id() const;
   const node_config& config() const { return cfg_; }
   reload_hooks& hooks() { return hooks_; }

@@ -62,7 +62,7 @@ const std::vector<command_spec>& commands() {
            option("limit", "most sessions listed (1..10000, default 1000)", t::integer)},
           c::cluster),
     mutates("sessions.kick", "Close sessions (code 4000): one by id, or all of a user's",
-            {option("id", "the session id (as in sessions.list)"),
+            {{"id", arg_type::string, false, true, "the session id (as in sessions.list)"},
              option("user", "every session of this user"),
              option("reason", "close reason the client sees (default \"kicked by an operator\")")},
             true, c::cluster),
