@@ -43,7 +43,8 @@ fault arg_text(const std::string& name, const google::protobuf::Value& v, std::s
       break;
     default: break;
   }
-  return make_fault(errc::bad_request, "argument " + name + " must be a string, an integer or a boolean");
+  return make_fault(errc::bad_request,
+                    "argument " + name + " must be a string, an integer or a boolean");
 }
 
 // The body: a JSON object of arguments by name (empty body: none).

@@ -11,6 +11,7 @@
 #include "net/edge_context.hpp"
 #include "net/jwt.hpp"
 #include "node/node.hpp"
+#include "node/mailbox_probe.hpp"
 #include "node/process_stats.hpp"
 
 #include <caf/all.hpp>
@@ -111,90 +112,6 @@ Value drain_value(const net::drain_progress& p) {
                  {"sessions_at_start", num(double(p.total))},
                  {"closed", num(double(p.closed))},
                  {"open", num(double(p.open))}});
-}
-
-// -- mailbox probes ---------------------------------------------------------------------------
-//
-// CAF 0.17 exports no mailbox sizes, and an actor's mailbox may be read only by its owner. The
-// probe measures what a full mailbox costs instead: every actor answers CAF's built-in
-// (sys, get, "info") request in mailbox order, so the time to its answer is the time a message
-// arriving now waits in that mailbox.
-
-struct probed_actor {
-  std::string kind;
-  std::string id;
-  double wait_ms = -1;  // -1: no answer within the probe's timeout
-  bool entity = true;   // a virtual actor of the registry, not a singleton
-};
-
-// The registry's entity kinds.
-const std::vector<std::string>& entity_kinds() {
-  static const std::vector<std::string> kinds = {chat::conversation_kind, feed::feed_kind,
-                                                 feed::post_shard_kind, tasks::shard_kind};
-  return kinds;
-}
-
-int64_t active_entities(const std::string& kind) {
-  auto v = metrics::global()
-             .get_gauge("actors_active", "Active virtual actors", "kind=\"" + kind + "\"")
-             .value();
-  return std::max<int64_t>(v, 0);
-}
-
-using probe_done = std::function<void(result<std::vector<probed_actor>>)>;
-
-constexpr auto probe_timeout = std::chrono::seconds{2};
-
-void probe_all(caf::event_based_actor* self, std::vector<probed_actor> targets,
-               std::vector<caf::actor> handles, probe_done done) {
-  auto results = std::make_shared<std::vector<probed_actor>>(std::move(targets));
-  auto left = std::make_shared<size_t>(handles.size());
-  if (handles.empty()) {
-    done(std::move(*results));
-    return self->quit();
-  }
-  for (size_t i = 0; i < handles.size(); ++i) {
-    auto start = std::chrono::steady_clock::now();
-    auto finished = [self, results, left, done, i, start](bool answered) {
-      if (answered)
-        (*results)[i].wait_ms = std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count();
-      if (--*left == 0) {
-        done(std::move(*results));
-        self->quit();
-      }
-    };
-    self
-      ->request(handles[i], probe_timeout, caf::sys_atom::value, caf::get_atom::value,
-                std::string{"info"})
-      .then([finished](caf::ok_atom, std::string&, caf::strong_actor_ptr&,
-                       std::string&) { finished(true); },
-            [finished](caf::error&) { finished(false); });
-  }
-}
-
-// Probes up to `per_kind` active entities of each kind and every singleton actor.
-void probe_mailboxes(admin_host_ptr host, uint64_t per_kind, probe_done done) {
-  host->sys->spawn([host, per_kind, done](caf::event_based_actor* self) {
-    self->request(host->registry, probe_timeout, sample_atom_v, per_kind)
-      .then(
-        [self, host, done](std::vector<std::string>& kinds, std::vector<std::string>& ids,
-                           std::vector<caf::actor>& handles) {
-          std::vector<probed_actor> targets;
-          for (size_t i = 0; i < kinds.size(); ++i)
-            targets.push_back({kinds[i], ids[i]});
-          for (auto& [kind, handle] : host->singletons) {
-            targets.push_back({kind, kind, -1, false});
-            handles.push_back(handle);
-          }
-          probe_all(self, std::move(targets), std::move(handles), done);
-        },
-        [self, done](caf::error& err) {
-          done(to_fault(err));
-          self->quit();
-        });
-  });
 }
 
 // Per kind: how many are active (the registry's gauge), how many were probed and the longest
@@ -300,7 +217,7 @@ void cluster_members(const admin_host& h, const pb::AdminRequest&, command_done 
 }
 
 void node_status(admin_host_ptr host, const pb::AdminRequest&, command_done done) {
-  probe_mailboxes(host, 20, [host, done](result<std::vector<probed_actor>> probed) {
+  auto report = [host, done](result<std::vector<probed_actor>> probed) {
     auto& h = *host;
     auto now = unix_ms();
     auto stats = read_process_stats();
@@ -311,7 +228,8 @@ void node_status(admin_host_ptr host, const pb::AdminRequest&, command_done done
     Value largest = list({});
     if (probed) {
       auto rows = std::move(*probed);
-      std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.wait_ms > b.wait_ms; });
+      std::sort(rows.begin(), rows.end(),
+                [](auto& a, auto& b) { return a.wait_ms > b.wait_ms; });
       std::vector<Value> top;
       for (size_t i = 0; i < rows.size() && i < 5; ++i)
         top.push_back(object({{"kind", str(rows[i].kind)}, {"id", str(rows[i].id)},
@@ -338,16 +256,32 @@ void node_status(admin_host_ptr host, const pb::AdminRequest&, command_done done
                    {"max_fds", num(stats.max_fds)},
                    {"log_level", str(h.log_level ? h.log_level() : "")},
                    {"drain", drain_value(h.server->lame_duck_progress())}}));
-  });
+  };
+  probe_mailboxes(*host->sys, host->registry, host->singletons, 20, report);
 }
 
 void node_top(admin_host_ptr host, const pb::AdminRequest& req, command_done done) {
   auto limit = static_cast<size_t>(integer(req, "limit", 10, 1, 100));
-  probe_mailboxes(host, 1000, [host, limit, done](result<std::vector<probed_actor>> probed) {
+  auto report = [host, limit, done](result<std::vector<probed_actor>> probed) {
     if (!probed)
       return refuse(done, probed.error());
     answer(done, top_value(*host, std::move(*probed), limit));
-  });
+  };
+  probe_mailboxes(*host->sys, host->registry, host->singletons, 1000, report);
+}
+
+void node_samples(const admin_host& h, const pb::AdminRequest& req, command_done done) {
+  auto n = static_cast<size_t>(integer(req, "seconds", 60, 1, 900));
+  std::vector<Value> rows;
+  for (auto& s : h.history->last(n))
+    rows.push_back(object({{"at", time_value(s.at_ms)},
+                           {"websockets", num(s.websockets)},
+                           {"frames_per_sec", num(s.frames_per_sec)},
+                           {"delivered_per_sec", num(s.delivered_per_sec)},
+                           {"commit_p99_ms", num(s.commit_p99_ms)},
+                           {"largest_mailbox_wait_ms", num(s.largest_mailbox_wait_ms)},
+                           {"resident_bytes", num(s.resident_bytes)}}));
+  answer(done, object({{"node", str(h.node_id)}, {"samples", list(std::move(rows))}}));
 }
 
 Value session_value(const net::session_row& s, const std::string& node) {
@@ -556,6 +490,7 @@ admin::command_table make_admin_commands(admin_host_ptr host) {
   return {
     {"cluster.members", now(cluster_members)},
     {"node.status", later(node_status)},
+    {"node.samples", now(node_samples)},
     {"node.top", later(node_top)},
     {"sessions.list", now(sessions_list)},
     {"sessions.kick", now(sessions_kick)},

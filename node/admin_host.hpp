@@ -8,6 +8,8 @@
 #include "common/result.hpp"
 #include "net/deny_list.hpp"
 #include "net/server.hpp"
+#include "node/mailbox_probe.hpp"
+#include "node/node_sampler.hpp"
 #include "storage/ban_store.hpp"
 
 #include <caf/actor.hpp>
@@ -28,11 +30,12 @@ struct admin_host {
   net::server* server = nullptr;  // the public edge: its sessions, its drain
   caf::actor registry;
   // Actors that are not entities, by the kind node.top shows them under.
-  std::vector<std::pair<std::string, caf::actor>> singletons;
+  named_actors singletons;
   chat::chat_context_ptr chat;
   std::shared_ptr<limits::rate_limiter> limiter;
   storage::ban_store* bans = nullptr;
   std::shared_ptr<net::deny_list> denied;
+  std::shared_ptr<sample_history> history;  // node.samples
   std::string jwt_secret;  // for the short tokens that call the node's own REST handlers
   std::chrono::milliseconds answer_timeout{5000};
   std::chrono::milliseconds default_drain{30000};

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace {
 
@@ -20,6 +21,8 @@ parley::node::node_config load(const std::string& file, const std::string& liste
   parley::node::node_config cfg;
   if (!file.empty())
     parley::node::load_config_file(file, cfg);
+  // The environment overrides the file; flags override both.
+  parley::node::apply_environment(environ, cfg);
   if (!listen.empty())
     parley::node::apply_listen(listen, cfg);
   if (!data_dir.empty())

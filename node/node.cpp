@@ -35,6 +35,8 @@
 #include "net/server.hpp"
 #include "node/admin_commands.hpp"
 #include "node/build_info.hpp"
+#include "node/node_sampler.hpp"
+#include "node/process_stats.hpp"
 #include "storage/ban_store.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
@@ -114,6 +116,9 @@ struct node::impl {
   std::unique_ptr<storage::ban_store> bans;
   std::shared_ptr<net::deny_list> denied = std::make_shared<net::deny_list>();
   admin::admin_api admin;
+  caf::actor sampler;
+  std::shared_ptr<sample_history> history =
+    std::make_shared<sample_history>(sample_history_seconds);
   std::unique_ptr<net::server> admin_server;  // admin.listen, when set
   std::string node_id;
   int64_t started_at_ms = 0;
@@ -350,6 +355,49 @@ void start_edge_and_links(impl_t& im, const node_config& cfg) {
 // The admin actor with this node's command handlers, and its HTTP API: on the public listener,
 // or on a listener of its own (admin.listen) that serves the API, the operator page and the
 // health endpoints but no WebSockets.
+// The actors that are not entities, by the kind the admin console and the mailbox metrics show
+// them under.
+named_actors singleton_actors(impl_t& im) {
+  named_actors out;
+  auto add = [&](const char* kind, const auto& handle) {
+    out.emplace_back(kind, caf::actor_cast<caf::actor>(handle));
+  };
+  add("registry", im.registry);
+  add("storage_writer", im.storage_writer);
+  add("presence", im.chat->presence);
+  add("task_ticker", im.task_ticker);
+  add("lease_broker", im.tasks->broker);
+  add("graph", im.feed->graph);
+  for (auto& worker : im.feed->fanout)
+    add("fanout_worker", worker);
+  add("link_service", im.links->service);
+  add("click_aggregator", im.links->aggregator);
+  return out;
+}
+
+// The standard process_* metrics, parley_build_info, and the sampler behind
+// parley_mailbox_wait_seconds and the operator page's plots.
+void start_observing(impl_t& im) {
+  auto& reg = metrics::global();
+  reg.add_standard_callback("process_cpu_seconds_total", "User and system CPU time, seconds",
+                            [] { return read_process_stats().cpu_seconds; }, true);
+  reg.add_standard_callback("process_resident_memory_bytes", "Resident memory size, bytes",
+                            [] { return read_process_stats().resident_bytes; });
+  reg.add_standard_callback("process_virtual_memory_bytes", "Virtual memory size, bytes",
+                            [] { return read_process_stats().virtual_bytes; });
+  reg.add_standard_callback("process_open_fds", "Open file descriptors",
+                            [] { return read_process_stats().open_fds; });
+  reg.add_standard_callback("process_max_fds", "Most open file descriptors (RLIMIT_NOFILE)",
+                            [] { return read_process_stats().max_fds; });
+  reg.add_standard_callback("process_start_time_seconds", "Start time, unix seconds",
+                            [] { return read_process_stats().start_time_seconds; });
+  reg.get_gauge("build_info", "The build: always 1, labelled with version and commit",
+                std::string{"version=\""} + build_version() + "\",commit=\"" + build_commit()
+                  + "\"")
+    .set(1);
+  im.sampler = spawn_node_sampler(*im.sys, im.registry, singleton_actors(im), im.history);
+}
+
 void start_admin(impl_t& im, const node_config& cfg, node& self) {
   auto host = std::make_shared<admin_host>();
   host->node_id = im.node_id;
@@ -358,23 +406,12 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   host->sys = im.sys.get();
   host->server = im.server.get();
   host->registry = im.registry;
-  auto singleton = [&](const char* kind, const auto& handle) {
-    host->singletons.emplace_back(kind, caf::actor_cast<caf::actor>(handle));
-  };
-  singleton("registry", im.registry);
-  singleton("storage_writer", im.storage_writer);
-  singleton("presence", im.chat->presence);
-  singleton("task_ticker", im.task_ticker);
-  singleton("lease_broker", im.tasks->broker);
-  singleton("graph", im.feed->graph);
-  for (auto& worker : im.feed->fanout)
-    singleton("fanout_worker", worker);
-  singleton("link_service", im.links->service);
-  singleton("click_aggregator", im.links->aggregator);
+  host->singletons = singleton_actors(im);
   host->chat = im.chat;
   host->limiter = im.limiter;
   host->bans = im.bans.get();
   host->denied = im.denied;
+  host->history = im.history;
   host->jwt_secret = cfg.edge.auth.jwt_secret;
   host->answer_timeout = cfg.edge.server.answer_timeout;
   host->default_drain = cfg.admin.drain_duration;
@@ -441,6 +478,7 @@ fault node::start() {
   start_feed(im, cfg_);
   start_edge_and_links(im, cfg_);
   start_admin(im, cfg_, *this);
+  start_observing(im);
   if (auto err = im.server->start())
     return err;
   if (im.admin_server) {
@@ -542,6 +580,8 @@ void node::shutdown() {
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.admin, caf::exit_reason::user_shutdown);
     im.admin = nullptr;
+    caf::anon_send_exit(im.sampler, caf::exit_reason::user_shutdown);
+    im.sampler = nullptr;
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish

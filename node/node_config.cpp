@@ -356,6 +356,29 @@ void apply_override(const std::string& assignment, node_config& cfg) {
   apply_value(*spec, toml::value<std::string>{raw}, cfg);
 }
 
+void apply_environment(const char* const* environ, node_config& cfg) {
+  constexpr std::string_view prefix = "PARLEY_";
+  for (auto* entry = environ; entry && *entry; ++entry) {
+    std::string_view text{*entry};
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos || text.substr(0, prefix.size()) != prefix)
+      continue;
+    auto name = text.substr(0, eq);
+    auto rest = name.substr(prefix.size());
+    auto split = rest.find("__");
+    if (split == std::string_view::npos)
+      continue;
+    std::string key;
+    for (char c : std::string{rest.substr(0, split)} + "." + std::string{rest.substr(split + 2)})
+      key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    try {
+      apply_override(key + "=" + std::string{text.substr(eq + 1)}, cfg);
+    } catch (const config_error& e) {
+      throw config_error(std::string{name} + ": " + e.what());
+    }
+  }
+}
+
 std::pair<std::string, uint16_t> parse_host_port(const std::string& key,
                                                  const std::string& host_port) {
   auto colon = host_port.rfind(':');

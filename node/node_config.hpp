@@ -84,6 +84,12 @@ void apply_override(const std::string& assignment, node_config& cfg);
 std::pair<std::string, uint16_t> parse_host_port(const std::string& key,
                                                  const std::string& host_port);
 
+// Applies every environment variable PARLEY_<SECTION>__<KEY>=value (e.g.
+// PARLEY_ADMIN__ALLOW_MUTATIONS=false) as `--set section.key=value` would, with the same
+// validation; the error names the variable. Other PARLEY_ variables (no "__") are not config.
+// `environ` is a null-terminated array of "NAME=value" strings. Throws config_error.
+void apply_environment(const char* const* environ, node_config& cfg);
+
 // Applies "host:port" to server.host/server.port. Throws config_error.
 void apply_listen(const std::string& host_port, node_config& cfg);
 

@@ -88,7 +88,8 @@ public:
     return http_.request(r);
   }
 
-  client::http_response run(const std::string& name, const std::map<std::string, std::string>& args) {
+  client::http_response run(const std::string& name,
+                            const std::map<std::string, std::string>& args) {
     google::protobuf::Struct body;
     for (auto& [k, v] : args)
       (*body.mutable_fields())[k].set_string_value(v);

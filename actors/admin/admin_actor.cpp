@@ -86,7 +86,8 @@ void finish(self_ptr self, uint64_t id) {
   self->state.pending.erase(it);
   if (p.peer_reply) {
     if (p.got.empty())
-      p.peer_reply->deliver(make_error(errc::unavailable, p.req.command() + " did not finish in time"));
+      p.peer_reply->deliver(
+        make_error(errc::unavailable, p.req.command() + " did not finish in time"));
     else
       p.peer_reply->deliver(std::move(p.got.front()));
     return;

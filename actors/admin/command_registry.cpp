@@ -55,6 +55,8 @@ const std::vector<command_spec>& commands() {
     reads("cluster.members", "The members of the cluster and their state (one on a single node)"),
     reads("node.status", "Version, uptime, connections, actors per kind, largest mailboxes, "
                          "commit queue, memory, file descriptors, drain progress"),
+    reads("node.samples", "The node's vital signs, one sample a second, up to 15 minutes back",
+          {option("seconds", "how far back (1..900, default 60)", t::integer)}),
     reads("node.top", "Actors by mailbox wait, per kind (sampled now)",
           {option("limit", "actors listed per kind (1..100, default 10)", t::integer)}),
     reads("sessions.list", "Live WebSocket sessions",
@@ -92,7 +94,8 @@ const std::vector<command_spec>& commands() {
     mutates("tasks.dead.discard", "Cancel a dead task (retention deletes it)",
             {positional("id", "task id")}, true),
     reads("ratelimits.get", "The rate-limit rules in force"),
-    mutates("ratelimits.set", "Replace the rate-limit rules (JSON, as PUT /api/v1/admin/ratelimits)",
+    mutates("ratelimits.set",
+            "Replace the rate-limit rules (JSON, as PUT /api/v1/admin/ratelimits)",
             {positional("rules", "the rule set as JSON")}, true),
     mutates("log.level", "Set the log level (until the next reload)",
             {positional("level", "trace, debug, info, warn, error or off")}),

@@ -154,6 +154,14 @@ TEST_CASE("node status, top and cluster members describe the node") {
   for (auto& row : top.fields().at("actors").list_value().values())
     shard_rows += text(row.struct_value(), "kind") == "task_shard";
   CHECK(shard_rows == 3);
+  // The sampler: one sample a second, and the mailbox metric per kind.
+  CHECK(eventually([&] {
+    auto samples = answer_of(command(node, "node.samples", R"({"seconds":5})", token().viewer));
+    auto& rows = samples.fields().at("samples").list_value();
+    return rows.values_size() >= 1
+           && number(rows.values(0).struct_value(), "websockets") >= 0;
+  }));
+  CHECK(metric_value(node, "parley_mailbox_wait_seconds{kind=\"task_shard\"}") >= 0);
   auto members = answer_of(command(node, "cluster.members", {}, token().viewer));
   auto& list = members.fields().at("members").list_value();
   REQUIRE(list.values_size() == 1);
@@ -190,7 +198,7 @@ TEST_CASE("an admin kicks one session by id, or all of a user's, with close code
   CHECK(pong.request_id() == "p");
 }
 
-TEST_CASE("a ban closes the user's sessions with 1008, refuses their tokens and survives a restart") {
+TEST_CASE("a ban closes sessions with 1008, refuses the user's tokens and survives a restart") {
   temp_dir dir;
   {
     running_node node{dir.path(), {}};
