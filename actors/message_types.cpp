@@ -1,6 +1,7 @@
 #include "actors/message_types.hpp"
 
 #include "actors/admin/admin_api.hpp"
+#include "actors/chat/chat_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 
@@ -11,6 +12,7 @@ namespace parley {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley>();
   cfg.add_message_types<caf::id_block::parley_admin>();
+  cfg.add_message_types<caf::id_block::parley_chat>();
   cfg.add_error_category(error_category, caf_error_renderer::render);
 }
 

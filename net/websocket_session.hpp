@@ -1,11 +1,13 @@
 // One WebSocket connection: reads frames, decodes them and hands them to the connection actor;
-// writes what the actor sends back, on the session's strand, through a bounded outbound queue.
+// writes what the actor sends back, on the session's strand, through a bounded outbound queue
+// (frames queued while a write is on the wire go out together: net/coalescing_socket.hpp).
 // It holds no domain state. Kept lean for memory: plain tcp::socket, no per-session timer (the
 // server's reaper closes idle sessions), no heap read buffer while idle.
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
 #include "net/beast.hpp"
+#include "net/coalescing_socket.hpp"
 #include "net/edge_context.hpp"
 #include "net/jwt.hpp"
 
@@ -32,6 +34,7 @@ public:
   // -- outbound_sink (any thread) ------------------------------------------------------------
 
   void send(const pb::ServerFrame& frame, wire_format format) override;
+  void send_shared(const std::shared_ptr<const pushed_frame>& frame, wire_format format) override;
   void close(uint16_t code, std::string reason) override;
   wire_format preferred_format() const override { return preferred_; }
   size_t outbound_room() const override;
@@ -74,9 +77,13 @@ private:
   // Counts `size` bytes against ws.max_outbound_bytes; past it, closes with 1013 (once) and
   // answers false.
   bool admit(std::size_t size);
+  // Admits and queues encoded bytes from any thread (posted to the strand).
+  void queue_bytes(std::shared_ptr<const std::string> bytes, wire_format format);
   void enqueue(outgoing out);
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
+  // Releases the outbound bound of frames whose bytes the socket has written.
+  void on_flushed();
   void do_close(uint16_t code, std::string reason);
   void finish(beast::error_code ec, const char* what);
 
@@ -85,12 +92,18 @@ private:
   // continue into message_, which is freed after each message.
   static constexpr std::size_t inline_read_bytes = 128;
   static constexpr std::size_t chunk_bytes = 4096;
-  websocket::stream<tcp::socket> ws_;
+  websocket::stream<coalescing_socket> ws_;  // frames queued meanwhile share one socket write
   std::string message_;
   edge_context& ctx_;
   connection_limit::ticket slot_;  // until the socket closes, not until the session is freed
   caf::actor actor_;
   std::vector<outgoing> queue_;  // strand only; front is being written
+  // Frames handed to the socket and not yet on the wire: where their bytes end in its stream.
+  struct in_socket_frame {
+    uint64_t end;
+    size_t payload_bytes;
+  };
+  std::vector<in_socket_frame> in_socket_;  // strand only
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> overflowed_{false};

@@ -6,6 +6,7 @@
 #include "actors/links/link_service.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/chat/chat_reader.hpp"
 #include "actors/message_types.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -291,7 +292,7 @@ void start_registry(impl_t& im, const node_config& cfg) {
   std::map<std::string, runtime::entity_factory> kinds;
   kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
                                      caf::actor_system& sys, const std::string& id) {
-    return chat::spawn_conversation(sys, weak.lock(), id);
+    return caf::actor_cast<caf::actor>(chat::spawn_conversation(sys, weak.lock(), id));
   };
   kinds[tasks::shard_kind] = [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}](
                                caf::actor_system& sys, const std::string& id) {
@@ -313,6 +314,8 @@ void start_registry(impl_t& im, const node_config& cfg) {
 
 void start_chat(impl_t& im) {
   im.chat->presence = chat::spawn_presence(*im.sys, im.chat);
+  for (size_t i = 0; i < chat::chat_reader_threads; ++i)
+    im.chat->readers.push_back(chat::spawn_chat_reader(*im.sys, *im.chat_store));
 }
 
 void start_tasks(impl_t& im) {
@@ -558,6 +561,9 @@ void node::shutdown() {
   if (im.sys) {
     caf::anon_send_exit(im.registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.chat->presence, caf::exit_reason::user_shutdown);
+    for (auto& reader : im.chat->readers)
+      caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
+    im.chat->readers.clear();  // detached: their threads end with their last handle
     if (im.links) {
       caf::anon_send_exit(im.links->service, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(im.links->aggregator, caf::exit_reason::user_shutdown);

@@ -2,6 +2,7 @@
 // actors for durable writes, entity lookup and presence.
 #pragma once
 
+#include "actors/chat/chat_api.hpp"
 #include "actors/chat/group_quota.hpp"
 #include "actors/chat/push_sink.hpp"
 #include "actors/chat/routing_table.hpp"
@@ -12,6 +13,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 namespace parley::chat {
 
@@ -51,7 +53,8 @@ struct chat_context {
   std::shared_ptr<push_sink> pushes;  // offline members' notifications
   caf::actor registry;        // virtual actors: kind "conv"
   caf::actor storage_writer;  // durable writes
-  caf::actor presence;        // presence subscriptions and last_seen
+  presence_api presence;      // presence subscriptions and last_seen
+  std::vector<chat_reader_api> readers;  // per-user index reads of connections (chat_reader.hpp)
   clock_fn clock = unix_ms;   // conversation actors' "now": sent_at, dedup window, quotas
 };
 

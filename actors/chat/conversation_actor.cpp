@@ -1,8 +1,11 @@
 #include "actors/chat/conversation_actor.hpp"
+
+#include "actors/chat/chat_api.hpp"
 #include "common/clock.hpp"
 
 #include "actors/chat/conversation_id.hpp"
 #include "actors/chat/group_membership.hpp"
+#include "actors/connection/pushed_frame.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -49,13 +52,22 @@ chat_metrics& instruments() {
   return m;
 }
 
-using ack_promise = caf::typed_response_promise<uint64_t, int64_t>;
+using ack_promise = caf::typed_response_promise<pb::ConversationAck>;
 
-// A message as the actor keeps it: the stored fields, plus the connection it came from, which
-// already knows it (it gets the ack) and is not sent it again.
+pb::ConversationAck make_ack(uint64_t seq, int64_t sent_at_ms) {
+  pb::ConversationAck ack;
+  ack.set_seq(seq);
+  ack.set_sent_at_ms(sent_at_ms);
+  return ack;
+}
+
+// A message as the actor keeps it: the stored fields, the connection it came from, which
+// already knows it (it gets the ack) and is not sent it again, and the `message` frame every
+// other device gets (encoded once per wire format for all of them).
 struct live_message {
   chat_message msg;
   std::string origin_session;
+  pushed_frame_ptr pushed;  // null for messages read back from storage
 };
 
 struct queued_send {
@@ -89,7 +101,7 @@ struct conversation_state {
   static inline const char* name = "parley.conversation";
 };
 
-using conversation_actor = caf::stateful_actor<conversation_state>;
+using conversation_actor = conversation_api::stateful_pointer<conversation_state>;
 
 google::protobuf::Timestamp to_timestamp(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
@@ -108,7 +120,7 @@ bool is_member(const conversation_state& st, const std::string& user) {
   return std::binary_search(st.rec.members.begin(), st.rec.members.end(), user);
 }
 
-caf::error load(conversation_actor* self) {
+caf::error load(conversation_actor self) {
   auto& st = self->state;
   if (st.loaded)
     return {};
@@ -131,7 +143,7 @@ caf::error load(conversation_actor* self) {
 
 // Loads the conversation if needed; `not_found` unless it exists, `forbidden` unless `user` is
 // one of its members.
-caf::error require_member(conversation_actor* self, const std::string& user) {
+caf::error require_member(conversation_actor self, const std::string& user) {
   auto& st = self->state;
   if (auto err = load(self))
     return err;
@@ -142,7 +154,7 @@ caf::error require_member(conversation_actor* self, const std::string& user) {
   return {};
 }
 
-void maybe_quit(conversation_actor* self) {
+void maybe_quit(conversation_actor self) {
   auto& st = self->state;
   if (st.passivate_requested && st.pending_writes == 0 && st.queued.empty())
     self->quit();
@@ -150,7 +162,7 @@ void maybe_quit(conversation_actor* self) {
 
 // Commits `ws`; `then` runs inside the actor once it is durable (or failed).
 template <class F>
-void write(conversation_actor* self, storage::write_set ws, F then) {
+void write(conversation_actor self, storage::write_set ws, F then) {
   auto& st = self->state;
   ++st.pending_writes;
   self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
@@ -169,7 +181,7 @@ void write(conversation_actor* self, storage::write_set ws, F then) {
 
 // The messages (after, up_to], from memory when recent enough, else from storage (a storage
 // fault, a corrupt message included, is the answer then: nothing is skipped).
-result<std::vector<live_message>> messages_between(conversation_actor* self, uint64_t after,
+result<std::vector<live_message>> messages_between(conversation_actor self, uint64_t after,
                                                    uint64_t up_to, size_t limit,
                                                    bool& truncated) {
   truncated = false;
@@ -185,13 +197,13 @@ result<std::vector<live_message>> messages_between(conversation_actor* self, uin
   if (!stored)
     return std::move(stored).take_error();
   for (auto& m : *stored)
-    out.push_back(live_message{std::move(m), {}});
+    out.push_back(live_message{std::move(m), {}, nullptr});
   truncated = limit != 0 && out.size() == limit && out.back().msg.seq < up_to;
   return out;
 }
 
 // The device's durable delivered cursor (cached once read; a failed read is not cached).
-result<uint64_t> delivered_of(conversation_actor* self, const std::string& user,
+result<uint64_t> delivered_of(conversation_actor self, const std::string& user,
                               const std::string& device) {
   auto& st = self->state;
   auto key = user + '\0' + device;
@@ -215,7 +227,7 @@ struct catch_up_result {
 // nothing, when the connection's outbound queue is half full: the client syncs again. Live
 // pushes are not paced, so a client that does not read overflows its bound and is closed with
 // 1013 (PROTOCOL.md), to recover with sync.
-catch_up_result catch_up(conversation_actor* self, const std::string& user, const route& r,
+catch_up_result catch_up(conversation_actor self, const std::string& user, const route& r,
                          uint64_t up_to, bool paced) {
   auto& st = self->state;
   catch_up_result out;
@@ -262,8 +274,12 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
         out.complete = false;
         break;
       }
-      fill_message(*frame.mutable_message(), st.id, m.msg);
-      sink->send(frame, sink->preferred_format());
+      if (m.pushed) {
+        sink->send_shared(m.pushed, sink->preferred_format());
+      } else {
+        fill_message(*frame.mutable_message(), st.id, m.msg);
+        sink->send(frame, sink->preferred_format());
+      }
       ++out.sent;
     }
     last = m.msg.seq;
@@ -275,7 +291,7 @@ catch_up_result catch_up(conversation_actor* self, const std::string& user, cons
   return out;
 }
 
-void push_to_members(conversation_actor* self, uint64_t up_to) {
+void push_to_members(conversation_actor self, uint64_t up_to) {
   auto& st = self->state;
   std::unordered_map<std::string, uint64_t> live;
   for (auto& member : st.rec.members)
@@ -294,7 +310,7 @@ void push_to_members(conversation_actor* self, uint64_t up_to) {
 }
 
 // Sends `frame` to every online device of the given users.
-void broadcast(conversation_actor* self, const std::vector<std::string>& users,
+void broadcast(conversation_actor self, const std::vector<std::string>& users,
                const pb::ServerFrame& frame, const std::string& except_user = {}) {
   for (auto& user : users) {
     if (user == except_user)
@@ -305,23 +321,29 @@ void broadcast(conversation_actor* self, const std::vector<std::string>& users,
   }
 }
 
-server_frame_ptr group_frame(const conversation_state& st) {
-  auto frame = std::make_shared<pb::ServerFrame>();
-  auto* g = frame->mutable_group();
-  g->set_conversation_id(st.id);
-  g->set_title(st.rec.title);
+pb::Group group_of(const conversation_state& st) {
+  pb::Group g;
+  g.set_conversation_id(st.id);
+  g.set_title(st.rec.title);
   for (auto& m : st.rec.members)
-    g->add_member_ids(m);
-  *g->mutable_created_at() = to_timestamp(st.rec.created_at_ms);
+    g.add_member_ids(m);
+  *g.mutable_created_at() = to_timestamp(st.rec.created_at_ms);
   for (auto& a : st.rec.admins)
-    g->add_admin_ids(a);
+    g.add_admin_ids(a);
+  return g;
+}
+
+// The `group` frame members are pushed when the group changes.
+pb::ServerFrame group_frame(const pb::Group& g) {
+  pb::ServerFrame frame;
+  *frame.mutable_group() = g;
   return frame;
 }
 
-void flush(conversation_actor* self);
+void flush(conversation_actor self);
 
 // A membership change that waited for the batch in flight runs once that batch is settled.
-void run_deferred_change(conversation_actor* self) {
+void run_deferred_change(conversation_actor self) {
   if (auto change = std::move(self->state.deferred_change)) {
     self->state.deferred_change = nullptr;
     change();
@@ -329,7 +351,7 @@ void run_deferred_change(conversation_actor* self) {
 }
 
 // One push notification per offline member per batch (the newest message and how many).
-void notify_offline(conversation_actor* self, const std::vector<queued_send>& batch) {
+void notify_offline(conversation_actor self, const std::vector<queued_send>& batch) {
   auto& st = self->state;
   if (!st.ctx->pushes || batch.empty())
     return;
@@ -353,7 +375,7 @@ void notify_offline(conversation_actor* self, const std::vector<queued_send>& ba
   }
 }
 
-void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, bool created,
+void on_batch_written(conversation_actor self, std::vector<queued_send> batch, bool created,
                       const caf::error& err) {
   auto& st = self->state;
   st.writing = false;
@@ -378,14 +400,17 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
   st.creating = false;
   for (auto& q : batch) {
     st.last_seq = q.msg.seq;
-    st.recent.push_back(live_message{q.msg, q.origin_session});
+    pb::ServerFrame frame;
+    fill_message(*frame.mutable_message(), st.id, q.msg);
+    st.recent.push_back(live_message{q.msg, q.origin_session,
+                                     std::make_shared<const pushed_frame>(std::move(frame))});
     if (st.recent.size() > recent_capacity)
       st.recent.pop_front();
     auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
     for (auto& dup : st.inflight_dups[key])
-      dup.deliver(q.msg.seq, q.msg.sent_at_ms);
+      dup.deliver(make_ack(q.msg.seq, q.msg.sent_at_ms));
     st.inflight_dups.erase(key);
-    q.promise.deliver(q.msg.seq, q.msg.sent_at_ms);
+    q.promise.deliver(make_ack(q.msg.seq, q.msg.sent_at_ms));
     // The sender has read their own message.
     st.read_cache[q.msg.sender_id] = std::max(st.read_cache[q.msg.sender_id], q.msg.seq);
   }
@@ -399,7 +424,7 @@ void on_batch_written(conversation_actor* self, std::vector<queued_send> batch, 
 
 // Writes every queued send as one batch; one batch in flight at a time keeps seq gapless
 // even when a write fails.
-void flush(conversation_actor* self) {
+void flush(conversation_actor self) {
   auto& st = self->state;
   // A membership change goes between batches, so its join point is an exact seq and the next
   // batch's pending entries already name the new members.
@@ -432,10 +457,11 @@ void flush(conversation_actor* self) {
   });
 }
 
-caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::string& sender,
-                                       const std::string& client_msg_id, std::string& body,
-                                       const std::string& to_user, const std::string& origin) {
+caf::result<pb::ConversationAck> on_send(conversation_actor self, pb::ConversationSend& req) {
   auto& st = self->state;
+  auto& sender = req.sender_id();
+  auto& client_msg_id = req.client_msg_id();
+  auto& to_user = req.to_user();
   if (auto err = load(self))
     return err;
   if (!st.exists) {
@@ -451,7 +477,7 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
   auto key = sender + '\0' + client_msg_id;
   auto dup = st.inflight_dups.find(key);
   if (dup != st.inflight_dups.end()) {
-    auto rp = self->make_response_promise<uint64_t, int64_t>();
+    auto rp = self->make_response_promise<pb::ConversationAck>();
     dup->second.push_back(rp);
     return rp;
   }
@@ -463,21 +489,23 @@ caf::result<uint64_t, int64_t> on_send(conversation_actor* self, const std::stri
       return make_error(seen.error());
     if (*seen && st.ctx->clock() - (*seen)->sent_at_ms < dedup_window_ms) {
       instruments().duplicates.inc();
-      return caf::result<uint64_t, int64_t>{(*seen)->seq, (*seen)->sent_at_ms};
+      return make_ack((*seen)->seq, (*seen)->sent_at_ms);
     }
   }
-  auto rp = self->make_response_promise<uint64_t, int64_t>();
+  auto rp = self->make_response_promise<pb::ConversationAck>();
   st.inflight_dups.emplace(key, std::vector<ack_promise>{});
-  st.queued.push_back(
-    queued_send{chat_message{0, sender, client_msg_id, std::move(body), st.ctx->clock()}, rp, origin});
+  st.queued.push_back(queued_send{
+    chat_message{0, sender, client_msg_id, std::move(*req.mutable_body()), st.ctx->clock()}, rp,
+    req.origin_session()});
   flush(self);
   return rp;
 }
 
-caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::string& creator,
-                                        const std::string& title,
-                                        const std::vector<std::string>& members) {
+caf::result<pb::Group> on_create(conversation_actor self, const pb::GroupCreate& req) {
   auto& st = self->state;
+  auto& creator = req.creator_id();
+  auto& title = req.title();
+  std::vector<std::string> members(req.member_ids().begin(), req.member_ids().end());
   if (auto err = load(self))
     return err;
   if (st.exists)
@@ -497,7 +525,7 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
   st.creating = true;
   storage::write_set ws;
   st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
-  auto rp = self->make_response_promise<server_frame_ptr>();
+  auto rp = self->make_response_promise<pb::Group>();
   write(self, std::move(ws), [self, rp, members](const caf::error& err) mutable {
     auto& st = self->state;
     if (err) {
@@ -511,17 +539,17 @@ caf::result<server_frame_ptr> on_create(conversation_actor* self, const std::str
     if (st.ctx->quota)
       st.ctx->quota->commit(members);
     st.creating = false;
-    auto frame = group_frame(st);
-    rp.deliver(frame);
-    broadcast(self, st.rec.members, *frame);
+    auto group = group_of(st);
+    broadcast(self, st.rec.members, group_frame(group));
+    rp.deliver(std::move(group));
     flush(self);
   });
   return rp;
 }
 
 // Writes a membership change; `rp` gets the new group frame once it is durable.
-void write_members(conversation_actor* self, membership_change change,
-                   caf::typed_response_promise<server_frame_ptr> rp) {
+void write_members(conversation_actor self, membership_change change,
+                   caf::typed_response_promise<pb::Group> rp) {
   auto& st = self->state;
   auto now = st.ctx->clock();
   if (st.ctx->quota) {
@@ -557,21 +585,29 @@ void write_members(conversation_actor* self, membership_change change,
         st.sent_up_to.erase(r.session_id);
     // Presence re-checks subscriptions between the removed and the rest before anyone hears of
     // the removal, so no presence change reaches them once they know they are out.
-    if (!change.removed.empty() && st.ctx->presence)
-      self->send(st.ctx->presence, revoke_atom_v, change.removed, st.rec.members);
-    auto frame = group_frame(st);
-    rp.deliver(frame);
+    if (!change.removed.empty() && st.ctx->presence) {
+      pb::PresenceRevoke revoke;
+      for (auto& user : change.removed)
+        revoke.add_removed(user);
+      for (auto& user : st.rec.members)
+        revoke.add_members(user);
+      self->send(st.ctx->presence, revoke_atom_v, std::move(revoke));
+    }
+    auto group = group_of(st);
     // Everyone affected learns the new member list, the removed included.
     auto notify = st.rec.members;
     notify.insert(notify.end(), change.removed.begin(), change.removed.end());
-    broadcast(self, notify, *frame);
+    broadcast(self, notify, group_frame(group));
+    rp.deliver(std::move(group));
     flush(self);
   });
 }
 
-caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::string& actor,
-                                         bool add, const std::vector<std::string>& users) {
+caf::result<pb::Group> on_members(conversation_actor self, const pb::MembersUpdate& req) {
   auto& st = self->state;
+  auto& actor = req.actor_id();
+  auto add = req.add();
+  std::vector<std::string> users(req.user_ids().begin(), req.user_ids().end());
   if (auto err = require_member(self, actor))
     return err;
   if (!st.rec.group)
@@ -584,8 +620,8 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
                               st.ctx->opts.max_group_members, change))
     return make_error(f);
   if (change.added.empty() && change.removed.empty())
-    return group_frame(st);
-  auto rp = self->make_response_promise<server_frame_ptr>();
+    return group_of(st);
+  auto rp = self->make_response_promise<pb::Group>();
   st.changing_members = true;
   if (!st.writing) {
     write_members(self, std::move(change), rp);
@@ -603,7 +639,7 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
     }
     if (change.added.empty() && change.removed.empty()) {
       st.changing_members = false;
-      rp.deliver(group_frame(st));
+      rp.deliver(group_of(st));
       return;
     }
     write_members(self, std::move(change), rp);
@@ -611,9 +647,12 @@ caf::result<server_frame_ptr> on_members(conversation_actor* self, const std::st
   return rp;
 }
 
-caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
-                             const std::string& device, uint64_t seq, bool read) {
+caf::result<void> on_receipt(conversation_actor self, const pb::ReceiptUpdate& req) {
   auto& st = self->state;
+  auto& user = req.user_id();
+  auto& device = req.device_id();
+  auto seq = req.seq();
+  auto read = req.read();
   if (auto err = require_member(self, user))
     return err;
   // Receipts beyond the newest message are clamped to it (docs/chat.md).
@@ -683,25 +722,26 @@ caf::result<void> on_receipt(conversation_actor* self, const std::string& user,
   return caf::unit;
 }
 
-caf::result<server_frame_ptr> on_history(conversation_actor* self, const std::string& user,
-                                         uint64_t before, uint32_t limit) {
+caf::result<pb::HistoryPage> on_history(conversation_actor self, const pb::HistoryQuery& req) {
   auto& st = self->state;
+  auto& user = req.user_id();
+  auto before = req.before_seq();
+  auto limit = req.limit();
   if (auto err = require_member(self, user))
     return err;
   auto read = st.ctx->store->history(st.id, before, limit + 1, hidden_up_to(st.rec, user));
   if (!read)
     return make_error(read.error());
   auto& page = *read;
-  auto frame = std::make_shared<pb::ServerFrame>();
-  auto* h = frame->mutable_history_page();
-  h->set_conversation_id(st.id);
-  h->set_has_more(page.size() > limit);
+  pb::HistoryPage h;
+  h.set_conversation_id(st.id);
+  h.set_has_more(page.size() > limit);
   for (size_t i = 0; i < page.size() && i < limit; ++i)
-    fill_message(*h->add_messages(), st.id, page[i]);
-  return server_frame_ptr{frame};
+    fill_message(*h.add_messages(), st.id, page[i]);
+  return h;
 }
 
-caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::string& user) {
+caf::result<pb::ConversationSummary> on_summary(conversation_actor self, const std::string& user) {
   auto& st = self->state;
   if (auto err = require_member(self, user))
     return err;
@@ -716,8 +756,8 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
     read = *stored;
   }
   st.read_cache[user] = read;
-  auto frame = std::make_shared<pb::ServerFrame>();
-  auto* s = frame->mutable_conversation_list()->add_items();
+  pb::ConversationSummary summary;
+  auto* s = &summary;
   s->set_conversation_id(st.id);
   s->set_kind(st.rec.group ? pb::GROUP : pb::DIRECT);
   s->set_title(st.rec.title);
@@ -730,26 +770,36 @@ caf::result<server_frame_ptr> on_summary(conversation_actor* self, const std::st
   read = std::max(read, hidden_up_to(st.rec, user));
   s->set_read_seq(std::min(read, st.last_seq));
   s->set_unread(st.last_seq - std::min(read, st.last_seq));
-  return server_frame_ptr{frame};
+  return summary;
 }
 
-caf::result<uint64_t, bool> on_sync(conversation_actor* self, const std::string& user,
-                                    const connection_ref& conn) {
+caf::result<pb::SyncResult> on_sync(conversation_actor self, const pb::ChatEndpoint& device) {
   auto& st = self->state;
   if (auto err = load(self))
     return err;
+  auto& user = device.user_id();
+  pb::SyncResult out;
+  out.set_complete(true);
   if (!st.exists || st.creating || !is_member(st, user))
-    return caf::result<uint64_t, bool>{uint64_t{0}, true};
+    return out;
   // A sync starts from the device's durable cursor, re-sending what it has not acknowledged.
-  st.sent_up_to.erase(conn.r.session_id);
-  auto r = catch_up(self, user, conn.r, st.last_seq, true);
-  if (r.err)
-    return make_error(r.err);
-  return caf::result<uint64_t, bool>{r.sent, r.complete};
+  st.sent_up_to.erase(device.session_id());
+  // The connection may have closed while the request was on its way: nothing to write to.
+  auto r = st.ctx->routes.route_of(user, device.session_id());
+  if (!r)
+    return out;
+  auto res = catch_up(self, user, *r, st.last_seq, true);
+  if (res.err)
+    return make_error(res.err);
+  out.set_messages(res.sent);
+  out.set_complete(res.complete);
+  return out;
 }
 
-caf::result<void> on_typing(conversation_actor* self, const std::string& user, bool active) {
+caf::result<void> on_typing(conversation_actor self, const pb::TypingUpdate& req) {
   auto& st = self->state;
+  auto& user = req.user_id();
+  auto active = req.active();
   if (auto err = require_member(self, user))
     return err;
   pb::ServerFrame frame;
@@ -763,34 +813,20 @@ caf::result<void> on_typing(conversation_actor* self, const std::string& user, b
 
 } // namespace
 
-caf::actor spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx, std::string id) {
+conversation_api spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx, std::string id) {
   return sys.spawn([ctx = std::move(ctx), id = std::move(id)](
-                     conversation_actor* self) mutable -> caf::behavior {
+                     conversation_actor self) mutable -> conversation_api::behavior_type {
     self->state.ctx = std::move(ctx);
     self->state.id = std::move(id);
     return {
-      [self](send_atom, const std::string& sender, const std::string& client_msg_id,
-             std::string& body, const std::string& to_user, const std::string& origin) {
-        return on_send(self, sender, client_msg_id, body, to_user, origin);
-      },
-      [self](create_atom, const std::string& creator, const std::string& title,
-             const std::vector<std::string>& members) {
-        return on_create(self, creator, title, members);
-      },
-      [self](members_atom, const std::string& actor, bool add,
-             const std::vector<std::string>& users) { return on_members(self, actor, add, users); },
-      [self](receipt_atom, const std::string& user, const std::string& device, uint64_t seq,
-             bool read) { return on_receipt(self, user, device, seq, read); },
-      [self](history_atom, const std::string& user, uint64_t before, uint32_t limit) {
-        return on_history(self, user, before, limit);
-      },
+      [self](send_atom, pb::ConversationSend& req) { return on_send(self, req); },
+      [self](create_atom, const pb::GroupCreate& req) { return on_create(self, req); },
+      [self](members_atom, const pb::MembersUpdate& req) { return on_members(self, req); },
+      [self](receipt_atom, const pb::ReceiptUpdate& req) { return on_receipt(self, req); },
+      [self](history_atom, const pb::HistoryQuery& req) { return on_history(self, req); },
       [self](summary_atom, const std::string& user) { return on_summary(self, user); },
-      [self](sync_atom, const std::string& user, const connection_ref& conn) {
-        return on_sync(self, user, conn);
-      },
-      [self](typing_atom, const std::string& user, bool active) {
-        return on_typing(self, user, active);
-      },
+      [self](sync_atom, const pb::ChatEndpoint& device) { return on_sync(self, device); },
+      [self](typing_atom, const pb::TypingUpdate& req) { return on_typing(self, req); },
       [self](passivate_atom) {
         self->state.passivate_requested = true;
         maybe_quit(self);

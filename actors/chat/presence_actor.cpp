@@ -1,7 +1,7 @@
 #include "actors/chat/presence_actor.hpp"
 
 #include "actors/chat/contacts.hpp"
-#include "actors/chat/conversation_actor.hpp"
+#include "actors/chat/chat_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/metrics.hpp"
@@ -45,7 +45,7 @@ struct presence_state {
   static inline const char* name = "parley.presence";
 };
 
-using presence_actor = caf::stateful_actor<presence_state>;
+using presence_actor = presence_api::stateful_pointer<presence_state>;
 
 metrics::gauge& subscriptions_gauge() {
   static auto& g = metrics::global().get_gauge("presence_subscriptions",
@@ -63,7 +63,7 @@ pb::ServerFrame update_frame(const std::string& user, bool online, int64_t last_
   return frame;
 }
 
-void notify(presence_actor* self, const std::string& user, bool online, int64_t last_seen_ms) {
+void notify(presence_actor self, const std::string& user, bool online, int64_t last_seen_ms) {
   auto it = self->state.watchers.find(user);
   if (it == self->state.watchers.end())
     return;
@@ -82,13 +82,14 @@ void count(presence_state& st, const std::string& subscriber_user, int delta) {
   subscriptions_gauge().set(static_cast<int64_t>(st.total));
 }
 
-void watch(presence_state& st, const connection_ref& sub, const std::string& user) {
-  auto& mine = st.watching[sub.r.session_id];
-  mine.user = sub.user_id;
+void watch(presence_state& st, const route& sub, const std::string& subscriber_user,
+           const std::string& user) {
+  auto& mine = st.watching[sub.session_id];
+  mine.user = subscriber_user;
   if (!mine.watched.insert(user).second)
     return;
-  st.watchers[user][sub.r.session_id] = subscriber{sub.user_id, sub.r.sink};
-  count(st, sub.user_id, +1);
+  st.watchers[user][sub.session_id] = subscriber{subscriber_user, sub.sink};
+  count(st, subscriber_user, +1);
 }
 
 void unwatch(presence_state& st, const std::string& session, const std::string& user) {
@@ -106,7 +107,7 @@ void unwatch(presence_state& st, const std::string& session, const std::string& 
     st.watching.erase(s);
 }
 
-void unwatch_all(presence_actor* self, const std::string& session) {
+void unwatch_all(presence_actor self, const std::string& session) {
   auto& st = self->state;
   auto it = st.watching.find(session);
   if (it == st.watching.end())
@@ -141,11 +142,18 @@ void send_fault(const std::shared_ptr<outbound_sink>& sink, const std::string& r
   sink->send(frame, sink->preferred_format());
 }
 
-void on_presence(presence_actor* self, const std::string& request_id, const connection_ref& sub,
-                 const std::vector<std::string>& users, const std::vector<std::string>& hidden,
-                 bool subscribe) {
+void on_presence(presence_actor self, const pb::PresenceQuery& query) {
   auto& st = self->state;
-  auto sink = sub.r.sink.lock();
+  auto& request_id = query.request_id();
+  auto& subscriber_user = query.subscriber().user_id();
+  bool subscribe = query.subscribe();
+  std::vector<std::string> users(query.user_ids().begin(), query.user_ids().end());
+  std::vector<std::string> hidden(query.hidden().begin(), query.hidden().end());
+  // The subscriber's connection on this node; gone: nobody is left to answer.
+  auto sub = st.ctx->routes.route_of(subscriber_user, query.subscriber().session_id());
+  if (!sub)
+    return;
+  auto sink = sub->sink.lock();
   if (!sink)
     return;
   auto is_hidden = [&](const std::string& u) {
@@ -153,7 +161,7 @@ void on_presence(presence_actor* self, const std::string& request_id, const conn
   };
   if (subscribe) {
     // All or nothing: a request over a cap changes nothing, so the client knows where it is.
-    auto mine = st.watching.find(sub.r.session_id);
+    auto mine = st.watching.find(sub->session_id);
     size_t have = mine != st.watching.end() ? mine->second.watched.size() : 0;
     size_t fresh = 0;
     for (auto& u : users)
@@ -166,7 +174,7 @@ void on_presence(presence_actor* self, const std::string& request_id, const conn
                               + std::to_string(opts.max_subscriptions)
                               + " users (presence.max_subscriptions); this one has "
                               + std::to_string(have));
-    auto pu = st.per_user.find(sub.user_id);
+    auto pu = st.per_user.find(subscriber_user);
     size_t user_has = pu != st.per_user.end() ? pu->second : 0;
     if (user_has + fresh > opts.max_subscriptions_per_user)
       return send_too_large(sink, request_id,
@@ -199,17 +207,18 @@ void on_presence(presence_actor* self, const std::string& request_id, const conn
     frame.set_request_id(request_id);
     sink->send(frame, sink->preferred_format());
     if (subscribe && visible)
-      watch(st, sub, user);
+      watch(st, *sub, subscriber_user, user);
     else
-      unwatch(st, sub.r.session_id, user);
+      unwatch(st, sub->session_id, user);
   }
 }
 
 // `removed` left a group of `members`: drops subscriptions between them that no conversation
 // justifies any more. Only pairs with a subscription are checked.
-void on_revoke(presence_actor* self, const std::vector<std::string>& removed,
-               const std::vector<std::string>& members) {
+void on_revoke(presence_actor self, const pb::PresenceRevoke& revoke) {
   auto& st = self->state;
+  auto& removed = revoke.removed();
+  auto& members = revoke.members();
   if (st.ctx->presence_opts.visibility == presence_visibility::all)
     return;
   std::set<std::string> gone(removed.begin(), removed.end());
@@ -249,13 +258,11 @@ void on_revoke(presence_actor* self, const std::vector<std::string>& removed,
 
 } // namespace
 
-caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
-  return sys.spawn([ctx = std::move(ctx)](presence_actor* self) mutable -> caf::behavior {
+presence_api spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
+  return sys.spawn([ctx = std::move(ctx)](presence_actor self) mutable -> presence_api::behavior_type {
     self->state.ctx = std::move(ctx);
     return {
-      [self](presence_atom, const std::string& request_id, const connection_ref& sub,
-             const std::vector<std::string>& users, const std::vector<std::string>& hidden,
-             bool subscribe) { on_presence(self, request_id, sub, users, hidden, subscribe); },
+      [self](presence_atom, const pb::PresenceQuery& query) { on_presence(self, query); },
       // Online and offline come from different connection actors and may arrive in either
       // order: the routing table, not the message, says what is true now.
       [self](online_atom, const std::string& user) {
@@ -273,8 +280,7 @@ caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
                 [user](caf::error&) { spdlog::warn("presence: last_seen of {} not stored", user); });
       },
       [self](closed_atom, const std::string& session) { unwatch_all(self, session); },
-      [self](revoke_atom, const std::vector<std::string>& removed,
-             const std::vector<std::string>& members) { on_revoke(self, removed, members); },
+      [self](revoke_atom, const pb::PresenceRevoke& revoke) { on_revoke(self, revoke); },
       [self](count_atom) { return static_cast<uint64_t>(self->state.total); },
     };
   });

@@ -5,26 +5,17 @@
 // conversation with them); the others are answered offline without last_seen and never
 // subscribed. Subscriptions are capped per connection and per user (docs/chat.md, Presence).
 //
-// Messages:
-//   (presence_atom, request_id, connection_ref subscriber, users, hidden, subscribe?)
-//       sends one presence_update per user to the subscriber (echoing request_id); users in
-//       `hidden` (sorted) are answered offline and not subscribed; subscribe=true keeps sending
-//       changes, false stops them; over a cap: one too_large error frame and nothing changes
-//   (online_atom, user)                      the user's first connection opened
-//   (offline_atom, user, last_seen_ms)       the user's last connection closed
-//   (closed_atom, session_id)                a subscriber's connection closed
-//   (revoke_atom, removed, members)          `removed` left a group of `members`: their
-//                                            subscriptions to each other are checked again
-//   (count_atom)                             -> uint64_t subscriptions held (for tests)
+// Its messages are presence_api (actors/chat/chat_api.hpp). Subscribers are named by their
+// endpoint (user and session id) and written to through the routing table.
 #pragma once
 
+#include "actors/chat/chat_api.hpp"
 #include "actors/chat/chat_context.hpp"
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 namespace parley::chat {
 
-caf::actor spawn_presence(caf::actor_system& sys, chat_context_ptr ctx);
+presence_api spawn_presence(caf::actor_system& sys, chat_context_ptr ctx);
 
 } // namespace parley::chat

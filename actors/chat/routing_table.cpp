@@ -40,6 +40,18 @@ std::vector<route> routing_table::routes_of(const std::string& user) const {
   });
 }
 
+std::optional<route> routing_table::route_of(const std::string& user,
+                                            const std::string& session_id) const {
+  return users_.with(user, [&](auto& s) -> std::optional<route> {
+    auto it = s.map.find(user);
+    if (it != s.map.end())
+      for (auto& r : it->second)
+        if (r.session_id == session_id)
+          return r;
+    return std::nullopt;
+  });
+}
+
 bool routing_table::online(const std::string& user) const {
   return users_.with(user, [&](auto& s) { return s.map.count(user) != 0; });
 }

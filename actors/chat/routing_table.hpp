@@ -7,6 +7,7 @@
 #include "common/sharded_map.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ public:
   bool remove(const std::string& user, const std::string& session_id);
 
   std::vector<route> routes_of(const std::string& user) const;
+  // The route of one connection of `user`, if it is still open.
+  std::optional<route> route_of(const std::string& user, const std::string& session_id) const;
   bool online(const std::string& user) const;
 
   // Users with at least one route.

@@ -1,12 +1,14 @@
 // Chat frames of a connection: validation of what the client sent, then one request to the
-// conversation actor (through the registry) and the answer back to the client. The chat logic
+// conversation actor (conversation_api, sent directly to a handle the registry resolved and the
+// connection keeps while it is valid) and the answer back to the client. The chat logic
 // itself lives in actors/chat/.
-#include "actors/chat/conversation_actor.hpp"
+#include "actors/chat/chat_api.hpp"
 #include "common/clock.hpp"
-#include "actors/chat/contacts.hpp"
+#include "actors/chat/chat_reader.hpp"
 #include "actors/chat/conversation_id.hpp"
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_request.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/identifiers.hpp"
@@ -47,21 +49,36 @@ void bad_request(connection_actor* self, const reply_to& to, std::string message
   send_fault(self, to, make_fault(errc::bad_request, std::move(message)));
 }
 
-chat::connection_ref self_ref(connection_actor* self) {
+// This connection as chat actors name it.
+pb::ChatEndpoint endpoint_of(connection_actor* self) {
   auto& st = self->state;
-  return chat::connection_ref{st.info.user_id, chat::route{st.session_id, st.device_id, st.sink}};
+  pb::ChatEndpoint e;
+  e.set_user_id(st.info.user_id);
+  e.set_session_id(st.session_id);
+  e.set_device_id(st.device_id);
+  e.set_node(st.info.node);
+  return e;
 }
 
-// Sends `payload` to conversation `conv` and calls `on_ok` with its answer, or answers the
-// client with the error.
-template <class F>
+// Sends `args...` to conversation `conv`; `on_ok` gets its answer, `on_error` its error.
+template <class OnReply, class OnError, class... Args>
+void request_conversation(connection_actor* self, const std::string& conv, OnReply on_ok,
+                          OnError on_error, Args... args) {
+  auto& st = self->state;
+  if (!st.conversations)
+    st.conversations = std::make_unique<runtime::entity_channels<chat::conversation_api>>();
+  runtime::request_entity<chat::conversation_api>(
+    self, *st.conversations, runtime::entity_address{st.info.chat->registry, chat::conversation_kind, conv},
+    request_timeout, std::move(on_ok), std::move(on_error), std::move(args)...);
+}
+
+// The same, answering the client with the error.
+template <class OnReply, class... Args>
 void ask_conversation(connection_actor* self, const reply_to& to, const std::string& conv,
-                      caf::message payload, F on_ok) {
-  auto& ctx = *self->state.info.chat;
-  self->request(ctx.registry, request_timeout, std::string{chat::conversation_kind}, conv,
-                std::move(payload))
-    .then(std::move(on_ok),
-          [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
+                      OnReply on_ok, Args... args) {
+  request_conversation(self, conv, std::move(on_ok),
+                       [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); },
+                       std::move(args)...);
 }
 
 bool check_conversation_id(connection_actor* self, const reply_to& to, const std::string& id) {
@@ -104,19 +121,25 @@ void on_send(connection_actor* self, const reply_to& to, const pb::Send& send) {
     return;
   }
   auto cmid = send.client_msg_id();
-  ask_conversation(self, to, conv,
-                   caf::make_message(send_atom_v, user, cmid, send.body(), send.to_user(),
-                                     st.session_id),
-                   [self, to, conv, cmid](uint64_t seq, int64_t sent_at_ms) {
-                     pb::ServerFrame out;
-                     auto* ack = out.mutable_ack();
-                     ack->set_conversation_id(conv);
-                     ack->set_client_msg_id(cmid);
-                     ack->set_seq(seq);
-                     *ack->mutable_sent_at()
-                       = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(sent_at_ms);
-                     send_frame(self, to, std::move(out));
-                   });
+  pb::ConversationSend req;
+  req.set_sender_id(user);
+  req.set_client_msg_id(cmid);
+  req.set_body(send.body());
+  req.set_to_user(send.to_user());
+  req.set_origin_session(st.session_id);
+  ask_conversation(
+    self, to, conv,
+    [self, to, conv, cmid](const pb::ConversationAck& done) {
+      pb::ServerFrame out;
+      auto* ack = out.mutable_ack();
+      ack->set_conversation_id(conv);
+      ack->set_client_msg_id(cmid);
+      ack->set_seq(done.seq());
+      *ack->mutable_sent_at()
+        = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(done.sent_at_ms());
+      send_frame(self, to, std::move(out));
+    },
+    send_atom_v, std::move(req));
 }
 
 // Validates a list of user ids: each valid, none twice. Returns false after answering.
@@ -136,10 +159,18 @@ bool check_user_list(connection_actor* self, const reply_to& to,
   return true;
 }
 
-void answer_with_frame(connection_actor* self, const reply_to& to, const std::string& conv,
-                       caf::message payload) {
-  ask_conversation(self, to, conv, std::move(payload),
-                   [self, to](const chat::server_frame_ptr& frame) { send_frame(self, to, *frame); });
+// A group change answered with the group frame.
+template <class Atom, class Request>
+void answer_with_group(connection_actor* self, const reply_to& to, const std::string& conv,
+                       Atom atom, Request req) {
+  ask_conversation(
+    self, to, conv,
+    [self, to](const pb::Group& group) {
+      pb::ServerFrame out;
+      *out.mutable_group() = group;
+      send_frame(self, to, std::move(out));
+    },
+    atom, std::move(req));
 }
 
 void on_create_group(connection_actor* self, const reply_to& to, const pb::CreateGroup& g) {
@@ -173,8 +204,12 @@ void on_create_group(connection_actor* self, const reply_to& to, const pb::Creat
       return send_frame(self, to, std::move(out));
     }
   }
-  answer_with_frame(self, to, chat::new_group_id(),
-                    caf::make_message(create_atom_v, st.info.user_id, g.title(), members));
+  pb::GroupCreate req;
+  req.set_creator_id(st.info.user_id);
+  req.set_title(g.title());
+  for (auto& m : members)
+    req.add_member_ids(m);
+  answer_with_group(self, to, chat::new_group_id(), create_atom_v, std::move(req));
 }
 
 void on_members(connection_actor* self, const reply_to& to, const pb::MembersChange& m, bool add) {
@@ -185,17 +220,22 @@ void on_members(connection_actor* self, const reply_to& to, const pb::MembersCha
     return bad_request(self, to, std::string{field} + " is empty");
   if (!check_user_list(self, to, m.user_ids(), field))
     return;
-  std::vector<std::string> users(m.user_ids().begin(), m.user_ids().end());
-  answer_with_frame(self, to, m.conversation_id(),
-                    caf::make_message(members_atom_v, self->state.info.user_id, add, users));
+  pb::MembersUpdate req;
+  req.set_actor_id(self->state.info.user_id);
+  req.set_add(add);
+  *req.mutable_user_ids() = m.user_ids();
+  answer_with_group(self, to, m.conversation_id(), members_atom_v, std::move(req));
 }
 
 void on_leave(connection_actor* self, const reply_to& to, const pb::Leave& l) {
   if (!check_conversation_id(self, to, l.conversation_id()))
     return;
   auto& user = self->state.info.user_id;
-  answer_with_frame(self, to, l.conversation_id(),
-                    caf::make_message(members_atom_v, user, false, std::vector<std::string>{user}));
+  pb::MembersUpdate req;
+  req.set_actor_id(user);
+  req.set_add(false);
+  req.add_user_ids(user);
+  answer_with_group(self, to, l.conversation_id(), members_atom_v, std::move(req));
 }
 
 void on_receipt(connection_actor* self, const reply_to& to, const pb::Receipt& r) {
@@ -206,11 +246,13 @@ void on_receipt(connection_actor* self, const reply_to& to, const pb::Receipt& r
   if (r.seq() == 0)
     return bad_request(self, to, "receipt.seq must be at least 1");
   auto& st = self->state;
+  pb::ReceiptUpdate req;
+  req.set_user_id(st.info.user_id);
+  req.set_device_id(st.device_id);
+  req.set_seq(r.seq());
+  req.set_read(r.status() == pb::READ);
   // No answer on success (PROTOCOL.md); errors are reported.
-  ask_conversation(self, to, r.conversation_id(),
-                   caf::make_message(receipt_atom_v, st.info.user_id, st.device_id, r.seq(),
-                                     r.status() == pb::READ),
-                   []() {});
+  ask_conversation(self, to, r.conversation_id(), []() {}, receipt_atom_v, std::move(req));
 }
 
 void on_history(connection_actor* self, const reply_to& to, const pb::HistoryRequest& h) {
@@ -218,9 +260,18 @@ void on_history(connection_actor* self, const reply_to& to, const pb::HistoryReq
     return;
   // Out-of-range limits are clamped to 1..100; 0 means the default of 50.
   uint32_t limit = h.limit() == 0 ? 50 : std::min<uint32_t>(h.limit(), 100);
-  answer_with_frame(self, to, h.conversation_id(),
-                    caf::make_message(history_atom_v, self->state.info.user_id, h.before_seq(),
-                                      limit));
+  pb::HistoryQuery req;
+  req.set_user_id(self->state.info.user_id);
+  req.set_before_seq(h.before_seq());
+  req.set_limit(limit);
+  ask_conversation(
+    self, to, h.conversation_id(),
+    [self, to](pb::HistoryPage& page) {
+      pb::ServerFrame out;
+      out.mutable_history_page()->Swap(&page);
+      send_frame(self, to, std::move(out));
+    },
+    history_atom_v, std::move(req));
 }
 
 // Collects one answer per conversation, then answers the client once.
@@ -232,49 +283,57 @@ struct fan_in {
   fault failed;  // a conversation answered internal (say a corrupt record)
 };
 
-void on_conversations(connection_actor* self, const reply_to& to) {
+// Asks the user's chat reader (actors/chat/chat_reader.hpp) and continues with its answer, or
+// answers the client with the error.
+template <class Atom, class OnReply, class... Args>
+void read_index(connection_actor* self, const reply_to& to, Atom atom, OnReply on_reply,
+                Args... args) {
   auto& st = self->state;
-  auto read = st.info.chat->store->conversations_of(st.info.user_id);
-  if (!read)
-    return send_fault(self, to, read.error());
-  auto& convs = *read;
+  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout, atom,
+                st.info.user_id, std::move(args)...)
+    .then(std::move(on_reply),
+          [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
+}
+
+void list_conversations(connection_actor* self, const reply_to& to,
+                        const std::vector<std::string>& convs) {
+  auto& st = self->state;
   auto state = std::make_shared<fan_in>();
   state->list.mutable_conversation_list();
   state->waiting = convs.size();
   if (convs.empty())
     return send_frame(self, to, state->list);
   for (auto& conv : convs) {
-    self->request(st.info.chat->registry, request_timeout, std::string{chat::conversation_kind}, conv,
-                  caf::make_message(summary_atom_v, st.info.user_id))
-      .then(
-        [self, to, state](const chat::server_frame_ptr& frame) {
-          for (auto& item : frame->conversation_list().items())
-            *state->list.mutable_conversation_list()->add_items() = item;
-          if (--state->waiting == 0)
-            send_frame(self, to, state->list);
-        },
-        [self, to, state](caf::error& e) {
-          // A conversation that cannot answer now is left out rather than failing the list; one
-          // that answers internal (a corrupt record) fails it: it would be missing every time.
-          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
-            state->failed = std::move(f);
-          if (--state->waiting == 0) {
-            if (state->failed)
-              return send_fault(self, to, state->failed);
-            send_frame(self, to, state->list);
-          }
-        });
+    request_conversation(
+      self, conv,
+      [self, to, state](const pb::ConversationSummary& item) {
+        *state->list.mutable_conversation_list()->add_items() = item;
+        if (--state->waiting == 0)
+          send_frame(self, to, state->list);
+      },
+      [self, to, state](caf::error& e) {
+        // A conversation that cannot answer now is left out rather than failing the list; one
+        // that answers internal (a corrupt record) fails it: it would be missing every time.
+        if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+          state->failed = std::move(f);
+        if (--state->waiting == 0) {
+          if (state->failed)
+            return send_fault(self, to, state->failed);
+          send_frame(self, to, state->list);
+        }
+      },
+      summary_atom_v, st.info.user_id);
   }
 }
 
-void on_sync(connection_actor* self, const reply_to& to) {
+void on_conversations(connection_actor* self, const reply_to& to) {
+  read_index(self, to, conversations_atom_v,
+             [self, to](const std::vector<std::string>& convs) { list_conversations(self, to, convs); });
+}
+
+void sync_conversations(connection_actor* self, const reply_to& to,
+                        const std::vector<std::string>& pending) {
   auto& st = self->state;
-  if (st.syncing)
-    return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
-  auto read = st.info.chat->store->pending_of(st.info.user_id);
-  if (!read)
-    return send_fault(self, to, read.error());
-  auto& pending = *read;
   auto state = std::make_shared<fan_in>();
   state->waiting = pending.size();
   auto done = [self, to, state] {
@@ -289,35 +348,49 @@ void on_sync(connection_actor* self, const reply_to& to) {
   };
   if (pending.empty())
     return done();
-  st.syncing = true;
-  auto ref = self_ref(self);
-  for (auto& [conv, seq] : pending) {
-    self->request(st.info.chat->registry, request_timeout, std::string{chat::conversation_kind}, conv,
-                  caf::make_message(sync_atom_v, st.info.user_id, ref))
-      .then(
-        [state, done](uint64_t sent, bool complete) {
-          state->messages += sent;
-          state->has_more = state->has_more || !complete;
-          if (--state->waiting == 0)
-            done();
-        },
-        [state, done](caf::error& e) {
-          // That conversation could not answer now: tell the client to sync again.
-          state->has_more = true;
-          if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
-            state->failed = std::move(f);
-          if (--state->waiting == 0)
-            done();
-        });
+  auto device = endpoint_of(self);
+  for (auto& conv : pending) {
+    request_conversation(
+      self, conv,
+      [state, done](const pb::SyncResult& part) {
+        state->messages += part.messages();
+        state->has_more = state->has_more || !part.complete();
+        if (--state->waiting == 0)
+          done();
+      },
+      [state, done](caf::error& e) {
+        // That conversation could not answer now: tell the client to sync again.
+        state->has_more = true;
+        if (auto f = to_fault(e); f.code == errc::internal && !state->failed)
+          state->failed = std::move(f);
+        if (--state->waiting == 0)
+          done();
+      },
+      sync_atom_v, device);
   }
+}
+
+void on_sync(connection_actor* self, const reply_to& to) {
+  auto& st = self->state;
+  if (st.syncing)
+    return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
+  st.syncing = true;
+  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout,
+                pending_atom_v, st.info.user_id)
+    .then([self, to](const std::vector<std::string>& pending) { sync_conversations(self, to, pending); },
+          [self, to](caf::error& err) {
+            self->state.syncing = false;
+            send_fault(self, to, to_fault(err));
+          });
 }
 
 void on_typing(connection_actor* self, const reply_to& to, const pb::Typing& t) {
   if (!check_conversation_id(self, to, t.conversation_id()))
     return;
-  ask_conversation(self, to, t.conversation_id(),
-                   caf::make_message(typing_atom_v, self->state.info.user_id, t.active()),
-                   []() {});
+  pb::TypingUpdate req;
+  req.set_user_id(self->state.info.user_id);
+  req.set_active(t.active());
+  ask_conversation(self, to, t.conversation_id(), []() {}, typing_atom_v, std::move(req));
 }
 
 void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceRequest& p) {
@@ -329,23 +402,23 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
     return;
   auto& st = self->state;
   auto& ctx = *st.info.chat;
+  pb::PresenceQuery query;
+  query.set_request_id(to.request_id);
+  *query.mutable_subscriber() = endpoint_of(self);
+  *query.mutable_user_ids() = p.user_ids();
+  query.set_subscribe(p.subscribe());
+  // Visibility is decided by the caller's side (the chat reader checks the membership index),
+  // so one caller's contact checks never hold up the node's presence actor.
+  if (ctx.presence_opts.visibility != chat::presence_visibility::contacts)
+    return caf::anon_send(ctx.presence, presence_atom_v, std::move(query));
   std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
-  // Visibility is decided here, on the connection's own thread, so one caller's contact checks
-  // never hold up the node's presence actor.
-  std::vector<std::string> hidden;
-  if (ctx.presence_opts.visibility == chat::presence_visibility::contacts) {
-    chat::contact_checker contacts{*ctx.store, st.info.user_id};
-    for (auto& user : users) {
-      auto shares = contacts.shares_conversation(user);
-      if (!shares)
-        return send_fault(self, to, shares.error());
-      if (!*shares)
-        hidden.push_back(user);
-    }
-    std::sort(hidden.begin(), hidden.end());
-  }
-  caf::anon_send(ctx.presence, presence_atom_v, to.request_id, self_ref(self), users, hidden,
-                 p.subscribe());
+  read_index(self, to, contacts_atom_v,
+             [self, query = std::move(query)](const std::vector<std::string>& hidden) mutable {
+               for (auto& user : hidden)
+                 query.add_hidden(user);
+               caf::anon_send(self->state.info.chat->presence, presence_atom_v, std::move(query));
+             },
+             std::move(users));
 }
 
 } // namespace
@@ -359,7 +432,7 @@ void register_route(connection_actor* self) {
   storage::write_set ws;
   st.info.chat->store->put_device(ws, st.info.user_id, st.device_id);
   caf::anon_send(st.info.chat->storage_writer, write_atom_v, std::move(ws));
-  if (st.info.chat->routes.add(st.info.user_id, self_ref(self).r))
+  if (st.info.chat->routes.add(st.info.user_id, chat::route{st.session_id, st.device_id, st.sink}))
     caf::anon_send(st.info.chat->presence, online_atom_v, st.info.user_id);
 }
 

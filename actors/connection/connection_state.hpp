@@ -2,7 +2,9 @@
 // session protocol, chat_frames.cpp for chat). Private to actors/connection/.
 #pragma once
 
+#include "actors/chat/chat_api.hpp"
 #include "actors/connection/connection_actor.hpp"
+#include "actors/runtime/entity_request.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -21,6 +23,9 @@ struct connection_state {
   std::shared_ptr<outbound_sink> sink;
   bool syncing = false;
   bool feed_subscribed = false;
+  // Conversations this connection talks to, resolved once and then sent to directly; made on
+  // the first chat request, so an idle connection does not pay for it.
+  std::unique_ptr<runtime::entity_channels<chat::conversation_api>> conversations;
 
   static inline const char* name = "parley.connection";
 };

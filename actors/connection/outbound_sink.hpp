@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace parley::pb {
@@ -12,6 +13,8 @@ class ServerFrame;
 }
 
 namespace parley {
+
+class pushed_frame;
 
 enum class wire_format : uint8_t {
   json,    // WebSocket text frame: protobuf JSON mapping, snake_case names
@@ -25,6 +28,10 @@ public:
   // Queues `frame` for the client, encoded as `format`. Past the connection's outbound bound
   // the sink closes the connection with 1013 instead; nothing else is reported back.
   virtual void send(const pb::ServerFrame& frame, wire_format format) = 0;
+
+  // The same for a frame shared by many connections (actors/connection/pushed_frame.hpp): a
+  // socket sink queues its shared encoding instead of encoding it again. By default, as send().
+  virtual void send_shared(const std::shared_ptr<const pushed_frame>& frame, wire_format format);
 
   // Closes the connection with a WebSocket close code (1000 normal, 1001 going away, ...).
   virtual void close(uint16_t code, std::string reason) = 0;

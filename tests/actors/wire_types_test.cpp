@@ -3,6 +3,7 @@
 // values that fill their fields.
 #include "actors/admin/admin_api.hpp"
 #include "actors/admin/answer_merge.hpp"
+#include "actors/chat/chat_api.hpp"
 #include "actors/runtime/protobuf_inspect.hpp"
 #include "proto/parley.pb.h"
 #include "support/test_system.hpp"
@@ -66,4 +67,44 @@ TEST_CASE_METHOD(fixture, "the admin interface crosses nodes") {
   *reply.add_answers() = answer;
   reply.add_unanswered("n-3");
   test::check_round_trip(sys, reply);
+}
+
+TEST_CASE_METHOD(fixture, "chat: every conversation and presence message crosses nodes") {
+  test::check_interface<chat::conversation_api>(sys);
+  test::check_interface<chat::presence_api>(sys);
+  pb::ConversationSend send;
+  send.set_sender_id("alice");
+  send.set_client_msg_id("m-1");
+  send.set_body("h\xc3\xa9llo, \xe2\x9c\x93");
+  send.set_to_user("bob");
+  send.set_origin_session("s-1");
+  test::check_round_trip(sys, send);
+  pb::ConversationAck ack;
+  ack.set_seq(42);
+  ack.set_sent_at_ms(1750000000123);
+  test::check_round_trip(sys, ack);
+  pb::ChatEndpoint device;
+  device.set_user_id("alice");
+  device.set_session_id("s-1");
+  device.set_device_id("phone");
+  device.set_node("n1");
+  test::check_round_trip(sys, device);
+  pb::PresenceQuery query;
+  query.set_request_id("p1");
+  *query.mutable_subscriber() = device;
+  query.add_user_ids("bob");
+  query.add_user_ids("carol");
+  query.add_hidden("carol");
+  query.set_subscribe(true);
+  test::check_round_trip(sys, query);
+  pb::HistoryPage page;
+  page.set_conversation_id("d:alice:bob");
+  auto* m = page.add_messages();
+  m->set_seq(7);
+  m->set_body("hi");
+  m->mutable_sent_at()->set_seconds(1750000000);
+  page.set_has_more(true);
+  test::check_round_trip(sys, page);
+  auto back = test::message_round_trip(sys, page);
+  CHECK(back.messages(0).sent_at().seconds() == 1750000000);
 }

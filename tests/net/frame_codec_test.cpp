@@ -1,4 +1,5 @@
 #include "net/frame_codec.hpp"
+#include "actors/connection/pushed_frame.hpp"
 #include "proto/parley.pb.h"
 
 #include <catch2/catch.hpp>
@@ -54,4 +55,32 @@ TEST_CASE("server frames print snake_case names and default values") {
   CHECK(json.find("\"retry_after_ms\"") != std::string::npos);
   auto err = encode_error_frame(make_fault(errc::too_large, "big"), wire_format::json);
   CHECK(err.find(R"("code":"too_large")") != std::string::npos);
+}
+
+namespace {
+
+int encodings = 0;
+
+std::string counting_encoder(const pb::ServerFrame& frame, wire_format format) {
+  ++encodings;
+  return encode_server_frame(frame, format);
+}
+
+} // namespace
+
+TEST_CASE("a pushed frame is encoded once per format, and every recipient gets the same bytes") {
+  pb::ServerFrame f;
+  f.mutable_message()->set_conversation_id("d:alice:bob");
+  f.mutable_message()->set_seq(3);
+  f.mutable_message()->set_body("hi");
+  auto pushed = std::make_shared<const pushed_frame>(f);
+  encodings = 0;
+  auto& json = pushed->encoded(wire_format::json, &counting_encoder);
+  auto& again = pushed->encoded(wire_format::json, &counting_encoder);
+  CHECK(json.get() == again.get());
+  CHECK(*json == encode_server_frame(f, wire_format::json));
+  auto& binary = pushed->encoded(wire_format::binary, &counting_encoder);
+  pushed->encoded(wire_format::binary, &counting_encoder);
+  CHECK(*binary == f.SerializeAsString());
+  CHECK(encodings == 2);
 }

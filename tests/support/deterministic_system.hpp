@@ -69,8 +69,9 @@ public:
   // -- modifiers --
 
   // The actor is sent an exit when the test ends (its own entities go with it).
-  caf::actor own(caf::actor a) {
-    owned_.push_back(a);
+  template <class Handle>
+  Handle own(Handle a) {
+    owned_.push_back(caf::actor_cast<caf::actor>(a));
     return a;
   }
 
@@ -108,8 +109,8 @@ public:
 
   // Sends a request from a one-shot actor and runs the system until nothing is left to do.
   // The answer has arrived() if the request was answered by then.
-  template <class... Ts, class... Args>
-  std::shared_ptr<answer<Ts...>> ask(const caf::actor& dest, Args... args) {
+  template <class... Ts, class Dest, class... Args>
+  std::shared_ptr<answer<Ts...>> ask(const Dest& dest, Args... args) {
     auto out = std::make_shared<answer<Ts...>>();
     sys.spawn([out, dest, args...](caf::event_based_actor* self) {
       self->request(dest, caf::infinite, args...)

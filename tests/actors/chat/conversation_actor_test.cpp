@@ -18,6 +18,25 @@ using namespace std::chrono_literals;
 
 namespace {
 
+pb::ConversationSend send_request(const std::string& sender, const std::string& cmid,
+                                  const std::string& body, const std::string& to_user,
+                                  const std::string& session) {
+  pb::ConversationSend req;
+  req.set_sender_id(sender);
+  req.set_client_msg_id(cmid);
+  req.set_body(body);
+  req.set_to_user(to_user);
+  req.set_origin_session(session);
+  return req;
+}
+
+pb::HistoryQuery history_of(const std::string& user, uint32_t limit) {
+  pb::HistoryQuery q;
+  q.set_user_id(user);
+  q.set_limit(limit);
+  return q;
+}
+
 // A storage writer that fails the first `failures` writes, then writes for real.
 caf::behavior flaky_writer(caf::event_based_actor* self, storage::engine* db,
                            std::shared_ptr<std::atomic<int>> failures) {
@@ -48,12 +67,11 @@ struct fixture {
   ~fixture() { caf::anon_send_exit(ctx->storage_writer, caf::exit_reason::user_shutdown); }
 
   // Sends one message; returns its seq, or 0 with `err` set.
-  uint64_t send(const caf::actor& conv, const std::string& cmid, fault& err) {
+  uint64_t send(const chat::conversation_api& conv, const std::string& cmid, fault& err) {
     caf::scoped_actor self{sys};
     uint64_t seq = 0;
-    self->request(conv, 5s, send_atom_v, std::string{"alice"}, cmid, std::string{"hi"},
-                  std::string{"bob"}, std::string{"s-1"})
-      .receive([&](uint64_t s, int64_t) { seq = s; },
+    self->request(conv, 5s, send_atom_v, send_request("alice", cmid, "hi", "bob", "s-1"))
+      .receive([&](const pb::ConversationAck& ack) { seq = ack.seq(); },
                [&](const caf::error& e) { err = to_fault(e); });
     return seq;
   }
@@ -95,9 +113,8 @@ TEST_CASE_METHOD(fixture, "a conversation that does not exist cannot be written 
   caf::scoped_actor self{sys};
   fault err;
   // alice is not one of the pair: the direct conversation is not hers to open.
-  self->request(conv, 5s, send_atom_v, std::string{"alice"}, std::string{"m"},
-                std::string{"hi"}, std::string{"bob"}, std::string{"s"})
-    .receive([](uint64_t, int64_t) {}, [&](const caf::error& e) { err = to_fault(e); });
+  self->request(conv, 5s, send_atom_v, send_request("alice", "m", "hi", "bob", "s"))
+    .receive([](const pb::ConversationAck&) {}, [&](const caf::error& e) { err = to_fault(e); });
   CHECK(err.code == errc::not_found);
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
 }
@@ -157,19 +174,27 @@ TEST_CASE_METHOD(fixture, "a member added while a batch is written joins after t
   auto conv = chat::spawn_conversation(sys, ctx, id);
   caf::scoped_actor self{sys};
   std::vector<std::string> members{"alice", "bob"};
-  self->request(conv, 5s, create_atom_v, std::string{"alice"}, std::string{"t"}, members)
-    .receive([](const chat::server_frame_ptr&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
+  pb::GroupCreate create;
+  create.set_creator_id("alice");
+  create.set_title("t");
+  for (auto& m : members)
+    create.add_member_ids(m);
+  self->request(conv, 5s, create_atom_v, create)
+    .receive([](const pb::Group&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
 
   self->send(writer, release_atom::value, true);  // hold from now on
   // Round trip to the writer: the hold is in place before the send reaches it.
   self->request(writer, 5s, write_atom_v, storage::write_set{}).receive([]() {}, [](caf::error&) {});
-  auto send_handle = self->request(conv, 5s, send_atom_v, std::string{"alice"}, std::string{"m1"},
-                                   std::string{"before carol"}, std::string{}, std::string{"s"});
-  auto add_handle = self->request(conv, 5s, members_atom_v, std::string{"alice"}, true,
-                                  std::vector<std::string>{"carol"});
+  auto send_handle = self->request(conv, 5s, send_atom_v,
+                                   send_request("alice", "m1", "before carol", "", "s"));
+  pb::MembersUpdate add;
+  add.set_actor_id("alice");
+  add.set_add(true);
+  add.add_user_ids("carol");
+  auto add_handle = self->request(conv, 5s, members_atom_v, add);
   // The conversation answers history at once: by then it handled the send and the change.
-  self->request(conv, 5s, history_atom_v, std::string{"alice"}, uint64_t{0}, uint32_t{10})
-    .receive([](const chat::server_frame_ptr&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
+  self->request(conv, 5s, history_atom_v, history_of("alice", 10))
+    .receive([](const pb::HistoryPage&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
   auto rec = store->conversation(id);
   REQUIRE(rec);
   REQUIRE(*rec);
@@ -177,11 +202,11 @@ TEST_CASE_METHOD(fixture, "a member added while a batch is written joins after t
 
   self->send(writer, release_atom::value, false);
   uint64_t seq = 0;
-  send_handle.receive([&](uint64_t s, int64_t) { seq = s; },
+  send_handle.receive([&](const pb::ConversationAck& ack) { seq = ack.seq(); },
                       [](const caf::error& e) { FAIL(to_fault(e).message); });
   CHECK(seq == 1);
   add_handle.receive(
-    [](const chat::server_frame_ptr& f) { CHECK(f->group().member_ids_size() == 3); },
+    [](const pb::Group& g) { CHECK(g.member_ids_size() == 3); },
     [](const caf::error& e) { FAIL(to_fault(e).message); });
   rec = store->conversation(id);
   REQUIRE(rec);
@@ -213,10 +238,17 @@ struct deterministic_fixture : test::deterministic_system {
 
   ~deterministic_fixture() { stop(); }
 
-  std::shared_ptr<test::answer<uint64_t, int64_t>> send(const caf::actor& conv,
-                                                        const std::string& cmid) {
-    return ask<uint64_t, int64_t>(conv, send_atom_v, std::string{"alice"}, cmid,
-                                  std::string{"hi"}, std::string{"bob"}, std::string{"s-1"});
+  // The ack's (seq, sent_at_ms), once it came.
+  std::shared_ptr<test::answer<pb::ConversationAck>> send(const chat::conversation_api& conv,
+                                                          const std::string& cmid) {
+    return ask<pb::ConversationAck>(conv, send_atom_v, send_request("alice", cmid, "hi", "bob", "s-1"));
+  }
+
+  static uint64_t seq_of(const test::answer<pb::ConversationAck>& a) {
+    return std::get<0>(*a.value).seq();
+  }
+  static int64_t sent_at_of(const test::answer<pb::ConversationAck>& a) {
+    return std::get<0>(*a.value).sent_at_ms();
   }
 
   uint64_t durable_seq() {
@@ -241,9 +273,9 @@ TEST_CASE_METHOD(deterministic_fixture, "a send is acknowledged with its seq onl
   run();
   REQUIRE(m1->value);
   REQUIRE(m2->value);
-  CHECK(std::get<0>(*m1->value) == 1);
-  CHECK(std::get<0>(*m2->value) == 2);
-  CHECK(std::get<1>(*m1->value) == now_ms());  // sent_at comes from the injected clock
+  CHECK(seq_of(*m1) == 1);
+  CHECK(seq_of(*m2) == 2);
+  CHECK(sent_at_of(*m1) == now_ms());  // sent_at comes from the injected clock
   CHECK(durable_seq() == 2);
 }
 
@@ -251,24 +283,27 @@ TEST_CASE_METHOD(deterministic_fixture, "a send repeated within 24 hours is answ
   auto conv = own(chat::spawn_conversation(sys, ctx, "d:alice:bob"));
   auto first = send(conv, "m1");
   REQUIRE(first->value);
-  auto sent_at = std::get<1>(*first->value);
+  auto sent_at = sent_at_of(*first);
   advance(std::chrono::hours{23} + std::chrono::minutes{59});
   auto again = send(conv, "m1");
   REQUIRE(again->value);
-  CHECK(*again->value == *first->value);  // same seq, same sent_at: nothing new was written
+  // Same seq, same sent_at: nothing new was written.
+  CHECK(seq_of(*again) == seq_of(*first));
+  CHECK(sent_at_of(*again) == sent_at);
   CHECK(durable_seq() == 1);
   // A fresh activation reads the dedup record from storage and answers the same.
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
   auto second = own(chat::spawn_conversation(sys, ctx, "d:alice:bob"));
   auto after_restart = send(second, "m1");
   REQUIRE(after_restart->value);
-  CHECK(*after_restart->value == *first->value);
+  CHECK(seq_of(*after_restart) == seq_of(*first));
+  CHECK(sent_at_of(*after_restart) == sent_at);
   // Past 24 hours the record no longer counts: the same client_msg_id is a new message.
   advance(std::chrono::minutes{1});
   auto late = send(second, "m1");
   REQUIRE(late->value);
-  CHECK(std::get<0>(*late->value) == 2);
-  CHECK(std::get<1>(*late->value) == sent_at + 24LL * 3600 * 1000);
+  CHECK(seq_of(*late) == 2);
+  CHECK(sent_at_of(*late) == sent_at + 24LL * 3600 * 1000);
   CHECK(durable_seq() == 2);
 }
 
@@ -326,9 +361,9 @@ TEST_CASE_METHOD(fixture, "a corrupt message in history is reported, not skipped
   auto counted = corrupt_count("messages");
   caf::scoped_actor self{sys};
   fault history_err;
-  self->request(conv, 5s, history_atom_v, std::string{"alice"}, uint64_t{0}, uint32_t{10})
-    .receive([](const chat::server_frame_ptr& f) { FAIL("answered with a page of "
-                                                         << f->history_page().messages_size()); },
+  self->request(conv, 5s, history_atom_v, history_of("alice", 10))
+    .receive([](const pb::HistoryPage& page) { FAIL("answered with a page of "
+                                                    << page.messages_size()); },
              [&](const caf::error& e) { history_err = to_fault(e); });
   CHECK(history_err.code == errc::internal);
   CHECK(history_err.message.find("messages") != std::string::npos);
@@ -358,7 +393,7 @@ TEST_CASE_METHOD(fixture, "a corrupt read cursor fails the receipt instead of re
   caf::scoped_actor self{sys};
   fault summary_err;
   self->request(conv, 5s, summary_atom_v, std::string{"bob"})
-    .receive([](const chat::server_frame_ptr&) { FAIL("answered a summary"); },
+    .receive([](const pb::ConversationSummary&) { FAIL("answered a summary"); },
              [&](const caf::error& e) { summary_err = to_fault(e); });
   CHECK(summary_err.code == errc::internal);
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);

@@ -1,3 +1,4 @@
+#include "actors/chat/chat_reader.hpp"
 #include "actors/connection/connection_actor.hpp"
 #include "support/temp_db.hpp"
 #include "support/test_system.hpp"
@@ -126,8 +127,9 @@ namespace {
 // A registry stand-in that takes requests and never answers: the first sync stays running.
 caf::behavior silent_registry(caf::event_based_actor* self) {
   self->set_default_handler(caf::drop);
-  return {[self](const std::string&, const std::string&, caf::message&) {
-    return self->make_response_promise();  // kept by no one: never delivered
+  return {[self](resolve_atom, const std::string&, const std::string&) {
+    // kept by no one: never delivered
+    return self->make_response_promise<caf::actor, caf::timespan>();
   }};
 }
 
@@ -147,10 +149,12 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   auto ctx = std::make_shared<chat::chat_context>();
   ctx->store = &store;
   ctx->registry = sys.spawn(silent_registry);
-  ctx->presence = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler(caf::drop);
-    return {[](int) {}};
-  });
+  ctx->presence = caf::actor_cast<chat::presence_api>(
+    sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->set_default_handler(caf::drop);
+      return {[](int) {}};
+    }));
+  ctx->readers.push_back(chat::spawn_chat_reader(sys, store));
   auto sink = std::make_shared<recording_sink>();
   connection_info info;
   info.user_id = "alice";
@@ -168,4 +172,5 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   caf::anon_send(conn, closed_atom_v);
   caf::anon_send_exit(ctx->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ctx->readers.front(), caf::exit_reason::user_shutdown);
 }

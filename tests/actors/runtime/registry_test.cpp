@@ -224,22 +224,39 @@ namespace {
 // The counter entity's interface as a typed handle: callers that resolved it send directly.
 using counter_api = caf::typed_actor<caf::replies_to<int>::with<int>>;
 
-// Sends `n` to counter `id` the way services call entities: a resolved handle, re-resolved if
-// the entity was passivated before the request reached it.
+// Sends each of `ns` to counter `id` from one caller, in order, the way services call entities:
+// through the caller's channels (seeded with `handle` if valid), re-resolved if the entity was
+// passivated before a request reached it. One answer per number.
+std::vector<std::shared_ptr<test::answer<int>>> add_direct(caf::actor_system& sys,
+                                                           const caf::actor& reg,
+                                                           const counter_api& handle,
+                                                           const std::string& id,
+                                                           std::vector<int> ns) {
+  std::vector<std::shared_ptr<test::answer<int>>> results;
+  for (size_t i = 0; i < ns.size(); ++i)
+    results.push_back(std::make_shared<test::answer<int>>());
+  sys.spawn([=](caf::event_based_actor* self) {
+    auto channels = std::make_shared<runtime::entity_channels<counter_api>>();
+    if (handle) {
+      auto& ch = channels->at(id, self->clock().now());
+      ch.handle = handle;
+      ch.valid_until = self->clock().now() + 1h;
+    }
+    for (size_t i = 0; i < ns.size(); ++i) {
+      auto result = results[i];
+      runtime::request_entity<counter_api>(
+        self, *channels, runtime::entity_address{reg, "counter", id}, 5s,
+        [result, channels](int total) { result->value = std::make_tuple(total); },
+        [result, channels](caf::error& err) { result->error = err; }, ns[i]);
+    }
+  });
+  return results;
+}
+
 std::shared_ptr<test::answer<int>> add_direct(caf::actor_system& sys, const caf::actor& reg,
                                               const counter_api& handle, const std::string& id,
                                               int n) {
-  auto result = std::make_shared<test::answer<int>>();
-  sys.spawn([=](caf::event_based_actor* self) {
-    runtime::entity_address where{reg, "counter", id};
-    auto on_reply = [result](int total) { result->value = std::make_tuple(total); };
-    auto on_error = [result](caf::error& err) { result->error = err; };
-    if (handle)
-      runtime::request_entity<counter_api>(self, handle, where, 5s, on_reply, on_error, n);
-    else
-      runtime::request_entity<counter_api>(self, where, 5s, on_reply, on_error, n);
-  });
-  return result;
+  return add_direct(sys, reg, handle, id, std::vector<int>{n}).front();
 }
 
 } // namespace
@@ -313,4 +330,30 @@ TEST_CASE_METHOD(fixture, "resolving counts as use: an entity its callers keep r
   }
   CHECK(active(reg) == 1);
   CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "one caller's requests to an entity keep their order across a resolve") {
+  auto reg = make_registry();
+  auto answers = add_direct(sys, reg, counter_api{}, "a", {1, 2, 3});
+  run();
+  for (auto& a : answers)
+    REQUIRE(a->value);
+  CHECK(seen == std::vector<int>{1, 2, 3});
+  CHECK(std::get<0>(*answers.back()->value) == 6);
+  CHECK(activations == 1);
+}
+
+TEST_CASE_METHOD(fixture, "one caller's requests keep their order when they bounce off a passivated entity") {
+  auto reg = make_registry();
+  auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
+                                          std::string{"a"});
+  REQUIRE(a->value);
+  auto stale = caf::actor_cast<counter_api>(std::get<0>(*a->value));
+  CHECK(sweep(reg, 1h) == 1);
+  auto answers = add_direct(sys, reg, stale, "a", {1, 2, 3, 4});
+  run();
+  for (auto& answer : answers)
+    REQUIRE(answer->value);
+  CHECK(seen == std::vector<int>{1, 2, 3, 4});
+  CHECK(activations == 2);
 }
