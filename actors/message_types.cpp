@@ -4,6 +4,7 @@
 #include "actors/chat/chat_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/tasks_api.hpp"
 
 #include <caf/actor_system_config.hpp>
 
@@ -13,6 +14,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley>();
   cfg.add_message_types<caf::id_block::parley_admin>();
   cfg.add_message_types<caf::id_block::parley_chat>();
+  cfg.add_message_types<caf::id_block::parley_tasks>();
   cfg.add_error_category(error_category, caf_error_renderer::render);
 }
 

@@ -185,7 +185,9 @@ void http_session::handle(http::request<http::string_body>&& req) {
     asio::dispatch(self->stream_.get_executor(),
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
   };
-  r.watch_disconnect = [self = shared_from_this()] { return self->watch_disconnect(); };
+  r.watch_disconnect = [self = shared_from_this()](std::function<void()> on_gone) {
+    self->watch_disconnect(std::move(on_gone));
+  };
   r.answer_within = ctx_.opts.server.answer_timeout;
   if (!admit_http(ctx_, r, respond))
     return;
@@ -221,23 +223,23 @@ void http_session::arm_answer_timer(responder::weak answer, std::chrono::millise
   });
 }
 
-std::shared_ptr<std::atomic<bool>> http_session::watch_disconnect() {
-  auto gone = std::make_shared<std::atomic<bool>>(false);
+void http_session::watch_disconnect(std::function<void()> on_gone) {
   // Readable with nothing to read means the peer closed. A pipelined next request also makes
   // the socket readable: then the client is still there, and the data stays for do_read. On
   // the session's strand: a handler may run on the large-body thread.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), gone] {
-    self->stream_.socket().async_wait(tcp::socket::wait_read, [self, gone](beast::error_code ec) {
-      if (ec == asio::error::operation_aborted)
-        return;
-      beast::error_code ignored;
-      if (ec || self->stream_.socket().available(ignored) == 0) {
-        gone->store(true);
-        instruments().hangups.inc();
-      }
-    });
+  auto self = shared_from_this();
+  auto on_readable = [self, on_gone = std::move(on_gone)](beast::error_code ec) {
+    if (ec == asio::error::operation_aborted)
+      return;
+    beast::error_code ignored;
+    if (ec || self->stream_.socket().available(ignored) == 0) {
+      instruments().hangups.inc();
+      on_gone();
+    }
+  };
+  asio::dispatch(stream_.get_executor(), [self, on_readable = std::move(on_readable)]() mutable {
+    self->stream_.socket().async_wait(tcp::socket::wait_read, std::move(on_readable));
   });
-  return gone;
 }
 
 void http_session::upgrade(http::request<http::string_body>&& req) {

@@ -27,7 +27,7 @@ private:
   void handle(http::request<http::string_body>&& req);
   void upgrade(http::request<http::string_body>&& req);
   void write(http_response res);
-  std::shared_ptr<std::atomic<bool>> watch_disconnect();
+  void watch_disconnect(std::function<void()> on_gone);
   void on_write(bool close, beast::error_code ec, std::size_t n);
   // Answers 503 for the request of `answer` unless its handler does within `within`.
   void arm_answer_timer(responder::weak answer, std::chrono::milliseconds within);

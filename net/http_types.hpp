@@ -27,9 +27,9 @@ struct http_request {
   std::string remote_ip;
   std::map<std::string, std::string> params;  // filled by the router from {name} segments
   // For handlers that may answer much later (long polls): starts watching the connection and
-  // returns a flag that turns true if the client goes away before the answer. Set by the
-  // session; empty in tests that build requests by hand.
-  std::function<std::shared_ptr<std::atomic<bool>>()> watch_disconnect;
+  // calls `on_gone` (once, on the session's thread) if the client goes away before the answer.
+  // Set by the session; empty in tests that build requests by hand.
+  std::function<void(std::function<void()> on_gone)> watch_disconnect;
   // How long the session waits for the handler's answer before it answers 503 itself:
   // server.request_timeout_ms unless a handler that answers later on purpose (a long poll)
   // raises it while it runs.

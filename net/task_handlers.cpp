@@ -1,10 +1,13 @@
 #include "net/task_handlers.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/ask.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/tasks/lease_poll.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
-#include "actors/tasks/task_messages.hpp"
 #include "actors/tasks/task_reads.hpp"
 #include "actors/tasks/task_rules.hpp"
+#include "actors/tasks/tasks_api.hpp"
 #include "common/json_text.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
@@ -12,6 +15,7 @@
 #include "net/task_json.hpp"
 
 #include <caf/all.hpp>
+#include <google/protobuf/util/time_util.h>
 
 #include <atomic>
 #include <map>
@@ -21,7 +25,8 @@ namespace parley::net {
 
 namespace {
 
-using tasks::task_event;
+using google::protobuf::util::TimeUtil;
+using command_kind = pb::TaskCommand::Kind;
 
 // Authenticates the request and says who it is for the scheduler (its user and role); on
 // failure answers 401 and returns false.
@@ -30,9 +35,9 @@ bool authenticated(const edge_context& ctx, const http_request& req, responder& 
   jwt_claims claims;
   if (!authenticate_or_answer(req, ctx.opts.auth, claims, respond))
     return false;
-  caller.user = claims.sub;
-  caller.admin = claims.role == "admin";
-  caller.worker = claims.role == "worker";
+  caller.set_user(claims.sub);
+  caller.set_admin(claims.role == "admin");
+  caller.set_worker(claims.role == "worker");
   return true;
 }
 
@@ -50,10 +55,15 @@ http_response task_error(const fault& err) {
   return res;
 }
 
-// Sends `payload` to the shard that owns `shard`'s tasks.
-void to_shard(edge_context& ctx, uint32_t shard, caf::message payload) {
-  caf::anon_send(ctx.tasks->registry, std::string{tasks::shard_kind}, std::to_string(shard),
-                 std::move(payload));
+// Asks task shard `shard` (task_shard_api, through the registry) and answers through `respond`:
+// `on_reply` (capturing it) renders the shard's reply, a refusal or a timeout is the error answer.
+template <class OnReply, class... Args>
+void ask_shard(edge_context& ctx, uint32_t shard, const responder& respond, OnReply on_reply,
+               Args... args) {
+  runtime::ask_entity<tasks::task_shard_api>(
+    ctx.sys, tasks::shard_at(*ctx.tasks, shard), ctx.opts.server.answer_timeout,
+    std::move(on_reply), [respond](caf::error& err) { respond(task_error(to_fault(err))); },
+    std::move(args)...);
 }
 
 // Tasks without an idempotency key are spread over the shards in turn.
@@ -72,39 +82,39 @@ void create_task(edge_context& ctx, http_request& req, responder respond) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
-  tasks::task_create msg;
-  msg.caller = caller;
-  if (auto err = from_json(req.body, msg.request))
+  pb::CreateTask msg;
+  *msg.mutable_caller() = caller;
+  if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
   // Keys are per owner: the same key of two users names two tasks, maybe on two shards.
-  auto& key = msg.request.idempotency_key();
+  auto& key = msg.request().idempotency_key();
   auto shard = key.empty() ? next_shard()
-                           : tasks::shard_of(storage::task_store::scoped_key(caller.user, key));
-  msg.reply = [respond](const fault& err, const pb::StoredTask& task, bool created) {
-    if (err)
-      return respond(task_error(err));
-    respond(http_response::json(created ? 201 : 200, task_json(tasks::to_public(task))));
-  };
-  to_shard(ctx, shard, caf::make_message(create_atom_v, std::move(msg)));
+                           : tasks::shard_of(storage::task_store::scoped_key(caller.user(), key));
+  ask_shard(
+    ctx, shard, respond,
+    [respond](pb::CreatedTask& r) {
+      respond(http_response::json(r.created() ? 201 : 200, task_json(tasks::to_public(r.task()))));
+    },
+    create_atom_v, std::move(msg));
 }
 
-void task_command(edge_context& ctx, http_request& req, responder respond, task_event ev) {
+void task_command(edge_context& ctx, http_request& req, responder respond, command_kind kind) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
   auto id = req.params["id"];
   if (!tasks::valid_task_id(id))
     return respond(http_response::error(make_fault(errc::not_found, "no task " + id)));
-  tasks::task_command msg;
-  msg.caller = caller;
-  msg.event = ev;
-  msg.task_id = id;
-  msg.reply = [respond](const fault& err, const pb::StoredTask& task) {
-    if (err)
-      return respond(http_response::error(err));
-    respond(http_response::json(200, task_json(tasks::to_public(task))));
-  };
-  to_shard(ctx, tasks::shard_of(id), caf::make_message(command_atom_v, std::move(msg)));
+  pb::TaskCommand msg;
+  *msg.mutable_caller() = caller;
+  msg.set_task_id(id);
+  msg.set_kind(kind);
+  ask_shard(
+    ctx, tasks::shard_of(id), respond,
+    [respond](pb::StoredTask& task) {
+      respond(http_response::json(200, task_json(tasks::to_public(task))));
+    },
+    command_atom_v, std::move(msg));
 }
 
 void get_task(edge_context& ctx, http_request& req, responder respond) {
@@ -143,31 +153,32 @@ void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   respond(http_response::json(200, to_json(page)));
 }
 
+// Long polls go through a lease poll (actors/tasks/lease_poll.hpp): when the worker hangs up,
+// its wait is withdrawn and nothing is leased for it.
 void lease(edge_context& ctx, http_request& req, responder respond) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
-  pb::LeaseRequest r;
+  pb::LeaseWait wait;
+  *wait.mutable_caller() = caller;  // an ordinary user's worker leases only that user's tasks
+  auto& r = *wait.mutable_request();
   if (auto err = from_json(req.body, r))
     return respond(http_response::error(err));
   if (auto err = tasks::check_lease_request(r))
     return respond(http_response::error(err));
-  tasks::lease_wait w;
-  w.caller = caller;  // an ordinary user's worker leases only that user's tasks
-  w.task_types.assign(r.task_types().begin(), r.task_types().end());
-  w.worker_id = r.worker_id();
-  w.max_tasks = static_cast<size_t>(r.max_tasks());
-  w.lease_ms = int64_t{r.lease_sec()} * 1000;
-  w.wait_ms = r.wait_ms();
-  req.answer_within += std::chrono::milliseconds{w.wait_ms};  // a long poll answers late on purpose
-  if (w.wait_ms > 0 && req.watch_disconnect)
-    w.gone = req.watch_disconnect();
-  w.reply = [respond](const fault& err, std::vector<pb::Lease> leases) {
-    if (err)
-      return respond(http_response::error(err));
-    respond(http_response::json(200, leases_json(leases)));
+  auto wait_ms = r.wait_ms();
+  req.answer_within += std::chrono::milliseconds{wait_ms};  // a long poll answers late on purpose
+  tasks::lease_poll_replies replies;
+  replies.deliver = [respond](const pb::LeaseResponse& leases) {
+    return respond.answer(http_response::json(200, leases_json(leases)));
   };
-  caf::anon_send(ctx.tasks->broker, lease_atom_v, std::move(w));
+  replies.fail = [respond](const caf::error& err) {
+    respond(http_response::error(to_fault(err)));
+  };
+  auto poll = tasks::spawn_lease_poll(ctx.sys, ctx.tasks, std::move(wait), req.answer_within,
+                                      std::move(replies));
+  if (wait_ms > 0 && req.watch_disconnect)
+    req.watch_disconnect([poll] { caf::anon_send(poll, closed_atom_v); });
 }
 
 // The shard of a lease id's task, or an answered 404.
@@ -194,19 +205,28 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(err));
   if (auto err = tasks::check_heartbeat_request(body))
     return respond(http_response::error(err));
-  tasks::lease_call msg;
-  msg.caller = caller;
-  msg.lease_id = req.params["lease_id"];
-  msg.lease_ms = int64_t{body.lease_sec()} * 1000;
-  msg.reply = [respond](const fault& err, int64_t expires_at_ms, bool cancel_requested) {
-    if (err)
-      return respond(http_response::error(err));
-    std::string out = "{\"lease_expires_at\":";
-    append_time_json(out, expires_at_ms);
-    out += cancel_requested ? ",\"cancel_requested\":true}" : ",\"cancel_requested\":false}";
-    respond(http_response::json(200, std::move(out)));
-  };
-  to_shard(ctx, shard, caf::make_message(heartbeat_atom_v, std::move(msg)));
+  pb::HeartbeatLease msg;
+  *msg.mutable_caller() = caller;
+  msg.set_lease_id(req.params["lease_id"]);
+  msg.set_lease_ms(int64_t{body.lease_sec()} * 1000);
+  ask_shard(
+    ctx, shard, respond,
+    [respond](pb::HeartbeatResponse& r) {
+      std::string out = "{\"lease_expires_at\":";
+      append_time_json(out, TimeUtil::TimestampToMilliseconds(r.lease_expires_at()));
+      out += r.cancel_requested() ? ",\"cancel_requested\":true}" : ",\"cancel_requested\":false}";
+      respond(http_response::json(200, std::move(out)));
+    },
+    heartbeat_atom_v, std::move(msg));
+}
+
+// "status":"…" and, for a task that waits again, ,"next_run_at":"…".
+void append_outcome(std::string& out, const pb::LeaseOutcome& o) {
+  out += "\"status\":\"" + pb::Task::Status_Name(o.status()) + "\"";
+  if (o.has_next_run_at()) {
+    out += ",\"next_run_at\":";
+    append_time_json(out, TimeUtil::TimestampToMilliseconds(o.next_run_at()));
+  }
 }
 
 void finish(edge_context& ctx, http_request& req, responder respond, bool success) {
@@ -216,19 +236,20 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
   uint32_t shard;
   if (!lease_shard(req, respond, shard))
     return;
-  tasks::lease_finish msg;
-  msg.caller = caller;
-  msg.lease_id = req.params["lease_id"];
-  msg.success = success;
+  pb::FinishLease msg;
+  *msg.mutable_caller() = caller;
+  msg.set_lease_id(req.params["lease_id"]);
+  msg.set_success(success);
   if (success) {
     pb::CompleteRequest body;
     if (auto err = parse_body(req, body))
       return respond(http_response::error(err));
     if (body.has_result())
-      msg.result = std::move(*body.mutable_result());
+      *msg.mutable_result() = std::move(*body.mutable_result());
     else
-      msg.result.set_null_value(google::protobuf::NULL_VALUE);
-    if (auto err = tasks::check_free_form(msg.result, "result", ctx.tasks->opts.max_payload_bytes))
+      msg.mutable_result()->set_null_value(google::protobuf::NULL_VALUE);
+    if (auto err = tasks::check_free_form(msg.result(), "result",
+                                          ctx.tasks->opts.max_payload_bytes))
       return respond(http_response::error(err));
   } else {
     pb::FailRequest body;
@@ -236,40 +257,37 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
       return respond(http_response::error(err));
     if (body.error().empty())
       return respond(http_response::error(make_fault(errc::bad_request, "error is required")));
-    msg.error = body.error();
-    msg.retryable = body.has_retryable() ? body.retryable() : true;
+    msg.set_error(body.error());
+    msg.set_retryable(body.has_retryable() ? body.retryable() : true);
   }
-  msg.reply = [respond](const fault& err, tasks::task_status status, int64_t next_run_at_ms) {
-    if (err)
-      return respond(http_response::error(err));
-    std::string out = "{\"status\":\"" + pb::Task::Status_Name(status) + "\"";
-    if (next_run_at_ms > 0) {
-      out += ",\"next_run_at\":";
-      append_time_json(out, next_run_at_ms);
-    }
-    out += '}';
-    respond(http_response::json(200, std::move(out)));
-  };
-  to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(msg)));
+  ask_shard(
+    ctx, shard, respond,
+    [respond](pb::LeaseOutcome& o) {
+      std::string out = "{";
+      append_outcome(out, o);
+      out += '}';
+      respond(http_response::json(200, std::move(out)));
+    },
+    finish_atom_v, std::move(msg));
 }
 
 // The outcome of one lease in a batch: {"lease_id", "status", "next_run_at"?} or {"lease_id",
 // "error": {code, message}}.
-std::string outcome_json(const std::string& lease_id, const fault& err, tasks::task_status status,
-                         int64_t next_run_at_ms) {
-  std::string out = "{\"lease_id\":" + json_quote(lease_id);
-  if (err) {
-    out += ",\"error\":{\"code\":\"" + std::string{to_string(err.code)}
-           + "\",\"message\":" + json_quote(err.message) + "}}";
-    return out;
-  }
-  out += ",\"status\":\"" + pb::Task::Status_Name(status) + "\"";
-  if (next_run_at_ms > 0) {
-    out += ",\"next_run_at\":";
-    append_time_json(out, next_run_at_ms);
-  }
+std::string done_json(const std::string& lease_id, const pb::LeaseOutcome& o) {
+  std::string out = "{\"lease_id\":" + json_quote(lease_id) + ",";
+  append_outcome(out, o);
   out += '}';
   return out;
+}
+
+std::string refused_json(const std::string& lease_id, std::string_view code,
+                         const std::string& message) {
+  return "{\"lease_id\":" + json_quote(lease_id) + ",\"error\":{\"code\":\"" + std::string{code}
+         + "\",\"message\":" + json_quote(message) + "}}";
+}
+
+std::string refused_json(const std::string& lease_id, const fault& err) {
+  return refused_json(lease_id, to_string(err.code), err.message);
 }
 
 void complete_batch(edge_context& ctx, http_request& req, responder respond) {
@@ -283,6 +301,7 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
   if (n == 0 || n > 1000)
     return respond(http_response::error(
       make_fault(errc::bad_request, "completions must hold 1..1000 leases")));
+  // Outcomes arrive per shard, on actor threads: gathered here, answered once all are in.
   struct gather {
     std::mutex mtx;
     std::vector<std::string> outcomes;
@@ -304,34 +323,57 @@ void complete_batch(edge_context& ctx, http_request& req, responder respond) {
     out += "]}";
     g->respond(http_response::json(200, std::move(out)));
   };
-  std::map<uint32_t, std::vector<tasks::lease_finish>> by_shard;
+  struct shard_batch {
+    pb::FinishLeases finishes;
+    std::vector<size_t> positions;  // of each finish in the request
+  };
+  std::map<uint32_t, shard_batch> by_shard;
   for (size_t i = 0; i < n; ++i) {
     auto& c = *body.mutable_completions(static_cast<int>(i));
     auto task = tasks::task_of_lease(c.lease_id());
     if (!task) {
-      answer(i, outcome_json(c.lease_id(), make_fault(errc::not_found, "no lease " + c.lease_id()),
-                             {}, 0));
+      answer(i, refused_json(c.lease_id(),
+                             make_fault(errc::not_found, "no lease " + c.lease_id())));
       continue;
     }
     if (auto err = tasks::check_free_form(c.result(), "result", ctx.tasks->opts.max_payload_bytes)) {
-      answer(i, outcome_json(c.lease_id(), err, {}, 0));
+      answer(i, refused_json(c.lease_id(), err));
       continue;
     }
-    tasks::lease_finish msg;
-    msg.caller = caller;
-    msg.lease_id = c.lease_id();
+    auto& batch = by_shard[tasks::shard_of(*task)];
+    auto& msg = *batch.finishes.add_finishes();
+    *msg.mutable_caller() = caller;
+    msg.set_lease_id(c.lease_id());
+    msg.set_success(true);
     if (c.has_result())
-      msg.result = std::move(*c.mutable_result());
+      *msg.mutable_result() = std::move(*c.mutable_result());
     else
-      msg.result.set_null_value(google::protobuf::NULL_VALUE);
-    msg.reply = [answer, i, id = c.lease_id()](const fault& err, tasks::task_status status,
-                                               int64_t next_run_at_ms) {
-      answer(i, outcome_json(id, err, status, next_run_at_ms));
-    };
-    by_shard[tasks::shard_of(*task)].push_back(std::move(msg));
+      msg.mutable_result()->set_null_value(google::protobuf::NULL_VALUE);
+    batch.positions.push_back(i);
   }
-  for (auto& [shard, batch] : by_shard)
-    to_shard(ctx, shard, caf::make_message(finish_atom_v, std::move(batch)));
+  for (auto& [shard, batch] : by_shard) {
+    std::vector<std::string> lease_ids;
+    for (auto& f : batch.finishes.finishes())
+      lease_ids.push_back(f.lease_id());
+    runtime::ask_entity<tasks::task_shard_api>(
+      ctx.sys, tasks::shard_at(*ctx.tasks, shard), ctx.opts.server.answer_timeout,
+      [answer, positions = batch.positions](pb::FinishOutcomes& r) {
+        for (int k = 0; k < r.outcomes_size(); ++k) {
+          auto& o = r.outcomes(k);
+          auto i = positions[static_cast<size_t>(k)];
+          if (o.has_refused())
+            answer(i, refused_json(o.lease_id(), o.refused().code(), o.refused().message()));
+          else
+            answer(i, done_json(o.lease_id(), o.done()));
+        }
+      },
+      [answer, positions = batch.positions, lease_ids](caf::error& e) {
+        auto err = to_fault(e);
+        for (size_t k = 0; k < positions.size(); ++k)
+          answer(positions[k], refused_json(lease_ids[k], err));
+      },
+      finish_atom_v, std::move(batch.finishes));
+  }
 }
 
 } // namespace
@@ -348,16 +390,16 @@ void add_task_routes(edge_context& ctx) {
   route("GET", "/api/v1/tasks/{id}", get_task);
   route("GET", "/api/v1/tasks/{id}/runs", get_runs);
   route("DELETE", "/api/v1/tasks/{id}", [](edge_context& c, http_request& q, responder p) {
-    task_command(c, q, std::move(p), task_event::cancel);
+    task_command(c, q, std::move(p), pb::TaskCommand::CANCEL);
   });
   route("PATCH", "/api/v1/tasks/{id}/pause", [](edge_context& c, http_request& q, responder p) {
-    task_command(c, q, std::move(p), task_event::pause);
+    task_command(c, q, std::move(p), pb::TaskCommand::PAUSE);
   });
   route("PATCH", "/api/v1/tasks/{id}/resume", [](edge_context& c, http_request& q, responder p) {
-    task_command(c, q, std::move(p), task_event::resume);
+    task_command(c, q, std::move(p), pb::TaskCommand::RESUME);
   });
   route("POST", "/api/v1/tasks/{id}/requeue", [](edge_context& c, http_request& q, responder p) {
-    task_command(c, q, std::move(p), task_event::requeue);
+    task_command(c, q, std::move(p), pb::TaskCommand::REQUEUE);
   });
   route("POST", "/api/v1/leases", lease);
   route("POST", "/api/v1/leases/complete", complete_batch);

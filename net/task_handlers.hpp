@@ -1,6 +1,8 @@
 // The task scheduler's HTTP surface (PROTOCOL.md, Tasks): /api/v1/tasks and /api/v1/leases.
-// Handlers validate and translate; every change goes to the task's shard (through the
-// registry) or to the lease broker, and reads go to storage (actors/tasks/task_reads.hpp).
+// Handlers validate and translate; every change is a request of the task shard's interface
+// (actors/tasks/tasks_api.hpp, asked with runtime::ask_entity, answered through the responder)
+// or a lease poll of the broker (actors/tasks/lease_poll.hpp); reads go to storage
+// (actors/tasks/task_reads.hpp).
 #pragma once
 
 namespace parley::net {

@@ -170,10 +170,10 @@ std::string task_json(const pb::Task& t) {
   return out;
 }
 
-std::string leases_json(const std::vector<pb::Lease>& leases) {
+std::string leases_json(const pb::LeaseResponse& leases) {
   std::string out = "{\"leases\":[";
   bool first = true;
-  for (auto& l : leases) {
+  for (auto& l : leases.leases()) {
     if (!first)
       out += ',';
     first = false;

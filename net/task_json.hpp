@@ -22,6 +22,6 @@ void append_time_json(std::string& out, int64_t unix_ms);
 void append_double_json(std::string& out, double v);
 
 std::string task_json(const pb::Task& t);
-std::string leases_json(const std::vector<pb::Lease>& leases);
+std::string leases_json(const pb::LeaseResponse& leases);
 
 } // namespace parley::net

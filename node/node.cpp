@@ -103,8 +103,8 @@ struct node::impl {
   links::links_context_ptr links;
   std::unique_ptr<storage::task_store> task_store;
   tasks::tasks_context_ptr tasks;
-  caf::actor task_ticker;
-  std::vector<caf::actor> task_executors;
+  tasks::task_ticker task_ticker;
+  std::vector<tasks::task_executor> task_executors;
   std::unique_ptr<storage::feed_store> feed_store;
   feed::feed_context_ptr feed;
   caf::actor timeline_sweeper;
@@ -215,7 +215,7 @@ fault build_tasks(impl_t& im, const node_config& cfg) {
   if (err)
     return err;
   // Offline chat members' notifications become `push` tasks (retried, dead-lettered).
-  im.chat->pushes = std::make_shared<tasks::push_task_sink>(im.tasks);
+  im.chat->pushes = std::make_shared<tasks::push_task_sink>(*im.sys, im.tasks);
   metrics::global().add_callback_gauge(
     "task_payload_bytes_held", "Payload bytes the task shards hold in memory (bounded by "
                                "tasks.max_memory_payload_bytes)",
@@ -296,7 +296,8 @@ void start_registry(impl_t& im, const node_config& cfg) {
   };
   kinds[tasks::shard_kind] = [weak = std::weak_ptr<tasks::tasks_context>{im.tasks}](
                                caf::actor_system& sys, const std::string& id) {
-    return tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id)));
+    return caf::actor_cast<caf::actor>(
+      tasks::spawn_task_shard(sys, weak.lock(), static_cast<uint32_t>(std::stoul(id))));
   };
   kinds[feed::feed_kind] = [weak = std::weak_ptr<feed::feed_context>{im.feed}](
                              caf::actor_system& sys, const std::string& id) {
@@ -594,7 +595,7 @@ void node::shutdown() {
     im.chat.reset();
     im.links.reset();
     im.tasks.reset();
-    im.task_ticker = nullptr;
+    im.task_ticker = tasks::task_ticker{};
     im.feed.reset();
   }
   im.server.reset();

@@ -1,11 +1,12 @@
 #include "actors/tasks/lease_broker.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_request.hpp"
 #include "actors/runtime/errors.hpp"
+#include "actors/tasks/lease_revocation.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
-#include "actors/tasks/task_messages.hpp"
 #include "actors/tasks/task_metrics.hpp"
-#include "common/clock.hpp"
+#include "actors/tasks/task_rules.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <list>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -20,6 +22,13 @@
 namespace parley::tasks {
 
 namespace {
+
+// Its own timer: the wait with this number has run out of time.
+using lease_broker_impl = lease_broker_api::extend<caf::reacts_to<timeout_atom, uint64_t>>;
+
+// How long a shard may take to grant: one durable write. Long on purpose: a grant answered after
+// the broker stopped waiting would be a lease nobody holds until it runs out.
+constexpr auto grant_timeout = std::chrono::minutes{10};
 
 // Order among ready tasks: higher priority first, then earlier due time, then id.
 struct ready_key {
@@ -32,10 +41,21 @@ struct ready_key {
   }
 };
 
+// A worker's request while the broker serves it.
 struct waiter {
   uint64_t number;
-  lease_wait request;
+  pb::LeaseWait wait;  // its request has every default filled in (check_lease_request)
+  caf::typed_response_promise<pb::LeaseResponse> answer;
   int64_t deadline_ms;
+};
+
+// The grants asked of shards for one waiter.
+struct round {
+  waiter w;
+  std::vector<std::string> picked;  // best first: the answer keeps this order
+  pb::LeaseResponse granted;
+  size_t pending = 0;
+  bool withdrawn = false;  // its worker went away: what is granted is revoked
 };
 
 struct ready_entry {
@@ -51,12 +71,14 @@ struct broker_state {
   std::unordered_map<std::string, std::set<ready_key>> ready_of_owner;
   std::unordered_map<std::string, ready_entry> by_id;
   std::list<waiter> waiters;  // oldest first
+  // Rounds of waiters that can be withdrawn (a wait id), while their shards grant.
+  std::unordered_map<std::string, std::shared_ptr<round>> granting;
   uint64_t next_waiter = 0;
 
   static inline const char* name = "parley.lease_broker";
 };
 
-using broker_actor = caf::stateful_actor<broker_state>;
+using broker_actor = lease_broker_impl::stateful_pointer<broker_state>;
 
 std::string owner_type(const std::string& owner, const std::string& type) {
   std::string out = owner;
@@ -66,14 +88,15 @@ std::string owner_type(const std::string& owner, const std::string& type) {
 }
 
 // The ready set of `type` that `w` may lease from.
-std::set<ready_key>* ready_set(broker_state& st, const lease_wait& w, const std::string& type) {
-  auto& sets = w.caller.leases_any() ? st.ready : st.ready_of_owner;
-  auto it = sets.find(w.caller.leases_any() ? type : owner_type(w.caller.user, type));
+std::set<ready_key>* ready_set(broker_state& st, const pb::LeaseWait& w, const std::string& type) {
+  bool any = leases_any(w.caller());
+  auto& sets = any ? st.ready : st.ready_of_owner;
+  auto it = sets.find(any ? type : owner_type(w.caller().user(), type));
   return it == sets.end() || it->second.empty() ? nullptr : &it->second;
 }
 
-bool has_ready(broker_state& st, const lease_wait& w) {
-  for (auto& type : w.task_types)
+bool has_ready(broker_state& st, const pb::LeaseWait& w) {
+  for (auto& type : w.request().task_types())
     if (ready_set(st, w, type))
       return true;
   return false;
@@ -101,11 +124,12 @@ void remove_ready(broker_state& st, const std::string& id) {
 }
 
 // Takes up to max_tasks of the best ready tasks of the worker's types out of the ready sets.
-std::vector<std::string> pick(broker_state& st, const lease_wait& w) {
+std::vector<std::string> pick(broker_state& st, const pb::LeaseWait& w) {
   std::vector<std::string> out;
-  while (out.size() < w.max_tasks) {
+  auto max_tasks = static_cast<size_t>(w.request().max_tasks());
+  while (out.size() < max_tasks) {
     std::set<ready_key>* best = nullptr;
-    for (auto& type : w.task_types) {
+    for (auto& type : w.request().task_types()) {
       auto* set = ready_set(st, w, type);
       if (set && (!best || *set->begin() < *best->begin()))
         best = set;
@@ -119,142 +143,169 @@ std::vector<std::string> pick(broker_state& st, const lease_wait& w) {
   return out;
 }
 
-void serve(broker_actor* self, waiter w);
+void count_waiters(broker_state& st) {
+  instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
+}
 
-// Asks the shards of `ids` to lease them; answers the worker with what they granted.
-void grant(broker_actor* self, waiter w, std::vector<std::string> ids) {
-  struct round {
-    waiter w;
-    std::vector<std::string> picked;  // best first: the answer keeps this order
-    std::vector<pb::Lease> leases;
-    size_t pending = 0;
+void serve(broker_actor self, waiter w);
+
+// One shard's grant is in: once every shard of the round has answered, the worker gets the
+// leases in the order they were picked; a withdrawn worker gets none, and they are revoked.
+void granted(broker_actor self, const std::shared_ptr<round>& r) {
+  if (--r->pending > 0)
+    return;
+  auto& st = self->state;
+  auto& wait_id = r->w.wait.wait_id();
+  if (!wait_id.empty())
+    st.granting.erase(wait_id);
+  if (r->withdrawn) {
+    if (r->granted.leases_size() > 0)
+      revoke_leases(self->system(), *st.ctx, r->w.wait.caller(), r->granted);
+    r->w.answer.deliver(pb::LeaseResponse{});
+    return;
+  }
+  if (r->granted.leases().empty() && st.ctx->clock() < r->w.deadline_ms)
+    return serve(self, std::move(r->w));  // every pick was taken meanwhile: keep waiting
+  auto rank = [&r](const pb::Lease& l) {
+    return std::find(r->picked.begin(), r->picked.end(), l.task_id()) - r->picked.begin();
   };
+  auto& leases = *r->granted.mutable_leases();
+  std::sort(leases.begin(), leases.end(),
+            [&rank](const pb::Lease& a, const pb::Lease& b) { return rank(a) < rank(b); });
+  r->w.answer.deliver(std::move(r->granted));
+}
+
+// Asks the shards of `ids` to lease them for the waiter.
+void grant(broker_actor self, waiter w, std::vector<std::string> ids) {
+  auto& st = self->state;
   auto r = std::make_shared<round>();
   r->picked = ids;
-  std::map<uint32_t, lease_grant> by_shard;
-  for (auto& id : ids) {
-    auto& g = by_shard[shard_of(id)];
-    g.task_ids.push_back(std::move(id));
-  }
+  std::map<uint32_t, pb::GrantLeases> by_shard;
+  for (auto& id : ids)
+    by_shard[shard_of(id)].add_task_ids(std::move(id));
   r->pending = by_shard.size();
   r->w = std::move(w);
-  auto done = [self, r] {
-    if (--r->pending > 0)
-      return;
-    if (r->leases.empty() && unix_ms() < r->w.deadline_ms) {
-      serve(self, std::move(r->w));  // every pick was taken meanwhile: keep waiting
-      return;
-    }
-    auto rank = [&r](const pb::Lease& l) {
-      return std::find(r->picked.begin(), r->picked.end(), l.task_id()) - r->picked.begin();
-    };
-    std::sort(r->leases.begin(), r->leases.end(),
-              [&rank](const pb::Lease& a, const pb::Lease& b) { return rank(a) < rank(b); });
-    r->w.request.reply({}, std::move(r->leases));
-  };
-  auto& st = self->state;
+  auto& wait = r->w.wait;
+  if (!wait.wait_id().empty())
+    st.granting[wait.wait_id()] = r;
   for (auto& [shard, g] : by_shard) {
-    g.caller = r->w.request.caller;
-    g.worker_id = r->w.request.worker_id;
-    g.lease_ms = r->w.request.lease_ms;
-    self
-      // No timeout: a shard always answers, and a grant answered after a timeout would burn
-      // an attempt on a lease nobody holds.
-      ->request(st.ctx->registry, caf::infinite, std::string{shard_kind}, std::to_string(shard),
-                caf::make_message(lease_atom_v, std::move(g)))
-      .then(
-        [r, done](granted_leases& granted) {
-          for (auto& l : granted.leases)
-            r->leases.push_back(std::move(l));
-          done();
-        },
-        [done](caf::error& e) {
-          spdlog::warn("lease broker: a shard did not grant: {}", to_fault(e).message);
-          done();
-        });
+    *g.mutable_caller() = wait.caller();
+    g.set_worker_id(wait.request().worker_id());
+    g.set_lease_ms(int64_t{wait.request().lease_sec()} * 1000);
+    runtime::request_entity<task_shard_api>(
+      self, shard_at(*st.ctx, shard), grant_timeout,
+      [self, r](pb::LeaseResponse& leases) {
+        for (auto& l : *leases.mutable_leases())
+          *r->granted.add_leases() = std::move(l);
+        granted(self, r);
+      },
+      [self, r](caf::error& e) {
+        spdlog::warn("lease broker: a shard did not grant: {}", to_fault(e).message);
+        granted(self, r);
+      },
+      lease_atom_v, std::move(g));
   }
 }
 
 // Serves a worker now if anything matches, else parks it until something does or time is up.
-void serve(broker_actor* self, waiter w) {
+void serve(broker_actor self, waiter w) {
   auto& st = self->state;
-  if (w.request.gone && w.request.gone->load())
-    return;  // the worker hung up: nothing to answer, nothing to lease
-  auto ids = pick(st, w.request);
+  auto ids = pick(st, w.wait);
   if (!ids.empty())
     return grant(self, std::move(w), std::move(ids));
-  auto left = w.deadline_ms - unix_ms();
-  if (left <= 0)
-    return w.request.reply({}, {});
+  auto left = w.deadline_ms - st.ctx->clock();
+  if (left <= 0) {
+    w.answer.deliver(pb::LeaseResponse{});
+    return;
+  }
   self->delayed_send(self, std::chrono::milliseconds{left}, timeout_atom_v, w.number);
   st.waiters.push_back(std::move(w));
-  instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
+  count_waiters(st);
 }
 
-void offer(broker_actor* self, std::vector<ready_task>& tasks) {
+caf::result<pb::LeaseResponse> lease(broker_actor self, pb::LeaseWait& wait) {
   auto& st = self->state;
-  for (auto& t : tasks) {
-    if (st.by_id.count(t.id))
-      continue;
-    ready_key key{t.priority, t.due_ms, t.id};
-    st.ready[t.task_type].insert(key);
-    if (!t.owner.empty())
-      st.ready_of_owner[owner_type(t.owner, t.task_type)].insert(key);
-    st.by_id.emplace(t.id, ready_entry{t.task_type, t.owner, std::move(key)});
-  }
-  // Oldest waiters first; each takes what matches it. A worker that hung up while waiting
-  // would take tasks nobody runs until their leases expire: it is dropped instead.
+  if (auto err = check_lease_request(*wait.mutable_request()))
+    return make_error(err);
+  waiter w{st.next_waiter++, std::move(wait), self->make_response_promise<pb::LeaseResponse>(),
+           0};
+  w.deadline_ms = st.ctx->clock() + w.wait.request().wait_ms();
+  auto answer = w.answer;
+  serve(self, std::move(w));
+  return answer;
+}
+
+// The worker of `wait_id` went away: a parked wait ends empty; a round being granted for it
+// revokes what it gets.
+void withdraw_wait(broker_actor self, const pb::WithdrawWait& msg) {
+  auto& st = self->state;
+  if (msg.wait_id().empty())
+    return;
   for (auto it = st.waiters.begin(); it != st.waiters.end();) {
-    if (it->request.gone && it->request.gone->load()) {
-      it = st.waiters.erase(it);
+    if (it->wait.wait_id() != msg.wait_id()) {
+      ++it;
       continue;
     }
-    if (!has_ready(st, it->request)) {
+    it->answer.deliver(pb::LeaseResponse{});
+    it = st.waiters.erase(it);
+  }
+  count_waiters(st);
+  if (auto it = st.granting.find(msg.wait_id()); it != st.granting.end())
+    it->second->withdrawn = true;
+}
+
+void offer(broker_actor self, const pb::ReadyTasks& tasks) {
+  auto& st = self->state;
+  for (auto& t : tasks.tasks()) {
+    if (st.by_id.count(t.id()))
+      continue;
+    ready_key key{t.priority(), t.due_ms(), t.id()};
+    st.ready[t.task_type()].insert(key);
+    if (!t.owner().empty())
+      st.ready_of_owner[owner_type(t.owner(), t.task_type())].insert(key);
+    st.by_id.emplace(t.id(), ready_entry{t.task_type(), t.owner(), std::move(key)});
+  }
+  // Oldest waiters first; each takes what matches it.
+  for (auto it = st.waiters.begin(); it != st.waiters.end();) {
+    if (!has_ready(st, it->wait)) {
       ++it;
       continue;
     }
     auto w = std::move(*it);
     it = st.waiters.erase(it);
-    auto ids = pick(st, w.request);
+    auto ids = pick(st, w.wait);
     grant(self, std::move(w), std::move(ids));
   }
-  instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
+  count_waiters(st);
 }
 
-void withdraw(broker_actor* self, const std::string& id) {
-  remove_ready(self->state, id);
-}
-
-void time_out(broker_actor* self, uint64_t number) {
+void time_out(broker_actor self, uint64_t number) {
   auto& st = self->state;
   for (auto it = st.waiters.begin(); it != st.waiters.end(); ++it) {
     if (it->number != number)
       continue;
-    auto w = std::move(*it);
+    it->answer.deliver(pb::LeaseResponse{});
     st.waiters.erase(it);
-    instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
-    w.request.reply({}, {});
+    count_waiters(st);
     return;
   }
 }
 
+lease_broker_impl::behavior_type broker_behavior(broker_actor self, tasks_context_ptr ctx) {
+  self->state.ctx = std::move(ctx);
+  return {
+    [self](lease_atom, pb::LeaseWait& wait) { return lease(self, wait); },
+    [self](withdraw_atom, const pb::WithdrawWait& msg) { withdraw_wait(self, msg); },
+    [self](ready_atom, const pb::ReadyTasks& tasks) { offer(self, tasks); },
+    [self](withdraw_atom, const pb::WithdrawTask& msg) { remove_ready(self->state, msg.task_id()); },
+    [self](timeout_atom, uint64_t number) { time_out(self, number); },
+  };
+}
+
 } // namespace
 
-caf::actor spawn_lease_broker(caf::actor_system& sys, tasks_context_ptr ctx) {
-  return sys.spawn([ctx](broker_actor* self) -> caf::behavior {
-    self->state.ctx = ctx;
-    return {
-      [self](ready_atom, std::vector<ready_task>& tasks) { offer(self, tasks); },
-      [self](withdraw_atom, const std::string& id) { withdraw(self, id); },
-      [self](lease_atom, lease_wait& request) {
-        auto& st = self->state;
-        waiter w{st.next_waiter++, std::move(request), 0};
-        w.deadline_ms = unix_ms() + w.request.wait_ms;
-        serve(self, std::move(w));
-      },
-      [self](timeout_atom, uint64_t number) { time_out(self, number); },
-    };
-  });
+lease_broker_api spawn_lease_broker(caf::actor_system& sys, tasks_context_ptr ctx) {
+  return caf::actor_cast<lease_broker_api>(sys.spawn(broker_behavior, std::move(ctx)));
 }
 
 } // namespace parley::tasks

@@ -1,8 +1,9 @@
 #include "actors/tasks/push_task_sink.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/ask.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
-#include "actors/tasks/task_messages.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/all.hpp>
@@ -13,6 +14,9 @@ namespace parley::tasks {
 namespace {
 
 constexpr size_t preview_bytes = 100;
+// A create is one durable write on the key's shard. Bounded: a node shutting down waits for
+// the asks in flight.
+constexpr auto create_timeout = std::chrono::seconds{10};
 
 // Cuts at 100 bytes without splitting a UTF-8 sequence.
 std::string preview_of(const std::string& body) {
@@ -43,9 +47,9 @@ void push_task_sink::push(const chat::push_notification& n) {
   static auto& pushes = metrics::global().get_counter("chat_push_notifications_total",
                                                       "Push notifications for offline members");
   pushes.inc();
-  task_create msg;
-  msg.caller = task_caller::the_node();  // pushes belong to the node: only admins see them
-  auto& req = msg.request;
+  pb::CreateTask msg;
+  *msg.mutable_caller() = node_caller();  // pushes belong to the node: only admins see them
+  auto& req = *msg.mutable_request();
   req.set_task_type("push");
   *req.mutable_payload() = push_payload(n);
   req.mutable_retry_policy()->set_max_retries(5);
@@ -53,13 +57,14 @@ void push_task_sink::push(const chat::push_notification& n) {
   req.set_timeout_sec(30);
   req.set_idempotency_key("push:" + n.user_id + ":" + n.conversation_id + ":"
                           + std::to_string(n.seq));
-  msg.reply = [user = n.user_id](const fault& err, const pb::StoredTask&, bool) {
-    if (err)
-      spdlog::warn("push for {} not queued: {}", user, err.message);
-  };
+  // The node's keys are unscoped (task_store::scoped_key): the key itself picks the shard.
   auto shard = shard_of(req.idempotency_key());
-  caf::anon_send(ctx_->registry, std::string{shard_kind}, std::to_string(shard),
-                 caf::make_message(create_atom_v, std::move(msg)));
+  runtime::ask_entity<task_shard_api>(
+    sys_, shard_at(*ctx_, shard), create_timeout, [](pb::CreatedTask&) {},
+    [user = n.user_id](caf::error& e) {
+      spdlog::warn("push for {} not queued: {}", user, to_fault(e).message);
+    },
+    create_atom_v, std::move(msg));
 }
 
 } // namespace parley::tasks

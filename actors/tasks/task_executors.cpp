@@ -1,8 +1,9 @@
 #include "actors/tasks/task_executors.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_request.hpp"
+#include "actors/runtime/errors.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_ids.hpp"
-#include "actors/tasks/task_messages.hpp"
 #include "common/clock.hpp"
 #include "common/utf8.hpp"
 
@@ -20,8 +21,14 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr int64_t executor_lease_ms = 3600 * 1000;  // the shard caps it at timeout_sec
-constexpr int64_t executor_wait_ms = 30000;
+constexpr int32_t executor_lease_sec = 3600;  // the shard caps it at timeout_sec
+constexpr int32_t executor_wait_ms = 30000;
+// The broker answers a wait by its end, give or take one grant's durable write.
+constexpr auto lease_answer_margin = std::chrono::seconds{60};
+// After the broker failed to answer, the next request waits this long.
+constexpr auto poll_retry = std::chrono::seconds{1};
+// Recording an outcome is one durable write on the task's shard.
+constexpr auto finish_timeout = std::chrono::seconds{30};
 
 // <data_dir>/push.jsonl, shared by the executors.
 class jsonl_file {
@@ -113,7 +120,7 @@ struct executor_state {
   static inline const char* name = "parley.task_executor";
 };
 
-using executor_actor = caf::stateful_actor<executor_state>;
+using executor_actor = task_executor::stateful_pointer<executor_state>;
 
 outcome run_push(const pool& p, const pb::Lease& lease, std::chrono::milliseconds timeout) {
   // The operator's own provider: not subject to tasks.http_allow.
@@ -134,7 +141,7 @@ outcome run_push(const pool& p, const pb::Lease& lease, std::chrono::millisecond
   return o;
 }
 
-void run(executor_actor* self, const pb::Lease& lease) {
+void run(executor_actor self, const pb::Lease& lease) {
   auto& p = *self->state.shared;
   // The lease ends at its expiry: leave a second of it for the answer; and never wait on one
   // destination longer than tasks.http_timeout_ms.
@@ -142,60 +149,75 @@ void run(executor_actor* self, const pb::Lease& lease) {
   auto timeout = std::chrono::milliseconds{
     std::max<int64_t>(std::min<int64_t>(lease_ms - 1000, p.ctx->opts.http_timeout_ms), 500)};
   auto o = p.task_type == "http" ? run_http(p, lease, timeout) : run_push(p, lease, timeout);
-  lease_finish msg;
-  msg.caller = task_caller::the_node();
-  msg.lease_id = lease.lease_id();
-  msg.success = o.success;
-  msg.result = std::move(o.result);
-  msg.error = std::move(o.error);
-  msg.retryable = o.retryable;
-  msg.reply = [id = lease.task_id()](const fault& err, task_status, int64_t) {
-    if (err)
-      spdlog::warn("built-in task {}: outcome not recorded: {}", id, err.message);
-  };
-  caf::anon_send(p.ctx->registry, std::string{shard_kind},
-                 std::to_string(shard_of(lease.task_id())),
-                 caf::make_message(finish_atom_v, std::move(msg)));
+  pb::FinishLease msg;
+  *msg.mutable_caller() = node_caller();
+  msg.set_lease_id(lease.lease_id());
+  msg.set_success(o.success);
+  *msg.mutable_result() = std::move(o.result);
+  msg.set_error(std::move(o.error));
+  msg.set_retryable(o.retryable);
+  runtime::request_entity<task_shard_api>(
+    self, shard_at(*p.ctx, shard_of(lease.task_id())), finish_timeout,
+    [](pb::LeaseOutcome&) {},
+    [id = lease.task_id()](caf::error& e) {
+      spdlog::warn("built-in task {}: outcome not recorded: {}", id, to_fault(e).message);
+    },
+    finish_atom_v, std::move(msg));
 }
 
-void poll(executor_actor* self) {
+// The wait of this executor, for withdrawing it when the broker's answer is overdue.
+std::string wait_id_of(executor_actor self) {
+  return "executor:" + self->state.worker_id;
+}
+
+void poll(executor_actor self) {
   auto& st = self->state;
-  lease_wait w;
-  w.caller = task_caller::the_node();
-  w.task_types = {st.shared->task_type};
-  w.worker_id = st.worker_id;
-  w.max_tasks = 1;
-  w.lease_ms = executor_lease_ms;
-  w.wait_ms = executor_wait_ms;
-  // Weak: a parked long poll must not keep the executor (and its thread) alive at shutdown.
-  w.reply = [me = self->address()](const fault&, std::vector<pb::Lease> leases) {
-    if (auto executor = caf::actor_cast<caf::actor>(me))
-      caf::anon_send(executor, run_atom_v, granted_leases{std::move(leases)});
-  };
-  self->send(st.shared->ctx->broker, lease_atom_v, std::move(w));
-}
-
-caf::actor spawn_executor(caf::actor_system& sys, std::shared_ptr<const pool> shared,
-                          std::string worker_id) {
-  return sys.spawn<caf::detached>([shared, worker_id](executor_actor* self) -> caf::behavior {
-    self->state.shared = shared;
-    self->state.worker_id = worker_id;
-    self->send(self, poll_atom_v);
-    return {
-      [self](poll_atom) { poll(self); },
-      [self](run_atom, granted_leases& granted) {
-        for (auto& lease : granted.leases)
+  pb::LeaseWait w;
+  *w.mutable_caller() = node_caller();
+  auto& req = *w.mutable_request();
+  req.set_worker_id(st.worker_id);
+  req.add_task_types(st.shared->task_type);
+  req.set_max_tasks(1);
+  req.set_lease_sec(executor_lease_sec);
+  req.set_wait_ms(executor_wait_ms);
+  w.set_wait_id(wait_id_of(self));
+  self
+    ->request(st.shared->ctx->broker, std::chrono::milliseconds{executor_wait_ms} + lease_answer_margin,
+              lease_atom_v, std::move(w))
+    .then(
+      [self](pb::LeaseResponse& granted) {
+        for (auto& lease : granted.leases())
           run(self, lease);
         poll(self);
       },
-    };
-  });
+      [self](caf::error& e) {
+        // Leases the broker may still be granting for this wait are revoked, not lost.
+        pb::WithdrawWait withdraw;
+        withdraw.set_wait_id(wait_id_of(self));
+        self->send(self->state.shared->ctx->broker, withdraw_atom_v, std::move(withdraw));
+        spdlog::warn("{}: no answer from the lease broker: {}", self->state.worker_id,
+                     to_fault(e).message);
+        self->delayed_send(self, poll_retry, poll_atom_v);
+      });
+}
+
+task_executor spawn_executor(caf::actor_system& sys, std::shared_ptr<const pool> shared,
+                             std::string worker_id) {
+  return sys.spawn<caf::detached>(
+    [shared, worker_id](executor_actor self) -> task_executor::behavior_type {
+      self->state.shared = shared;
+      self->state.worker_id = worker_id;
+      self->send(self, poll_atom_v);
+      return {
+        [self](poll_atom) { poll(self); },
+      };
+    });
 }
 
 } // namespace
 
-std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys, tasks_context_ptr ctx,
-                                             http_poster post) {
+std::vector<task_executor> spawn_task_executors(caf::actor_system& sys, tasks_context_ptr ctx,
+                                                http_poster post) {
   auto http = std::make_shared<pool>();
   http->ctx = ctx;
   http->task_type = "http";
@@ -208,7 +230,7 @@ std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys, tasks_conte
   // Each type has workers of its own: http targets that hang hold only the http workers.
   std::vector<std::pair<std::shared_ptr<const pool>, int>> pools{{http, ctx->opts.http_workers},
                                                                  {push, ctx->opts.push_workers}};
-  std::vector<caf::actor> out;
+  std::vector<task_executor> out;
   for (auto& [shared, workers] : pools)
     for (int i = 0; i < workers; ++i)
       out.push_back(spawn_executor(sys, shared, "builtin-" + shared->task_type + "-"

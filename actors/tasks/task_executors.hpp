@@ -5,16 +5,20 @@
 //         The exchange ends within min(timeout_sec, tasks.http_timeout_ms).
 //   push  delivers a chat push notification (push_task_sink.hpp): POSTed to tasks.push_url,
 //         or appended as one JSON line to <data_dir>/push.jsonl when no URL is configured.
-// Executors are ordinary workers of the lease broker, leasing as the node itself, each on a
-// thread of its own because delivery blocks. Each type has its own pool (tasks.http_workers,
+// Executors are ordinary workers of the lease broker (lease_broker_api), leasing as the node
+// itself, each on a thread of its own because delivery blocks; they record outcomes with the
+// task shards' finish_atom. Each type has its own pool (tasks.http_workers,
 // tasks.push_workers), so http targets that never answer cannot hold up chat pushes.
 // The HTTP client is passed in (the node gives net's, with the tasks.http_allow check): actors/
 // knows no sockets.
 #pragma once
 
+#include "actors/runtime/atoms.hpp"
 #include "actors/tasks/tasks_context.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <chrono>
 #include <functional>
@@ -46,7 +50,10 @@ struct post_outcome {
 // executors' own threads, several at once.
 using http_poster = std::function<post_outcome(const outbound_post&)>;
 
-std::vector<caf::actor> spawn_task_executors(caf::actor_system& sys, tasks_context_ptr ctx,
-                                             http_poster post);
+// An executor asks the broker for its next task whenever it gets poll_atom (it sends it itself).
+using task_executor = caf::typed_actor<caf::reacts_to<poll_atom>>;
+
+std::vector<task_executor> spawn_task_executors(caf::actor_system& sys, tasks_context_ptr ctx,
+                                                http_poster post);
 
 } // namespace parley::tasks

@@ -69,7 +69,7 @@ fault read_task(const tasks_context& ctx, const task_caller& caller, const std::
   auto rec = ctx.store->get(id, err);
   if (err)
     return err;
-  if (!rec || !caller.may_see(*rec))
+  if (!rec || !may_see(caller, *rec))
     return make_fault(errc::not_found, "no task " + id);
   out = to_public(*rec);
   return {};
@@ -84,7 +84,7 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
   if (!q.cursor.empty() && !valid_task_id(q.cursor))
     return make_fault(errc::bad_request, "cursor is malformed");
   // Everyone but admins lists their own tasks: the owner index, one range per status, merged.
-  bool own = !caller.admin && !caller.node;
+  bool own = !caller.admin() && !caller.node();
   if (own && statuses.size() == 1 && statuses[0] == pb::Task::STATUS_UNSPECIFIED) {
     statuses.clear();
     for (int s = pb::Task::PENDING; s <= pb::Task::PAUSED; ++s)
@@ -98,7 +98,7 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
     std::vector<std::string> ids;
     for (auto s : statuses) {
       fault err;
-      auto part = own ? ctx.store->owner_ids(caller.user, s, after, want, err)
+      auto part = own ? ctx.store->owner_ids(caller.user(), s, after, want, err)
                       : ctx.store->ids(s, after, want, err);
       if (err)
         return err;
@@ -118,7 +118,7 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
       auto rec = ctx.store->get(id, err);
       if (err)
         return err;
-      if (!rec || !caller.may_see(*rec)
+      if (!rec || !may_see(caller, *rec)
           || (!q.task_type.empty() && rec->task_type() != q.task_type))
         continue;
       *out.add_tasks() = to_public(*rec);

@@ -2,7 +2,7 @@
 // read storage directly, which holds exactly what the shards have acknowledged.
 #pragma once
 
-#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/tasks_context.hpp"
 #include "common/errc.hpp"
 #include "proto/parley.pb.h"

@@ -5,9 +5,10 @@
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/tasks/lease_actor.hpp"
 #include "actors/tasks/task_ids.hpp"
-#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_metrics.hpp"
 #include "actors/tasks/task_rules.hpp"
+#include "actors/tasks/task_state.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "common/utf8.hpp"
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <climits>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -59,7 +61,7 @@ struct hot_task {
 
   pb::StoredTask rec;
   int writes = 0;    // writes of this task not yet durable
-  caf::actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
+  lease_actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
   bool payload_cold = false;  // rec holds no payload: storage has it
   int64_t charged = 0;        // payload bytes counted in payload_bytes_held
   std::atomic<int64_t>* held_;
@@ -76,14 +78,15 @@ struct shard_state {
   int64_t armed_at = LLONG_MAX;                // the earliest wake already on its way
   due_position loaded{LLONG_MIN, {}};
   // Creates waiting for an earlier create with the same idempotency key to become durable.
-  std::unordered_map<std::string, std::vector<task_create>> keys_in_flight;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<pb::CreatedTask>>>
+    keys_in_flight;
   int writes_in_flight = 0;
   bool passivating = false;
 
   static inline const char* name = "parley.task_shard";
 };
 
-using shard_actor = caf::stateful_actor<shard_state>;
+using shard_actor = task_shard_impl::stateful_base<shard_state>;
 
 uint64_t random_u64() {
   uint64_t r = 0;
@@ -117,8 +120,13 @@ void arm_wake(shard_actor* self) {
   self->delayed_send(self, std::chrono::milliseconds{delay}, wake_atom_v, next);
 }
 
-ready_task ready_of(const pb::StoredTask& t) {
-  return ready_task{t.id(), t.task_type(), t.owner(), t.priority(), t.next_run_at_ms()};
+void add_ready(pb::ReadyTasks& out, const pb::StoredTask& t) {
+  auto& r = *out.add_tasks();
+  r.set_id(t.id());
+  r.set_task_type(t.task_type());
+  r.set_owner(t.owner());
+  r.set_priority(t.priority());
+  r.set_due_ms(t.next_run_at_ms());
 }
 
 // Keeps the payload of a record just read from storage (or created) in memory if the node's
@@ -195,7 +203,9 @@ bool unfinished(task_status s) {
 }
 
 void offer(shard_actor* self, const pb::StoredTask& t) {
-  self->send(self->state.ctx->broker, ready_atom_v, std::vector<ready_task>{ready_of(t)});
+  pb::ReadyTasks ready;
+  add_ready(ready, t);
+  self->send(self->state.ctx->broker, ready_atom_v, std::move(ready));
 }
 
 void arm_lease(shard_actor* self, hot_task& h) {
@@ -208,7 +218,7 @@ void arm_lease(shard_actor* self, hot_task& h) {
 void stop_lease(shard_actor* self, hot_task& h) {
   if (h.lease)
     self->send(h.lease, delete_atom_v);  // a normal exit, which the link does not propagate
-  h.lease = nullptr;
+  h.lease = lease_actor{};
 }
 
 // Puts a task into the in-memory structure its state calls for (timer, broker, lease).
@@ -396,6 +406,13 @@ void after_write(shard_actor* self, const std::string& id) {
 
 // -- create -------------------------------------------------------------------------------------
 
+pb::CreatedTask created_task(const pb::StoredTask& task, bool created) {
+  pb::CreatedTask out;
+  *out.mutable_task() = task;
+  out.set_created(created);
+  return out;
+}
+
 void answer_key_waiters(shard_actor* self, const std::string& key, const fault& err,
                         const pb::StoredTask& task) {
   auto& st = self->state;
@@ -404,57 +421,60 @@ void answer_key_waiters(shard_actor* self, const std::string& key, const fault& 
     return;
   auto waiters = std::move(it->second);
   st.keys_in_flight.erase(it);
-  for (auto& w : waiters)
-    w.reply(err, task, false);
+  for (auto& w : waiters) {
+    if (err)
+      w.deliver(make_error(err));
+    else
+      w.deliver(created_task(task, false));
+  }
 }
 
 bool reserved_type(const std::string& type) {
   return type == "http" || type == "push";
 }
 
-void create(shard_actor* self, task_create msg) {
+caf::result<pb::CreatedTask> create(shard_actor* self, const pb::CreateTask& msg) {
   auto& st = self->state;
   auto now = self->state.ctx->clock();
-  auto& caller = msg.caller;
+  auto& caller = msg.caller();
   pb::StoredTask rec;
-  if (auto err = prepare_task(msg.request, now, st.ctx->opts.max_payload_bytes, rec))
-    return msg.reply(err, {}, false);
-  if (reserved_type(rec.task_type()) && !caller.admin && !caller.node)
-    return msg.reply(make_fault(errc::forbidden, "task_type " + rec.task_type()
-                                                   + " is reserved: only admins create it"),
-                     {}, false);
-  rec.set_owner(caller.node ? std::string{} : caller.user);
+  if (auto err = prepare_task(msg.request(), now, st.ctx->opts.max_payload_bytes, rec))
+    return make_error(err);
+  if (reserved_type(rec.task_type()) && !caller.admin() && !caller.node())
+    return make_error(errc::forbidden,
+                      "task_type " + rec.task_type() + " is reserved: only admins create it");
+  rec.set_owner(caller.node() ? std::string{} : caller.user());
   auto& owner = rec.owner();
   auto key = rec.idempotency_key().empty()
                ? std::string{}
                : storage::task_store::scoped_key(owner, rec.idempotency_key());
   if (!key.empty()) {
     if (auto it = st.keys_in_flight.find(key); it != st.keys_in_flight.end()) {
-      it->second.push_back(std::move(msg));
-      return;
+      auto rp = self->make_response_promise<pb::CreatedTask>();
+      it->second.push_back(rp);
+      return rp;
     }
     fault err;
     if (auto existing = st.ctx->store->id_for_key(owner, rec.idempotency_key(), err)) {
       auto* h = find(self, *existing, err);
       if (!h)
-        return msg.reply(no_task(*existing, err), {}, false);
+        return make_error(no_task(*existing, err));
       auto copy = full_record(st, *h);
       maybe_evict(self, *existing);
       if (!copy)
-        return msg.reply(copy.error(), {}, false);
-      return msg.reply({}, *copy, false);
+        return make_error(copy.error());
+      return created_task(*copy, false);
     }
     if (err)
-      return msg.reply(err, {}, false);
+      return make_error(err);
   }
   // Counted from here (released if the write fails); persist() follows it from then on.
   bool counted = !owner.empty();
   if (counted && !st.ctx->unfinished.try_add(owner, st.ctx->opts.max_waiting_per_owner))
-    return msg.reply(make_fault(errc::rate_limited,
-                                "too many unfinished tasks: at most "
-                                  + std::to_string(st.ctx->opts.max_waiting_per_owner)
-                                  + " per user (tasks.max_waiting_per_owner)"),
-                     {}, false);
+    return make_error(errc::rate_limited,
+                      "too many unfinished tasks: at most "
+                        + std::to_string(st.ctx->opts.max_waiting_per_owner)
+                        + " per user (tasks.max_waiting_per_owner)");
   if (!key.empty())
     st.keys_in_flight[key];
   rec.set_id(new_task_id(now, st.shard));
@@ -468,9 +488,9 @@ void create(shard_actor* self, task_create msg) {
   st.hot.emplace(id, hot_task{std::move(rec), st.ctx->payload_bytes_held});
   pb::StoredTask none;
   none.set_id(id);  // "before" of a new task: no status
+  auto rp = self->make_response_promise<pb::CreatedTask>();
   persist(self, one(std::move(none)), std::move(ws),
-          [self, id, key, counted, reply_copy = std::move(reply_copy),
-           msg = std::move(msg)](const fault& err) {
+          [self, id, key, counted, reply_copy = std::move(reply_copy), rp](const fault& err) mutable {
             auto& st = self->state;
             auto it = st.hot.find(id);
             if (err) {
@@ -478,41 +498,74 @@ void create(shard_actor* self, task_create msg) {
               if (counted)
                 st.ctx->unfinished.add(reply_copy.owner(), -1);
               answer_key_waiters(self, key, err, {});
-              return msg.reply(err, {}, false);
+              rp.deliver(make_error(err));
+              return;
             }
             instruments().created.inc();
             hold_payload(st, it->second);
             place(self, it->second);  // offered only now: reply_copy is still the record
             answer_key_waiters(self, key, {}, reply_copy);
-            msg.reply({}, reply_copy, true);
+            rp.deliver(created_task(reply_copy, true));
           });
+  return rp;
 }
 
 // -- commands -----------------------------------------------------------------------------------
 
-void command(shard_actor* self, task_command msg) {
+// The event a command asks for; false for a kind this shard does not know.
+bool event_of(pb::TaskCommand::Kind kind, task_event& out) {
+  switch (kind) {
+    case pb::TaskCommand::CANCEL:
+      out = task_event::cancel;
+      return true;
+    case pb::TaskCommand::PAUSE:
+      out = task_event::pause;
+      return true;
+    case pb::TaskCommand::RESUME:
+      out = task_event::resume;
+      return true;
+    case pb::TaskCommand::REQUEUE:
+      out = task_event::requeue;
+      return true;
+    default:
+      return false;
+  }
+}
+
+void withdraw_offer(shard_actor* self, const std::string& id) {
+  pb::WithdrawTask msg;
+  msg.set_task_id(id);
+  self->send(self->state.ctx->broker, withdraw_atom_v, std::move(msg));
+}
+
+caf::result<pb::StoredTask> command(shard_actor* self, const pb::TaskCommand& msg) {
   auto& st = self->state;
+  task_event event;
+  if (!event_of(msg.kind(), event))
+    return make_error(errc::bad_request,
+                      "unknown task command " + std::to_string(static_cast<int>(msg.kind())));
+  auto& task_id = msg.task_id();
   fault err;
-  auto* h = find(self, msg.task_id, err);
-  if (h && !msg.caller.may_see(h->rec)) {
+  auto* h = find(self, task_id, err);
+  if (h && !may_see(msg.caller(), h->rec)) {
     // Another user's task answers as if there were none: ids leak nothing.
-    maybe_evict(self, msg.task_id);
+    maybe_evict(self, task_id);
     h = nullptr;
   }
   if (!h)
-    return msg.reply(no_task(msg.task_id, err), {});
+    return make_error(no_task(task_id, err));
   auto& r = h->rec;
   task_status to;
-  if (auto conflict = next_status(r.status(), msg.event, r.paused_from(), to)) {
-    maybe_evict(self, msg.task_id);
-    return msg.reply(conflict, {});
+  if (auto conflict = next_status(r.status(), event, r.paused_from(), to)) {
+    maybe_evict(self, task_id);
+    return make_error(conflict);
   }
   auto now = self->state.ctx->clock();
   auto before = r;
   storage::write_set ws;
   if (r.status() == T::SCHEDULED)
-    self->send(st.ctx->broker, withdraw_atom_v, r.id());
-  switch (msg.event) {
+    withdraw_offer(self, r.id());
+  switch (event) {
     case task_event::cancel:
       if (r.status() == T::RUNNING) {
         // The worker learns it from its next heartbeat; its lease actor lives on until then.
@@ -540,28 +593,39 @@ void command(shard_actor* self, task_command msg) {
   r.set_updated_at_ms(now);
   auto failed = write_task(st, ws, before, *h);
   auto id = r.id();
-  persist(self, one(std::move(before)), std::move(ws), [self, id, msg = std::move(msg)](const fault& err) {
-    if (err)
-      return msg.reply(err, {});
+  auto rp = self->make_response_promise<pb::StoredTask>();
+  persist(self, one(std::move(before)), std::move(ws), [self, id, rp](const fault& err) mutable {
+    if (err) {
+      rp.deliver(make_error(err));
+      return;
+    }
     after_write(self, id);
     // The change is durable; a payload that cannot be read back still fails the answer.
     auto full = full_record(self->state, self->state.hot.at(id));
     if (!full)
-      return msg.reply(full.error(), {});
-    msg.reply({}, *full);
+      rp.deliver(make_error(full.error()));
+    else
+      rp.deliver(std::move(*full));
   }, std::move(failed));
+  return rp;
 }
 
 // -- leases -------------------------------------------------------------------------------------
 
-caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
+constexpr int64_t max_lease_ms = int64_t{task_bounds::max_lease_sec} * 1000;
+
+caf::result<pb::LeaseResponse> grant(shard_actor* self, const pb::GrantLeases& g) {
   auto& st = self->state;
+  if (g.lease_ms() < 1 || g.lease_ms() > max_lease_ms)
+    return make_error(errc::bad_request, "lease_ms must be between 1 and "
+                                           + std::to_string(max_lease_ms));
   auto now = self->state.ctx->clock();
+  auto& caller = g.caller();
   storage::write_set ws;
   change_set before;
   std::vector<std::string> ids;
   fault read_err;  // the first task that could not be read, answered if none is leased
-  for (auto& id : g.task_ids) {
+  for (auto& id : g.task_ids()) {
     fault err;
     auto* h = find(self, id, err);
     if (err) {
@@ -573,7 +637,7 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     // A task offered while its SCHEDULED write is still in flight may be leased: the writer
     // applies the two writes in order, and the lease is answered only after the second.
     if (!h || h->rec.status() != T::SCHEDULED
-        || (!g.caller.leases_any() && h->rec.owner() != g.caller.user)) {
+        || (!leases_any(caller) && h->rec.owner() != caller.user())) {
       maybe_evict(self, id);
       continue;  // cancelled, paused or leased since it was offered (or not the worker's)
     }
@@ -582,12 +646,12 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
     r.set_status(T::RUNNING);
     r.set_attempt(r.attempt() + 1);
     r.set_lease_id(new_lease_id(r.id()));
-    r.set_lease_holder(g.caller.node ? std::string{} : g.caller.user);
-    r.set_lease_by_node(g.caller.node);
-    r.set_worker_id(g.worker_id);
+    r.set_lease_holder(caller.node() ? std::string{} : caller.user());
+    r.set_lease_by_node(caller.node());
+    r.set_worker_id(g.worker_id());
     r.set_started_at_ms(now);
-    r.set_lease_ms(g.lease_ms);
-    r.set_lease_expires_at_ms(std::min(now + g.lease_ms, now + int64_t{r.timeout_sec()} * 1000));
+    r.set_lease_ms(g.lease_ms());
+    r.set_lease_expires_at_ms(std::min(now + g.lease_ms(), now + int64_t{r.timeout_sec()} * 1000));
     r.set_updated_at_ms(now);
     if (auto err = write_task(st, ws, before.back(), *h)) {
       // Logged by write_task. Not leased: it stays SCHEDULED in memory (not offered again, which
@@ -603,14 +667,14 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
   if (ids.empty() && read_err)
     return make_error(read_err);
   if (ids.empty())
-    return granted_leases{};
-  auto rp = self->make_response_promise<granted_leases>();
+    return pb::LeaseResponse{};
+  auto rp = self->make_response_promise<pb::LeaseResponse>();
   persist(self, std::move(before), std::move(ws), [self, ids, rp, now](const fault& err) mutable {
     if (err) {
       rp.deliver(make_error(err));  // persist() put the tasks back as the store has them
       return;
     }
-    granted_leases out;
+    pb::LeaseResponse out;
     auto& m = instruments();
     for (auto& id : ids) {
       auto it = self->state.hot.find(id);
@@ -621,7 +685,7 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
       arm_lease(self, h);
       m.leased.inc();
       m.lateness.observe(std::max<int64_t>(now - r.next_run_at_ms(), 0) / 1000.0);
-      pb::Lease lease;
+      auto& lease = *out.add_leases();
       lease.set_lease_id(r.lease_id());
       lease.set_task_id(r.id());
       lease.set_attempt(r.attempt());
@@ -631,7 +695,6 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
       else if (auto load_err = load_payload(self->state, id, *lease.mutable_payload()))
         spdlog::error("task shard: payload of {} unreadable: {}", id, load_err.message);
       *lease.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(r.lease_expires_at_ms());
-      out.leases.push_back(std::move(lease));
     }
     rp.deliver(std::move(out));
   });
@@ -640,39 +703,31 @@ caf::result<granted_leases> grant(shard_actor* self, lease_grant& g) {
 
 // The running task a lease id names, or the reason it cannot act (404 unknown or not the
 // caller's, 409 stale).
-hot_task* leased_task(shard_actor* self, const task_caller& caller, const std::string& lease_id,
-                      fault& err) {
+result<hot_task*> leased_task(shard_actor* self, const task_caller& caller,
+                              const std::string& lease_id) {
+  auto no_lease = [&lease_id] { return make_fault(errc::not_found, "no lease " + lease_id); };
   auto id = task_of_lease(lease_id);
-  if (!id) {
-    err = make_fault(errc::not_found, "no lease " + lease_id);
-    return nullptr;
-  }
+  if (!id)
+    return no_lease();
+  fault err;
   auto* h = find(self, *id, err);
-  if (!h) {
-    err = err ? err : make_fault(errc::not_found, "no lease " + lease_id);
-    return nullptr;
-  }
+  if (!h)
+    return err ? err : no_lease();
   auto& r = h->rec;
   // Only the token that took the lease acts under it; to anyone else it does not exist (an old
   // lease of the task: to anyone who could not have taken it).
   bool current = r.lease_id() == lease_id;
-  if (current ? !caller.holds(r)
-              : !(caller.leases_any() || (!caller.user.empty() && r.owner() == caller.user))) {
-    err = make_fault(errc::not_found, "no lease " + lease_id);
-    return nullptr;
-  }
-  if (!current) {
-    err = make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id()
-                                       + " is " + std::string{to_string(r.status())}
-                                       + (r.lease_id().empty() ? "" : " under a newer lease"));
-    return nullptr;
-  }
+  if (current ? !holds(caller, r)
+              : !(leases_any(caller) || (!caller.user().empty() && r.owner() == caller.user())))
+    return no_lease();
+  if (!current)
+    return make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id() + " is "
+                                        + std::string{to_string(r.status())}
+                                        + (r.lease_id().empty() ? "" : " under a newer lease"));
   if (r.status() == T::RUNNING && !h->lease) {
     // Its lease actor already told us it expired, or this shard was restarted.
-    if (r.lease_expires_at_ms() <= self->state.ctx->clock()) {
-      err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
-      return nullptr;
-    }
+    if (r.lease_expires_at_ms() <= self->state.ctx->clock())
+      return make_fault(errc::conflict, "lease " + lease_id + " has expired");
     arm_lease(self, *h);
   }
   return h;
@@ -684,65 +739,81 @@ void forget_refused(shard_actor* self, const std::string& lease_id) {
     maybe_evict(self, *id);
 }
 
-void heartbeat(shard_actor* self, lease_call msg) {
-  fault err;
-  auto* h = leased_task(self, msg.caller, msg.lease_id, err);
-  if (!h) {
-    forget_refused(self, msg.lease_id);
-    return msg.reply(err, 0, false);
+caf::result<pb::HeartbeatResponse> heartbeat(shard_actor* self, const pb::HeartbeatLease& msg) {
+  auto& lease_id = msg.lease_id();
+  if (msg.lease_ms() < 0 || msg.lease_ms() > max_lease_ms)
+    return make_error(errc::bad_request, "lease_ms must be between 0 and "
+                                           + std::to_string(max_lease_ms));
+  auto found = leased_task(self, msg.caller(), lease_id);
+  if (!found) {
+    forget_refused(self, lease_id);
+    return make_error(found.error());
   }
-  auto& r = h->rec;
+  auto& h = **found;
+  auto& r = h.rec;
   bool cancelled = r.status() == T::CANCELLED;
-  if ((r.status() != T::RUNNING && !cancelled) || !h->lease) {
-    msg.reply(make_fault(errc::conflict, "lease " + msg.lease_id + " is no longer held: task is "
-                                           + std::string{to_string(r.status())}),
-              0, false);
-    return forget_refused(self, msg.lease_id);
+  if ((r.status() != T::RUNNING && !cancelled) || !h.lease) {
+    auto status = std::string{to_string(r.status())};
+    forget_refused(self, lease_id);
+    return make_error(errc::conflict, "lease " + lease_id + " is no longer held: task is " + status);
   }
-  auto extend = cancelled ? 0 : (msg.lease_ms > 0 ? msg.lease_ms : r.lease_ms());
-  self->request(h->lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
-    .then([msg, cancelled](int64_t expires) { msg.reply({}, expires, cancelled); },
-          [msg](caf::error& e) {
-            // A lease actor that quit (expired) before its shard heard of it: the lease is lost.
-            auto err = to_fault(e);
-            if (err.code == errc::unavailable)
-              err = make_fault(errc::conflict, "lease " + msg.lease_id + " has expired");
-            msg.reply(err, 0, false);
-          });
+  auto extend = cancelled ? 0 : (msg.lease_ms() > 0 ? msg.lease_ms() : r.lease_ms());
+  auto rp = self->make_response_promise<pb::HeartbeatResponse>();
+  self->request(h.lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
+    .then(
+      [rp, cancelled](int64_t expires) mutable {
+        pb::HeartbeatResponse out;
+        *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(expires);
+        out.set_cancel_requested(cancelled);
+        rp.deliver(std::move(out));
+      },
+      [rp, lease_id](caf::error& e) mutable {
+        // A lease actor that quit (expired) before its shard heard of it: the lease is lost.
+        auto err = to_fault(e);
+        if (err.code == errc::unavailable)
+          err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
+        rp.deliver(make_error(err));
+      });
+  return rp;
 }
 
-// Applies one completion or failure to memory and `ws`; answers it at once when it is refused
-// (false). A fault: applied in memory but not to `ws` (the task's payload could not be read back),
-// so the whole batch must fail and be rolled back.
-result<bool> apply_finish(shard_actor* self, lease_finish& msg, storage::write_set& ws,
-                          change_set& before, int64_t now) {
-  auto& st = self->state;
-  fault err;
-  auto* h = leased_task(self, msg.caller, msg.lease_id, err);
-  if (!h) {
-    msg.reply(err, T::STATUS_UNSPECIFIED, 0);
-    return false;
-  }
-  auto& r = h->rec;
-  if (r.status() == T::CANCELLED) {
-    msg.reply(make_fault(errc::conflict, "task " + r.id()
-                                           + " was cancelled: its result is not recorded"),
-              T::STATUS_UNSPECIFIED, 0);
-    return false;
-  }
-  if (r.status() != T::RUNNING || h->writes > 0) {
-    msg.reply(make_fault(errc::conflict, "task " + r.id() + " is "
-                                           + std::string{to_string(r.status())}
-                                           + ": this lease's work is already recorded"),
-              T::STATUS_UNSPECIFIED, 0);
-    return false;
-  }
+// What became of one completion or failure.
+struct finish_result {
+  fault refused;  // nothing recorded, and why
+  task_status status = T::STATUS_UNSPECIFIED;
+  int64_t next_run_at_ms = 0;  // when a task that waits again runs next
+};
+
+using finish_results = std::vector<finish_result>;
+
+// The running task a completion or failure acts on, or why it is refused.
+result<hot_task*> finishable(shard_actor* self, const pb::FinishLease& msg) {
+  auto found = leased_task(self, msg.caller(), msg.lease_id());
+  if (!found)
+    return found;
+  auto& r = (*found)->rec;
+  if (r.status() == T::CANCELLED)
+    return make_fault(errc::conflict,
+                      "task " + r.id() + " was cancelled: its result is not recorded");
+  if (r.status() != T::RUNNING || (*found)->writes > 0)
+    return make_fault(errc::conflict, "task " + r.id() + " is "
+                                        + std::string{to_string(r.status())}
+                                        + ": this lease's work is already recorded");
+  return found;
+}
+
+// Applies one completion or failure to `h` in memory and to `ws`. A fault: applied in memory
+// but not to `ws` (the task's payload could not be read back), so the whole batch must fail and
+// be rolled back.
+fault apply_finish(shard_actor* self, hot_task& h, pb::FinishLease& msg, storage::write_set& ws,
+                   change_set& before, int64_t now) {
+  auto& r = h.rec;
   before.push_back(r);
-  if (msg.success) {
-    *r.mutable_result() = std::move(msg.result);
+  if (msg.success()) {
+    *r.mutable_result() = std::move(*msg.mutable_result());
     r.set_last_error("");
     record_run(self, ws, r, "completed", now);
-    stop_lease(self, *h);
+    stop_lease(self, h);
     auto next = is_recurring(r) ? next_firing(r, std::max(now, r.next_run_at_ms())) : -1;
     if (next >= 0) {
       r.set_status(T::PENDING);
@@ -755,29 +826,33 @@ result<bool> apply_finish(shard_actor* self, lease_finish& msg, storage::write_s
     r.set_updated_at_ms(now);
     instruments().completed.inc();
   } else {
-    fail_attempt(self, *h, msg.error, msg.retryable, "failed", ws, now);
+    fail_attempt(self, h, msg.error(), msg.retryable(), "failed", ws, now);
   }
-  if (auto err = write_task(st, ws, before.back(), *h))
-    return err;
-  return true;
+  return write_task(self->state, ws, before.back(), h);
 }
 
-// Completions and failures of one batch share one durable write; each is answered after it.
-void finish(shard_actor* self, std::vector<lease_finish>& batch) {
+// Completions and failures of one batch share one durable write; `done` gets one result per
+// finish, in order, once it is durable (refusals need no write: they are known at once).
+void finish(shard_actor* self, google::protobuf::RepeatedPtrField<pb::FinishLease>& batch,
+            std::function<void(finish_results)> done) {
   auto now = self->state.ctx->clock();
   storage::write_set ws;
   change_set before;
-  std::vector<lease_finish> accepted;
+  finish_results results(static_cast<size_t>(batch.size()));
+  std::vector<size_t> accepted;
   std::vector<std::string> refused;
-  fault failed;  // the batch cannot be written: each accepted call gets this
-  for (auto& msg : batch) {
-    auto applied = apply_finish(self, msg, ws, before, now);
-    if (!applied && !failed)
-      failed = applied.error();
-    if (!applied || *applied)
-      accepted.push_back(std::move(msg));
-    else
-      refused.push_back(msg.lease_id);
+  fault failed;  // the batch cannot be written: each accepted finish gets this
+  for (int i = 0; i < batch.size(); ++i) {
+    auto& msg = batch[i];
+    auto target = finishable(self, msg);
+    if (!target) {
+      results[static_cast<size_t>(i)].refused = target.error();
+      refused.push_back(msg.lease_id());
+      continue;
+    }
+    if (auto err = apply_finish(self, **target, msg, ws, before, now); err && !failed)
+      failed = std::move(err);
+    accepted.push_back(static_cast<size_t>(i));
   }
   // Evicted only after persist() counted this batch's writes: a lease repeated in one batch
   // names a task that must stay in memory until its write is done.
@@ -785,23 +860,134 @@ void finish(shard_actor* self, std::vector<lease_finish>& batch) {
     for (auto& lease_id : refused)
       forget_refused(self, lease_id);
   };
-  if (accepted.empty())
-    return forget();
+  if (accepted.empty()) {
+    forget();
+    return done(std::move(results));
+  }
+  std::vector<std::string> accepted_ids;
+  for (auto i : accepted)
+    accepted_ids.push_back(*task_of_lease(batch[static_cast<int>(i)].lease_id()));
   persist(self, std::move(before), std::move(ws),
-          [self, accepted = std::move(accepted)](const fault& err) {
-            for (auto& msg : accepted) {
+          [self, accepted = std::move(accepted), accepted_ids = std::move(accepted_ids),
+           results = std::move(results), done = std::move(done)](const fault& err) mutable {
+            for (size_t k = 0; k < accepted.size(); ++k) {
+              auto& out = results[accepted[k]];
               if (err) {
-                msg.reply(err, T::STATUS_UNSPECIFIED, 0);
+                out.refused = err;
                 continue;
               }
-              auto id = *task_of_lease(msg.lease_id);
-              after_write(self, id);
-              auto& r = self->state.hot.at(id).rec;
-              msg.reply({}, r.status(), waiting(r) ? r.next_run_at_ms() : 0);
+              after_write(self, accepted_ids[k]);
+              auto& r = self->state.hot.at(accepted_ids[k]).rec;
+              out.status = r.status();
+              out.next_run_at_ms = waiting(r) ? r.next_run_at_ms() : 0;
             }
+            done(std::move(results));
           },
           std::move(failed));
   forget();
+}
+
+pb::LeaseOutcome lease_outcome(const finish_result& r) {
+  pb::LeaseOutcome out;
+  out.set_status(r.status);
+  if (r.next_run_at_ms > 0)
+    *out.mutable_next_run_at() = TimeUtil::MillisecondsToTimestamp(r.next_run_at_ms);
+  return out;
+}
+
+caf::result<pb::LeaseOutcome> finish_one(shard_actor* self, pb::FinishLease& msg) {
+  google::protobuf::RepeatedPtrField<pb::FinishLease> batch;
+  batch.Add(std::move(msg));
+  auto rp = self->make_response_promise<pb::LeaseOutcome>();
+  finish(self, batch, [rp](finish_results results) mutable {
+    auto& r = results.front();
+    if (r.refused)
+      rp.deliver(make_error(r.refused));
+    else
+      rp.deliver(lease_outcome(r));
+  });
+  return rp;
+}
+
+caf::result<pb::FinishOutcomes> finish_many(shard_actor* self, pb::FinishLeases& msg) {
+  auto rp = self->make_response_promise<pb::FinishOutcomes>();
+  std::vector<std::string> lease_ids;
+  for (auto& f : msg.finishes())
+    lease_ids.push_back(f.lease_id());
+  finish(self, *msg.mutable_finishes(),
+         [rp, lease_ids = std::move(lease_ids)](finish_results results) mutable {
+           pb::FinishOutcomes out;
+           for (size_t i = 0; i < results.size(); ++i) {
+             auto& o = *out.add_outcomes();
+             o.set_lease_id(lease_ids[i]);
+             auto& r = results[i];
+             if (r.refused) {
+               o.mutable_refused()->set_code(std::string{to_string(r.refused.code)});
+               o.mutable_refused()->set_message(r.refused.message);
+             } else {
+               *o.mutable_done() = lease_outcome(r);
+             }
+           }
+           rp.deliver(std::move(out));
+         });
+  return rp;
+}
+
+// Leases whose worker went away before it heard of them: each task still RUNNING under its lease
+// (and without a write in flight) goes back to SCHEDULED as if it had not been leased, in one
+// durable write, and is offered again. Anything else (finished, expired, leased anew) stays.
+caf::result<void> revoke(shard_actor* self, const pb::RevokeLeases& msg) {
+  auto& st = self->state;
+  auto now = st.ctx->clock();
+  storage::write_set ws;
+  change_set before;
+  std::vector<std::string> ids;
+  fault failed;  // the batch cannot be written
+  for (auto& lease_id : msg.lease_ids()) {
+    auto found = leased_task(self, msg.caller(), lease_id);
+    task_status to;
+    if (!found || (*found)->writes > 0
+        || next_status((*found)->rec.status(), task_event::revoke, T::STATUS_UNSPECIFIED, to)) {
+      forget_refused(self, lease_id);
+      continue;  // finished, cancelled, expired or leased anew meanwhile: nothing to take back
+    }
+    auto& h = **found;
+    auto& r = h.rec;
+    before.push_back(r);
+    r.set_status(to);
+    r.set_attempt(r.attempt() - 1);
+    r.clear_lease_id();
+    r.clear_lease_holder();
+    r.clear_lease_by_node();
+    r.clear_worker_id();
+    r.clear_started_at_ms();
+    r.clear_lease_ms();
+    r.clear_lease_expires_at_ms();
+    r.set_updated_at_ms(now);
+    if (auto err = write_task(st, ws, before.back(), h)) {
+      // Logged by write_task; the lease stays granted and runs out as any other.
+      r = std::move(before.back());
+      before.pop_back();
+      if (!failed)
+        failed = std::move(err);
+      continue;
+    }
+    stop_lease(self, h);
+    ids.push_back(r.id());
+  }
+  if (ids.empty())
+    return failed ? caf::result<void>{make_error(failed)} : caf::result<void>{};
+  auto rp = self->make_response_promise<caf::unit_t>();
+  persist(self, std::move(before), std::move(ws), [self, ids, rp](const fault& err) mutable {
+    if (err) {
+      rp.deliver(make_error(err));  // persist() put the tasks back as the store has them
+      return;
+    }
+    for (auto& id : ids)
+      after_write(self, id);  // offered again
+    rp.deliver(caf::unit);
+  });
+  return rp;
 }
 
 void expire(shard_actor* self, const std::string& task_id, const std::string& lease_id) {
@@ -876,9 +1062,9 @@ void process_due(shard_actor* self) {
     return;
   // Offered at once: a lease needs its own durable write anyway, which the writer orders after
   // this one, so waiting for this fsync would only add to the tasks' lateness.
-  std::vector<ready_task> ready;
+  pb::ReadyTasks ready;
   for (auto& id : ids)
-    ready.push_back(ready_of(st.hot.at(id).rec));
+    add_ready(ready, st.hot.at(id).rec);
   self->send(st.ctx->broker, ready_atom_v, std::move(ready));
   // On failure persist() puts the records back as the store has them, with timers again.
   persist(self, std::move(before), std::move(ws), [](const fault&) {});
@@ -932,8 +1118,6 @@ void load_window(shard_actor* self) {
   process_due(self);
 }
 
-} // namespace
-
 // Recovery of leases: this shard's RUNNING tasks get their lease actor again, or fail their
 // attempt when the lease they were granted has run out meanwhile.
 void recover_running(shard_actor* self) {
@@ -959,39 +1143,41 @@ void recover_running(shard_actor* self) {
   }
 }
 
-caf::actor spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint32_t shard) {
-  return sys.spawn([ctx, shard](shard_actor* self) -> caf::behavior {
-    self->state.ctx = ctx;
-    self->state.shard = shard;
-    recover_running(self);
-    self->send(self, tick_atom_v);  // load the window (and recover) before anything waits long
-    return {
-      [self](create_atom, task_create& msg) { create(self, std::move(msg)); },
-      [self](command_atom, task_command& msg) { command(self, std::move(msg)); },
-      [self](lease_atom, lease_grant& g) { return grant(self, g); },
-      [self](heartbeat_atom, lease_call& msg) { heartbeat(self, std::move(msg)); },
-      [self](finish_atom, lease_finish& msg) {
-        std::vector<lease_finish> one_finish;
-        one_finish.push_back(std::move(msg));
-        finish(self, one_finish);
-      },
-      [self](finish_atom, std::vector<lease_finish>& batch) { finish(self, batch); },
-      [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
-        expire(self, task_id, lease_id);
-      },
-      [self](wake_atom, int64_t at) {
-        // Only the wake armed last clears the mark; older ones just process what is due.
-        if (at == self->state.armed_at)
-          self->state.armed_at = LLONG_MAX;
-        process_due(self);
-      },
-      [self](tick_atom) { load_window(self); },
-      [self](passivate_atom) {
-        self->state.passivating = true;
-        maybe_quit(self);
-      },
-    };
-  });
+task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_ptr ctx,
+                                              uint32_t shard) {
+  self->state.ctx = std::move(ctx);
+  self->state.shard = shard;
+  recover_running(self);
+  self->send(self, tick_atom_v);  // load the window (and recover) before anything waits long
+  return {
+    [self](create_atom, const pb::CreateTask& msg) { return create(self, msg); },
+    [self](command_atom, const pb::TaskCommand& msg) { return command(self, msg); },
+    [self](lease_atom, const pb::GrantLeases& g) { return grant(self, g); },
+    [self](heartbeat_atom, const pb::HeartbeatLease& msg) { return heartbeat(self, msg); },
+    [self](finish_atom, pb::FinishLease& msg) { return finish_one(self, msg); },
+    [self](finish_atom, pb::FinishLeases& msg) { return finish_many(self, msg); },
+    [self](revoke_atom, const pb::RevokeLeases& msg) { return revoke(self, msg); },
+    [self](tick_atom) { load_window(self); },
+    [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
+      expire(self, task_id, lease_id);
+    },
+    [self](wake_atom, int64_t at) {
+      // Only the wake armed last clears the mark; older ones just process what is due.
+      if (at == self->state.armed_at)
+        self->state.armed_at = LLONG_MAX;
+      process_due(self);
+    },
+    [self](passivate_atom) {
+      self->state.passivating = true;
+      maybe_quit(self);
+    },
+  };
+}
+
+} // namespace
+
+task_shard_impl spawn_task_shard(caf::actor_system& sys, tasks_context_ptr ctx, uint32_t shard) {
+  return sys.spawn(shard_behavior, std::move(ctx), shard);
 }
 
 } // namespace parley::tasks

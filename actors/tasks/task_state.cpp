@@ -16,6 +16,7 @@ std::string_view to_string(task_event ev) {
     case task_event::pause: return "pause";
     case task_event::resume: return "resume";
     case task_event::requeue: return "requeue";
+    case task_event::revoke: return "revoke the lease of";
   }
   return "?";
 }
@@ -74,6 +75,10 @@ fault next_status(task_status from, task_event ev, task_status paused_from, task
     case task_event::requeue:
       if (from == T::DEAD)
         to = T::PENDING;
+      break;
+    case task_event::revoke:
+      if (from == T::RUNNING)
+        to = T::SCHEDULED;
       break;
   }
   if (to != T::STATUS_UNSPECIFIED)

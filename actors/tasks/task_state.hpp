@@ -7,6 +7,8 @@
 //   PAUSED <--pause-- PENDING | SCHEDULED | RETRYING;  PAUSED --resume--> PENDING or RETRYING
 //   CANCELLED <--cancel-- any state but COMPLETED and CANCELLED (cancelling DEAD discards it)
 //
+//   SCHEDULED <--revoke-- RUNNING   (a lease its worker never received: the attempt is unspent)
+//
 // PENDING waits for next_run_at; SCHEDULED is due and waits for a worker; RETRYING waits for
 // its backoff. A lease that expires is a `retry` or `bury` like a failure. Every other pair is
 // invalid and answered 409 with the current status.
@@ -32,6 +34,7 @@ enum class task_event {
   pause,
   resume,
   requeue,     // a dead letter goes back with its attempts reset
+  revoke,      // a lease whose worker went away before it heard of it is taken back
 };
 
 std::string_view to_string(task_event ev);

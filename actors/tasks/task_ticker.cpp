@@ -1,6 +1,6 @@
 #include "actors/tasks/task_ticker.hpp"
 
-#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_request.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/tasks/task_ids.hpp"
@@ -15,6 +15,9 @@ namespace parley::tasks {
 namespace {
 
 constexpr auto tick_interval = std::chrono::seconds{1};
+// A shard busy loading (recovery after a restart) answers a tick late; later ticks are on their
+// way meanwhile, so only one that never arrives is worth a log line.
+constexpr auto tick_timeout = std::chrono::seconds{30};
 constexpr int ticks_per_purge = 60;
 constexpr size_t purge_batch = 1000;
 
@@ -26,9 +29,9 @@ struct ticker_state {
   static inline const char* name = "parley.task_ticker";
 };
 
-using ticker_actor = caf::stateful_actor<ticker_state>;
+using ticker_actor = task_ticker::stateful_pointer<ticker_state>;
 
-void purge(ticker_actor* self) {
+void purge(ticker_actor self) {
   auto& st = self->state;
   if (st.purging)
     return;
@@ -70,11 +73,16 @@ void purge(ticker_actor* self) {
       });
 }
 
-void tick(ticker_actor* self) {
+void tick(ticker_actor self) {
   auto& st = self->state;
   for (uint32_t shard = 0; shard < task_shard_count; ++shard)
-    self->send(st.ctx->registry, std::string{shard_kind}, std::to_string(shard),
-               caf::make_message(tick_atom_v));
+    runtime::request_entity<task_shard_api>(
+      self, shard_at(*st.ctx, shard), tick_timeout, [] {},
+      [shard](caf::error& e) {
+        // The next tick comes in a second; a shard that keeps missing them is worth a line.
+        spdlog::warn("task shard {}: tick not delivered: {}", shard, to_fault(e).message);
+      },
+      tick_atom_v);
   if (st.ticks++ % ticks_per_purge == 0)
     purge(self);
   self->delayed_send(self, tick_interval, tick_atom_v);
@@ -82,8 +90,8 @@ void tick(ticker_actor* self) {
 
 } // namespace
 
-caf::actor spawn_task_ticker(caf::actor_system& sys, tasks_context_ptr ctx) {
-  return sys.spawn([ctx](ticker_actor* self) -> caf::behavior {
+task_ticker spawn_task_ticker(caf::actor_system& sys, tasks_context_ptr ctx) {
+  return sys.spawn([ctx](ticker_actor self) -> task_ticker::behavior_type {
     self->state.ctx = ctx;
     fault err;
     auto counts = ctx->store->count_by_status(err);

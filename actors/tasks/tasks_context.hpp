@@ -2,6 +2,8 @@
 // the store and the actors (the registry that hosts the task shards, the lease broker).
 #pragma once
 
+#include "actors/runtime/entity_request.hpp"
+#include "actors/tasks/tasks_api.hpp"
 #include "common/clock.hpp"
 #include "storage/task_store.hpp"
 
@@ -89,13 +91,18 @@ struct tasks_context {
   std::atomic<int64_t> payload_bytes_held{0};   // by all shards: max_memory_payload_bytes
   storage::task_store* store = nullptr;
   caf::actor storage_writer;
-  caf::actor registry;  // hosts the task shards (kind shard_kind, ids "0".."15")
-  caf::actor broker;    // ready tasks and waiting workers: lease_broker.hpp
-  clock_fn clock = unix_ms;  // task shards' and lease actors' "now"
+  caf::actor registry;      // hosts the task shards (kind shard_kind, ids "0".."15")
+  lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
+  clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker
 };
 
 using tasks_context_ptr = std::shared_ptr<tasks_context>;
 
 constexpr const char* shard_kind = "task_shard";
+
+// Where task shard `shard` lives, for runtime::request_entity / ask_entity<task_shard_api>.
+inline runtime::entity_address shard_at(const tasks_context& ctx, uint32_t shard) {
+  return {ctx.registry, shard_kind, std::to_string(shard)};
+}
 
 } // namespace parley::tasks

@@ -5,6 +5,8 @@
 #include "actors/admin/answer_merge.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/runtime/protobuf_inspect.hpp"
+#include "actors/tasks/task_caller.hpp"
+#include "actors/tasks/tasks_api.hpp"
 #include "proto/parley.pb.h"
 #include "support/test_system.hpp"
 #include "support/wire_round_trip.hpp"
@@ -107,4 +109,172 @@ TEST_CASE_METHOD(fixture, "chat: every conversation and presence message crosses
   test::check_round_trip(sys, page);
   auto back = test::message_round_trip(sys, page);
   CHECK(back.messages(0).sent_at().seconds() == 1750000000);
+}
+
+// -- tasks ---------------------------------------------------------------------------------------
+
+namespace {
+
+pb::TaskCaller alice_worker() {
+  pb::TaskCaller c;
+  c.set_user("alice");
+  c.set_worker(true);
+  return c;
+}
+
+google::protobuf::Value report_payload() {
+  google::protobuf::Value v;
+  auto& fields = *v.mutable_struct_value()->mutable_fields();
+  fields["month"].set_string_value("2026-05");
+  fields["pages"].set_number_value(12);
+  return v;
+}
+
+pb::Lease filled_lease() {
+  pb::Lease l;
+  l.set_lease_id("01J0TASK.abcdefghijklm");
+  l.set_task_id("01J0TASK");
+  l.set_attempt(2);
+  l.set_task_type("report");
+  *l.mutable_payload() = report_payload();
+  l.mutable_lease_expires_at()->set_seconds(1'767'225'600);
+  return l;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "task_shard_api: every request and reply crosses nodes") {
+  test::check_interface<tasks::task_shard_api>(sys);
+
+  pb::CreateTask create;
+  *create.mutable_caller() = alice_worker();
+  auto& req = *create.mutable_request();
+  req.set_task_type("report");
+  *req.mutable_payload() = report_payload();
+  req.mutable_schedule()->set_type("cron");
+  req.mutable_schedule()->set_cron("*/5 * * * *");
+  req.mutable_retry_policy()->set_max_retries(4);
+  req.set_timeout_sec(120);
+  req.set_priority(-3);
+  req.set_idempotency_key("monthly:2026-05");
+  test::check_round_trip(sys, create);
+
+  pb::CreatedTask created;
+  auto& task = *created.mutable_task();
+  task.set_id("01J0TASK");
+  task.set_task_type("report");
+  *task.mutable_payload() = report_payload();
+  task.set_status(pb::Task::RUNNING);
+  task.set_attempt(2);
+  task.set_owner("alice");
+  task.set_lease_id("01J0TASK.abcdefghijklm");
+  task.set_lease_holder("alice");
+  task.set_next_run_at_ms(1'767'225'600'000);
+  created.set_created(true);
+  test::check_round_trip(sys, created);
+  test::check_round_trip(sys, created.task());
+
+  pb::TaskCommand command;
+  *command.mutable_caller() = alice_worker();
+  command.set_task_id("01J0TASK");
+  command.set_kind(pb::TaskCommand::REQUEUE);
+  test::check_round_trip(sys, command);
+
+  pb::GrantLeases grant;
+  *grant.mutable_caller() = tasks::node_caller();
+  grant.add_task_ids("01J0TASK");
+  grant.add_task_ids("01J0TASL");
+  grant.set_worker_id("builtin-http-0");
+  grant.set_lease_ms(30'000);
+  test::check_round_trip(sys, grant);
+
+  pb::LeaseResponse leases;
+  *leases.add_leases() = filled_lease();
+  test::check_round_trip(sys, leases);
+
+  pb::HeartbeatLease heartbeat;
+  *heartbeat.mutable_caller() = alice_worker();
+  heartbeat.set_lease_id("01J0TASK.abcdefghijklm");
+  heartbeat.set_lease_ms(60'000);
+  test::check_round_trip(sys, heartbeat);
+
+  pb::HeartbeatResponse beat;
+  beat.mutable_lease_expires_at()->set_seconds(1'767'225'660);
+  beat.set_cancel_requested(true);
+  test::check_round_trip(sys, beat);
+
+  pb::FinishLease fail;
+  *fail.mutable_caller() = alice_worker();
+  fail.set_lease_id("01J0TASK.abcdefghijklm");
+  fail.set_error("printer on fire");
+  fail.set_retryable(false);
+  test::check_round_trip(sys, fail);
+
+  pb::LeaseOutcome outcome;
+  outcome.set_status(pb::Task::RETRYING);
+  outcome.mutable_next_run_at()->set_seconds(1'767'225'610);
+  test::check_round_trip(sys, outcome);
+
+  pb::FinishLeases batch;
+  auto& done = *batch.add_finishes();
+  done = fail;
+  done.set_success(true);
+  *done.mutable_result() = report_payload();
+  *batch.add_finishes() = fail;
+  test::check_round_trip(sys, batch);
+
+  pb::FinishOutcomes outcomes;
+  auto& first = *outcomes.add_outcomes();
+  first.set_lease_id("01J0TASK.abcdefghijklm");
+  *first.mutable_done() = outcome;
+  auto& second = *outcomes.add_outcomes();
+  second.set_lease_id("01J0TASL.abcdefghijklm");
+  second.mutable_refused()->set_code("conflict");
+  second.mutable_refused()->set_message("lease is stale");
+  auto back = test::message_round_trip(sys, outcomes);
+  CHECK(back.outcomes(0).has_done());
+  CHECK(back.outcomes(1).refused().code() == "conflict");
+
+  pb::RevokeLeases revoke;
+  *revoke.mutable_caller() = alice_worker();
+  revoke.add_lease_ids("01J0TASK.abcdefghijklm");
+  test::check_round_trip(sys, revoke);
+}
+
+TEST_CASE_METHOD(fixture, "lease_broker_api: every request and reply crosses nodes") {
+  test::check_interface<tasks::lease_broker_api>(sys);
+
+  pb::LeaseWait wait;
+  *wait.mutable_caller() = alice_worker();
+  auto& req = *wait.mutable_request();
+  req.set_worker_id("w1");
+  req.add_task_types("report");
+  req.add_task_types("email");
+  req.set_max_tasks(10);
+  req.set_lease_sec(60);
+  req.set_wait_ms(20'000);
+  wait.set_wait_id("poll:42");
+  test::check_round_trip(sys, wait);
+
+  pb::LeaseResponse leases;
+  *leases.add_leases() = filled_lease();
+  *leases.add_leases() = filled_lease();
+  test::check_round_trip(sys, leases);
+
+  pb::WithdrawWait withdraw;
+  withdraw.set_wait_id("poll:42");
+  test::check_round_trip(sys, withdraw);
+
+  pb::ReadyTasks ready;
+  auto& t = *ready.add_tasks();
+  t.set_id("01J0TASK");
+  t.set_task_type("report");
+  t.set_owner("alice");
+  t.set_priority(1000);
+  t.set_due_ms(1'767'225'600'000);
+  test::check_round_trip(sys, ready);
+
+  pb::WithdrawTask gone;
+  gone.set_task_id("01J0TASK");
+  test::check_round_trip(sys, gone);
 }

@@ -67,20 +67,21 @@ TEST_CASE("a task's JSON reads back as the same task") {
 }
 
 TEST_CASE("a batch of leases reads back as a LeaseResponse") {
-  std::vector<pb::Lease> leases(2);
-  leases[0].set_lease_id("a.b");
-  leases[0].set_task_id("a");
-  leases[0].set_attempt(1);
-  leases[0].set_task_type("t");
-  *leases[0].mutable_payload() = payload();
-  *leases[0].mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(1767225600000);
-  leases[1] = leases[0];
-  leases[1].set_lease_id("c.d");
+  pb::LeaseResponse leases;
+  auto& first = *leases.add_leases();
+  first.set_lease_id("a.b");
+  first.set_task_id("a");
+  first.set_attempt(1);
+  first.set_task_type("t");
+  *first.mutable_payload() = payload();
+  *first.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(1767225600000);
+  *leases.add_leases() = first;
+  leases.mutable_leases(1)->set_lease_id("c.d");
   auto back = reparse<pb::LeaseResponse>(net::leases_json(leases));
   REQUIRE(back.leases_size() == 2);
-  CHECK(MessageDifferencer::Equals(back.leases(0), leases[0]));
+  CHECK(MessageDifferencer::Equals(back.leases(0), leases.leases(0)));
   CHECK(back.leases(1).lease_id() == "c.d");
-  CHECK(net::leases_json({}) == R"({"leases":[]})");
+  CHECK(net::leases_json(pb::LeaseResponse{}) == R"({"leases":[]})");
 }
 
 TEST_CASE("numbers print as protobuf prints them") {

@@ -1,7 +1,8 @@
 // The task shard on CAF's deterministic coordinator with an injected clock: a delayed task
 // becomes due, and a lease runs out, exactly when the test moves time past the moment.
+#include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
-#include "actors/tasks/task_messages.hpp"
+#include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_metrics.hpp"
 #include "actors/tasks/task_shard.hpp"
 #include "storage/task_store.hpp"
@@ -28,13 +29,16 @@ caf::behavior direct_writer(caf::event_based_actor*, storage::engine* db) {
 }
 
 // The lease broker's stand-in: remembers which tasks shards offered.
-caf::behavior offer_log(caf::event_based_actor*, std::vector<std::string>* offered) {
+tasks::lease_broker_api::behavior_type offer_log(tasks::lease_broker_api::pointer,
+                                                 std::vector<std::string>* offered) {
   return {
-    [offered](ready_atom, const std::vector<tasks::ready_task>& ready) {
-      for (auto& r : ready)
-        offered->push_back(r.id);
+    [](lease_atom, const pb::LeaseWait&) { return pb::LeaseResponse{}; },
+    [](withdraw_atom, const pb::WithdrawWait&) {},
+    [offered](ready_atom, const pb::ReadyTasks& ready) {
+      for (auto& r : ready.tasks())
+        offered->push_back(r.id());
     },
-    [](withdraw_atom, const std::string&) {},
+    [](withdraw_atom, const pb::WithdrawTask&) {},
   };
 }
 
@@ -49,8 +53,10 @@ struct fixture : test::deterministic_system {
     ctx->store = store.get();
     ctx->clock = clock();
     ctx->storage_writer = own(sys.spawn(direct_writer, tdb.db.get()));
-    ctx->broker = own(sys.spawn(offer_log, &offered));
-    shard = own(tasks::spawn_task_shard(sys, ctx, 0));
+    auto broker = sys.spawn(offer_log, &offered);
+    own(caf::actor_cast<caf::actor>(broker));
+    ctx->broker = broker;
+    shard = own(caf::actor_cast<caf::actor>(tasks::spawn_task_shard(sys, ctx, 0)));
     run();  // the shard loads its window
   }
 
@@ -58,16 +64,14 @@ struct fixture : test::deterministic_system {
 
   // Creates a task as the node; its id, once the create is durable.
   std::string create(pb::CreateTaskRequest req) {
-    std::string id;
-    tasks::task_create msg{tasks::task_caller::the_node(), std::move(req),
-                           [&id](const fault& err, const pb::StoredTask& t, bool) {
-                             CHECK_FALSE(err);
-                             id = t.id();
-                           }};
-    caf::anon_send(shard, create_atom_v, std::move(msg));
-    run();
-    REQUIRE_FALSE(id.empty());
-    return id;
+    pb::CreateTask msg;
+    *msg.mutable_caller() = tasks::node_caller();
+    *msg.mutable_request() = std::move(req);
+    auto a = ask<pb::CreatedTask>(shard, create_atom_v, msg);
+    REQUIRE(a->value);
+    auto& created = std::get<0>(*a->value);
+    CHECK(created.created());
+    return created.task().id();
   }
 
   pb::CreateTaskRequest immediate() {
@@ -93,28 +97,29 @@ struct fixture : test::deterministic_system {
 
   // Leases `id` for a node worker for `lease_ms`; the lease, once durable.
   pb::Lease lease(const std::string& id, int64_t lease_ms) {
-    tasks::lease_grant g{tasks::task_caller::the_node(), {id}, "w1", lease_ms};
-    auto a = ask<tasks::granted_leases>(shard, lease_atom_v, g);
+    pb::GrantLeases g;
+    *g.mutable_caller() = tasks::node_caller();
+    g.add_task_ids(id);
+    g.set_worker_id("w1");
+    g.set_lease_ms(lease_ms);
+    auto a = ask<pb::LeaseResponse>(shard, lease_atom_v, g);
     REQUIRE(a->value);
-    auto& leases = std::get<0>(*a->value).leases;
+    auto& leases = std::get<0>(*a->value).leases();
     REQUIRE(leases.size() == 1);
-    return leases.front();
+    return leases[0];
   }
 
   // Heartbeats under `lease_id`; the new expiry, or 0 with the error's code in `code`.
   int64_t heartbeat(const std::string& lease_id, int64_t lease_ms, errc& code) {
-    int64_t expires = 0;
-    bool answered = false;
-    tasks::lease_call call{tasks::task_caller::the_node(), lease_id, lease_ms,
-                           [&](const fault& err, int64_t at, bool) {
-                             answered = true;
-                             code = err.code;
-                             expires = err ? 0 : at;
-                           }};
-    caf::anon_send(shard, heartbeat_atom_v, std::move(call));
-    run();
-    REQUIRE(answered);
-    return expires;
+    pb::HeartbeatLease call;
+    *call.mutable_caller() = tasks::node_caller();
+    call.set_lease_id(lease_id);
+    call.set_lease_ms(lease_ms);
+    auto a = ask<pb::HeartbeatResponse>(shard, heartbeat_atom_v, call);
+    REQUIRE(a->arrived());
+    code = to_fault(a->error).code;
+    return a->value ? TimeUtil::TimestampToMilliseconds(std::get<0>(*a->value).lease_expires_at())
+                    : 0;
   }
 };
 

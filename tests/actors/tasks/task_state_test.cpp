@@ -18,7 +18,7 @@ const std::vector<task_status> all_statuses = {T::PENDING, T::SCHEDULED, T::RUNN
 const std::vector<task_event> all_events = {
   task_event::due,   task_event::lease,  task_event::complete, task_event::reschedule,
   task_event::retry, task_event::bury,   task_event::cancel,   task_event::pause,
-  task_event::resume, task_event::requeue};
+  task_event::resume, task_event::requeue, task_event::revoke};
 
 } // namespace
 
@@ -42,6 +42,7 @@ TEST_CASE("the allowed transitions are exactly the documented ones") {
     {{T::RETRYING, task_event::pause}, T::PAUSED},
     {{T::PAUSED, task_event::resume}, T::PENDING},
     {{T::DEAD, task_event::requeue}, T::PENDING},
+    {{T::RUNNING, task_event::revoke}, T::SCHEDULED},
   };
   for (auto from : all_statuses)
     for (auto ev : all_events) {

@@ -1,0 +1,202 @@
+// The lease broker with real task shards behind the registry, on CAF's deterministic
+// coordinator: a worker that goes away while it waits is leased nothing, also when its shards
+// were already granting, and a lease that can no longer be handed to its worker is revoked.
+#include "actors/runtime/errors.hpp"
+#include "actors/runtime/registry.hpp"
+#include "actors/tasks/lease_broker.hpp"
+#include "actors/tasks/lease_poll.hpp"
+#include "actors/tasks/task_caller.hpp"
+#include "actors/tasks/task_ids.hpp"
+#include "actors/tasks/task_shard.hpp"
+#include "storage/task_store.hpp"
+#include "support/deterministic_system.hpp"
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <optional>
+
+using namespace parley;
+using namespace std::chrono_literals;
+using T = pb::Task;
+
+namespace {
+
+// Writes each write set at once: durable writes complete within run().
+caf::behavior direct_writer(caf::event_based_actor*, storage::engine* db) {
+  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
+    if (auto err = db->write({&ws}, false))
+      return make_error(err);
+    return caf::unit;
+  }};
+}
+
+struct fixture : test::deterministic_system {
+  test::temp_db tdb;
+  std::unique_ptr<storage::task_store> store = std::make_unique<storage::task_store>(*tdb.db);
+  tasks::tasks_context_ptr ctx = std::make_shared<tasks::tasks_context>();
+  caf::actor broker;
+
+  fixture() {
+    ctx->store = store.get();
+    ctx->clock = clock();
+    ctx->storage_writer = own(sys.spawn(direct_writer, tdb.db.get()));
+    runtime::registry_options ropts;
+    ropts.periodic_sweep = false;
+    std::map<std::string, runtime::entity_factory> kinds;
+    kinds[tasks::shard_kind] = [ctx = ctx](caf::actor_system& s, const std::string& id) {
+      return caf::actor_cast<caf::actor>(
+        tasks::spawn_task_shard(s, ctx, static_cast<uint32_t>(std::stoul(id))));
+    };
+    ctx->registry = own(runtime::spawn_registry(sys, ropts, std::move(kinds)));
+    ctx->broker = tasks::spawn_lease_broker(sys, ctx);
+    broker = own(caf::actor_cast<caf::actor>(ctx->broker));
+    run();
+  }
+
+  ~fixture() { stop(); }
+
+  // The handle of task shard `shard`, activated by the registry.
+  caf::actor shard(uint32_t n) {
+    auto a = ask<caf::actor, caf::timespan>(ctx->registry, resolve_atom_v,
+                                            std::string{tasks::shard_kind}, std::to_string(n));
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
+  }
+
+  pb::CreateTask report_task() {
+    pb::CreateTask msg;
+    *msg.mutable_caller() = tasks::node_caller();
+    msg.mutable_request()->set_task_type("report");
+    return msg;
+  }
+
+  // Creates an immediate task of type `report` on shard 3; its id, once durable (and offered).
+  std::string create() {
+    auto a = ask<pb::CreatedTask>(shard(3), create_atom_v, report_task());
+    REQUIRE(a->value);
+    return std::get<0>(*a->value).task().id();
+  }
+
+  pb::StoredTask record(const std::string& id) {
+    fault err;
+    auto rec = store->get(id, err);
+    REQUIRE(rec);
+    return *rec;
+  }
+
+  static pb::LeaseWait wait_for_report(int32_t wait_ms, const std::string& wait_id) {
+    pb::LeaseWait w;
+    *w.mutable_caller() = tasks::node_caller();
+    w.mutable_request()->set_worker_id("w1");
+    w.mutable_request()->add_task_types("report");
+    w.mutable_request()->set_wait_ms(wait_ms);
+    w.set_wait_id(wait_id);
+    return w;
+  }
+
+  void withdraw(const std::string& wait_id) {
+    pb::WithdrawWait msg;
+    msg.set_wait_id(wait_id);
+    caf::anon_send(ctx->broker, withdraw_atom_v, std::move(msg));
+  }
+
+  // Leases what is there now, without waiting.
+  pb::LeaseResponse lease_now() {
+    auto a = ask<pb::LeaseResponse>(broker, lease_atom_v, wait_for_report(0, ""));
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a long poll withdrawn by its worker ends empty and leases nothing") {
+  auto parked = ask<pb::LeaseResponse>(broker, lease_atom_v, wait_for_report(30'000, "gone"));
+  CHECK_FALSE(parked->arrived());
+  withdraw("gone");
+  run();
+  REQUIRE(parked->value);
+  CHECK(std::get<0>(*parked->value).leases().empty());
+  auto id = create();  // offered to a broker that has nobody waiting
+  CHECK(record(id).status() == T::SCHEDULED);
+  auto leases = lease_now();
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == id);
+  CHECK(leases.leases(0).attempt() == 1);
+}
+
+TEST_CASE_METHOD(fixture, "leases granted for a worker that withdraws meanwhile are revoked") {
+  auto parked = ask<pb::LeaseResponse>(broker, lease_atom_v, wait_for_report(30'000, "gone"));
+  // The task is created, offered and granted one message at a time, until its lease is durable:
+  // the broker has not heard the shard's answer yet when the withdrawal reaches it.
+  auto created = std::make_shared<std::optional<pb::CreatedTask>>();
+  sys.spawn([created, dest = shard(3), msg = report_task()](caf::event_based_actor* self) {
+    self->request(dest, caf::infinite, create_atom_v, msg)
+      .then([created](pb::CreatedTask& t) { *created = std::move(t); });
+  });
+  auto running = [this] {
+    fault err;
+    return !store->ids(T::RUNNING, "", 10, err).empty();
+  };
+  while (!running() && sched.try_run_once()) {
+  }
+  REQUIRE(running());
+  withdraw("gone");
+  run();
+  REQUIRE(created->has_value());
+  auto id = (*created)->task().id();
+  REQUIRE(parked->value);
+  CHECK(std::get<0>(*parked->value).leases().empty());
+  auto rec = record(id);
+  CHECK(rec.status() == T::SCHEDULED);
+  CHECK(rec.attempt() == 0);  // nobody ran it: the attempt is not spent
+  CHECK(rec.lease_id().empty());
+  auto leases = lease_now();  // offered again at once, not after a lease expiry
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == id);
+  CHECK(leases.leases(0).attempt() == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a lease poll whose caller is gone hands nothing over and revokes") {
+  auto id = create();
+  auto delivered = std::make_shared<std::optional<int>>();
+  tasks::lease_poll_replies replies;
+  replies.deliver = [delivered](const pb::LeaseResponse& r) {
+    *delivered = r.leases_size();
+    return true;
+  };
+  replies.fail = [](const caf::error& err) { FAIL("lease poll failed: " << to_fault(err).message); };
+  auto poll = tasks::spawn_lease_poll(sys, ctx, wait_for_report(30'000, ""), 35s, replies);
+  caf::anon_send(poll, closed_atom_v);  // the worker hung up right after asking
+  run();
+  REQUIRE(delivered->has_value());
+  CHECK(**delivered == 0);
+  auto rec = record(id);
+  CHECK(rec.status() == T::SCHEDULED);
+  CHECK(rec.attempt() == 0);
+  CHECK(lease_now().leases_size() == 1);
+}
+
+TEST_CASE_METHOD(fixture, "leases that can no longer be handed over are revoked") {
+  auto id = create();
+  tasks::lease_poll_replies replies;
+  replies.deliver = [](const pb::LeaseResponse&) { return false; };  // answered already (503)
+  replies.fail = [](const caf::error& err) { FAIL("lease poll failed: " << to_fault(err).message); };
+  tasks::spawn_lease_poll(sys, ctx, wait_for_report(0, ""), 5s, replies);
+  run();
+  auto rec = record(id);
+  CHECK(rec.status() == T::SCHEDULED);
+  CHECK(rec.attempt() == 0);
+  CHECK(lease_now().leases_size() == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a lease request with bad fields is refused with bad_request") {
+  auto w = wait_for_report(0, "");
+  w.mutable_request()->set_max_tasks(1000);
+  auto a = ask<pb::LeaseResponse>(broker, lease_atom_v, w);
+  REQUIRE(a->error);
+  auto err = to_fault(a->error);
+  CHECK(err.code == errc::bad_request);
+  CHECK(err.message.find("max_tasks") != std::string::npos);
+}
