@@ -1,5 +1,6 @@
 #include "actors/message_types.hpp"
 
+#include "actors/admin/admin_api.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/feed/feed_api.hpp"
 #include "actors/links/links_api.hpp"
@@ -13,6 +14,7 @@ namespace parley {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley>();
+  cfg.add_message_types<caf::id_block::parley_admin>();
   cfg.add_message_types<caf::id_block::parley_chat>();
   cfg.add_message_types<caf::id_block::parley_tasks>();
   cfg.add_message_types<caf::id_block::parley_feed>();

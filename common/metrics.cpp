@@ -66,9 +66,9 @@ std::vector<double> latency_buckets() {
 }
 
 registry::series& registry::find_or_add(const std::string& name, const std::string& help,
-                                        kind type, const std::string& labels) {
+                                        kind type, const std::string& labels, bool prefixed) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto full = prefix + name;
+  auto full = prefixed ? prefix + name : name;
   auto [it, added] = families_.try_emplace(full, family{type, help, {}});
   if (!added && it->second.type != type)
     throw std::logic_error("metric " + full + " registered with two types");
@@ -115,12 +115,20 @@ void registry::add_callback_gauge(const std::string& name, const std::string& he
   s.fn = std::move(fn);
 }
 
+void registry::add_standard_callback(const std::string& full_name, const std::string& help,
+                                     std::function<double()> fn, bool is_counter) {
+  auto& s = find_or_add(full_name, help, is_counter ? kind::callback_counter : kind::callback, {},
+                        false);
+  std::lock_guard<std::mutex> guard{mtx_};
+  s.fn = std::move(fn);
+}
+
 std::string registry::render() const {
   std::lock_guard<std::mutex> guard{mtx_};
   std::string out;
   for (auto& [name, fam] : families_) {
     const char* type = "gauge";
-    if (fam.type == kind::counter)
+    if (fam.type == kind::counter || fam.type == kind::callback_counter)
       type = "counter";
     else if (fam.type == kind::histogram)
       type = "histogram";
@@ -135,6 +143,7 @@ std::string registry::render() const {
           out += with_labels(name, s->labels) + " " + std::to_string(s->g->value()) + "\n";
           break;
         case kind::callback:
+        case kind::callback_counter:
           out += with_labels(name, s->labels) + " " + format_number(s->fn()) + "\n";
           break;
         case kind::histogram: {

@@ -71,11 +71,17 @@ public:
   void add_callback_gauge(const std::string& name, const std::string& help,
                           std::function<double()> fn, const std::string& labels = {});
 
+  // The Prometheus clients' standard process metrics (process_cpu_seconds_total,
+  // process_resident_memory_bytes, ...) keep their own names, without the parley_ prefix, so
+  // dashboards and alerts written for them work unchanged. Computed when scraped.
+  void add_standard_callback(const std::string& full_name, const std::string& help,
+                             std::function<double()> fn, bool is_counter = false);
+
   // The whole registry in the Prometheus text format (version 0.0.4).
   std::string render() const;
 
 private:
-  enum class kind { counter, gauge, histogram, callback };
+  enum class kind { counter, gauge, histogram, callback, callback_counter };
   struct series {
     std::string labels;
     std::unique_ptr<counter> c;
@@ -90,7 +96,7 @@ private:
   };
 
   series& find_or_add(const std::string& name, const std::string& help, kind type,
-                      const std::string& labels);
+                      const std::string& labels, bool prefixed = true);
 
   mutable std::mutex mtx_;
   std::map<std::string, family> families_;

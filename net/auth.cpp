@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "common/sharded_map.hpp"
+#include "net/deny_list.hpp"
 
 #include <chrono>
 
@@ -67,11 +68,13 @@ fault authenticate(const http_request& req, const auth_options& auth, bool allow
     return make_fault(errc::unauthorized, "missing bearer token");
   auto now = unix_now();
   auto leeway = static_cast<int64_t>(auth.clock_skew.count());
-  if (token_cache().find(token, secret, now - leeway, out))
-    return {};
-  if (auto err = jwt_verify(token, secret, now, leeway, out))
-    return err;
-  token_cache().add(token, secret, out);
+  if (!token_cache().find(token, secret, now - leeway, out)) {
+    if (auto err = jwt_verify(token, secret, now, leeway, out))
+      return err;
+    token_cache().add(token, secret, out);
+  }
+  if (auth.denied && auth.denied->denied(out.sub, unix_ms()))
+    return make_fault(errc::forbidden, "user " + out.sub + " is banned");
   return {};
 }
 

@@ -61,6 +61,11 @@ struct edge_context {
   connection_limit per_ip;  // open TCP connections per client address
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  // Lame duck (admin `node drain`): /readyz answers 503 and WebSocket upgrades are refused while
+  // HTTP goes on (the operator's undrain, the load balancer's probes).
+  std::atomic<bool> lame_duck{false};
+  // False on the admin listener (admin.listen): it serves the admin API and page, never /ws.
+  bool websockets = true;
   chat::chat_context_ptr chat;  // handed to every connection actor
   links::links_context_ptr links;
   feed::feed_context_ptr feed;

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace parley::net {
+
+class deny_list;
 
 struct server_options {
   // Address and port to listen on; port 0 picks a free port (tests). Default: 127.0.0.1:8080
@@ -67,6 +70,9 @@ struct auth_options {
   std::chrono::seconds dev_token_ttl{86400};
   // Tolerance for clocks that disagree when checking a token's `exp` and `nbf`. Default: 30 s
   std::chrono::seconds clock_skew{30};
+  // Banned users, refused at every token check (403). Set by the node from its ban store, not
+  // a config key; null: nobody is banned.
+  std::shared_ptr<const deny_list> denied;
 };
 
 struct edge_options {

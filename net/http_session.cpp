@@ -159,7 +159,7 @@ void http_session::handle(http::request<http::string_body>&& req) {
   auto qpos = target.find('?');
   auto path = url_decode(target.substr(0, qpos), false);
   if (websocket::is_upgrade(req)) {
-    if (path == "/ws")
+    if (path == "/ws" && ctx_.websockets)
       return upgrade(std::move(req));
     return write(http_response::error(make_fault(errc::not_found, "no WebSocket at " + path)));
   }
@@ -267,9 +267,12 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
     keep_alive_ = false;
     return write(http_response::error(err));
   }
-  if (ctx_.draining.load()) {
+  if (ctx_.draining.load() || ctx_.lame_duck.load()) {
     keep_alive_ = false;
-    return write(http_response::error(make_fault(errc::unavailable, "server shutting down")));
+    auto res = http_response::error(make_fault(
+      errc::unavailable, ctx_.draining.load() ? "server shutting down" : "server draining"));
+    res.headers.emplace_back("Retry-After", "5");
+    return write(std::move(res));
   }
   auto& encoding = r.query_param("encoding");
   if (!encoding.empty() && encoding != "json" && encoding != "binary") {

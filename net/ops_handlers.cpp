@@ -15,9 +15,9 @@ namespace {
 
 constexpr const char* version = "0.1.0";
 
-http_response health(const edge_context& ctx, bool ok) {
+http_response health(const edge_context& ctx, bool ok, const char* not_ok = "starting") {
   pb::Health h;
-  h.set_status(ok ? "ok" : "starting");
+  h.set_status(ok ? "ok" : not_ok);
   h.set_node(ctx.node_id);
   h.set_version(version);
   return http_response::json(ok ? 200 : 503, to_json(h));
@@ -32,9 +32,10 @@ void dev_token(const edge_context& ctx, http_request& req, responder respond) {
   if (!valid_user_id(body.user_id()))
     return respond(http_response::error(
       make_fault(errc::bad_request, "user_id must match [A-Za-z0-9_.-]{1,64}")));
-  if (!body.role().empty() && body.role() != "admin" && body.role() != "worker")
-    return respond(http_response::error(
-      make_fault(errc::bad_request, "role must be \"admin\", \"worker\" or absent")));
+  if (!body.role().empty() && body.role() != "admin" && body.role() != "worker"
+      && body.role() != "viewer")
+    return respond(http_response::error(make_fault(
+      errc::bad_request, "role must be \"admin\", \"viewer\", \"worker\" or absent")));
   if (!body.tier().empty() && !valid_identifier(body.tier(), 32))
     return respond(http_response::error(
       make_fault(errc::bad_request, "tier must match [A-Za-z0-9_.-]{1,32}")));
@@ -60,6 +61,8 @@ void add_ops_routes(edge_context& ctx) {
     respond(health(ctx, true));
   });
   r.add("GET", "/readyz", [&ctx](http_request&, responder respond) {
+    if (ctx.lame_duck.load())  // a drain: load balancers take the node out of rotation
+      return respond(health(ctx, false, "draining"));
     respond(health(ctx, ctx.ready.load()));
   });
   r.add("GET", "/metrics", [](http_request&, responder respond) {

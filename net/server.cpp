@@ -6,7 +6,12 @@
 #include "net/http_session.hpp"
 #include "net/websocket_session.hpp"
 
+#include "common/clock.hpp"
+
 #include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <mutex>
 
 #include <thread>
 #include <vector>
@@ -49,11 +54,20 @@ struct server::impl {
   std::chrono::steady_clock::time_point last_accept_log{};
   static constexpr std::chrono::seconds accept_log_interval{10};
 
+  // The lame-duck drain: sessions to close, paced by a timer.
+  asio::steady_timer drain_timer;
+  mutable std::mutex drain_mtx;
+  drain_progress drain;
+  std::vector<std::weak_ptr<websocket_session>> to_close;
+  std::chrono::steady_clock::time_point drain_start;
+  uint64_t drain_generation = 0;  // a restarted or ended drain's ticks find a newer one and stop
+
   impl(edge_options opts, caf::actor_system& sys, std::string node_id)
     : ctx(std::move(opts), sys, std::move(node_id)),
       ioc(ctx.opts.server.io_threads),
       acceptor(asio::make_strand(ioc)),
-      reaper(ioc) {
+      reaper(ioc),
+      drain_timer(ioc) {
     ctx.offload = [this](std::function<void()> work) {
       asio::post(large_bodies, std::move(work));
     };
@@ -120,6 +134,40 @@ struct server::impl {
   static connection_limit::address_key address_key(const asio::ip::address& a) {
     auto v6 = a.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()) : a.to_v6();
     return v6.to_bytes();
+  }
+
+  // Closes the share of the drain's sessions that is due by now, then waits for the next one.
+  void drain_tick(uint64_t generation) {
+    std::vector<std::shared_ptr<websocket_session>> due;
+    {
+      std::lock_guard<std::mutex> guard{drain_mtx};
+      if (generation != drain_generation || !drain.draining)
+        return;
+      auto elapsed = std::chrono::steady_clock::now() - drain_start;
+      auto over = std::chrono::milliseconds{std::max<int64_t>(drain.duration_ms, 1)};
+      auto share = std::min<double>(1.0, std::chrono::duration<double>(elapsed) / over);
+      auto target = static_cast<uint64_t>(std::ceil(share * static_cast<double>(drain.total)));
+      for (; drain.closed < target; ++drain.closed)
+        if (auto s = to_close[drain.closed].lock())
+          due.push_back(std::move(s));
+      if (drain.closed == drain.total) {
+        to_close.clear();
+        to_close.shrink_to_fit();
+      }
+    }
+    for (auto& s : due)
+      s->close(static_cast<uint16_t>(websocket::close_code::service_restart), "server draining");
+    std::lock_guard<std::mutex> guard{drain_mtx};
+    if (drain.closed == drain.total)
+      return;
+    // Ticks at least every 100 ms, more often when one session is due sooner.
+    auto step = std::max<int64_t>(1, std::min<int64_t>(100, drain.duration_ms
+                                                              / static_cast<int64_t>(drain.total)));
+    drain_timer.expires_after(std::chrono::milliseconds{step});
+    drain_timer.async_wait([this, generation](beast::error_code ec) {
+      if (!ec)
+        drain_tick(generation);
+    });
   }
 
   // One timer for all WebSockets instead of one per connection (memory per connection).
@@ -206,10 +254,55 @@ void server::drain() {
                  ctx.opts.server.drain_timeout.count());
 }
 
+void server::lame_duck(std::chrono::milliseconds over) {
+  auto& im = *impl_;
+  im.ctx.lame_duck.store(true);  // from now on upgrades are refused; on_accept closes stragglers
+  std::vector<std::weak_ptr<websocket_session>> open;
+  im.ctx.sessions.for_each([&](websocket_session& s) { open.push_back(s.weak_from_this()); });
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> guard{im.drain_mtx};
+    generation = ++im.drain_generation;
+    im.to_close = std::move(open);
+    im.drain = drain_progress{};
+    im.drain.draining = true;
+    im.drain.started_at_ms = unix_ms();
+    im.drain.duration_ms = over.count();
+    im.drain.total = im.to_close.size();
+    im.drain_start = std::chrono::steady_clock::now();
+  }
+  spdlog::warn("drain: lame duck; closing {} WebSocket(s) over {} ms", im.to_close.size(),
+               over.count());
+  asio::post(im.drain_timer.get_executor(), [this, generation] { impl_->drain_tick(generation); });
+}
+
+void server::end_lame_duck() {
+  auto& im = *impl_;
+  {
+    std::lock_guard<std::mutex> guard{im.drain_mtx};
+    ++im.drain_generation;
+    im.drain.draining = false;
+    im.to_close.clear();
+  }
+  im.ctx.lame_duck.store(false);
+  spdlog::warn("drain: ended; accepting WebSockets again");
+}
+
+drain_progress server::lame_duck_progress() const {
+  std::lock_guard<std::mutex> guard{impl_->drain_mtx};
+  auto out = impl_->drain;
+  out.open = impl_->ctx.sessions.size();
+  return out;
+}
+
 void server::stop() {
   if (!impl_ || impl_->threads.empty())
     return;
   impl_->work.reset();
+  {
+    std::lock_guard<std::mutex> guard{impl_->drain_mtx};
+    ++impl_->drain_generation;  // a drain in progress stops with the io threads
+  }
   impl_->ioc.stop();
   impl_->large_bodies.stop();
   impl_->large_bodies.join();

@@ -8,6 +8,8 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +17,16 @@
 namespace parley::net {
 
 struct edge_context;
+
+// Where a lame-duck drain (admin `node drain`) stands.
+struct drain_progress {
+  bool draining = false;     // between lame_duck() and end_lame_duck()
+  int64_t started_at_ms = 0; // unix ms
+  int64_t duration_ms = 0;   // the sessions' closes are spread over this
+  uint64_t total = 0;        // WebSockets open when the drain began
+  uint64_t closed = 0;       // of those, told to close (1012) so far
+  uint64_t open = 0;         // WebSockets open now
+};
 
 class server {
 public:
@@ -39,6 +51,15 @@ public:
   // Stops accepting, closes every WebSocket with 1001 and waits (at most the drain timeout)
   // for them to go; HTTP answers after this carry `Connection: close`.
   void drain();
+
+  // Lame duck: /readyz answers 503, WebSocket upgrades are refused (503), and the WebSockets
+  // open now are closed with 1012 (service restart) at an even pace over `over`, so their
+  // clients reconnect elsewhere without a storm. HTTP is served as before. A second call
+  // starts over with the sessions open then.
+  void lame_duck(std::chrono::milliseconds over);
+  // Ends a drain: ready again, upgrades accepted; sessions not yet closed stay open.
+  void end_lame_duck();
+  drain_progress lame_duck_progress() const;
 
   // Stops the io threads. Idempotent.
   void stop();

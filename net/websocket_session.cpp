@@ -3,6 +3,7 @@
 #include "actors/connection/connection_actor.hpp"
 #include "actors/connection/pushed_frame.hpp"
 #include "actors/runtime/atoms.hpp"
+#include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "net/frame_codec.hpp"
 #include "proto/parley.pb.h"
@@ -83,6 +84,12 @@ void websocket_session::run(http::request<http::string_body> req, jwt_claims cla
 void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   if (ec)
     return finish(ec, "accept");
+  user_id_ = claims.sub;
+  connected_at_ms_ = unix_ms();
+  beast::error_code no_peer;
+  auto endpoint = ws_.next_layer().next_layer().remote_endpoint(no_peer);
+  if (!no_peer)
+    remote_ip_ = endpoint.address().to_string();
   ctx_.sessions.add(shared_from_this());
   instruments().open.add(1);
   instruments().accepted.inc();
@@ -95,13 +102,12 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   info.chat = ctx_.chat;
   info.feed = ctx_.feed;
   info.limiter = ctx_.limiter;
-  beast::error_code ignored;
-  auto peer = ws_.next_layer().next_layer().remote_endpoint(ignored);
-  if (!ignored)
-    info.ip = peer.address().to_string();
+  info.ip = remote_ip_;
   actor_ = spawn_connection(ctx_.sys, std::move(info), shared_from_this());
   if (ctx_.draining.load())
     do_close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");
+  else if (ctx_.lame_duck.load())  // accepted while a drain began: it would be missed
+    do_close(static_cast<uint16_t>(websocket::close_code::service_restart), "server draining");
   do_read();
 }
 

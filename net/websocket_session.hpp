@@ -59,6 +59,11 @@ public:
 
   static int64_t steady_ms();
 
+  // Who and where, for the admin console; set before the session is listed in the tracker.
+  const std::string& user_id() const { return user_id_; }
+  const std::string& remote_ip() const { return remote_ip_; }
+  int64_t connected_at_ms() const { return connected_at_ms_; }  // unix ms
+
 private:
   struct outgoing {
     std::shared_ptr<const std::string> bytes;
@@ -104,6 +109,9 @@ private:
   std::atomic<bool> overflowed_{false};
   std::atomic<int64_t> close_started_ms_{-1};
   wire_format preferred_;
+  std::string user_id_;
+  std::string remote_ip_;
+  int64_t connected_at_ms_ = 0;
   bool closing_ = false;   // strand only
   bool finished_ = false;  // strand only
   char inline_[inline_read_bytes];

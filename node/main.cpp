@@ -9,6 +9,7 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace {
 
@@ -20,6 +21,8 @@ parley::node::node_config load(const std::string& file, const std::string& liste
   parley::node::node_config cfg;
   if (!file.empty())
     parley::node::load_config_file(file, cfg);
+  // The environment overrides the file; flags override both.
+  parley::node::apply_environment(environ, cfg);
   if (!listen.empty())
     parley::node::apply_listen(listen, cfg);
   if (!data_dir.empty())
@@ -66,6 +69,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   parley::node::node node{cfg};
+  // Admin `config reload` reads what SIGHUP reads.
+  node.set_config_source([&] {
+    return config_file.empty() ? cfg : load(config_file, listen, data_dir, overrides);
+  });
   if (auto err = node.start()) {
     spdlog::error("start-up failed: {}", err.message);
     return 1;
@@ -79,12 +86,9 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      try {
-        // Without --config the settings stay; the files they name (rate-limit rules) reload.
-        node.reload(config_file.empty() ? cfg : load(config_file, listen, data_dir, overrides));
-      } catch (const parley::node::config_error& e) {
-        spdlog::error("SIGHUP: config not reloaded: {}", e.what());
-      }
+      // Without --config the settings stay; the files they name (rate-limit rules) reload.
+      if (auto reloaded = node.reload_from_source(); !reloaded)
+        spdlog::error("SIGHUP: {}", reloaded.error().message);
       continue;
     }
     spdlog::info("{}: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");

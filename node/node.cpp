@@ -20,8 +20,11 @@
 #include "actors/tasks/task_executors.hpp"
 #include "actors/tasks/task_shard.hpp"
 #include "actors/tasks/task_ticker.hpp"
+#include "actors/admin/admin_actor.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "net/admin_handlers.hpp"
+#include "net/deny_list.hpp"
 #include "net/edge_context.hpp"
 #include "net/link_handlers.hpp"
 #include "net/ops_handlers.hpp"
@@ -31,6 +34,11 @@
 #include "net/task_handlers.hpp"
 #include "net/task_poster.hpp"
 #include "net/server.hpp"
+#include "node/admin_commands.hpp"
+#include "node/build_info.hpp"
+#include "node/node_sampler.hpp"
+#include "node/process_stats.hpp"
+#include "storage/ban_store.hpp"
 #include "storage/engine.hpp"
 #include "storage/group_commit_writer.hpp"
 #include "storage/chat_store.hpp"
@@ -106,7 +114,15 @@ struct node::impl {
   caf::actor registry;
   runtime::storage_writer_api storage_writer;
   std::unique_ptr<net::server> server;
+  std::unique_ptr<storage::ban_store> bans;
+  std::shared_ptr<net::deny_list> denied = std::make_shared<net::deny_list>();
+  admin::admin_api admin;
+  caf::actor sampler;
+  std::shared_ptr<sample_history> history =
+    std::make_shared<sample_history>(sample_history_seconds);
+  std::unique_ptr<net::server> admin_server;  // admin.listen, when set
   std::string node_id;
+  int64_t started_at_ms = 0;
   bool stopped = false;
 };
 
@@ -245,6 +261,19 @@ fault build_rate_limits(impl_t& im, const node_config& cfg) {
   return {};
 }
 
+// The deny-list of the admin console: bans on record that have not ended.
+fault build_bans(impl_t& im) {
+  im.bans = std::make_unique<storage::ban_store>(*im.db);
+  auto bans = im.bans->load_all();
+  if (!bans)
+    return bans.error();
+  auto now = unix_ms();
+  for (auto& ban : *bans)
+    if (ban.until_ms() == 0 || ban.until_ms() > now)
+      im.denied->add(ban.user(), ban.until_ms());
+  return {};
+}
+
 void build_links(impl_t& im, const node_config& cfg) {
   im.link_store = std::make_unique<storage::link_store>(*im.db);
   im.links = std::make_shared<links::links_context>(cfg.links);
@@ -308,7 +337,9 @@ void start_feed(impl_t& im, const node_config& cfg) {
 // The edge with every service's routes, then the links actors: the link service reads the
 // reserved first path segments that the routes define (aliases must avoid them).
 void start_edge_and_links(impl_t& im, const node_config& cfg) {
-  im.server = std::make_unique<net::server>(cfg.edge, *im.sys, im.node_id);
+  auto edge_opts = cfg.edge;
+  edge_opts.auth.denied = im.denied;
+  im.server = std::make_unique<net::server>(edge_opts, *im.sys, im.node_id);
   auto& edge = im.server->context();
   edge.chat = im.chat;
   edge.links = im.links;
@@ -326,11 +357,107 @@ void start_edge_and_links(impl_t& im, const node_config& cfg) {
   im.links->service = links::spawn_link_service(*im.sys, im.links);  // tells the aggregator
 }
 
+// The admin actor with this node's command handlers, and its HTTP API: on the public listener,
+// or on a listener of its own (admin.listen) that serves the API, the operator page and the
+// health endpoints but no WebSockets.
+// The actors that are not entities, by the kind the admin console and the mailbox metrics show
+// them under.
+named_actors singleton_actors(impl_t& im) {
+  named_actors out;
+  auto add = [&](const char* kind, const auto& handle) {
+    out.emplace_back(kind, caf::actor_cast<caf::actor>(handle));
+  };
+  add("registry", im.registry);
+  add("storage_writer", im.storage_writer);
+  add("presence", im.chat->presence);
+  add("task_ticker", im.task_ticker);
+  add("lease_broker", im.tasks->broker);
+  add("graph", im.feed->graph);
+  for (auto& worker : im.feed->fanout)
+    add("fanout_worker", worker);
+  add("link_service", im.links->service);
+  add("click_aggregator", im.links->aggregator);
+  return out;
+}
+
+// The standard process_* metrics, parley_build_info, and the sampler behind
+// parley_mailbox_wait_seconds and the operator page's plots.
+void start_observing(impl_t& im) {
+  auto& reg = metrics::global();
+  reg.add_standard_callback("process_cpu_seconds_total", "User and system CPU time, seconds",
+                            [] { return read_process_stats().cpu_seconds; }, true);
+  reg.add_standard_callback("process_resident_memory_bytes", "Resident memory size, bytes",
+                            [] { return read_process_stats().resident_bytes; });
+  reg.add_standard_callback("process_virtual_memory_bytes", "Virtual memory size, bytes",
+                            [] { return read_process_stats().virtual_bytes; });
+  reg.add_standard_callback("process_open_fds", "Open file descriptors",
+                            [] { return read_process_stats().open_fds; });
+  reg.add_standard_callback("process_max_fds", "Most open file descriptors (RLIMIT_NOFILE)",
+                            [] { return read_process_stats().max_fds; });
+  reg.add_standard_callback("process_start_time_seconds", "Start time, unix seconds",
+                            [] { return read_process_stats().start_time_seconds; });
+  reg.get_gauge("build_info", "The build: always 1, labelled with version and commit",
+                std::string{"version=\""} + build_version() + "\",commit=\"" + build_commit()
+                  + "\"")
+    .set(1);
+  im.sampler = spawn_node_sampler(*im.sys, im.registry, singleton_actors(im), im.history);
+}
+
+void start_admin(impl_t& im, const node_config& cfg, node& self) {
+  auto host = std::make_shared<admin_host>();
+  host->node_id = im.node_id;
+  host->version = build_version();
+  host->started_at_ms = im.started_at_ms;
+  host->sys = im.sys.get();
+  host->server = im.server.get();
+  host->registry = im.registry;
+  host->singletons = singleton_actors(im);
+  host->chat = im.chat;
+  host->limiter = im.limiter;
+  host->bans = im.bans.get();
+  host->denied = im.denied;
+  host->history = im.history;
+  host->jwt_secret = cfg.edge.auth.jwt_secret;
+  host->answer_timeout = cfg.edge.server.answer_timeout;
+  host->default_drain = cfg.admin.drain_duration;
+  host->reload = [&self] { return self.reload_from_source(); };
+  host->log_level = [] {
+    // The config's names (log.level): spdlog calls warn "warning".
+    auto level = spdlog::get_level();
+    if (level == spdlog::level::warn)
+      return std::string{"warn"};
+    auto name = spdlog::level::to_string_view(level);
+    return std::string{name.data(), name.size()};
+  };
+  admin::admin_options aopts;
+  aopts.allow_mutations = cfg.admin.allow_mutations;
+  aopts.local_node = im.node_id;
+  im.admin = admin::spawn_admin_actor(*im.sys, aopts, make_admin_commands(host));
+  if (cfg.admin.listen.empty()) {
+    net::add_admin_routes(im.server->context(), im.admin);
+    return;
+  }
+  auto admin_opts = cfg.edge;
+  admin_opts.auth.denied = im.denied;
+  auto [host_name, port] = parse_host_port("admin.listen", cfg.admin.listen);
+  admin_opts.server.host = host_name;
+  admin_opts.server.port = port;
+  admin_opts.server.io_threads = 1;
+  im.admin_server = std::make_unique<net::server>(admin_opts, *im.sys, im.node_id);
+  auto& ctx = im.admin_server->context();
+  ctx.websockets = false;
+  ctx.limiter = im.limiter;
+  net::add_ops_routes(ctx);
+  net::add_admin_routes(ctx, im.admin);
+  net::add_static_routes(ctx, cfg.edge.server.web_dir);
+}
+
 } // namespace
 
 fault node::start() {
   google::protobuf::SetLogHandler(protobuf_log_to_spdlog);
   auto& im = *impl_;
+  im.started_at_ms = unix_ms();
   if (auto err = open_storage(im, cfg_))
     return err;
   start_actor_system(im, cfg_);
@@ -346,6 +473,8 @@ fault node::start() {
   if (auto err = build_rate_limits(im, cfg_))
     return err;
   build_links(im, cfg_);
+  if (auto err = build_bans(im))
+    return err;
 
   // Phase 2: the services' actors, then the edge.
   start_registry(im, cfg_);
@@ -353,8 +482,16 @@ fault node::start() {
   start_tasks(im);
   start_feed(im, cfg_);
   start_edge_and_links(im, cfg_);
+  start_admin(im, cfg_, *this);
+  start_observing(im);
   if (auto err = im.server->start())
     return err;
+  if (im.admin_server) {
+    if (auto err = im.admin_server->start())
+      return err;
+    im.admin_server->set_ready(true);
+    spdlog::info("admin API on {}:{}", im.admin_server->host(), im.admin_server->port());
+  }
   im.server->set_ready(true);
   if (cfg_.edge.auth.dev_tokens)
     spdlog::warn("auth.dev_tokens is on: anyone can mint a token for any user "
@@ -364,12 +501,28 @@ fault node::start() {
   return {};
 }
 
-void node::reload(const node_config& fresh) {
+std::vector<std::string> node::reload(const node_config& fresh) {
   auto ran = hooks_.run(fresh);
   std::string names;
   for (auto& n : ran)
     names += (names.empty() ? "" : ", ") + n;
   spdlog::info("reload: applied {}", names);
+  return ran;
+}
+
+void node::set_config_source(std::function<node_config()> load) {
+  std::lock_guard<std::mutex> guard{source_mtx_};
+  source_ = std::move(load);
+}
+
+result<std::vector<std::string>> node::reload_from_source() {
+  std::lock_guard<std::mutex> guard{source_mtx_};
+  try {
+    return reload(source_ ? source_() : cfg_);
+  } catch (const config_error& e) {
+    spdlog::error("config not reloaded: {}", e.what());
+    return make_fault(errc::bad_request, std::string{"config not reloaded: "} + e.what());
+  }
 }
 
 void node::shutdown() {
@@ -387,6 +540,10 @@ void node::shutdown() {
     if (!ws.empty())
       if (auto err = im.db->write({&ws}, true))
         spdlog::error("shutdown: last_seen not stored: {}", err.message);
+  }
+  if (im.admin_server) {
+    im.admin_server->set_ready(false);
+    im.admin_server->stop();
   }
   if (im.server) {
     im.server->set_ready(false);
@@ -429,6 +586,10 @@ void node::shutdown() {
       im.timeline_sweeper = nullptr;
     }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(im.admin, caf::exit_reason::user_shutdown);
+    im.admin = nullptr;
+    caf::anon_send_exit(im.sampler, caf::exit_reason::user_shutdown);
+    im.sampler = nullptr;
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
@@ -439,6 +600,7 @@ void node::shutdown() {
     im.feed.reset();
   }
   im.server.reset();
+  im.admin_server.reset();
   if (im.writer)
     im.writer->stop();
   if (im.db) {
@@ -452,6 +614,10 @@ void node::shutdown() {
 
 uint16_t node::port() const {
   return impl_->server ? impl_->server->port() : 0;
+}
+
+uint16_t node::admin_port() const {
+  return impl_->admin_server ? impl_->admin_server->port() : port();
 }
 
 const std::string& node::id() const {

@@ -3,11 +3,15 @@
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "node/node_config.hpp"
 #include "node/reload_hooks.hpp"
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace parley::node {
 
@@ -26,8 +30,16 @@ public:
   // Opens storage, starts the actor system and the listener; ready once this returns.
   fault start();
 
-  // Applies a freshly loaded configuration: runs every reload hook (SIGHUP).
-  void reload(const node_config& fresh);
+  // Applies a freshly loaded configuration: runs every reload hook (SIGHUP); the hooks' names.
+  std::vector<std::string> reload(const node_config& fresh);
+
+  // Where reload_from_source() reads the configuration (parleyd: the config file and flags);
+  // without one it reuses the configuration the node started with. `load` may throw
+  // config_error.
+  void set_config_source(std::function<node_config()> load);
+  // Loads the configuration from its source and applies it (admin `config reload`); a
+  // configuration that does not load is a bad_request and changes nothing.
+  result<std::vector<std::string>> reload_from_source();
 
   // Drains (stop accepting, close WebSockets with 1001), flushes storage and stops everything.
   // Idempotent; the destructor calls it. Call it from the thread that called start(): CAF
@@ -37,6 +49,8 @@ public:
   // -- observers -----------------------------------------------------------------------------
 
   uint16_t port() const;
+  // The admin listener's port (admin.listen), or port() when the admin API is on the public one.
+  uint16_t admin_port() const;
   const std::string& id() const;
   const node_config& config() const { return cfg_; }
   reload_hooks& hooks() { return hooks_; }
@@ -47,6 +61,8 @@ public:
 private:
   node_config cfg_;
   reload_hooks hooks_;
+  std::mutex source_mtx_;
+  std::function<node_config()> source_;
   std::unique_ptr<impl> impl_;
 };
 

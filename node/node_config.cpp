@@ -228,6 +228,16 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.ratelimit.max_keys_per_rule = size_t(v); }),
     string_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
                [](node_config& c, const std::string& v) { c.log.level = v; }),
+    string_key("admin.listen", {},
+               [](node_config& c, const std::string& v) {
+                 if (!v.empty())
+                   parse_host_port("admin.listen", v);
+                 c.admin.listen = v;
+               }),
+    bool_key("admin.allow_mutations",
+             [](node_config& c, bool v) { c.admin.allow_mutations = v; }),
+    int_key("admin.drain_duration_sec", 0, 86400,
+            [](node_config& c, int64_t v) { c.admin.drain_duration = seconds{v}; }),
   };
   return all;
 }
@@ -346,20 +356,49 @@ void apply_override(const std::string& assignment, node_config& cfg) {
   apply_value(*spec, toml::value<std::string>{raw}, cfg);
 }
 
-void apply_listen(const std::string& host_port, node_config& cfg) {
+void apply_environment(const char* const* environ, node_config& cfg) {
+  constexpr std::string_view prefix = "PARLEY_";
+  for (auto* entry = environ; entry && *entry; ++entry) {
+    std::string_view text{*entry};
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos || text.substr(0, prefix.size()) != prefix)
+      continue;
+    auto name = text.substr(0, eq);
+    auto rest = name.substr(prefix.size());
+    auto split = rest.find("__");
+    if (split == std::string_view::npos)
+      continue;
+    std::string key;
+    for (char c : std::string{rest.substr(0, split)} + "." + std::string{rest.substr(split + 2)})
+      key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    try {
+      apply_override(key + "=" + std::string{text.substr(eq + 1)}, cfg);
+    } catch (const config_error& e) {
+      throw config_error(std::string{name} + ": " + e.what());
+    }
+  }
+}
+
+std::pair<std::string, uint16_t> parse_host_port(const std::string& key,
+                                                 const std::string& host_port) {
   auto colon = host_port.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    fail("server.listen", "expected HOST:PORT, got \"" + host_port + "\"");
+    fail(key, "expected HOST:PORT, got \"" + host_port + "\"");
   auto host = host_port.substr(0, colon);
   auto port_text = host_port.substr(colon + 1);
   if (port_text.empty() || port_text.size() > 5
       || port_text.find_first_not_of("0123456789") != std::string::npos
       || std::stoi(port_text) > 65535)
-    fail("server.listen", "invalid port \"" + port_text + "\"");
+    fail(key, "invalid port \"" + port_text + "\"");
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  return {host, static_cast<uint16_t>(std::stoi(port_text))};
+}
+
+void apply_listen(const std::string& host_port, node_config& cfg) {
+  auto [host, port] = parse_host_port("server.listen", host_port);
   cfg.edge.server.host = host;
-  cfg.edge.server.port = static_cast<uint16_t>(std::stoi(port_text));
+  cfg.edge.server.port = port;
 }
 
 void validate(const node_config& cfg) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::node {
@@ -41,6 +42,18 @@ struct log_options {
   std::string level = "info";
 };
 
+struct admin_config {
+  // HOST:PORT of the admin API and operator page, a listener of their own (loopback in the
+  // production template); empty: on the public listener (server.listen). Default: ""
+  std::string listen;
+  // Allow mutating admin commands (kick, ban, drain, requeue, rules, log level, reload).
+  // Default: true (the production template sets false)
+  bool allow_mutations = true;
+  // How long `node drain` spreads the closing of WebSockets when it names no duration.
+  // Default: 30 s
+  std::chrono::seconds drain_duration{30};
+};
+
 struct node_config {
   net::edge_options edge;
   storage::storage_options storage;
@@ -52,6 +65,7 @@ struct node_config {
   feed::feed_options feed;
   ratelimit_options ratelimit;
   log_options log;
+  admin_config admin;
 };
 
 class config_error : public std::runtime_error {
@@ -64,6 +78,17 @@ void load_config_file(const std::string& path, node_config& cfg);
 
 // Applies "section.key=value" (value in TOML syntax or bare for strings). Throws config_error.
 void apply_override(const std::string& assignment, node_config& cfg);
+
+// Checks "host:port" (the form of server.listen and admin.listen) and splits it; `key` names
+// the key in the error. Throws config_error.
+std::pair<std::string, uint16_t> parse_host_port(const std::string& key,
+                                                 const std::string& host_port);
+
+// Applies every environment variable PARLEY_<SECTION>__<KEY>=value (e.g.
+// PARLEY_ADMIN__ALLOW_MUTATIONS=false) as `--set section.key=value` would, with the same
+// validation; the error names the variable. Other PARLEY_ variables (no "__") are not config.
+// `environ` is a null-terminated array of "NAME=value" strings. Throws config_error.
+void apply_environment(const char* const* environ, node_config& cfg);
 
 // Applies "host:port" to server.host/server.port. Throws config_error.
 void apply_listen(const std::string& host_port, node_config& cfg);

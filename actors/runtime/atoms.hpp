@@ -11,6 +11,8 @@ CAF_ADD_ATOM(parley, parley::atoms, resolve_atom, "resolve")
 CAF_ADD_ATOM(parley, parley::atoms, sweep_atom, "sweep")
 CAF_ADD_ATOM(parley, parley::atoms, count_atom, "count")
 CAF_ADD_ATOM(parley, parley::atoms, trim_atom, "trim")
+CAF_ADD_ATOM(parley, parley::atoms, locate_atom, "locate")
+CAF_ADD_ATOM(parley, parley::atoms, sample_atom, "sample")
 // storage writer
 CAF_ADD_ATOM(parley, parley::atoms, write_atom, "write")
 CAF_ADD_ATOM(parley, parley::atoms, written_atom, "written")

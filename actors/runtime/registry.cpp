@@ -234,6 +234,30 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
       self->spawn([](caf::blocking_actor*) { release_free_memory(); });
     },
     [self](count_atom) { return static_cast<uint64_t>(self->state.entries.size()); },
+    [self](locate_atom, const std::string& kind,
+           const std::string& id) -> caf::result<std::string, bool> {
+      auto& st = self->state;
+      if (st.kinds.count(kind) == 0)
+        return make_error(errc::bad_request, "unknown entity kind " + kind);
+      auto it = st.entries.find(entry_key(kind, id));
+      bool active = it != st.entries.end() && !it->second.passivating;
+      return {owner_of(kind, id, st.opts.members), active};
+    },
+    [self](sample_atom, uint64_t per_kind)
+      -> caf::result<std::vector<std::string>, std::vector<std::string>, std::vector<caf::actor>> {
+      std::vector<std::string> kinds;
+      std::vector<std::string> ids;
+      std::vector<caf::actor> handles;
+      std::map<std::string, uint64_t> taken;
+      for (auto& [key, e] : self->state.entries) {
+        if (e.passivating || taken[e.kind]++ >= per_kind)
+          continue;
+        kinds.push_back(e.kind);
+        ids.push_back(e.id);
+        handles.push_back(e.handle);
+      }
+      return {std::move(kinds), std::move(ids), std::move(handles)};
+    },
   };
 }
 

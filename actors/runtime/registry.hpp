@@ -15,6 +15,12 @@
 //       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
 //       Times are on the actor system's clock (steady_clock, or a test coordinator's).
 //   (count_atom) -> uint64_t: active entities of all kinds.
+//   (locate_atom, std::string kind, std::string id) -> (std::string owner, bool active): the
+//       node that owns the entity and whether it is active here; never activates it (admin
+//       console, `entities where`).
+//   (sample_atom, uint64_t per_kind) -> (std::vector<std::string> kinds,
+//       std::vector<std::string> ids, std::vector<caf::actor> handles): up to `per_kind` active
+//       entities of each kind, in three parallel lists (the admin console probes their mailboxes).
 //   (trim_atom): hands free heap memory back to the OS (sent to itself after a wave).
 //
 // The entity contract: an entity receives `passivate_atom` when it should go; it quits once its

@@ -1,6 +1,8 @@
 // What may cross nodes does: each service interface's request and reply types round-trip
 // through CAF's binary serializer (tests/support/wire_round_trip.hpp), with defaults and with
 // values that fill their fields.
+#include "actors/admin/admin_api.hpp"
+#include "actors/admin/answer_merge.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/feed/feed_api.hpp"
 #include "actors/links/links_api.hpp"
@@ -90,6 +92,29 @@ TEST_CASE_METHOD(fixture, "bytes that are not the message are an error, not an e
   pb::CreateLinkRequest back;
   caf::binary_deserializer source{sys, buf};
   CHECK(source(back));
+}
+
+TEST_CASE_METHOD(fixture, "the admin interface crosses nodes") {
+  test::check_interface<admin::admin_api>(sys);
+  pb::AdminRequest req;
+  req.set_command("sessions.kick");
+  (*req.mutable_args())["user"] = "bob";
+  (*req.mutable_args())["reason"] = "spam";
+  req.mutable_caller()->set_user("op");
+  req.mutable_caller()->set_role("admin");
+  test::check_round_trip(sys, req);
+  google::protobuf::Value kicked;
+  kicked.mutable_struct_value()->mutable_fields()->insert({"kicked", google::protobuf::Value{}});
+  (*kicked.mutable_struct_value()->mutable_fields())["kicked"].set_number_value(2);
+  auto answer = admin::data_answer("n-1", kicked);
+  test::check_round_trip(sys, answer);
+  test::check_round_trip(sys, admin::error_answer("n-2", make_fault(errc::not_found, "none")));
+  pb::AdminReply reply;
+  reply.set_command("sessions.kick");
+  reply.set_scope("cluster");
+  *reply.add_answers() = answer;
+  reply.add_unanswered("n-3");
+  test::check_round_trip(sys, reply);
 }
 
 TEST_CASE_METHOD(fixture, "chat: every conversation and presence message crosses nodes") {

@@ -63,3 +63,14 @@ TEST_CASE("counters lose no increments under concurrent updates") {
     t.join();
   CHECK(c.value() == 400000);
 }
+
+TEST_CASE("standard process metrics keep their names without the prefix") {
+  registry r;
+  r.add_standard_callback("process_cpu_seconds_total", "CPU time", [] { return 1.5; }, true);
+  r.add_standard_callback("process_open_fds", "Open fds", [] { return 12.0; });
+  auto text = r.render();
+  CHECK(text.find("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1.5\n")
+        != std::string::npos);
+  CHECK(text.find("# TYPE process_open_fds gauge\nprocess_open_fds 12\n") != std::string::npos);
+  CHECK(text.find("parley_process") == std::string::npos);
+}

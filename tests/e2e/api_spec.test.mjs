@@ -119,6 +119,18 @@ test('real responses of the main paths match openapi.yaml', async () => {
   const v = ajv.getSchema('spec#/components/schemas/ErrorBody');
   assert.ok(v(await wrong.json()), ajv.errorsText(v.errors));
 
+  // admin console
+  const viewer = await devToken(node, 'watcher', 'viewer');
+  await check(await call(viewer, 'GET', '/admin/v1/commands'), 'GET', '/admin/v1/commands');
+  await check(await call(alice, 'GET', '/admin/v1/commands'), 'GET', '/admin/v1/commands');
+  const status = await check(await call(viewer, 'POST', '/admin/v1/node.status'), 'POST', '/admin/v1/{command}');
+  assert.equal(status.answers[0].data.version, '0.1.0');
+  await check(await call(viewer, 'POST', '/admin/v1/sessions.list', { user: 'alice' }), 'POST', '/admin/v1/{command}');
+  await check(await call(viewer, 'POST', '/admin/v1/node.drain'), 'POST', '/admin/v1/{command}');
+  await check(await call(admin, 'POST', '/admin/v1/no.such'), 'POST', '/admin/v1/{command}');
+  await check(await call(admin, 'POST', '/admin/v1/users.where', {}), 'POST', '/admin/v1/{command}');
+  await check(await call(admin, 'POST', '/admin/v1/sessions.kick', { id: 'nope' }), 'POST', '/admin/v1/{command}');
+
   // tasks and leases
   const task = await check(await call(alice, 'POST', '/api/v1/tasks', { task_type: 'report', payload: { n: 1 }, idempotency_key: 'k1' }), 'POST', '/api/v1/tasks');
   const again = await call(alice, 'POST', '/api/v1/tasks', { task_type: 'report', payload: { n: 1 }, idempotency_key: 'k1' });

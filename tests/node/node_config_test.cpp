@@ -246,3 +246,33 @@ TEST_CASE("chat and presence limits have defaults and are validated") {
   apply_override("presence.max_subscriptions_per_user=100", cfg);
   CHECK(error_of([&] { validate(cfg); }).empty());
 }
+
+TEST_CASE("PARLEY_SECTION__KEY environment variables override like --set and name themselves") {
+  node_config cfg;
+  const char* env[] = {"PATH=/usr/bin", "PARLEY_NODE=http://x", "PARLEY_ADMIN__ALLOW_MUTATIONS=false",
+                       "PARLEY_SERVER__LISTEN=0.0.0.0:9000", "PARLEY_LOG__LEVEL=debug", nullptr};
+  apply_environment(env, cfg);
+  CHECK_FALSE(cfg.admin.allow_mutations);
+  CHECK(cfg.edge.server.host == "0.0.0.0");
+  CHECK(cfg.edge.server.port == 9000);
+  CHECK(cfg.log.level == "debug");
+  const char* bad[] = {"PARLEY_WS__MAX_FRAME_BYTES=lots", nullptr};
+  CHECK_THROWS_WITH(apply_environment(bad, cfg),
+                    Catch::Contains("PARLEY_WS__MAX_FRAME_BYTES: ws.max_frame_bytes"));
+  const char* unknown[] = {"PARLEY_ADMIN__COLOUR=red", nullptr};
+  CHECK_THROWS_WITH(apply_environment(unknown, cfg),
+                    Catch::Contains("PARLEY_ADMIN__COLOUR: admin.colour: unknown key"));
+}
+
+TEST_CASE("admin keys are validated") {
+  node_config cfg;
+  apply_override("admin.listen=127.0.0.1:9091", cfg);
+  CHECK(cfg.admin.listen == "127.0.0.1:9091");
+  apply_override("admin.listen=", cfg);
+  CHECK(cfg.admin.listen.empty());
+  CHECK_THROWS_WITH(apply_override("admin.listen=loopback", cfg),
+                    Catch::Contains("admin.listen: expected HOST:PORT"));
+  CHECK_THROWS_WITH(apply_override("admin.drain_duration_sec=90000", cfg),
+                    Catch::Contains("admin.drain_duration_sec: out of range"));
+  CHECK_THROWS(apply_override("admin.allow_mutations=maybe", cfg));
+}
