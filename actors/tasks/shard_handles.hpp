@@ -1,10 +1,12 @@
-// The task shards' handles as the registry last gave them, shared by everything that asks the
-// shards (the edge, the push sink, the broker, the executors): a request goes straight to its
-// shard instead of through the registry each time (the registry hop cost creates a quarter of
-// their throughput, bench/tasks.sh). A handle is used until the validity the registry gave it
-// ends; a request that meets a passivated shard is re-sent through the registry
-// (runtime::request_entity), so a stale handle costs a hop, never a message. The ticker keeps
-// resolving every shard each second, which keeps them active.
+// The task shards' handles as the registry last gave them, shared by everything on the node that
+// asks the shards (the edge's handlers, the push sink, the broker, the executors): a request goes
+// straight to its shard instead of through the registry each time (bench/tasks.sh: the registry
+// hop cost about a quarter of the creates per second). Unlike runtime::entity_channels, which
+// lives in one actor's state, this table is shared by the short-lived actors the edge asks from,
+// on any thread. A handle is used until the validity the registry gave it ends; a request that
+// meets a passivated shard is re-sent through the registry (runtime::request_entity), so a stale
+// handle costs a hop, never a message. The ticker resolves every shard each second, which keeps
+// them active.
 #pragma once
 
 #include "actors/tasks/task_ids.hpp"

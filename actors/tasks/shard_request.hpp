@@ -2,7 +2,8 @@
 // or, when none is valid, the registry. request_shard is for actors; ask_shard for callers
 // outside actors (HTTP handlers, the push sink), like runtime::ask_entity: a short-lived actor
 // asks, so the callbacks never travel in a message. Exactly one of on_reply (a lambda with
-// concrete parameter types) or on_error(caf::error&) runs; `within` bounds each hop.
+// concrete parameter types) or on_error(caf::error&) runs; `within` bounds each hop. A request
+// bounced by a shard passivated meanwhile is re-sent once through a fresh handle: nothing is lost.
 #pragma once
 
 #include "actors/runtime/entity_request.hpp"
