@@ -58,6 +58,13 @@ CAF_ADD_ATOM(parley, parley::atoms, engage_atom, "engage")
 CAF_ADD_ATOM(parley, parley::atoms, touch_atom, "touch")
 CAF_ADD_ATOM(parley, parley::atoms, read_atom, "read")
 CAF_ADD_ATOM(parley, parley::atoms, fanout_atom, "fanout")
+
+// cluster (new atoms go last: the block's type IDs must not shift between versions)
+CAF_ADD_ATOM(parley, parley::atoms, rebalance_atom, "rebalance")
+CAF_ADD_ATOM(parley, parley::atoms, forward_atom, "forward")
+CAF_ADD_ATOM(parley, parley::atoms, peer_up_atom, "peer_up")
+CAF_ADD_ATOM(parley, parley::atoms, peer_down_atom, "peer_down")
+CAF_ADD_ATOM(parley, parley::atoms, members_changed_atom, "membership")
 CAF_END_TYPE_ID_BLOCK(parley)
 
 namespace parley {

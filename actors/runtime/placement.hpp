@@ -1,12 +1,37 @@
-// Placement: which node owns the entity (kind, id). Every service asks this one function, so
-// that clustering changes placement only (ARCHITECTURE.md, Virtual actors and placement).
+// Placement: which node owns the entity (kind, id). Every service asks the registry, and the
+// registry asks this one interface, so that clustering changes placement only
+// (ARCHITECTURE.md, "Virtual actors and placement"). A single node places everything here; the
+// cluster (cluster/) implements it from the partition map.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace parley::runtime {
+
+struct entity_location {
+  enum class where {
+    local,        // this node owns it: activate it here
+    remote,       // `node` owns it: forward to it
+    unavailable,  // no live owner yet (a handoff, a dead primary): answer `unavailable`
+  };
+  where at = where::local;
+  // The owner (remote), or what is known of the missing one (unavailable, for the message).
+  std::string node;
+};
+
+class placement_policy {
+public:
+  virtual ~placement_policy() = default;
+  // Called on the registry's thread for every activation: must be quick and must not block.
+  // May be called from several threads at once.
+  virtual entity_location locate(std::string_view kind, std::string_view id) const = 0;
+};
+
+// A single node: everything is local.
+std::shared_ptr<const placement_policy> local_placement();
 
 // Rendezvous (highest random weight) hashing: each member scores hash(member, kind, id) and the
 // highest score owns the entity. When a member leaves, only its entities move; when one joins,

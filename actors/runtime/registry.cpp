@@ -18,6 +18,9 @@ struct entry {
   std::string kind;
   std::string id;
   caf::actor handle;
+  // The owner this activation stands for: empty for a local activation, else the node its
+  // forwarder carries requests to.
+  std::string remote_node;
   int64_t last_used_ns = 0;
   bool passivating = false;
   // Resolves that arrived while the previous activation was leaving: the next one answers them.
@@ -36,7 +39,8 @@ struct registry_state {
   std::map<std::string, kind_metrics> instruments;
   std::unordered_map<std::string, entry> entries;  // by kind + '\0' + id
   std::unordered_map<caf::actor_addr, std::string> by_address;
-  size_t passivating = 0;               // asked to go, not gone yet
+  size_t passivating = 0;               // asked to go, not gone yet (local activations)
+  size_t forwarders = 0;                // entries standing for a remote owner
   size_t passivated_since_trim = 0;
   bool followup_trim_pending = false;
   int64_t last_trim_ns = 0;
@@ -62,15 +66,59 @@ std::string entry_key(const std::string& kind, const std::string& id) {
   return key;
 }
 
-void activate(registry_actor* self, entry& e) {
+entity_location locate(const registry_state& st, const std::string& kind, const std::string& id) {
+  return st.opts.placement ? st.opts.placement->locate(kind, id) : entity_location{};
+}
+
+// Spawns what stands for the entity here: the entity itself when this node owns it, else a
+// forwarder to its owner. An error when it has no live owner (or no forwarder for its kind).
+caf::error activate(registry_actor* self, entry& e) {
   auto& st = self->state;
-  e.handle = st.kinds.at(e.kind)(self->system(), e.id);
+  auto where = locate(st, e.kind, e.id);
+  switch (where.at) {
+    case entity_location::where::local:
+      e.handle = st.kinds.at(e.kind)(self->system(), e.id);
+      e.remote_node.clear();
+      break;
+    case entity_location::where::remote: {
+      auto forwarder = st.opts.remote_kinds.find(e.kind);
+      if (forwarder == st.opts.remote_kinds.end())
+        return make_error(errc::unavailable, e.kind + " " + e.id + " is owned by node "
+                                               + where.node + ", which this node cannot reach");
+      e.handle = forwarder->second(self->system(), where.node, e.id);
+      e.remote_node = where.node;
+      break;
+    }
+    case entity_location::where::unavailable:
+      return make_error(errc::unavailable, e.kind + " " + e.id + " has no live owner"
+                                             + (where.node.empty() ? "" : " (was " + where.node + ")")
+                                             + "; retry shortly");
+  }
   e.passivating = false;
   self->monitor(e.handle);
   st.by_address.emplace(e.handle.address(), entry_key(e.kind, e.id));
-  auto& m = st.instruments.at(e.kind);
-  m.active->add(1);
-  m.activations->inc();
+  if (e.remote_node.empty()) {
+    auto& m = st.instruments.at(e.kind);
+    m.active->add(1);
+    m.activations->inc();
+  } else {
+    ++st.forwarders;
+  }
+  return {};
+}
+
+// Whether the entry stands for the owner placement names now.
+bool placed_right(const registry_state& st, const entry& e) {
+  auto where = locate(st, e.kind, e.id);
+  switch (where.at) {
+    case entity_location::where::local:
+      return e.remote_node.empty();
+    case entity_location::where::remote:
+      return e.remote_node == where.node;
+    case entity_location::where::unavailable:
+      return false;
+  }
+  return false;
 }
 
 // How long a caller may keep using a resolved handle before asking again. Resolving counts as
@@ -80,7 +128,7 @@ caf::timespan handle_validity(const registry_options& opts) {
 }
 
 // The entry of (kind, id), activated if it has no activation; null when the kind is unknown or
-// another node owns the entity.
+// the entity has no reachable owner.
 entry* find_or_activate(registry_actor* self, const std::string& kind, const std::string& id,
                         caf::error& err) {
   auto& st = self->state;
@@ -88,18 +136,33 @@ entry* find_or_activate(registry_actor* self, const std::string& kind, const std
     err = make_error(errc::internal, "unknown entity kind " + kind);
     return nullptr;
   }
-  auto& owner = owner_of(kind, id, st.opts.members);
-  if (owner != st.opts.local_node) {
-    err = make_error(errc::unavailable, kind + " " + id + " is owned by node " + owner);
-    return nullptr;
-  }
   auto key = entry_key(kind, id);
   auto it = st.entries.find(key);
   if (it == st.entries.end()) {
-    it = st.entries.emplace(key, entry{kind, id, {}, 0, false, {}}).first;
-    activate(self, it->second);
+    entry fresh;
+    fresh.kind = kind;
+    fresh.id = id;
+    if (err = activate(self, fresh); err)
+      return nullptr;
+    it = st.entries.emplace(key, std::move(fresh)).first;
   }
   return &it->second;
+}
+
+// Asks every activation and forwarder that placement no longer puts here to go.
+uint64_t rebalance(registry_actor* self) {
+  auto& st = self->state;
+  uint64_t count = 0;
+  for (auto& [key, e] : st.entries) {
+    if (e.passivating || placed_right(st, e))
+      continue;
+    e.passivating = true;
+    if (e.remote_node.empty())
+      ++st.passivating;
+    self->send(e.handle, passivate_atom_v);
+    ++count;
+  }
+  return count;
 }
 
 uint64_t sweep(registry_actor* self, int64_t now) {
@@ -110,7 +173,8 @@ uint64_t sweep(registry_actor* self, int64_t now) {
     if (e.passivating || now - e.last_used_ns < idle_ns)
       continue;
     e.passivating = true;
-    ++st.passivating;
+    if (e.remote_node.empty())
+      ++st.passivating;
     // The entity answers what already reached it, then goes; resolves wait for its successor.
     self->send(e.handle, passivate_atom_v);
     ++count;
@@ -152,22 +216,32 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
   if (it == st.entries.end())
     return;
   auto& e = it->second;
-  auto& m = st.instruments.at(e.kind);
-  m.active->sub(1);
-  if (e.passivating) {
-    m.passivations->inc();
-    --st.passivating;
-    ++st.passivated_since_trim;
+  if (!e.remote_node.empty()) {
+    --st.forwarders;
+  } else {
+    auto& m = st.instruments.at(e.kind);
+    m.active->sub(1);
+    if (e.passivating) {
+      m.passivations->inc();
+      --st.passivating;
+      ++st.passivated_since_trim;
+    }
   }
   if (e.parked_resolves.empty()) {
     st.entries.erase(it);
     maybe_trim(self);
     return;
   }
-  // Asked for while the old activation was leaving: a fresh one answers, in arrival order.
-  activate(self, e);
+  // Asked for while the old activation was leaving: a fresh one answers, in arrival order
+  // (placed anew: the entity may have moved to another node meanwhile).
   auto resolves = std::move(e.parked_resolves);
   e.parked_resolves.clear();
+  if (auto err = activate(self, e)) {
+    for (auto& rp : resolves)
+      rp.deliver(err);
+    st.entries.erase(it);
+    return;
+  }
   for (auto& rp : resolves)
     rp.deliver(e.handle, handle_validity(st.opts));
 }
@@ -175,8 +249,6 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
 caf::behavior registry_behavior(registry_actor* self, registry_options opts,
                                 std::map<std::string, entity_factory> kinds) {
   auto& st = self->state;
-  if (opts.members.empty())
-    opts.members.push_back(opts.local_node);
   st.opts = std::move(opts);
   st.kinds = std::move(kinds);
   for (auto& [kind, factory] : st.kinds) {
@@ -233,16 +305,30 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
       st.followup_trim_pending = false;
       self->spawn([](caf::blocking_actor*) { release_free_memory(); });
     },
-    [self](count_atom) { return static_cast<uint64_t>(self->state.entries.size()); },
+    [self](count_atom) {
+      auto& st = self->state;
+      return static_cast<uint64_t>(st.entries.size() - st.forwarders);
+    },
     [self](locate_atom, const std::string& kind,
            const std::string& id) -> caf::result<std::string, bool> {
       auto& st = self->state;
       if (st.kinds.count(kind) == 0)
         return make_error(errc::bad_request, "unknown entity kind " + kind);
       auto it = st.entries.find(entry_key(kind, id));
-      bool active = it != st.entries.end() && !it->second.passivating;
-      return {owner_of(kind, id, st.opts.members), active};
+      bool active = it != st.entries.end() && !it->second.passivating
+                    && it->second.remote_node.empty();
+      auto where = locate(st, kind, id);
+      switch (where.at) {
+        case entity_location::where::local:
+          return {st.opts.local_node, active};
+        case entity_location::where::remote:
+          return {where.node, active};
+        case entity_location::where::unavailable:
+          break;
+      }
+      return make_error(errc::unavailable, kind + " " + id + " has no live owner");
     },
+    [self](rebalance_atom) { return rebalance(self); },
     [self](sample_atom, uint64_t per_kind)
       -> caf::result<std::vector<std::string>, std::vector<std::string>, std::vector<caf::actor>> {
       std::vector<std::string> kinds;
@@ -250,7 +336,7 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
       std::vector<caf::actor> handles;
       std::map<std::string, uint64_t> taken;
       for (auto& [key, e] : self->state.entries) {
-        if (e.passivating || taken[e.kind]++ >= per_kind)
+        if (e.passivating || !e.remote_node.empty() || taken[e.kind]++ >= per_kind)
           continue;
         kinds.push_back(e.kind);
         ids.push_back(e.id);

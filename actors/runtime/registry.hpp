@@ -14,14 +14,22 @@
 //   (sweep_atom, int64_t now_ns) -> uint64_t: passivates entities idle since before
 //       now - idle_passivate and answers how many; the registry also sweeps itself periodically.
 //       Times are on the actor system's clock (steady_clock, or a test coordinator's).
-//   (count_atom) -> uint64_t: active entities of all kinds.
+//   (count_atom) -> uint64_t: active entities of all kinds (not counting forwarders).
 //   (locate_atom, std::string kind, std::string id) -> (std::string owner, bool active): the
 //       node that owns the entity and whether it is active here; never activates it (admin
 //       console, `entities where`).
+//   (rebalance_atom) -> uint64_t: placement changed (a member joined or left): passivates every
+//       activation and forwarder whose entity now lives elsewhere, and answers how many. Their
+//       callers' requests bounce and are re-resolved to the new owner.
 //   (sample_atom, uint64_t per_kind) -> (std::vector<std::string> kinds,
 //       std::vector<std::string> ids, std::vector<caf::actor> handles): up to `per_kind` active
 //       entities of each kind, in three parallel lists (the admin console probes their mailboxes).
 //   (trim_atom): hands free heap memory back to the OS (sent to itself after a wave).
+//
+// In a cluster the placement policy may say another node owns the entity: the registry then
+// hands out a forwarder instead (remote_factory, from cluster/), an actor of the same interface
+// that carries each request to the owner and its answer back. Forwarders are kept and
+// passivated like activations; callers cannot tell them apart. No live owner: `unavailable`.
 //
 // The entity contract: an entity receives `passivate_atom` when it should go; it quits once its
 // outstanding work (e.g. a pending durable write) is done, answering what reaches it meanwhile.
@@ -32,12 +40,15 @@
 // and a short-lived detached actor calls malloc_trim, so RSS follows the active set down again.
 #pragma once
 
+#include "actors/runtime/placement.hpp"
+
 #include <caf/fwd.hpp>
 #include <caf/actor.hpp>
 
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +56,9 @@ namespace parley::runtime {
 
 // Spawns the entity `id` of one kind. Called on the registry's thread; must not block.
 using entity_factory = std::function<caf::actor(caf::actor_system& sys, const std::string& id)>;
+// Spawns a forwarder to the entity `id` of one kind that `node` owns. Must not block.
+using remote_factory = std::function<caf::actor(caf::actor_system& sys, const std::string& node,
+                                                const std::string& id)>;
 
 struct registry_options {
   // Passivate entities after this long without a message, in seconds. Default: 300
@@ -58,9 +72,13 @@ struct registry_options {
   // A trim is repeated this long after a wave: memory the wave's requests still pinned (their
   // 30 s timeouts, scattered among freed actors) is free by then. Default: 45 s
   std::chrono::seconds trim_followup{45};
-  // This node's id, and the cluster members placement chooses among (empty: this node only).
+  // This node's id (answers of locate_atom for local entities).
   std::string local_node = "local";
-  std::vector<std::string> members;
+  // Where each entity lives; null: everything here (a single node).
+  std::shared_ptr<const placement_policy> placement;
+  // Forwarders by kind, for entities another node owns; a kind without one is `unavailable`
+  // when remote.
+  std::map<std::string, remote_factory> remote_kinds;
 };
 
 caf::actor spawn_registry(caf::actor_system& sys, registry_options opts,

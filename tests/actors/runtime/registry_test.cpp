@@ -215,30 +215,104 @@ TEST_CASE_METHOD(fixture, "an unknown entity kind is an error, not a crash") {
   CHECK(f.message.find("nope") != std::string::npos);
 }
 
-TEST_CASE_METHOD(fixture, "an entity owned by another node is refused until forwarding exists") {
+namespace {
+
+// Placement a test can change: ids listed in `owners` live on that node ("" = no live owner);
+// every other id lives here.
+struct test_placement final : runtime::placement_policy {
+  std::map<std::string, std::string> owners;
+
+  runtime::entity_location locate(std::string_view, std::string_view id) const override {
+    auto it = owners.find(std::string{id});
+    if (it == owners.end())
+      return {};
+    if (it->second.empty())
+      return {runtime::entity_location::where::unavailable, "n9"};
+    return {runtime::entity_location::where::remote, it->second};
+  }
+};
+
+// A forwarder stand-in: answers every integer with -1000 - n, so a test sees which one answered.
+caf::behavior fake_forwarder(caf::event_based_actor* self) {
+  return {
+    [](int n) { return -1000 - n; },
+    [self](passivate_atom) { self->quit(); },
+  };
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "placement decides: local activation, forwarder to the owner, or unavailable") {
+  auto placement = std::make_shared<test_placement>();
+  placement->owners = {{"far", "n2"}, {"lost", ""}};
   runtime::registry_options opts;
   opts.periodic_sweep = false;
   opts.local_node = "n1";
-  opts.members = {"n1", "n2", "n3"};
+  opts.placement = placement;
+  std::vector<std::string> forwarded;
+  opts.remote_kinds["counter"] = [&forwarded](caf::actor_system& s, const std::string& node,
+                                              const std::string& id) {
+    forwarded.push_back(node + "/" + id);
+    return s.spawn(fake_forwarder);
+  };
   std::map<std::string, runtime::entity_factory> kinds;
   kinds["counter"] = [this](caf::actor_system& s, const std::string&) {
+    ++activations;
     return s.spawn(counter_entity, 0ms, &seen);
   };
   auto reg = own(runtime::spawn_registry(sys, opts, kinds));
-  int local = 0, remote = 0;
-  for (int i = 0; i < 30; ++i) {
-    auto a = ask<caf::actor, caf::timespan>(reg, resolve_atom_v, std::string{"counter"},
-                                            std::to_string(i));
-    REQUIRE(a->arrived());
-    if (a->value) {
-      ++local;
-    } else {
-      CHECK(to_fault(a->error).code == errc::unavailable);
-      ++remote;
-    }
-  }
-  CHECK(local > 0);
-  CHECK(remote > 0);
+
+  CHECK(total(reg, "near", 5) == 5);
+  CHECK(total(reg, "far", 5) == -1005);
+  CHECK(forwarded == std::vector<std::string>{"n2/far"});
+  CHECK(activations == 1);
+  CHECK(active(reg) == 1);  // forwarders are not counted as active entities
+
+  auto lost = add(reg, "lost", 1);
+  REQUIRE(lost->arrived());
+  CHECK(to_fault(lost->error).code == errc::unavailable);
+
+  auto where = ask<std::string, bool>(reg, locate_atom_v, std::string{"counter"},
+                                      std::string{"far"});
+  REQUIRE(where->value);
+  CHECK(std::get<0>(*where->value) == "n2");
+  CHECK_FALSE(std::get<1>(*where->value));
+  where = ask<std::string, bool>(reg, locate_atom_v, std::string{"counter"}, std::string{"near"});
+  REQUIRE(where->value);
+  CHECK(std::get<0>(*where->value) == "n1");
+  CHECK(std::get<1>(*where->value));
+}
+
+TEST_CASE_METHOD(fixture, "a rebalance moves only what placement moved, and callers follow") {
+  auto placement = std::make_shared<test_placement>();
+  runtime::registry_options opts;
+  opts.periodic_sweep = false;
+  opts.local_node = "n1";
+  opts.placement = placement;
+  opts.remote_kinds["counter"] = [](caf::actor_system& s, const std::string&,
+                                    const std::string&) { return s.spawn(fake_forwarder); };
+  std::map<std::string, runtime::entity_factory> kinds;
+  kinds["counter"] = [this](caf::actor_system& s, const std::string&) {
+    ++activations;
+    return s.spawn(counter_entity, 0ms, &seen);
+  };
+  auto reg = own(runtime::spawn_registry(sys, opts, kinds));
+  CHECK(total(reg, "stays", 1) == 1);
+  CHECK(total(reg, "leaves", 1) == 1);
+
+  placement->owners = {{"leaves", "n2"}};  // n2 joined and took it
+  auto moved = ask<uint64_t>(reg, rebalance_atom_v);
+  REQUIRE(moved->value);
+  CHECK(std::get<0>(*moved->value) == 1);
+  CHECK(total(reg, "stays", 1) == 2);        // the same activation
+  CHECK(total(reg, "leaves", 2) == -1002);   // now forwarded
+
+  placement->owners.clear();  // n2 left again: the entity comes back here, loading afresh
+  moved = ask<uint64_t>(reg, rebalance_atom_v);
+  REQUIRE(moved->value);
+  CHECK(std::get<0>(*moved->value) == 1);
+  CHECK(total(reg, "leaves", 3) == 3);
+  CHECK(activations == 3);
 }
 
 TEST_CASE_METHOD(fixture, "a wave of passivations hands free memory back once it is over") {

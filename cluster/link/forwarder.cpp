@@ -1,0 +1,68 @@
+#include "cluster/link/forwarder.hpp"
+
+#include "actors/runtime/errors.hpp"
+#include "cluster/link/message_bytes.hpp"
+
+namespace parley::cluster::detail {
+
+namespace {
+
+// The link answers or fails every request by its own deadline; this only catches a link that
+// is gone altogether.
+constexpr auto link_grace = std::chrono::seconds{1};
+
+void settle(forwarder_actor* self) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (st.leaving && st.in_flight == 0)
+    self->quit();
+}
+
+} // namespace
+
+void forward_one_way(forwarder_actor* self, const caf::message& msg) {
+  auto& t = self->state.target;
+  if (auto bytes = message_to_bytes(self->system(), msg))
+    self->send(t.link, forward_atom_v, t.node, t.kind, t.id, std::move(*bytes));
+}
+
+caf::response_promise forward_request(forwarder_actor* self, const caf::message& msg) {
+  auto rp = self->make_response_promise();
+  auto& t = self->state.target;
+  auto bytes = message_to_bytes(self->system(), msg);
+  if (!bytes) {
+    rp.deliver(make_error(errc::internal, "a request to " + t.kind + " " + t.id
+                                            + " could not be written for node " + t.node + ": "
+                                            + self->system().render(bytes.error())));
+    return rp;
+  }
+  ++self->state.in_flight;
+  self
+    ->request(t.link, t.deadline + link_grace, forward_atom_v, t.node, t.kind, t.id,
+              static_cast<int64_t>(t.deadline.count()), std::move(*bytes))
+    .then(
+      [self, rp](std::string& reply) mutable {
+        auto answer = message_from_bytes(self->system(), reply);
+        if (answer)
+          rp.deliver(std::move(*answer));
+        else
+          rp.deliver(make_error(errc::internal, "node " + self->state.target.node
+                                                  + " sent a reply that did not read back: "
+                                                  + self->system().render(answer.error())));
+        settle(self);
+      },
+      [self, rp](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+        settle(self);
+      });
+  return rp;
+}
+
+void leave(forwarder_actor* self) {
+  auto& st = self->state;
+  st.leaving = true;
+  if (st.in_flight == 0)
+    self->quit();
+}
+
+} // namespace parley::cluster::detail

@@ -1,0 +1,28 @@
+// The peer link's types: the one envelope that crosses nodes and the gateway interface that is
+// the only actor a node publishes (../shared/CLUSTER.md, "The peer link").
+#pragma once
+
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/protobuf_inspect.hpp"
+#include "proto/cluster_link.pb.h"
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+CAF_BEGIN_TYPE_ID_BLOCK(parley_cluster, caf::first_custom_type_id + 700)
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::Envelope))
+CAF_END_TYPE_ID_BLOCK(parley_cluster)
+
+namespace parley::cluster {
+
+// What a peer may send to this node: envelopes, one way. Requests and their answers are
+// matched by correlation id, so a peer's death can fail them at once (CAF would not).
+using gateway_api = caf::typed_actor<caf::reacts_to<pb::Envelope>>;
+
+// Announces the cluster's types; every node's actor system does this, clustered or not, so that
+// type ids are the same everywhere.
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace parley::cluster
