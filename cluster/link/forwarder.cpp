@@ -20,16 +20,16 @@ void settle(forwarder_actor* self) {
 
 } // namespace
 
-void forward_one_way(forwarder_actor* self, const caf::message& msg) {
-  auto& t = self->state.target;
-  if (auto bytes = message_to_bytes(self->system(), msg))
-    self->send(t.link, forward_atom_v, t.node, t.kind, t.id, std::move(*bytes));
-}
-
-caf::response_promise forward_request(forwarder_actor* self, const caf::message& msg) {
+caf::response_promise forward(forwarder_actor* self, caf::message msg) {
+  auto one_way = !self->current_message_id().is_request();
   auto rp = self->make_response_promise();
   auto& t = self->state.target;
   auto bytes = message_to_bytes(self->system(), msg);
+  if (one_way) {
+    if (bytes)
+      self->send(t.link, forward_atom_v, t.node, t.kind, t.id, std::move(*bytes));
+    return rp;
+  }
   if (!bytes) {
     rp.deliver(make_error(errc::internal, "a request to " + t.kind + " " + t.id
                                             + " could not be written for node " + t.node + ": "

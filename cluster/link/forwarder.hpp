@@ -2,7 +2,7 @@
 // activation (actors/runtime/registry.hpp), so callers send it exactly what they would send the
 // entity, typed by the entity's interface `Api`. It writes each message into the payload of an
 // envelope for the owner, through this node's peer link, and answers the caller with the owner's
-// reply or error, unchanged. One-way messages of the interface go one way.
+// reply or error, unchanged. One-way messages go one way.
 //
 // On passivate (idle, or the entity moved) it answers what is in flight, then quits; callers'
 // later requests bounce and are re-resolved, like with any passivated entity.
@@ -18,7 +18,6 @@
 
 #include <chrono>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 namespace parley::cluster {
@@ -44,18 +43,16 @@ struct forwarder_state {
 
 using forwarder_actor = caf::stateful_actor<forwarder_state>;
 
-void forward_one_way(forwarder_actor* self, const caf::message& msg);
-caf::response_promise forward_request(forwarder_actor* self, const caf::message& msg);
+// A request (the caller waits for the answer, even an empty one) or a one-way message: told
+// apart by the message itself, since `replies_to<...>::with<void>` and `reacts_to<...>` are one
+// type in CAF 0.17.
+caf::response_promise forward(forwarder_actor* self, caf::message msg);
 void leave(forwarder_actor* self);
 
-// One handler per signature of the interface: one-way or request/reply as the signature says.
 template <class... Is, class... Os>
 auto forwarding_handler(forwarder_actor* self,
                         caf::typed_mpi<caf::detail::type_list<Is...>, caf::output_tuple<Os...>>*) {
-  if constexpr ((std::is_void_v<Os> && ...))
-    return [self](Is... xs) { forward_one_way(self, caf::make_message(std::move(xs)...)); };
-  else
-    return [self](Is... xs) { return forward_request(self, caf::make_message(std::move(xs)...)); };
+  return [self](Is... xs) { return forward(self, caf::make_message(std::move(xs)...)); };
 }
 
 template <class... Sigs>

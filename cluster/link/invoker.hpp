@@ -23,21 +23,28 @@ namespace parley::cluster {
 // Called once with the reply (an empty message for a one-way message) or the error.
 using answer_fn = std::function<void(caf::expected<caf::message>)>;
 
-// Delivers `msg` to `target` within `within`; false (and `done` not called) when `msg` is not a
+// Delivers `msg` to `target` within `within`, as a request or (`one_way`) a plain message, as
+// the peer sent it (the interface's type cannot tell: `replies_to<...>::with<void>` and
+// `reacts_to<...>` are one type in CAF 0.17); false (and `done` not called) when `msg` is not a
 // message of the interface.
 using invoker = std::function<bool(caf::event_based_actor* self, const caf::actor& target,
-                                   caf::message& msg, caf::timespan within, answer_fn done)>;
+                                   caf::message& msg, bool one_way, caf::timespan within,
+                                   answer_fn done)>;
 
 namespace detail {
 
 template <class... Is, class... Os>
-auto invoking_handler(caf::event_based_actor* self, const caf::actor& target,
+auto invoking_handler(caf::event_based_actor* self, const caf::actor& target, bool one_way,
                       caf::timespan within, const std::shared_ptr<answer_fn>& done,
                       caf::typed_mpi<caf::detail::type_list<Is...>, caf::output_tuple<Os...>>*) {
-  return [self, target, within, done](Is... xs) {
-    if constexpr ((std::is_void_v<Os> && ...)) {
+  return [self, target, one_way, within, done](Is... xs) {
+    if (one_way) {
       self->send(target, std::move(xs)...);
       (*done)(caf::message{});
+    } else if constexpr ((std::is_void_v<Os> && ...)) {
+      self->request(target, within, std::move(xs)...)
+        .then([done]() { (*done)(caf::message{}); },
+              [done](caf::error& err) { (*done)(std::move(err)); });
     } else {
       self->request(target, within, std::move(xs)...)
         .then([done](Os&... ys) { (*done)(caf::make_message(std::move(ys)...)); },
@@ -48,12 +55,12 @@ auto invoking_handler(caf::event_based_actor* self, const caf::actor& target,
 
 template <class... Sigs>
 caf::message_handler invoking_handlers(caf::event_based_actor* self, const caf::actor& target,
-                                       caf::timespan within,
+                                       bool one_way, caf::timespan within,
                                        const std::shared_ptr<answer_fn>& done, bool& refused,
                                        caf::detail::type_list<Sigs...>*) {
   // A peer never passivates this node's entities: only the local registry does.
   return {[&refused](passivate_atom) { refused = true; },
-          invoking_handler(self, target, within, done, static_cast<Sigs*>(nullptr))...};
+          invoking_handler(self, target, one_way, within, done, static_cast<Sigs*>(nullptr))...};
 }
 
 } // namespace detail
@@ -61,10 +68,10 @@ caf::message_handler invoking_handlers(caf::event_based_actor* self, const caf::
 template <class Api>
 invoker invoker_for() {
   return [](caf::event_based_actor* self, const caf::actor& target, caf::message& msg,
-            caf::timespan within, answer_fn done) {
+            bool one_way, caf::timespan within, answer_fn done) {
     auto shared = std::make_shared<answer_fn>(std::move(done));
     bool refused = false;
-    auto handlers = detail::invoking_handlers(self, target, within, shared, refused,
+    auto handlers = detail::invoking_handlers(self, target, one_way, within, shared, refused,
                                               static_cast<typename Api::signatures*>(nullptr));
     return static_cast<bool>(msg.apply(handlers)) && !refused;
   };

@@ -247,36 +247,41 @@ void answer(link_actor* self, const gateway_api& to, uint64_t correlation,
 
 // Delivers `msg` to `target` through `invoke`; on a bounce (the entity was passivated between
 // the resolve and the delivery) resolves once more, as runtime::request_entity does.
-void deliver(link_actor* self, const invoker& invoke, const caf::actor& target,
-             caf::message msg, caf::timespan within, answer_fn done, std::string kind,
-             std::string id, bool may_retry);
+// What a peer asked for, on its way to the local target.
+struct delivery {
+  const invoker* invoke;
+  caf::message msg;
+  bool one_way = false;
+  caf::timespan within;
+  answer_fn done;
+  std::string kind;
+  std::string id;
+};
 
-void resolve_and_deliver(link_actor* self, const invoker& invoke, caf::message msg,
-                         caf::timespan within, answer_fn done, std::string kind, std::string id,
-                         bool may_retry) {
+void deliver(link_actor* self, const caf::actor& target, delivery d, bool may_retry);
+
+void resolve_and_deliver(link_actor* self, delivery d, bool may_retry) {
   auto& targets = self->state.opts.targets;
-  self->request(targets.registry, within, resolve_atom_v, kind, id)
-    .then(
-      [=, &invoke](caf::actor& handle, caf::timespan) mutable {
-        deliver(self, invoke, handle, std::move(msg), within, std::move(done), std::move(kind),
-                std::move(id), may_retry);
-      },
-      [done](caf::error& err) { done(std::move(err)); });
+  auto done = d.done;
+  self->request(targets.registry, d.within, resolve_atom_v, d.kind, d.id)
+    .then([self, d, may_retry](caf::actor& handle,
+                               caf::timespan) mutable { deliver(self, handle, std::move(d), may_retry); },
+          [done](caf::error& err) { done(std::move(err)); });
 }
 
-void deliver(link_actor* self, const invoker& invoke, const caf::actor& target,
-             caf::message msg, caf::timespan within, answer_fn done, std::string kind,
-             std::string id, bool may_retry) {
-  auto copy = may_retry ? msg : caf::message{};
-  auto on_answer = [=, &invoke](caf::expected<caf::message> result) mutable {
+void deliver(link_actor* self, const caf::actor& target, delivery d, bool may_retry) {
+  auto retry = may_retry ? d : delivery{};
+  auto done = d.done;
+  auto on_answer = [self, retry, done, may_retry](caf::expected<caf::message> result) mutable {
     if (!result && result.error() == caf::sec::request_receiver_down && may_retry) {
-      resolve_and_deliver(self, invoke, std::move(copy), within, std::move(done), std::move(kind),
-                          std::move(id), false);
+      resolve_and_deliver(self, std::move(retry), false);
       return;
     }
     done(std::move(result));
   };
-  if (!invoke(self, target, msg, within, on_answer))
+  auto& kind = d.kind;
+  auto& msg = d.msg;
+  if (!(*d.invoke)(self, target, d.msg, d.one_way, d.within, on_answer))
     done(make_error(errc::bad_request, "a peer sent a message that is not one of "
                                          + (kind.empty() ? std::string{"this target"} : kind)
                                          + "'s requests: " + caf::to_string(msg)));
@@ -304,12 +309,13 @@ void serve(link_actor* self, const pb::Envelope& env) {
                                          + " did not read back: " + self->system().render(msg.error())));
     return;
   }
+  delivery d{nullptr, std::move(*msg), one_way, within, done, env.target_kind(), env.target_id()};
   if (env.target_id().empty()) {
     auto service = targets.services.find(env.target_kind());
     if (service == targets.services.end())
       return done(make_error(errc::not_found, "no node service " + env.target_kind()));
-    deliver(self, service->second.second, service->second.first, std::move(*msg), within,
-            std::move(done), env.target_kind(), {}, false);
+    d.invoke = &service->second.second;
+    deliver(self, service->second.first, std::move(d), false);
     return;
   }
   auto kind = targets.entity_kinds.find(env.target_kind());
@@ -324,8 +330,8 @@ void serve(link_actor* self, const pb::Envelope& env) {
     return done(make_error(errc::unavailable, env.target_kind() + " " + env.target_id()
                                                 + " is no longer owned by " + st.opts.node_id
                                                 + "; retry shortly"));
-  resolve_and_deliver(self, kind->second, std::move(*msg), within, std::move(done),
-                      env.target_kind(), env.target_id(), true);
+  d.invoke = &kind->second;
+  resolve_and_deliver(self, std::move(d), true);
 }
 
 caf::behavior peer_link(link_actor* self, peer_link_options opts) {

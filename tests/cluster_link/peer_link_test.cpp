@@ -32,6 +32,7 @@ namespace {
 using echo_api = caf::typed_actor<
   caf::replies_to<summary_atom, std::string>::with<pb::ConversationSummary>,
   caf::reacts_to<typing_atom, pb::TypingUpdate>,
+  caf::replies_to<delete_atom, std::string>::with<void>,
   caf::replies_to<count_atom>::with<uint64_t>>;
 
 struct echo_state {
@@ -56,6 +57,11 @@ caf::behavior echo_entity(caf::stateful_actor<echo_state>* self, std::string id,
       return s;
     },
     [self](typing_atom, const pb::TypingUpdate&) { ++*self->state.typing_seen; },
+    [](delete_atom, const std::string& what) -> caf::result<void> {
+      if (what == "missing")
+        return make_error(errc::not_found, "nothing to delete");
+      return caf::unit;
+    },
     [](count_atom) { return uint64_t{42}; },
     [self](passivate_atom) { self->quit(); },
   };
@@ -215,6 +221,19 @@ TEST_CASE("a request for another node's entity is answered by the owner, unchang
   self->send(caf::actor_cast<echo_api>(handle), typing_atom_v, pb::TypingUpdate{});
   CHECK(test::eventually([&] { return b.typing_seen.load() == 1; }));
   CHECK(a.typing_seen.load() == 0);
+
+  // A request with an empty reply is still a request: the caller hears when it is done.
+  bool deleted = false;
+  std::optional<fault> not_deleted;
+  auto remote_entity = caf::actor_cast<echo_api>(handle);
+  self->request(remote_entity, 5s, delete_atom_v, std::string{"x"})
+    .receive([&] { deleted = true; }, [&](caf::error& err) { not_deleted = to_fault(err); });
+  CHECK(deleted);
+  CHECK_FALSE(not_deleted);
+  self->request(remote_entity, 5s, delete_atom_v, std::string{"missing"})
+    .receive([&] { deleted = false; }, [&](caf::error& err) { not_deleted = to_fault(err); });
+  REQUIRE(not_deleted);
+  CHECK(not_deleted->code == errc::not_found);
 }
 
 TEST_CASE("a forwarded request that the owner does not answer in time fails unavailable") {
