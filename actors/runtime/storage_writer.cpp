@@ -25,8 +25,9 @@ using writer_actor = writer_impl::stateful_pointer<writer_state>;
 } // namespace
 
 storage_writer_api spawn_storage_writer(caf::actor_system& sys,
-                                        storage::group_commit_writer& writer) {
-  auto impl = sys.spawn([&writer](writer_actor self) -> writer_impl::behavior_type {
+                                        storage::group_commit_writer& writer, write_fence fence) {
+  auto impl = sys.spawn([&writer, fence = std::move(fence)](
+                          writer_actor self) -> writer_impl::behavior_type {
     return {
       [self, &writer](write_atom, storage::write_set& set) -> caf::result<void> {
         auto ticket = self->state.next_ticket++;
@@ -41,10 +42,13 @@ storage_writer_api spawn_storage_writer(caf::actor_system& sys,
                       });
         return rp;
       },
-      [self](written_atom, uint64_t ticket, caf::error& err) {
+      [self, fence](written_atom, uint64_t ticket, caf::error& err) {
         auto it = self->state.waiting.find(ticket);
         if (it == self->state.waiting.end())
           return;
+        if (!err && fence)
+          if (auto closed = fence())
+            err = make_error(closed);
         if (err)
           it->second.deliver(std::move(err));
         else
