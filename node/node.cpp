@@ -231,11 +231,11 @@ fault build_feed(impl_t& im, const node_config& cfg) {
   im.feed = std::make_shared<feed::feed_context>(cfg.feed);
   im.feed->store = im.feed_store.get();
   im.feed->storage_writer = im.storage_writer;
-  fault err;
-  for (auto& author : im.feed_store->pulled_authors(err))
+  auto pulled = im.feed_store->pulled_authors();
+  if (!pulled)
+    return pulled.error();
+  for (auto& author : *pulled)
     im.feed->pulled.add(author);
-  if (err)
-    return err;
   auto feed_gauge = [&](const char* name, const char* help, auto read) {
     metrics::global().add_callback_gauge(
       name, help, [weak = std::weak_ptr<feed::feed_context>{im.feed}, read] {
