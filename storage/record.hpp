@@ -48,18 +48,6 @@ result<std::optional<Message>> read_record(const engine& db, family fam, std::st
   return std::optional<Message>{std::move(m)};
 }
 
-// The same with a `fault&` out-parameter, for the stores not converted to result yet.
-template <class Message>
-std::optional<Message> read_record(const engine& db, family fam, std::string_view key,
-                                   fault& err) {
-  auto r = read_record<Message>(db, fam, key);
-  if (!r) {
-    err = std::move(r).take_error();
-    return std::nullopt;
-  }
-  return std::move(*r);
-}
-
 // What a scan_records visitor says about one entry.
 enum class visit { next, stop, corrupt };
 
