@@ -1,8 +1,8 @@
 #include "net/admin_handlers.hpp"
 
 #include "actors/admin/command_registry.hpp"
-#include "actors/runtime/ask.hpp"
 #include "actors/runtime/errors.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
@@ -87,11 +87,10 @@ void add_admin_routes(edge_context& ctx, admin::admin_api admin) {
     command.set_command(req.params["command"]);
     if (auto err = parse_args(req.body, command))
       return respond(http_response::error(err));
-    runtime::ask(
-      ctx.sys, admin, ctx.opts.server.answer_timeout,
-      [respond](pb::AdminReply& reply) { respond(http_response::json(200, to_json(reply))); },
-      [respond](caf::error& err) { respond(http_response::error(to_fault(err))); },
-      run_atom_v, std::move(command));
+    ask_and_answer(
+      ctx, admin, std::move(respond),
+      [](pb::AdminReply& reply) { return http_response::json(200, to_json(reply)); }, run_atom_v,
+      std::move(command));
   });
 }
 

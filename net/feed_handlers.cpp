@@ -2,7 +2,6 @@
 
 #include "actors/feed/feed_api.hpp"
 #include "actors/feed/graph_actor.hpp"
-#include "actors/runtime/ask.hpp"
 #include "common/time_ordered_id.hpp"
 #include "net/actor_answers.hpp"
 #include "net/auth.hpp"
@@ -46,12 +45,12 @@ std::optional<uint32_t> post_request(edge_context& ctx, http_request& req, jwt_c
   return std::nullopt;
 }
 
-template <class OnReply, class... Args>
-void ask_post_shard(edge_context& ctx, uint32_t shard, responder respond, OnReply on_reply,
+// Asks post shard `shard` and answers render(reply) or the failure.
+template <class Render, class... Args>
+void ask_post_shard(edge_context& ctx, uint32_t shard, responder respond, Render render,
                     Args... args) {
-  runtime::ask_entity<feed::post_shard_api>(ctx.sys, ctx.feed->post_shard(shard), answer_within(ctx),
-                                            std::move(on_reply), answer_error(respond),
-                                            std::move(args)...);
+  ask_entity_and_answer<feed::post_shard_api>(ctx, ctx.feed->post_shard(shard), std::move(respond),
+                                              std::move(render), std::move(args)...);
 }
 
 void create_post(edge_context& ctx, http_request& req, responder respond) {
@@ -63,8 +62,8 @@ void create_post(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(err));
   msg.set_author_id(claims.sub);
   ask_post_shard(
-    ctx, id_shard(claims.sub, feed::post_shard_count), respond,
-    [respond](const pb::Post& post) { respond(http_response::json(201, post_json(post))); },
+    ctx, id_shard(claims.sub, feed::post_shard_count), std::move(respond),
+    [](const pb::Post& post) { return http_response::json(201, post_json(post)); },
     create_atom_v, std::move(msg));
 }
 
@@ -76,8 +75,8 @@ void get_post(edge_context& ctx, http_request& req, responder respond) {
   pb::PostQuery q;
   q.set_post_id(req.params["id"]);
   ask_post_shard(
-    ctx, *shard, respond,
-    [respond](const pb::Post& post) { respond(http_response::json(200, post_json(post))); },
+    ctx, *shard, std::move(respond),
+    [](const pb::Post& post) { return http_response::json(200, post_json(post)); },
     read_atom_v, std::move(q));
 }
 
@@ -90,7 +89,7 @@ void delete_post(edge_context& ctx, http_request& req, responder respond) {
   msg.set_post_id(req.params["id"]);
   msg.set_user_id(claims.sub);
   msg.set_admin(claims.role == "admin");
-  ask_post_shard(ctx, *shard, respond, [respond] { respond(no_content()); }, delete_atom_v,
+  ask_post_shard(ctx, *shard, std::move(respond), [] { return no_content(); }, delete_atom_v,
                  std::move(msg));
 }
 
@@ -106,8 +105,8 @@ void engage(edge_context& ctx, http_request& req, responder respond, pb::Engagem
   msg.set_user_id(claims.sub);
   int status = kind == pb::Engagement::SHARE ? 201 : 200;
   ask_post_shard(
-    ctx, *shard, respond,
-    [respond, status](const pb::Post& post) { respond(http_response::json(status, post_json(post))); },
+    ctx, *shard, std::move(respond),
+    [status](const pb::Post& post) { return http_response::json(status, post_json(post)); },
     engage_atom_v, std::move(msg));
 }
 
@@ -124,8 +123,8 @@ void add_comment(edge_context& ctx, http_request& req, responder respond) {
   msg.set_user_id(claims.sub);
   msg.set_text(std::move(*body.mutable_text()));
   ask_post_shard(
-    ctx, *shard, respond,
-    [respond](const pb::Comment& comment) { respond(http_response::json(201, to_json(comment))); },
+    ctx, *shard, std::move(respond),
+    [](const pb::Comment& comment) { return http_response::json(201, to_json(comment)); },
     create_atom_v, std::move(msg));
 }
 
@@ -142,8 +141,8 @@ void list_comments(edge_context& ctx, http_request& req, responder respond) {
   q.set_cursor(req.query_param("cursor"));
   q.set_limit(static_cast<uint32_t>(limit));
   ask_post_shard(
-    ctx, *shard, respond,
-    [respond](const pb::CommentList& page) { respond(http_response::json(200, to_json(page))); },
+    ctx, *shard, std::move(respond),
+    [](const pb::CommentList& page) { return http_response::json(200, to_json(page)); },
     read_atom_v, std::move(q));
 }
 
@@ -155,8 +154,8 @@ void follow(edge_context& ctx, http_request& req, responder respond, bool on) {
   msg.set_follower_id(claims.sub);
   msg.set_followee_id(req.params["user_id"]);
   msg.set_follow(on);
-  runtime::ask(ctx.sys, ctx.feed->graph, answer_within(ctx), [respond] { respond(no_content()); },
-               answer_error(respond), follow_atom_v, std::move(msg));
+  ask_and_answer(ctx, ctx.feed->graph, std::move(respond), [] { return no_content(); },
+                 follow_atom_v, std::move(msg));
 }
 
 void get_user(edge_context& ctx, http_request& req, responder respond) {
@@ -165,10 +164,10 @@ void get_user(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::UserRef q;
   q.set_user_id(req.params["id"]);
-  runtime::ask(
-    ctx.sys, ctx.feed->graph, answer_within(ctx),
-    [respond](const pb::UserProfile& user) { respond(http_response::json(200, to_json(user))); },
-    answer_error(respond), read_atom_v, std::move(q));
+  ask_and_answer(
+    ctx, ctx.feed->graph, std::move(respond),
+    [](const pb::UserProfile& user) { return http_response::json(200, to_json(user)); },
+    read_atom_v, std::move(q));
 }
 
 void list_follows(edge_context& ctx, http_request& req, responder respond, bool incoming) {
@@ -183,10 +182,10 @@ void list_follows(edge_context& ctx, http_request& req, responder respond, bool 
   q.set_incoming(incoming);
   q.set_cursor(req.query_param("cursor"));
   q.set_limit(static_cast<uint32_t>(limit));
-  runtime::ask(
-    ctx.sys, ctx.feed->graph, answer_within(ctx),
-    [respond](const pb::FollowList& page) { respond(http_response::json(200, to_json(page))); },
-    answer_error(respond), read_atom_v, std::move(q));
+  ask_and_answer(
+    ctx, ctx.feed->graph, std::move(respond),
+    [](const pb::FollowList& page) { return http_response::json(200, to_json(page)); },
+    read_atom_v, std::move(q));
 }
 
 void get_feed(edge_context& ctx, http_request& req, responder respond) {
@@ -208,10 +207,10 @@ void get_feed(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(err));
   q.set_limit(static_cast<uint32_t>(limit));
   q.set_cursor(req.query_param("cursor"));  // checked by the feed actor
-  runtime::ask_entity<feed::feed_api>(
-    ctx.sys, ctx.feed->feed_of(claims.sub), answer_within(ctx),
-    [respond](const pb::FeedPage& page) { respond(http_response::json(200, feed_page_json(page))); },
-    answer_error(respond), read_atom_v, std::move(q));
+  ask_entity_and_answer<feed::feed_api>(
+    ctx, ctx.feed->feed_of(claims.sub), std::move(respond),
+    [](const pb::FeedPage& page) { return http_response::json(200, feed_page_json(page)); },
+    read_atom_v, std::move(q));
 }
 
 } // namespace

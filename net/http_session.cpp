@@ -194,9 +194,12 @@ void http_session::handle(http::request<http::string_body>&& req) {
   auto answer = respond.watch();
   if (r.body.size() > edge_context::large_body_bytes && ctx_.offload) {
     auto& routes = ctx_.routes;
+    // offload takes a std::function, which must be copyable: the responder rides in a holder
+    // and the one run of the work takes it out.
+    auto holder = std::make_shared<responder>(std::move(respond));
     return ctx_.offload([self = shared_from_this(), &routes, r = std::move(r), answer,
-                         respond = std::move(respond)]() mutable {
-      routes.dispatch(r, std::move(respond));
+                         holder]() mutable {
+      routes.dispatch(r, std::move(*holder));
       asio::dispatch(self->stream_.get_executor(), [self, answer, within = r.answer_within] {
         self->arm_answer_timer(answer, within);
       });

@@ -55,21 +55,46 @@ struct http_response {
 };
 
 // How a handler answers: exactly once, possibly later and from another thread (after an actor
-// replies); the session posts the answer back onto its own strand. The first answer wins and
-// later ones are dropped. If every copy is destroyed unanswered (a reply path lost on the way),
-// the client gets 503 `unavailable` instead of a connection that hangs; the session also answers
-// 503 once server.request_timeout_ms has passed (see watch()).
+// replies); the session posts the answer back onto its own strand. A responder is move-only: the
+// reply path has one owner at a time, handed along by std::move (a handler that gives it to two
+// callbacks, say an ask's reply and error handlers, shares that one owner there and says why:
+// net/actor_answers.hpp). The first answer wins and later ones are dropped. If the responder is
+// destroyed unanswered (a reply path lost on the way), the client gets 503 `unavailable` with
+// Retry-After instead of a connection that hangs; the session also answers 503 once
+// server.request_timeout_ms has passed (see watch()).
 class responder {
+  class state;
+
 public:
+  // -- member types --------------------------------------------------------------------------
+
+  // A handle that answers without keeping the exchange alive: the session's timeout holds one,
+  // so that dropping the responder is still noticed. Copyable: it owns nothing.
+  class weak {
+  public:
+    bool answer(http_response res) const;
+    // True while the responder lives and nobody has answered.
+    bool pending() const;
+
+  private:
+    friend class responder;
+    std::weak_ptr<state> state_;
+  };
+
   // -- constructors --------------------------------------------------------------------------
 
   responder() = default;
 
-  // Delivers the answer through `deliver` (called at most once).
+  // Delivers the answer through `deliver` (called at most once; it may itself be move-only).
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, responder>
                                               && std::is_invocable_v<F&, http_response>>>
-  responder(F deliver) : state_(std::make_shared<state>(std::function<void(http_response)>{
-                           std::move(deliver)})) {}
+  responder(F deliver) : state_(std::make_shared<state_of<F>>(std::move(deliver))) {}
+
+  responder(responder&&) noexcept = default;
+  // Assigning over an unanswered responder drops that one: its client gets the 503.
+  responder& operator=(responder&&) noexcept = default;
+  responder(const responder&) = delete;
+  responder& operator=(const responder&) = delete;
 
   // -- modifiers -----------------------------------------------------------------------------
 
@@ -82,33 +107,41 @@ public:
   // answers by other means (an upgrade that was not refused).
   void release() const;
 
-  // A handle that answers without keeping the exchange alive: the session's timeout holds one,
-  // so that dropping every real copy is still noticed.
-  class weak {
-  public:
-    bool answer(http_response res) const;
-    // True while some copy of the responder lives and nobody has answered.
-    bool pending() const;
-
-  private:
-    friend class responder;
-    std::weak_ptr<void> state_;
-  };
-  weak watch() const;
-
   // -- observers -----------------------------------------------------------------------------
 
   explicit operator bool() const { return state_ != nullptr; }
   bool answered() const;
+  weak watch() const;
 
 private:
-  struct state {
-    explicit state(std::function<void(http_response)> d) : deliver(std::move(d)) {}
-    ~state();
+  // The exchange: answered or not, and the way out. Shared only with weak handles.
+  class state {
+  public:
+    virtual ~state() = default;
+    // Delivers `res` if nobody has answered yet; true if this was the answer.
     bool answer(http_response res);
-    std::function<void(http_response)> deliver;
     std::atomic<bool> done{false};
+
+  protected:
+    // The 503 of an exchange dropped unanswered; run by the concrete state's destructor, while
+    // deliver() is still there to call.
+    void answer_if_dropped();
+
+  private:
+    virtual void deliver(http_response res) = 0;
   };
+
+  template <class F>
+  class state_of final : public state {
+  public:
+    explicit state_of(F deliver) : deliver_(std::move(deliver)) {}
+    ~state_of() override { answer_if_dropped(); }
+
+  private:
+    void deliver(http_response res) override { deliver_(std::move(res)); }
+    F deliver_;
+  };
+
   std::shared_ptr<state> state_;
 };
 using http_handler = std::function<void(http_request&, responder)>;

@@ -3,7 +3,6 @@
 #include "actors/links/link_reads.hpp"
 #include "actors/links/link_rules.hpp"
 #include "actors/links/links_api.hpp"
-#include "actors/runtime/ask.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "net/actor_answers.hpp"
@@ -62,9 +61,9 @@ bool authenticated(const edge_context& ctx, const http_request& req, jwt_claims&
 }
 
 // The link service's record rendered as the public Link of this request's host.
-auto answer_link(responder respond, int status, std::string base) {
-  return [respond, status, base = std::move(base)](const pb::LinkRecord& rec) {
-    respond(http_response::json(status, to_json(links::to_public(rec.key(), rec.link(), base))));
+auto render_link(int status, std::string base) {
+  return [status, base = std::move(base)](const pb::LinkRecord& rec) {
+    return http_response::json(status, to_json(links::to_public(rec.key(), rec.link(), base)));
   };
 }
 
@@ -76,9 +75,8 @@ void create_link(edge_context& ctx, http_request& req, responder respond) {
   if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
   msg.set_owner_id(claims.sub);
-  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
-               answer_link(respond, 201, short_base(ctx, req)), answer_error(respond),
-               create_atom_v, std::move(msg));
+  ask_and_answer(ctx, ctx.links->service, std::move(respond),
+                 render_link(201, short_base(ctx, req)), create_atom_v, std::move(msg));
 }
 
 void delete_link(edge_context& ctx, http_request& req, responder respond) {
@@ -89,10 +87,10 @@ void delete_link(edge_context& ctx, http_request& req, responder respond) {
   msg.set_key(req.params["key"]);
   msg.set_user_id(claims.sub);
   msg.set_admin(claims.role == "admin");
-  runtime::ask(
-    ctx.sys, ctx.links->service, answer_within(ctx),
-    [respond] { respond(http_response::text(204, {}, "application/json")); },
-    answer_error(respond), delete_atom_v, std::move(msg));
+  ask_and_answer(
+    ctx, ctx.links->service, std::move(respond),
+    [] { return http_response::text(204, {}, "application/json"); }, delete_atom_v,
+    std::move(msg));
 }
 
 void get_link(edge_context& ctx, http_request& req, responder respond) {
@@ -101,9 +99,8 @@ void get_link(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::LinkKey q;
   q.set_key(req.params["key"]);
-  runtime::ask(ctx.sys, ctx.links->service, answer_within(ctx),
-               answer_link(respond, 200, short_base(ctx, req)), answer_error(respond),
-               read_atom_v, std::move(q));
+  ask_and_answer(ctx, ctx.links->service, std::move(respond),
+                 render_link(200, short_base(ctx, req)), read_atom_v, std::move(q));
 }
 
 void get_stats(edge_context& ctx, http_request& req, responder respond) {
@@ -112,10 +109,10 @@ void get_stats(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::LinkStatsQuery q;
   q.set_key(req.params["key"]);
-  runtime::ask(
-    ctx.sys, ctx.links->service, answer_within(ctx),
-    [respond](const pb::LinkStats& stats) { respond(http_response::json(200, to_json(stats))); },
-    answer_error(respond), read_atom_v, std::move(q));
+  ask_and_answer(
+    ctx, ctx.links->service, std::move(respond),
+    [](const pb::LinkStats& stats) { return http_response::json(200, to_json(stats)); },
+    read_atom_v, std::move(q));
 }
 
 // What a redirect needs of its request once the link is known (the request itself may be gone
@@ -127,15 +124,15 @@ struct redirect_request {
   int64_t at_ms = 0;
 };
 
-void answer_redirect(edge_context& ctx, redirect_request r, links::resolution found,
-                     const responder& respond) {
+// The answer to a redirect whose link is `found`; a found one counts a click.
+http_response redirect_answer(edge_context& ctx, redirect_request r, links::resolution found) {
   if (found.what == links::resolution::not_found) {
     instruments().missing.inc();
-    return respond(http_response::error(make_fault(errc::not_found, "no link at /" + r.key)));
+    return http_response::error(make_fault(errc::not_found, "no link at /" + r.key));
   }
   if (found.what == links::resolution::expired) {
     instruments().expired.inc();
-    return respond(http_response::error(make_fault(errc::gone, "link " + r.key + " has expired")));
+    return http_response::error(make_fault(errc::gone, "link " + r.key + " has expired"));
   }
   instruments().found.inc();
   links::click c;
@@ -148,7 +145,7 @@ void answer_redirect(edge_context& ctx, redirect_request r, links::resolution fo
   res.status = found.status;
   res.content_type = "text/plain; charset=utf-8";
   res.headers.emplace_back("Location", std::move(found.long_url));
-  respond(std::move(res));
+  return res;
 }
 
 // A redirect is answered from the node's cache inline (memory only); a miss asks the link
@@ -168,24 +165,24 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
   auto& cache = ctx.links->cache;
   if (auto hit = cache.get(r.key)) {
     auto found = links::resolve(std::move(*hit), r.at_ms);
-    return answer_redirect(ctx, std::move(r), std::move(found), respond);
+    return respond(redirect_answer(ctx, std::move(r), std::move(found)));
   }
   auto epoch = cache.epoch(r.key);
   pb::LinkKey q;
   q.set_key(r.key);
-  runtime::ask(
-    ctx.sys, ctx.links->service, answer_within(ctx),
-    [&ctx, r, epoch, respond](const pb::LinkLookup& lookup) mutable {
+  ask_and_answer(
+    ctx, ctx.links->service, std::move(respond),
+    [&ctx, r, epoch](const pb::LinkLookup& lookup) mutable {
       // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
       // negative entry would hide an alias created a moment later.
       if (!lookup.found())
-        return answer_redirect(ctx, std::move(r), links::resolution{}, respond);
+        return redirect_answer(ctx, std::move(r), links::resolution{});
       auto link = links::to_cached(lookup.link());
       ctx.links->cache.put(r.key, link, epoch);
       auto found = links::resolve(std::move(link), r.at_ms);
-      answer_redirect(ctx, std::move(r), std::move(found), respond);
+      return redirect_answer(ctx, std::move(r), std::move(found));
     },
-    answer_error(respond), resolve_atom_v, std::move(q));
+    resolve_atom_v, std::move(q));
 }
 
 } // namespace

@@ -14,15 +14,15 @@ metrics::counter& dropped_answers() {
 
 } // namespace
 
-responder::state::~state() {
-  // Every copy is gone and nobody answered: a bug on the reply path, never a hang for the client.
-  if (!done.load() && deliver) {
-    dropped_answers().inc();
-    auto res = http_response::error(
-      make_fault(errc::unavailable, "the request was dropped before it was answered"));
-    res.headers.emplace_back("Retry-After", "1");
-    answer(std::move(res));
-  }
+void responder::state::answer_if_dropped() {
+  // Nobody answered and nobody can any more: a bug on the reply path, never a hang for the client.
+  if (done.load())
+    return;
+  dropped_answers().inc();
+  auto res = http_response::error(
+    make_fault(errc::unavailable, "the request was dropped before it was answered"));
+  res.headers.emplace_back("Retry-After", "1");
+  answer(std::move(res));
 }
 
 bool responder::state::answer(http_response res) {
@@ -52,12 +52,12 @@ responder::weak responder::watch() const {
 }
 
 bool responder::weak::pending() const {
-  auto s = std::static_pointer_cast<responder::state>(state_.lock());
+  auto s = state_.lock();
   return s && !s->done.load();
 }
 
 bool responder::weak::answer(http_response res) const {
-  auto s = std::static_pointer_cast<responder::state>(state_.lock());
+  auto s = state_.lock();
   return s && s->answer(std::move(res));
 }
 

@@ -9,6 +9,7 @@
 #include "actors/tasks/task_rules.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "common/json_text.hpp"
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
@@ -54,14 +55,14 @@ http_response task_error(const fault& err) {
   return res;
 }
 
-// Asks task shard `shard` (task_shard_api) and answers through `respond`: `on_reply` (capturing
-// it) renders the shard's reply, a refusal or a timeout is the error answer.
-template <class OnReply, class... Args>
-void ask_shard(edge_context& ctx, uint32_t shard, const responder& respond, OnReply on_reply,
+// Asks task shard `shard` (task_shard_api) and answers the request: `render` turns the shard's
+// reply into the answer, a refusal or a timeout is the error answer.
+template <class Render, class... Args>
+void ask_shard(edge_context& ctx, uint32_t shard, responder respond, Render render,
                Args... args) {
-  tasks::ask_shard(
-    ctx.sys, ctx.tasks, shard, ctx.opts.server.answer_timeout, std::move(on_reply),
-    [respond](caf::error& err) { respond(task_error(to_fault(err))); }, std::move(args)...);
+  auto [on_reply, on_error] = answer_with(std::move(respond), std::move(render), task_error);
+  tasks::ask_shard(ctx.sys, ctx.tasks, shard, answer_within(ctx), std::move(on_reply),
+                   std::move(on_error), std::move(args)...);
 }
 
 // Tasks without an idempotency key are spread over the shards in turn.
@@ -89,9 +90,9 @@ void create_task(edge_context& ctx, http_request& req, responder respond) {
   auto shard = key.empty() ? next_shard()
                            : tasks::shard_of(storage::task_store::scoped_key(caller.user(), key));
   ask_shard(
-    ctx, shard, respond,
-    [respond](pb::CreatedTask& r) {
-      respond(http_response::json(r.created() ? 201 : 200, task_json(tasks::to_public(r.task()))));
+    ctx, shard, std::move(respond),
+    [](pb::CreatedTask& r) {
+      return http_response::json(r.created() ? 201 : 200, task_json(tasks::to_public(r.task())));
     },
     create_atom_v, std::move(msg));
 }
@@ -108,10 +109,8 @@ void task_command(edge_context& ctx, http_request& req, responder respond, comma
   msg.set_task_id(id);
   msg.set_kind(kind);
   ask_shard(
-    ctx, tasks::shard_of(id), respond,
-    [respond](pb::StoredTask& task) {
-      respond(http_response::json(200, task_json(tasks::to_public(task))));
-    },
+    ctx, tasks::shard_of(id), std::move(respond),
+    [](pb::StoredTask& t) { return http_response::json(200, task_json(tasks::to_public(t))); },
     command_atom_v, std::move(msg));
 }
 
@@ -166,12 +165,14 @@ void lease(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(err));
   auto wait_ms = r.wait_ms();
   req.answer_within += std::chrono::milliseconds{wait_ms};  // a long poll answers late on purpose
+  // The poll calls exactly one of its two replies; they share the request's one responder.
+  auto owner = std::make_shared<const responder>(std::move(respond));
   tasks::lease_poll_replies replies;
-  replies.deliver = [respond](const pb::LeaseResponse& leases) {
-    return respond.answer(http_response::json(200, leases_json(leases)));
+  replies.deliver = [owner](const pb::LeaseResponse& leases) {
+    return owner->answer(http_response::json(200, leases_json(leases)));
   };
-  replies.fail = [respond](const caf::error& err) {
-    respond(http_response::error(to_fault(err)));
+  replies.fail = [owner](const caf::error& err) {
+    (*owner)(http_response::error(to_fault(err)));
   };
   auto poll = tasks::spawn_lease_poll(ctx.sys, ctx.tasks, std::move(wait), req.answer_within,
                                       std::move(replies));
@@ -208,12 +209,12 @@ void heartbeat(edge_context& ctx, http_request& req, responder respond) {
   msg.set_lease_id(req.params["lease_id"]);
   msg.set_lease_ms(int64_t{body.lease_sec()} * 1000);
   ask_shard(
-    ctx, shard, respond,
-    [respond](pb::HeartbeatResponse& r) {
+    ctx, shard, std::move(respond),
+    [](pb::HeartbeatResponse& r) {
       std::string out = "{\"lease_expires_at\":";
       append_time_json(out, TimeUtil::TimestampToMilliseconds(r.lease_expires_at()));
       out += r.cancel_requested() ? ",\"cancel_requested\":true}" : ",\"cancel_requested\":false}";
-      respond(http_response::json(200, std::move(out)));
+      return http_response::json(200, std::move(out));
     },
     heartbeat_atom_v, std::move(msg));
 }
@@ -259,12 +260,12 @@ void finish(edge_context& ctx, http_request& req, responder respond, bool succes
     msg.set_retryable(body.has_retryable() ? body.retryable() : true);
   }
   ask_shard(
-    ctx, shard, respond,
-    [respond](pb::LeaseOutcome& o) {
+    ctx, shard, std::move(respond),
+    [](pb::LeaseOutcome& o) {
       std::string out = "{";
       append_outcome(out, o);
       out += '}';
-      respond(http_response::json(200, std::move(out)));
+      return http_response::json(200, std::move(out));
     },
     finish_atom_v, std::move(msg));
 }

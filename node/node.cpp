@@ -209,11 +209,11 @@ fault build_tasks(impl_t& im, const node_config& cfg) {
   im.tasks->store = im.task_store.get();
   im.tasks->storage_writer = im.storage_writer;
   // Each user's unfinished tasks, for tasks.max_waiting_per_owner (one scan of the owner index).
-  fault err;
-  for (auto& [owner, n] : im.task_store->unfinished_by_owner(err))
+  auto unfinished = im.task_store->unfinished_by_owner();
+  if (!unfinished)
+    return unfinished.error();
+  for (auto& [owner, n] : *unfinished)
     im.tasks->unfinished.add(owner, n);
-  if (err)
-    return err;
   // Offline chat members' notifications become `push` tasks (retried, dead-lettered).
   im.chat->pushes = std::make_shared<tasks::push_task_sink>(*im.sys, im.tasks);
   metrics::global().add_callback_gauge(
@@ -231,11 +231,11 @@ fault build_feed(impl_t& im, const node_config& cfg) {
   im.feed = std::make_shared<feed::feed_context>(cfg.feed);
   im.feed->store = im.feed_store.get();
   im.feed->storage_writer = im.storage_writer;
-  fault err;
-  for (auto& author : im.feed_store->pulled_authors(err))
+  auto pulled = im.feed_store->pulled_authors();
+  if (!pulled)
+    return pulled.error();
+  for (auto& author : *pulled)
     im.feed->pulled.add(author);
-  if (err)
-    return err;
   auto feed_gauge = [&](const char* name, const char* help, auto read) {
     metrics::global().add_callback_gauge(
       name, help, [weak = std::weak_ptr<feed::feed_context>{im.feed}, read] {

@@ -97,19 +97,6 @@ result<std::vector<std::string>> chat_store::names_under(family fam, const std::
   return out;
 }
 
-result<uint64_t> chat_store::u64_at(family fam, const std::string& key) const {
-  fault err;
-  auto raw = db_.get(fam, key, err);
-  if (err)
-    return err;
-  if (!raw)
-    return uint64_t{0};
-  auto v = parse_u64(*raw);
-  if (!v)
-    return corrupt_record(fam, key);
-  return *v;
-}
-
 result<std::optional<conversation_record>> chat_store::conversation(
   const std::string& conv) const {
   auto read = read_record<pb::StoredConversation>(db_, family::conversations, conv);
@@ -198,12 +185,7 @@ result<std::vector<std::string>> chat_store::groups_of(const std::string& user) 
 }
 
 result<bool> chat_store::is_member(const std::string& user, const std::string& conv) const {
-  fault err;
-  bool found =
-    db_.get(family::memberships, key_builder{}.str(user).str(conv).bytes(), err).has_value();
-  if (err)
-    return err;
-  return found;
+  return has_record(db_, family::memberships, key_builder{}.str(user).str(conv).bytes());
 }
 
 void chat_store::put_message(write_set& ws, const std::string& conv,
@@ -270,8 +252,8 @@ result<std::optional<dedup_record>> chat_store::dedup(const std::string& sender,
 
 result<uint64_t> chat_store::delivered(const std::string& user, const std::string& device,
                                        const std::string& conv) const {
-  return u64_at(family::cursors,
-                key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes());
+  return read_u64(db_, family::cursors,
+                  key_builder{}.u8(delivered_tag).str(user).str(device).str(conv).bytes());
 }
 
 void chat_store::put_delivered(write_set& ws, const std::string& user, const std::string& device,
@@ -281,7 +263,7 @@ void chat_store::put_delivered(write_set& ws, const std::string& user, const std
 }
 
 result<uint64_t> chat_store::read(const std::string& user, const std::string& conv) const {
-  return u64_at(family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes());
+  return read_u64(db_, family::cursors, key_builder{}.u8(read_tag).str(user).str(conv).bytes());
 }
 
 void chat_store::put_read(write_set& ws, const std::string& user, const std::string& conv,
@@ -324,7 +306,7 @@ void chat_store::put_device(write_set& ws, const std::string& user,
 }
 
 result<int64_t> chat_store::last_seen_ms(const std::string& user) const {
-  auto v = u64_at(family::presence, user);
+  auto v = read_u64(db_, family::presence, user);
   if (!v)
     return std::move(v).take_error();
   return static_cast<int64_t>(*v);

@@ -134,8 +134,6 @@ private:
   // The string part following `prefix` of every key of `fam` that starts with prefix + `more`.
   result<std::vector<std::string>> names_under(family fam, const std::string& prefix,
                                                 const std::string& more = {}) const;
-  // A cursor-like value (8 bytes, big-endian) under `key`: 0 when absent.
-  result<uint64_t> u64_at(family fam, const std::string& key) const;
 
   engine& db_;
 };

@@ -47,16 +47,17 @@ std::optional<uint64_t> decode_u64(std::string_view raw) {
 
 // -- posts ----------------------------------------------------------------------------------------
 
-std::optional<pb::StoredPost> feed_store::post(std::string_view id, fault& err) const {
-  return read_record<pb::StoredPost>(db_, family::posts, id, err);
+result<std::optional<pb::StoredPost>> feed_store::post(std::string_view id) const {
+  return read_record<pb::StoredPost>(db_, family::posts, id);
 }
 
-std::vector<feed_store::post_ref> feed_store::recent_posts(std::string_view author, size_t max,
-                                                           bool pulled_only, fault& err) const {
+result<std::vector<feed_store::post_ref>> feed_store::recent_posts(std::string_view author,
+                                                                   size_t max,
+                                                                   bool pulled_only) const {
   std::vector<post_ref> out;
   auto from = key_builder{}.str(author).bytes();
   size_t seen = 0;
-  err = scan_records(
+  auto err = scan_records(
     db_, family::author_posts, from, prefix_successor(from),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
@@ -73,6 +74,8 @@ std::vector<feed_store::post_ref> feed_store::recent_posts(std::string_view auth
                                fanned});
       return ++seen < max ? visit::next : visit::stop;
     });
+  if (err)
+    return err;
   return out;
 }
 
@@ -87,35 +90,34 @@ void feed_store::update_post(write_set& ws, std::string_view id,
   ws.put(family::posts, std::string{id}, post.SerializeAsString());
 }
 
-void feed_store::erase_post(write_set& ws, std::string_view id, const pb::StoredPost& post,
-                            fault& err) const {
+fault feed_store::erase_post(write_set& ws, std::string_view id,
+                             const pb::StoredPost& post) const {
   ws.del(family::posts, std::string{id});
   ws.del(family::author_posts, author_post_key(post.author_id(), post.created_ms(), id));
   auto prefix = key_builder{}.str(id).bytes();
   for (auto fam : {family::likes, family::comments}) {
-    err = db_.scan(fam, prefix, prefix_successor(prefix), [&](std::string_view key, auto) {
+    auto err = db_.scan(fam, prefix, prefix_successor(prefix), [&](std::string_view key, auto) {
       ws.del(fam, std::string{key});
       return true;
     });
     if (err)
-      return;
+      return err;
   }
+  return {};
 }
 
 // -- users ----------------------------------------------------------------------------------------
 
-std::optional<pb::StoredUser> feed_store::user(std::string_view id, fault& err) const {
-  return read_record<pb::StoredUser>(db_, family::feed_users, user_key(user_prefix, id), err);
+result<std::optional<pb::StoredUser>> feed_store::user(std::string_view id) const {
+  return read_record<pb::StoredUser>(db_, family::feed_users, user_key(user_prefix, id));
 }
 
 void feed_store::put_user(write_set& ws, std::string_view id, const pb::StoredUser& user) const {
   ws.put(family::feed_users, user_key(user_prefix, id), user.SerializeAsString());
 }
 
-std::optional<pb::AuthorStats> feed_store::author_stats(std::string_view author,
-                                                        fault& err) const {
-  return read_record<pb::AuthorStats>(db_, family::feed_users, user_key(author_prefix, author),
-                                      err);
+result<std::optional<pb::AuthorStats>> feed_store::author_stats(std::string_view author) const {
+  return read_record<pb::AuthorStats>(db_, family::feed_users, user_key(author_prefix, author));
 }
 
 void feed_store::put_author_stats(write_set& ws, std::string_view author,
@@ -123,10 +125,10 @@ void feed_store::put_author_stats(write_set& ws, std::string_view author,
   ws.put(family::feed_users, user_key(author_prefix, author), stats.SerializeAsString());
 }
 
-std::vector<std::string> feed_store::pulled_authors(fault& err) const {
+result<std::vector<std::string>> feed_store::pulled_authors() const {
   std::vector<std::string> out;
   auto from = key_builder{}.u8(pulled_prefix).bytes();
-  err = scan_records(
+  auto err = scan_records(
     db_, family::feed_users, from, prefix_successor(from),
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
@@ -137,6 +139,8 @@ std::vector<std::string> feed_store::pulled_authors(fault& err) const {
       out.push_back(std::move(*author));
       return visit::next;
     });
+  if (err)
+    return err;
   return out;
 }
 
@@ -146,19 +150,19 @@ void feed_store::mark_pulled(write_set& ws, std::string_view author) const {
 
 // -- follow graph ---------------------------------------------------------------------------------
 
-bool feed_store::follows(std::string_view follower, std::string_view followee,
-                         fault& err) const {
-  return db_.get(family::follows, edge_key(outgoing, follower, followee), err).has_value();
+result<bool> feed_store::follows(std::string_view follower, std::string_view followee) const {
+  return has_record(db_, family::follows, edge_key(outgoing, follower, followee));
 }
 
-std::vector<feed_store::follow_entry> feed_store::edges(uint8_t direction, std::string_view user,
-                                                        std::string_view after, size_t max,
-                                                        fault& err) const {
+result<std::vector<feed_store::follow_entry>> feed_store::edges(uint8_t direction,
+                                                                std::string_view user,
+                                                                std::string_view after,
+                                                                size_t max) const {
   std::vector<follow_entry> out;
   auto prefix = key_builder{}.u8(direction).str(user).bytes();
   // Keys after `after` start right behind its own key.
   auto from = after.empty() ? prefix : prefix_successor(edge_key(direction, user, after));
-  err = scan_records(
+  auto err = scan_records(
     db_, family::follows, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
@@ -172,19 +176,21 @@ std::vector<feed_store::follow_entry> feed_store::edges(uint8_t direction, std::
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<feed_store::follow_entry> feed_store::following(std::string_view user,
-                                                            std::string_view after, size_t max,
-                                                            fault& err) const {
-  return edges(outgoing, user, after, max, err);
+result<std::vector<feed_store::follow_entry>> feed_store::following(std::string_view user,
+                                                                    std::string_view after,
+                                                                    size_t max) const {
+  return edges(outgoing, user, after, max);
 }
 
-std::vector<feed_store::follow_entry> feed_store::followers(std::string_view user,
-                                                            std::string_view after, size_t max,
-                                                            fault& err) const {
-  return edges(incoming, user, after, max, err);
+result<std::vector<feed_store::follow_entry>> feed_store::followers(std::string_view user,
+                                                                    std::string_view after,
+                                                                    size_t max) const {
+  return edges(incoming, user, after, max);
 }
 
 void feed_store::put_follow(write_set& ws, std::string_view follower, std::string_view followee,
@@ -202,8 +208,8 @@ void feed_store::erase_follow(write_set& ws, std::string_view follower,
 
 // -- likes, comments, affinity --------------------------------------------------------------------
 
-bool feed_store::liked(std::string_view post, std::string_view user, fault& err) const {
-  return db_.get(family::likes, pair_key(post, user), err).has_value();
+result<bool> feed_store::liked(std::string_view post, std::string_view user) const {
+  return has_record(db_, family::likes, pair_key(post, user));
 }
 
 void feed_store::put_like(write_set& ws, std::string_view post, std::string_view user) const {
@@ -214,13 +220,12 @@ void feed_store::erase_like(write_set& ws, std::string_view post, std::string_vi
   ws.del(family::likes, pair_key(post, user));
 }
 
-std::vector<std::pair<std::string, pb::StoredComment>>
-feed_store::comments(std::string_view post, std::string_view after_id, size_t max,
-                     fault& err) const {
+result<std::vector<std::pair<std::string, pb::StoredComment>>>
+feed_store::comments(std::string_view post, std::string_view after_id, size_t max) const {
   std::vector<std::pair<std::string, pb::StoredComment>> out;
   auto prefix = key_builder{}.str(post).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(pair_key(post, after_id));
-  err = scan_records(
+  auto err = scan_records(
     db_, family::comments, from, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
@@ -233,6 +238,8 @@ feed_store::comments(std::string_view post, std::string_view after_id, size_t ma
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 
@@ -241,25 +248,15 @@ void feed_store::put_comment(write_set& ws, std::string_view post, std::string_v
   ws.put(family::comments, pair_key(post, comment_id), comment.SerializeAsString());
 }
 
-uint64_t feed_store::affinity(std::string_view reader, std::string_view author,
-                              fault& err) const {
-  auto key = pair_key(reader, author);
-  auto raw = db_.get(family::affinity, key, err);
-  if (!raw)
-    return 0;
-  auto v = decode_u64(*raw);
-  if (!v) {
-    err = corrupt_record(family::affinity, key);
-    return 0;
-  }
-  return *v;
+result<uint64_t> feed_store::affinity(std::string_view reader, std::string_view author) const {
+  return read_u64(db_, family::affinity, pair_key(reader, author));
 }
 
-std::unordered_map<std::string, uint64_t> feed_store::affinities(std::string_view reader,
-                                                                 size_t max, fault& err) const {
+result<std::unordered_map<std::string, uint64_t>> feed_store::affinities(std::string_view reader,
+                                                                         size_t max) const {
   std::unordered_map<std::string, uint64_t> out;
   auto prefix = key_builder{}.str(reader).bytes();
-  err = scan_records(
+  auto err = scan_records(
     db_, family::affinity, prefix, prefix_successor(prefix),
     [&](std::string_view key, std::string_view value) {
       key_reader r{key};
@@ -272,6 +269,8 @@ std::unordered_map<std::string, uint64_t> feed_store::affinities(std::string_vie
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 

@@ -12,10 +12,13 @@
 //   likes         post|user                     -> ""
 //   comments      post|comment id               -> StoredComment
 // Callers serialize the writes of one record (the follow-graph actor, the post shards); this
-// class only encodes them.
+// class only encodes them. Reads answer a result: the value, or the storage fault (unavailable,
+// internal). A record or key that does not parse is a fault (internal, storage/record.hpp),
+// never absent or skipped.
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "proto/parley.pb.h"
 #include "storage/engine.hpp"
 #include "storage/write_set.hpp"
@@ -47,66 +50,67 @@ public:
 
   // -- posts ------------------------------------------------------------------------------------
 
-  std::optional<pb::StoredPost> post(std::string_view id, fault& err) const;
+  result<std::optional<pb::StoredPost>> post(std::string_view id) const;
   // The author's newest `max` posts, newest first; with `pulled_only`, only those of them that
   // were not fanned out (so an author with few pulled posts among many costs `max` keys).
-  std::vector<post_ref> recent_posts(std::string_view author, size_t max, bool pulled_only,
-                                     fault& err) const;
+  result<std::vector<post_ref>> recent_posts(std::string_view author, size_t max,
+                                             bool pulled_only) const;
   // A new post: the record and its author index entry.
   void put_post(write_set& ws, std::string_view id, const pb::StoredPost& post) const;
   // A changed post (counters): the record only.
   void update_post(write_set& ws, std::string_view id, const pb::StoredPost& post) const;
-  // Removes the post, its index entry, and the likes and comments stored for it.
-  void erase_post(write_set& ws, std::string_view id, const pb::StoredPost& post,
-                  fault& err) const;
+  // Removes the post, its index entry, and the likes and comments stored for it; the fault when
+  // the likes and comments cannot be listed (then `ws` must not be written).
+  fault erase_post(write_set& ws, std::string_view id, const pb::StoredPost& post) const;
 
   // -- users ------------------------------------------------------------------------------------
 
-  std::optional<pb::StoredUser> user(std::string_view id, fault& err) const;
+  result<std::optional<pb::StoredUser>> user(std::string_view id) const;
   void put_user(write_set& ws, std::string_view id, const pb::StoredUser& user) const;
-  std::optional<pb::AuthorStats> author_stats(std::string_view author, fault& err) const;
+  result<std::optional<pb::AuthorStats>> author_stats(std::string_view author) const;
   void put_author_stats(write_set& ws, std::string_view author,
                         const pb::AuthorStats& stats) const;
   // Authors with at least one post that was not fanned out (read at start-up).
-  std::vector<std::string> pulled_authors(fault& err) const;
+  result<std::vector<std::string>> pulled_authors() const;
   void mark_pulled(write_set& ws, std::string_view author) const;
 
   // -- follow graph -----------------------------------------------------------------------------
 
-  bool follows(std::string_view follower, std::string_view followee, fault& err) const;
+  result<bool> follows(std::string_view follower, std::string_view followee) const;
   // The users `user` follows / `user`'s followers, in user id order after `after`, at most max
   // (0: all of them).
-  std::vector<follow_entry> following(std::string_view user, std::string_view after, size_t max,
-                                      fault& err) const;
-  std::vector<follow_entry> followers(std::string_view user, std::string_view after, size_t max,
-                                      fault& err) const;
+  result<std::vector<follow_entry>> following(std::string_view user, std::string_view after,
+                                              size_t max) const;
+  result<std::vector<follow_entry>> followers(std::string_view user, std::string_view after,
+                                              size_t max) const;
   void put_follow(write_set& ws, std::string_view follower, std::string_view followee,
                   int64_t since_ms) const;
   void erase_follow(write_set& ws, std::string_view follower, std::string_view followee) const;
 
   // -- likes, comments, affinity ----------------------------------------------------------------
 
-  bool liked(std::string_view post, std::string_view user, fault& err) const;
+  result<bool> liked(std::string_view post, std::string_view user) const;
   void put_like(write_set& ws, std::string_view post, std::string_view user) const;
   void erase_like(write_set& ws, std::string_view post, std::string_view user) const;
 
   // Comments of a post in id (creation) order after `after_id`, at most max.
-  std::vector<std::pair<std::string, pb::StoredComment>>
-  comments(std::string_view post, std::string_view after_id, size_t max, fault& err) const;
+  result<std::vector<std::pair<std::string, pb::StoredComment>>>
+  comments(std::string_view post, std::string_view after_id, size_t max) const;
   void put_comment(write_set& ws, std::string_view post, std::string_view comment_id,
                    const pb::StoredComment& comment) const;
 
-  uint64_t affinity(std::string_view reader, std::string_view author, fault& err) const;
+  // 0 when the reader never engaged with the author.
+  result<uint64_t> affinity(std::string_view reader, std::string_view author) const;
   // The reader's affinity per author, at most `max` authors (in author id order).
-  std::unordered_map<std::string, uint64_t> affinities(std::string_view reader, size_t max,
-                                                       fault& err) const;
+  result<std::unordered_map<std::string, uint64_t>> affinities(std::string_view reader,
+                                                               size_t max) const;
   // Writes the count; zero removes the entry.
   void put_affinity(write_set& ws, std::string_view reader, std::string_view author,
                     uint64_t count) const;
 
 private:
-  std::vector<follow_entry> edges(uint8_t direction, std::string_view user,
-                                  std::string_view after, size_t max, fault& err) const;
+  result<std::vector<follow_entry>> edges(uint8_t direction, std::string_view user,
+                                          std::string_view after, size_t max) const;
 
   engine& db_;
 };

@@ -13,14 +13,15 @@ std::string expiry_key(int64_t at_ms, const std::string& key) {
 
 } // namespace
 
-bool link_store::key_taken(const std::string& key, fault& err) const {
-  if (db_.get(family::links, key, err) || err)
-    return true;
-  return db_.get(family::link_reserved, key, err).has_value() || err;
+result<bool> link_store::key_taken(const std::string& key) const {
+  auto used = has_record(db_, family::links, key);
+  if (!used || *used)
+    return used;
+  return has_record(db_, family::link_reserved, key);
 }
 
-std::optional<pb::StoredLink> link_store::get(const std::string& key, fault& err) const {
-  return read_record<pb::StoredLink>(db_, family::links, key, err);
+result<std::optional<pb::StoredLink>> link_store::get(const std::string& key) const {
+  return read_record<pb::StoredLink>(db_, family::links, key);
 }
 
 void link_store::put_link(write_set& ws, const std::string& key,
@@ -48,19 +49,21 @@ void link_store::reserve(write_set& ws, const std::string& key) const {
   ws.put(family::link_reserved, key, {});
 }
 
-std::vector<std::string> link_store::reserved_keys(fault& err) const {
+result<std::vector<std::string>> link_store::reserved_keys() const {
   std::vector<std::string> out;
-  err = db_.scan(family::link_reserved, {}, {}, [&](std::string_view key, std::string_view) {
+  auto err = db_.scan(family::link_reserved, {}, {}, [&](std::string_view key, std::string_view) {
     out.emplace_back(key);
     return true;
   });
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<std::string> link_store::expired_keys(int64_t now_ms, size_t max, fault& err) const {
+result<std::vector<std::string>> link_store::expired_keys(int64_t now_ms, size_t max) const {
   std::vector<std::string> out;
   auto to = key_builder{}.u64(static_cast<uint64_t>(now_ms) + 1).bytes();
-  err = scan_records(
+  auto err = scan_records(
     db_, family::link_expiry, {}, to,
     [&](std::string_view k, std::string_view) {
       key_reader r{k};
@@ -72,12 +75,13 @@ std::vector<std::string> link_store::expired_keys(int64_t now_ms, size_t max, fa
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 
-std::optional<pb::StoredLinkStats> link_store::get_stats(const std::string& key,
-                                                         fault& err) const {
-  return read_record<pb::StoredLinkStats>(db_, family::link_stats, key, err);
+result<std::optional<pb::StoredLinkStats>> link_store::get_stats(const std::string& key) const {
+  return read_record<pb::StoredLinkStats>(db_, family::link_stats, key);
 }
 
 void link_store::put_stats(write_set& ws, const std::string& key,

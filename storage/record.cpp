@@ -1,6 +1,7 @@
 #include "storage/record.hpp"
 
 #include "common/metrics.hpp"
+#include "storage/key_codec.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -45,6 +46,34 @@ fault corrupt_record(family fam, std::string_view key) {
   spdlog::warn("storage: {}", message);
   corrupt_counter(fam).inc();
   return make_fault(errc::internal, std::move(message));
+}
+
+result<std::optional<std::string>> read_value(const engine& db, family fam, std::string_view key) {
+  fault err;
+  auto raw = db.get(fam, key, err);
+  if (err)
+    return err;
+  return raw;
+}
+
+result<bool> has_record(const engine& db, family fam, std::string_view key) {
+  auto raw = read_value(db, fam, key);
+  if (!raw)
+    return std::move(raw).take_error();
+  return raw->has_value();
+}
+
+result<uint64_t> read_u64(const engine& db, family fam, std::string_view key) {
+  auto raw = read_value(db, fam, key);
+  if (!raw)
+    return std::move(raw).take_error();
+  if (!*raw)
+    return uint64_t{0};
+  key_reader r{**raw};
+  auto v = r.u64();
+  if (!v || !r.done())
+    return corrupt_record(fam, key);
+  return *v;
 }
 
 } // namespace parley::storage

@@ -7,6 +7,7 @@
 #include "common/result.hpp"
 #include "storage/engine.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,31 +23,29 @@ std::string printable_key(std::string_view key);
 // parley_storage_corrupt_records_total{family}; call it once per entry found corrupt.
 fault corrupt_record(family fam, std::string_view key);
 
+// The raw value under `key`: nullopt when absent, the engine's fault when it cannot be read.
+result<std::optional<std::string>> read_value(const engine& db, family fam, std::string_view key);
+
+// True when there is an entry under `key` (a set member, an edge, a taken key); its value is not
+// looked at.
+result<bool> has_record(const engine& db, family fam, std::string_view key);
+
+// A count or cursor stored as 8 big-endian bytes (key_codec's u64): 0 when absent,
+// corrupt_record() when the value is anything else.
+result<uint64_t> read_u64(const engine& db, family fam, std::string_view key);
+
 // The record under `key`: nullopt when absent, corrupt_record() when it does not parse.
 template <class Message>
 result<std::optional<Message>> read_record(const engine& db, family fam, std::string_view key) {
-  fault err;
-  auto raw = db.get(fam, key, err);
-  if (err)
-    return err;
+  auto raw = read_value(db, fam, key);
   if (!raw)
+    return std::move(raw).take_error();
+  if (!*raw)
     return std::optional<Message>{};
   Message m;
-  if (!m.ParseFromString(*raw))
+  if (!m.ParseFromString(**raw))
     return corrupt_record(fam, key);
   return std::optional<Message>{std::move(m)};
-}
-
-// The same with a `fault&` out-parameter, for the stores not converted to result yet.
-template <class Message>
-std::optional<Message> read_record(const engine& db, family fam, std::string_view key,
-                                   fault& err) {
-  auto r = read_record<Message>(db, fam, key);
-  if (!r) {
-    err = std::move(r).take_error();
-    return std::nullopt;
-  }
-  return std::move(*r);
 }
 
 // What a scan_records visitor says about one entry.

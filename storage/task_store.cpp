@@ -50,9 +50,10 @@ std::string owner_key(std::string_view owner, pbstatus s, std::string_view id) {
 // The task ids that end the index keys in [from, to), at most `max`: each key's leading fields
 // are read by `skip`, then its id. A key that does not parse is reported.
 template <class Skip>
-fault scan_index_ids(engine& db, const std::string& from, const std::string& to, size_t max,
-                     std::vector<std::string>& out, Skip skip) {
-  return scan_records(
+result<std::vector<std::string>> scan_index_ids(const engine& db, const std::string& from,
+                                                const std::string& to, size_t max, Skip skip) {
+  std::vector<std::string> out;
+  auto err = scan_records(
     db, family::task_index, from, to,
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
@@ -64,6 +65,9 @@ fault scan_index_ids(engine& db, const std::string& from, const std::string& to,
       return visit::next;
     },
     max);
+  if (err)
+    return err;
+  return out;
 }
 
 std::string run_key(std::string_view id, uint32_t run_no) {
@@ -72,8 +76,8 @@ std::string run_key(std::string_view id, uint32_t run_no) {
 
 } // namespace
 
-std::optional<pb::StoredTask> task_store::get(std::string_view id, fault& err) const {
-  return read_record<pb::StoredTask>(db_, family::tasks, id, err);
+result<std::optional<pb::StoredTask>> task_store::get(std::string_view id) const {
+  return read_record<pb::StoredTask>(db_, family::tasks, id);
 }
 
 std::string task_store::scoped_key(std::string_view owner, std::string_view key) {
@@ -83,17 +87,16 @@ std::string task_store::scoped_key(std::string_view owner, std::string_view key)
   return std::string(1, '\0') + key_builder{}.str(owner).str(key).bytes();
 }
 
-std::optional<std::string> task_store::id_for_key(std::string_view owner,
-                                                  std::string_view idempotency_key,
-                                                  fault& err) const {
-  return db_.get(family::task_keys, scoped_key(owner, idempotency_key), err);
+result<std::optional<std::string>> task_store::id_for_key(std::string_view owner,
+                                                          std::string_view idempotency_key) const {
+  return read_value(db_, family::task_keys, scoped_key(owner, idempotency_key));
 }
 
-std::vector<pb::TaskRun> task_store::runs(std::string_view id, size_t max, fault& err) const {
+result<std::vector<pb::TaskRun>> task_store::runs(std::string_view id, size_t max) const {
   std::vector<pb::TaskRun> out;
   auto from = key_builder{}.str(id).bytes();
   auto to = prefix_successor(from);
-  err = scan_records(
+  auto err = scan_records(
     db_, family::task_runs, from, to,
     [&](std::string_view, std::string_view value) {
       pb::TaskRun run;
@@ -103,17 +106,19 @@ std::vector<pb::TaskRun> task_store::runs(std::string_view id, size_t max, fault
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<task_store::due_entry> task_store::due(uint32_t shard, int64_t from_ms,
-                                                   std::string_view after_id, int64_t to_ms,
-                                                   size_t max, fault& err) const {
+result<std::vector<task_store::due_entry>> task_store::due(uint32_t shard, int64_t from_ms,
+                                                           std::string_view after_id,
+                                                           int64_t to_ms, size_t max) const {
   std::vector<due_entry> out;
   auto from = after_id.empty() ? key_builder{}.u8(due_prefix).u32(shard).i64(from_ms).bytes()
                                : prefix_successor(due_key(shard, from_ms, after_id));
   auto to = key_builder{}.u8(due_prefix).u32(shard).i64(to_ms).bytes();
-  err = scan_records(
+  auto err = scan_records(
     db_, family::task_index, from, to,
     [&](std::string_view key, std::string_view) {
       key_reader r{key};
@@ -127,53 +132,54 @@ std::vector<task_store::due_entry> task_store::due(uint32_t shard, int64_t from_
       return visit::next;
     },
     max);
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<std::string> task_store::ids(status s, std::string_view after_id, size_t max,
-                                         fault& err) const {
-  std::vector<std::string> out;
+result<std::vector<std::string>> task_store::ids(status s, std::string_view after_id,
+                                                 size_t max) const {
   if (s == pb::Task::STATUS_UNSPECIFIED) {
     // The tasks family itself is in id order; its keys are the raw ids.
+    std::vector<std::string> out;
     std::string from{after_id};
     if (!from.empty())
       from.push_back('\0');  // strictly after
-    err = db_.scan(
+    auto err = db_.scan(
       family::tasks, from, {},
       [&](std::string_view key, std::string_view) {
         out.emplace_back(key);
         return true;
       },
       max);
+    if (err)
+      return err;
     return out;
   }
   auto prefix = key_builder{}.u8(status_prefix).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(status_key(s, after_id));
-  err = scan_index_ids(db_, from, prefix_successor(prefix), max, out, [](key_reader& r) {
+  return scan_index_ids(db_, from, prefix_successor(prefix), max, [](key_reader& r) {
     r.u8();
     r.u8();
   });
-  return out;
 }
 
-std::vector<std::string> task_store::owner_ids(std::string_view owner, status s,
-                                               std::string_view after_id, size_t max,
-                                               fault& err) const {
-  std::vector<std::string> out;
+result<std::vector<std::string>> task_store::owner_ids(std::string_view owner, status s,
+                                                       std::string_view after_id,
+                                                       size_t max) const {
   auto prefix = key_builder{}.u8(owner_prefix).str(owner).u8(static_cast<uint8_t>(s)).bytes();
   auto from = after_id.empty() ? prefix : prefix_successor(owner_key(owner, s, after_id));
-  err = scan_index_ids(db_, from, prefix_successor(prefix), max, out, [](key_reader& r) {
+  return scan_index_ids(db_, from, prefix_successor(prefix), max, [](key_reader& r) {
     r.u8();
     r.str();
     r.u8();
   });
-  return out;
 }
 
-std::map<std::string, int64_t> task_store::unfinished_by_owner(fault& err) const {
+result<std::map<std::string, int64_t>> task_store::unfinished_by_owner() const {
   std::map<std::string, int64_t> out;
   auto from = key_builder{}.u8(owner_prefix).bytes();
-  err = scan_records(db_, family::task_index, from, prefix_successor(from),
+  auto err = scan_records(db_, family::task_index, from, prefix_successor(from),
                      [&](std::string_view key, std::string_view) {
                        key_reader r{key};
                        r.u8();
@@ -191,25 +197,25 @@ std::map<std::string, int64_t> task_store::unfinished_by_owner(fault& err) const
                        }
                        return visit::next;
                      });
+  if (err)
+    return err;
   return out;
 }
 
-std::vector<std::string> task_store::finished_before(int64_t before_ms, size_t max,
-                                                     fault& err) const {
-  std::vector<std::string> out;
+result<std::vector<std::string>> task_store::finished_before(int64_t before_ms,
+                                                             size_t max) const {
   auto from = key_builder{}.u8(finished_prefix).bytes();
   auto to = key_builder{}.u8(finished_prefix).i64(before_ms).bytes();
-  err = scan_index_ids(db_, from, to, max, out, [](key_reader& r) {
+  return scan_index_ids(db_, from, to, max, [](key_reader& r) {
     r.u8();
     r.i64();
   });
-  return out;
 }
 
-std::map<task_store::status, uint64_t> task_store::count_by_status(fault& err) const {
+result<std::map<task_store::status, uint64_t>> task_store::count_by_status() const {
   std::map<status, uint64_t> out;
   auto from = key_builder{}.u8(status_prefix).bytes();
-  err = scan_records(db_, family::task_index, from, prefix_successor(from),
+  auto err = scan_records(db_, family::task_index, from, prefix_successor(from),
                      [&](std::string_view key, std::string_view) {
                        key_reader r{key};
                        r.u8();
@@ -219,6 +225,8 @@ std::map<task_store::status, uint64_t> task_store::count_by_status(fault& err) c
                        ++out[static_cast<status>(*s)];
                        return visit::next;
                      });
+  if (err)
+    return err;
   return out;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "proto/parley.pb.h"
 #include "storage/engine.hpp"
 #include "storage/write_set.hpp"
@@ -40,30 +41,33 @@ public:
 
   // -- observers --------------------------------------------------------------------------------
 
-  std::optional<pb::StoredTask> get(std::string_view id, fault& err) const;
+  // Reads answer a result: the value, or the storage fault (unavailable, internal). A record or
+  // index key that does not parse is a fault (internal, storage/record.hpp), never absent or
+  // skipped.
+
+  result<std::optional<pb::StoredTask>> get(std::string_view id) const;
   // The task `owner` created with `idempotency_key`, if any.
-  std::optional<std::string> id_for_key(std::string_view owner, std::string_view idempotency_key,
-                                        fault& err) const;
+  result<std::optional<std::string>> id_for_key(std::string_view owner,
+                                                std::string_view idempotency_key) const;
   // Executions of a task, oldest first, at most `max`.
-  std::vector<pb::TaskRun> runs(std::string_view id, size_t max, fault& err) const;
+  result<std::vector<pb::TaskRun>> runs(std::string_view id, size_t max) const;
   // Due entries of `shard` after the position (from_ms, after_id) and before to_ms, earliest
   // first, at most `max`; an empty after_id starts at from_ms itself.
-  std::vector<due_entry> due(uint32_t shard, int64_t from_ms, std::string_view after_id,
-                             int64_t to_ms, size_t max, fault& err) const;
+  result<std::vector<due_entry>> due(uint32_t shard, int64_t from_ms, std::string_view after_id,
+                                     int64_t to_ms, size_t max) const;
   // Ids of tasks in `s` (or of all tasks when s is STATUS_UNSPECIFIED) after `after_id`, in id
   // order, at most `max`.
-  std::vector<std::string> ids(status s, std::string_view after_id, size_t max,
-                               fault& err) const;
+  result<std::vector<std::string>> ids(status s, std::string_view after_id, size_t max) const;
   // Ids of `owner`'s tasks in `s` after `after_id`, in id order, at most `max`.
-  std::vector<std::string> owner_ids(std::string_view owner, status s, std::string_view after_id,
-                                     size_t max, fault& err) const;
+  result<std::vector<std::string>> owner_ids(std::string_view owner, status s,
+                                             std::string_view after_id, size_t max) const;
   // How many unfinished tasks (PENDING, SCHEDULED, RUNNING, RETRYING, PAUSED) each owner has
   // (a full scan of the owner index: start-up only).
-  std::map<std::string, int64_t> unfinished_by_owner(fault& err) const;
+  result<std::map<std::string, int64_t>> unfinished_by_owner() const;
   // Ids of COMPLETED and CANCELLED tasks that finished before `before_ms`, at most `max`.
-  std::vector<std::string> finished_before(int64_t before_ms, size_t max, fault& err) const;
+  result<std::vector<std::string>> finished_before(int64_t before_ms, size_t max) const;
   // How many tasks are in each status (a full scan of the status index: start-up only).
-  std::map<status, uint64_t> count_by_status(fault& err) const;
+  result<std::map<status, uint64_t>> count_by_status() const;
 
   // -- modifiers --------------------------------------------------------------------------------
 

@@ -63,14 +63,14 @@ void push_pulled(feed_context& ctx, const pb::FanoutJob& job) {
   live.to(author);
   if (job.newly_pulled())
     author_pulled_live(ctx, author);
-  fault err;
   for (auto& user : ctx.live.watchers_of(author)) {
-    if (ctx.store->follows(user, author, err))
-      live.to(user);
-    if (err) {
-      spdlog::error("fan-out: {}", err.message);
+    auto follows = ctx.store->follows(user, author);
+    if (!follows) {
+      spdlog::error("fan-out: {}", follows.error().message);
       break;
     }
+    if (*follows)
+      live.to(user);
   }
   finish(job);
 }
@@ -93,19 +93,18 @@ void fan_out_page(worker self, pb::FanoutJob& job) {
   };
   if (job.after().empty())
     insert(author);  // own posts are part of one's feed
-  fault err;
-  auto page = ctx.store->followers(author, job.after(), followers_per_page, err);
-  if (err) {
+  auto page = ctx.store->followers(author, job.after(), followers_per_page);
+  if (!page) {
     // The post is durable and readers rebuild from the store: a lost fan-out costs freshness
     // for active followers until their next rebuild, never the post.
-    spdlog::error("fan-out of {} stopped: {}", job.post_id(), err.message);
+    spdlog::error("fan-out of {} stopped: {}", job.post_id(), page.error().message);
     return;
   }
-  for (auto& f : page)
+  for (auto& f : *page)
     insert(f.user_id);
-  if (page.size() < followers_per_page)
+  if (page->size() < followers_per_page)
     return finish(job);
-  job.set_after(page.back().user_id);
+  job.set_after(page->back().user_id);
   // The rest after the messages already queued: other authors' posts are not held up.
   self->send(self, fanout_atom_v, std::move(job));
 }

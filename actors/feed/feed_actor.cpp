@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,12 +74,11 @@ fault load_followees(feed_actor self) {
   auto& st = self->state;
   if (st.followees_loaded)
     return {};
-  fault err;
-  auto all = st.ctx->store->following(st.user, {}, 0, err);
-  if (err)
-    return err;
+  auto all = st.ctx->store->following(st.user, {}, 0);
+  if (!all)
+    return all.error();
   st.followees.clear();
-  for (auto& e : all)
+  for (auto& e : *all)
     st.followees.insert(std::move(e.user_id));
   st.followees_loaded = true;
   return {};
@@ -106,7 +106,12 @@ fault rebuild(feed_actor self, int64_t now, std::vector<timeline_entry>& out) {
   for_each_author(st, [&](const std::string& author) {
     if (err)
       return;
-    for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, false, err))
+    auto posts = ctx.store->recent_posts(author, ctx.opts.posts_per_author, false);
+    if (!posts) {
+      err = posts.error();
+      return;
+    }
+    for (auto& p : *posts)
       if (p.fanned_out)
         entries.push_back(timeline_entry::make(p.post_id, p.created_ms));
   });
@@ -124,17 +129,18 @@ fault rebuild(feed_actor self, int64_t now, std::vector<timeline_entry>& out) {
 }
 
 // The recent pulled posts of `author`, from memory when possible (pulled_posts.hpp).
-post_list pulled_of(feed_context& ctx, const std::string& author, fault& err) {
+result<post_list> pulled_of(feed_context& ctx, const std::string& author) {
   auto [cached, generation] = ctx.pulled_recent.find(author);
   if (cached)
     return cached;
+  auto posts = ctx.store->recent_posts(author, ctx.opts.posts_per_author, true);
+  if (!posts)
+    return std::move(posts).take_error();
   auto list = std::make_shared<std::vector<timeline_entry>>();
-  for (auto& p : ctx.store->recent_posts(author, ctx.opts.posts_per_author, true, err))
+  for (auto& p : *posts)
     list->push_back(timeline_entry::make(p.post_id, p.created_ms));
-  if (err)
-    return nullptr;
   ctx.pulled_recent.fill(author, generation, list);
-  return list;
+  return post_list{std::move(list)};
 }
 
 // Timeline plus pulled authors' recent posts created at or before `as_of`, newest first,
@@ -154,8 +160,12 @@ fault candidates(feed_actor self, int64_t now, int64_t as_of, std::vector<timeli
   for_each_author(st, [&](const std::string& author) {
     if (err || !ctx.pulled.contains(author))
       return;
-    if (auto list = pulled_of(ctx, author, err))
-      pulled.insert(pulled.end(), list->begin(), list->end());
+    auto list = pulled_of(ctx, author);
+    if (!list) {
+      err = list.error();
+      return;
+    }
+    pulled.insert(pulled.end(), (*list)->begin(), (*list)->end());
   });
   if (err)
     return err;
@@ -167,14 +177,16 @@ fault candidates(feed_actor self, int64_t now, int64_t as_of, std::vector<timeli
   return {};
 }
 
-// The post if the reader may see it now: it exists and its author is followed (or the reader).
-post_ptr visible(feed_actor self, const timeline_entry& e, fault& err) {
+// The post if the reader may see it now: it exists and its author is followed (or the reader);
+// null if not, the storage fault if it cannot be read.
+result<post_ptr> visible(feed_actor self, const timeline_entry& e) {
   auto& st = self->state;
-  auto post = load_post(*st.ctx, std::string_view{e.id.data(), e.id.size()}, err);
-  if (!post)
-    return nullptr;
-  if (post->author_id() != st.user && st.followees.count(post->author_id()) == 0)
-    return nullptr;
+  auto post = load_post(*st.ctx, std::string_view{e.id.data(), e.id.size()});
+  if (!post || !*post)
+    return post;
+  auto& author = (*post)->author_id();
+  if (author != st.user && st.followees.count(author) == 0)
+    return post_ptr{};
   return post;
 }
 
@@ -199,19 +211,19 @@ void add_item(pb::FeedPage& page, const timeline_entry& e, const pb::StoredPost&
 fault chronological_page(feed_actor self, const page_query& q, int64_t now,
                          const std::vector<timeline_entry>& cands, pb::FeedPage& page) {
   auto& st = self->state;
-  fault err;
-  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors, err);
-  if (err)
-    return err;
+  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors);
+  if (!affinity)
+    return affinity.error();
   size_t i = q.cursor ? chronological_start(cands, *q.cursor) : 0;
   for (; i < cands.size(); ++i) {
-    auto post = visible(self, cands[i], err);
-    if (err)
-      return err;
+    auto read = visible(self, cands[i]);
+    if (!read)
+      return read.error();
+    auto& post = *read;
     if (!post)
       continue;
-    auto it = affinity.find(post->author_id());
-    auto score = base_score(to_candidate(cands[i], *post), it == affinity.end() ? 0 : it->second,
+    auto it = affinity->find(post->author_id());
+    auto score = base_score(to_candidate(cands[i], *post), it == affinity->end() ? 0 : it->second,
                             now, st.ctx->opts.ranking);
     add_item(page, cands[i], *post, score);
     if (static_cast<size_t>(page.items_size()) == q.limit) {
@@ -231,10 +243,9 @@ fault chronological_page(feed_actor self, const page_query& q, int64_t now,
 fault compute_ranking(feed_actor self, const std::vector<timeline_entry>& cands, int64_t as_of,
                       ranked_snapshot& out) {
   auto& st = self->state;
-  fault err;
-  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors, err);
-  if (err)
-    return err;
+  auto affinity = st.ctx->store->affinities(st.user, max_affinity_authors);
+  if (!affinity)
+    return affinity.error();
   // The candidates' views point into `cands` and `posts`, alive until the ranking is done.
   std::vector<rank_candidate> ranked_input;
   std::vector<timeline_entry> entries;
@@ -243,18 +254,18 @@ fault compute_ranking(feed_actor self, const std::vector<timeline_entry>& cands,
   entries.reserve(cands.size());
   posts.reserve(cands.size());
   for (auto& e : cands) {
-    auto post = visible(self, e, err);
-    if (err)
-      return err;
+    auto post = visible(self, e);
     if (!post)
+      return post.error();
+    if (!*post)
       continue;
-    ranked_input.push_back(to_candidate(e, *post));
+    ranked_input.push_back(to_candidate(e, **post));
     entries.push_back(e);
-    posts.push_back(std::move(post));
+    posts.push_back(std::move(*post));
   }
   out.as_of_ms = as_of;
   out.items.clear();
-  for (auto& r : rank(ranked_input, affinity, as_of, st.ctx->opts.ranking))
+  for (auto& r : rank(ranked_input, *affinity, as_of, st.ctx->opts.ranking))
     out.items.emplace_back(entries[r.index], r.score);
   return {};
 }
@@ -290,15 +301,14 @@ fault ranked_page(feed_actor self, const page_query& q, int64_t now, pb::FeedPag
       st.snapshots.pop_front();
     snap = &st.snapshots.back();
   }
-  fault err;
   std::string last_served;
   while (i < snap->items.size() && static_cast<size_t>(page.items_size()) < q.limit) {
     auto& [entry, score] = snap->items[i++];
-    auto post = visible(self, entry, err);  // deleted or unfollowed since the ranking: skipped
-    if (err)
-      return err;
-    if (post) {
-      add_item(page, entry, *post, score);
+    auto post = visible(self, entry);  // deleted or unfollowed since the ranking: skipped
+    if (!post)
+      return post.error();
+    if (*post) {
+      add_item(page, entry, **post, score);
       last_served = entry.post_id();
     }
   }
@@ -354,12 +364,20 @@ void followees_changed(feed_actor self, const std::string& followee, bool added)
     ctx.timelines.drop(st.user);
     return;
   }
-  fault err;
+  auto posts = ctx.store->recent_posts(followee, ctx.opts.posts_per_author, false);
+  if (!posts) {
+    // Without them the timeline would lack the followee's posts until it expires: it is dropped
+    // instead, and the next read rebuilds it (or answers the fault).
+    spdlog::warn("feed of {}: posts of new followee {} unreadable, timeline dropped: {}", st.user,
+                 followee, posts.error().message);
+    ctx.timelines.drop(st.user);
+    return;
+  }
   std::vector<timeline_entry> entries;
-  for (auto& p : ctx.store->recent_posts(followee, ctx.opts.posts_per_author, false, err))
+  for (auto& p : *posts)
     if (p.fanned_out)
       entries.push_back(timeline_entry::make(p.post_id, p.created_ms));
-  if (!err && !entries.empty())
+  if (!entries.empty())
     ctx.timelines.merge(st.user, entries, ctx.opts.max_items);
 }
 

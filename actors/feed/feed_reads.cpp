@@ -21,17 +21,17 @@ fault no_user(const std::string& id) {
 
 } // namespace
 
-post_ptr load_post(feed_context& ctx, std::string_view post_id, fault& err) {
+result<post_ptr> load_post(feed_context& ctx, std::string_view post_id) {
   if (auto hit = ctx.posts.find(post_id))
     return *hit;
   if (!valid_time_ordered_id(post_id))
-    return nullptr;
-  auto stored = ctx.store->post(post_id, err);
-  if (err)
-    return nullptr;
+    return post_ptr{};
+  auto stored = ctx.store->post(post_id);
+  if (!stored)
+    return std::move(stored).take_error();
   post_ptr post;
-  if (stored)
-    post = std::make_shared<const pb::StoredPost>(std::move(*stored));
+  if (*stored)
+    post = std::make_shared<const pb::StoredPost>(std::move(**stored));
   ctx.posts.put_if_absent(post_id, post);
   return post;
 }
@@ -61,32 +61,30 @@ pb::Comment to_public(const std::string& comment_id, const std::string& post_id,
 }
 
 fault read_post(feed_context& ctx, const std::string& post_id, pb::Post& out) {
-  fault err;
-  auto post = load_post(ctx, post_id, err);
-  if (err)
-    return err;
+  auto post = load_post(ctx, post_id);
   if (!post)
+    return post.error();
+  if (!*post)
     return no_post(post_id);
-  out = to_public(post_id, *post);
+  out = to_public(post_id, **post);
   return {};
 }
 
 fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out) {
   if (!valid_user_id(user_id))
     return make_fault(errc::bad_request, "invalid user id \"" + user_id.substr(0, 64) + "\"");
-  fault err;
-  auto user = ctx.store->user(user_id, err);
-  if (err)
-    return err;
+  auto user = ctx.store->user(user_id);
   if (!user)
+    return user.error();
+  if (!*user)
     return no_user(user_id);
-  auto stats = ctx.store->author_stats(user_id, err);
-  if (err)
-    return err;
+  auto stats = ctx.store->author_stats(user_id);
+  if (!stats)
+    return stats.error();
   out.set_user_id(user_id);
-  out.set_followers(user->followers());
-  out.set_following(user->following());
-  out.set_posts(stats ? stats->posts() : 0);
+  out.set_followers((*user)->followers());
+  out.set_following((*user)->following());
+  out.set_posts(*stats ? (*stats)->posts() : 0);  // none stored: no post yet
   return {};
 }
 
@@ -96,14 +94,17 @@ fault read_follows(feed_context& ctx, const std::string& user_id, bool incoming,
     return make_fault(errc::bad_request, "invalid user id \"" + user_id.substr(0, 64) + "\"");
   if (!cursor.empty() && !valid_user_id(cursor))
     return make_fault(errc::bad_request, "malformed cursor \"" + cursor.substr(0, 64) + "\"");
-  fault err;
-  if (!ctx.store->user(user_id, err))
-    return err ? err : no_user(user_id);
+  auto user = ctx.store->user(user_id);
+  if (!user)
+    return user.error();
+  if (!*user)
+    return no_user(user_id);
   // One more than asked: whether there is a next page.
-  auto page = incoming ? ctx.store->followers(user_id, cursor, limit + 1, err)
-                       : ctx.store->following(user_id, cursor, limit + 1, err);
-  if (err)
-    return err;
+  auto read = incoming ? ctx.store->followers(user_id, cursor, limit + 1)
+                       : ctx.store->following(user_id, cursor, limit + 1);
+  if (!read)
+    return read.error();
+  auto& page = *read;
   bool more = page.size() > limit;
   if (more)
     page.pop_back();
@@ -121,15 +122,15 @@ fault read_comments(feed_context& ctx, const std::string& post_id, const std::st
                     size_t limit, pb::CommentList& out) {
   if (!cursor.empty() && !valid_time_ordered_id(cursor))
     return make_fault(errc::bad_request, "malformed cursor \"" + cursor.substr(0, 64) + "\"");
-  fault err;
-  auto post = load_post(ctx, post_id, err);
-  if (err)
-    return err;
+  auto post = load_post(ctx, post_id);
   if (!post)
+    return post.error();
+  if (!*post)
     return no_post(post_id);
-  auto page = ctx.store->comments(post_id, cursor, limit + 1, err);
-  if (err)
-    return err;
+  auto read = ctx.store->comments(post_id, cursor, limit + 1);
+  if (!read)
+    return read.error();
+  auto& page = *read;
   bool more = page.size() > limit;
   if (more)
     page.pop_back();

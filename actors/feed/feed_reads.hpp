@@ -6,6 +6,7 @@
 
 #include "actors/feed/feed_context.hpp"
 #include "common/errc.hpp"
+#include "common/result.hpp"
 #include "proto/parley.pb.h"
 
 #include <string>
@@ -13,8 +14,9 @@
 
 namespace parley::feed {
 
-// The post from the cache or the store; null when it does not exist (or was deleted).
-post_ptr load_post(feed_context& ctx, std::string_view post_id, fault& err);
+// The post from the cache or the store; null when it does not exist (or was deleted), the
+// storage fault when it cannot be read.
+result<post_ptr> load_post(feed_context& ctx, std::string_view post_id);
 
 pb::Post to_public(const std::string& post_id, const pb::StoredPost& post);
 pb::Comment to_public(const std::string& comment_id, const std::string& post_id,

@@ -36,16 +36,16 @@ struct graph_state {
 
 using graph = graph_api::stateful_pointer<graph_state>;
 
-std::optional<pb::StoredUser> read_user(graph self, const std::string& id, fault& err) {
+result<std::optional<pb::StoredUser>> read_user(graph self, const std::string& id) {
   if (auto* v = self->state.users.find(id))
-    return *v;
-  return self->state.ctx->store->user(id, err);
+    return std::optional<pb::StoredUser>{*v};
+  return self->state.ctx->store->user(id);
 }
 
-bool read_edge(graph self, const std::string& from, const std::string& to, fault& err) {
+result<bool> read_edge(graph self, const std::string& from, const std::string& to) {
   if (auto* v = self->state.edges.find({from, to}))
     return *v;
-  return self->state.ctx->store->follows(from, to, err);
+  return self->state.ctx->store->follows(from, to);
 }
 
 template <class Done>
@@ -75,8 +75,15 @@ pb::StoredUser fresh_user(int64_t now) {
 }
 
 void touch(graph self, const std::string& user) {
-  fault err;
-  if (!valid_user_id(user) || read_user(self, user, err) || err)
+  if (!valid_user_id(user))
+    return;
+  auto known = read_user(self, user);
+  if (!known) {
+    // Not taken for a new user (that would reset its counts): the next touch tries again.
+    spdlog::warn("follow graph: user {} not checked: {}", user, known.error().message);
+    return;
+  }
+  if (*known)
     return;
   auto record = fresh_user(unix_ms());
   storage::write_set ws;
@@ -117,19 +124,22 @@ caf::result<void> change(graph self, const pb::FollowChange& msg) {
   if (a == b)
     return make_error(errc::bad_request, "users cannot follow themselves (their own posts are "
                                          "always in their feed)");
-  fault err;
-  auto target = read_user(self, b, err);
-  bool exists = !err && read_edge(self, a, b, err);
-  auto source = err ? std::nullopt : read_user(self, a, err);
-  if (err)
-    return make_error(err);
-  if (!target && msg.follow())
+  auto target = read_user(self, b);
+  if (!target)
+    return make_error(target.error());
+  auto exists = read_edge(self, a, b);
+  if (!exists)
+    return make_error(exists.error());
+  auto source = read_user(self, a);
+  if (!source)
+    return make_error(source.error());
+  if (!*target && msg.follow())
     return make_error(errc::not_found, "no user " + b);
-  if (exists == msg.follow())
+  if (*exists == msg.follow())
     return caf::unit;  // idempotent: already (not) following
   auto now = unix_ms();
-  auto from = source.value_or(fresh_user(now));
-  auto to = target.value_or(fresh_user(now));
+  auto from = std::move(*source).value_or(fresh_user(now));
+  auto to = std::move(*target).value_or(fresh_user(now));
   storage::write_set ws;
   if (msg.follow()) {
     from.set_following(from.following() + 1);

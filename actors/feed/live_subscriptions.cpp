@@ -36,13 +36,13 @@ void unsubscribe_live(feed_context& ctx, const std::string& user, const std::str
 }
 
 void watch_followed_pulled(feed_context& ctx, const std::string& user) {
-  fault err;
-  auto followees = ctx.store->following(user, {}, 0, err);
-  if (err) {
-    spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user, err.message);
+  auto followees = ctx.store->following(user, {}, 0);
+  if (!followees) {
+    spdlog::error("feed_subscribe of {}: celebrity items may be missing: {}", user,
+                  followees.error().message);
     return;
   }
-  for (auto& e : followees)
+  for (auto& e : *followees)
     if (ctx.pulled.contains(e.user_id))
       ctx.live.watch(e.user_id, user);
 }
@@ -58,14 +58,17 @@ void follow_changed_live(feed_context& ctx, const std::string& follower,
 }
 
 void author_pulled_live(feed_context& ctx, const std::string& author) {
-  fault err;
   for (auto& user : ctx.live.subscribed_user_ids()) {
-    if (user != author && ctx.store->follows(user, author, err))
-      ctx.live.watch(author, user);
-    if (err) {
-      spdlog::error("feed: live followers of {} not indexed: {}", author, err.message);
+    if (user == author)
+      continue;
+    auto follows = ctx.store->follows(user, author);
+    if (!follows) {
+      spdlog::error("feed: live followers of {} not indexed: {}", author,
+                    follows.error().message);
       return;
     }
+    if (*follows)
+      ctx.live.watch(author, user);
   }
 }
 

@@ -43,35 +43,39 @@ using shard_actor = shard_impl::stateful_pointer<shard_state>;
 
 // -- reads through the overlay ----------------------------------------------------------------
 
-std::optional<pb::StoredPost> read_post(shard_actor self, const std::string& id, fault& err) {
+result<std::optional<pb::StoredPost>> read_post(shard_actor self, const std::string& id) {
   auto& st = self->state;
   if (auto* v = st.posts.find(id))
     return *v;
   if (!valid_time_ordered_id(id) || id_shard(id, post_shard_count) != st.shard)
-    return std::nullopt;
-  return st.ctx->store->post(id, err);
+    return std::optional<pb::StoredPost>{};
+  return st.ctx->store->post(id);
 }
 
-bool read_like(shard_actor self, const std::string& post, const std::string& user, fault& err) {
+result<bool> read_like(shard_actor self, const std::string& post, const std::string& user) {
   auto& st = self->state;
   if (auto* v = st.likes.find({post, user}))
     return *v;
-  return st.ctx->store->liked(post, user, err);
+  return st.ctx->store->liked(post, user);
 }
 
-pb::AuthorStats read_stats(shard_actor self, const std::string& author, fault& err) {
+// An author without stats on record has no posts yet.
+result<pb::AuthorStats> read_stats(shard_actor self, const std::string& author) {
   auto& st = self->state;
   if (auto* v = st.stats.find(author))
     return *v;
-  return st.ctx->store->author_stats(author, err).value_or(pb::AuthorStats{});
+  auto stored = st.ctx->store->author_stats(author);
+  if (!stored)
+    return std::move(stored).take_error();
+  return std::move(*stored).value_or(pb::AuthorStats{});
 }
 
-uint64_t read_affinity(shard_actor self, const std::string& reader, const std::string& author,
-                       fault& err) {
+result<uint64_t> read_affinity(shard_actor self, const std::string& reader,
+                               const std::string& author) {
   auto& st = self->state;
   if (auto* v = st.affinity.find({reader, author}))
     return *v;
-  return st.ctx->store->affinity(reader, author, err);
+  return st.ctx->store->affinity(reader, author);
 }
 
 // -- writes ---------------------------------------------------------------------------------------
@@ -120,13 +124,12 @@ void commit(shard_actor self, storage::write_set ws, touched t, Done done) {
 
 // The post a change applies to: not_found if there is none, or the storage error.
 caf::expected<pb::StoredPost> existing_post(shard_actor self, const std::string& id) {
-  fault err;
-  auto post = read_post(self, id, err);
-  if (err)
-    return make_error(err);
+  auto post = read_post(self, id);
   if (!post)
+    return make_error(post.error());
+  if (!*post)
     return make_error(errc::not_found, "no post " + id.substr(0, 64));
-  return std::move(*post);
+  return std::move(**post);
 }
 
 caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
@@ -144,20 +147,23 @@ caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
   std::vector<std::string> urls(req.media_urls().begin(), req.media_urls().end());
   if (auto err = check_media_urls(urls))
     return make_error(err);
-  fault err;
   // The follow-graph actor writes the count; a follow racing this post only decides which
   // side of the threshold this one post lands on, and readers find it either way.
-  auto author = ctx.store->user(author_id, err);
-  auto stats = read_stats(self, author_id, err);
-  if (err)
-    return make_error(err);
+  auto author = ctx.store->user(author_id);
+  if (!author)
+    return make_error(author.error());
+  auto read = read_stats(self, author_id);
+  if (!read)
+    return make_error(read.error());
+  auto& stats = *read;
   auto now = unix_ms();
   pb::StoredPost post;
   post.set_author_id(author_id);
   post.set_text(std::move(*req.mutable_text()));
   *post.mutable_media_urls() = std::move(*req.mutable_media_urls());
   post.set_created_ms(now);
-  post.set_fanned_out(fans_out(author ? author->followers() : 0, ctx.opts.celebrity_threshold));
+  auto followers = *author ? (*author)->followers() : 0;
+  post.set_fanned_out(fans_out(followers, ctx.opts.celebrity_threshold));
   auto id = new_time_ordered_id(now, st.shard, post_shard_count);
   stats.set_posts(stats.posts() + 1);
 
@@ -212,13 +218,12 @@ caf::result<void> erase(shard_actor self, const pb::PostDeletion& msg) {
     return post.error();
   if (post->author_id() != msg.user_id() && !msg.admin())
     return make_error(errc::forbidden, "only the author deletes a post");
-  fault err;
-  auto stats = read_stats(self, post->author_id(), err);
-  if (err)
-    return make_error(err);
+  auto read = read_stats(self, post->author_id());
+  if (!read)
+    return make_error(read.error());
+  auto& stats = *read;
   storage::write_set ws;
-  ctx.store->erase_post(ws, id, *post, err);
-  if (err)
+  if (auto err = ctx.store->erase_post(ws, id, *post))
     return make_error(err);
   stats.set_posts(stats.posts() > 0 ? stats.posts() - 1 : 0);
   ctx.store->put_author_stats(ws, post->author_id(), stats);
@@ -248,10 +253,10 @@ caf::error add_affinity(shard_actor self, const std::string& reader, const std::
   auto& st = self->state;
   if (delta == 0 || reader == author)
     return {};
-  fault err;
-  auto current = read_affinity(self, reader, author, err);
-  if (err)
-    return make_error(err);
+  auto read = read_affinity(self, reader, author);
+  if (!read)
+    return make_error(read.error());
+  auto current = *read;
   uint64_t next = delta > 0 ? current + 1 : (current > 0 ? current - 1 : 0);
   st.ctx->store->put_affinity(ws, reader, author, next);
   st.affinity.set({reader, author}, next);
@@ -299,11 +304,10 @@ caf::result<pb::Post> engage(shard_actor self, const pb::Engagement& msg) {
     post->set_shares(post->shares() + 1);
   } else {
     bool want = msg.kind() == pb::Engagement::LIKE;
-    fault err;
-    auto liked = read_like(self, id, user, err);
-    if (err)
-      return make_error(err);
-    if (liked == want)
+    auto liked = read_like(self, id, user);
+    if (!liked)
+      return make_error(liked.error());
+    if (*liked == want)
       return to_public(id, *post);  // already in the asked state: idempotent, nothing to write
     post->set_likes(want ? post->likes() + 1 : (post->likes() > 0 ? post->likes() - 1 : 0));
     if (want)

@@ -53,15 +53,20 @@ void flush(aggregator_actor* self, std::function<void()> tick) {
     if (it == cache.end()) {
       // First clicks since start (or since the cache started over): from storage, and only
       // for live links (a link deleted since the click took its statistics with it).
-      auto link = ctx.store->get(key, err);
-      if (err)
+      auto link = ctx.store->get(key);
+      if (!link) {
+        err = link.error();
         break;
-      if (!link || link->state() != pb::StoredLink::LIVE)
+      }
+      if (!*link || (*link)->state() != pb::StoredLink::LIVE)
         continue;
-      auto stored = ctx.store->get_stats(key, err);
-      if (err)
+      auto stored = ctx.store->get_stats(key);
+      if (!stored) {
+        err = stored.error();
         break;
-      it = cache.emplace(key, stored.value_or(pb::StoredLinkStats{})).first;
+      }
+      // Nothing stored yet: the link's first clicks.
+      it = cache.emplace(key, std::move(*stored).value_or(pb::StoredLinkStats{})).first;
     }
     fold_clicks(it->second, list);
     ctx.store->put_stats(ws, key, it->second);

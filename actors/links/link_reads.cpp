@@ -15,10 +15,10 @@ constexpr size_t top_referrers = 10;
 // The stored link of `key` if it is live at `now_ms`, else the fault a reader gets.
 fault live_link(const links_context& ctx, const std::string& key, int64_t now_ms,
                 pb::StoredLink& out) {
-  fault err;
-  auto link = ctx.store->get(key, err);
-  if (err)
-    return err;
+  auto read = ctx.store->get(key);
+  if (!read)
+    return read.error();
+  auto& link = *read;
   if (!link || link->state() == pb::StoredLink::DELETED)
     return make_fault(errc::not_found, "no link " + key);
   if (link->state() == pb::StoredLink::EXPIRED
@@ -57,13 +57,12 @@ resolution resolve(cached_link link, int64_t now_ms) {
 }
 
 fault lookup(const links_context& ctx, const std::string& key, pb::LinkLookup& out) {
-  fault err;
-  auto link = ctx.store->get(key, err);
-  if (err)
-    return err;
-  out.set_found(link.has_value());
-  if (link)
-    *out.mutable_link() = std::move(*link);
+  auto link = ctx.store->get(key);
+  if (!link)
+    return link.error();
+  out.set_found(link->has_value());
+  if (*link)
+    *out.mutable_link() = std::move(**link);
   return {};
 }
 
@@ -94,10 +93,10 @@ fault link_stats(const links_context& ctx, const std::string& key, int64_t now_m
   pb::StoredLink link;
   if (auto err = live_link(ctx, key, now_ms, link))
     return err;
-  fault err;
-  auto stats = ctx.store->get_stats(key, err).value_or(pb::StoredLinkStats{});
-  if (err)
-    return err;
+  auto read = ctx.store->get_stats(key);
+  if (!read)
+    return read.error();
+  auto stats = std::move(*read).value_or(pb::StoredLinkStats{});  // never clicked
   out.set_key(key);
   out.set_clicks(stats.clicks());
   *out.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(link.created_at_ms());

@@ -134,7 +134,14 @@ void refill(service_actor self) {
   for (size_t i = 0; i < st.ctx->opts.key_batch; ++i) {
     auto key = random_key();
     // 62^7 keys make a collision rare; the bloom filters make the check cheap.
-    if (drawn.count(key) || st.aliases_in_flight.count(key) || st.ctx->store->key_taken(key, err))
+    if (drawn.count(key) || st.aliases_in_flight.count(key))
+      continue;
+    auto taken = st.ctx->store->key_taken(key);
+    if (!taken) {
+      err = taken.error();
+      break;
+    }
+    if (*taken)
       continue;
     drawn.insert(key);
     st.ctx->store->reserve(ws, key);
@@ -183,12 +190,12 @@ caf::result<pb::LinkRecord> create(service_actor self, const pb::NewLink& req) {
   }
   if (auto err = check_alias(alias, st.ctx->reserved_segments))
     return make_error(err);
-  fault err;
-  if (st.aliases_in_flight.count(alias) || st.ctx->store->key_taken(alias, err)) {
-    if (err)
-      return make_error(err);
+  auto taken = st.aliases_in_flight.count(alias) ? result<bool>{true}
+                                                 : st.ctx->store->key_taken(alias);
+  if (!taken)
+    return make_error(taken.error());
+  if (*taken)
     return make_error(errc::conflict, "custom_alias \"" + alias + "\" is taken");
-  }
   st.aliases_in_flight.insert(alias);
   auto reply = self->make_response_promise<pb::LinkRecord>();
   write_link(self, alias, link, reply,
@@ -198,10 +205,10 @@ caf::result<pb::LinkRecord> create(service_actor self, const pb::NewLink& req) {
 
 caf::result<void> remove(service_actor self, const pb::LinkDeletion& req) {
   auto& ctx = *self->state.ctx;
-  fault err;
-  auto link = ctx.store->get(req.key(), err);
-  if (err)
-    return make_error(err);
+  auto read = ctx.store->get(req.key());
+  if (!read)
+    return make_error(read.error());
+  auto& link = *read;
   if (!link || link->state() != pb::StoredLink::LIVE)
     return make_error(errc::not_found, "no link " + req.key());
   if (link->owner_id() != req.user_id() && !req.admin())
@@ -228,21 +235,27 @@ template <class Done>
 void sweep(service_actor self, Done done) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
-  fault err;
-  auto keys = ctx.store->expired_keys(unix_ms(), purge_batch, err);
+  auto keys = ctx.store->expired_keys(unix_ms(), purge_batch);
+  if (!keys) {
+    spdlog::error("link purge: {}", keys.error().message);
+    return done(uint64_t{0}, false);
+  }
   storage::write_set ws;
   std::vector<std::string> purged;
-  for (auto& key : keys) {
-    if (err || st.purges_in_flight.count(key))
+  for (auto& key : *keys) {
+    if (st.purges_in_flight.count(key))
       continue;
-    auto link = ctx.store->get(key, err);
-    if (link && link->state() == pb::StoredLink::LIVE) {
-      ctx.store->put_tombstone(ws, key, *link, pb::StoredLink::EXPIRED);
+    auto link = ctx.store->get(key);
+    if (!link) {
+      // The links read so far are purged; the rest wait for the next sweep.
+      spdlog::error("link purge: {}", link.error().message);
+      break;
+    }
+    if (*link && (*link)->state() == pb::StoredLink::LIVE) {
+      ctx.store->put_tombstone(ws, key, **link, pb::StoredLink::EXPIRED);
       purged.push_back(key);
     }
   }
-  if (err)
-    spdlog::error("link purge: {}", err.message);
   bool more = purged.size() == purge_batch;
   if (purged.empty())
     return done(uint64_t{0}, more);
@@ -312,11 +325,11 @@ caf::result<pb::LinkLookup> resolve(service_actor self, const pb::LinkKey& q) {
 link_service_api spawn_link_service(caf::actor_system& sys, links_context_ptr ctx) {
   return sys.spawn([ctx](service_actor self) -> service_impl::behavior_type {
     self->state.ctx = ctx;
-    fault err;
-    for (auto& key : ctx->store->reserved_keys(err))
-      self->state.pool.push_back(std::move(key));
-    if (err)
-      spdlog::error("key pool: previous reservations unreadable: {}", err.message);
+    auto reserved = ctx->store->reserved_keys();
+    if (reserved)
+      self->state.pool.assign(reserved->begin(), reserved->end());
+    else  // the pool draws fresh keys; those reservations stay taken, never handed out twice
+      spdlog::error("key pool: previous reservations unreadable: {}", reserved.error().message);
     instruments().pool.set(static_cast<int64_t>(self->state.pool.size()));
     self->send(self, tick_atom_v);
     return {

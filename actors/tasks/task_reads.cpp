@@ -65,13 +65,12 @@ fault read_task(const tasks_context& ctx, const task_caller& caller, const std::
                 pb::Task& out) {
   if (!valid_task_id(id))
     return make_fault(errc::not_found, "no task " + id);
-  fault err;
-  auto rec = ctx.store->get(id, err);
-  if (err)
-    return err;
-  if (!rec || !may_see(caller, *rec))
+  auto rec = ctx.store->get(id);
+  if (!rec)
+    return rec.error();
+  if (!*rec || !may_see(caller, **rec))
     return make_fault(errc::not_found, "no task " + id);
-  out = to_public(*rec);
+  out = to_public(**rec);
   return {};
 }
 
@@ -97,12 +96,11 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
     auto want = std::min(q.limit * 2, scan_budget - examined);
     std::vector<std::string> ids;
     for (auto s : statuses) {
-      fault err;
-      auto part = own ? ctx.store->owner_ids(caller.user(), s, after, want, err)
-                      : ctx.store->ids(s, after, want, err);
-      if (err)
-        return err;
-      ids.insert(ids.end(), part.begin(), part.end());
+      auto part = own ? ctx.store->owner_ids(caller.user(), s, after, want)
+                      : ctx.store->ids(s, after, want);
+      if (!part)
+        return part.error();
+      ids.insert(ids.end(), part->begin(), part->end());
     }
     if (ids.empty()) {
       after.clear();
@@ -114,14 +112,14 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
     for (auto& id : ids) {
       ++examined;
       after = id;
-      fault err;
-      auto rec = ctx.store->get(id, err);
-      if (err)
-        return err;
-      if (!rec || !may_see(caller, *rec)
-          || (!q.task_type.empty() && rec->task_type() != q.task_type))
+      auto rec = ctx.store->get(id);
+      if (!rec)
+        return rec.error();
+      auto& task = *rec;
+      if (!task || !may_see(caller, *task)
+          || (!q.task_type.empty() && task->task_type() != q.task_type))
         continue;
-      *out.add_tasks() = to_public(*rec);
+      *out.add_tasks() = to_public(*task);
       if (static_cast<size_t>(out.tasks_size()) == q.limit)
         break;
     }
@@ -136,10 +134,12 @@ fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::
   pb::Task task;
   if (auto err = read_task(ctx, caller, id, task))
     return err;
-  fault err;
-  for (auto& run : ctx.store->runs(id, max_runs, err))
+  auto runs = ctx.store->runs(id, max_runs);
+  if (!runs)
+    return runs.error();
+  for (auto& run : *runs)
     *out.add_runs() = std::move(run);
-  return err;
+  return {};
 }
 
 } // namespace parley::tasks

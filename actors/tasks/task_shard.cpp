@@ -147,11 +147,12 @@ void hold_payload(shard_state& st, hot_task& h) {
 
 // The payload of a task held cold, from storage.
 fault load_payload(const shard_state& st, const std::string& id, google::protobuf::Value& out) {
-  fault err;
-  auto rec = st.ctx->store->get(id, err);
+  auto rec = st.ctx->store->get(id);
   if (!rec)
-    return err ? err : make_fault(errc::internal, "task " + id + " vanished from storage");
-  out = std::move(*rec->mutable_payload());
+    return rec.error();
+  if (!*rec)
+    return make_fault(errc::internal, "task " + id + " vanished from storage");
+  out = std::move(*(*rec)->mutable_payload());
   return {};
 }
 
@@ -263,24 +264,27 @@ void maybe_quit(shard_actor* self) {
   self->quit();
 }
 
-// The task in memory, loaded (and placed) from storage if needed; nullptr if there is none.
-hot_task* find(shard_actor* self, const std::string& id, fault& err) {
+// The task in memory, loaded (and placed) from storage if needed; nullptr if there is none, the
+// storage fault if it cannot be read.
+result<hot_task*> find(shard_actor* self, const std::string& id) {
   auto& st = self->state;
   if (auto it = st.hot.find(id); it != st.hot.end())
     return &it->second;
   if (shard_of(id) != st.shard)
     return nullptr;
-  auto rec = st.ctx->store->get(id, err);
+  auto rec = st.ctx->store->get(id);
   if (!rec)
+    return std::move(rec).take_error();
+  if (!*rec)
     return nullptr;
-  auto& h = st.hot.emplace(id, hot_task{std::move(*rec), st.ctx->payload_bytes_held}).first->second;
+  auto& h = st.hot.emplace(id, hot_task{std::move(**rec), st.ctx->payload_bytes_held}).first->second;
   hold_payload(st, h);
   place(self, h);
   return &h;
 }
 
-fault no_task(const std::string& id, const fault& err) {
-  return err ? err : make_fault(errc::not_found, "no task " + id);
+fault no_task(const std::string& id) {
+  return make_fault(errc::not_found, "no task " + id);
 }
 
 // One durable change: the records of `before` were already changed in memory; `done` runs once
@@ -322,13 +326,12 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
       } else if (it->second.writes == 0) {
         // Storage failed: memory goes back to what is durable, read back from the store (with
         // overlapping writes, `b` may not be it).
-        fault read_err;
-        auto durable = st.ctx->store->get(b.id(), read_err);
-        if (read_err)
+        auto durable = st.ctx->store->get(b.id());
+        if (!durable)
           spdlog::error("task shard {}: {} not read back after a failed write, kept as it was: {}",
-                        st.shard, b.id(), read_err.message);
-        if (durable) {
-          it->second.rec = std::move(*durable);
+                        st.shard, b.id(), durable.error().message);
+        if (durable && *durable) {
+          it->second.rec = std::move(**durable);
           hold_payload(st, it->second);
         } else {
           it->second.rec = b;  // held the same way (cold or not) as the record it replaces
@@ -454,19 +457,21 @@ caf::result<pb::CreatedTask> create(shard_actor* self, const pb::CreateTask& msg
       it->second.push_back(rp);
       return rp;
     }
-    fault err;
-    if (auto existing = st.ctx->store->id_for_key(owner, rec.idempotency_key(), err)) {
-      auto* h = find(self, *existing, err);
+    auto existing = st.ctx->store->id_for_key(owner, rec.idempotency_key());
+    if (!existing)
+      return make_error(existing.error());
+    if (auto& id = *existing) {
+      auto h = find(self, *id);
       if (!h)
-        return make_error(no_task(*existing, err));
-      auto copy = full_record(st, *h);
-      maybe_evict(self, *existing);
+        return make_error(h.error());
+      if (!*h)
+        return make_error(no_task(*id));
+      auto copy = full_record(st, **h);
+      maybe_evict(self, *id);
       if (!copy)
         return make_error(copy.error());
       return created_task(*copy, false);
     }
-    if (err)
-      return make_error(err);
   }
   // Counted from here (released if the write fails); persist() follows it from then on.
   bool counted = !owner.empty();
@@ -545,15 +550,17 @@ caf::result<pb::StoredTask> command(shard_actor* self, const pb::TaskCommand& ms
     return make_error(errc::bad_request,
                       "unknown task command " + std::to_string(static_cast<int>(msg.kind())));
   auto& task_id = msg.task_id();
-  fault err;
-  auto* h = find(self, task_id, err);
+  auto found = find(self, task_id);
+  if (!found)
+    return make_error(found.error());
+  auto* h = *found;
   if (h && !may_see(msg.caller(), h->rec)) {
     // Another user's task answers as if there were none: ids leak nothing.
     maybe_evict(self, task_id);
     h = nullptr;
   }
   if (!h)
-    return make_error(no_task(task_id, err));
+    return make_error(no_task(task_id));
   auto& r = h->rec;
   task_status to;
   if (auto conflict = next_status(r.status(), event, r.paused_from(), to)) {
@@ -626,14 +633,15 @@ caf::result<pb::LeaseResponse> grant(shard_actor* self, const pb::GrantLeases& g
   std::vector<std::string> ids;
   fault read_err;  // the first task that could not be read, answered if none is leased
   for (auto& id : g.task_ids()) {
-    fault err;
-    auto* h = find(self, id, err);
-    if (err) {
-      spdlog::error("task shard {}: offered task {} unreadable: {}", st.shard, id, err.message);
+    auto found = find(self, id);
+    if (!found) {
+      spdlog::error("task shard {}: offered task {} unreadable: {}", st.shard, id,
+                    found.error().message);
       if (!read_err)
-        read_err = std::move(err);
+        read_err = std::move(found).take_error();
       continue;
     }
+    auto* h = *found;
     // A task offered while its SCHEDULED write is still in flight may be leased: the writer
     // applies the two writes in order, and the lease is answered only after the second.
     if (!h || h->rec.status() != T::SCHEDULED
@@ -709,10 +717,12 @@ result<hot_task*> leased_task(shard_actor* self, const task_caller& caller,
   auto id = task_of_lease(lease_id);
   if (!id)
     return no_lease();
-  fault err;
-  auto* h = find(self, *id, err);
+  auto found = find(self, *id);
+  if (!found)
+    return std::move(found).take_error();
+  auto* h = *found;
   if (!h)
-    return err ? err : no_lease();
+    return no_lease();
   auto& r = h->rec;
   // Only the token that took the lease acts under it; to anyone else it does not exist (an old
   // lease of the task: to anyone who could not have taken it).
@@ -1076,13 +1086,12 @@ void load_window(shard_actor* self) {
   auto target = self->state.ctx->clock() + shard_window_ms;
   if (st.loaded.first >= target)
     return;
-  fault err;
-  auto entries = st.ctx->store->due(st.shard, st.loaded.first, st.loaded.second, target,
-                                    load_page, err);
-  if (err) {
-    spdlog::error("task shard {}: due index unreadable: {}", st.shard, err.message);
+  auto due = st.ctx->store->due(st.shard, st.loaded.first, st.loaded.second, target, load_page);
+  if (!due) {
+    spdlog::error("task shard {}: due index unreadable: {}", st.shard, due.error().message);
     return;
   }
+  auto& entries = *due;
   // Move the position first: place() decides by it whether a waiting task joins the timers.
   auto before_load = st.loaded;
   if (entries.size() == load_page)
@@ -1098,9 +1107,8 @@ void load_window(shard_actor* self) {
         place(self, it->second);
       continue;
     }
-    fault find_err;
-    find(self, e.id, find_err);
-    if (find_err) {
+    if (auto found = find(self, e.id); !found) {
+      auto& find_err = found.error();
       spdlog::error("task shard {}: due task {} unreadable: {}", st.shard, e.id,
                     find_err.message);
       if (find_err.code != errc::internal) {
@@ -1124,22 +1132,21 @@ void recover_running(shard_actor* self) {
   auto& st = self->state;
   std::string after;
   for (;;) {
-    fault err;
-    auto ids = st.ctx->store->ids(pb::Task::RUNNING, after, load_page, err);
-    if (err)
-      spdlog::error("task shard {}: status index unreadable: {}", st.shard, err.message);
-    for (auto& id : ids) {
+    auto ids = st.ctx->store->ids(pb::Task::RUNNING, after, load_page);
+    if (!ids) {
+      spdlog::error("task shard {}: status index unreadable: {}", st.shard, ids.error().message);
+      return;
+    }
+    for (auto& id : *ids) {
       if (shard_of(id) != st.shard)
         continue;
-      fault find_err;
-      find(self, id, find_err);  // places it: lease actor, or an expiry
-      if (find_err)
+      if (auto found = find(self, id); !found)  // places it: lease actor, or an expiry
         spdlog::error("task shard {}: running task {} unreadable, its lease is not recovered: {}",
-                      st.shard, id, find_err.message);
+                      st.shard, id, found.error().message);
     }
-    if (ids.size() < load_page)
+    if (ids->size() < load_page)
       return;
-    after = ids.back();
+    after = ids->back();
   }
 }
 

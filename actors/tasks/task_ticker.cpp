@@ -36,25 +36,25 @@ void purge(ticker_actor self) {
   if (st.purging)
     return;
   auto horizon = unix_ms() - int64_t{st.ctx->opts.retention_days} * 24 * 3600 * 1000;
-  fault err;
-  auto ids = st.ctx->store->finished_before(horizon, purge_batch, err);
+  auto ids = st.ctx->store->finished_before(horizon, purge_batch);
+  if (!ids) {
+    spdlog::error("task retention: {}", ids.error().message);
+    return;
+  }
   storage::write_set ws;
   std::vector<task_status> erased;
-  for (auto& id : ids) {
-    auto rec = st.ctx->store->get(id, err);
-    if (err) {
+  for (auto& id : *ids) {
+    auto rec = st.ctx->store->get(id);
+    if (!rec) {
       // An unreadable record must not stop retention for everything behind it.
-      spdlog::error("task retention: {}: {}", id, err.message);
-      err = {};
+      spdlog::error("task retention: {}: {}", id, rec.error().message);
       continue;
     }
-    if (rec) {
-      st.ctx->store->erase(ws, shard_of(id), *rec);
-      erased.push_back(rec->status());
+    if (*rec) {
+      st.ctx->store->erase(ws, shard_of(id), **rec);
+      erased.push_back((*rec)->status());
     }
   }
-  if (err)
-    spdlog::error("task retention: {}", err.message);
   if (ws.empty())
     return;
   st.purging = true;
@@ -93,15 +93,18 @@ void tick(ticker_actor self) {
 task_ticker spawn_task_ticker(caf::actor_system& sys, tasks_context_ptr ctx) {
   return sys.spawn([ctx](ticker_actor self) -> task_ticker::behavior_type {
     self->state.ctx = ctx;
-    fault err;
-    auto counts = ctx->store->count_by_status(err);
-    if (err)
-      spdlog::error("tasks: status index unreadable: {}", err.message);
+    // Unreadable, the gauges start at 0 and follow the moves from there; the log says so.
+    auto counts = ctx->store->count_by_status();
+    if (!counts)
+      spdlog::error("tasks: status index unreadable, task status gauges start at 0: {}",
+                    counts.error().message);
     auto& m = instruments();
     for (int s = pb::Task::PENDING; s <= pb::Task::PAUSED; ++s) {
-      auto it = counts.find(static_cast<task_status>(s));
-      m.in_status(static_cast<task_status>(s))
-        .set(it == counts.end() ? 0 : static_cast<int64_t>(it->second));
+      auto n = uint64_t{0};
+      if (counts)
+        if (auto it = counts->find(static_cast<task_status>(s)); it != counts->end())
+          n = it->second;
+      m.in_status(static_cast<task_status>(s)).set(static_cast<int64_t>(n));
     }
     self->send(self, tick_atom_v);
     return {

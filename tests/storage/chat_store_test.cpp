@@ -2,12 +2,14 @@
 
 #include "common/metrics.hpp"
 #include "storage/key_codec.hpp"
+#include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace parley;
 using namespace parley::storage;
+using parley::test::ok;
 
 namespace {
 
@@ -20,14 +22,6 @@ conversation_record make_record(bool group, std::string title, std::vector<std::
   rec.members = std::move(members);
   rec.created_at_ms = created_at_ms;
   return rec;
-}
-
-// The value of a read that must succeed; fails the test with the fault otherwise.
-template <class T>
-T ok(result<T> r) {
-  if (!r)
-    FAIL(r.error().message);
-  return std::move(*r);
 }
 
 struct fixture {

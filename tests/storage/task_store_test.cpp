@@ -4,6 +4,7 @@
 
 #include "common/metrics.hpp"
 #include "storage/key_codec.hpp"
+#include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 using namespace parley;
 using namespace parley::storage;
 using T = pb::Task;
+using parley::test::ok;
 
 namespace {
 
@@ -23,18 +25,10 @@ pb::StoredTask task(const std::string& id, T::Status s, int64_t next_run_at) {
   return t;
 }
 
-void apply(engine& db, const std::function<void(write_set&)>& fill) {
-  write_set ws;
-  fill(ws);
-  REQUIRE_FALSE(db.write({&ws}, false));
-}
-
 std::vector<std::string> due_ids(const task_store& store, uint32_t shard, int64_t to) {
-  fault err;
   std::vector<std::string> out;
-  for (auto& e : store.due(shard, 0, {}, to, 100, err))
+  for (auto& e : ok(store.due(shard, 0, {}, to, 100)))
     out.push_back(e.id);
-  REQUIRE_FALSE(err);
   return out;
 }
 
@@ -43,47 +37,45 @@ std::vector<std::string> due_ids(const task_store& store, uint32_t shard, int64_
 TEST_CASE("a task moves through the due and status indexes as it changes") {
   test::temp_db tmp;
   task_store store{*tmp.db};
-  fault err;
   auto a = task("aaaa", T::PENDING, 5000);
   a.set_idempotency_key("key-a");
   auto b = task("bbbb", T::SCHEDULED, 1000);
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     store.put(ws, 3, nullptr, a);
     store.put(ws, 3, nullptr, b);
   });
   CHECK(due_ids(store, 3, 10000) == std::vector<std::string>{"bbbb", "aaaa"});
   CHECK(due_ids(store, 3, 2000) == std::vector<std::string>{"bbbb"});
   CHECK(due_ids(store, 4, 10000).empty());
-  CHECK(store.id_for_key("", "key-a", err) == std::string{"aaaa"});
-  CHECK(store.ids(T::PENDING, {}, 10, err) == std::vector<std::string>{"aaaa"});
-  CHECK(store.ids(T::STATUS_UNSPECIFIED, {}, 10, err) == std::vector<std::string>{"aaaa", "bbbb"});
-  CHECK(store.ids(T::STATUS_UNSPECIFIED, "aaaa", 10, err) == std::vector<std::string>{"bbbb"});
+  CHECK(ok(store.id_for_key("", "key-a")) == std::string{"aaaa"});
+  CHECK(ok(store.ids(T::PENDING, {}, 10)) == std::vector<std::string>{"aaaa"});
+  CHECK(ok(store.ids(T::STATUS_UNSPECIFIED, {}, 10)) == std::vector<std::string>{"aaaa", "bbbb"});
+  CHECK(ok(store.ids(T::STATUS_UNSPECIFIED, "aaaa", 10)) == std::vector<std::string>{"bbbb"});
   // RUNNING: out of the due index, found through the status index.
   auto running = b;
   running.set_status(T::RUNNING);
   running.set_lease_expires_at_ms(7000);
-  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 3, &b, running); });
+  tmp.apply([&](write_set& ws) { store.put(ws, 3, &b, running); });
   CHECK(due_ids(store, 3, 100000) == std::vector<std::string>{"aaaa"});
-  CHECK(store.ids(T::RUNNING, {}, 10, err) == std::vector<std::string>{"bbbb"});
-  CHECK(store.ids(T::SCHEDULED, {}, 10, err).empty());
+  CHECK(ok(store.ids(T::RUNNING, {}, 10)) == std::vector<std::string>{"bbbb"});
+  CHECK(ok(store.ids(T::SCHEDULED, {}, 10)).empty());
   // Finished: out of the due index, into the finished index.
   auto done = running;
   done.set_status(T::COMPLETED);
   done.set_finished_at_ms(9000);
-  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 3, &running, done); });
+  tmp.apply([&](write_set& ws) { store.put(ws, 3, &running, done); });
   CHECK(due_ids(store, 3, 100000) == std::vector<std::string>{"aaaa"});
-  CHECK(store.finished_before(9001, 10, err) == std::vector<std::string>{"bbbb"});
-  CHECK(store.finished_before(9000, 10, err).empty());
-  auto counts = store.count_by_status(err);
+  CHECK(ok(store.finished_before(9001, 10)) == std::vector<std::string>{"bbbb"});
+  CHECK(ok(store.finished_before(9000, 10)).empty());
+  auto counts = ok(store.count_by_status());
   CHECK(counts[T::PENDING] == 1);
   CHECK(counts[T::COMPLETED] == 1);
-  CHECK(store.get("bbbb", err)->status() == T::COMPLETED);
+  CHECK(ok(store.get("bbbb"))->status() == T::COMPLETED);
 }
 
 TEST_CASE("each owner's tasks are listed by status, keys are per owner, unfinished ones counted") {
   test::temp_db tmp;
   task_store store{*tmp.db};
-  fault err;
   auto a1 = task("a1", T::SCHEDULED, 0);
   a1.set_owner("alice");
   a1.set_idempotency_key("same");
@@ -94,44 +86,42 @@ TEST_CASE("each owner's tasks are listed by status, keys are per owner, unfinish
   b1.set_idempotency_key("same");
   auto node = task("n1", T::SCHEDULED, 0);  // the node's own: in no owner's list
   node.set_idempotency_key("same");
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     for (auto* t : {&a1, &a2, &b1, &node})
       store.put(ws, 0, nullptr, *t);
   });
-  CHECK(store.owner_ids("alice", T::SCHEDULED, {}, 10, err) == std::vector<std::string>{"a1"});
-  CHECK(store.owner_ids("alice", T::PENDING, {}, 10, err) == std::vector<std::string>{"a2"});
-  CHECK(store.owner_ids("bob", T::SCHEDULED, {}, 10, err) == std::vector<std::string>{"b1"});
-  CHECK(store.owner_ids("al", T::SCHEDULED, {}, 10, err).empty());  // a prefix is another user
-  CHECK(store.id_for_key("alice", "same", err) == std::string{"a1"});
-  CHECK(store.id_for_key("bob", "same", err) == std::string{"b1"});
-  CHECK(store.id_for_key("", "same", err) == std::string{"n1"});
-  CHECK_FALSE(store.id_for_key("carol", "same", err));
+  CHECK(ok(store.owner_ids("alice", T::SCHEDULED, {}, 10)) == std::vector<std::string>{"a1"});
+  CHECK(ok(store.owner_ids("alice", T::PENDING, {}, 10)) == std::vector<std::string>{"a2"});
+  CHECK(ok(store.owner_ids("bob", T::SCHEDULED, {}, 10)) == std::vector<std::string>{"b1"});
+  CHECK(ok(store.owner_ids("al", T::SCHEDULED, {}, 10)).empty());  // a prefix is another user
+  CHECK(ok(store.id_for_key("alice", "same")) == std::string{"a1"});
+  CHECK(ok(store.id_for_key("bob", "same")) == std::string{"b1"});
+  CHECK(ok(store.id_for_key("", "same")) == std::string{"n1"});
+  CHECK_FALSE(ok(store.id_for_key("carol", "same")));
   auto done = a1;
   done.set_status(T::COMPLETED);
   done.set_finished_at_ms(10);
-  apply(*tmp.db, [&](write_set& ws) { store.put(ws, 0, &a1, done); });
-  CHECK(store.owner_ids("alice", T::SCHEDULED, {}, 10, err).empty());
-  CHECK(store.owner_ids("alice", T::COMPLETED, {}, 10, err) == std::vector<std::string>{"a1"});
-  auto counts = store.unfinished_by_owner(err);
+  tmp.apply([&](write_set& ws) { store.put(ws, 0, &a1, done); });
+  CHECK(ok(store.owner_ids("alice", T::SCHEDULED, {}, 10)).empty());
+  CHECK(ok(store.owner_ids("alice", T::COMPLETED, {}, 10)) == std::vector<std::string>{"a1"});
+  auto counts = ok(store.unfinished_by_owner());
   CHECK(counts == std::map<std::string, int64_t>{{"alice", 1}, {"bob", 1}});
-  apply(*tmp.db, [&](write_set& ws) { store.erase(ws, 0, done); });
-  CHECK(store.owner_ids("alice", T::COMPLETED, {}, 10, err).empty());
-  CHECK_FALSE(store.id_for_key("alice", "same", err));
-  CHECK(store.id_for_key("bob", "same", err) == std::string{"b1"});
-  CHECK_FALSE(err);
+  tmp.apply([&](write_set& ws) { store.erase(ws, 0, done); });
+  CHECK(ok(store.owner_ids("alice", T::COMPLETED, {}, 10)).empty());
+  CHECK_FALSE(ok(store.id_for_key("alice", "same")));
+  CHECK(ok(store.id_for_key("bob", "same")) == std::string{"b1"});
 }
 
 TEST_CASE("the due index resumes after a position within one millisecond") {
   test::temp_db tmp;
   task_store store{*tmp.db};
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     for (auto id : {"t1", "t2", "t3", "t4"})
       store.put(ws, 0, nullptr, task(id, T::PENDING, 100));
   });
-  fault err;
-  auto page = store.due(0, 0, {}, 1000, 2, err);
+  auto page = ok(store.due(0, 0, {}, 1000, 2));
   REQUIRE(page.size() == 2);
-  auto rest = store.due(0, page.back().at_ms, page.back().id, 1000, 10, err);
+  auto rest = ok(store.due(0, page.back().at_ms, page.back().id, 1000, 10));
   REQUIRE(rest.size() == 2);
   CHECK(rest[0].id == "t3");
   CHECK(rest[1].id == "t4");
@@ -140,12 +130,11 @@ TEST_CASE("the due index resumes after a position within one millisecond") {
 TEST_CASE("runs are kept in order and erase removes a task with everything it owns") {
   test::temp_db tmp;
   task_store store{*tmp.db};
-  fault err;
   auto t = task("cccc", T::CANCELLED, 0);
   t.set_finished_at_ms(50);
   t.set_idempotency_key("k");
   t.set_run_count(2);
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     store.put(ws, 1, nullptr, t);
     for (uint32_t i = 0; i < 2; ++i) {
       pb::TaskRun run;
@@ -153,29 +142,28 @@ TEST_CASE("runs are kept in order and erase removes a task with everything it ow
       store.put_run(ws, "cccc", i, run);
     }
   });
-  auto runs = store.runs("cccc", 10, err);
+  auto runs = ok(store.runs("cccc", 10));
   REQUIRE(runs.size() == 2);
   CHECK(runs[1].attempt() == 2);
-  CHECK(store.runs("ccc", 10, err).empty());  // a prefix of the id is another task
-  apply(*tmp.db, [&](write_set& ws) { store.erase(ws, 1, t); });
-  CHECK_FALSE(store.get("cccc", err));
-  CHECK_FALSE(store.id_for_key("", "k", err));
-  CHECK(store.runs("cccc", 10, err).empty());
-  CHECK(store.finished_before(1000, 10, err).empty());
-  CHECK(store.count_by_status(err).empty());
+  CHECK(ok(store.runs("ccc", 10)).empty());  // a prefix of the id is another task
+  tmp.apply([&](write_set& ws) { store.erase(ws, 1, t); });
+  CHECK_FALSE(ok(store.get("cccc")));
+  CHECK_FALSE(ok(store.id_for_key("", "k")));
+  CHECK(ok(store.runs("cccc", 10)).empty());
+  CHECK(ok(store.finished_before(1000, 10)).empty());
+  CHECK(ok(store.count_by_status()).empty());
 }
 
 TEST_CASE("a run record that does not parse is reported, not skipped") {
   test::temp_db tmp;
   task_store store{*tmp.db};
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     ws.put(family::task_runs, key_builder{}.str("dddd").u32(0).bytes(), "\xff\xff\xff");
   });
-  fault err;
-  auto runs = store.runs("dddd", 10, err);
-  CHECK(runs.empty());
-  CHECK(err.code == errc::internal);
-  CHECK(err.message.find("task_runs") != std::string::npos);
+  auto runs = store.runs("dddd", 10);
+  REQUIRE_FALSE(runs);
+  CHECK(runs.error().code == errc::internal);
+  CHECK(runs.error().message.find("task_runs") != std::string::npos);
 }
 
 TEST_CASE("a corrupt task record or index key is reported with its key and counted") {
@@ -189,22 +177,22 @@ TEST_CASE("a corrupt task record or index key is reported with its key and count
     "family=\"task_index\"");
   auto tasks_before = corrupt_tasks.value();
   auto index_before = corrupt_index.value();
-  apply(*tmp.db, [&](write_set& ws) {
+  tmp.apply([&](write_set& ws) {
     store.put(ws, 3, nullptr, task("aaaa", T::PENDING, 1000));
     ws.put(family::tasks, "bbbb", "\xff\xff\xff");
     // A due entry of shard 3 whose time is cut short (7 of its 8 bytes, no id).
     ws.put(family::task_index,
            key_builder{}.u8('d').u32(3).bytes() + std::string("\x80\0\0\0\0\0\x01", 7), {});
   });
-  fault err;
-  CHECK_FALSE(store.get("bbbb", err));
-  CHECK(err.code == errc::internal);
-  CHECK(err.message.find("tasks") != std::string::npos);
-  CHECK(err.message.find("bbbb") != std::string::npos);
+  auto bad = store.get("bbbb");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::internal);
+  CHECK(bad.error().message.find("tasks") != std::string::npos);
+  CHECK(bad.error().message.find("bbbb") != std::string::npos);
   CHECK(corrupt_tasks.value() == tasks_before + 1);
-  fault due_err;
-  (void)store.due(3, 0, {}, 10000, 100, due_err);  // the entries read before it are not used
-  CHECK(due_err.code == errc::internal);
-  CHECK(due_err.message.find("task_index") != std::string::npos);
+  auto due = store.due(3, 0, {}, 10000, 100);  // the entries read before it are not returned
+  REQUIRE_FALSE(due);
+  CHECK(due.error().code == errc::internal);
+  CHECK(due.error().message.find("task_index") != std::string::npos);
   CHECK(corrupt_index.value() == index_before + 1);
 }

@@ -9,6 +9,7 @@
 #include "actors/tasks/task_shard.hpp"
 #include "storage/task_store.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -71,8 +72,7 @@ struct scheduler_fixture : deterministic_system {
   }
 
   pb::StoredTask record(const std::string& id) {
-    fault err;
-    auto rec = store->get(id, err);
+    auto rec = ok(store->get(id));
     REQUIRE(rec);
     return *rec;
   }

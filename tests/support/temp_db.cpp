@@ -18,4 +18,10 @@ std::unique_ptr<storage::engine> open_engine(const std::string& path, storage::s
 temp_db::temp_db(storage::sync_mode mode) : db(open_engine(dir.path(), mode)) {
 }
 
+void temp_db::apply(const std::function<void(storage::write_set&)>& fill) const {
+  storage::write_set ws;
+  fill(ws);
+  REQUIRE_FALSE(db->write({&ws}, false));
+}
+
 } // namespace parley::test

@@ -4,12 +4,15 @@
 #include "actors/feed/post_shard.hpp"
 #include "common/time_ordered_id.hpp"
 #include "storage/feed_store.hpp"
+#include "storage/key_codec.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace parley;
+using parley::test::ok;
 
 namespace {
 
@@ -96,8 +99,7 @@ TEST_CASE_METHOD(fixture, "a post shard stores a post before answering and hands
   CHECK(post.author_id() == "alice");
   CHECK(post.text() == "hello");
   CHECK(id_shard(post.post_id(), feed::post_shard_count) == shard);
-  fault err;
-  CHECK(store->post(post.post_id(), err));
+  CHECK(ok(store->post(post.post_id())));
   REQUIRE(jobs.size() == 1);
   CHECK(jobs[0].post_id() == post.post_id());
   CHECK(jobs[0].post().fanned_out());
@@ -164,4 +166,24 @@ TEST_CASE_METHOD(fixture, "a post shard refuses what another shard owns or no cl
   empty.set_author_id("alice");
   auto no_text = ask<pb::Post>(posts, create_atom_v, empty);
   CHECK(code_of(no_text->error) == errc::bad_request);
+}
+
+TEST_CASE_METHOD(fixture, "a corrupt affinity or author count fails the write instead of restarting at zero") {
+  auto id = create("alice", "hello").post_id();
+  tdb.apply([&](storage::write_set& ws) {
+    using storage::key_builder;
+    ws.put(storage::family::affinity, key_builder{}.str("bob").str("alice").bytes(), "abc");
+    ws.put(storage::family::feed_users, key_builder{}.u8('a').str("alice").bytes(), "\xff\xff\xff");
+  });
+  auto liked = ask<pb::Post>(posts, engage_atom_v, engagement(pb::Engagement::LIKE, id, "bob"));
+  CHECK(code_of(liked->error) == errc::internal);
+  auto read = ask<pb::Post>(posts, read_atom_v, query(id));
+  REQUIRE(read->value);
+  CHECK(std::get<0>(*read->value).likes() == 0);  // nothing was written
+  // The author's post count is read and written back: taken for absent, it would restart at 1.
+  pb::NewPost msg;
+  msg.set_author_id("alice");
+  msg.mutable_request()->set_text("again");
+  auto again = ask<pb::Post>(posts, create_atom_v, msg);
+  CHECK(code_of(again->error) == errc::internal);
 }

@@ -157,3 +157,19 @@ TEST_CASE_METHOD(fixture, "a purge on demand turns expired links into tombstones
   REQUIRE(again->value);
   CHECK(std::get<0>(*again->value) == 0);
 }
+
+TEST_CASE_METHOD(fixture, "a link whose record is corrupt answers internal to reads and deletes") {
+  tdb.apply([&](storage::write_set& ws) {
+    ws.put(storage::family::links, "bad0001", "\xff\xff\xff");
+  });
+  // Taken for absent, a redirect would answer 404 for a link that exists, and the key could look
+  // free to a custom alias.
+  auto lookup = ask<pb::LinkLookup>(service, resolve_atom_v, key_of("bad0001"));
+  CHECK(code_of(lookup->error) == errc::internal);
+  auto read = ask<pb::LinkRecord>(service, read_atom_v, key_of("bad0001"));
+  CHECK(code_of(read->error) == errc::internal);
+  auto deleted = ask<>(service, delete_atom_v, deletion("bad0001", "alice"));
+  CHECK(code_of(deleted->error) == errc::internal);
+  auto alias = ask<pb::LinkRecord>(service, create_atom_v, new_link("alice", "bad0001"));
+  CHECK(code_of(alias->error) == errc::conflict);  // the key is taken, whatever its record holds
+}

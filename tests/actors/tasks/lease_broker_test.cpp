@@ -11,6 +11,7 @@
 using namespace parley;
 using namespace std::chrono_literals;
 using T = pb::Task;
+using parley::test::ok;
 
 namespace {
 
@@ -72,10 +73,7 @@ TEST_CASE_METHOD(fixture, "leases granted for a worker that withdraws meanwhile 
     self->request(dest, caf::infinite, create_atom_v, msg)
       .then([created](pb::CreatedTask& t) { *created = std::move(t); });
   });
-  auto running = [this] {
-    fault err;
-    return !store->ids(T::RUNNING, "", 10, err).empty();
-  };
+  auto running = [this] { return !ok(store->ids(T::RUNNING, "", 10)).empty(); };
   while (!running() && sched.try_run_once()) {
   }
   REQUIRE(running());

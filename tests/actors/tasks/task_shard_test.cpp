@@ -3,10 +3,12 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/tasks/task_caller.hpp"
+#include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_metrics.hpp"
 #include "actors/tasks/task_shard.hpp"
 #include "storage/task_store.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/result_checks.hpp"
 #include "support/task_scheduler_fixture.hpp"
 #include "support/temp_db.hpp"
 
@@ -17,6 +19,7 @@ using namespace parley;
 using namespace std::chrono_literals;
 using google::protobuf::util::TimeUtil;
 using T = pb::Task;
+using parley::test::ok;
 
 namespace {
 
@@ -82,8 +85,7 @@ struct fixture : test::deterministic_system {
   }
 
   T::Status status(const std::string& id) {
-    fault err;
-    auto rec = store->get(id, err);
+    auto rec = ok(store->get(id));
     REQUIRE(rec);
     return rec->status();
   }
@@ -169,4 +171,19 @@ TEST_CASE_METHOD(fixture, "a heartbeat extends a lease from the time it arrives"
   CHECK(status(id) == T::RUNNING);
   advance(1ms);
   CHECK(status(id) == T::RETRYING);
+}
+
+TEST_CASE_METHOD(fixture, "a command on a task whose record is corrupt answers internal, not unknown") {
+  auto id = tasks::new_task_id(now_ms(), 0);
+  tdb.apply([&](storage::write_set& ws) {
+    ws.put(storage::family::tasks, id, "\xff\xff\xff");
+  });
+  pb::TaskCommand cancel;
+  *cancel.mutable_caller() = tasks::node_caller();
+  cancel.set_task_id(id);
+  cancel.set_kind(pb::TaskCommand::CANCEL);
+  auto a = ask<pb::StoredTask>(shard, command_atom_v, cancel);
+  REQUIRE(a->arrived());
+  // Taken for absent, the caller would hear 404 for a task that exists.
+  CHECK(to_fault(a->error).code == errc::internal);
 }
