@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace parley::node;
@@ -368,4 +370,34 @@ TEST_CASE("a node's cluster id and advertise address are derived when not set") 
   CHECK(cluster_node_id(cl) == "10.0.0.7:7000");
   cl.node_id = "n7";
   CHECK(cluster_node_id(cl) == "n7");
+}
+
+TEST_CASE("the three-node configs in configs/cluster load and make one cluster") {
+  std::vector<std::string> files;
+  for (auto& entry : std::filesystem::directory_iterator{PARLEY_SOURCE_DIR "/configs/cluster"})
+    if (entry.path().extension() == ".toml")
+      files.push_back(entry.path().string());
+  REQUIRE(files.size() == 3);
+  std::set<std::string> node_ids;
+  std::set<std::string> peer_addresses;
+  std::set<std::string> data_dirs;
+  std::set<std::string> secrets;
+  for (auto& file : files) {
+    INFO(file);
+    node_config cfg;
+    load_config_file(file, cfg);
+    validate(cfg);
+    CHECK(cfg.cluster.enabled);
+    CHECK(cfg.cluster.partitions == 256);
+    CHECK(cfg.cluster.etcd_endpoints == std::vector<std::string>{"http://127.0.0.1:2379"});
+    CHECK(cfg.edge.server.port == 8080);
+    node_ids.insert(cluster_node_id(cfg.cluster));
+    peer_addresses.insert(cluster_advertise(cfg.cluster));
+    data_dirs.insert(cfg.storage.data_dir);
+    secrets.insert(cfg.edge.auth.jwt_secret);
+  }
+  CHECK(node_ids == std::set<std::string>{"n1", "n2", "n3"});
+  CHECK(peer_addresses.size() == 3);
+  CHECK(data_dirs == std::set<std::string>{"data/n1", "data/n2", "data/n3"});
+  CHECK(secrets.size() == 1);  // a token minted on one node is valid on all
 }
