@@ -2,11 +2,12 @@
 #   make run    install missing packages, build, start one node on 127.0.0.1:8080 (data in ./data)
 #   make test   install missing packages, build, run the whole test suite through ctest
 #   make test-asan  unit and integration tests built with AddressSanitizer and UBSan (build-asan)
+#   make cluster  build, then one etcd and three nodes on 127.0.0.1-3 (configs/cluster/, data in ./data)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= configs/node.toml
 
-.PHONY: all deps configure build run test test-asan bench e2e-deps clean
+.PHONY: all deps configure build run cluster test test-asan bench e2e-deps clean
 
 all: build
 
@@ -23,6 +24,10 @@ run: build
 	@echo "Parley node: http://127.0.0.1:8080  (chat client /, health /healthz, metrics /metrics, WebSocket ws://127.0.0.1:8080/ws)"
 	@exec $(BUILD_DIR)/node/parleyd --config $(CONFIG)
 
+# scripts/cluster.sh prints the URLs to open and stops everything on Ctrl-C.
+cluster: build
+	@BUILD_DIR=$(BUILD_DIR) exec bash scripts/cluster.sh
+
 # npm packages of the end-to-end tests (the `ws` client) and of the JavaScript SDK (tsc, ws),
 # from their lock files; nothing is fetched once they are installed.
 e2e-deps:
@@ -37,7 +42,8 @@ test: build e2e-deps
 # and asserts on. The e2e suites (parleyd driven by node) are left out: see README, Tests.
 # tests/sanitizers/env.sh sets the runtime options, also at build time: catch_discover_tests
 # runs each binary to list its tests. No ThreadSanitizer target yet: docs/testing.md says why.
-SANITIZER_TESTS = common_test storage_test actors_test net_test node_test integration_test
+SANITIZER_TESTS = common_test storage_test actors_test cluster_placement_test net_test node_test \
+                  integration_test
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
                   -DPARLEY_BUILD_BENCH=OFF
 

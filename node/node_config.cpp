@@ -1,12 +1,15 @@
 #include "node/node_config.hpp"
 
+#include "net/client/url.hpp"
 #include "net/http_allow.hpp"
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 namespace parley::node {
 
@@ -66,6 +69,16 @@ key_spec string_list_key(std::string name, Field field) {
               out.push_back(*item.value<std::string>());
             field(c, out);
           }};
+}
+
+// A name that goes into etcd keys (/parley/<cluster_id>/members/<node_id>): no '/', no spaces.
+void check_name(const std::string& key, const std::string& v, std::string_view punctuation) {
+  if (v.empty() || v.size() > 128)
+    fail(key, "must be 1..128 bytes");
+  for (unsigned char c : v)
+    if (!std::isalnum(c) && punctuation.find(char(c)) == std::string_view::npos)
+      fail(key, "invalid character '" + std::string(1, char(c)) + "' (allowed: letters, digits, "
+                  + std::string{punctuation} + ")");
 }
 
 const std::vector<key_spec>& specs() {
@@ -238,6 +251,49 @@ const std::vector<key_spec>& specs() {
              [](node_config& c, bool v) { c.admin.allow_mutations = v; }),
     int_key("admin.drain_duration_sec", 0, 86400,
             [](node_config& c, int64_t v) { c.admin.drain_duration = seconds{v}; }),
+    bool_key("cluster.enabled", [](node_config& c, bool v) { c.cluster.enabled = v; }),
+    string_key("cluster.cluster_id", {},
+               [](node_config& c, const std::string& v) {
+                 check_name("cluster.cluster_id", v, "._-");
+                 c.cluster.cluster_id = v;
+               }),
+    string_key("cluster.node_id", {},
+               [](node_config& c, const std::string& v) {
+                 if (!v.empty())
+                   check_name("cluster.node_id", v, "._-:[]");
+                 c.cluster.node_id = v;
+               }),
+    string_key("cluster.advertise", {},
+               [](node_config& c, const std::string& v) {
+                 if (!v.empty() && parse_host_port("cluster.advertise", v).second == 0)
+                   fail("cluster.advertise", "port 0 cannot be dialed");
+                 c.cluster.advertise = v;
+               }),
+    string_key("cluster.listen", {},
+               [](node_config& c, const std::string& v) {
+                 parse_host_port("cluster.listen", v);
+                 c.cluster.listen = v;
+               }),
+    string_list_key("cluster.etcd_endpoints",
+                    [](node_config& c, const std::vector<std::string>& v) {
+                      for (auto& url : v) {
+                        net::client::http_url parsed;
+                        std::string error;
+                        if (!net::client::parse_http_url(url, parsed, error))
+                          fail("cluster.etcd_endpoints", "entry \"" + url + "\": " + error);
+                      }
+                      c.cluster.etcd_endpoints = v;
+                    }),
+    int_key("cluster.lease_ttl_ms", 1000, 600'000,
+            [](node_config& c, int64_t v) { c.cluster.lease_ttl = milliseconds{v}; }),
+    int_key("cluster.partitions", 1, 65536,
+            [](node_config& c, int64_t v) { c.cluster.partitions = uint32_t(v); }),
+    int_key("cluster.heartbeat_ms", 10, 60'000,
+            [](node_config& c, int64_t v) { c.cluster.heartbeat = milliseconds{v}; }),
+    int_key("cluster.connection_timeout_ms", 100, 600'000,
+            [](node_config& c, int64_t v) { c.cluster.connection_timeout = milliseconds{v}; }),
+    int_key("cluster.request_timeout_ms", 100, 600'000,
+            [](node_config& c, int64_t v) { c.cluster.request_timeout = milliseconds{v}; }),
   };
   return all;
 }
@@ -401,6 +457,43 @@ void apply_listen(const std::string& host_port, node_config& cfg) {
   cfg.edge.server.port = port;
 }
 
+namespace {
+
+bool wildcard(const std::string& host) {
+  return host == "0.0.0.0" || host == "::";
+}
+
+// Relations of [cluster] keys; only an enabled cluster needs an address peers can dial.
+void validate_cluster(const node_config& cfg) {
+  auto& cl = cfg.cluster;
+  // A link is declared dead only after several heartbeats were missed.
+  if (cl.connection_timeout <= cl.heartbeat)
+    fail("cluster.connection_timeout_ms", "must be above cluster.heartbeat_ms ("
+                                            + std::to_string(cl.heartbeat.count()) + " ms)");
+  if (!cl.enabled)
+    return;
+  if (cl.etcd_endpoints.empty())
+    fail("cluster.etcd_endpoints", "must name at least one etcd when cluster.enabled is true");
+  auto [host, port] = parse_host_port("cluster.listen", cl.listen);
+  if (cl.advertise.empty() && (wildcard(host) || port == 0))
+    fail("cluster.advertise", "must be set when cluster.listen (" + cl.listen
+                                + ") has a wildcard host or port 0: peers cannot dial it");
+  // The peer link cannot share a port with the public or the admin listener.
+  auto clashes = [&, host = host, port = port](const std::string& other_host, uint16_t other_port) {
+    return port != 0 && port == other_port
+           && (host == other_host || wildcard(host) || wildcard(other_host));
+  };
+  if (clashes(cfg.edge.server.host, cfg.edge.server.port))
+    fail("cluster.listen", "must differ from server.listen");
+  if (!cfg.admin.listen.empty()) {
+    auto [admin_host, admin_port] = parse_host_port("admin.listen", cfg.admin.listen);
+    if (clashes(admin_host, admin_port))
+      fail("cluster.listen", "must differ from admin.listen");
+  }
+}
+
+} // namespace
+
 void validate(const node_config& cfg) {
   if (cfg.feed.ranking.half_life_hours <= 0)
     fail("feed.ranking_half_life_hours", "must be above 0");
@@ -416,6 +509,15 @@ void validate(const node_config& cfg) {
     fail("ws.heartbeat_interval_ms", "must be below ws.idle_timeout_sec ("
                                        + std::to_string(cfg.edge.ws.idle_timeout.count())
                                        + " s)");
+  validate_cluster(cfg);
+}
+
+std::string cluster_advertise(const cluster_options& cluster) {
+  return cluster.advertise.empty() ? cluster.listen : cluster.advertise;
+}
+
+std::string cluster_node_id(const cluster_options& cluster) {
+  return cluster.node_id.empty() ? cluster_advertise(cluster) : cluster.node_id;
 }
 
 std::vector<std::string> config_keys() {

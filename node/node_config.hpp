@@ -11,6 +11,7 @@
 #include "storage/storage_options.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -54,6 +55,40 @@ struct admin_config {
   std::chrono::seconds drain_duration{30};
 };
 
+// [cluster]: running as one member of a cluster (../shared/CLUSTER.md). Off by default: a
+// single node reads none of the rest.
+struct cluster_options {
+  // Join a cluster (etcd, peer link, partitions); false: a single node. Default: false
+  bool enabled = false;
+  // The cluster's name: its etcd keys live under /parley/<cluster_id>/. Letters, digits, '.',
+  // '_' and '-'. Default: "parley"
+  std::string cluster_id = "parley";
+  // This node's id, unique in the cluster and stable across restarts (partition ownership and
+  // routing entries name it); empty: the advertise address ("127.0.0.2:9080"). Default: ""
+  std::string node_id;
+  // HOST:PORT peers dial to reach this node's peer link; empty: cluster.listen, which must then
+  // name a concrete host (not 0.0.0.0 or ::) and port (not 0). Default: ""
+  std::string advertise;
+  // HOST:PORT the peer link listens on (node-to-node messages; keep it on a private network).
+  // Default: "127.0.0.1:9080"
+  std::string listen = "127.0.0.1:9080";
+  // etcd v3 client URLs (http:// only, the JSON gateway); any one of them may answer.
+  // Default: ["http://127.0.0.1:2379"]
+  std::vector<std::string> etcd_endpoints{"http://127.0.0.1:2379"};
+  // TTL of this node's membership lease, renewed every third of it: a dead node is noticed this
+  // long after it stopped renewing. Default: 3000 ms
+  std::chrono::milliseconds lease_ttl{3000};
+  // Partitions of the key space (hash(key) % partitions); fixed for the cluster's life: every
+  // node must have the same value and it cannot change once data is written. Default: 256
+  uint32_t partitions = 256;
+  // Heartbeat interval on each peer link. Default: 500 ms
+  std::chrono::milliseconds heartbeat{500};
+  // A peer link silent this long is closed (and retried); more than heartbeat. Default: 3000 ms
+  std::chrono::milliseconds connection_timeout{3000};
+  // Deadline of a request forwarded to another node when the caller sets none. Default: 5000 ms
+  std::chrono::milliseconds request_timeout{5000};
+};
+
 struct node_config {
   net::edge_options edge;
   storage::storage_options storage;
@@ -66,6 +101,7 @@ struct node_config {
   ratelimit_options ratelimit;
   log_options log;
   admin_config admin;
+  cluster_options cluster;
 };
 
 class config_error : public std::runtime_error {
@@ -95,6 +131,14 @@ void apply_listen(const std::string& host_port, node_config& cfg);
 
 // Checks relations between keys (e.g. the JWT secret is set). Throws config_error.
 void validate(const node_config& cfg);
+
+// The peer-link address this node announces: cluster.advertise, else cluster.listen.
+std::string cluster_advertise(const cluster_options& cluster);
+
+// This node's id in the cluster: cluster.node_id, else the advertise address as written
+// ("127.0.0.2:9080"): unique because two nodes cannot listen on one address, and stable as long
+// as the node keeps its address.
+std::string cluster_node_id(const cluster_options& cluster);
 
 // Every known key, "section.key", in file order (for docs and tests).
 std::vector<std::string> config_keys();

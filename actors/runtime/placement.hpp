@@ -33,9 +33,9 @@ public:
 // A single node: everything is local.
 std::shared_ptr<const placement_policy> local_placement();
 
-// Rendezvous (highest random weight) hashing: each member scores hash(member, kind, id) and the
-// highest score owns the entity. When a member leaves, only its entities move; when one joins,
-// it takes about 1/N of the others'. Members must be non-empty.
+// Rendezvous (highest random weight) hashing (common/rendezvous.hpp): each member scores
+// hash(member, kind, id) and the highest score owns the entity. When a member leaves, only its
+// entities move; when one joins, it takes about 1/N of the others'. Members must be non-empty.
 const std::string& owner_of(std::string_view kind, std::string_view id,
                             const std::vector<std::string>& members);
 

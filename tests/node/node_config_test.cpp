@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace parley::node;
@@ -275,4 +277,127 @@ TEST_CASE("admin keys are validated") {
   CHECK_THROWS_WITH(apply_override("admin.drain_duration_sec=90000", cfg),
                     Catch::Contains("admin.drain_duration_sec: out of range"));
   CHECK_THROWS(apply_override("admin.allow_mutations=maybe", cfg));
+}
+
+TEST_CASE("cluster keys default to a single node and are validated by name") {
+  node_config cfg;
+  auto& cl = cfg.cluster;
+  CHECK_FALSE(cl.enabled);
+  CHECK(cl.cluster_id == "parley");
+  CHECK(cl.node_id.empty());
+  CHECK(cl.advertise.empty());
+  CHECK(cl.listen == "127.0.0.1:9080");
+  CHECK(cl.etcd_endpoints == std::vector<std::string>{"http://127.0.0.1:2379"});
+  CHECK(cl.lease_ttl == std::chrono::milliseconds{3000});
+  CHECK(cl.partitions == 256);
+  CHECK(cl.heartbeat == std::chrono::milliseconds{500});
+  CHECK(cl.connection_timeout == std::chrono::milliseconds{3000});
+  CHECK(cl.request_timeout == std::chrono::milliseconds{5000});
+
+  apply_override("cluster.partitions=65536", cfg);
+  CHECK(cl.partitions == 65536);
+  apply_override(R"(cluster.etcd_endpoints=["http://10.0.0.1:2379", "http://10.0.0.2:2379"])", cfg);
+  CHECK(cl.etcd_endpoints.size() == 2);
+  CHECK_THROWS_WITH(apply_override("cluster.partitions=0", cfg),
+                    Catch::StartsWith("cluster.partitions: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.partitions=65537", cfg),
+                    Catch::StartsWith("cluster.partitions: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.lease_ttl_ms=999", cfg),
+                    Catch::StartsWith("cluster.lease_ttl_ms: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.heartbeat_ms=0", cfg),
+                    Catch::StartsWith("cluster.heartbeat_ms: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.request_timeout_ms=10", cfg),
+                    Catch::StartsWith("cluster.request_timeout_ms: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.connection_timeout_ms=-1", cfg),
+                    Catch::StartsWith("cluster.connection_timeout_ms: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.enabled=yes", cfg),
+                    Catch::StartsWith("cluster.enabled:"));
+  CHECK_THROWS_WITH(apply_override("cluster.cluster_id=a/b", cfg),
+                    Catch::StartsWith("cluster.cluster_id: invalid character '/'"));
+  CHECK_THROWS_WITH(apply_override("cluster.cluster_id=", cfg),
+                    Catch::StartsWith("cluster.cluster_id: must be 1..128 bytes"));
+  CHECK_THROWS_WITH(apply_override("cluster.node_id=node 1", cfg),
+                    Catch::StartsWith("cluster.node_id: invalid character ' '"));
+  CHECK_THROWS_WITH(apply_override("cluster.listen=9080", cfg),
+                    Catch::StartsWith("cluster.listen: expected HOST:PORT"));
+  CHECK_THROWS_WITH(apply_override("cluster.advertise=10.0.0.1:0", cfg),
+                    Catch::StartsWith("cluster.advertise: port 0 cannot be dialed"));
+  CHECK_THROWS_WITH(apply_override(R"(cluster.etcd_endpoints=["https://etcd:2379"])", cfg),
+                    Catch::StartsWith("cluster.etcd_endpoints: entry \"https://etcd:2379\""));
+  CHECK_THROWS_WITH(apply_override("cluster.etcd_endpoints=\"http://etcd:2379\"", cfg),
+                    Catch::StartsWith("cluster.etcd_endpoints: expected an array of strings"));
+  CHECK_THROWS_WITH(apply_override("cluster.members=3", cfg),
+                    Catch::StartsWith("cluster.members: unknown key"));
+}
+
+TEST_CASE("cluster keys are checked against each other, the peer address only when enabled") {
+  node_config cfg;
+  apply_override("auth.jwt_secret=0123456789abcdef", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+  // A peer link is declared dead only after heartbeats were missed.
+  apply_override("cluster.connection_timeout_ms=500", cfg);
+  CHECK(error_of([&] { validate(cfg); })
+        == "cluster.connection_timeout_ms: must be above cluster.heartbeat_ms (500 ms)");
+  apply_override("cluster.connection_timeout_ms=3000", cfg);
+
+  // A wildcard listen address is fine alone, but an enabled node must say where peers dial it.
+  apply_override("cluster.listen=0.0.0.0:9080", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+  apply_override("cluster.enabled=true", cfg);
+  CHECK(error_of([&] { validate(cfg); }).find("cluster.advertise: must be set") == 0);
+  apply_override("cluster.advertise=10.0.0.7:9080", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+
+  apply_override("cluster.etcd_endpoints=[]", cfg);
+  CHECK(error_of([&] { validate(cfg); }).find("cluster.etcd_endpoints: must name") == 0);
+  apply_override(R"(cluster.etcd_endpoints=["http://127.0.0.1:2379"])", cfg);
+
+  apply_override("cluster.listen=127.0.0.1:8080", cfg);  // server.listen's default
+  CHECK(error_of([&] { validate(cfg); }) == "cluster.listen: must differ from server.listen");
+  apply_override("cluster.listen=127.0.0.1:9091", cfg);
+  apply_override("admin.listen=0.0.0.0:9091", cfg);
+  CHECK(error_of([&] { validate(cfg); }) == "cluster.listen: must differ from admin.listen");
+  apply_override("admin.listen=", cfg);
+  CHECK(error_of([&] { validate(cfg); }).empty());
+}
+
+TEST_CASE("a node's cluster id and advertise address are derived when not set") {
+  cluster_options cl;
+  CHECK(cluster_advertise(cl) == "127.0.0.1:9080");
+  CHECK(cluster_node_id(cl) == "127.0.0.1:9080");
+  cl.advertise = "10.0.0.7:7000";
+  CHECK(cluster_advertise(cl) == "10.0.0.7:7000");
+  CHECK(cluster_node_id(cl) == "10.0.0.7:7000");
+  cl.node_id = "n7";
+  CHECK(cluster_node_id(cl) == "n7");
+}
+
+TEST_CASE("the three-node configs in configs/cluster load and make one cluster") {
+  std::vector<std::string> files;
+  for (auto& entry : std::filesystem::directory_iterator{PARLEY_SOURCE_DIR "/configs/cluster"})
+    if (entry.path().extension() == ".toml")
+      files.push_back(entry.path().string());
+  REQUIRE(files.size() == 3);
+  std::set<std::string> node_ids;
+  std::set<std::string> peer_addresses;
+  std::set<std::string> data_dirs;
+  std::set<std::string> secrets;
+  for (auto& file : files) {
+    INFO(file);
+    node_config cfg;
+    load_config_file(file, cfg);
+    validate(cfg);
+    CHECK(cfg.cluster.enabled);
+    CHECK(cfg.cluster.partitions == 256);
+    CHECK(cfg.cluster.etcd_endpoints == std::vector<std::string>{"http://127.0.0.1:2379"});
+    CHECK(cfg.edge.server.port == 8080);
+    node_ids.insert(cluster_node_id(cfg.cluster));
+    peer_addresses.insert(cluster_advertise(cfg.cluster));
+    data_dirs.insert(cfg.storage.data_dir);
+    secrets.insert(cfg.edge.auth.jwt_secret);
+  }
+  CHECK(node_ids == std::set<std::string>{"n1", "n2", "n3"});
+  CHECK(peer_addresses.size() == 3);
+  CHECK(data_dirs == std::set<std::string>{"data/n1", "data/n2", "data/n3"});
+  CHECK(secrets.size() == 1);  // a token minted on one node is valid on all
 }
