@@ -19,14 +19,18 @@ using steady = std::chrono::steady_clock;
 // A streamed line longer than this without its end is no gateway answer. 16 MiB
 constexpr size_t max_line_bytes = size_t{16} << 20;
 
-result<std::string> to_json(const Message& m) {
+// The POST of `m` as JSON to `path`, or why no call can be made.
+result<http::http_request> gateway_request(const fault& config_error, std::string_view path,
+                                           const Message& m) {
+  if (config_error)
+    return config_error;
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
-  std::string out;
-  auto st = google::protobuf::util::MessageToJsonString(m, &out, opts);
+  std::string body;
+  auto st = google::protobuf::util::MessageToJsonString(m, &body, opts);
   if (!st.ok())
     return make_fault(errc::internal, "etcd request not encodable: " + st.ToString());
-  return out;
+  return http::http_request{"POST", std::string{path}, std::move(body), {}};
 }
 
 bool starts_with(std::string_view text, std::string_view prefix) {
@@ -146,17 +150,14 @@ fault in_turn(size_t endpoints, size_t& current, milliseconds budget, std::strin
 
 fault etcd_gateway::call(std::string_view path, const Message& request, Message& response,
                          resend policy) {
-  if (config_error_)
-    return config_error_;
-  auto body = to_json(request);
-  if (!body)
-    return body.error();
-  http::http_request req{"POST", std::string{path}, *body, {}};
+  auto req = gateway_request(config_error_, path, request);
+  if (!req)
+    return req.error();
   return in_turn(endpoints_.size(), current_, opts_.call_timeout, path,
                  [&](size_t i, milliseconds left) -> verdict {
     auto& ep = *endpoints_[i];
-    auto where = ep.url + req.target;
-    auto res = ep.client->request(req, left);
+    auto where = ep.url + req->target;
+    auto res = ep.client->request(*req, left);
     auto v = judge(where, res, policy);
     if (!v.error)
       v.error = parse_gateway_json(res.body, response, where);
@@ -167,23 +168,20 @@ fault etcd_gateway::call(std::string_view path, const Message& request, Message&
 
 result<stream_end> etcd_gateway::stream(std::string_view path, const Message& request,
                                         const line_handler& on_line, milliseconds duration) {
-  if (config_error_)
-    return config_error_;
-  auto body = to_json(request);
-  if (!body)
-    return body.error();
-  http::http_request req{"POST", std::string{path}, *body, {}};
+  auto req = gateway_request(config_error_, path, request);
+  if (!req)
+    return req.error();
   auto end = stream_end::closed;
   bool broke = false;
   auto f = in_turn(endpoints_.size(), current_, duration, path,
                    [&](size_t i, milliseconds left) -> verdict {
     auto& ep = *endpoints_[i];
-    auto where = ep.url + req.target;
+    auto where = ep.url + req->target;
     // Pieces split lines anywhere: the end of one waits here for the rest.
     std::string pending;
     bool stopped = false;
     bool overflow = false;
-    auto res = ep.client->stream(req, [&](std::string_view piece) {
+    auto res = ep.client->stream(*req, [&](std::string_view piece) {
       pending.append(piece);
       size_t start = 0;
       for (auto nl = pending.find('\n'); nl != std::string::npos && !stopped;
