@@ -16,6 +16,9 @@ packages=(
   libcli11-dev
   libbenchmark-dev
   curl
+  # The cluster's coordinator (docs/cluster.md); tests start their own etcd on free ports, so the
+  # service the package may enable on 2379 is never used by them.
+  etcd-server etcd-client
   chromium   # the browser test of the web client (driven by npm playwright-core)
 )
 

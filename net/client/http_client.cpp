@@ -42,8 +42,12 @@ public:
   connection(asio::io_context& ioc, settings& s)
     : ioc_(ioc), s_(s), stream_(ioc), resolver_(ioc), resolve_timer_(ioc) {}
 
-  void start(const http_request& r, milliseconds timeout, handler done) {
+  // `on_piece` (may be null, else must outlive the request) takes a 2xx body piece by piece.
+  void start(const http_request& r, milliseconds timeout, handler done,
+             const body_piece_handler* on_piece = nullptr) {
     done_ = std::move(done);
+    on_piece_ = on_piece;
+    streamed_status_ = 0;
     started_ = steady::now();
     deadline_ = started_ + (timeout.count() > 0 ? timeout : s_.opts.request_timeout);
     retried_ = false;
@@ -176,8 +180,14 @@ private:
     http::async_read_some(stream_, buffer_, *parser_, [this](beast::error_code ec, std::size_t) {
       if (ec)
         return fail(ec, "read");
+      if (streaming()) {
+        if (!hand_over_piece())
+          return stop_streaming();
+        if (!parser_->is_done())
+          return read_some();
+      }
       auto limit = s_.opts.body_limit_bytes;
-      bool cut = !parser_->is_done() && parser_->get().body().size() >= limit;
+      bool cut = !streaming() && !parser_->is_done() && parser_->get().body().size() >= limit;
       if (!parser_->is_done() && !cut)
         return read_some();
       auto res = parser_->release();
@@ -197,7 +207,9 @@ private:
 
   // The one place Beast and Asio errors become text.
   void fail(beast::error_code ec, const char* stage) {
-    bool stale = reused_ && !retried_ && !aborted_ && ec != beast::error::timeout &&
+    // A stream whose pieces were handed over cannot be sent again.
+    bool stale = reused_ && !retried_ && !aborted_ && streamed_status_ == 0 &&
+                 ec != beast::error::timeout &&
                  (std::string_view{stage} == "write" || ec == http::error::end_of_stream ||
                   ec == asio::error::connection_reset || ec == asio::error::eof);
     close();
@@ -224,7 +236,39 @@ private:
     finish(std::move(out));
   }
 
+  // A 2xx response whose body the caller takes piece by piece (stream()).
+  bool streaming() const {
+    if (!on_piece_ || !parser_ || !parser_->is_header_done())
+      return false;
+    auto status = parser_->get().result_int();
+    return status >= 200 && status < 300;
+  }
+
+  // Hands what the parser holds of the body to the caller and empties it (string_body appends
+  // at the string's current end, so the next piece starts afresh); false when the caller wants
+  // no more.
+  bool hand_over_piece() {
+    streamed_status_ = static_cast<int>(parser_->get().result_int());
+    auto& body = parser_->get().body();
+    if (body.empty())
+      return true;
+    bool more = (*on_piece_)(body);
+    body.clear();
+    return more;
+  }
+
+  // The caller has read enough: the rest of the body is never read, so the connection cannot
+  // carry another request.
+  void stop_streaming() {
+    parser_.reset();
+    close();
+    last_used_ = steady::now();
+    finish(http_response{});
+  }
+
   void finish(http_response out) {
+    if (out.status == 0)
+      out.status = streamed_status_;
     out.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started_);
     asio::post(ioc_, [this, out = std::move(out)]() mutable {
       auto done = std::move(done_);
@@ -242,6 +286,9 @@ private:
   http::request<http::string_body> req_;
   std::optional<http::response_parser<http::string_body>> parser_;
   handler done_;
+  const body_piece_handler* on_piece_ = nullptr;
+  // The status of a stream whose pieces were handed over; 0 before.
+  int streamed_status_ = 0;
   steady::time_point started_;
   steady::time_point deadline_;
   steady::time_point last_used_;
@@ -291,6 +338,16 @@ http_client::http_client(http_url url, http_client_options opts)
 http_client::~http_client() = default;
 
 http_response http_client::request(const http_request& req, milliseconds timeout) {
+  return run(req, timeout, nullptr);
+}
+
+http_response http_client::stream(const http_request& req, const body_piece_handler& on_piece,
+                                  milliseconds timeout) {
+  return run(req, timeout, &on_piece);
+}
+
+http_response http_client::run(const http_request& req, milliseconds timeout,
+                               const body_piece_handler* on_piece) {
   auto& d = *impl_;
   http_response out;
   if (d.abort_flag && d.abort_flag->load()) {
@@ -302,7 +359,7 @@ http_response http_client::request(const http_request& req, milliseconds timeout
   d.conn.start(req, timeout, [&](http_response r) {
     out = std::move(r);
     done = true;
-  });
+  }, on_piece);
   bool aborting = false;
   while (!done) {
     d.ioc.run_for(milliseconds{50});

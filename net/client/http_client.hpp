@@ -1,7 +1,8 @@
 // The one outbound HTTP/1.1 client: the node's built-in task executors, parley-worker and the
 // load generators in bench/. Blocking, over keep-alive connections: one request at a time on
 // one connection (http_client), or a batch spread over several connections from one thread
-// (http_batch). Plain http only. The name is resolved once, within the request's deadline;
+// (http_batch), or one response read piece by piece as it streams in (http_client::stream).
+// Plain http only. The name is resolved once, within the request's deadline;
 // with an allow list every resolved address is checked and connections go only to the checked
 // addresses (no second lookup, so a name cannot change its answer in between). Redirects are
 // not followed: a 3xx is an answer like any other. Both classes share one connection type,
@@ -13,8 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +61,10 @@ struct http_response {
   std::string describe() const;
 };
 
+// Given each piece of a streamed response body as it arrives. Pieces split the body anywhere,
+// not at the sender's message boundaries. Returns false to read no more of it.
+using body_piece_handler = std::function<bool(std::string_view piece)>;
+
 struct http_client_options {
   // Sent as `Authorization: Bearer <token>`; empty: no header.
   std::string token;
@@ -100,6 +107,16 @@ public:
                      std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
   http_response get(std::string target);
 
+  // Sends `req` and hands the body of a 2xx response to `on_piece` as it arrives (a long poll
+  // or a server's event stream), until the body ends, `on_piece` returns false (the connection
+  // is closed then: the rest is never read), `timeout` passes (timed_out) or the abort flag is
+  // set ("aborted"). Once the header came, `status` is set even when the stream then fails;
+  // `body` stays empty and body_limit_bytes does not apply. A response that is not 2xx is read
+  // whole into `body` as request() does, and `on_piece` never sees it. `timeout` bounds the
+  // whole stream, not each piece; 0 uses the options' request_timeout.
+  http_response stream(const http_request& req, const body_piece_handler& on_piece,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+
   void set_token(std::string token);
 
   // While `flag` (may be null) is true, a request in flight fails with error "aborted" within
@@ -110,6 +127,10 @@ public:
   void close();
 
 private:
+  // request() and stream(): `on_piece` null reads the body whole.
+  http_response run(const http_request& req, std::chrono::milliseconds timeout,
+                    const body_piece_handler* on_piece);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

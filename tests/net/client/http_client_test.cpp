@@ -1,9 +1,10 @@
 // The one outbound HTTP client against a real socket on loopback: targets under a base path,
-// extra headers, cut bodies, the allow list checked on the resolved addresses, the deadline.
+// extra headers, cut bodies, the allow list checked on the resolved addresses, the deadline,
+// and streamed bodies read piece by piece.
 #include "net/client/http_client.hpp"
 #include "net/http_allow.hpp"
+#include "support/one_shot_server.hpp"
 
-#include <boost/asio.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,81 +12,12 @@
 
 using namespace parley::net;
 using namespace parley::net::client;
-using boost::asio::ip::tcp;
+using parley::test::chunked_answer;
+using parley::test::http_answer;
+using parley::test::one_shot_server;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Accepts one connection on 127.0.0.1, reads one request (headers and a Content-Length body)
-// and answers `answer` (nothing when empty: the client must time out), then closes.
-class one_shot_server {
-public:
-  explicit one_shot_server(std::string answer)
-    : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
-      thread_([this, answer = std::move(answer)] { serve(answer); }) {}
-
-  // A test that failed before connecting leaves the accept waiting: connect once to end it.
-  ~one_shot_server() {
-    if (!accepted_) {
-      boost::system::error_code ignored;
-      tcp::socket wake{ioc_};
-      wake.connect(acceptor_.local_endpoint(), ignored);
-    }
-    if (thread_.joinable())
-      thread_.join();
-  }
-
-  std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
-
-  // The request as received; waits for the server to be done.
-  std::string request() {
-    thread_.join();
-    return request_;
-  }
-
-private:
-  void serve(const std::string& answer) {
-    boost::system::error_code ec;
-    tcp::socket sock{ioc_};
-    acceptor_.accept(sock, ec);
-    accepted_ = true;
-    if (ec)
-      return;
-    std::string in;
-    char buf[4096];
-    size_t want = std::string::npos;
-    while (want == std::string::npos || in.size() < want) {
-      auto n = sock.read_some(boost::asio::buffer(buf), ec);
-      if (ec)
-        break;
-      in.append(buf, n);
-      auto end = in.find("\r\n\r\n");
-      if (want == std::string::npos && end != std::string::npos) {
-        auto at = in.find("Content-Length: ");
-        size_t length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
-        want = end + 4 + length;
-      }
-    }
-    request_ = in;
-    if (answer.empty()) {
-      std::this_thread::sleep_for(1500ms);
-      return;
-    }
-    boost::asio::write(sock, boost::asio::buffer(answer), ec);
-    sock.shutdown(tcp::socket::shutdown_both, ec);
-  }
-
-  boost::asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::string request_;
-  std::atomic<bool> accepted_{false};
-  std::thread thread_;
-};
-
-std::string answer(const std::string& body) {
-  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size())
-         + "\r\nConnection: close\r\n\r\n" + body;
-}
 
 // 127.0.0.1 at `port`, asking for `path` (parse_http_url is tested in url_test.cpp).
 http_url loopback(const std::string& port, const std::string& path = "") {
@@ -95,7 +27,7 @@ http_url loopback(const std::string& port, const std::string& path = "") {
 } // namespace
 
 TEST_CASE("a request goes to the target under the base path, with the extra headers") {
-  one_shot_server server{answer("{\"ok\":true}")};
+  one_shot_server server{http_answer("{\"ok\":true}")};
   http_client_options opts;
   opts.token = "t0k";
   http_client client{loopback(server.port(), "/prefix/"), opts};
@@ -116,7 +48,7 @@ TEST_CASE("a request goes to the target under the base path, with the extra head
 }
 
 TEST_CASE("an empty target asks for the URL itself") {
-  one_shot_server server{answer("")};
+  one_shot_server server{http_answer("")};
   http_client client{loopback(server.port(), "/hook?a=1"), {}};
   http_request req;
   CHECK(client.request(req).status == 200);
@@ -124,7 +56,7 @@ TEST_CASE("an empty target asks for the URL itself") {
 }
 
 TEST_CASE("a body over the limit is an answer all the same, cut there") {
-  one_shot_server server{answer(std::string(5000, 'x'))};
+  one_shot_server server{http_answer(std::string(5000, 'x'))};
   http_client_options opts;
   opts.body_limit_bytes = 100;
   http_client client{loopback(server.port()), opts};
@@ -135,7 +67,7 @@ TEST_CASE("a body over the limit is an answer all the same, cut there") {
 }
 
 TEST_CASE("the allow list is checked on the resolved addresses before any connection") {
-  one_shot_server server{answer("")};
+  one_shot_server server{http_answer("")};
   std::string error;
   auto names_only = http_allow_list::parse({"localhost"}, error);
   REQUIRE(names_only);
@@ -163,4 +95,82 @@ TEST_CASE("a silent server runs into the request's deadline") {
   CHECK(res.timed_out);
   CHECK(res.error == "read: timed out");
   CHECK(std::chrono::steady_clock::now() - started < 1200ms);
+}
+
+// -- streamed bodies --------------------------------------------------------------------------
+
+TEST_CASE("a streamed body reaches the caller piece by piece as it arrives") {
+  one_shot_server server{chunked_answer({"first\n", "second\n", "third\n"}), 150ms};
+  http_client client{loopback(server.port()), {}};
+  std::vector<std::string> pieces;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  auto res = client.stream({"POST", "/watch", "{}", {}}, [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return true;
+  });
+  INFO(res.describe());
+  CHECK(res.success());
+  CHECK(res.body.empty());
+  std::string joined;
+  for (auto& p : pieces)
+    joined += p;
+  CHECK(joined == "first\nsecond\nthird\n");
+  // Handed over as they came, not once the body was complete.
+  REQUIRE(pieces.size() >= 3);
+  CHECK(arrivals.back() - arrivals.front() >= 250ms);
+}
+
+TEST_CASE("a stream the caller stops is closed at once") {
+  one_shot_server server{chunked_answer({"first\n", "never read\n"}), 800ms};
+  http_client client{loopback(server.port()), {}};
+  auto started = std::chrono::steady_clock::now();
+  std::string seen;
+  auto res = client.stream({"POST", "/watch", "{}", {}}, [&](std::string_view piece) {
+    seen += piece;
+    return false;
+  });
+  CHECK(res.ok());
+  CHECK(res.status == 200);
+  CHECK(seen == "first\n");
+  CHECK(std::chrono::steady_clock::now() - started < 600ms);
+}
+
+TEST_CASE("a stream that outlives its deadline times out with its status known") {
+  one_shot_server server{chunked_answer({"first\n", "too late\n"}), 800ms};
+  http_client client{loopback(server.port()), {}};
+  std::string seen;
+  auto res = client.stream({"POST", "/watch", "{}", {}}, [&](std::string_view piece) {
+    seen += piece;
+    return true;
+  }, 300ms);
+  CHECK(res.timed_out);
+  CHECK(res.status == 200);
+  CHECK(seen == "first\n");
+}
+
+TEST_CASE("a stream another thread aborts ends with aborted") {
+  one_shot_server server{chunked_answer({"first\n", "too late\n"}), 800ms};
+  http_client client{loopback(server.port()), {}};
+  std::atomic<bool> abort{false};
+  client.set_abort_flag(&abort);
+  auto res = client.stream({"POST", "/watch", "{}", {}}, [&](std::string_view) {
+    abort = true;  // as another thread would; the client notices within about 50 ms
+    return true;
+  });
+  CHECK(res.error == "aborted");
+  CHECK(res.status == 200);
+}
+
+TEST_CASE("a streamed request answered with an error status is read whole into the body") {
+  one_shot_server server{http_answer("{\"error\":\"nope\"}", 404)};
+  http_client client{loopback(server.port()), {}};
+  bool called = false;
+  auto res = client.stream({"POST", "/watch", "{}", {}}, [&](std::string_view) {
+    called = true;
+    return true;
+  });
+  CHECK(res.status == 404);
+  CHECK(res.body == "{\"error\":\"nope\"}");
+  CHECK_FALSE(called);
 }
