@@ -8,6 +8,7 @@
 #include "actors/runtime/errors.hpp"
 #include "actors/chat/chat_reader.hpp"
 #include "actors/message_types.hpp"
+#include "cluster/link/link_types.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/feed/fanout_worker.hpp"
@@ -36,6 +37,7 @@
 #include "net/server.hpp"
 #include "node/admin_commands.hpp"
 #include "node/build_info.hpp"
+#include "node/cluster_member.hpp"
 #include "node/node_sampler.hpp"
 #include "node/process_stats.hpp"
 #include "storage/ban_store.hpp"
@@ -121,6 +123,7 @@ struct node::impl {
   std::shared_ptr<sample_history> history =
     std::make_shared<sample_history>(sample_history_seconds);
   std::unique_ptr<net::server> admin_server;  // admin.listen, when set
+  std::unique_ptr<cluster_member> cluster;    // cluster.enabled only
   std::string node_id;
   int64_t started_at_ms = 0;
   bool stopped = false;
@@ -161,7 +164,8 @@ fault open_storage(impl_t& im, const node_config& cfg) {
   auto node_id = storage::meta_store{*im.db}.load_or_create_node_id();
   if (!node_id)
     return node_id.error();
-  im.node_id = std::move(*node_id);
+  // In a cluster the id peers know it by (partition ownership and routes name it).
+  im.node_id = cfg.cluster.enabled ? cluster_node_id(cfg.cluster) : std::move(*node_id);
   im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
   return {};
 }
@@ -173,8 +177,24 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
   im.caf_cfg.set("scheduler.max-threads", static_cast<int64_t>(threads));
   im.caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg.runtime.scheduler_policy));
   add_message_types(im.caf_cfg);
+  cluster::add_message_types(im.caf_cfg);
+  if (im.cluster)
+    cluster_member::configure(im.caf_cfg, cfg.cluster);
   im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
-  im.storage_writer = runtime::spawn_storage_writer(*im.sys, *im.writer);
+  im.storage_writer = runtime::spawn_storage_writer(
+    *im.sys, *im.writer, im.cluster ? im.cluster->fence() : runtime::write_fence{});
+}
+
+// In a cluster: the membership first (the write fence opens once it holds a lease), readiness
+// from the cluster member (joined, partitions assigned, peers linked) rather than at start-up.
+fault join_cluster(impl_t& im, const node_config& cfg) {
+  if (!cfg.cluster.enabled)
+    return {};
+  im.cluster = std::make_unique<cluster_member>(cfg.cluster, im.node_id, [&im](bool ready) {
+    if (im.server)
+      im.server->set_ready(ready);
+  });
+  return {};
 }
 
 // -- phase 1: build ---------------------------------------------------------------------------------
@@ -289,6 +309,10 @@ void start_registry(impl_t& im, const node_config& cfg) {
   runtime::registry_options ropts;
   ropts.idle_passivate = cfg.runtime.idle_passivate;
   ropts.local_node = im.node_id;
+  if (im.cluster) {
+    ropts.placement = im.cluster->placement();
+    ropts.remote_kinds = im.cluster->forwarders();
+  }
   std::map<std::string, runtime::entity_factory> kinds;
   kinds[chat::conversation_kind] = [weak = std::weak_ptr<chat::chat_context>{im.chat}](
                                      caf::actor_system& sys, const std::string& id) {
@@ -460,7 +484,12 @@ fault node::start() {
   im.started_at_ms = unix_ms();
   if (auto err = open_storage(im, cfg_))
     return err;
+  if (auto err = join_cluster(im, cfg_))
+    return err;
   start_actor_system(im, cfg_);
+  if (im.cluster)
+    if (auto err = im.cluster->join())
+      return err;
   metrics::global().add_callback_gauge("process_resident_bytes", "Resident set size",
                                        resident_bytes);
 
@@ -484,6 +513,9 @@ fault node::start() {
   start_edge_and_links(im, cfg_);
   start_admin(im, cfg_, *this);
   start_observing(im);
+  if (im.cluster)
+    if (auto err = im.cluster->start(*im.sys, im.registry, {}))
+      return err;
   if (auto err = im.server->start())
     return err;
   if (im.admin_server) {
@@ -492,7 +524,10 @@ fault node::start() {
     im.admin_server->set_ready(true);
     spdlog::info("admin API on {}:{}", im.admin_server->host(), im.admin_server->port());
   }
-  im.server->set_ready(true);
+  if (im.cluster)
+    im.server->set_ready(im.cluster->ready());  // and from then on as the cluster says
+  else
+    im.server->set_ready(true);
   if (cfg_.edge.auth.dev_tokens)
     spdlog::warn("auth.dev_tokens is on: anyone can mint a token for any user "
                  "(POST /api/v1/dev/token); never enable it in production");
@@ -545,6 +580,17 @@ void node::shutdown() {
     im.admin_server->set_ready(false);
     im.admin_server->stop();
   }
+  if (im.cluster && im.server) {
+    // Lame duck first: clients reconnect to other nodes at an even pace, then the lease goes
+    // and peers take this node out of their placement at once.
+    im.server->lame_duck(std::chrono::duration_cast<std::chrono::milliseconds>(
+      cfg_.edge.server.drain_timeout));
+    auto until = std::chrono::steady_clock::now() + cfg_.edge.server.drain_timeout;
+    while (im.server->lame_duck_progress().open > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  if (im.cluster)
+    im.cluster->leave();
   if (im.server) {
     im.server->set_ready(false);
     im.server->drain();
@@ -593,6 +639,7 @@ void node::shutdown() {
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
+    im.cluster.reset();
     im.chat.reset();
     im.links.reset();
     im.tasks.reset();

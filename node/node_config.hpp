@@ -81,6 +81,10 @@ struct cluster_options {
   // Partitions of the key space (hash(key) % partitions); fixed for the cluster's life: every
   // node must have the same value and it cannot change once data is written. Default: 256
   uint32_t partitions = 256;
+  // Members that must have joined before the partitions are first assigned (once, for the
+  // cluster's life, until replication can move them: docs/cluster.md). Start a new cluster's
+  // first nodes together with this set to their number. Default: 1
+  uint32_t bootstrap_members = 1;
   // Heartbeat interval on each peer link. Default: 500 ms
   std::chrono::milliseconds heartbeat{500};
   // A peer link silent this long is closed (and retried); more than heartbeat. Default: 3000 ms

@@ -1,0 +1,88 @@
+// This node's part in a cluster (../shared/CLUSTER.md), wired into the node: the peer link and
+// its published gateway, membership in etcd, the partition map, and the registry's placement
+// and forwarders. A single node (cluster.enabled = false) builds none of it.
+//
+// Placement until replication lands (docs/cluster.md): the partition map in etcd is assigned
+// once, by rendezvous over the members present when `cluster.bootstrap_members` have joined,
+// and then stays: a partition's data lives on its primary's disk, so a partition never moves to
+// a node that does not hold it. A primary that is down leaves its partitions unavailable until
+// it returns; a node that joins later owns nothing yet and forwards.
+#pragma once
+
+#include "actors/runtime/placement.hpp"
+#include "actors/runtime/registry.hpp"
+#include "actors/runtime/storage_writer.hpp"
+#include "cluster/link/peer_link.hpp"
+#include "common/result.hpp"
+#include "node/node_config.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace parley::node {
+
+class cluster_member {
+public:
+  // Called with the node's readiness (joined, every partition assigned, linked to the live
+  // members) whenever it changes, on a thread of the cluster member's own.
+  using readiness_handler = std::function<void(bool)>;
+
+  cluster_member(cluster_options opts, std::string node_id, readiness_handler on_readiness);
+  ~cluster_member();
+  cluster_member(const cluster_member&) = delete;
+  cluster_member& operator=(const cluster_member&) = delete;
+
+  // Before the actor system exists: the middleman, its heartbeats and the cluster's types.
+  static void configure(caf::actor_system_config& caf_cfg, const cluster_options& opts);
+
+  // For the registry, before it is spawned: where each entity lives, and the forwarders to
+  // entities of other nodes (they reach the link once start() has spawned it).
+  std::shared_ptr<const runtime::placement_policy> placement() const;
+  std::map<std::string, runtime::remote_factory> forwarders() const;
+  // For the storage writer: closed while the membership lease is in doubt.
+  runtime::write_fence fence() const;
+
+  // Joins the cluster in etcd (member key under a lease kept alive, the member list watched).
+  // Before the services start, so that the write fence is open when they first write. Blocks
+  // for a few etcd round trips.
+  fault join();
+
+  // Spawns the peer link (serving `registry`'s entities and `services` to peers), publishes its
+  // gateway on cluster.listen, and starts following the partition map: from then on the
+  // registry places entities and readiness is reported.
+  fault start(caf::actor_system& sys, caf::actor registry,
+              std::map<std::string, std::pair<caf::actor, cluster::invoker>> services);
+
+  // Lame duck done: revokes the lease (peers see this node gone at once), stops following etcd
+  // and stops the link. Idempotent; the destructor calls it.
+  void leave();
+
+  // -- observers (any thread) --
+
+  bool ready() const { return ready_; }
+  const std::string& node_id() const;
+
+  // What the admin console shows: members, partitions, links.
+  struct status {
+    std::vector<std::string> members;
+    uint32_t partitions = 0;
+    uint32_t primaries_here = 0;
+    uint32_t unavailable = 0;
+    uint64_t peers_linked = 0;
+    bool lease_healthy = false;
+  };
+  status snapshot() const;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+  std::atomic<bool> ready_{false};
+};
+
+} // namespace parley::node
