@@ -28,6 +28,9 @@ public:
   // Called on the registry's thread for every activation: must be quick and must not block.
   // May be called from several threads at once.
   virtual entity_location locate(std::string_view kind, std::string_view id) const = 0;
+  // The live members (node ids, this node included), for what a node tells every other one
+  // (service_router::others). Empty on a single node.
+  virtual std::vector<std::string> members() const { return {}; }
 };
 
 // A single node: everything is local.

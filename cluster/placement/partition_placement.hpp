@@ -24,6 +24,7 @@ public:
   void update(std::vector<partition_owners> owners, const std::vector<std::string>& live);
 
   runtime::entity_location locate(std::string_view kind, std::string_view id) const override;
+  std::vector<std::string> members() const override;
 
   // The owners of one partition now (primary empty: none).
   partition_owners owners_of(uint32_t partition) const;
@@ -39,7 +40,10 @@ private:
     partition_owners owners;
     bool primary_live = false;
   };
-  using table = std::vector<placed>;
+  struct table {
+    std::vector<placed> partitions;
+    std::vector<std::string> live;
+  };
 
   std::shared_ptr<const table> current() const;
 
