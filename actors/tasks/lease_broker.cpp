@@ -17,18 +17,26 @@
 #include <memory>
 #include <set>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 namespace parley::tasks {
 
 namespace {
 
-// Its own timer: the wait with this number has run out of time.
-using lease_broker_impl = lease_broker_api::extend<caf::reacts_to<timeout_atom, uint64_t>>;
+// Its own timers: the wait with this number has run out of time; (in a cluster) look for
+// members whose brokers have not told it their ready tasks yet.
+using lease_broker_impl =
+  lease_broker_api::extend<caf::reacts_to<timeout_atom, uint64_t>, caf::reacts_to<tick_atom>>;
 
 // How long a shard may take to grant: one durable write. Long on purpose: a grant answered after
 // the broker stopped waiting would be a lease nobody holds until it runs out.
 constexpr auto grant_timeout = std::chrono::minutes{10};
+
+// In a cluster: how often the broker looks for members it has not synchronized with, and how
+// long one such exchange may take.
+constexpr auto peer_check_interval = std::chrono::seconds{1};
+constexpr auto peer_sync_timeout = std::chrono::seconds{5};
 
 // Order among ready tasks: higher priority first, then earlier due time, then id.
 struct ready_key {
@@ -62,6 +70,7 @@ struct ready_entry {
   std::string type;
   std::string owner;
   ready_key key;
+  bool local = true;  // offered by one of this node's shards (not relayed by a peer)
 };
 
 struct broker_state {
@@ -74,6 +83,9 @@ struct broker_state {
   // Rounds of waiters that can be withdrawn (a wait id), while their shards grant.
   std::unordered_map<std::string, std::shared_ptr<round>> granting;
   uint64_t next_waiter = 0;
+  // In a cluster: the members whose brokers sent this one their ready tasks, and those asked.
+  std::set<std::string> synced;
+  std::set<std::string> syncing;
 
   static inline const char* name = "parley.lease_broker";
 };
@@ -143,6 +155,27 @@ std::vector<std::string> pick(broker_state& st, const pb::LeaseWait& w) {
   return out;
 }
 
+template <class Msg>
+constexpr auto withdraw_or_ready() {
+  if constexpr (std::is_same_v<Msg, pb::ReadyTasks>)
+    return ready_atom_v;
+  else
+    return withdraw_atom_v;
+}
+
+// In a cluster, what every other node's broker must hear: the offers and withdrawals of this
+// node's shards, and the tasks leased here. One message per node; a peer whose link is down
+// misses it (its picks of a task leased meanwhile are refused by the shard, and it asks for this
+// node's ready tasks again when the member list changes).
+template <class Msg>
+void tell_peers(broker_actor self, const Msg& msg) {
+  auto& ctx = *self->state.ctx;
+  if (!ctx.clustered())
+    return;
+  for (auto& [node, peer] : ctx.router->others(lease_broker_service))
+    self->send(caf::actor_cast<lease_broker_api>(peer), withdraw_or_ready<Msg>(), msg);
+}
+
 void count_waiters(broker_state& st) {
   instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
 }
@@ -166,6 +199,12 @@ void granted(broker_actor self, const std::shared_ptr<round>& r) {
   }
   if (r->granted.leases().empty() && st.ctx->clock() < r->w.deadline_ms)
     return serve(self, std::move(r->w));  // every pick was taken meanwhile: keep waiting
+  if (st.ctx->clustered() && r->granted.leases_size() > 0) {
+    pb::TakenTasks taken;
+    for (auto& l : r->granted.leases())
+      taken.add_task_ids(l.task_id());
+    tell_peers(self, taken);
+  }
   auto rank = [&r](const pb::Lease& l) {
     return std::find(r->picked.begin(), r->picked.end(), l.task_id()) - r->picked.begin();
   };
@@ -263,7 +302,13 @@ void offer(broker_actor self, const pb::ReadyTasks& tasks) {
     st.ready[t.task_type()].insert(key);
     if (!t.owner().empty())
       st.ready_of_owner[owner_type(t.owner(), t.task_type())].insert(key);
-    st.by_id.emplace(t.id(), ready_entry{t.task_type(), t.owner(), std::move(key)});
+    st.by_id.emplace(t.id(),
+                     ready_entry{t.task_type(), t.owner(), std::move(key), !tasks.relayed()});
+  }
+  if (!tasks.relayed() && st.ctx->clustered()) {
+    auto relayed = tasks;
+    relayed.set_relayed(true);
+    tell_peers(self, relayed);
   }
   // Oldest waiters first; each takes what matches it.
   for (auto it = st.waiters.begin(); it != st.waiters.end();) {
@@ -291,6 +336,65 @@ void time_out(broker_actor self, uint64_t number) {
   }
 }
 
+void withdraw_task(broker_actor self, const pb::WithdrawTask& msg) {
+  remove_ready(self->state, msg.task_id());
+  if (!msg.relayed() && self->state.ctx->clustered()) {
+    auto relayed = msg;
+    relayed.set_relayed(true);
+    tell_peers(self, relayed);
+  }
+}
+
+// The ready tasks this node's shards offered, for a peer's broker that has just seen this node.
+pb::ReadyTasks local_ready(broker_state& st) {
+  pb::ReadyTasks out;
+  out.set_relayed(true);
+  for (auto& [id, e] : st.by_id) {
+    if (!e.local)
+      continue;
+    auto* t = out.add_tasks();
+    t->set_id(id);
+    t->set_task_type(e.type);
+    t->set_owner(e.owner);
+    t->set_priority(e.key.priority);
+    t->set_due_ms(e.key.due_ms);
+  }
+  return out;
+}
+
+// In a cluster, once a second: asks every member it has not heard from since it (or this node)
+// joined for the ready tasks of that member's shards; a member that left is asked again when it
+// returns. Offers made after that arrive one by one (tell_peers).
+void check_peers(broker_actor self) {
+  auto& st = self->state;
+  auto nodes = st.ctx->router->other_nodes();
+  std::set<std::string> live{nodes.begin(), nodes.end()};
+  for (auto it = st.synced.begin(); it != st.synced.end();)
+    it = live.count(*it) ? std::next(it) : st.synced.erase(it);
+  for (auto& node : nodes) {
+    if (st.synced.count(node) || st.syncing.count(node))
+      continue;
+    auto peer = st.ctx->router->at(lease_broker_service, node);
+    if (!peer)
+      continue;
+    st.syncing.insert(node);
+    self->request(caf::actor_cast<lease_broker_api>(peer), peer_sync_timeout, ready_atom_v)
+      .then(
+        [self, node](pb::ReadyTasks& tasks) {
+          self->state.syncing.erase(node);
+          self->state.synced.insert(node);
+          tasks.set_relayed(true);
+          offer(self, tasks);
+        },
+        [self, node](caf::error& e) {
+          self->state.syncing.erase(node);  // asked again at the next check
+          spdlog::debug("lease broker: ready tasks of {} not fetched yet: {}", node,
+                        to_fault(e).message);
+        });
+  }
+  self->delayed_send(self, peer_check_interval, tick_atom_v);
+}
+
 // The node shuts down: every worker still waiting hears it now rather than at its deadline
 // (a parked long poll would otherwise hold the shutdown for up to a minute).
 void shut_down(broker_actor self, const caf::exit_msg& msg) {
@@ -308,12 +412,20 @@ void shut_down(broker_actor self, const caf::exit_msg& msg) {
 lease_broker_impl::behavior_type broker_behavior(broker_actor self, tasks_context_ptr ctx) {
   self->state.ctx = std::move(ctx);
   self->set_exit_handler([self](caf::exit_msg& msg) { shut_down(self, msg); });
+  if (self->state.ctx->clustered())
+    self->send(self, tick_atom_v);
   return {
     [self](lease_atom, pb::LeaseWait& wait) { return lease(self, wait); },
     [self](withdraw_atom, const pb::WithdrawWait& msg) { withdraw_wait(self, msg); },
     [self](ready_atom, const pb::ReadyTasks& tasks) { offer(self, tasks); },
-    [self](withdraw_atom, const pb::WithdrawTask& msg) { remove_ready(self->state, msg.task_id()); },
+    [self](withdraw_atom, const pb::WithdrawTask& msg) { withdraw_task(self, msg); },
+    [self](withdraw_atom, const pb::TakenTasks& msg) {
+      for (auto& id : msg.task_ids())
+        remove_ready(self->state, id);
+    },
+    [self](ready_atom) { return local_ready(self->state); },
     [self](timeout_atom, uint64_t number) { time_out(self, number); },
+    [self](tick_atom) { check_peers(self); },
   };
 }
 

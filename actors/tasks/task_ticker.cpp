@@ -75,7 +75,12 @@ void purge(ticker_actor self) {
 
 void tick(ticker_actor self) {
   auto& st = self->state;
-  for (uint32_t shard = 0; shard < task_shard_count; ++shard)
+  for (uint32_t shard = 0; shard < task_shard_count; ++shard) {
+    // In a cluster each shard is ticked by its owner only (a tick to another node's shard would
+    // cross the network for nothing); a shard whose partition has no live owner yet is ticked
+    // once it has one.
+    if (!shard_here(*st.ctx, shard))
+      continue;
     runtime::request_entity<task_shard_api>(
       self, shard_at(*st.ctx, shard), tick_timeout, [] {},
       [shard](caf::error& e) {
@@ -83,6 +88,7 @@ void tick(ticker_actor self) {
         spdlog::warn("task shard {}: tick not delivered: {}", shard, to_fault(e).message);
       },
       tick_atom_v);
+  }
   if (st.ticks++ % ticks_per_purge == 0)
     purge(self);
   self->delayed_send(self, tick_interval, tick_atom_v);

@@ -1,8 +1,9 @@
-// The scheduler's clock: once a second it ticks every task shard (task_shard_api's tick_atom,
-// through the registry; each advances its window over the due index; the ticks also keep the
-// shards active, so they are never passivated with timers pending), and once a minute it deletes
-// COMPLETED and CANCELLED tasks older than tasks.retention_days. On start it sets the
-// tasks-by-status gauges from the status index.
+// The scheduler's clock: once a second it ticks every task shard of this node (task_shard_api's
+// tick_atom, through the registry; each advances its window over the due index; the ticks also
+// keep the shards active, so they are never passivated with timers pending), and once a minute
+// it deletes COMPLETED and CANCELLED tasks older than tasks.retention_days. On start it sets the
+// tasks-by-status gauges from the status index. In a cluster "this node's" shards are those whose
+// partition's primary it is (shard_here): every shard is ticked by its owner alone.
 #pragma once
 
 #include "actors/runtime/atoms.hpp"

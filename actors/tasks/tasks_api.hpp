@@ -34,6 +34,7 @@ CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::LeaseWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::ReadyTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawTask))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TakenTasks))
 CAF_END_TYPE_ID_BLOCK(parley_tasks)
 
 namespace parley::tasks {
@@ -58,13 +59,24 @@ using task_shard_api = caf::typed_actor<
   caf::reacts_to<tick_atom>>;
 
 // The lease broker: one per node, matches due tasks with waiting workers (lease_broker.hpp).
+// In a cluster it is also a node service (lease_broker_service): every broker hears of the
+// ready tasks of every node's shards, so a worker on any node gets due tasks of every partition.
 using lease_broker_api = caf::typed_actor<
   // A worker asks for leases, waiting up to its wait_ms (long poll).
   caf::replies_to<lease_atom, pb::LeaseWait>::with<pb::LeaseResponse>,
   // The worker of a wait went away: nothing is leased for it any more.
   caf::reacts_to<withdraw_atom, pb::WithdrawWait>,
-  // From shards: tasks that became SCHEDULED, and ones that no longer are.
+  // From shards (and relayed by other nodes' brokers): tasks that became SCHEDULED, and ones
+  // that no longer are.
   caf::reacts_to<ready_atom, pb::ReadyTasks>,
-  caf::reacts_to<withdraw_atom, pb::WithdrawTask>>;
+  caf::reacts_to<withdraw_atom, pb::WithdrawTask>,
+  // From other nodes' brokers: tasks leased there.
+  caf::reacts_to<withdraw_atom, pb::TakenTasks>,
+  // From another node's broker that has just seen this node: the ready tasks of this node's
+  // shards, which it has not heard of yet.
+  caf::replies_to<ready_atom>::with<pb::ReadyTasks>>;
+
+// The name peers reach a node's lease broker by (runtime::service_router).
+constexpr const char* lease_broker_service = "lease_broker";
 
 } // namespace parley::tasks

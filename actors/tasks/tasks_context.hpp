@@ -4,6 +4,7 @@
 
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/runtime/entity_request.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "actors/tasks/shard_handles.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "common/clock.hpp"
@@ -97,6 +98,11 @@ struct tasks_context {
   lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
   shard_handles shards;     // the task shards' handles, for shard_request.hpp
   clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker
+  // In a cluster: which shards are this node's, and the other nodes' brokers. Null: a single
+  // node (everything here).
+  runtime::service_router_ptr router;
+
+  bool clustered() const { return router && router->clustered(); }
 };
 
 using tasks_context_ptr = std::shared_ptr<tasks_context>;
@@ -106,6 +112,12 @@ constexpr const char* shard_kind = "task_shard";
 // Where task shard `shard` lives, for runtime::request_entity / ask_entity<task_shard_api>.
 inline runtime::entity_address shard_at(const tasks_context& ctx, uint32_t shard) {
   return {ctx.registry, shard_kind, std::to_string(shard)};
+}
+
+// Whether task shard `shard` is this node's to run (its partition's primary is here); always on
+// a single node.
+inline bool shard_here(const tasks_context& ctx, uint32_t shard) {
+  return !ctx.router || ctx.router->here(shard_kind, std::to_string(shard));
 }
 
 } // namespace parley::tasks
