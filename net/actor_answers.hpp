@@ -11,6 +11,7 @@
 
 #include <caf/detail/type_traits.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
 #include <memory>
@@ -67,6 +68,18 @@ void ask_and_answer(edge_context& ctx, Handle dest, responder respond, Render re
   auto [on_reply, on_error] = answer_with(std::move(respond), std::move(render));
   runtime::ask(ctx.sys, std::move(dest), answer_within(ctx), std::move(on_reply),
                std::move(on_error), std::move(args)...);
+}
+
+// The same for a keyed node service as routed to the node that owns the key
+// (runtime::service_router, through the service's context): a routing failure (the key has no
+// live owner now) is the answer.
+template <class Handle, class Render, class... Args>
+void ask_routed_and_answer(edge_context& ctx, caf::expected<Handle> routed, responder respond,
+                           Render render, Args... args) {
+  if (!routed)
+    return respond(http_response::error(to_fault(routed.error())));
+  ask_and_answer(ctx, std::move(*routed), std::move(respond), std::move(render),
+                 std::move(args)...);
 }
 
 // The same for the virtual entity at `where` (runtime::ask_entity, typed by its interface Api).

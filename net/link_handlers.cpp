@@ -75,8 +75,13 @@ void create_link(edge_context& ctx, http_request& req, responder respond) {
   if (auto err = from_json(req.body, *msg.mutable_request()))
     return respond(http_response::error(err));
   msg.set_owner_id(claims.sub);
-  ask_and_answer(ctx, ctx.links->service, std::move(respond),
-                 render_link(201, short_base(ctx, req)), create_atom_v, std::move(msg));
+  // An alias is created by the node that owns it; a generated key by this node's service, which
+  // draws keys of its own partitions (links_api.hpp).
+  auto& alias = msg.request().custom_alias();
+  auto service = alias.empty() ? caf::expected<links::link_service_api>{ctx.links->service}
+                               : ctx.links->service_for(alias);
+  ask_routed_and_answer(ctx, std::move(service), std::move(respond),
+                        render_link(201, short_base(ctx, req)), create_atom_v, std::move(msg));
 }
 
 void delete_link(edge_context& ctx, http_request& req, responder respond) {
@@ -87,8 +92,9 @@ void delete_link(edge_context& ctx, http_request& req, responder respond) {
   msg.set_key(req.params["key"]);
   msg.set_user_id(claims.sub);
   msg.set_admin(claims.role == "admin");
-  ask_and_answer(
-    ctx, ctx.links->service, std::move(respond),
+  auto service = ctx.links->service_for(msg.key());
+  ask_routed_and_answer(
+    ctx, std::move(service), std::move(respond),
     [] { return http_response::text(204, {}, "application/json"); }, delete_atom_v,
     std::move(msg));
 }
@@ -99,8 +105,9 @@ void get_link(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::LinkKey q;
   q.set_key(req.params["key"]);
-  ask_and_answer(ctx, ctx.links->service, std::move(respond),
-                 render_link(200, short_base(ctx, req)), read_atom_v, std::move(q));
+  auto service = ctx.links->service_for(q.key());
+  ask_routed_and_answer(ctx, std::move(service), std::move(respond),
+                        render_link(200, short_base(ctx, req)), read_atom_v, std::move(q));
 }
 
 void get_stats(edge_context& ctx, http_request& req, responder respond) {
@@ -109,8 +116,9 @@ void get_stats(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::LinkStatsQuery q;
   q.set_key(req.params["key"]);
-  ask_and_answer(
-    ctx, ctx.links->service, std::move(respond),
+  auto service = ctx.links->service_for(q.key());
+  ask_routed_and_answer(
+    ctx, std::move(service), std::move(respond),
     [](const pb::LinkStats& stats) { return http_response::json(200, to_json(stats)); },
     read_atom_v, std::move(q));
 }
@@ -149,8 +157,9 @@ http_response redirect_answer(edge_context& ctx, redirect_request r, links::reso
 }
 
 // A redirect is answered from the node's cache inline (memory only); a miss asks the link
-// service, which reads the store, and fills the cache with its answer. The epoch read before
-// asking keeps a delete or purge that lands meanwhile from being undone by that fill.
+// service of the key's owner (this node's on a single node), which reads the store, and fills
+// the cache with its answer. The epoch read before asking keeps a delete or purge that lands
+// meanwhile from being undone by that fill.
 void redirect(edge_context& ctx, http_request& req, responder respond) {
   // Only `GET|HEAD /{key}` is a redirect; any other unmatched request has no route.
   auto key = req.path.size() > 1 ? req.path.substr(1) : std::string{};
@@ -163,21 +172,27 @@ void redirect(edge_context& ctx, http_request& req, responder respond) {
   }
   redirect_request r{std::move(key), req.header("referer"), req.header("user-agent"), unix_ms()};
   auto& cache = ctx.links->cache;
-  if (auto hit = cache.get(r.key)) {
+  if (auto hit = cache.get(r.key);
+      hit && (hit->refresh_after_ms == 0 || r.at_ms < hit->refresh_after_ms)) {
     auto found = links::resolve(std::move(*hit), r.at_ms);
     return respond(redirect_answer(ctx, std::move(r), std::move(found)));
   }
   auto epoch = cache.epoch(r.key);
   pb::LinkKey q;
   q.set_key(r.key);
-  ask_and_answer(
-    ctx, ctx.links->service, std::move(respond),
-    [&ctx, r, epoch](const pb::LinkLookup& lookup) mutable {
+  // In a cluster a miss asks the key's owner (one hop); its answer fills this node's cache.
+  auto service = ctx.links->service_for(r.key);
+  bool remote = !ctx.links->owns(r.key);
+  ask_routed_and_answer(
+    ctx, std::move(service), std::move(respond),
+    [&ctx, r, epoch, remote](const pb::LinkLookup& lookup) mutable {
       // Unknown keys are not cached: the bloom filters answer them without a disk read, and a
       // negative entry would hide an alias created a moment later.
       if (!lookup.found())
         return redirect_answer(ctx, std::move(r), links::resolution{});
       auto link = links::to_cached(lookup.link());
+      if (remote)
+        link.refresh_after_ms = r.at_ms + links::remote_cache_ms;
       ctx.links->cache.put(r.key, link, epoch);
       auto found = links::resolve(std::move(link), r.at_ms);
       return redirect_answer(ctx, std::move(r), std::move(found));

@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
 #include <unordered_map>
 
 namespace parley::links {
@@ -34,10 +36,57 @@ struct aggregator_state {
 
 using aggregator_actor = caf::stateful_actor<aggregator_state>;
 
+metrics::counter& shipped() {
+  static auto& c = metrics::global().get_counter(
+    "links_clicks_shipped_total", "Clicks sent to the node that owns their link (cluster)");
+  return c;
+}
+
+metrics::counter& unrouted() {
+  static auto& c = metrics::global().get_counter(
+    "links_clicks_unrouted_total", "Clicks not counted because their link's owner was "
+                                   "unavailable (cluster)");
+  return c;
+}
+
+// In a cluster: takes the clicks of links other nodes own out of `clicks` and sends them to
+// their owners, one batch per node (their aggregators count them with their own). A click whose
+// owner is unavailable now is dropped and counted.
+void ship_remote_clicks(aggregator_actor* self, std::vector<click>& clicks) {
+  auto& ctx = *self->state.ctx;
+  std::map<std::string, pb::ClickBatch> by_node;
+  auto first_remote = std::partition(clicks.begin(), clicks.end(),
+                             [&ctx](const click& c) { return ctx.owns(c.key); });
+  for (auto it = first_remote; it != clicks.end(); ++it) {
+    auto where = ctx.router->locate(link_service_name, it->key);
+    if (where.at != runtime::entity_location::where::remote) {
+      unrouted().inc();
+      continue;
+    }
+    auto* c = by_node[where.node].add_clicks();
+    c->set_key(std::move(it->key));
+    c->set_referrer(std::move(it->referrer));
+    c->set_at_ms(it->at_ms);
+    c->set_user_agent(std::move(it->user_agent));
+  }
+  clicks.erase(first_remote, clicks.end());
+  for (auto& [node, batch] : by_node) {
+    auto peer = ctx.router->at(link_service_name, node);
+    if (!peer) {
+      unrouted().inc(static_cast<uint64_t>(batch.clicks_size()));
+      continue;
+    }
+    shipped().inc(static_cast<uint64_t>(batch.clicks_size()));
+    self->send(caf::actor_cast<link_service_api>(peer), clicks_atom_v, std::move(batch));
+  }
+}
+
 // Writes the queued clicks; `tick` runs once they are stored (or nothing was to be stored).
 void flush(aggregator_actor* self, std::function<void()> tick) {
   auto& ctx = *self->state.ctx;
   auto clicks = ctx.clicks.take();
+  if (ctx.clustered())
+    ship_remote_clicks(self, clicks);
   if (clicks.empty())
     return tick();
   std::unordered_map<std::string, std::vector<const click*>> by_key;

@@ -20,6 +20,9 @@ struct cached_link {
   uint16_t redirect = 302;
   bool gone = false;  // deleted (404) or purged after expiry (410): see `expired`
   bool expired = false;
+  // In a cluster, for a link another node owns: when to ask the owner again (unix ms; 0: the
+  // entry stays until evicted or erased).
+  int64_t refresh_after_ms = 0;
 };
 
 class link_cache {

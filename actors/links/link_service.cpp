@@ -41,6 +41,7 @@ using created_promise = caf::typed_response_promise<pb::LinkRecord>;
 struct waiting_create {
   pb::StoredLink link;
   created_promise reply;
+  pb::NewLink request;  // as asked: for another node when this one owns no keys (cluster)
 };
 
 struct service_state {
@@ -106,10 +107,15 @@ void write_link(service_actor self, const std::string& key, const pb::StoredLink
 
 void refill(service_actor self);
 
-void create_with_pool_key(service_actor self, pb::StoredLink link, created_promise reply) {
+void create_with_pool_key(service_actor self, pb::StoredLink link, created_promise reply,
+                          pb::NewLink request) {
   auto& st = self->state;
+  // A pool key of a partition this node no longer owns is left alone (its reservation keeps it
+  // from ever being handed out here).
+  while (!st.pool.empty() && !st.ctx->owns(st.pool.front()))
+    st.pool.pop_front();
   if (st.pool.empty()) {
-    st.waiting.push_back(waiting_create{std::move(link), std::move(reply)});
+    st.waiting.push_back(waiting_create{std::move(link), std::move(reply), std::move(request)});
     refill(self);
     return;
   }
@@ -121,7 +127,22 @@ void create_with_pool_key(service_actor self, pb::StoredLink link, created_promi
   write_link(self, key, link, std::move(reply), [] {});
 }
 
-// Draws a batch of fresh random keys, reserves them durably, then serves waiting creates.
+// In a cluster, a node that owns no partition draws no keys: its creates go to the owner of a
+// random key, whose service draws one of its own.
+void create_elsewhere(service_actor self, waiting_create w) {
+  auto owner = self->state.ctx->service_for(random_key());
+  if (!owner) {
+    w.reply.deliver(std::move(owner.error()));
+    return;
+  }
+  self->request(*owner, std::chrono::seconds{30}, create_atom_v, std::move(w.request))
+    .then([reply = w.reply](pb::LinkRecord& created) mutable { reply.deliver(std::move(created)); },
+          [reply = w.reply](caf::error& e) mutable { reply.deliver(std::move(e)); });
+}
+
+// Draws a batch of fresh random keys, reserves them durably, then serves waiting creates. In a
+// cluster only keys of partitions this node owns are kept (about 1 in N draws): a key lives on
+// its partition's primary, and the key space of each partition has a single writer there.
 void refill(service_actor self) {
   auto& st = self->state;
   if (st.refilling)
@@ -131,10 +152,13 @@ void refill(service_actor self) {
   std::vector<std::string> batch;
   fault err;
   std::set<std::string> drawn{st.pool.begin(), st.pool.end()};
-  for (size_t i = 0; i < st.ctx->opts.key_batch; ++i) {
+  auto draws = st.ctx->opts.key_batch;
+  if (st.ctx->clustered())
+    draws *= 4 * (st.ctx->router->other_nodes().size() + 1);
+  for (size_t i = 0; i < draws && batch.size() < st.ctx->opts.key_batch; ++i) {
     auto key = random_key();
     // 62^7 keys make a collision rare; the bloom filters make the check cheap.
-    if (drawn.count(key) || st.aliases_in_flight.count(key))
+    if (drawn.count(key) || st.aliases_in_flight.count(key) || !st.ctx->owns(key))
       continue;
     auto taken = st.ctx->store->key_taken(key);
     if (!taken) {
@@ -158,6 +182,14 @@ void refill(service_actor self) {
     fail_waiting(err);
     return;
   }
+  if (batch.empty() && st.ctx->clustered()) {
+    st.refilling = false;
+    auto waiting = std::move(st.waiting);
+    st.waiting.clear();
+    for (auto& w : waiting)
+      create_elsewhere(self, std::move(w));
+    return;
+  }
   self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
       [self, batch]() {
@@ -168,7 +200,8 @@ void refill(service_actor self) {
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
         for (auto& w : waiting)
-          create_with_pool_key(self, std::move(w.link), std::move(w.reply));
+          create_with_pool_key(self, std::move(w.link), std::move(w.reply),
+                               std::move(w.request));
       },
       [self, fail_waiting](caf::error& e) {
         self->state.refilling = false;
@@ -185,11 +218,14 @@ caf::result<pb::LinkRecord> create(service_actor self, const pb::NewLink& req) {
   auto& alias = req.request().custom_alias();
   if (alias.empty()) {
     auto reply = self->make_response_promise<pb::LinkRecord>();
-    create_with_pool_key(self, std::move(link), reply);
+    create_with_pool_key(self, std::move(link), reply, req);
     return reply;
   }
   if (auto err = check_alias(alias, st.ctx->reserved_segments))
     return make_error(err);
+  if (!st.ctx->owns(alias))
+    return make_error(errc::unavailable, "custom_alias \"" + alias
+                                           + "\" belongs to another node now; retry");
   auto taken = st.aliases_in_flight.count(alias) ? result<bool>{true}
                                                  : st.ctx->store->key_taken(alias);
   if (!taken)
@@ -201,6 +237,34 @@ caf::result<pb::LinkRecord> create(service_actor self, const pb::NewLink& req) {
   write_link(self, alias, link, reply,
              [self, key = alias] { self->state.aliases_in_flight.erase(key); });
   return reply;
+}
+
+// In a cluster, other nodes may hold the deleted link in their redirect caches: each is told
+// once (one-way; an entry a lost message leaves behind is refreshed after remote_cache_ms).
+void forget_elsewhere(service_actor self, const std::string& key) {
+  auto& ctx = *self->state.ctx;
+  if (!ctx.clustered())
+    return;
+  pb::LinkKey msg;
+  msg.set_key(key);
+  for (auto& [node, peer] : ctx.router->others(link_service_name))
+    self->send(caf::actor_cast<link_service_api>(peer), uncache_atom_v, msg);
+}
+
+// Clicks other nodes' redirects counted for this node's links: into this node's queue, which
+// the aggregator folds like its own.
+void count_clicks(service_actor self, const pb::ClickBatch& batch) {
+  auto& ctx = *self->state.ctx;
+  for (auto& c : batch.clicks()) {
+    if (!ctx.owns(c.key()))
+      continue;  // moved meanwhile: counted nowhere rather than where nobody reads it
+    click local;
+    local.key = c.key();
+    local.referrer = c.referrer();
+    local.at_ms = c.at_ms();
+    local.user_agent = c.user_agent();
+    ctx.clicks.push(std::move(local));
+  }
 }
 
 caf::result<void> remove(service_actor self, const pb::LinkDeletion& req) {
@@ -220,10 +284,12 @@ caf::result<void> remove(service_actor self, const pb::LinkDeletion& req) {
   self->request(ctx.storage_writer, caf::infinite, write_atom_v, std::move(ws))
     .then(
       [self, key = req.key(), reply]() mutable {
-        self->state.ctx->cache.erase(key);
-        caf::anon_send(self->state.ctx->aggregator, delete_atom_v, key);
+        auto& ctx = *self->state.ctx;
+        ctx.cache.erase(key);
+        caf::anon_send(ctx.aggregator, delete_atom_v, key);
         instruments().deleted.inc();
         reply.deliver(caf::unit);
+        forget_elsewhere(self, key);
       },
       [reply](caf::error& e) mutable { reply.deliver(make_error(to_fault(e))); });
   return reply;
@@ -340,6 +406,8 @@ link_service_api spawn_link_service(caf::actor_system& sys, links_context_ptr ct
       [self](read_atom, const pb::LinkKey& q) { return read(self, q); },
       [self](read_atom, const pb::LinkStatsQuery& q) { return read(self, q); },
       [self](resolve_atom, const pb::LinkKey& q) { return resolve(self, q); },
+      [self](clicks_atom, const pb::ClickBatch& batch) { count_clicks(self, batch); },
+      [self](uncache_atom, const pb::LinkKey& q) { self->state.ctx->cache.erase(q.key()); },
     };
   });
 }

@@ -13,6 +13,15 @@
 //   (read_atom, LinkStatsQuery)    -> LinkStats     a live link's click statistics
 //   (resolve_atom, LinkKey)        -> LinkLookup    the stored record in any state, for a
 //                                                   redirect that missed the node's cache
+//   (clicks_atom, ClickBatch)                       clicks other nodes' redirects counted for
+//                                                   links this node owns (no answer)
+//   (uncache_atom, LinkKey)                         the link's owner deleted it: drop it from
+//                                                   this node's redirect cache (no answer)
+//
+// In a cluster the link service is a keyed node service (link_service_name): a link lives on
+// the primary of partition_of(key), and callers reach that node's service through
+// runtime::service_router (links_context::service_for). Creates without an alias go to the
+// receiving node's service, which hands out keys of partitions it owns.
 #pragma once
 
 #include "actors/runtime/atoms.hpp"
@@ -26,6 +35,8 @@
 #include <cstdint>
 
 CAF_BEGIN_TYPE_ID_BLOCK(parley_links, caf::first_custom_type_id + 500)
+CAF_ADD_ATOM(parley_links, parley::atoms, clicks_atom, "clicks")
+CAF_ADD_ATOM(parley_links, parley::atoms, uncache_atom, "uncache")
 // requests
 CAF_ADD_TYPE_ID(parley_links, (parley::pb::NewLink))
 CAF_ADD_TYPE_ID(parley_links, (parley::pb::LinkDeletion))
@@ -35,6 +46,8 @@ CAF_ADD_TYPE_ID(parley_links, (parley::pb::LinkStatsQuery))
 CAF_ADD_TYPE_ID(parley_links, (parley::pb::LinkRecord))
 CAF_ADD_TYPE_ID(parley_links, (parley::pb::LinkLookup))
 CAF_ADD_TYPE_ID(parley_links, (parley::pb::LinkStats))
+// between nodes
+CAF_ADD_TYPE_ID(parley_links, (parley::pb::ClickBatch))
 CAF_END_TYPE_ID_BLOCK(parley_links)
 
 namespace parley::links {
@@ -45,6 +58,11 @@ using link_service_api = caf::typed_actor<
   caf::replies_to<purge_atom>::with<uint64_t>,
   caf::replies_to<read_atom, pb::LinkKey>::with<pb::LinkRecord>,
   caf::replies_to<read_atom, pb::LinkStatsQuery>::with<pb::LinkStats>,
-  caf::replies_to<resolve_atom, pb::LinkKey>::with<pb::LinkLookup>>;
+  caf::replies_to<resolve_atom, pb::LinkKey>::with<pb::LinkLookup>,
+  caf::reacts_to<clicks_atom, pb::ClickBatch>,
+  caf::reacts_to<uncache_atom, pb::LinkKey>>;
+
+// The name peers reach a node's link service by (runtime::service_router).
+constexpr const char* link_service_name = "link_service";
 
 } // namespace parley::links

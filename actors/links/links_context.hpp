@@ -6,6 +6,7 @@
 #include "actors/links/click_queue.hpp"
 #include "actors/links/link_cache.hpp"
 #include "actors/links/links_api.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "storage/link_store.hpp"
 
 #include <caf/actor.hpp>
@@ -42,10 +43,31 @@ struct links_context {
   caf::actor aggregator;     // click statistics: click_aggregator.hpp
   // First path segments an alias may not take: the router's own plus a fixed list.
   std::set<std::string> reserved_segments;
+  // In a cluster: which node owns each key, and the other nodes' link services. Null: a single
+  // node (every key is here).
+  runtime::service_router_ptr router;
 
   explicit links_context(link_options o)
     : opts(std::move(o)), cache(opts.cache_entries), clicks(opts.click_queue_capacity) {}
+
+  bool clustered() const { return router && router->clustered(); }
+  // Whether `key`'s link lives on this node.
+  bool owns(const std::string& key) const {
+    return !router || router->here(link_service_name, key);
+  }
+  // The link service that owns `key`: this node's, or a stand-in for the owner's;
+  // `unavailable` while the key has no live owner.
+  caf::expected<link_service_api> service_for(const std::string& key) const {
+    if (!clustered())
+      return service;
+    return router->route_as<link_service_api>(link_service_name, key);
+  }
 };
+
+// How long a redirect cache entry filled from another node's answer is used before the owner is
+// asked again: the owner tells every node when it deletes a link, and this bounds what a lost
+// message leaves behind. 30 s
+constexpr int64_t remote_cache_ms = 30'000;
 
 using links_context_ptr = std::shared_ptr<links_context>;
 
