@@ -3,6 +3,7 @@
 #include "actors/admin/admin_api.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/feed/feed_api.hpp"
+#include "actors/limits/limit_service.hpp"
 #include "actors/links/links_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
@@ -19,6 +20,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::parley_tasks>();
   cfg.add_message_types<caf::id_block::parley_feed>();
   cfg.add_message_types<caf::id_block::parley_links>();
+  cfg.add_message_types<caf::id_block::parley_limits>();
   cfg.add_error_category(error_category, caf_error_renderer::render);
 }
 

@@ -5,6 +5,7 @@
 //   parley (atoms, runtime)  caf::first_custom_type_id (200)
 //   parley_chat              400      parley_tasks   600      parley_admin    800
 //   parley_feed              500      parley_links   700      parley_cluster  900
+//   parley_limits           1000
 //
 // A type on a service's interface (actors/<service>/<service>_api.hpp) may cross nodes: it is a
 // protobuf message (actors/runtime/protobuf_inspect.hpp) or a plain struct with `inspect`, and

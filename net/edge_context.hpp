@@ -7,6 +7,7 @@
 #include "actors/feed/feed_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/links/links_context.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "actors/tasks/tasks_context.hpp"
 #include "net/connection_limit.hpp"
 #include "net/edge_options.hpp"
@@ -71,6 +72,9 @@ struct edge_context {
   feed::feed_context_ptr feed;
   tasks::tasks_context_ptr tasks;
   std::shared_ptr<limits::rate_limiter> limiter;  // checked inline on HTTP requests and frames
+  // In a cluster: the owners of keys (cluster-scoped rate limits are counted there). Null on a
+  // single node.
+  runtime::service_router_ptr services;
   // Runs a request whose body is larger than large_body_bytes on a thread of its own: parsing
   // 1 MiB of JSON takes up to ~450 ms (bench/json_bodies.sh), and an io thread doing it would
   // stall every connection it serves. Set by the server.

@@ -189,8 +189,22 @@ void http_session::handle(http::request<http::string_body>&& req) {
     self->watch_disconnect(std::move(on_gone));
   };
   r.answer_within = ctx_.opts.server.answer_timeout;
-  if (!admit_http(ctx_, r, respond))
+  // A cluster-scoped rate limit asked at another node resumes the request here, on this
+  // session's strand.
+  auto later = [this, &r]() -> resume_fn {
+    return [self = shared_from_this(), r = std::move(r)](responder respond) mutable {
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, r = std::move(r), respond = std::move(respond)]() mutable {
+                       self->route(std::move(r), std::move(respond));
+                     });
+    };
+  };
+  if (!admit_http(ctx_, r, respond, false, later))
     return;
+  route(std::move(r), std::move(respond));
+}
+
+void http_session::route(http_request r, responder respond) {
   auto answer = respond.watch();
   if (r.body.size() > edge_context::large_body_bytes && ctx_.offload) {
     auto& routes = ctx_.routes;
@@ -258,12 +272,30 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   r.headers.emplace_back("x-api-key", std::string{req["X-API-Key"]});
   // Connection attempts count against the HTTP rules too (a rule on "/ws" limits them); only a
   // refusal is answered here, an accepted upgrade goes on to 101.
-  responder refuse = [this](http_response res) {
-    keep_alive_ = false;
-    write(std::move(res));
+  // A refusal may come from an actor thread (a cluster-scoped rule asked at another node).
+  responder refuse = [self = shared_from_this()](http_response res) {
+    asio::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+      self->keep_alive_ = false;
+      self->write(std::move(res));
+    });
   };
-  if (!admit_http(ctx_, r, refuse, true))
+  auto later = [this, &req, &r]() -> resume_fn {
+    return [self = shared_from_this(), req = std::move(req),
+            r = std::move(r)](responder refuse) mutable {
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, req = std::move(req), r = std::move(r),
+                      refuse = std::move(refuse)]() mutable {
+                       self->accept_upgrade(std::move(req), std::move(r), std::move(refuse));
+                     });
+    };
+  };
+  if (!admit_http(ctx_, r, refuse, true, later))
     return;
+  accept_upgrade(std::move(req), std::move(r), std::move(refuse));
+}
+
+void http_session::accept_upgrade(http::request<http::string_body> req, http_request r,
+                                  responder refuse) {
   refuse.release();  // not refused: what follows answers (401, 503, 400) or upgrades itself
   jwt_claims claims;
   if (auto err = authenticate(r, ctx_.opts.auth, true, claims)) {

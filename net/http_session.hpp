@@ -25,7 +25,11 @@ private:
   void read_body();
   void on_read(beast::error_code ec, std::size_t n);
   void handle(http::request<http::string_body>&& req);
+  // An admitted request to its handler, with the answer timer armed.
+  void route(http_request r, responder respond);
   void upgrade(http::request<http::string_body>&& req);
+  // An upgrade the rate limits admitted: authenticates and hands the socket over.
+  void accept_upgrade(http::request<http::string_body> req, http_request r, responder refuse);
   void write(http_response res);
   void watch_disconnect(std::function<void()> on_gone);
   void on_write(bool close, beast::error_code ec, std::size_t n);

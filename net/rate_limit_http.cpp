@@ -3,6 +3,9 @@
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/json_codec.hpp"
+#include "actors/limits/limit_service.hpp"
+
+#include <caf/all.hpp>
 #include "proto/parley.pb.h"
 
 namespace parley::net {
@@ -31,8 +34,68 @@ http_response rate_limited(const limits::decision& d, int64_t now_ms) {
   return res;
 }
 
+void decide_remote(edge_context& ctx, limits::decision d, caf::timespan within,
+                   std::function<void(limits::decision)> done) {
+  auto limiter = ctx.limiter;
+  auto router = ctx.services;
+  ctx.sys.spawn([limiter, router, d = std::move(d), within,
+                 done = std::move(done)](caf::event_based_actor* self) mutable {
+    auto checks = std::move(d.remote);
+    d.remote.clear();
+    struct pending_state {
+      limits::decision d;
+      size_t left = 0;
+      std::function<void(limits::decision)> done;
+    };
+    auto st = std::make_shared<pending_state>(pending_state{std::move(d), checks.size(), std::move(done)});
+    auto settle = [st, limiter](const limits::decision* verdict, const limits::remote_check& c) {
+      if (verdict)
+        limits::rate_limiter::fold(st->d, *verdict);
+      else
+        limits::rate_limiter::fold(st->d, limiter->undecided(c));
+      if (--st->left == 0)
+        st->done(std::move(st->d));
+    };
+    if (checks.empty())
+      return st->done(std::move(st->d));
+    for (auto& c : checks) {
+      auto owner = router ? router->route_as<limits::limit_service_api>(limits::limit_service_name,
+                                                                         c.key)
+                          : caf::expected<limits::limit_service_api>{caf::sec::invalid_argument};
+      if (!owner) {
+        settle(nullptr, c);
+        continue;
+      }
+      self->request(*owner, within, limit_check_atom_v, limits::to_ask(c))
+        .then(
+          [settle, c](pb::RateLimitVerdict& v) {
+            auto verdict = limits::from_verdict(v);
+            settle(&verdict, c);
+          },
+          [settle, c](caf::error&) { settle(nullptr, c); });
+    }
+  });
+}
+
+namespace {
+
+// The responder that adds the rate-limit headers of `d` to the request's answer.
+responder with_headers(responder respond, const limits::decision& d, int64_t now) {
+  return [inner = std::move(respond), d, now](http_response res) {
+    // The check API describes its own rule: one set of headers per response.
+    bool described = false;
+    for (auto& [name, value] : res.headers)
+      described = described || name == "X-RateLimit-Limit";
+    if (!described)
+      add_rate_limit_headers(res, d, now);
+    inner(std::move(res));
+  };
+}
+
+} // namespace
+
 bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
-                bool allow_query) {
+                bool allow_query, const std::function<resume_fn()>& later) {
   auto* limiter = ctx.limiter.get();
   if (!limiter || !limiter->has_http_rules())
     return true;
@@ -48,6 +111,32 @@ bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
     who.tier = claims.tier;
   }
   auto d = limiter->check_http(req.method, req.path, who);
+  if (!d.remote.empty()) {
+    auto now = limiter->now_ms();
+    // Refused here already: the other nodes need not count it either.
+    if (d.matched && !d.allowed) {
+      respond(rate_limited(d, now));
+      return false;
+    }
+    if (!later) {
+      for (auto& c : d.remote)
+        limits::rate_limiter::fold(d, limiter->undecided(c));
+      d.remote.clear();
+    } else {
+      auto resume = later();
+      auto holder = std::make_shared<responder>(std::move(respond));
+      decide_remote(ctx, std::move(d), ctx.opts.server.answer_timeout,
+                    [holder, resume, limiter](limits::decision decided) {
+                      auto now = limiter->now_ms();
+                      if (!decided.allowed)
+                        return (*holder)(rate_limited(decided, now));
+                      if (!decided.matched)
+                        return resume(std::move(*holder));
+                      resume(with_headers(std::move(*holder), decided, now));
+                    });
+      return false;
+    }
+  }
   if (!d.matched)
     return true;
   auto now = limiter->now_ms();
@@ -55,15 +144,7 @@ bool admit_http(edge_context& ctx, const http_request& req, responder& respond,
     respond(rate_limited(d, now));
     return false;
   }
-  respond = [inner = std::move(respond), d, now](http_response res) {
-    // The check API describes its own rule: one set of headers per response.
-    bool described = false;
-    for (auto& [name, value] : res.headers)
-      described = described || name == "X-RateLimit-Limit";
-    if (!described)
-      add_rate_limit_headers(res, d, now);
-    inner(std::move(res));
-  };
+  respond = with_headers(std::move(respond), d, now);
   return true;
 }
 

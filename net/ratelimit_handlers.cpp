@@ -1,5 +1,6 @@
 #include "net/ratelimit_handlers.hpp"
 
+#include "net/actor_answers.hpp"
 #include "net/auth.hpp"
 #include "net/edge_context.hpp"
 #include "net/flat_json.hpp"
@@ -147,10 +148,18 @@ void check(edge_context& ctx, http_request& req, responder respond) {
   limits::decision d;
   if (auto err = ctx.limiter->check_rule(body.rule(), key, cost, claims.tier, d))
     return respond(http_response::error(err));
-  // The check API reports a rejection in its body; the call itself succeeded.
-  auto res = http_response::json(200, check_response_json(d));
-  add_rate_limit_headers(res, d, ctx.limiter->now_ms());
-  respond(std::move(res));
+  auto answer = [limiter = ctx.limiter](responder& respond, const limits::decision& d) {
+    // The check API reports a rejection in its body; the call itself succeeded.
+    auto res = http_response::json(200, check_response_json(d));
+    add_rate_limit_headers(res, d, limiter->now_ms());
+    respond(std::move(res));
+  };
+  if (d.remote.empty())
+    return answer(respond, d);
+  // A cluster-scoped rule whose key another node owns: counted there (one hop).
+  auto holder = std::make_shared<responder>(std::move(respond));
+  decide_remote(ctx, std::move(d), answer_within(ctx),
+                [holder, answer](limits::decision decided) { answer(*holder, decided); });
 }
 
 } // namespace

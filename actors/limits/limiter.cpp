@@ -221,9 +221,14 @@ bool enforced(const Compiled& c, std::string_view key, const verdict& v) {
 }
 
 template <class Compiled>
-void apply(const Compiled& c, const subject& who, int64_t now, decision& d) {
+void apply(const Compiled& c, const subject& who, int64_t now, decision& d,
+           const std::function<bool(std::string_view)>& owns_key) {
   std::array<char, 160> buf;
   auto key = key_of(c.r->key, who, buf);
+  if (c.r->cluster_scope && owns_key && !owns_key(key)) {
+    d.remote.push_back(remote_check{c.r->name, std::string{key}, std::string{who.tier}, 1});
+    return;
+  }
   auto& p = c.r->params_for(who.tier);
   auto v = decide(c, key, p, now, 1);
   if (enforced(c, key, v))
@@ -247,7 +252,7 @@ decision rate_limiter::check_http(std::string_view method, std::string_view path
     if (r.path_prefix.empty() || !starts_with(path, r.path_prefix)
         || (!r.method.empty() && r.method != method))
       continue;
-    apply(c, who, now, d);
+    apply(c, who, now, d, opts_.owns_key);
   }
   return d;
 }
@@ -258,7 +263,7 @@ decision rate_limiter::check_frame(std::string_view frame_kind, const subject& w
   auto now = now_ms();
   for (auto& c : set->rules)
     if (!c.r->frame.empty() && c.r->frame == frame_kind)
-      apply(c, who, now, d);
+      apply(c, who, now, d, opts_.owns_key);
   return d;
 }
 
@@ -273,6 +278,11 @@ fault rate_limiter::check_rule(const std::string& rule_name, std::string_view ke
       return make_fault(errc::bad_request, "cost " + std::to_string(cost)
                                              + " exceeds the rule's limit "
                                              + std::to_string(p.limit));
+    if (c.r->cluster_scope && opts_.owns_key && !opts_.owns_key(key)) {
+      out = decision{};
+      out.remote.push_back(remote_check{rule_name, std::string{key}, std::string{tier}, cost});
+      return {};
+    }
     // The caller names the key itself: the rule's key kind does not apply.
     auto v = decide(c, key, p, now_ms(), cost);
     if (!enforced(c, key, v))
@@ -282,6 +292,69 @@ fault rate_limiter::check_rule(const std::string& rule_name, std::string_view ke
     return {};
   }
   return make_fault(errc::not_found, "no rate-limit rule named \"" + rule_name + "\"");
+}
+
+fault rate_limiter::check_owned(const remote_check& check, decision& out) {
+  auto* set = load();
+  for (auto& c : set->rules) {
+    if (c.r->name != check.rule)
+      continue;
+    auto& p = c.r->params_for(check.tier);
+    auto cost = std::clamp<int64_t>(check.cost, 1, p.limit);
+    auto v = decide(c, check.key, p, now_ms(), cost);
+    out = decision{};
+    if (enforced(c, check.key, v))
+      merge(out, *c.r, p, v);
+    return {};
+  }
+  return make_fault(errc::not_found, "no rate-limit rule named \"" + check.rule + "\" here");
+}
+
+void rate_limiter::fold(decision& d, const decision& verdict) {
+  if (!verdict.matched)
+    return;
+  bool take;
+  if (!d.matched)
+    take = true;
+  else if (!verdict.allowed)
+    take = d.allowed || verdict.retry_after_ms > d.retry_after_ms;
+  else
+    take = d.allowed
+           && static_cast<double>(verdict.remaining) / static_cast<double>(verdict.limit)
+                < static_cast<double>(d.remaining) / static_cast<double>(d.limit);
+  d.matched = true;
+  if (!verdict.allowed)
+    d.allowed = false;
+  if (take) {
+    d.rule = verdict.rule;
+    d.limit = verdict.limit;
+    d.remaining = verdict.remaining;
+    d.reset_ms = verdict.reset_ms;
+    d.retry_after_ms = verdict.retry_after_ms;
+    d.window_sec = verdict.window_sec;
+  }
+}
+
+decision rate_limiter::undecided(const remote_check& check) {
+  auto* set = load();
+  decision out;
+  for (auto& c : set->rules) {
+    if (c.r->name != check.rule)
+      continue;
+    c.errors->inc();
+    if (c.r->simulate)
+      return out;
+    auto& p = c.r->params_for(check.tier);
+    verdict v;
+    auto now = now_ms();
+    v.allowed = !c.r->deny_on_error;
+    v.limit = p.limit;
+    v.reset_ms = now + p.window_ms;
+    v.retry_after_ms = v.allowed ? 0 : p.window_ms;
+    merge(out, *c.r, p, v);
+    return out;
+  }
+  return out;
 }
 
 } // namespace parley::limits

@@ -8,6 +8,8 @@
 #include "actors/limits/rules.hpp"
 
 #include <functional>
+#include <string>
+#include <string_view>
 #include <memory>
 #include <atomic>
 #include <mutex>
@@ -28,6 +30,15 @@ struct subject {
   std::string_view connection;  // the WebSocket session id
 };
 
+// A cluster-scoped rule whose key another node owns: the caller asks that node's limit service
+// (limit_service.hpp), one hop, and folds its verdict in with rate_limiter::fold.
+struct remote_check {
+  std::string rule;
+  std::string key;
+  std::string tier;
+  int64_t cost = 1;
+};
+
 struct decision {
   bool allowed = true;
   // An enforcing rule matched: the answer carries the rate-limit headers of `rule`, the
@@ -39,6 +50,9 @@ struct decision {
   int64_t reset_ms = 0;  // unix ms
   int64_t retry_after_ms = 0;
   int64_t window_sec = 0;
+  // Cluster-scoped rules not decided here: their keys' owners decide (empty on a single node,
+  // and for rules of scope node).
+  std::vector<remote_check> remote;
 };
 
 struct limiter_options {
@@ -46,6 +60,9 @@ struct limiter_options {
   size_t max_keys_per_rule = 1'000'000;
   // Unix milliseconds; replaced by a fake clock in tests.
   std::function<int64_t()> clock;
+  // In a cluster: whether this node owns `key` (cluster-scoped rules count a key at its owner).
+  // Null: every key is this node's (a single node).
+  std::function<bool(std::string_view key)> owns_key;
 };
 
 class rate_limiter {
@@ -64,9 +81,20 @@ public:
 
   decision check_http(std::string_view method, std::string_view path, const subject& who);
   decision check_frame(std::string_view frame_kind, const subject& who);
-  // The check API: one named rule for one key. not_found for an unknown rule.
+  // The check API: one named rule for one key. not_found for an unknown rule. A cluster-scoped
+  // rule whose key another node owns is left in out.remote, undecided.
   fault check_rule(const std::string& rule_name, std::string_view key, int64_t cost,
                    std::string_view tier, decision& out);
+  // The owner's side of a remote_check: the rule counts `key` here, whatever its scope. A
+  // simulate-mode rule answers an unmatched decision (it never refuses). not_found for a rule
+  // this node does not have.
+  fault check_owned(const remote_check& check, decision& out);
+  // Folds the owner's verdict for one remote check into `d`, as if the rule had been checked
+  // here (all must allow; the headers follow the rule closest to its limit).
+  static void fold(decision& d, const decision& verdict);
+  // The verdict of a remote check whose owner did not answer: the rule's on_error decides (and
+  // parley_ratelimit_undecided_total counts it). Allowed when this node lacks the rule.
+  decision undecided(const remote_check& check);
 
   int64_t now_ms() const;
 

@@ -119,12 +119,21 @@ fault compile_rule(const pb::RateLimitRule& in, size_t index, rule& out,
   if (on_error != "allow" && on_error != "deny")
     return invalid(where, "on_error must be allow or deny");
   out.deny_on_error = on_error == "deny";
+  auto scope = in.scope().empty() ? "node" : in.scope();
+  if (scope != "node" && scope != "cluster")
+    return invalid(where, "scope must be node or cluster");
+  out.cluster_scope = scope == "cluster";
+  // A frame is checked inline by its connection's actor, which never waits on another node.
+  if (out.cluster_scope && !out.frame.empty())
+    return invalid(where, "scope cluster applies to HTTP rules and the check API; WebSocket frame "
+                          "rules are counted per node");
 
   normalized = in;
   normalized.set_key(in.key().empty() ? "ip" : in.key());
   normalized.mutable_match()->set_method(out.method);
   normalized.set_mode(mode);
   normalized.set_on_error(on_error);
+  normalized.set_scope(scope);
   return {};
 }
 
@@ -241,6 +250,7 @@ std::string to_toml(const rule_set& set) {
     }
     t.insert("mode", r.mode());
     t.insert("on_error", r.on_error());
+    t.insert("scope", r.scope().empty() ? "node" : r.scope());
     rules.push_back(std::move(t));
   }
   doc.insert("rules", std::move(rules));

@@ -27,6 +27,9 @@ struct rule {
   std::map<std::string, limit_params, std::less<>> tiers;
   bool simulate = false;       // mode = simulate: count and log, never reject
   bool deny_on_error = false;  // on_error = deny
+  // scope = cluster: a key is counted once for the whole cluster, at the node that owns it
+  // (partition_of(key)'s primary); node (default): each node counts what it sees.
+  bool cluster_scope = false;
 
   const limit_params& params_for(std::string_view tier) const;
   // Window in whole seconds, for the RateLimit-Policy header.
