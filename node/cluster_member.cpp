@@ -4,6 +4,8 @@
 #include "actors/chat/chat_context.hpp"
 #include "actors/feed/feed_api.hpp"
 #include "actors/feed/feed_context.hpp"
+#include "actors/limits/limit_service.hpp"
+#include "actors/links/links_api.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/tasks/tasks_api.hpp"
 #include "actors/tasks/tasks_context.hpp"
@@ -39,6 +41,14 @@ void for_each_entity_kind(F f) {
   f(tasks::shard_kind, static_cast<tasks::task_shard_api*>(nullptr));
   f(feed::feed_kind, static_cast<feed::feed_api*>(nullptr));
   f(feed::post_shard_kind, static_cast<feed::post_shard_api*>(nullptr));
+}
+
+// Every keyed node service with the interface its forwarders and invokers speak.
+template <class F>
+void for_each_service(F f) {
+  f(links::link_service_name, static_cast<links::link_service_api*>(nullptr));
+  f(tasks::lease_broker_service, static_cast<tasks::lease_broker_api*>(nullptr));
+  f(limits::limit_service_name, static_cast<limits::limit_service_api*>(nullptr));
 }
 
 // The partition map is read again at least this often (another node may have assigned
@@ -150,6 +160,36 @@ std::map<std::string, runtime::remote_factory> cluster_member::forwarders() cons
                   caf::actor_system& sys, const std::string& node, const std::string& id) {
       return cluster::spawn_forwarder<api_t>(sys, {*link, node, kind, id, deadline});
     };
+  });
+  return out;
+}
+
+runtime::service_router::remote_factory cluster_member::service_forwarders() const {
+  std::map<std::string, std::function<caf::actor(caf::actor_system&, const std::string&)>> by_name;
+  auto link = impl_->link;
+  auto deadline = impl_->opts.request_timeout;
+  for_each_service([&](const char* name, auto* api) {
+    using api_t = std::remove_pointer_t<decltype(api)>;
+    by_name[name] = [link, deadline, name = std::string{name}](caf::actor_system& sys,
+                                                               const std::string& node) {
+      // A node service is addressed by its name and an empty id (peer_link.hpp).
+      return cluster::spawn_forwarder<api_t>(sys, {*link, node, name, {}, deadline});
+    };
+  });
+  return [by_name = std::move(by_name)](caf::actor_system& sys, const std::string& service,
+                                        const std::string& node) -> caf::actor {
+    auto it = by_name.find(service);
+    return it == by_name.end() ? caf::actor{} : it->second(sys, node);
+  };
+}
+
+std::map<std::string, std::pair<caf::actor, cluster::invoker>>
+cluster_member::node_services(const runtime::service_router& router) {
+  std::map<std::string, std::pair<caf::actor, cluster::invoker>> out;
+  for_each_service([&](const char* name, auto* api) {
+    using api_t = std::remove_pointer_t<decltype(api)>;
+    if (auto local = router.local(name))
+      out[name] = {local, cluster::invoker_for<api_t>()};
   });
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "actors/runtime/placement.hpp"
 #include "actors/runtime/registry.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "cluster/link/peer_link.hpp"
 #include "common/result.hpp"
@@ -44,6 +45,13 @@ public:
   // entities of other nodes (they reach the link once start() has spawned it).
   std::shared_ptr<const runtime::placement_policy> placement() const;
   std::map<std::string, runtime::remote_factory> forwarders() const;
+  // For the service router (actors/runtime/service_router.hpp): stand-ins for other nodes'
+  // keyed services, each a forwarder of the service's interface through the peer link.
+  runtime::service_router::remote_factory service_forwarders() const;
+  // The node services peers may call (start()'s `services`): every keyed service the router
+  // has a local actor for, with its interface's invoker.
+  static std::map<std::string, std::pair<caf::actor, cluster::invoker>>
+  node_services(const runtime::service_router& router);
   // For the storage writer: closed while the membership lease is in doubt.
   runtime::write_fence fence() const;
 

@@ -3,7 +3,9 @@
 #include "actors/chat/conversation_actor.hpp"
 #include "actors/chat/presence_actor.hpp"
 #include "actors/links/click_aggregator.hpp"
+#include "actors/limits/limit_service.hpp"
 #include "actors/links/link_service.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/chat/chat_reader.hpp"
@@ -111,9 +113,12 @@ struct node::impl {
   feed::feed_context_ptr feed;
   caf::actor timeline_sweeper;
   std::shared_ptr<limits::rate_limiter> limiter;
+  limits::limit_service_api limit_service;
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
+  // Keyed node services: this node's, or in a cluster the owner's (service_router.hpp).
+  runtime::service_router_ptr router;
   runtime::storage_writer_api storage_writer;
   std::unique_ptr<net::server> server;
   std::unique_ptr<storage::ban_store> bans;
@@ -181,6 +186,10 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
   if (im.cluster)
     cluster_member::configure(im.caf_cfg, cfg.cluster);
   im.sys = std::make_unique<caf::actor_system>(im.caf_cfg);
+  im.router = im.cluster ? std::make_shared<runtime::service_router>(
+                             *im.sys, im.node_id, im.cluster->placement(),
+                             im.cluster->service_forwarders())
+                         : std::make_shared<runtime::service_router>(*im.sys);
   im.storage_writer = runtime::spawn_storage_writer(
     *im.sys, *im.writer, im.cluster ? im.cluster->fence() : runtime::write_fence{});
 }
@@ -228,6 +237,7 @@ fault build_tasks(impl_t& im, const node_config& cfg) {
   im.tasks->opts.push_file = cfg.storage.data_dir + "/push.jsonl";
   im.tasks->store = im.task_store.get();
   im.tasks->storage_writer = im.storage_writer;
+  im.tasks->router = im.router;
   // Each user's unfinished tasks, for tasks.max_waiting_per_owner (one scan of the owner index).
   auto unfinished = im.task_store->unfinished_by_owner();
   if (!unfinished)
@@ -275,6 +285,10 @@ fault build_feed(impl_t& im, const node_config& cfg) {
 fault build_rate_limits(impl_t& im, const node_config& cfg) {
   limits::limiter_options lopts;
   lopts.max_keys_per_rule = cfg.ratelimit.max_keys_per_rule;
+  if (im.cluster)
+    lopts.owns_key = [router = im.router](std::string_view key) {
+      return router->here(limits::limit_service_name, key);
+    };
   im.limiter = std::make_shared<limits::rate_limiter>(lopts);
   if (!cfg.ratelimit.rules_file.empty())
     return net::load_rules_file(*im.limiter, cfg.ratelimit.rules_file);
@@ -299,6 +313,7 @@ void build_links(impl_t& im, const node_config& cfg) {
   im.links = std::make_shared<links::links_context>(cfg.links);
   im.links->store = im.link_store.get();
   im.links->storage_writer = im.storage_writer;
+  im.links->router = im.router;
 }
 
 // -- phase 2: start ---------------------------------------------------------------------------------
@@ -346,6 +361,7 @@ void start_chat(impl_t& im) {
 
 void start_tasks(impl_t& im) {
   im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
+  im.router->add(tasks::lease_broker_service, caf::actor_cast<caf::actor>(im.tasks->broker));
   im.task_ticker = tasks::spawn_task_ticker(*im.sys, im.tasks);  // activates and recovers shards
   im.task_executors = tasks::spawn_task_executors(
     *im.sys, im.tasks, net::make_task_poster(im.tasks->opts.http_allow));
@@ -370,7 +386,10 @@ void start_edge_and_links(impl_t& im, const node_config& cfg) {
   edge.tasks = im.tasks;
   edge.feed = im.feed;
   edge.limiter = im.limiter;
+  edge.services = im.router;
   edge.rate_limit_rules_file = cfg.ratelimit.rules_file;
+  im.limit_service = limits::spawn_limit_service(*im.sys, im.limiter);
+  im.router->add(limits::limit_service_name, caf::actor_cast<caf::actor>(im.limit_service));
   net::add_ops_routes(edge);
   net::add_static_routes(edge, cfg.edge.server.web_dir);
   net::add_ratelimit_routes(edge);
@@ -379,6 +398,7 @@ void start_edge_and_links(impl_t& im, const node_config& cfg) {
   net::add_link_routes(edge);  // last: its aliases avoid every route's first segment
   im.links->aggregator = links::spawn_click_aggregator(*im.sys, im.links);
   im.links->service = links::spawn_link_service(*im.sys, im.links);  // tells the aggregator
+  im.router->add(links::link_service_name, caf::actor_cast<caf::actor>(im.links->service));
 }
 
 // The admin actor with this node's command handlers, and its HTTP API: on the public listener,
@@ -401,6 +421,7 @@ named_actors singleton_actors(impl_t& im) {
     add("fanout_worker", worker);
   add("link_service", im.links->service);
   add("click_aggregator", im.links->aggregator);
+  add("limit_service", im.limit_service);
   return out;
 }
 
@@ -514,7 +535,8 @@ fault node::start() {
   start_admin(im, cfg_, *this);
   start_observing(im);
   if (im.cluster)
-    if (auto err = im.cluster->start(*im.sys, im.registry, {}))
+    if (auto err = im.cluster->start(*im.sys, im.registry,
+                                     cluster_member::node_services(*im.router)))
       return err;
   if (auto err = im.server->start())
     return err;
@@ -634,11 +656,16 @@ void node::shutdown() {
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.admin, caf::exit_reason::user_shutdown);
     im.admin = nullptr;
+    caf::anon_send_exit(im.limit_service, caf::exit_reason::user_shutdown);
+    im.limit_service = nullptr;
+    if (im.router)
+      im.router->stop();  // the stand-ins for other nodes' services
     caf::anon_send_exit(im.sampler, caf::exit_reason::user_shutdown);
     im.sampler = nullptr;
     im.registry = nullptr;
     im.storage_writer = nullptr;
     im.sys.reset();  // waits for every actor to finish
+    im.router.reset();
     im.cluster.reset();
     im.chat.reset();
     im.links.reset();
