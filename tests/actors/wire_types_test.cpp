@@ -5,6 +5,7 @@
 #include "actors/admin/answer_merge.hpp"
 #include "actors/chat/chat_api.hpp"
 #include "actors/feed/feed_api.hpp"
+#include "actors/limits/limit_service.hpp"
 #include "actors/links/links_api.hpp"
 #include "actors/runtime/protobuf_inspect.hpp"
 #include "actors/tasks/task_caller.hpp"
@@ -323,6 +324,16 @@ TEST_CASE_METHOD(fixture, "lease_broker_api: every request and reply crosses nod
   pb::WithdrawTask gone;
   gone.set_task_id("01J0TASK");
   test::check_round_trip(sys, gone);
+
+  // Between the brokers of a cluster.
+  ready.set_relayed(true);
+  test::check_round_trip(sys, ready);
+  gone.set_relayed(true);
+  test::check_round_trip(sys, gone);
+  pb::TakenTasks taken;
+  taken.add_task_ids("01J0TASK");
+  taken.add_task_ids("01J0TASL");
+  test::check_round_trip(sys, taken);
 }
 
 // -- feed and links -----------------------------------------------------------------------------
@@ -474,4 +485,31 @@ TEST_CASE_METHOD(fixture, "the link service interface crosses nodes, defaults an
   stats.mutable_devices()->set_other(1);
   test::check_round_trip(sys, stats);
   test::check_round_trip(sys, uint64_t{1000});
+  pb::ClickBatch clicks;
+  auto* click = clicks.add_clicks();
+  click->set_key("aZ09xYz");
+  click->set_referrer("news.example");
+  click->set_at_ms(1'764'500'001'000);
+  click->set_user_agent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)");
+  clicks.add_clicks()->set_key("promo-2026");
+  test::check_round_trip(sys, clicks);
+}
+
+TEST_CASE_METHOD(fixture, "the limit service interface crosses nodes, defaults and filled values") {
+  test::check_interface<limits::limit_service_api>(sys);
+  pb::RateLimitAsk ask;
+  ask.set_rule("api-per-user");
+  ask.set_key("svc:alice:export");
+  ask.set_tier("pro");
+  ask.set_cost(5);
+  test::check_round_trip(sys, ask);
+  pb::RateLimitVerdict verdict;
+  verdict.set_matched(true);
+  verdict.set_rule("api-per-user");
+  verdict.set_limit(1200);
+  verdict.set_remaining(0);
+  verdict.set_reset_ms(1'764'500'060'000);
+  verdict.set_retry_after_ms(59'000);
+  verdict.set_window_sec(60);
+  test::check_round_trip(sys, verdict);
 }

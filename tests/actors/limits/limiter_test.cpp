@@ -245,3 +245,110 @@ window_sec = 3600
     t.join();
   CHECK(admitted == 1000);
 }
+
+// -- scope = "cluster" -------------------------------------------------------------------------
+
+namespace {
+
+const char* cluster_rules = R"(
+[[rules]]
+name = "per-node"
+match = { path_prefix = "/api/" }
+key = "ip"
+algorithm = "fixed_window"
+limit = 100
+window_sec = 60
+
+[[rules]]
+name = "per-cluster"
+match = { path_prefix = "/api/" }
+key = "user"
+algorithm = "fixed_window"
+limit = 2
+window_sec = 60
+scope = "cluster"
+)";
+
+// Two nodes' limiters: n1 owns the keys that start with "a", n2 the others.
+struct two_limiters {
+  fake_clock clock;
+  rate_limiter n1{{1000, clock.fn(), [](std::string_view key) { return key.substr(0, 1) == "a"; }}};
+  rate_limiter n2{{1000, clock.fn(), [](std::string_view key) { return key.substr(0, 1) != "a"; }}};
+
+  two_limiters() {
+    n1.replace(rules(cluster_rules));
+    n2.replace(rules(cluster_rules));
+  }
+
+  // A request at `at`, with the remote checks answered by `owner` as the edge would.
+  decision request(rate_limiter& at, rate_limiter& owner, std::string_view user) {
+    auto d = at.check_http("GET", "/api/v1/feed", from("10.0.0.1", user));
+    for (auto& c : d.remote) {
+      decision verdict;
+      REQUIRE_FALSE(owner.check_owned(c, verdict));
+      rate_limiter::fold(d, verdict);
+    }
+    d.remote.clear();
+    return d;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a cluster-scoped rule counts a key once, at its owner, whichever node sees it") {
+  two_limiters c;
+  // bob's counter lives on n2: a request seen by n1 leaves the rule to n2.
+  auto d = c.n1.check_http("GET", "/api/v1/feed", from("10.0.0.1", "bob"));
+  REQUIRE(d.remote.size() == 1);
+  CHECK(d.remote[0].rule == "per-cluster");
+  CHECK(d.remote[0].key == "bob");
+  CHECK(d.rule == "per-node");  // decided here
+  CHECK(c.request(c.n1, c.n2, "bob").allowed);
+  CHECK(c.request(c.n2, c.n2, "bob").allowed);
+  auto third = c.request(c.n1, c.n2, "bob");
+  CHECK_FALSE(third.allowed);
+  CHECK(third.rule == "per-cluster");
+  CHECK(third.retry_after_ms > 0);
+  // alice's counter lives on n1, apart from bob's.
+  CHECK(c.n1.check_http("GET", "/api/v1/feed", from("10.0.0.1", "alice")).remote.empty());
+}
+
+TEST_CASE("a check API key of a cluster-scoped rule is counted at its owner, with its cost") {
+  two_limiters c;
+  decision d;
+  REQUIRE_FALSE(c.n1.check_rule("per-cluster", "svc:bob:export", 2, "", d));
+  REQUIRE(d.remote.size() == 1);
+  CHECK(d.remote[0].cost == 2);
+  decision verdict;
+  REQUIRE_FALSE(c.n2.check_owned(d.remote[0], verdict));
+  CHECK(verdict.allowed);
+  CHECK(verdict.remaining == 0);
+  REQUIRE_FALSE(c.n2.check_rule("per-cluster", "svc:bob:export", 1, "", d));
+  CHECK(d.remote.empty());
+  CHECK_FALSE(d.allowed);  // the two n1 spent count at n2
+}
+
+TEST_CASE("an owner that does not answer leaves a cluster-scoped rule to its on_error") {
+  two_limiters c;
+  remote_check check{"per-cluster", "bob", "", 1};
+  auto allowed = c.n1.undecided(check);
+  CHECK(allowed.allowed);
+  auto deny = rules(R"(
+[[rules]]
+name = "strict"
+match = { path_prefix = "/api/" }
+key = "user"
+algorithm = "fixed_window"
+limit = 2
+window_sec = 60
+scope = "cluster"
+on_error = "deny"
+)");
+  c.n1.replace(std::move(deny));
+  auto refused = c.n1.undecided(remote_check{"strict", "bob", "", 1});
+  CHECK(refused.matched);
+  CHECK_FALSE(refused.allowed);
+  CHECK(refused.retry_after_ms == 60'000);
+  decision unknown;
+  CHECK(c.n2.check_owned(remote_check{"nope", "bob", "", 1}, unknown).code == errc::not_found);
+}

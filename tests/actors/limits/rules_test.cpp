@@ -85,6 +85,8 @@ TEST_CASE("invalid rule sets are rejected whole, naming the rule and the field")
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"key":"cookie")"), "key must be"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"mode":"dry")"), "mode must be"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"on_error":"maybe")"), "on_error"},
+    {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"scope":"galaxy")"), "scope must be"},
+    {R"({"rules":[{"name":"r","match":{"frame":"send"},"algorithm":"fixed_window","limit":1,"window_sec":1,"scope":"cluster"}]})", "frame rules are counted per node"},
     {rules_json(R"("algorithm":"fixed_window","limit":1,"window_sec":1,"tiers":{"pro":{"limit":-1}})"), "tier pro"},
     {R"({"rules":[{"name":"r","algorithm":"fixed_window","limit":1,"window_sec":1}]})", "match needs"},
     {R"({"rules":[{"match":{"frame":"send"},"algorithm":"fixed_window","limit":1,"window_sec":1}]})", "name is required"},
@@ -118,4 +120,35 @@ TEST_CASE("an empty file is an empty rule set") {
   rule_set set;
   REQUIRE_FALSE(parse_rules_toml("# nothing yet\n", "empty.toml", set));
   CHECK(set.rules.empty());
+}
+
+TEST_CASE("a rule's scope is node unless it says cluster") {
+  rule_set set;
+  auto err = parse_rules_toml(R"(
+[[rules]]
+name = "per-node"
+match = { path_prefix = "/api/" }
+algorithm = "fixed_window"
+limit = 10
+window_sec = 60
+
+[[rules]]
+name = "per-cluster"
+match = { path_prefix = "/api/v1/urls" }
+key = "user"
+algorithm = "fixed_window"
+limit = 10
+window_sec = 60
+scope = "cluster"
+)", "scope.toml", set);
+  INFO(err.message);
+  REQUIRE_FALSE(err);
+  REQUIRE(set.rules.size() == 2);
+  CHECK_FALSE(set.rules[0].cluster_scope);
+  CHECK(set.source.rules(0).scope() == "node");
+  CHECK(set.rules[1].cluster_scope);
+  CHECK(set.source.rules(1).scope() == "cluster");
+  rule_set again;
+  REQUIRE_FALSE(parse_rules_toml(to_toml(set), "written.toml", again));
+  CHECK(again.rules[1].cluster_scope);
 }

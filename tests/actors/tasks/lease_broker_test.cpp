@@ -2,6 +2,7 @@
 // coordinator: a worker that goes away while it waits is leased nothing, also when its shards
 // were already granting, and a lease that can no longer be handed to its worker is revoked.
 #include "actors/tasks/lease_poll.hpp"
+#include "support/fake_placement.hpp"
 #include "support/task_scheduler_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -134,4 +135,104 @@ TEST_CASE_METHOD(fixture, "a lease request with bad fields is refused with bad_r
   auto err = to_fault(a->error);
   CHECK(err.code == errc::bad_request);
   CHECK(err.message.find("max_tasks") != std::string::npos);
+}
+
+// -- in a cluster ---------------------------------------------------------------------------------
+
+namespace {
+
+// Two nodes' brokers on one actor system: n1 has the fixture's shards, n2 only a broker, which
+// grants through the same registry (as its forwarders would reach n1's shards). Each node's
+// router hands out the other node's actual broker as its stand-in.
+struct two_brokers : fixture {
+  std::shared_ptr<test::fake_placement> view1 = std::make_shared<test::fake_placement>();
+  std::shared_ptr<test::fake_placement> view2 = std::make_shared<test::fake_placement>();
+  tasks::tasks_context_ptr ctx2 = std::make_shared<tasks::tasks_context>();
+  caf::actor broker1;
+  caf::actor broker2;
+
+  explicit two_brokers(bool met = true) {
+    view1->live = met ? std::vector<std::string>{"n1", "n2"} : std::vector<std::string>{"n1"};
+    view2->live = met ? std::vector<std::string>{"n1", "n2"} : std::vector<std::string>{"n2"};
+    ctx->router = test::router_of(sys, "n1", view1, [this](auto&, auto& node) {
+      return node == "n2" ? broker2 : caf::actor{};
+    });
+    ctx2->clock = clock();
+    ctx2->registry = ctx->registry;
+    ctx2->router = test::router_of(sys, "n2", view2, [this](auto&, auto& node) {
+      return node == "n1" ? broker1 : caf::actor{};
+    });
+    ctx->broker = tasks::spawn_lease_broker(sys, ctx);
+    broker1 = own(caf::actor_cast<caf::actor>(ctx->broker));
+    ctx2->broker = tasks::spawn_lease_broker(sys, ctx2);
+    broker2 = own(caf::actor_cast<caf::actor>(ctx2->broker));
+    run();
+  }
+
+  ~two_brokers() {
+    stop();
+    ctx->router->stop();
+    ctx2->router->stop();
+  }
+
+  pb::LeaseResponse lease_now_at(const caf::actor& b) {
+    auto a = ask<pb::LeaseResponse>(b, lease_atom_v, wait_for_report(0, ""));
+    REQUIRE(a->value);
+    return std::get<0>(*a->value);
+  }
+};
+
+struct strangers : two_brokers {
+  strangers() : two_brokers(false) {}
+};
+
+} // namespace
+
+TEST_CASE_METHOD(two_brokers, "a worker waiting at one node's broker leases a task due on another node's shard") {
+  auto parked = ask<pb::LeaseResponse>(broker2, lease_atom_v, wait_for_report(30'000, "w2"));
+  CHECK_FALSE(parked->arrived());
+  auto id = create();  // shard 3 is n1's: offered to n1's broker, which tells n2's
+  run();
+  REQUIRE(parked->value);
+  auto& leases = std::get<0>(*parked->value);
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == id);
+  auto rec = record(id);
+  CHECK(rec.status() == T::RUNNING);
+  CHECK(rec.attempt() == 1);
+  // n1's broker heard that it was taken: a worker there finds nothing and the task is not
+  // granted twice.
+  CHECK(lease_now_at(broker1).leases().empty());
+  CHECK(record(id).attempt() == 1);
+}
+
+TEST_CASE_METHOD(two_brokers, "a task is leased once when workers wait at both nodes") {
+  auto at1 = ask<pb::LeaseResponse>(broker1, lease_atom_v, wait_for_report(30'000, "w1"));
+  auto at2 = ask<pb::LeaseResponse>(broker2, lease_atom_v, wait_for_report(30'000, "w2"));
+  auto id = create();
+  run();
+  int granted = 0;
+  for (auto& a : {at1, at2})
+    if (a->value)
+      granted += std::get<0>(*a->value).leases_size();
+  CHECK(granted == 1);  // the other keeps waiting
+  CHECK(record(id).attempt() == 1);
+  auto second = create();
+  run();
+  REQUIRE(at1->value);
+  REQUIRE(at2->value);
+  granted = std::get<0>(*at1->value).leases_size() + std::get<0>(*at2->value).leases_size();
+  CHECK(granted == 2);
+  CHECK(record(second).status() == T::RUNNING);
+}
+
+TEST_CASE_METHOD(strangers, "a broker learns the ready tasks of a node it sees for the first time") {
+  auto id = create();  // n2 is not a member yet: nobody is told
+  CHECK(lease_now_at(broker2).leases().empty());
+  view1->live = {"n1", "n2"};
+  view2->live = {"n1", "n2"};
+  advance(std::chrono::seconds{1});  // each broker looks for members it has not heard from
+  auto leases = lease_now_at(broker2);
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == id);
 }

@@ -34,6 +34,8 @@ tasks::lease_broker_api::behavior_type offer_log(tasks::lease_broker_api::pointe
         offered->push_back(r.id());
     },
     [](withdraw_atom, const pb::WithdrawTask&) {},
+    [](withdraw_atom, const pb::TakenTasks&) {},
+    [](ready_atom) { return pb::ReadyTasks{}; },
   };
 }
 
