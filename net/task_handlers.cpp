@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 
 namespace parley::net {
 
@@ -65,10 +66,18 @@ void ask_shard(edge_context& ctx, uint32_t shard, responder respond, Render rend
                    std::move(on_error), std::move(args)...);
 }
 
-// Tasks without an idempotency key are spread over the shards in turn.
-uint32_t next_shard() {
+// Tasks without an idempotency key are spread over the shards in turn: in a cluster over this
+// node's shards (no hop; every node's workers hear of them), over all while it owns none.
+uint32_t next_shard(const tasks::tasks_context& ctx) {
   static std::atomic<uint32_t> counter{0};
-  return counter.fetch_add(1, std::memory_order_relaxed) % tasks::task_shard_count;
+  auto first = counter.fetch_add(1, std::memory_order_relaxed);
+  if (ctx.clustered())
+    for (uint32_t i = 0; i < tasks::task_shard_count; ++i) {
+      auto shard = (first + i) % tasks::task_shard_count;
+      if (tasks::shard_here(ctx, shard))
+        return shard;
+    }
+  return first % tasks::task_shard_count;
 }
 
 fault parse_body(const http_request& req, google::protobuf::Message& out) {
@@ -87,7 +96,7 @@ void create_task(edge_context& ctx, http_request& req, responder respond) {
     return respond(http_response::error(err));
   // Keys are per owner: the same key of two users names two tasks, maybe on two shards.
   auto& key = msg.request().idempotency_key();
-  auto shard = key.empty() ? next_shard()
+  auto shard = key.empty() ? next_shard(*ctx.tasks)
                            : tasks::shard_of(storage::task_store::scoped_key(caller.user(), key));
   ask_shard(
     ctx, shard, std::move(respond),
@@ -114,12 +123,29 @@ void task_command(edge_context& ctx, http_request& req, responder respond, comma
     command_atom_v, std::move(msg));
 }
 
+// Whether task `id` is stored on another node (in a cluster: its shard's owner): reads of it
+// are asked of its shard there instead of this node's storage.
+bool stored_elsewhere(const edge_context& ctx, const std::string& id) {
+  return ctx.tasks->clustered() && tasks::valid_task_id(id)
+         && !tasks::shard_here(*ctx.tasks, tasks::shard_of(id));
+}
+
 void get_task(edge_context& ctx, http_request& req, responder respond) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
+  auto& id = req.params["id"];
+  if (stored_elsewhere(ctx, id)) {
+    pb::TaskRead q;
+    *q.mutable_caller() = caller;
+    q.set_task_id(id);
+    return ask_shard(
+      ctx, tasks::shard_of(id), std::move(respond),
+      [](const pb::Task& task) { return http_response::json(200, task_json(task)); },
+      read_atom_v, std::move(q));
+  }
   pb::Task task;
-  if (auto err = tasks::read_task(*ctx.tasks, caller, req.params["id"], task))
+  if (auto err = tasks::read_task(*ctx.tasks, caller, id, task))
     return respond(http_response::error(err));
   respond(http_response::json(200, task_json(task)));
 }
@@ -128,10 +154,76 @@ void get_runs(edge_context& ctx, http_request& req, responder respond) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
+  auto& id = req.params["id"];
+  if (stored_elsewhere(ctx, id)) {
+    pb::TaskRunsRead q;
+    *q.mutable_caller() = caller;
+    q.set_task_id(id);
+    return ask_shard(
+      ctx, tasks::shard_of(id), std::move(respond),
+      [](const pb::TaskRuns& runs) { return http_response::json(200, to_json(runs)); },
+      read_atom_v, std::move(q));
+  }
   pb::TaskRuns runs;
-  if (auto err = tasks::read_runs(*ctx.tasks, caller, req.params["id"], runs))
+  if (auto err = tasks::read_runs(*ctx.tasks, caller, id, runs))
     return respond(http_response::error(err));
   respond(http_response::json(200, to_json(runs)));
+}
+
+// In a cluster every node stores the tasks of its own shards: a page is this node's page merged
+// with one from each other node that owns shards (asked of one of its shards), all for the same
+// query (tasks::merge_pages). A node whose shards have no live owner now makes the answer
+// `unavailable` rather than a page with holes.
+void list_across_nodes(edge_context& ctx, const tasks::task_caller& caller,
+                       const tasks::task_query& q, pb::TaskList local, responder respond) {
+  std::map<std::string, uint32_t> shard_of_node;  // one shard of every other node
+  for (uint32_t shard = 0; shard < tasks::task_shard_count; ++shard) {
+    auto where = ctx.tasks->router->locate(tasks::shard_kind, std::to_string(shard));
+    if (where.at == runtime::entity_location::where::unavailable)
+      return respond(http_response::error(make_fault(
+        errc::unavailable, "task shard " + std::to_string(shard) + " has no live owner now (was "
+                             + where.node + "); retry shortly")));
+    if (where.at == runtime::entity_location::where::remote)
+      shard_of_node.emplace(where.node, shard);
+  }
+  if (shard_of_node.empty())
+    return respond(http_response::json(200, to_json(local)));
+  struct gathered {
+    std::vector<pb::TaskList> pages;
+    size_t left = 0;
+    size_t limit = 0;
+    std::optional<fault> failed;
+    responder respond;
+  };
+  auto st = std::make_shared<gathered>();
+  st->pages.push_back(std::move(local));
+  st->left = shard_of_node.size();
+  st->limit = q.limit;
+  st->respond = std::move(respond);
+  auto read = tasks::to_list_read(caller, q);
+  ctx.sys.spawn([st, shard_of_node, read, tasks = ctx.tasks,
+                 within = answer_within(ctx)](caf::event_based_actor* self) {
+    auto settle = [st] {
+      if (--st->left > 0)
+        return;
+      if (st->failed)
+        return st->respond(http_response::error(*st->failed));
+      st->respond(
+        http_response::json(200, to_json(tasks::merge_pages(std::move(st->pages), st->limit))));
+    };
+    for (auto& [node, shard] : shard_of_node)
+      tasks::request_shard(
+        self, tasks, shard, within,
+        [st, settle](pb::TaskList& page) {
+          st->pages.push_back(std::move(page));
+          settle();
+        },
+        [st, settle](caf::error& e) {
+          st->failed = to_fault(e);
+          settle();
+        },
+        read_atom_v, read);
+  });
 }
 
 void list_tasks(edge_context& ctx, http_request& req, responder respond) {
@@ -147,6 +239,8 @@ void list_tasks(edge_context& ctx, http_request& req, responder respond) {
   pb::TaskList page;
   if (auto err = tasks::list_tasks(*ctx.tasks, caller, q, page))
     return respond(http_response::error(err));
+  if (ctx.tasks->clustered())
+    return list_across_nodes(ctx, caller, q, std::move(page), std::move(respond));
   respond(http_response::json(200, to_json(page)));
 }
 

@@ -142,4 +142,51 @@ fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::
   return {};
 }
 
+pb::TaskListRead to_list_read(const task_caller& caller, const task_query& q) {
+  pb::TaskListRead out;
+  *out.mutable_caller() = caller;
+  out.set_status(q.status);
+  out.set_task_type(q.task_type);
+  out.set_limit(static_cast<uint32_t>(q.limit));
+  out.set_cursor(q.cursor);
+  return out;
+}
+
+task_query to_query(const pb::TaskListRead& q) {
+  task_query out;
+  out.status = q.status();
+  out.task_type = q.task_type();
+  out.limit = std::clamp<size_t>(q.limit(), 1, 100);
+  out.cursor = q.cursor();
+  return out;
+}
+
+pb::TaskList merge_pages(std::vector<pb::TaskList> pages, size_t limit) {
+  // Ids are time-ordered strings of one length: string order is creation order.
+  std::string frontier;  // empty: every node's scan reached its end
+  for (auto& p : pages)
+    if (!p.next_cursor().empty() && (frontier.empty() || p.next_cursor() < frontier))
+      frontier = p.next_cursor();
+  std::vector<pb::Task> tasks;
+  for (auto& p : pages)
+    for (auto& t : *p.mutable_tasks())
+      if (frontier.empty() || t.id() <= frontier)
+        tasks.push_back(std::move(t));
+  std::sort(tasks.begin(), tasks.end(),
+            [](const pb::Task& a, const pb::Task& b) { return a.id() < b.id(); });
+  pb::TaskList out;
+  for (auto& t : tasks) {
+    if (static_cast<size_t>(out.tasks_size()) == limit)
+      break;
+    *out.add_tasks() = std::move(t);
+  }
+  // Tasks left over: the next page starts after the last one served; otherwise where the
+  // slowest scan stopped (nothing before it is unseen).
+  if (tasks.size() > limit)
+    out.set_next_cursor(out.tasks(out.tasks_size() - 1).id());
+  else
+    out.set_next_cursor(frontier);
+  return out;
+}
+
 } // namespace parley::tasks

@@ -8,6 +8,7 @@
 #include "proto/parley.pb.h"
 
 #include <string>
+#include <vector>
 
 namespace parley::tasks {
 
@@ -34,5 +35,16 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
 
 fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::string& id,
                 pb::TaskRuns& out);
+
+// A list query as it travels to a shard on another node, and back.
+pb::TaskListRead to_list_read(const task_caller& caller, const task_query& q);
+task_query to_query(const pb::TaskListRead& q);
+
+// In a cluster every node lists the tasks it stores; one page of the whole cluster is the
+// merge of the nodes' pages for the same query: the tasks up to the lowest point any node's scan
+// reached (its next_cursor; a node whose scan found its end reached everything), in id order,
+// at most `limit`. Its next_cursor continues from where that page ends: the next page misses
+// nothing and repeats nothing.
+pb::TaskList merge_pages(std::vector<pb::TaskList> pages, size_t limit);
 
 } // namespace parley::tasks

@@ -1,5 +1,7 @@
 #include "actors/tasks/task_shard.hpp"
 
+#include "actors/tasks/task_reads.hpp"
+
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -1165,6 +1167,24 @@ task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_p
     [self](finish_atom, pb::FinishLeases& msg) { return finish_many(self, msg); },
     [self](revoke_atom, const pb::RevokeLeases& msg) { return revoke(self, msg); },
     [self](tick_atom) { load_window(self); },
+    [self](read_atom, const pb::TaskRead& q) -> caf::result<pb::Task> {
+      pb::Task out;
+      if (auto err = read_task(*self->state.ctx, q.caller(), q.task_id(), out))
+        return make_error(err);
+      return out;
+    },
+    [self](read_atom, const pb::TaskRunsRead& q) -> caf::result<pb::TaskRuns> {
+      pb::TaskRuns out;
+      if (auto err = read_runs(*self->state.ctx, q.caller(), q.task_id(), out))
+        return make_error(err);
+      return out;
+    },
+    [self](read_atom, const pb::TaskListRead& q) -> caf::result<pb::TaskList> {
+      pb::TaskList out;
+      if (auto err = list_tasks(*self->state.ctx, q.caller(), to_query(q), out))
+        return make_error(err);
+      return out;
+    },
     [self](expire_atom, const std::string& task_id, const std::string& lease_id) {
       expire(self, task_id, lease_id);
     },

@@ -35,6 +35,12 @@ CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::ReadyTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawTask))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TakenTasks))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRead))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRunsRead))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskListRead))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::Task))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRuns))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskList))
 CAF_END_TYPE_ID_BLOCK(parley_tasks)
 
 namespace parley::tasks {
@@ -56,7 +62,11 @@ using task_shard_api = caf::typed_actor<
   // Leases whose worker went away before it heard of them go back to SCHEDULED.
   caf::replies_to<revoke_atom, pb::RevokeLeases>::with<void>,
   // From the ticker, every second: load the due index's next window (and stay active).
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // Reads of what this shard's node stores (in a cluster, for an edge on another node).
+  caf::replies_to<read_atom, pb::TaskRead>::with<pb::Task>,
+  caf::replies_to<read_atom, pb::TaskRunsRead>::with<pb::TaskRuns>,
+  caf::replies_to<read_atom, pb::TaskListRead>::with<pb::TaskList>>;
 
 // The lease broker: one per node, matches due tasks with waiting workers (lease_broker.hpp).
 // In a cluster it is also a node service (lease_broker_service): every broker hears of the

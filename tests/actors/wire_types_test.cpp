@@ -286,6 +286,39 @@ TEST_CASE_METHOD(fixture, "task_shard_api: every request and reply crosses nodes
   *revoke.mutable_caller() = alice_worker();
   revoke.add_lease_ids("01J0TASK.abcdefghijklm");
   test::check_round_trip(sys, revoke);
+
+  // Reads an edge on another node asks of the shard.
+  pb::TaskRead read;
+  *read.mutable_caller() = alice_worker();
+  read.set_task_id("01J0TASK");
+  test::check_round_trip(sys, read);
+  pb::TaskRunsRead runs_read;
+  *runs_read.mutable_caller() = alice_worker();
+  runs_read.set_task_id("01J0TASK");
+  test::check_round_trip(sys, runs_read);
+  pb::TaskListRead list_read;
+  *list_read.mutable_caller() = alice_worker();
+  list_read.set_status("failed");
+  list_read.set_task_type("report");
+  list_read.set_limit(100);
+  list_read.set_cursor("01J0TASK");
+  test::check_round_trip(sys, list_read);
+  pb::Task public_task;
+  public_task.set_id("01J0TASK");
+  public_task.set_task_type("report");
+  public_task.set_status(pb::Task::COMPLETED);
+  *public_task.mutable_payload() = report_payload();
+  *public_task.mutable_result() = report_payload();
+  test::check_round_trip(sys, public_task);
+  pb::TaskRuns runs;
+  auto* run = runs.add_runs();
+  run->set_attempt(2);
+  run->set_outcome("completed");
+  test::check_round_trip(sys, runs);
+  pb::TaskList list;
+  *list.add_tasks() = public_task;
+  list.set_next_cursor("01J0TASK");
+  test::check_round_trip(sys, list);
 }
 
 TEST_CASE_METHOD(fixture, "lease_broker_api: every request and reply crosses nodes") {
