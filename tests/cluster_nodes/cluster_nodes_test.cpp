@@ -5,14 +5,8 @@
 // writes (../shared/CLUSTER.md, "What a cluster promises").
 #include "actors/feed/feed_context.hpp"
 #include "common/time_ordered_id.hpp"
-#include "cluster/etcd_client.hpp"
-#include "cluster/partition_map_store.hpp"
-#include "cluster/placement/partitions.hpp"
 #include "support/eventually.hpp"
-#include "support/etcd_server.hpp"
-#include "support/parleyd_process.hpp"
-#include "support/temp_dir.hpp"
-#include "support/test_client.hpp"
+#include "support/test_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,86 +21,21 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr uint32_t partitions = 32;
 constexpr auto lease_ttl = 3000ms;
 
-// One etcd and `size` parleyd nodes n1..nN, each with its own data directory and peer-link port.
-struct test_cluster {
-  test::etcd_server etcd;
-  test::temp_dir dir;
-  uint32_t size;
-  std::vector<uint16_t> link_ports;
-  std::vector<std::unique_ptr<test::parleyd_process>> nodes;
+// One etcd and `size` parleyd nodes n1..nN (support/test_cluster.hpp), with the owner of a
+// shard ("0".."15": a post shard or task shard) as the partition map says.
+struct test_cluster : test::test_cluster {
+  explicit test_cluster(uint32_t n) : test::test_cluster(n) {}
 
-  explicit test_cluster(uint32_t n) : size(n) {
-    for (uint32_t i = 0; i < n; ++i)
-      link_ports.push_back(test::free_port());
-    nodes.resize(n);
-    for (uint32_t i = 0; i < n; ++i)
-      start(i);
-  }
-
-  static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
-
-  void start(uint32_t i) {
-    nodes[i] = std::make_unique<test::parleyd_process>(
-      dir.path() + "/" + name(i),
-      std::vector<std::string>{
-        "--set", "cluster.enabled=true",
-        "--set", "cluster.cluster_id=test",
-        "--set", "cluster.node_id=" + name(i),
-        "--set", "cluster.listen=127.0.0.1:" + std::to_string(link_ports[i]),
-        "--set", "cluster.etcd_endpoints=[\"" + etcd.endpoint() + "\"]",
-        "--set", "cluster.partitions=" + std::to_string(partitions),
-        "--set", "cluster.bootstrap_members=" + std::to_string(size),
-        "--set", "cluster.lease_ttl_ms=" + std::to_string(lease_ttl.count()),
-        "--set", "cluster.heartbeat_ms=200",
-        "--set", "cluster.connection_timeout_ms=1000",
-      });
-  }
-
-  uint16_t port(uint32_t i) const { return nodes[i]->port(); }
-
-  bool ready(uint32_t i) const {
-    return test::http_call(port(i), "GET", "/readyz").status == 200;
-  }
-
-  void require_ready() {
-    for (uint32_t i = 0; i < size; ++i) {
-      INFO(name(i) << " log:\n" << nodes[i]->log_tail());
-      REQUIRE(test::eventually([&] { return ready(i); }, 20s));
-    }
-  }
-
-  // The node that owns shard `shard` (a post shard or task shard: ids "0".."15") now, as the
-  // partition map in etcd says.
-  std::string owner_of_shard(uint32_t shard) {
-    cluster::etcd_options opts;
-    opts.endpoints = {etcd.endpoint()};
-    cluster::etcd_client client{opts};
-    cluster::partition_map_store store{client, "test"};
-    auto map = store.read_all();
-    REQUIRE(map);
-    auto p = cluster::partition_of(std::to_string(shard), partitions);
-    for (auto& a : map->partitions)
-      if (a.partition == p)
-        return a.primary;
-    return {};
-  }
+  std::string owner_of_shard(uint32_t shard) { return owner_of(std::to_string(shard)); }
 };
 
 int64_t metric(uint16_t port, const std::string& name) {
-  auto body = test::http_call(port, "GET", "/metrics").body;
-  std::regex line{"(^|\\n)" + name + " ([0-9.e+-]+)"};
-  std::smatch m;
-  if (!std::regex_search(body, m, line))
-    return -1;
-  return static_cast<int64_t>(std::stod(m[2]));
+  return test::metric_of(test::http_call(port, "GET", "/metrics"), name);
 }
 
-std::map<std::string, std::string> bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
+using test::bearer;
 
 // A post by the token's user; its id.
 std::string create_post(uint16_t port, const std::string& token, const std::string& text) {

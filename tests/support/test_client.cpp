@@ -27,12 +27,18 @@ void set_receive_timeout(tcp::socket& s, int ms) {
 
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body, const std::map<std::string, std::string>& headers) {
+  return http_call_at("127.0.0.1", port, method, target, body, headers);
+}
+
+http_result http_call_at(const std::string& host, uint16_t port, const std::string& method,
+                         const std::string& target, const std::string& body,
+                         const std::map<std::string, std::string>& headers) {
   asio::io_context ioc;
   tcp::socket sock{ioc};
-  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  sock.connect({asio::ip::make_address(host), port});
   set_receive_timeout(sock, 10000);
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::host, host);
   for (auto& [k, v] : headers)
     req.set(k, v);
   req.body() = body;

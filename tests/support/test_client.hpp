@@ -19,6 +19,10 @@ struct http_result {
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body = {},
                       const std::map<std::string, std::string>& headers = {});
+// The same to a node listening on another loopback address (127.0.0.2, ...).
+http_result http_call_at(const std::string& host, uint16_t port, const std::string& method,
+                         const std::string& target, const std::string& body = {},
+                         const std::map<std::string, std::string>& headers = {});
 
 // Mints a dev token through the node's own endpoint.
 std::string dev_token(uint16_t port, const std::string& user_id);

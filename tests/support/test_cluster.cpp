@@ -1,0 +1,95 @@
+#include "support/test_cluster.hpp"
+
+#include "cluster/etcd_client.hpp"
+#include "cluster/partition_map_store.hpp"
+#include "cluster/placement/partitions.hpp"
+#include "support/eventually.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+namespace parley::test {
+
+test_cluster::test_cluster(test_cluster_options o) : opts(std::move(o)) {
+  for (uint32_t i = 0; i < opts.size; ++i)
+    link_ports.push_back(free_port(host(i)));
+  nodes.resize(opts.size);
+  for (uint32_t i = 0; i < opts.size; ++i)
+    start(i);
+}
+
+std::string test_cluster::host(uint32_t i) const {
+  return opts.spread ? "127.0.0." + std::to_string(i + 1) : "127.0.0.1";
+}
+
+void test_cluster::start(uint32_t i) {
+  std::vector<std::string> args{
+    "--set", "cluster.enabled=true",
+    "--set", "cluster.cluster_id=test",
+    "--set", "cluster.node_id=" + name(i),
+    "--set", "cluster.listen=" + host(i) + ":" + std::to_string(link_ports[i]),
+    "--set", "cluster.etcd_endpoints=[\"" + etcd.endpoint() + "\"]",
+    "--set", "cluster.partitions=" + std::to_string(opts.partitions),
+    "--set", "cluster.bootstrap_members=" + std::to_string(opts.size),
+    "--set", "cluster.lease_ttl_ms=" + std::to_string(opts.lease_ttl.count()),
+    "--set", "cluster.heartbeat_ms=200",
+    "--set", "cluster.connection_timeout_ms=1000",
+  };
+  args.insert(args.end(), opts.args.begin(), opts.args.end());
+  nodes[i] = std::make_unique<parleyd_process>(dir.path() + "/" + name(i), std::move(args),
+                                               std::chrono::seconds{20}, host(i));
+}
+
+http_result test_cluster::call(uint32_t i, const std::string& method, const std::string& target,
+                               const std::string& body,
+                               const std::map<std::string, std::string>& headers) const {
+  return http_call_at(host(i), port(i), method, target, body, headers);
+}
+
+bool test_cluster::ready(uint32_t i) const {
+  return call(i, "GET", "/readyz").status == 200;
+}
+
+void test_cluster::require_ready() {
+  for (uint32_t i = 0; i < opts.size; ++i) {
+    INFO(name(i) << " log:\n" << nodes[i]->log_tail());
+    REQUIRE(eventually([&] { return ready(i); }, std::chrono::seconds{20}));
+  }
+}
+
+std::string test_cluster::owner_of(const std::string& key) {
+  cluster::etcd_options eopts;
+  eopts.endpoints = {etcd.endpoint()};
+  cluster::etcd_client client{eopts};
+  cluster::partition_map_store store{client, "test"};
+  auto map = store.read_all();
+  REQUIRE(map);
+  auto p = cluster::partition_of(key, opts.partitions);
+  for (auto& a : map->partitions)
+    if (a.partition == p)
+      return a.primary;
+  return {};
+}
+
+uint32_t test_cluster::index_of(const std::string& node) const {
+  for (uint32_t i = 0; i < opts.size; ++i)
+    if (name(i) == node)
+      return i;
+  FAIL("no node " << node);
+  return 0;
+}
+
+int64_t metric_of(const http_result& metrics, const std::string& name) {
+  std::regex line{"(^|\\n)" + name + " ([0-9.e+-]+)"};
+  std::smatch m;
+  if (!std::regex_search(metrics.body, m, line))
+    return -1;
+  return static_cast<int64_t>(std::stod(m[2]));
+}
+
+std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+} // namespace parley::test

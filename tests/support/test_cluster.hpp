@@ -1,0 +1,72 @@
+// A cluster for tests: one real etcd and `size` parleyd processes n1..nN on loopback, each with
+// its own data directory and peer-link port, all stopped (and their directories removed) when
+// the test ends, also when it fails. Nodes listen on 127.0.0.1, or on 127.0.0.1, .2, .3, ...
+// (`spread`), as separate machines would.
+#pragma once
+
+#include "support/etcd_server.hpp"
+#include "support/parleyd_process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_client.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+struct test_cluster_options {
+  uint32_t size = 3;
+  // cluster.partitions. Default: 32
+  uint32_t partitions = 32;
+  // cluster.lease_ttl_ms. Default: 3000 ms
+  std::chrono::milliseconds lease_ttl{3000};
+  // Node i on 127.0.0.(i+1) instead of all on 127.0.0.1. Default: false
+  bool spread = false;
+  // More arguments for every node (e.g. {"--set", "ratelimit.rules_file=..."}).
+  std::vector<std::string> args;
+};
+
+struct test_cluster {
+  test_cluster_options opts;
+  etcd_server etcd;
+  temp_dir dir;
+  std::vector<uint16_t> link_ports;
+  std::vector<std::unique_ptr<parleyd_process>> nodes;
+
+  explicit test_cluster(test_cluster_options o);
+  explicit test_cluster(uint32_t n) : test_cluster(test_cluster_options{n}) {}
+
+  static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
+  std::string host(uint32_t i) const;
+  uint16_t port(uint32_t i) const { return nodes[i]->port(); }
+  uint32_t size() const { return opts.size; }
+
+  // (Re)starts node i on its data directory.
+  void start(uint32_t i);
+
+  // An HTTP request to node i.
+  http_result call(uint32_t i, const std::string& method, const std::string& target,
+                   const std::string& body = {},
+                   const std::map<std::string, std::string>& headers = {}) const;
+
+  bool ready(uint32_t i) const;
+  // Waits until every node's /readyz is 200 (fails the test after 20 s).
+  void require_ready();
+
+  // The primary of the partition of `key` (an entity id, a user, a link key, ...) now, as the
+  // partition map in etcd says; the index of that node.
+  std::string owner_of(const std::string& key);
+  uint32_t index_of(const std::string& node) const;
+};
+
+// The value of a metric line without labels (or with the labels escaped into `name` as a
+// regex), -1 if absent.
+int64_t metric_of(const http_result& metrics, const std::string& name);
+
+std::map<std::string, std::string> bearer(const std::string& token);
+
+} // namespace parley::test
