@@ -154,8 +154,10 @@ void follow(edge_context& ctx, http_request& req, responder respond, bool on) {
   msg.set_follower_id(claims.sub);
   msg.set_followee_id(req.params["user_id"]);
   msg.set_follow(on);
-  ask_and_answer(ctx, ctx.feed->graph, std::move(respond), [] { return no_content(); },
-                 follow_atom_v, std::move(msg));
+  // The follower's graph takes the change (in a cluster: on the follower's partition owner).
+  auto graph = ctx.feed->graph_for(claims.sub);
+  ask_routed_and_answer(ctx, std::move(graph), std::move(respond), [] { return no_content(); },
+                        follow_atom_v, std::move(msg));
 }
 
 void get_user(edge_context& ctx, http_request& req, responder respond) {
@@ -164,8 +166,9 @@ void get_user(edge_context& ctx, http_request& req, responder respond) {
     return;
   pb::UserRef q;
   q.set_user_id(req.params["id"]);
-  ask_and_answer(
-    ctx, ctx.feed->graph, std::move(respond),
+  auto graph = ctx.feed->graph_for(q.user_id());
+  ask_routed_and_answer(
+    ctx, std::move(graph), std::move(respond),
     [](const pb::UserProfile& user) { return http_response::json(200, to_json(user)); },
     read_atom_v, std::move(q));
 }
@@ -182,8 +185,9 @@ void list_follows(edge_context& ctx, http_request& req, responder respond, bool 
   q.set_incoming(incoming);
   q.set_cursor(req.query_param("cursor"));
   q.set_limit(static_cast<uint32_t>(limit));
-  ask_and_answer(
-    ctx, ctx.feed->graph, std::move(respond),
+  auto graph = ctx.feed->graph_for(q.user_id());
+  ask_routed_and_answer(
+    ctx, std::move(graph), std::move(respond),
     [](const pb::FollowList& page) { return http_response::json(200, to_json(page)); },
     read_atom_v, std::move(q));
 }

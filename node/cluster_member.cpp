@@ -46,6 +46,8 @@ void for_each_entity_kind(F f) {
 // Every keyed node service with the interface its forwarders and invokers speak.
 template <class F>
 void for_each_service(F f) {
+  f(feed::graph_service, static_cast<feed::graph_api*>(nullptr));
+  f(feed::fanout_service, static_cast<feed::fanout_api*>(nullptr));
   f(links::link_service_name, static_cast<links::link_service_api*>(nullptr));
   f(tasks::lease_broker_service, static_cast<tasks::lease_broker_api*>(nullptr));
   f(limits::limit_service_name, static_cast<limits::limit_service_api*>(nullptr));

@@ -111,6 +111,7 @@ struct node::impl {
   std::vector<tasks::task_executor> task_executors;
   std::unique_ptr<storage::feed_store> feed_store;
   feed::feed_context_ptr feed;
+  feed::fanout_api fanout_service;  // cluster only: other nodes' fan-out reaches the workers
   caf::actor timeline_sweeper;
   std::shared_ptr<limits::rate_limiter> limiter;
   limits::limit_service_api limit_service;
@@ -261,6 +262,7 @@ fault build_feed(impl_t& im, const node_config& cfg) {
   im.feed = std::make_shared<feed::feed_context>(cfg.feed);
   im.feed->store = im.feed_store.get();
   im.feed->storage_writer = im.storage_writer;
+  im.feed->router = im.router;
   auto pulled = im.feed_store->pulled_authors();
   if (!pulled)
     return pulled.error();
@@ -369,8 +371,13 @@ void start_tasks(impl_t& im) {
 
 void start_feed(impl_t& im, const node_config& cfg) {
   im.feed->graph = feed::spawn_graph_actor(*im.sys, im.feed);
+  im.router->add(feed::graph_service, caf::actor_cast<caf::actor>(im.feed->graph));
   for (int i = 0; i < cfg.feed.fanout_workers; ++i)
     im.feed->fanout.push_back(feed::spawn_fanout_worker(*im.sys, im.feed));
+  if (im.cluster) {
+    im.fanout_service = feed::spawn_fanout_service(*im.sys, im.feed);
+    im.router->add(feed::fanout_service, caf::actor_cast<caf::actor>(im.fanout_service));
+  }
   im.timeline_sweeper = feed::spawn_timeline_sweeper(*im.sys, im.feed);
 }
 
@@ -652,6 +659,8 @@ void node::shutdown() {
         caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(im.timeline_sweeper, caf::exit_reason::user_shutdown);
       im.timeline_sweeper = nullptr;
+      caf::anon_send_exit(im.fanout_service, caf::exit_reason::user_shutdown);
+      im.fanout_service = nullptr;
     }
     caf::anon_send_exit(im.storage_writer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(im.admin, caf::exit_reason::user_shutdown);

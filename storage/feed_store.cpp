@@ -193,17 +193,25 @@ result<std::vector<feed_store::follow_entry>> feed_store::followers(std::string_
   return edges(incoming, user, after, max);
 }
 
+result<bool> feed_store::followed_by(std::string_view followee, std::string_view follower) const {
+  return has_record(db_, family::follows, edge_key(incoming, followee, follower));
+}
+
 void feed_store::put_follow(write_set& ws, std::string_view follower, std::string_view followee,
-                            int64_t since_ms) const {
+                            int64_t since_ms, edge_sides sides) const {
   auto since = encode_u64(static_cast<uint64_t>(since_ms));
-  ws.put(family::follows, edge_key(outgoing, follower, followee), since);
-  ws.put(family::follows, edge_key(incoming, followee, follower), since);
+  if (sides != edge_sides::followee)
+    ws.put(family::follows, edge_key(outgoing, follower, followee), since);
+  if (sides != edge_sides::follower)
+    ws.put(family::follows, edge_key(incoming, followee, follower), since);
 }
 
 void feed_store::erase_follow(write_set& ws, std::string_view follower,
-                              std::string_view followee) const {
-  ws.del(family::follows, edge_key(outgoing, follower, followee));
-  ws.del(family::follows, edge_key(incoming, followee, follower));
+                              std::string_view followee, edge_sides sides) const {
+  if (sides != edge_sides::followee)
+    ws.del(family::follows, edge_key(outgoing, follower, followee));
+  if (sides != edge_sides::follower)
+    ws.del(family::follows, edge_key(incoming, followee, follower));
 }
 
 // -- likes, comments, affinity --------------------------------------------------------------------

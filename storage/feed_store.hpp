@@ -83,9 +83,16 @@ public:
                                               size_t max) const;
   result<std::vector<follow_entry>> followers(std::string_view user, std::string_view after,
                                               size_t max) const;
+  // Which records of an edge a write touches: both on a single node; in a cluster the follower's
+  // record ('o') lives on the follower's partition, the followee's ('i') on the followee's, and
+  // each node writes its own side.
+  enum class edge_sides { both, follower, followee };
   void put_follow(write_set& ws, std::string_view follower, std::string_view followee,
-                  int64_t since_ms) const;
-  void erase_follow(write_set& ws, std::string_view follower, std::string_view followee) const;
+                  int64_t since_ms, edge_sides sides = edge_sides::both) const;
+  void erase_follow(write_set& ws, std::string_view follower, std::string_view followee,
+                    edge_sides sides = edge_sides::both) const;
+  // The followee's side of an edge: whether `followee` has `follower` among its followers.
+  result<bool> followed_by(std::string_view followee, std::string_view follower) const;
 
   // -- likes, comments, affinity ----------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #include "actors/feed/ranking.hpp"
 #include "actors/feed/timeline_table.hpp"
 #include "actors/runtime/entity_request.hpp"
+#include "actors/runtime/service_router.hpp"
 #include "storage/feed_store.hpp"
 
 #include <caf/actor.hpp>
@@ -66,8 +67,27 @@ struct feed_context {
   caf::actor registry;              // feed actors (feed_kind) and post shards (post_shard_kind)
   graph_api graph;                  // follow graph and user records: graph_actor.hpp
   std::vector<fanout_api> fanout;   // fan-out workers: fanout_worker.hpp
+  // In a cluster: which node holds a user's records and a post shard's posts, and the other
+  // nodes' graphs and fan-out services. Null: a single node (everything here).
+  runtime::service_router_ptr router;
 
   explicit feed_context(feed_options o) : opts(std::move(o)), posts(opts.post_cache_entries) {}
+
+  bool clustered() const { return router && router->clustered(); }
+  // Whether `user`'s record, follows and followers (and feed actor) live on this node.
+  bool user_here(const std::string& user) const {
+    return !clustered() || router->here(graph_service, user);
+  }
+  // Whether post shard `shard`'s posts are stored on this node.
+  bool shard_here(uint32_t shard) const {
+    return !clustered() || router->here(post_shard_kind, std::to_string(shard));
+  }
+  // The follow graph that holds `user`'s records: this node's, or the owner's stand-in.
+  caf::expected<graph_api> graph_for(const std::string& user) const {
+    if (!clustered())
+      return graph;
+    return router->route_as<graph_api>(graph_service, user);
+  }
 
   // Where the feed actor of `user` and post shard `shard` live (feed_api.hpp).
   runtime::entity_address feed_of(const std::string& user) const {
@@ -79,5 +99,9 @@ struct feed_context {
 };
 
 using feed_context_ptr = std::shared_ptr<feed_context>;
+
+// How long a post record another node's post shard sent is used before it is read there again:
+// its counters and its deletion reach other nodes' feeds within this. 5 s
+constexpr int64_t remote_post_ms = 5000;
 
 } // namespace parley::feed

@@ -70,7 +70,8 @@ fault read_post(feed_context& ctx, const std::string& post_id, pb::Post& out) {
   return {};
 }
 
-fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out) {
+fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out,
+                bool with_posts) {
   if (!valid_user_id(user_id))
     return make_fault(errc::bad_request, "invalid user id \"" + user_id.substr(0, 64) + "\"");
   auto user = ctx.store->user(user_id);
@@ -78,6 +79,12 @@ fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& 
     return user.error();
   if (!*user)
     return no_user(user_id);
+  if (!with_posts) {
+    out.set_user_id(user_id);
+    out.set_followers((*user)->followers());
+    out.set_following((*user)->following());
+    return {};
+  }
   auto stats = ctx.store->author_stats(user_id);
   if (!stats)
     return stats.error();

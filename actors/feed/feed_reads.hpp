@@ -23,7 +23,10 @@ pb::Comment to_public(const std::string& comment_id, const std::string& post_id,
                       const pb::StoredComment& comment);
 
 fault read_post(feed_context& ctx, const std::string& post_id, pb::Post& out);
-fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out);
+// The user's profile; without `with_posts` its post count is left at 0 (in a cluster the
+// author's post shard, maybe on another node, has it).
+fault read_user(feed_context& ctx, const std::string& user_id, pb::UserProfile& out,
+                bool with_posts = true);
 // followers (incoming = true) or following of a known user; `cursor` is the last user id served.
 fault read_follows(feed_context& ctx, const std::string& user_id, bool incoming,
                    const std::string& cursor, size_t limit, pb::FollowList& out);

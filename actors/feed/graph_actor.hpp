@@ -1,10 +1,15 @@
 // The follow-graph actor: the single writer of follow edges (stored both ways) and of user
 // records with their follower and following counts, so that counts stay exact under concurrent
-// follows. One per node (follow writes are small and group-committed; a cluster shards it by
-// follower). After a change it tells the follower's feed actor if the follower has a feed in
-// memory, which then back-fills the new author or drops the feed for a rebuild. It also answers
-// reads of user profiles and follow lists (the edge never reads the store on an io thread) and
-// indexes the pulled authors a live subscriber follows (live_subscriptions.hpp).
+// follows. One per node (follow writes are small and group-committed). After a change it tells
+// the follower's feed actor if the follower has a feed in memory, which then back-fills the new
+// author or drops the feed for a rebuild. It also answers reads of user profiles and follow
+// lists (the edge never reads the store on an io thread) and indexes the pulled authors a live
+// subscriber follows (live_subscriptions.hpp).
+// In a cluster it is a keyed node service (graph_service): a user's record, the users they
+// follow and their followers live on the user's partition owner, whose graph is the only writer
+// of them (feed_context::graph_for routes there). A follow between users of two nodes is taken
+// by the follower's graph, which has the followee's graph apply its side first (followed_atom),
+// then writes its own; a profile's post count comes from the author's post shard.
 // Interface: graph_api (feed_api.hpp).
 #pragma once
 

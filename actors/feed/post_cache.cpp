@@ -1,5 +1,7 @@
 #include "actors/feed/post_cache.hpp"
 
+#include "common/clock.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -31,12 +33,15 @@ std::optional<post_ptr> post_cache::find(std::string_view id) {
     auto it = s.map.find(*k);
     if (it == s.map.end())
       return std::nullopt;
+    // Only another node's copy has an expiry: the clock is read for those alone.
+    if (it->second.expires_ms != 0 && unix_ms() >= it->second.expires_ms)
+      return std::nullopt;
     it->second.referenced = true;
     return it->second.post;
   });
 }
 
-void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
+void post_cache::store(std::string_view id, post_ptr post, bool overwrite, int64_t expires_ms) {
   auto k = to_key(id);
   if (!k)
     return;
@@ -44,14 +49,21 @@ void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
     auto& ring = s.extra.ring;
     auto& hand = s.extra.hand;
     if (auto it = s.map.find(*k); it != s.map.end()) {
-      if (overwrite)
+      // A copy from another node never replaces the owner's own record; an expired copy is
+      // refreshed even by a reader's fill.
+      bool refresh = expires_ms != 0 ? it->second.expires_ms != 0
+                                     : overwrite || (it->second.expires_ms != 0
+                                                     && unix_ms() >= it->second.expires_ms);
+      if (refresh) {
         it->second.post = std::move(post);
+        it->second.expires_ms = expires_ms;
+      }
       it->second.referenced = true;
       return;
     }
     if (ring.size() < per_shard_) {
       ring.push_back(*k);
-      s.map.emplace(*k, entry{std::move(post), false});
+      s.map.emplace(*k, entry{std::move(post), false, expires_ms});
       return;
     }
     // Full: the hand clears flags until it finds an entry not hit since its last pass, and the
@@ -67,7 +79,7 @@ void post_cache::store(std::string_view id, post_ptr post, bool overwrite) {
       if (it != s.map.end())
         s.map.erase(it);
       victim = *k;
-      s.map.emplace(*k, entry{std::move(post), false});
+      s.map.emplace(*k, entry{std::move(post), false, expires_ms});
       hand = (hand + 1) % ring.size();
       return;
     }
@@ -80,6 +92,10 @@ void post_cache::put(std::string_view id, post_ptr post) {
 
 void post_cache::put_if_absent(std::string_view id, post_ptr post) {
   store(id, std::move(post), false);
+}
+
+void post_cache::put_remote(std::string_view id, post_ptr post, int64_t expires_ms) {
+  store(id, std::move(post), false, std::max<int64_t>(expires_ms, 1));
 }
 
 } // namespace parley::feed

@@ -13,6 +13,7 @@
 #include "proto/parley.pb.h"
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -32,6 +33,10 @@ public:
   void put(std::string_view id, post_ptr post);
   // A record read from the store; ignored when the id is cached already.
   void put_if_absent(std::string_view id, post_ptr post);
+  // In a cluster: a record this node got from the post's owner (its counters and deletion do
+  // not reach this node): find() answers it until `expires_ms` (unix ms), then treats it as
+  // not cached. Replaces what is cached unless that is the owner's own record.
+  void put_remote(std::string_view id, post_ptr post, int64_t expires_ms);
 
 private:
   using key = std::array<char, 20>;
@@ -41,6 +46,7 @@ private:
   struct entry {
     post_ptr post;
     bool referenced = false;  // hit since the clock hand last passed it
+    int64_t expires_ms = 0;   // a copy from another node (put_remote); 0: this node's own
   };
   struct clock_state {
     std::vector<key> ring;  // every cached key once, in the order the clock hand visits them
@@ -49,7 +55,7 @@ private:
   static constexpr size_t shard_count = 64;
 
   static std::optional<key> to_key(std::string_view id);
-  void store(std::string_view id, post_ptr post, bool overwrite);
+  void store(std::string_view id, post_ptr post, bool overwrite, int64_t expires_ms = 0);
 
   size_t per_shard_;
   sharded_map<key, entry, clock_state, key_hash> posts_;

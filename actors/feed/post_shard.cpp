@@ -132,6 +132,33 @@ caf::expected<pb::StoredPost> existing_post(shard_actor self, const std::string&
   return std::move(**post);
 }
 
+using post_promise = caf::typed_response_promise<pb::Post>;
+
+// Sends a new post's fan-out job to the fan-out of the node that holds the author's followers:
+// one of this node's workers (always on a single node), or the author's node's fan-out service.
+void send_fanout(shard_actor self, pb::FanoutJob job) {
+  auto& ctx = *self->state.ctx;
+  const auto& author = job.post().author_id();
+  if (ctx.user_here(author)) {
+    // One worker per author: its mailbox is FIFO, so page k of a post is done before page k of
+    // the author's next post (live items: docs/feed.md, Known limits).
+    auto& worker = ctx.fanout[id_shard(author, static_cast<uint32_t>(ctx.fanout.size()))];
+    self->send(worker, fanout_atom_v, std::move(job));
+    return;
+  }
+  auto remote = ctx.router->route_as<fanout_api>(fanout_service, author);
+  if (!remote) {
+    // The post is durable and readers rebuild from the posts: a lost fan-out costs freshness
+    // for active followers until their next rebuild, never the post.
+    spdlog::warn("post shard: fan-out of {} not sent: {}", job.post_id(),
+                 to_fault(remote.error()).message);
+    return;
+  }
+  self->send(*remote, fanout_atom_v, std::move(job));
+}
+
+void create_with(shard_actor self, pb::NewPost& msg, uint64_t followers, post_promise rp);
+
 caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
@@ -149,12 +176,48 @@ caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
     return make_error(err);
   // The follow-graph actor writes the count; a follow racing this post only decides which
   // side of the threshold this one post lands on, and readers find it either way.
-  auto author = ctx.store->user(author_id);
-  if (!author)
-    return make_error(author.error());
+  if (ctx.user_here(author_id)) {
+    auto author = ctx.store->user(author_id);
+    if (!author)
+      return make_error(author.error());
+    auto rp = self->make_response_promise<pb::Post>();
+    create_with(self, msg, *author ? (*author)->followers() : 0, rp);
+    return rp;
+  }
+  // In a cluster the author's record may be on another node: its graph has the count.
+  auto graph = ctx.graph_for(author_id);
+  if (!graph)
+    return std::move(graph.error());
+  auto rp = self->make_response_promise<pb::Post>();
+  pb::UserRef ref;
+  ref.set_user_id(author_id);
+  ++st.writes_in_flight;  // not passivated while it asks
+  self->request(*graph, std::chrono::seconds{10}, count_atom_v, std::move(ref))
+    .then(
+      [self, msg, rp](pb::UserProfile& author) mutable {
+        --self->state.writes_in_flight;
+        create_with(self, msg, author.followers(), rp);
+        maybe_quit(self);
+      },
+      [self, rp](caf::error& e) mutable {
+        --self->state.writes_in_flight;
+        rp.deliver(std::move(e));
+        maybe_quit(self);
+      });
+  return rp;
+}
+
+// The rest of a create, with the author's follower count.
+void create_with(shard_actor self, pb::NewPost& msg, uint64_t followers, post_promise rp) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  auto& req = *msg.mutable_request();
+  const auto& author_id = msg.author_id();
   auto read = read_stats(self, author_id);
-  if (!read)
-    return make_error(read.error());
+  if (!read) {
+    rp.deliver(make_error(read.error()));
+    return;
+  }
   auto& stats = *read;
   auto now = unix_ms();
   pb::StoredPost post;
@@ -162,7 +225,6 @@ caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
   post.set_text(std::move(*req.mutable_text()));
   *post.mutable_media_urls() = std::move(*req.mutable_media_urls());
   post.set_created_ms(now);
-  auto followers = *author ? (*author)->followers() : 0;
   post.set_fanned_out(fans_out(followers, ctx.opts.celebrity_threshold));
   auto id = new_time_ordered_id(now, st.shard, post_shard_count);
   stats.set_posts(stats.posts() + 1);
@@ -177,7 +239,6 @@ caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
   st.stats.set(author_id, stats);
   touched t{{id}, {}, {author_id}, {}};
   auto shared = std::make_shared<const pb::StoredPost>(std::move(post));
-  auto rp = self->make_response_promise<pb::Post>();
   commit(self, std::move(ws), std::move(t), [self, id, shared, newly_pulled, rp](const fault& err) mutable {
     if (err) {
       rp.deliver(make_error(err));
@@ -200,13 +261,8 @@ caf::result<pb::Post> create(shard_actor self, pb::NewPost& msg) {
     *job.mutable_post() = *shared;
     job.set_newly_pulled(newly_pulled);
     job.set_started_ns(std::chrono::steady_clock::now().time_since_epoch().count());
-    // One worker per author: its mailbox is FIFO, so page k of a post is done before page k of
-    // the author's next post (live items: docs/feed.md, Known limits).
-    auto& worker = ctx.fanout[id_shard(shared->author_id(),
-                                       static_cast<uint32_t>(ctx.fanout.size()))];
-    self->send(worker, fanout_atom_v, std::move(job));
+    send_fanout(self, std::move(job));
   });
-  return rp;
 }
 
 caf::result<void> erase(shard_actor self, const pb::PostDeletion& msg) {
@@ -365,6 +421,71 @@ caf::result<pb::CommentList> read(shard_actor self, const pb::CommentsQuery& q) 
   return out;
 }
 
+// -- reads for other nodes (cluster) ----------------------------------------------------------
+//
+// A feed reader on another node needs the posts of authors whose shards this node owns; it asks
+// one shard of this node for all of them at once, and the shard reads this node's store.
+
+constexpr size_t max_read_items = 1000;
+
+caf::result<pb::AuthorsPosts> read(shard_actor self, const pb::AuthorsQuery& q) {
+  auto& ctx = *self->state.ctx;
+  if (static_cast<size_t>(q.authors_size()) > max_read_items)
+    return make_error(errc::bad_request, "at most 1000 authors per read");
+  auto limit = std::min<size_t>(q.limit(), 500);
+  pb::AuthorsPosts out;
+  for (auto& author : q.authors()) {
+    auto* a = out.add_authors();
+    a->set_author(author);
+    if (!valid_user_id(author))
+      continue;
+    if (limit > 0) {
+      auto posts = ctx.store->recent_posts(author, limit, false);
+      if (!posts)
+        return make_error(posts.error());
+      for (auto& p : *posts) {
+        auto* ref = a->add_posts();
+        ref->set_post_id(std::move(p.post_id));
+        ref->set_created_ms(p.created_ms);
+        ref->set_fanned_out(p.fanned_out);
+      }
+    }
+    auto stats = read_stats(self, author);
+    if (!stats)
+      return make_error(stats.error());
+    a->set_posts_count(stats->posts());
+  }
+  return out;
+}
+
+caf::result<pb::StoredPosts> read(shard_actor self, const pb::PostsQuery& q) {
+  if (static_cast<size_t>(q.post_ids_size()) > max_read_items)
+    return make_error(errc::bad_request, "at most 1000 posts per read");
+  pb::StoredPosts out;
+  for (auto& id : q.post_ids()) {
+    auto post = load_post(*self->state.ctx, id);
+    if (!post)
+      return make_error(post.error());
+    auto* rec = out.add_posts();
+    rec->set_post_id(id);
+    if (*post) {
+      rec->set_found(true);
+      *rec->mutable_post() = **post;
+    }
+  }
+  return out;
+}
+
+caf::result<pb::Affinities> read(shard_actor self, const pb::AffinityQuery& q) {
+  auto found = self->state.ctx->store->affinities(q.reader(), std::min<size_t>(q.limit(), 1000));
+  if (!found)
+    return make_error(found.error());
+  pb::Affinities out;
+  for (auto& [author, n] : *found)
+    (*out.mutable_by_author())[author] = n;
+  return out;
+}
+
 } // namespace
 
 post_shard_api spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, uint32_t shard) {
@@ -378,6 +499,9 @@ post_shard_api spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, ui
       [self](create_atom, const pb::NewComment& msg) { return comment(self, msg); },
       [self](read_atom, const pb::PostQuery& q) { return read(self, q); },
       [self](read_atom, const pb::CommentsQuery& q) { return read(self, q); },
+      [self](read_atom, const pb::AuthorsQuery& q) { return read(self, q); },
+      [self](read_atom, const pb::PostsQuery& q) { return read(self, q); },
+      [self](read_atom, const pb::AffinityQuery& q) { return read(self, q); },
       [self](passivate_atom) {
         self->state.passivating = true;
         maybe_quit(self);
