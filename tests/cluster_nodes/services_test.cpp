@@ -57,7 +57,7 @@ test::test_cluster_options three_hosts(std::vector<std::string> args = {}) {
 TEST_CASE("a link made on n2 redirects on n1 and n3, and its statistics count those clicks") {
   test::test_cluster c{three_hosts()};
   c.require_ready();
-  auto token = test::dev_token(c.port(0), "alice");
+  auto token = c.token(0, "alice");
   REQUIRE_FALSE(token.empty());
 
   // Generated keys and aliases; the aliases' owners are whichever nodes their keys hash to.
@@ -114,7 +114,7 @@ TEST_CASE("a link made on n2 redirects on n1 and n3, and its statistics count th
 TEST_CASE("tasks created on n1 are leased by a worker polling n3, from every node's shards") {
   test::test_cluster c{three_hosts()};
   c.require_ready();
-  auto token = test::dev_token(c.port(0), "alice");
+  auto token = c.token(0, "alice");
 
   std::set<std::string> created;
   std::set<std::string> owners;
@@ -224,7 +224,7 @@ scope = "cluster"
 
   // Users whose keys other nodes own, so that the count crosses nodes whichever node is asked.
   for (auto user : {"alice", "bob", "carol"}) {
-    auto token = test::dev_token(c.port(0), user);
+    auto token = c.token(0, user);
     auto owner = c.owner_of(user);
     INFO(user << " is counted on " << owner);
     std::vector<int> statuses;
@@ -240,7 +240,7 @@ scope = "cluster"
   }
 
   // A node-scoped rule: one per node.
-  auto token = test::dev_token(c.port(0), "dave");
+  auto token = c.token(0, "dave");
   for (uint32_t n = 0; n < 3; ++n)
     CHECK(c.call(n, "PUT", "/api/v1/following/alice", {}, bearer(token)).status != 429);
   CHECK(c.call(0, "PUT", "/api/v1/following/alice", {}, bearer(token)).status == 429);
@@ -259,4 +259,127 @@ scope = "cluster"
   CHECK_FALSE(check(2, 2));
   CHECK(check(2, 1));
   CHECK_FALSE(check(0, 1));
+}
+
+namespace {
+
+// A post by the token's user through node i; its id.
+std::string post_on(test::test_cluster& c, uint32_t i, const std::string& token,
+                    const std::string& text) {
+  auto res = c.call(i, "POST", "/api/v1/posts", R"({"text":")" + text + "\"}", bearer(token));
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  return field(res.body, "post_id");
+}
+
+// The post ids of a user's feed read through node i.
+std::vector<std::string> feed_on(test::test_cluster& c, uint32_t i, const std::string& token,
+                                 const std::string& mode = "chronological") {
+  auto res = c.call(i, "GET", "/api/v1/feed?limit=50&mode=" + mode, {}, bearer(token));
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  return fields(res.body, "post_id");
+}
+
+bool has(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// A user name starting with `prefix` whose records the node `owner` holds (or that `avoid`
+// does not hold, when `owner` is empty).
+std::string user_on(test::test_cluster& c, const std::string& prefix, const std::string& owner,
+                    const std::string& avoid = {}) {
+  for (int i = 0; i < 200; ++i) {
+    auto user = prefix + std::to_string(i);
+    auto at = c.owner_of(user);
+    if (owner.empty() ? at != avoid : at == owner)
+      return user;
+  }
+  FAIL("no user " << prefix << "* on " << owner);
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("a follow made on n1 and a post made on n2 reach the follower's feed read on n3") {
+  test::test_cluster c{three_hosts()};
+  c.require_ready();
+  // bob's records on n2, alice's on n3: the follow, the post and the read each cross nodes.
+  auto bob = user_on(c, "bob", "n2");
+  auto alice = user_on(c, "alice", "n3");
+  auto bob_token = c.token(1, bob);
+  auto alice_token = c.token(0, alice);
+  // A user exists from their first feed request (on any node).
+  REQUIRE(c.call(1, "GET", "/api/v1/users/" + bob, {}, bearer(bob_token)).status == 200);
+  CHECK(test::eventually([&] {
+    return c.call(0, "PUT", "/api/v1/following/" + bob, {}, bearer(alice_token)).status == 204;
+  }, 5s));
+
+  auto first = post_on(c, 1, bob_token, "first from bob");
+  // alice has never read: her feed is built from the posts of the node that stores bob's.
+  CHECK(has(feed_on(c, 2, alice_token), first));
+  // Now she is active: bob's next post is fanned out to her timeline on her node.
+  auto second = post_on(c, 1, bob_token, "second from bob");
+  CHECK(test::eventually([&] {
+    auto ids = feed_on(c, 2, alice_token);
+    return has(ids, first) && has(ids, second);
+  }, 5s));
+  auto ranked = feed_on(c, 0, alice_token, "ranked");  // from any node
+  CHECK(has(ranked, first));
+  CHECK(has(ranked, second));
+
+  // Profiles and follow lists from any node, with counts kept on each user's own node.
+  auto profile = c.call(0, "GET", "/api/v1/users/" + bob, {}, bearer(alice_token));
+  INFO(profile.body);
+  CHECK(field(profile.body, "followers") == "1");
+  CHECK(field(profile.body, "posts") == "2");
+  CHECK(field(c.call(1, "GET", "/api/v1/users/" + alice, {}, bearer(alice_token)).body,
+              "following") == "1");
+  auto followers = c.call(2, "GET", "/api/v1/users/" + bob + "/followers", {}, bearer(alice_token));
+  CHECK(fields(followers.body, "user_id") == std::vector<std::string>{alice});
+  auto following = c.call(0, "GET", "/api/v1/users/" + alice + "/following", {},
+                          bearer(alice_token));
+  CHECK(fields(following.body, "user_id") == std::vector<std::string>{bob});
+
+  // An unfollow through n2: bob leaves alice's feed read on n3, and both counts drop.
+  CHECK(c.call(1, "DELETE", "/api/v1/following/" + bob, {}, bearer(alice_token)).status == 204);
+  CHECK(test::eventually([&] { return !has(feed_on(c, 2, alice_token), first); }, 5s));
+  CHECK(field(c.call(2, "GET", "/api/v1/users/" + bob, {}, bearer(bob_token)).body, "followers")
+        == "0");
+  // Following a user nobody has seen is still 404, across nodes.
+  CHECK(c.call(0, "PUT", "/api/v1/following/" + user_on(c, "ghost", "", "n3"), {},
+               bearer(alice_token))
+          .status == 404);
+}
+
+TEST_CASE("a post reaches followers on every node with one fan-out message per node") {
+  test::test_cluster c{three_hosts()};
+  c.require_ready();
+  auto author = user_on(c, "author", "n1");
+  auto author_token = c.token(0, author);
+  REQUIRE(c.call(0, "GET", "/api/v1/users/" + author, {}, bearer(author_token)).status == 200);
+  std::vector<std::string> tokens;
+  std::set<std::string> nodes;
+  for (int i = 0; i < 9; ++i) {
+    // Three followers on each node.
+    auto fan = user_on(c, "fan" + std::to_string(i) + "-", c.name(i % 3));
+    nodes.insert(c.owner_of(fan));
+    tokens.push_back(c.token(i % 3, fan));
+    CHECK(test::eventually([&] {
+      return c.call(i % 3, "PUT", "/api/v1/following/" + author, {}, bearer(tokens.back()))
+               .status == 204;
+    }, 5s));
+    feed_on(c, (i + 1) % 3, tokens.back());  // active: fan-out fills their timelines
+  }
+  REQUIRE(nodes.size() == 3);
+  auto sent = [&] {  // absent until the first delivery
+    return std::max<int64_t>(
+      0, test::metric_of(c.call(0, "GET", "/metrics"), "parley_feed_fanout_deliveries_total"));
+  };
+  auto before = sent();
+  auto post = post_on(c, 2, author_token, "to all fans");
+  for (size_t i = 0; i < tokens.size(); ++i)
+    CHECK(test::eventually([&] { return has(feed_on(c, i % 3, tokens[i]), post); }, 5s));
+  // n1 holds the author's followers: one delivery for each other node, not one per follower.
+  CHECK(sent() - before == 2);
 }

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 namespace parley::test {
@@ -17,6 +19,22 @@ test_cluster::test_cluster(test_cluster_options o) : opts(std::move(o)) {
   nodes.resize(opts.size);
   for (uint32_t i = 0; i < opts.size; ++i)
     start(i);
+}
+
+test_cluster::~test_cluster() {
+  auto* keep = std::getenv("PARLEY_TEST_LOGS");
+  for (auto& n : nodes)
+    if (n)
+      n->terminate(std::chrono::seconds{10});
+  if (keep == nullptr)
+    return;
+  std::error_code ec;
+  std::filesystem::create_directories(keep, ec);
+  for (uint32_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i])
+      std::filesystem::copy_file(nodes[i]->process().log_path(),
+                                 std::string{keep} + "/" + name(i) + ".log",
+                                 std::filesystem::copy_options::overwrite_existing, ec);
 }
 
 std::string test_cluster::host(uint32_t i) const {
@@ -45,6 +63,15 @@ http_result test_cluster::call(uint32_t i, const std::string& method, const std:
                                const std::string& body,
                                const std::map<std::string, std::string>& headers) const {
   return http_call_at(host(i), port(i), method, target, body, headers);
+}
+
+std::string test_cluster::token(uint32_t i, const std::string& user) const {
+  auto res = call(i, "POST", "/api/v1/dev/token", R"({"user_id":")" + user + "\"}");
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  std::smatch m;
+  REQUIRE(std::regex_search(res.body, m, std::regex{R"re("token":"([^"]+)")re"}));
+  return m[1];
 }
 
 bool test_cluster::ready(uint32_t i) const {

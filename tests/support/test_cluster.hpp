@@ -39,6 +39,9 @@ struct test_cluster {
 
   explicit test_cluster(test_cluster_options o);
   explicit test_cluster(uint32_t n) : test_cluster(test_cluster_options{n}) {}
+  // With PARLEY_TEST_LOGS=<dir> in the environment the nodes' logs are copied there (after the
+  // nodes stopped), for a failure that needs more than the log tails.
+  ~test_cluster();
 
   static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
   std::string host(uint32_t i) const;
@@ -52,6 +55,9 @@ struct test_cluster {
   http_result call(uint32_t i, const std::string& method, const std::string& target,
                    const std::string& body = {},
                    const std::map<std::string, std::string>& headers = {}) const;
+
+  // A dev token for `user` minted by node i (every node accepts it).
+  std::string token(uint32_t i, const std::string& user) const;
 
   bool ready(uint32_t i) const;
   // Waits until every node's /readyz is 200 (fails the test after 20 s).

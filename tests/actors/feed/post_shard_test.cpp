@@ -28,7 +28,8 @@ caf::behavior writer_at_once(caf::event_based_actor*, storage::engine* db) {
 // A fan-out worker's stand-in: remembers the jobs it was given.
 feed::fanout_api::behavior_type job_log(feed::fanout_api::pointer,
                                         std::vector<pb::FanoutJob>* jobs) {
-  return {[jobs](fanout_atom, pb::FanoutJob& job) { jobs->push_back(job); }};
+  return {[jobs](fanout_atom, pb::FanoutJob& job) { jobs->push_back(job); },
+          [](fanout_atom, pb::FanoutDelivery&) {}};
 }
 
 // A user whose posts live in a shard other than `shard`.
