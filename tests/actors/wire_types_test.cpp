@@ -410,6 +410,40 @@ TEST_CASE_METHOD(fixture, "the post shard interface crosses nodes, defaults and 
   *comments.add_comments() = filled_comment();
   comments.set_next_cursor(comment_id);
   test::check_round_trip(sys, comments);
+
+  // Reads of another node's feed (cluster).
+  pb::AuthorsQuery authors;
+  authors.add_authors("alice");
+  authors.add_authors("celebrity.1");
+  authors.set_limit(50);
+  test::check_round_trip(sys, authors);
+  pb::AuthorsPosts recent;
+  auto* a = recent.add_authors();
+  a->set_author("alice");
+  a->set_posts_count(12);
+  auto* ref = a->add_posts();
+  ref->set_post_id(post_id);
+  ref->set_created_ms(1'764'500'000'123);
+  ref->set_fanned_out(true);
+  test::check_round_trip(sys, recent);
+  pb::PostsQuery posts;
+  posts.add_post_ids(post_id);
+  test::check_round_trip(sys, posts);
+  pb::StoredPosts records;
+  auto* rec = records.add_posts();
+  rec->set_post_id(post_id);
+  rec->set_found(true);
+  rec->mutable_post()->set_author_id("alice");
+  rec->mutable_post()->set_text(text);
+  records.add_posts()->set_post_id(comment_id);
+  test::check_round_trip(sys, records);
+  pb::AffinityQuery affinity;
+  affinity.set_reader("bob");
+  affinity.set_limit(1000);
+  test::check_round_trip(sys, affinity);
+  pb::Affinities affinities;
+  (*affinities.mutable_by_author())["alice"] = 7;
+  test::check_round_trip(sys, affinities);
 }
 
 TEST_CASE_METHOD(fixture, "the follow graph interface crosses nodes, defaults and filled values") {
@@ -474,6 +508,13 @@ TEST_CASE_METHOD(fixture, "the fan-out worker interface crosses nodes, defaults 
   job.set_after("bob");
   job.set_started_ns(-1);
   test::check_round_trip(sys, job);
+  pb::FanoutDelivery delivery;
+  delivery.set_post_id(post_id);
+  *delivery.mutable_post() = job.post();
+  delivery.add_users("bob");
+  delivery.add_users("carol");
+  delivery.set_pulled(true);
+  test::check_round_trip(sys, delivery);
 }
 
 TEST_CASE_METHOD(fixture, "the link service interface crosses nodes, defaults and filled values") {

@@ -9,6 +9,7 @@
 #include "actors/tasks/task_shard.hpp"
 #include "storage/task_store.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/direct_writer.hpp"
 #include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
@@ -19,15 +20,6 @@
 #include <string>
 
 namespace parley::test {
-
-// Writes each write set at once: durable writes complete within run().
-inline caf::behavior direct_writer(caf::event_based_actor*, storage::engine* db) {
-  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
-    if (auto err = db->write({&ws}, false))
-      return make_error(err);
-    return caf::unit;
-  }};
-}
 
 struct scheduler_fixture : deterministic_system {
   temp_db tdb;

@@ -1,5 +1,6 @@
 #include "actors/feed/post_cache.hpp"
 
+#include "common/clock.hpp"
 #include "common/time_ordered_id.hpp"
 
 #include <catch2/catch.hpp>
@@ -51,4 +52,23 @@ TEST_CASE("post cache: bounded, and entries hit recently survive eviction") {
     kept += cache.find(id) ? 1 : 0;
   CHECK(kept <= 64 * 4);
   CHECK(cache.find(hot));
+}
+
+TEST_CASE("post cache: another node's copy is used until it expires and never hides this node's record") {
+  post_cache cache{1024};
+  auto id = new_time_ordered_id(1000, 0, 1);
+  auto later = unix_ms() + 60'000;
+  cache.put_remote(id, post("copy"), later);
+  CHECK((*cache.find(id))->text() == "copy");
+  cache.put_remote(id, post("newer copy"), later);
+  CHECK((*cache.find(id))->text() == "newer copy");
+  cache.put(id, post("owner's"));  // this node's post shard wrote it: the copy gives way
+  cache.put_remote(id, post("late copy"), later);
+  CHECK((*cache.find(id))->text() == "owner's");
+
+  auto other = new_time_ordered_id(1001, 0, 1);
+  cache.put_remote(other, post("old copy"), unix_ms() - 1);  // expired already
+  CHECK_FALSE(cache.find(other));
+  cache.put_if_absent(other, post("read again"));  // a reader's fill replaces an expired copy
+  CHECK((*cache.find(other))->text() == "read again");
 }

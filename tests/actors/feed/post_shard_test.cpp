@@ -6,6 +6,7 @@
 #include "storage/feed_store.hpp"
 #include "storage/key_codec.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/direct_writer.hpp"
 #include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
@@ -15,15 +16,6 @@ using namespace parley;
 using parley::test::ok;
 
 namespace {
-
-// Writes each write set at once: the shard's durable writes complete within run().
-caf::behavior writer_at_once(caf::event_based_actor*, storage::engine* db) {
-  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
-    if (auto err = db->write({&ws}, false))
-      return make_error(err);
-    return caf::unit;
-  }};
-}
 
 // A fan-out worker's stand-in: remembers the jobs it was given.
 feed::fanout_api::behavior_type job_log(feed::fanout_api::pointer,
@@ -51,7 +43,7 @@ struct fixture : test::deterministic_system {
 
   fixture() {
     ctx->store = store.get();
-    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(writer_at_once, tdb.db.get())));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(test::direct_writer, tdb.db.get())));
     auto worker = sys.spawn(job_log, &jobs);
     own(caf::actor_cast<caf::actor>(worker));
     ctx->fanout.push_back(worker);

@@ -5,6 +5,8 @@
 #include "common/clock.hpp"
 #include "storage/link_store.hpp"
 #include "support/deterministic_system.hpp"
+#include "support/direct_writer.hpp"
+#include "support/fake_placement.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,15 +14,6 @@
 using namespace parley;
 
 namespace {
-
-// Writes each write set at once: the service's durable writes complete within run().
-caf::behavior writer_at_once(caf::event_based_actor*, storage::engine* db) {
-  return {[db](write_atom, storage::write_set& ws) -> caf::result<void> {
-    if (auto err = db->write({&ws}, false))
-      return make_error(err);
-    return caf::unit;
-  }};
-}
 
 // The click aggregator's stand-in: remembers the links it was told are gone.
 caf::behavior gone_log(caf::event_based_actor*, std::vector<std::string>* gone) {
@@ -36,7 +29,7 @@ struct fixture : test::deterministic_system {
 
   fixture() {
     ctx->store = store.get();
-    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(writer_at_once, tdb.db.get())));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(own(sys.spawn(test::direct_writer, tdb.db.get())));
     ctx->aggregator = own(sys.spawn(gone_log, &gone));
     ctx->reserved_segments = {"api"};
     service = own(caf::actor_cast<caf::actor>(links::spawn_link_service(sys, ctx)));
@@ -172,4 +165,72 @@ TEST_CASE_METHOD(fixture, "a link whose record is corrupt answers internal to re
   CHECK(code_of(deleted->error) == errc::internal);
   auto alias = ask<pb::LinkRecord>(service, create_atom_v, new_link("alice", "bad0001"));
   CHECK(code_of(alias->error) == errc::conflict);  // the key is taken, whatever its record holds
+}
+
+// -- in a cluster ---------------------------------------------------------------------------------
+
+namespace {
+
+// A stand-in for another node's link service: remembers what it was told, answers creates.
+caf::behavior peer_service(caf::event_based_actor*, std::vector<std::string>* uncached) {
+  return {
+    [uncached](uncache_atom, const pb::LinkKey& key) { uncached->push_back(key.key()); },
+    [](create_atom, const pb::NewLink& msg) {
+      pb::LinkRecord rec;
+      rec.set_key("from-n2");
+      rec.mutable_link()->set_long_url(msg.request().long_url());
+      return rec;
+    },
+  };
+}
+
+// n1's link service in a cluster of two: keys that start with a capital letter are n1's.
+struct clustered : fixture {
+  std::shared_ptr<test::fake_placement> view = std::make_shared<test::fake_placement>();
+  std::vector<std::string> uncached;
+  caf::actor n2 = own(sys.spawn(peer_service, &uncached));
+
+  clustered() {
+    view->live = {"n1", "n2"};
+    view->where = [](std::string_view, std::string_view key) -> runtime::entity_location {
+      if (!key.empty() && key[0] >= 'A' && key[0] <= 'Z')
+        return {};
+      return test::remote_at("n2");
+    };
+    ctx->router = test::router_of(sys, "n1", view, [this](auto&, auto&) { return n2; });
+  }
+
+  ~clustered() {
+    stop();
+    ctx->router->stop();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(clustered, "in a cluster a node hands out keys of its own partitions only") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i)
+    keys.push_back(create(new_link("alice")).key());
+  for (auto& key : keys) {
+    INFO(key);
+    CHECK(ctx->owns(key));
+  }
+  // A delete reaches the other nodes' redirect caches.
+  REQUIRE(ask<>(service, delete_atom_v, deletion(keys[0], "alice"))->arrived());
+  CHECK(uncached == std::vector<std::string>{keys[0]});
+}
+
+TEST_CASE_METHOD(clustered, "an alias another node owns is refused here, one of this node's is created") {
+  auto elsewhere = ask<pb::LinkRecord>(service, create_atom_v, new_link("alice", "promo"));
+  REQUIRE(elsewhere->error);
+  CHECK(code_of(elsewhere->error) == errc::unavailable);
+  CHECK(create(new_link("alice", "Promo")).key() == "Promo");
+}
+
+TEST_CASE_METHOD(clustered, "a node that owns no partition passes creates to an owner") {
+  view->where = [](std::string_view, std::string_view) { return test::remote_at("n2"); };
+  auto made = create(new_link("alice"));
+  CHECK(made.key() == "from-n2");
+  CHECK(made.link().long_url() == "https://example.com/a?b=c");
 }
