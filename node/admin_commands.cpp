@@ -210,10 +210,32 @@ std::function<void(int, Value)> relay(command_done done) {
 void cluster_members(const admin_host& h, const pb::AdminRequest&, command_done done) {
   auto draining = edge(h).lame_duck.load();
   auto address = h.server->host() + ":" + std::to_string(h.server->port());
-  answer(done, object({{"members", list({object({{"node", str(h.node_id)},
-                                                 {"address", str(address)},
-                                                 {"status", str(draining ? "draining" : "serving")},
-                                                 {"self", boolean(true)}})})}}));
+  auto self_status = str(draining ? "draining" : "serving");
+  if (!h.cluster) {
+    answer(done, object({{"members", list({object({{"node", str(h.node_id)},
+                                                   {"address", str(address)},
+                                                   {"status", self_status},
+                                                   {"self", boolean(true)}})})}}));
+    return;
+  }
+  // In a cluster: every live member as etcd lists it; peers' own state (draining or not) is
+  // theirs to tell, so they show as members.
+  auto view = h.cluster();
+  std::vector<Value> members;
+  for (auto& m : view.members) {
+    bool self = m.node_id == h.node_id;
+    members.push_back(object({{"node", str(m.node_id)},
+                              {"address", str(self ? address : m.advertise)},
+                              {"peer_link", str(m.advertise)},
+                              {"status", self ? self_status : str("member")},
+                              {"self", boolean(self)}}));
+  }
+  answer(done, object({{"members", list(std::move(members))},
+                       {"partitions", num(double(view.partitions))},
+                       {"partitions_owned_here", num(double(view.primaries_here))},
+                       {"partitions_unavailable", num(double(view.unavailable))},
+                       {"peers_linked", num(double(view.peers_linked))},
+                       {"lease_healthy", boolean(view.lease_healthy)}}));
 }
 
 void node_status(admin_host_ptr host, const pb::AdminRequest&, command_done done) {

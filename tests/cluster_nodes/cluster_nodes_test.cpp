@@ -108,6 +108,15 @@ std::map<std::string, std::string> bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
+// An admin's token, minted by the node's dev endpoint.
+std::string admin_token(uint16_t port) {
+  auto res = test::http_call(port, "POST", "/api/v1/dev/token",
+                             R"({"user_id":"ops","role":"admin"})");
+  std::smatch m;
+  REQUIRE(std::regex_search(res.body, m, std::regex{R"re("token":"([^"]+)")re"}));
+  return m[1];
+}
+
 // A post by the token's user; its id.
 std::string create_post(uint16_t port, const std::string& token, const std::string& text) {
   auto res = test::http_call(port, "POST", "/api/v1/posts", R"({"text":")" + text + "\"}",
@@ -159,6 +168,14 @@ TEST_CASE("three nodes answer for each other's entities, whichever node a reques
   for (uint32_t i = 0; i < 3; ++i)
     forwarded += metric(c.port(i), "parley_cluster_forwarded_requests_total\\{outcome=\"reply\"\\}");
   CHECK(forwarded > 0);
+  // The admin console lists the members as etcd does, from any node.
+  auto admin = test::http_call(c.port(2), "POST", "/admin/v1/cluster.members", "{}",
+                               bearer(admin_token(c.port(2))));
+  INFO(admin.body);
+  CHECK(admin.status == 200);
+  for (auto name : {"\"n1\"", "\"n2\"", "\"n3\""})
+    CHECK(admin.body.find(name) != std::string::npos);
+  CHECK(admin.body.find("\"lease_healthy\":true") != std::string::npos);
   for (uint32_t i = 0; i < 3; ++i) {
     CHECK(metric(c.port(i), "parley_cluster_members") == 3);
     CHECK(metric(c.port(i), "parley_cluster_peers_linked") == 2);
