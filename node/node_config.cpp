@@ -238,6 +238,8 @@ const std::vector<key_spec>& specs() {
              [](node_config& c, bool v) { c.admin.allow_mutations = v; }),
     int_key("admin.drain_duration_sec", 0, 86400,
             [](node_config& c, int64_t v) { c.admin.drain_duration = seconds{v}; }),
+    int_key("admin.max_streams", 1, 1000,
+            [](node_config& c, int64_t v) { c.admin.max_streams = size_t(v); }),
   };
   return all;
 }
