@@ -7,29 +7,23 @@
 // otherwise they go to the node's temporary data directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startNode, devToken, connectUser } from './parleyd.mjs';
 
 const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let node;
 let browser;
 let shots;
 
 before(async () => {
-  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: scripts/install-deps.sh installs chromium`);
   node = await startNode(['--set', `server.web_dir=${webDir}`]);
   shots = process.env.PARLEY_SCREENSHOTS ? resolve(process.env.PARLEY_SCREENSHOTS) : node.dataDir;
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
