@@ -217,3 +217,24 @@ test('a hidden browser tab holds no stream and makes no requests; showing it res
     Number(samples), { timeout: 5000 });
   await context.close();
 });
+
+test('with admin.listen the page and its stream live on the admin listener only', async () => {
+  const separate = await startNode(['--set', `server.web_dir=${webDir}`, '--set', 'admin.listen=127.0.0.1:0']);
+  try {
+    const m = separate.log().match(/admin API on 127\.0\.0\.1:(\d+)/);
+    assert.ok(m, separate.log());
+    const adminBase = `http://127.0.0.1:${m[1]}`;
+    assert.equal((await fetch(`${separate.base}/admin/`)).status, 404);
+    const token = await devToken(separate, 'op', 'viewer');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${adminBase}/admin/`);
+    await page.fill('#token', token);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#stream-state').dataset.state === 'live');
+    await page.waitForFunction(() => Number(document.querySelector('canvas[data-metric="resident_bytes"]').dataset.last) > 0);
+    await context.close();
+  } finally {
+    await separate.stop();
+  }
+});
