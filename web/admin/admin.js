@@ -565,7 +565,7 @@ async function lookUpEntity() {
       fillKv($('entity-summary'), [['', 'not active here: nothing to ask (a lookup never activates it)']]);
       return;
     }
-    fillKv($('entity-summary'), Object.entries(inspected.summary).map(([k, v]) =>
+    fillKv($('entity-summary'), Object.entries(inspected.summary).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
       [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
   } catch (e) { failed(e); }
 }
