@@ -11,6 +11,7 @@
 //   (create_atom, NewComment)    -> Comment
 //   (read_atom, PostQuery)       -> Post
 //   (read_atom, CommentsQuery)   -> CommentList
+//   (inspect_atom)               -> PostShardInspection  what it holds in memory (admin console)
 //   (read_atom, AuthorsQuery)    -> AuthorsPosts  in a cluster: recent posts and post counts of
 //   (read_atom, PostsQuery)      -> StoredPosts   authors, posts by id, a reader's affinities,
 //   (read_atom, AffinityQuery)   -> Affinities    read from the store of the shard's node
@@ -29,6 +30,7 @@
 // feed_api: a feed actor (virtual, kind feed_kind, id = the user):
 //   (read_atom, FeedQuery)       -> FeedPage      a page of the user's feed
 //   (follow_atom, FollowChange)  -> void          the user followed or unfollowed someone
+//   (inspect_atom)               -> FeedInspection  what it holds in memory (admin console)
 // fanout_api: a fan-out worker (feed_context::fanout), and in a cluster each node's fan-out
 // service (the same interface, dispatching to its workers by author):
 //   (fanout_atom, FanoutJob)                      a new post, durable: timelines and live items
@@ -66,6 +68,9 @@ CAF_ADD_TYPE_ID(parley_feed, (parley::pb::CommentList))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::UserProfile))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FollowList))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FeedPage))
+// inspection (admin console)
+CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FeedInspection))
+CAF_ADD_TYPE_ID(parley_feed, (parley::pb::PostShardInspection))
 // between nodes (cluster)
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::AuthorsQuery))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::AuthorsPosts))
@@ -85,6 +90,7 @@ using post_shard_api = caf::typed_actor<
   caf::replies_to<create_atom, pb::NewComment>::with<pb::Comment>,
   caf::replies_to<read_atom, pb::PostQuery>::with<pb::Post>,
   caf::replies_to<read_atom, pb::CommentsQuery>::with<pb::CommentList>,
+  caf::replies_to<inspect_atom>::with<pb::PostShardInspection>,
   // Reads of what this shard's node stores, for feed readers on other nodes (cluster).
   caf::replies_to<read_atom, pb::AuthorsQuery>::with<pb::AuthorsPosts>,
   caf::replies_to<read_atom, pb::PostsQuery>::with<pb::StoredPosts>,
@@ -104,7 +110,8 @@ using graph_api = caf::typed_actor<
 
 using feed_api = caf::typed_actor<
   caf::replies_to<read_atom, pb::FeedQuery>::with<pb::FeedPage>,
-  caf::replies_to<follow_atom, pb::FollowChange>::with<void>>;
+  caf::replies_to<follow_atom, pb::FollowChange>::with<void>,
+  caf::replies_to<inspect_atom>::with<pb::FeedInspection>>;
 
 using fanout_api = caf::typed_actor<caf::reacts_to<fanout_atom, pb::FanoutJob>,
                                     caf::reacts_to<fanout_atom, pb::FanoutDelivery>>;

@@ -34,6 +34,7 @@ CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::LeaseWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::ReadyTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawTask))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskShardInspection))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TakenTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRead))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRunsRead))
@@ -63,6 +64,8 @@ using task_shard_api = caf::typed_actor<
   caf::replies_to<revoke_atom, pb::RevokeLeases>::with<void>,
   // From the ticker, every second: load the due index's next window (and stay active).
   caf::reacts_to<tick_atom>,
+  // The admin console's `entities inspect`: what the shard holds in memory (reads nothing).
+  caf::replies_to<inspect_atom>::with<pb::TaskShardInspection>,
   // Reads of what this shard's node stores (in a cluster, for an edge on another node).
   caf::replies_to<read_atom, pb::TaskRead>::with<pb::Task>,
   caf::replies_to<read_atom, pb::TaskRunsRead>::with<pb::TaskRuns>,
