@@ -220,7 +220,6 @@ void http_session::arm_answer_timer(responder::weak answer, std::chrono::millise
       "http_answer_timeouts_total", "REST requests answered 503 after server.request_timeout_ms");
     auto res = http_response::error(make_fault(
       errc::unavailable, "no answer within " + std::to_string(within.count()) + " ms"));
-    res.headers.emplace_back("Retry-After", "1");
     if (answer.answer(std::move(res)))
       timeouts.inc();
   });
@@ -274,7 +273,9 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
     keep_alive_ = false;
     auto res = http_response::error(make_fault(
       errc::unavailable, ctx_.draining.load() ? "server shutting down" : "server draining"));
-    res.headers.emplace_back("Retry-After", "5");
+    for (auto& [name, value] : res.headers)
+      if (name == "Retry-After")
+        value = "5";  // reconnecting elsewhere takes a moment
     return write(std::move(res));
   }
   auto& encoding = r.query_param("encoding");

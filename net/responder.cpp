@@ -21,7 +21,6 @@ void responder::state::answer_if_dropped() {
   dropped_answers().inc();
   auto res = http_response::error(
     make_fault(errc::unavailable, "the request was dropped before it was answered"));
-  res.headers.emplace_back("Retry-After", "1");
   answer(std::move(res));
 }
 

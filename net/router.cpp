@@ -51,7 +51,12 @@ http_response http_response::json(int status, std::string body) {
 }
 
 http_response http_response::error(const fault& f) {
-  return json(http_status(f.code), error_body(f));
+  auto res = json(http_status(f.code), error_body(f));
+  // `unavailable` is always worth a retry (a timeout, a handoff, a node that is down or
+  // draining, PROTOCOL.md): say when.
+  if (f.code == errc::unavailable)
+    res.headers.emplace_back("Retry-After", "1");
+  return res;
 }
 
 http_response http_response::text(int status, std::string body, std::string content_type) {

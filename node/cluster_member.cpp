@@ -308,8 +308,9 @@ void cluster_member::impl::keep_placement() {
     bool read = apply_map(store, live, addresses);
     auto assigned = std::none_of(applied_owners.begin(), applied_owners.end(),
                                  [](auto& o) { return o.primary.empty(); });
-    bool ready = read && membership->joined() && assigned && !applied_owners.empty()
-                 && peers_linked() + 1 >= live.size();
+    // Not ready while the lease is in doubt (the write fence is closed then, too).
+    bool ready = read && membership->joined() && membership->lease_healthy() && assigned
+                 && !applied_owners.empty() && peers_linked() + 1 >= live.size();
     if (ready != was_ready) {
       spdlog::info("cluster: {} is {}", node_id, ready ? "ready" : "not ready");
       was_ready = ready;

@@ -135,6 +135,9 @@ void send_error(connection_actor* self, const std::string& request_id, wire_form
   auto* e = out.mutable_error();
   e->set_code(code);
   e->set_message(std::move(message));
+  // `unavailable` (a node down, a handoff) is worth a retry with the same client_msg_id.
+  if (std::string_view{code} == "unavailable")
+    e->set_retry_after_ms(1000);
   self->state.sink->send(out, format);
 }
 

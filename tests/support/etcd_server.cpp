@@ -2,15 +2,8 @@
 
 #include "net/client/http_client.hpp"
 
-#include <boost/asio.hpp>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -21,15 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A port nobody listens on right now. etcd binds it a moment later: another process may take it
-// in between, which start_once notices (etcd exits) and the constructor retries.
-uint16_t free_port(const std::string& host) {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor probe{ioc, {boost::asio::ip::make_address(host), 0}};
-  return probe.local_endpoint().port();
-}
-
-// Tries for a port race: etcd exits at once when a port was taken meanwhile.
+// Tries for a port race: etcd exits at once when a port was taken between free_port and its bind.
 constexpr int start_attempts = 3;
 
 } // namespace
@@ -51,39 +36,19 @@ bool etcd_server::start_once(const etcd_server_options& opts) {
   endpoint_ = "http://" + opts.host + ":" + client_port;
   auto peer_url = "http://" + opts.host + ":" + peer_port;
   auto data_dir = dir_.path() + "/data-" + client_port;
-  log_path_ = dir_.path() + "/etcd.log";
-  std::vector<std::string> args = {
-    "etcd",
-    "--name", "parley-test",
-    "--data-dir", data_dir,
-    "--listen-client-urls", endpoint_,
-    "--advertise-client-urls", endpoint_,
-    "--listen-peer-urls", peer_url,
-    "--initial-advertise-peer-urls", peer_url,
-    "--initial-cluster", "parley-test=" + peer_url,
-    "--initial-cluster-state", "new",
-  };
-  // Built before fork(): the child of a threaded process may only call async-signal-safe
-  // functions until it execs.
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0)
-    throw std::runtime_error("cannot open " + log_path_);
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // Dies with the test's thread that started it, even when the test binary crashes.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::execvp("etcd", argv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  if (pid_ < 0)
-    throw std::runtime_error("fork failed");
+  process_ = std::make_unique<child_process>(
+    std::vector<std::string>{
+      "etcd",
+      "--name", "parley-test",
+      "--data-dir", data_dir,
+      "--listen-client-urls", endpoint_,
+      "--advertise-client-urls", endpoint_,
+      "--listen-peer-urls", peer_url,
+      "--initial-advertise-peer-urls", peer_url,
+      "--initial-cluster", "parley-test=" + peer_url,
+      "--initial-cluster-state", "new",
+    },
+    dir_.path() + "/etcd.log");
 
   net::client::http_url url{opts.host, client_port, true, ""};
   net::client::http_client_options client_opts;
@@ -91,11 +56,8 @@ bool etcd_server::start_once(const etcd_server_options& opts) {
   net::client::http_client health{url, client_opts};
   auto deadline = std::chrono::steady_clock::now() + opts.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (process_->exited())
       return false;
-    }
     // 200 once the member has elected itself leader.
     auto res = health.request({"GET", "/health", "", {}}, 500ms);
     if (res.status == 200 && res.body.find("\"true\"") != std::string::npos)
@@ -107,22 +69,18 @@ bool etcd_server::start_once(const etcd_server_options& opts) {
 }
 
 void etcd_server::pause() {
-  if (pid_ > 0)
-    ::kill(pid_, SIGSTOP);
+  if (process_)
+    process_->signal(SIGSTOP);
 }
 
 void etcd_server::resume() {
-  if (pid_ > 0)
-    ::kill(pid_, SIGCONT);
+  if (process_)
+    process_->signal(SIGCONT);
 }
 
 void etcd_server::kill() {
-  if (pid_ <= 0)
-    return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  if (process_)
+    process_->kill();
 }
 
 bool etcd_server::compact(int64_t revision) {
@@ -137,15 +95,7 @@ bool etcd_server::compact(int64_t revision) {
 }
 
 std::string etcd_server::log_tail() const {
-  std::ifstream in{log_path_};
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  constexpr size_t shown = 20;
-  std::ostringstream out;
-  for (size_t i = lines.size() > shown ? lines.size() - shown : 0; i < lines.size(); ++i)
-    out << lines[i] << '\n';
-  return out.str();
+  return process_ ? process_->log_tail() : std::string{};
 }
 
 } // namespace parley::test

@@ -4,12 +4,14 @@
 // and resume() (SIGSTOP/SIGCONT: a stalled member), kill().
 #pragma once
 
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace parley::test {
@@ -32,7 +34,7 @@ public:
 
   // "http://127.0.0.1:<client port>", for etcd_options::endpoints.
   const std::string& endpoint() const { return endpoint_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   // SIGSTOP: the member keeps its sockets but answers nothing, as a hung or partitioned one.
   void pause();
@@ -53,8 +55,7 @@ private:
 
   temp_dir dir_;
   std::string endpoint_;
-  std::string log_path_;
-  pid_t pid_ = -1;
+  std::unique_ptr<child_process> process_;
 };
 
 } // namespace parley::test

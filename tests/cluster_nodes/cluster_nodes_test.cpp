@@ -1,0 +1,230 @@
+// Nodes as real parleyd processes in one cluster with a real etcd, on loopback: requests for
+// entities another node owns are answered from any node; a node killed with SIGKILL is seen
+// down within the lease TTL, its partitions answer `unavailable` at once instead of hanging,
+// and it comes back with its data; a node that cannot renew its lease stops acknowledging
+// writes (../shared/CLUSTER.md, "What a cluster promises").
+#include "actors/feed/feed_context.hpp"
+#include "common/time_ordered_id.hpp"
+#include "cluster/etcd_client.hpp"
+#include "cluster/partition_map_store.hpp"
+#include "cluster/placement/partitions.hpp"
+#include "support/eventually.hpp"
+#include "support/etcd_server.hpp"
+#include "support/parleyd_process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint32_t partitions = 32;
+constexpr auto lease_ttl = 3000ms;
+
+// One etcd and `size` parleyd nodes n1..nN, each with its own data directory and peer-link port.
+struct test_cluster {
+  test::etcd_server etcd;
+  test::temp_dir dir;
+  uint32_t size;
+  std::vector<uint16_t> link_ports;
+  std::vector<std::unique_ptr<test::parleyd_process>> nodes;
+
+  explicit test_cluster(uint32_t n) : size(n) {
+    for (uint32_t i = 0; i < n; ++i)
+      link_ports.push_back(test::free_port());
+    nodes.resize(n);
+    for (uint32_t i = 0; i < n; ++i)
+      start(i);
+  }
+
+  static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
+
+  void start(uint32_t i) {
+    nodes[i] = std::make_unique<test::parleyd_process>(
+      dir.path() + "/" + name(i),
+      std::vector<std::string>{
+        "--set", "cluster.enabled=true",
+        "--set", "cluster.cluster_id=test",
+        "--set", "cluster.node_id=" + name(i),
+        "--set", "cluster.listen=127.0.0.1:" + std::to_string(link_ports[i]),
+        "--set", "cluster.etcd_endpoints=[\"" + etcd.endpoint() + "\"]",
+        "--set", "cluster.partitions=" + std::to_string(partitions),
+        "--set", "cluster.bootstrap_members=" + std::to_string(size),
+        "--set", "cluster.lease_ttl_ms=" + std::to_string(lease_ttl.count()),
+        "--set", "cluster.heartbeat_ms=200",
+        "--set", "cluster.connection_timeout_ms=1000",
+      });
+  }
+
+  uint16_t port(uint32_t i) const { return nodes[i]->port(); }
+
+  bool ready(uint32_t i) const {
+    return test::http_call(port(i), "GET", "/readyz").status == 200;
+  }
+
+  void require_ready() {
+    for (uint32_t i = 0; i < size; ++i) {
+      INFO(name(i) << " log:\n" << nodes[i]->log_tail());
+      REQUIRE(test::eventually([&] { return ready(i); }, 20s));
+    }
+  }
+
+  // The node that owns shard `shard` (a post shard or task shard: ids "0".."15") now, as the
+  // partition map in etcd says.
+  std::string owner_of_shard(uint32_t shard) {
+    cluster::etcd_options opts;
+    opts.endpoints = {etcd.endpoint()};
+    cluster::etcd_client client{opts};
+    cluster::partition_map_store store{client, "test"};
+    auto map = store.read_all();
+    REQUIRE(map);
+    auto p = cluster::partition_of(std::to_string(shard), partitions);
+    for (auto& a : map->partitions)
+      if (a.partition == p)
+        return a.primary;
+    return {};
+  }
+};
+
+int64_t metric(uint16_t port, const std::string& name) {
+  auto body = test::http_call(port, "GET", "/metrics").body;
+  std::regex line{"(^|\\n)" + name + " ([0-9.e+-]+)"};
+  std::smatch m;
+  if (!std::regex_search(body, m, line))
+    return -1;
+  return static_cast<int64_t>(std::stod(m[2]));
+}
+
+std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+// A post by the token's user; its id.
+std::string create_post(uint16_t port, const std::string& token, const std::string& text) {
+  auto res = test::http_call(port, "POST", "/api/v1/posts", R"({"text":")" + text + "\"}",
+                             bearer(token));
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  std::smatch m;
+  REQUIRE(std::regex_search(res.body, m, std::regex{R"re("post_id":"([^"]+)")re"}));
+  return m[1];
+}
+
+uint32_t shard_of_post(const std::string& post_id) {
+  return id_shard(post_id, feed::post_shard_count);
+}
+
+// A task: written through a task shard and its storage writer (the write fence's path).
+int create_task(uint16_t port, const std::string& token) {
+  return test::http_call(port, "POST", "/api/v1/tasks", R"({"task_type":"noop","payload":{}})",
+                         bearer(token))
+    .status;
+}
+
+} // namespace
+
+TEST_CASE("three nodes answer for each other's entities, whichever node a request reaches") {
+  test_cluster c{3};
+  c.require_ready();
+  auto token = test::dev_token(c.port(0), "alice");
+  REQUIRE_FALSE(token.empty());
+
+  // Posts of many authors land on their authors' post shards, which the three nodes own between
+  // them; every node reads every post (a read is a request to the post's shard, wherever it is).
+  std::vector<std::string> ids;
+  std::set<std::string> owners;
+  for (uint32_t i = 0; i < 24; ++i) {
+    auto author = test::dev_token(c.port(i % 3), "author" + std::to_string(i));
+    ids.push_back(create_post(c.port(i % 3), author, "post " + std::to_string(i)));
+    owners.insert(c.owner_of_shard(shard_of_post(ids.back())));
+  }
+  for (auto& id : ids)
+    for (uint32_t i = 0; i < 3; ++i) {
+      auto res = test::http_call(c.port(i), "GET", "/api/v1/posts/" + id, {}, bearer(token));
+      INFO(c.name(i) << " " << id << ": " << res.body);
+      CHECK(res.status == 200);
+      CHECK(res.body.find(id) != std::string::npos);
+    }
+  CHECK(owners.size() >= 2);  // the test is about more than one owner
+  int64_t forwarded = 0;
+  for (uint32_t i = 0; i < 3; ++i)
+    forwarded += metric(c.port(i), "parley_cluster_forwarded_requests_total\\{outcome=\"reply\"\\}");
+  CHECK(forwarded > 0);
+  for (uint32_t i = 0; i < 3; ++i) {
+    CHECK(metric(c.port(i), "parley_cluster_members") == 3);
+    CHECK(metric(c.port(i), "parley_cluster_peers_linked") == 2);
+    CHECK(metric(c.port(i), "parley_cluster_partitions_unavailable") == 0);
+  }
+}
+
+TEST_CASE("a killed node is seen down within the lease, its partitions fail fast, and it returns with its data") {
+  test_cluster c{3};
+  c.require_ready();
+  auto token = test::dev_token(c.port(0), "alice");
+  // One post on a shard n2 owns, one on a shard another node owns.
+  std::optional<std::string> on_n2, elsewhere;
+  for (int i = 0; i < 64 && (!on_n2 || !elsewhere); ++i) {
+    auto author = test::dev_token(c.port(0), "author" + std::to_string(i));
+    auto id = create_post(c.port(0), author, "post");
+    (c.owner_of_shard(shard_of_post(id)) == "n2" ? on_n2 : elsewhere) = id;
+  }
+  REQUIRE(on_n2);
+  REQUIRE(elsewhere);
+
+  auto killed_at = std::chrono::steady_clock::now();
+  c.nodes[1]->kill();
+  REQUIRE(test::eventually([&] {
+    return metric(c.port(0), "parley_cluster_members") == 2
+           && metric(c.port(2), "parley_cluster_members") == 2;
+  }, 10s));
+  auto noticed = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - killed_at);
+  WARN("peers saw the killed node down after " << noticed.count() << " ms (lease TTL "
+                                               << lease_ttl.count() << " ms)");
+  CHECK(noticed <= lease_ttl + 1500ms);
+
+  // Its partitions answer unavailable at once, with Retry-After; the others are served.
+  auto start = std::chrono::steady_clock::now();
+  auto lost = test::http_call(c.port(0), "GET", "/api/v1/posts/" + *on_n2, {}, bearer(token));
+  auto took = std::chrono::steady_clock::now() - start;
+  INFO(lost.body);
+  CHECK(lost.status == 503);
+  CHECK(lost.headers.count("retry-after") == 1);
+  CHECK(took < 1s);
+  auto kept = test::http_call(c.port(2), "GET", "/api/v1/posts/" + *elsewhere, {}, bearer(token));
+  CHECK(kept.status == 200);
+
+  // Back on its data directory: its posts are there again, read through another node.
+  c.start(1);
+  c.require_ready();
+  REQUIRE(test::eventually([&] {
+    return test::http_call(c.port(0), "GET", "/api/v1/posts/" + *on_n2, {}, bearer(token))
+             .status == 200;
+  }, 10s));
+}
+
+TEST_CASE("a node that cannot renew its lease stops acknowledging writes, and resumes after") {
+  test_cluster c{1};
+  c.require_ready();
+  auto token = test::dev_token(c.port(0), "alice");
+  REQUIRE(create_task(c.port(0), token) == 201);
+
+  c.etcd.pause();  // etcd answers nothing: the lease cannot be renewed
+  auto refused = [&] { return create_task(c.port(0), token) == 503; };
+  // Within two thirds of the TTL (plus a renewal period) writes are refused, and readyz is 503.
+  CHECK(test::eventually(refused, lease_ttl));
+  CHECK(test::eventually([&] { return !c.ready(0); }, 5s));
+
+  c.etcd.resume();
+  CHECK(test::eventually([&] { return c.ready(0); }, 15s));
+  CHECK(test::eventually([&] { return !refused(); }, 5s));
+}
