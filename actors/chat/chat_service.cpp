@@ -153,7 +153,8 @@ chat_service_api spawn_chat_service(caf::actor_system& sys, chat_context_ptr ctx
         // Pending entries of this node's conversations now wait for this device too.
         storage::write_set ws;
         self->state.ctx->store->put_device(ws, device.user_id(), device.device_id());
-        self->send(self->state.ctx->storage_writer, write_atom_v, std::move(ws));
+        // anon: the writer's empty answer must not come back here as a message.
+        caf::anon_send(self->state.ctx->storage_writer, write_atom_v, std::move(ws));
       },
       [self](conversations_atom, const pb::ChatIndexQuery& q) {
         return read_index(self, q.user_id(), conversations_atom_v, q.user_id());

@@ -39,6 +39,9 @@ constexpr size_t catch_up_limit = 256;
 constexpr int64_t dedup_window_ms = 24LL * 3600 * 1000;
 // How long a sync of a device connected to another node waits for that node's chat service.
 constexpr auto remote_sync_timeout = std::chrono::seconds{10};
+// How long a device of another node that synced here gets live pushes before the replicated
+// routing table lists it (it lags by a batch, 50 ms; this is far beyond).
+constexpr int64_t remote_pin_ms = 5000;
 
 struct chat_metrics {
   metrics::counter& messages = metrics::global().get_counter(
@@ -77,6 +80,13 @@ struct live_message {
   pushed_frame_ptr pushed;  // null for messages read back from storage
 };
 
+// A connection of another node known from its sync rather than from the routing table yet.
+struct pinned_session {
+  std::string node;
+  node_session session;
+  int64_t until_ms = 0;
+};
+
 struct queued_send {
   chat_message msg;  // seq assigned when its batch is written
   ack_promise promise;
@@ -106,6 +116,8 @@ struct conversation_state {
   // Connections of other nodes with a paced sync in flight (remote_key): live pushes leave
   // them alone until their node answers how far it got.
   std::unordered_set<std::string> syncing;
+  // Connections of other nodes that synced before the routing table listed them (remote_key).
+  std::unordered_map<std::string, pinned_session> pinned;
   std::unordered_map<std::string, uint64_t> delivered_cache;  // user\0device -> seq
   std::unordered_map<std::string, uint64_t> read_cache;       // user -> seq
 
@@ -315,6 +327,27 @@ void add_delivered(pb::ChatDelivery& d, const std::string& conv, const live_mess
   out->set_origin_session(m.origin_session);
 }
 
+// Adds the pinned connections the routing table does not list yet to their nodes' groups, and
+// forgets those it lists, those past their time and those no longer members.
+void add_pinned(conversation_actor self,
+                std::map<std::string, std::vector<node_session>>& groups) {
+  auto& st = self->state;
+  auto now = st.ctx->clock();
+  for (auto it = st.pinned.begin(); it != st.pinned.end();) {
+    auto& p = it->second;
+    auto& group = groups[p.node];
+    bool listed = std::any_of(group.begin(), group.end(), [&](const node_session& s) {
+      return s.session_id == p.session.session_id;
+    });
+    if (listed || now >= p.until_ms || !is_member(st, p.session.user_id)) {
+      it = st.pinned.erase(it);
+      continue;
+    }
+    group.push_back(p.session);
+    ++it;
+  }
+}
+
 // Members' connections on other nodes, up to `up_to`: one delivery per node, with the messages
 // the furthest behind of its connections lacks and where each connection starts, so that the
 // node writes each its own range in seq order (catch_up's rules, applied there).
@@ -322,7 +355,10 @@ void push_to_other_nodes(conversation_actor self, uint64_t up_to,
                          std::unordered_map<std::string, uint64_t>& live) {
   auto& st = self->state;
   auto& view = *st.ctx->cluster;
-  for (auto& [node, sessions] : view.by_node(st.rec.members)) {
+  auto groups = view.by_node(st.rec.members);
+  if (!st.pinned.empty())
+    add_pinned(self, groups);
+  for (auto& [node, sessions] : groups) {
     auto service = view.peer(node);
     if (!service)
       continue;  // not a live member (any more): its sessions go with it
@@ -904,8 +940,15 @@ caf::result<pb::SyncResult> sync_remote(conversation_actor self, const pb::ChatE
   pb::SyncResult out;
   out.set_complete(true);
   auto up_to = st.last_seq;
-  if (from >= up_to)
+  // Live pushes reach it from here on, even before the routing table lists it.
+  pinned_session pin{device.node(),
+                     {user, device.session_id(), device.device_id()},
+                     st.ctx->clock() + remote_pin_ms};
+  if (from >= up_to) {
+    st.sent_up_to[key] = from;
+    st.pinned[key] = std::move(pin);
     return out;
+  }
   bool truncated = false;
   auto read = messages_between(self, from, up_to, catch_up_limit, truncated);
   if (!read)
@@ -922,11 +965,13 @@ caf::result<pb::SyncResult> sync_remote(conversation_actor self, const pb::ChatE
   auto rp = self->make_response_promise<pb::SyncResult>();
   self->request(service, remote_sync_timeout, sync_atom_v, std::move(d))
     .then(
-      [self, rp, key, up_to, truncated](pb::SyncResult& res) mutable {
+      [self, rp, key, up_to, truncated, pin](pb::SyncResult& res) mutable {
         auto& st = self->state;
         st.syncing.erase(key);
-        if (res.last_seq() > 0)
+        if (res.last_seq() > 0) {  // 0: the connection is gone
           st.sent_up_to[key] = res.last_seq();
+          st.pinned[key] = std::move(pin);
+        }
         pb::SyncResult answer;
         answer.set_messages(res.messages());
         answer.set_complete(res.complete() && !truncated);

@@ -66,6 +66,7 @@ struct replicator_state {
   // Users whose last session here closed since the last delta -> when (their last_seen).
   std::unordered_map<std::string, int64_t> gone_at;
   bool batch_armed = false;
+  caf::actor_clock::time_point last_batch;  // when the last delta was drained
 
   static inline const char* name = "parley.route_replicator";
 };
@@ -220,6 +221,8 @@ void check_position(replicator_actor self, const pb::RoutingDelta& position) {
   ask(self, position.origin());
 }
 
+void send_batch(replicator_actor self);
+
 void on_local_change(replicator_actor self, const std::string& user, const std::string& session,
                      const std::string& device, bool added) {
   auto& st = self->state;
@@ -231,16 +234,22 @@ void on_local_change(replicator_actor self, const std::string& user, const std::
     if (!has_local_session(st, user))
       st.gone_at[user] = st.opts.clock();
   }
-  if (!st.batch_armed && st.table->has_pending()) {
-    st.batch_armed = true;
-    self->delayed_send(self, st.opts.batch_interval, batch_atom::value);
-  }
+  if (st.batch_armed || !st.table->has_pending())
+    return;
+  // The first change after a quiet spell goes at once; the ones that follow within the
+  // interval wait for the next batch.
+  auto wait = st.last_batch + st.opts.batch_interval - self->clock().now();
+  if (wait <= caf::timespan{0})
+    return send_batch(self);
+  st.batch_armed = true;
+  self->delayed_send(self, wait, batch_atom::value);
 }
 
 // The local changes since the last batch, as one delta to every peer.
 void send_batch(replicator_actor self) {
   auto& st = self->state;
   st.batch_armed = false;
+  st.last_batch = self->clock().now();
   auto delta = st.table->drain();
   auto gone = std::move(st.gone_at);
   st.gone_at.clear();

@@ -2,7 +2,8 @@
 // (../shared/CLUSTER.md, "Routing table"; the rules are cluster/placement/routing_table.hpp's).
 //   - This node's connections are its own entries: every change of the node's chat routing table
 //     comes here (route_atom), and the changes go to every live peer as one delta (net effect,
-//     versioned) at most every `batch_interval`, one way. A heartbeat tells peers where this node
+//     versioned) at most every `batch_interval`, one way: the first change after a quiet
+//     interval at once, the ones that follow it in the next batch. A heartbeat tells peers where this node
 //     stands, so a peer that lost a delta (a link that dropped) notices without a next change.
 //   - Peers' deltas are applied; a gap (or a heartbeat ahead of what is known) asks that origin
 //     for its snapshot, a request to its "routes" service, retried while it is a member.
@@ -68,7 +69,8 @@ struct route_replicator_options {
   // Where chat reads the cluster (ctx->cluster, which must be set) and whom presence news go
   // to (ctx->presence; none: not told); ctx->routes says who is connected here.
   chat::chat_context_ptr chat;
-  // Longest a local change waits before peers hear of it. Default: 50 ms
+  // Shortest time between two deltas, and so the longest a local change waits before peers
+  // hear of it. Default: 50 ms
   std::chrono::milliseconds batch_interval{50};
   // How often peers are told where this node stands. Default: 1 s
   std::chrono::milliseconds heartbeat_interval{1000};

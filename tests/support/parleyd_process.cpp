@@ -32,14 +32,14 @@ uint16_t ready_port(const std::string& log_path) {
 } // namespace
 
 parleyd_process::parleyd_process(std::string data_dir, std::vector<std::string> args,
-                                 std::chrono::milliseconds start_timeout)
-  : data_dir_(std::move(data_dir)) {
+                                 std::chrono::milliseconds start_timeout, std::string host)
+  : data_dir_(std::move(data_dir)), host_(std::move(host)) {
   auto log_path = data_dir_ + ".log";
   {
     std::ofstream truncate{log_path};  // a restart's log starts over
   }
   std::vector<std::string> argv = {PARLEYD_PATH,
-                                   "--listen", "127.0.0.1:0",
+                                   "--listen", host_ + ":0",
                                    "--data-dir", data_dir_,
                                    "--set", "auth.jwt_secret=" + parleyd_test_secret,
                                    "--set", "auth.dev_tokens=true",

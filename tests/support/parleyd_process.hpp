@@ -18,12 +18,15 @@ extern const std::string parleyd_test_secret;
 
 class parleyd_process {
 public:
-  // Starts parleyd on 127.0.0.1 (free port) with `data_dir`, dev tokens and the test secret,
-  // then `args` (e.g. {"--set", "cluster.enabled=true"}); returns once it logged "ready on".
-  // Throws std::runtime_error with the end of its log when it does not get there.
+  // Starts parleyd on `host` (a loopback address, free port) with `data_dir`, dev tokens and
+  // the test secret, then `args` (e.g. {"--set", "cluster.enabled=true"}); returns once it
+  // logged "ready on". Throws std::runtime_error with the end of its log when it does not get
+  // there.
   parleyd_process(std::string data_dir, std::vector<std::string> args,
-                  std::chrono::milliseconds start_timeout = std::chrono::seconds{20});
+                  std::chrono::milliseconds start_timeout = std::chrono::seconds{20},
+                  std::string host = "127.0.0.1");
 
+  const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
   child_process& process() { return *process_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -36,6 +39,7 @@ public:
 
 private:
   std::string data_dir_;
+  std::string host_;
   std::unique_ptr<child_process> process_;
   uint16_t port_ = 0;
 };

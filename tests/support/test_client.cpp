@@ -27,12 +27,18 @@ void set_receive_timeout(tcp::socket& s, int ms) {
 
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body, const std::map<std::string, std::string>& headers) {
+  return http_call("127.0.0.1", port, method, target, body, headers);
+}
+
+http_result http_call(const std::string& host, uint16_t port, const std::string& method,
+                      const std::string& target, const std::string& body,
+                      const std::map<std::string, std::string>& headers) {
   asio::io_context ioc;
   tcp::socket sock{ioc};
-  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  sock.connect({asio::ip::make_address(host), port});
   set_receive_timeout(sock, 10000);
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::host, host);
   for (auto& [k, v] : headers)
     req.set(k, v);
   req.body() = body;
@@ -59,7 +65,12 @@ http_result http_call(uint16_t port, const std::string& method, const std::strin
 }
 
 std::string dev_token(uint16_t port, const std::string& user_id) {
-  auto res = http_call(port, "POST", "/api/v1/dev/token", R"({"user_id":")" + user_id + "\"}");
+  return dev_token("127.0.0.1", port, user_id);
+}
+
+std::string dev_token(const std::string& host, uint16_t port, const std::string& user_id) {
+  auto res = http_call(host, port, "POST", "/api/v1/dev/token",
+                       R"({"user_id":")" + user_id + "\"}");
   auto start = res.body.find("\"token\":\"");
   if (res.status != 200 || start == std::string::npos)
     return {};
@@ -102,11 +113,16 @@ ws_client::~ws_client() {
 
 int ws_client::connect(uint16_t port, const std::string& target, const std::string& bearer,
                        int receive_buffer) {
+  return connect("127.0.0.1", port, target, bearer, receive_buffer);
+}
+
+int ws_client::connect(const std::string& host, uint16_t port, const std::string& target,
+                       const std::string& bearer, int receive_buffer) {
   auto& sock = impl_->ws.next_layer();
   sock.open(tcp::v4());
   if (receive_buffer > 0)
     sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
-  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  sock.connect({asio::ip::make_address(host), port});
   set_receive_timeout(sock, 10000);
   impl_->ws.set_option(websocket::stream_base::decorator([bearer](websocket::request_type& req) {
     if (!bearer.empty())
@@ -114,7 +130,7 @@ int ws_client::connect(uint16_t port, const std::string& target, const std::stri
   }));
   websocket::response_type res;
   beast::error_code ec;
-  impl_->ws.handshake(res, "127.0.0.1", target, ec);
+  impl_->ws.handshake(res, host, target, ec);
   if (ec)
     return -1;
   impl_->ws.read_message_max(64 << 20);
