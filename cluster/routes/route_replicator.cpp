@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -66,7 +67,7 @@ struct replicator_state {
   // Users whose last session here closed since the last delta -> when (their last_seen).
   std::unordered_map<std::string, int64_t> gone_at;
   bool batch_armed = false;
-  caf::actor_clock::time_point last_batch;  // when the last delta was drained
+  std::optional<caf::actor_clock::time_point> last_batch;  // when the last delta was drained
 
   static inline const char* name = "parley.route_replicator";
 };
@@ -238,7 +239,8 @@ void on_local_change(replicator_actor self, const std::string& user, const std::
     return;
   // The first change after a quiet spell goes at once; the ones that follow within the
   // interval wait for the next batch.
-  auto wait = st.last_batch + st.opts.batch_interval - self->clock().now();
+  auto wait = st.last_batch ? *st.last_batch + st.opts.batch_interval - self->clock().now()
+                            : caf::timespan{0};
   if (wait <= caf::timespan{0})
     return send_batch(self);
   st.batch_armed = true;
