@@ -35,6 +35,7 @@
 //   deliver   ChatDelivery                        write it to connections of this node, one way
 //   sync      ChatDelivery   -> SyncResult        the same for one connection, paced (a sync)
 //   device    ChatEndpoint                        a device connected elsewhere: known here too
+//   revoke    PresenceRevoke                      members left a group: presence here re-checks
 //   convs     ChatIndexQuery -> ChatIndexAnswer   the user's conversations held here
 //   pending   ChatIndexQuery -> ChatIndexAnswer   ... with messages a device may lack
 //   contacts  ChatIndexQuery -> ChatIndexAnswer   of user_ids, those sharing no conversation
@@ -110,6 +111,7 @@ using chat_service_api = caf::typed_actor<
   caf::reacts_to<deliver_atom, pb::ChatDelivery>,
   caf::replies_to<sync_atom, pb::ChatDelivery>::with<pb::SyncResult>,
   caf::reacts_to<device_atom, pb::ChatEndpoint>,
+  caf::reacts_to<revoke_atom, pb::PresenceRevoke>,
   caf::replies_to<conversations_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>,
   caf::replies_to<pending_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>,
   caf::replies_to<contacts_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>>;

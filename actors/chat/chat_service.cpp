@@ -156,6 +156,10 @@ chat_service_api spawn_chat_service(caf::actor_system& sys, chat_context_ptr ctx
         // anon: the writer's empty answer must not come back here as a message.
         caf::anon_send(self->state.ctx->storage_writer, write_atom_v, std::move(ws));
       },
+      [self](revoke_atom, pb::PresenceRevoke& revoke) {
+        if (self->state.ctx->presence)
+          self->send(self->state.ctx->presence, revoke_atom_v, std::move(revoke));
+      },
       [self](conversations_atom, const pb::ChatIndexQuery& q) {
         return read_index(self, q.user_id(), conversations_atom_v, q.user_id());
       },

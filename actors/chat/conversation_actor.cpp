@@ -733,13 +733,19 @@ void write_members(conversation_actor self, membership_change change,
           st.sent_up_to.erase(remote_key(r.node_id, r.session_id));
     // Presence re-checks subscriptions between the removed and the rest before anyone hears of
     // the removal, so no presence change reaches them once they know they are out.
-    if (!change.removed.empty() && st.ctx->presence) {
+    if (!change.removed.empty()) {
       pb::PresenceRevoke revoke;
       for (auto& user : change.removed)
         revoke.add_removed(user);
       for (auto& user : st.rec.members)
         revoke.add_members(user);
-      self->send(st.ctx->presence, revoke_atom_v, std::move(revoke));
+      // Subscribers are on every node: each node's presence re-checks its own (the revoke goes
+      // ahead of the group frame on the same path).
+      if (st.ctx->cluster)
+        for (auto& [node, service] : *st.ctx->cluster->peers())
+          self->send(service, revoke_atom_v, revoke);
+      if (st.ctx->presence)
+        self->send(st.ctx->presence, revoke_atom_v, std::move(revoke));
     }
     auto group = group_of(st);
     // Everyone affected learns the new member list, the removed included.

@@ -67,6 +67,7 @@ struct service_log {
   std::vector<pb::ChatDelivery> syncs;
   bool holding = false;
   std::vector<std::pair<caf::response_promise, pb::ChatDelivery>> held;
+  size_t revokes = 0;
   // How a sync answers: all messages (0), or stopping after this many.
   uint64_t stop_after = 0;
 };
@@ -105,6 +106,7 @@ caf::behavior fake_service(caf::event_based_actor* self, service_log* log) {
       log->holding = false;
     },
     [](device_atom, const pb::ChatEndpoint&) {},
+    [log](revoke_atom, const pb::PresenceRevoke&) { ++log->revokes; },
     [](conversations_atom, const pb::ChatIndexQuery&) { return pb::ChatIndexAnswer{}; },
     [](pending_atom, const pb::ChatIndexQuery&) { return pb::ChatIndexAnswer{}; },
     [](contacts_atom, const pb::ChatIndexQuery&) { return pb::ChatIndexAnswer{}; },
@@ -242,6 +244,24 @@ TEST_CASE_METHOD(fixture, "typing and READ receipts cross once per node") {
   CHECK(frames_with(n3, &pb::ServerFrame::has_receipt) == 1);  // bob; carol is the reader
   CHECK(frames_with(n1, &pb::ServerFrame::has_receipt) == 1);  // dave
   CHECK(alice->frames.back().receipt().user_id() == "carol");
+}
+
+TEST_CASE_METHOD(fixture, "a member removed: every node's presence re-checks, then the group frame goes") {
+  n1.deliveries.clear();
+  n3.deliveries.clear();
+  pb::MembersUpdate remove;
+  remove.set_actor_id("alice");
+  remove.add_user_ids("carol");
+  REQUIRE(ask<pb::Group>(conv, members_atom_v, remove)->value);
+  CHECK(n1.revokes == 1);
+  CHECK(n3.revokes == 1);
+  // carol (removed) and bob on n3 hear of it in one frame delivery; dave on n1 in another.
+  CHECK(frames_with(n3, &pb::ServerFrame::has_group) == 2);
+  CHECK(frames_with(n1, &pb::ServerFrame::has_group) == 1);
+  // carol gets nothing more.
+  send("alice", "m1", "a1");
+  run();
+  CHECK(batches(n3) == strings{"1 | bob:0"});
 }
 
 TEST_CASE_METHOD(fixture, "a device of another node syncs through its node, and live pushes go on from where it stopped") {
