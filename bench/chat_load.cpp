@@ -1,7 +1,10 @@
 // chat_load: chat throughput and latency against a running parleyd (durability on).
 //
 //   chat_load --port P --secret S [--pairs 50] [--window 64] [--seconds 10]
-//             [--group 500] [--history 1000000]
+//             [--group 500] [--history 1000000] [--ports P1,P2,...]
+//
+// With --ports (the nodes of a cluster, all on 127.0.0.1) clients connect to the ports in turn,
+// so a sender and its receiver sit on different nodes.
 //
 // Phases, each with progress on stderr and a result line on stdout:
 //   1. max sustained delivery: `pairs` senders each keep `window` sends in flight to their own
@@ -120,9 +123,10 @@ using client_ptr = std::shared_ptr<client>;
 
 struct bench {
   asio::io_context ioc{1};
-  uint16_t port = 8080;
+  std::vector<uint16_t> ports{8080};
   std::string secret;
   int source = 0;
+  size_t connected = 0;  // clients connected so far: the next one goes to ports[connected % n]
 
   // Connects `users` (blocking the caller until all are welcomed).
   std::vector<client_ptr> connect_all(const std::vector<std::string>& users) {
@@ -138,7 +142,7 @@ struct bench {
       sock.open(tcp::v4());
       // Spread over several loopback source addresses (ephemeral ports).
       sock.bind({asio::ip::make_address("127.0.0." + std::to_string(2 + (source++ % 8))), 0});
-      sock.connect({asio::ip::make_address("127.0.0.1"), port});
+      sock.connect({asio::ip::make_address("127.0.0.1"), ports[connected++ % ports.size()]});
       sock.set_option(tcp::no_delay(true));
       c->ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
         req.set(beast::http::field::authorization, "Bearer " + token);
@@ -369,7 +373,16 @@ std::vector<double> history_latency(bench& b, uint64_t count) {
 
 int main(int argc, char** argv) {
   bench b;
-  b.port = static_cast<uint16_t>(std::stoi(arg(argc, argv, "--port", "8080")));
+  b.ports = {static_cast<uint16_t>(std::stoi(arg(argc, argv, "--port", "8080")))};
+  if (auto list = arg(argc, argv, "--ports", ""); !list.empty()) {
+    b.ports.clear();
+    for (size_t pos = 0; pos < list.size();) {
+      auto comma = list.find(',', pos);
+      auto item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      b.ports.push_back(static_cast<uint16_t>(std::stoi(item)));
+      pos = comma == std::string::npos ? list.size() : comma + 1;
+    }
+  }
   b.secret = arg(argc, argv, "--secret", "");
   if (b.secret.empty()) {
     std::cerr << "usage: chat_load --port P --secret S [--pairs 50] [--window 64] [--seconds 10] "

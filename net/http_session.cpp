@@ -2,6 +2,7 @@
 
 #include "common/metrics.hpp"
 #include "net/auth.hpp"
+#include "net/event_stream_session.hpp"
 #include "net/rate_limit_http.hpp"
 #include "net/websocket_session.hpp"
 
@@ -294,6 +295,8 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
 void http_session::write(http_response res) {
   instruments().requests.inc();
   answer_timer_.cancel();
+  if (res.stream && !head_)
+    return hand_to_stream(std::move(res));
   // The response is serialized by hand into one buffer and written with one call: Beast's
   // serializer walks a chain of buffer views that costs more than the small answers of this
   // server (short-link redirects, limiter checks) take to compute.
@@ -333,6 +336,19 @@ void http_session::write(http_response res) {
                                                                       std::size_t n) {
                       self->on_write(close, ec, n);
                     });
+}
+
+void http_session::hand_to_stream(http_response res) {
+  // No Content-Length: the stream's body lasts until the connection closes.
+  std::string head = "HTTP/1.1 200 OK\r\nServer: parleyd\r\nContent-Type: text/event-stream\r\n"
+                     "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+  for (auto& [name, value] : res.headers)
+    head += name + ": " + value + "\r\n";
+  head += "Connection: close\r\n\r\n";
+  stream_.expires_never();
+  auto s = std::make_shared<event_stream_session>(stream_.release_socket(), ctx_,
+                                                  std::move(*res.stream), std::move(slot_));
+  s->run(std::move(head));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {

@@ -27,6 +27,8 @@ private:
   void handle(http::request<http::string_body>&& req);
   void upgrade(http::request<http::string_body>&& req);
   void write(http_response res);
+  // An answer that is an event stream: the connection goes to an event_stream_session.
+  void hand_to_stream(http_response res);
   void watch_disconnect(std::function<void()> on_gone);
   void on_write(bool close, beast::error_code ec, std::size_t n);
   // Answers 503 for the request of `answer` unless its handler does within `within`.

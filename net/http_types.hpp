@@ -43,15 +43,42 @@ struct http_request {
   fault limit_param(size_t fallback, size_t& out) const;
 };
 
+// One Server-Sent Event: `id` is a position in its source (the stream resumes after it).
+struct stream_event {
+  int64_t id = 0;
+  std::string event;  // the event's name
+  std::string data;   // one line (JSON)
+};
+
+// What an event stream sends: the events after position `after`, oldest first, at most `max`
+// (the newest of them when there are more).
+using event_source = std::function<std::vector<stream_event>(int64_t after, size_t max)>;
+
+// A response that stays open and carries Server-Sent Events (text/event-stream) instead of a
+// body (net/event_stream_session.hpp): the events of `source` after `after`, then each new one.
+struct event_stream {
+  event_source source;
+  int64_t after = 0;
+  // How often the source is asked for new events. Default: 1000 ms
+  std::chrono::milliseconds interval{1000};
+  // Events sent in one write at most (the first one carries the backlog). Default: 1000
+  size_t max_batch = 1000;
+  // Released when the stream ends (a count of open streams, say).
+  std::shared_ptr<void> hold;
+};
+
 struct http_response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: the connection is handed to an event stream after the head (status 200); no body.
+  std::shared_ptr<event_stream> stream;
 
   static http_response json(int status, std::string body);
   static http_response error(const fault& f);
   static http_response text(int status, std::string body, std::string content_type);
+  static http_response events(event_stream stream);
 };
 
 // How a handler answers: exactly once, possibly later and from another thread (after an actor

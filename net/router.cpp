@@ -67,6 +67,13 @@ http_response http_response::text(int status, std::string body, std::string cont
   return res;
 }
 
+http_response http_response::events(event_stream stream) {
+  http_response res;
+  res.content_type = "text/event-stream";
+  res.stream = std::make_shared<event_stream>(std::move(stream));
+  return res;
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   size_t pos = 0;

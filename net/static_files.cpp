@@ -37,6 +37,14 @@ http_response serve_file(const std::string& path, const std::string& name) {
   return res;
 }
 
+// A file of `dir` by one path segment: no directories, no dot files, so nothing outside it.
+http_response serve_one(const std::string& dir, const std::string& file) {
+  if (file.empty() || file.front() == '.' || file.find('/') != std::string::npos
+      || file.find('\\') != std::string::npos || file.find('\0') != std::string::npos)
+    return http_response::error(make_fault(errc::not_found, "no such file"));
+  return serve_file(dir + "/" + file, file);
+}
+
 } // namespace
 
 void add_static_routes(edge_context& ctx, const std::string& web_dir) {
@@ -44,11 +52,22 @@ void add_static_routes(edge_context& ctx, const std::string& web_dir) {
     respond(serve_file(web_dir + "/index.html", "index.html"));
   });
   ctx.routes.add("GET", "/static/{file}", [web_dir](http_request& req, responder respond) {
-    auto& file = req.params.at("file");
-    if (file.empty() || file.front() == '.' || file.find('/') != std::string::npos
-        || file.find('\\') != std::string::npos || file.find('\0') != std::string::npos)
-      return respond(http_response::error(make_fault(errc::not_found, "no such file")));
-    respond(serve_file(web_dir + "/static/" + file, file));
+    respond(serve_one(web_dir + "/static", req.params.at("file")));
+  });
+}
+
+void add_admin_page_routes(edge_context& ctx, const std::string& web_dir) {
+  ctx.routes.add("GET", "/admin", [web_dir](http_request& req, responder respond) {
+    // The page's own files are relative to /admin/.
+    if (req.path.empty() || req.path.back() != '/') {
+      auto res = http_response::text(301, "", "text/plain");
+      res.headers.emplace_back("Location", "/admin/");
+      return respond(std::move(res));
+    }
+    respond(serve_file(web_dir + "/admin/index.html", "index.html"));
+  });
+  ctx.routes.add("GET", "/admin/{file}", [web_dir](http_request& req, responder respond) {
+    respond(serve_one(web_dir + "/admin", req.params.at("file")));
   });
 }
 

@@ -10,6 +10,8 @@
 #include "net/admin_sessions.hpp"
 #include "net/edge_context.hpp"
 #include "net/jwt.hpp"
+#include "net/json_codec.hpp"
+#include "node/entity_inspector.hpp"
 #include "node/node.hpp"
 #include "node/mailbox_probe.hpp"
 #include "node/process_stats.hpp"
@@ -210,10 +212,32 @@ std::function<void(int, Value)> relay(command_done done) {
 void cluster_members(const admin_host& h, const pb::AdminRequest&, command_done done) {
   auto draining = edge(h).lame_duck.load();
   auto address = h.server->host() + ":" + std::to_string(h.server->port());
-  answer(done, object({{"members", list({object({{"node", str(h.node_id)},
-                                                 {"address", str(address)},
-                                                 {"status", str(draining ? "draining" : "serving")},
-                                                 {"self", boolean(true)}})})}}));
+  auto self_status = str(draining ? "draining" : "serving");
+  if (!h.cluster) {
+    answer(done, object({{"members", list({object({{"node", str(h.node_id)},
+                                                   {"address", str(address)},
+                                                   {"status", self_status},
+                                                   {"self", boolean(true)}})})}}));
+    return;
+  }
+  // In a cluster: every live member as etcd lists it; peers' own state (draining or not) is
+  // theirs to tell, so they show as members.
+  auto view = h.cluster();
+  std::vector<Value> members;
+  for (auto& m : view.members) {
+    bool self = m.node_id == h.node_id;
+    members.push_back(object({{"node", str(m.node_id)},
+                              {"address", str(self ? address : m.advertise)},
+                              {"peer_link", str(m.advertise)},
+                              {"status", self ? self_status : str("member")},
+                              {"self", boolean(self)}}));
+  }
+  answer(done, object({{"members", list(std::move(members))},
+                       {"partitions", num(double(view.partitions))},
+                       {"partitions_owned_here", num(double(view.primaries_here))},
+                       {"partitions_unavailable", num(double(view.unavailable))},
+                       {"peers_linked", num(double(view.peers_linked))},
+                       {"lease_healthy", boolean(view.lease_healthy)}}));
 }
 
 void node_status(admin_host_ptr host, const pb::AdminRequest&, command_done done) {
@@ -270,17 +294,21 @@ void node_top(admin_host_ptr host, const pb::AdminRequest& req, command_done don
   probe_mailboxes(*host->sys, host->registry, host->singletons, 1000, report);
 }
 
+Value sample_value(const node_sample& s) {
+  return object({{"at", time_value(s.at_ms)},
+                 {"websockets", num(s.websockets)},
+                 {"frames_per_sec", num(s.frames_per_sec)},
+                 {"delivered_per_sec", num(s.delivered_per_sec)},
+                 {"commit_p99_ms", num(s.commit_p99_ms)},
+                 {"largest_mailbox_wait_ms", num(s.largest_mailbox_wait_ms)},
+                 {"resident_bytes", num(s.resident_bytes)}});
+}
+
 void node_samples(const admin_host& h, const pb::AdminRequest& req, command_done done) {
   auto n = static_cast<size_t>(integer(req, "seconds", 60, 1, 900));
   std::vector<Value> rows;
   for (auto& s : h.history->last(n))
-    rows.push_back(object({{"at", time_value(s.at_ms)},
-                           {"websockets", num(s.websockets)},
-                           {"frames_per_sec", num(s.frames_per_sec)},
-                           {"delivered_per_sec", num(s.delivered_per_sec)},
-                           {"commit_p99_ms", num(s.commit_p99_ms)},
-                           {"largest_mailbox_wait_ms", num(s.largest_mailbox_wait_ms)},
-                           {"resident_bytes", num(s.resident_bytes)}}));
+    rows.push_back(sample_value(s));
   answer(done, object({{"node", str(h.node_id)}, {"samples", list(std::move(rows))}}));
 }
 
@@ -413,6 +441,26 @@ void entities_where(admin_host_ptr host, const pb::AdminRequest& req, command_do
   });
 }
 
+void entities_inspect(admin_host_ptr host, const pb::AdminRequest& req, command_done done) {
+  auto kind = arg(req, "kind");
+  auto id = arg(req, "id");
+  inspect_entity(*host->sys, host->registry, kind, id, host->answer_timeout,
+                 [host, kind, id, done](result<entity_report> report) {
+                   if (!report)
+                     return refuse(done, report.error());
+                   Value summary = null();
+                   if (report->active)
+                     if (auto err = net::from_json(report->summary, summary))
+                       return refuse(done, make_fault(errc::internal, err.message));
+                   answer(done, object({{"kind", str(kind)},
+                                        {"id", str(id)},
+                                        {"owner", str(report->owner)},
+                                        {"here", boolean(report->owner == host->node_id)},
+                                        {"active", boolean(report->active)},
+                                        {"summary", summary}}));
+                 });
+}
+
 void node_drain(const admin_host& h, const pb::AdminRequest& req, command_done done) {
   auto over = h.default_drain;
   if (!arg(req, "duration").empty())
@@ -506,6 +554,7 @@ admin::command_table make_admin_commands(admin_host_ptr host) {
     {"users.unban", now(users_unban)},
     {"users.banned", now(users_banned)},
     {"entities.where", later(entities_where)},
+    {"entities.inspect", later(entities_inspect)},
     {"node.drain", now(node_drain)},
     {"node.undrain", now(node_undrain)},
     {"tasks.dead.list", now(tasks_dead_list)},
@@ -515,6 +564,15 @@ admin::command_table make_admin_commands(admin_host_ptr host) {
     {"ratelimits.set", now(ratelimits_set)},
     {"log.level", now(log_level)},
     {"config.reload", now(config_reload)},
+  };
+}
+
+net::event_source sample_events(std::shared_ptr<sample_history> history) {
+  return [history](int64_t after, size_t max) {
+    std::vector<net::stream_event> out;
+    for (auto& s : history->after(after, max))
+      out.push_back({s.at_ms, "sample", net::to_json(sample_value(s))});
+    return out;
   };
 }
 

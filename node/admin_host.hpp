@@ -8,6 +8,7 @@
 #include "common/result.hpp"
 #include "net/deny_list.hpp"
 #include "net/server.hpp"
+#include "node/cluster_member.hpp"
 #include "node/mailbox_probe.hpp"
 #include "node/node_sampler.hpp"
 #include "storage/ban_store.hpp"
@@ -42,6 +43,8 @@ struct admin_host {
   // Reloads the configuration as SIGHUP does; the names of the parts reloaded.
   std::function<result<std::vector<std::string>>()> reload;
   std::function<std::string()> log_level;
+  // In a cluster: this node's view of it (members, partitions, links); null on a single node.
+  std::function<cluster_member::status()> cluster;
 };
 
 using admin_host_ptr = std::shared_ptr<admin_host>;

@@ -362,7 +362,7 @@ cluster_member::status cluster_member::snapshot() const {
   status s;
   if (im.membership)
     for (auto& m : im.membership->members().members)
-      s.members.push_back(m.node_id);
+      s.members.push_back({m.node_id, m.advertise, m.started_at_ms});
   s.partitions = im.placement->partitions();
   s.primaries_here = im.placement->primaries_here();
   s.unavailable = im.placement->unavailable();

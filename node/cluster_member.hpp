@@ -78,8 +78,13 @@ public:
   uint64_t incarnation() const;
 
   // What the admin console shows: members, partitions, links.
+  struct member {
+    std::string node_id;
+    std::string advertise;  // its peer-link address
+    int64_t started_at_ms = 0;
+  };
   struct status {
-    std::vector<std::string> members;
+    std::vector<member> members;
     uint32_t partitions = 0;
     uint32_t primaries_here = 0;
     uint32_t unavailable = 0;

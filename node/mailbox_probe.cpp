@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include <map>
 #include <memory>
 
 namespace parley::node {
@@ -72,8 +73,14 @@ void probe_mailboxes(caf::actor_system& sys, caf::actor registry, named_actors s
           std::vector<probed_actor> targets;
           for (size_t i = 0; i < kinds.size(); ++i)
             targets.push_back({kinds[i], ids[i]});
+          // A kind with several actors (fan-out workers, chat readers) numbers them.
+          std::map<std::string, size_t> of_kind;
+          for (auto& [kind, handle] : singletons)
+            ++of_kind[kind];
+          std::map<std::string, size_t> seen;
           for (auto& [kind, handle] : singletons) {
-            targets.push_back({kind, kind, -1, false});
+            auto id = of_kind[kind] == 1 ? kind : kind + "-" + std::to_string(seen[kind]++);
+            targets.push_back({kind, std::move(id), -1, false});
             handles.push_back(handle);
           }
           probe_all(self, std::move(targets), std::move(handles), done);

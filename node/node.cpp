@@ -426,13 +426,18 @@ named_actors singleton_actors(impl_t& im) {
   add("registry", im.registry);
   add("storage_writer", im.storage_writer);
   add("presence", im.chat->presence);
+  for (auto& reader : im.chat->readers)
+    add("chat_reader", reader);
   add("task_ticker", im.task_ticker);
   add("lease_broker", im.tasks->broker);
   add("graph", im.feed->graph);
   for (auto& worker : im.feed->fanout)
     add("fanout_worker", worker);
+  add("timeline_sweeper", im.timeline_sweeper);
   add("link_service", im.links->service);
   add("click_aggregator", im.links->aggregator);
+  // Not the task executors: each blocks on its task's command or HTTP call by design, so its
+  // mailbox wait is the task's run time (parley_task_* metrics say more).
   return out;
 }
 
@@ -477,6 +482,8 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   host->answer_timeout = cfg.edge.server.answer_timeout;
   host->default_drain = cfg.admin.drain_duration;
   host->reload = [&self] { return self.reload_from_source(); };
+  if (im.cluster)
+    host->cluster = [member = im.cluster.get()] { return member->snapshot(); };
   host->log_level = [] {
     // The config's names (log.level): spdlog calls warn "warning".
     auto level = spdlog::get_level();
@@ -489,8 +496,12 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   aopts.allow_mutations = cfg.admin.allow_mutations;
   aopts.local_node = im.node_id;
   im.admin = admin::spawn_admin_actor(*im.sys, aopts, make_admin_commands(host));
+  net::admin_route_options ropts;
+  ropts.samples = sample_events(im.history);
+  ropts.max_streams = cfg.admin.max_streams;
+  ropts.web_dir = cfg.edge.server.web_dir;
   if (cfg.admin.listen.empty()) {
-    net::add_admin_routes(im.server->context(), im.admin);
+    net::add_admin_routes(im.server->context(), im.admin, std::move(ropts));
     return;
   }
   auto admin_opts = cfg.edge;
@@ -504,7 +515,7 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   ctx.websockets = false;
   ctx.limiter = im.limiter;
   net::add_ops_routes(ctx);
-  net::add_admin_routes(ctx, im.admin);
+  net::add_admin_routes(ctx, im.admin, std::move(ropts));
   net::add_static_routes(ctx, cfg.edge.server.web_dir);
 }
 

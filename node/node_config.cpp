@@ -251,6 +251,8 @@ const std::vector<key_spec>& specs() {
              [](node_config& c, bool v) { c.admin.allow_mutations = v; }),
     int_key("admin.drain_duration_sec", 0, 86400,
             [](node_config& c, int64_t v) { c.admin.drain_duration = seconds{v}; }),
+    int_key("admin.max_streams", 1, 1000,
+            [](node_config& c, int64_t v) { c.admin.max_streams = size_t(v); }),
     bool_key("cluster.enabled", [](node_config& c, bool v) { c.cluster.enabled = v; }),
     string_key("cluster.cluster_id", {},
                [](node_config& c, const std::string& v) {

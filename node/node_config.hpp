@@ -53,6 +53,9 @@ struct admin_config {
   // How long `node drain` spreads the closing of WebSockets when it names no duration.
   // Default: 30 s
   std::chrono::seconds drain_duration{30};
+  // Live sample streams of the operator page (GET /admin/v1/samples) open at once on this
+  // node; one more is refused with 503. Default: 8
+  size_t max_streams = 8;
 };
 
 // [cluster]: running as one member of a cluster (../shared/CLUSTER.md). Off by default: a

@@ -27,6 +27,15 @@ std::vector<node_sample> sample_history::last(size_t n) const {
   return {from, samples_.end()};
 }
 
+std::vector<node_sample> sample_history::after(int64_t after_ms, size_t n) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto from = std::upper_bound(samples_.begin(), samples_.end(), after_ms,
+                               [](int64_t t, const node_sample& s) { return t < s.at_ms; });
+  if (static_cast<size_t>(samples_.end() - from) > n)
+    from = samples_.end() - static_cast<std::ptrdiff_t>(n);
+  return {from, samples_.end()};
+}
+
 namespace {
 
 constexpr auto interval = std::chrono::seconds{1};

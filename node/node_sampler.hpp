@@ -34,6 +34,8 @@ public:
   void add(const node_sample& s);
   // The newest `n` samples, oldest first.
   std::vector<node_sample> last(size_t n) const;
+  // The samples taken after `after_ms` (unix ms), oldest first; the newest `n` when more.
+  std::vector<node_sample> after(int64_t after_ms, size_t n) const;
 
 private:
   size_t capacity_;

@@ -81,6 +81,10 @@ const std::vector<command_spec>& commands() {
     reads("entities.where", "Where an entity lives: owner node, active or not (never activates)",
           {positional("kind", "entity kind (conv, feed, task_shard, post_shard)"),
            positional("id", "entity id")}),
+    reads("entities.inspect", "An active entity's summary of itself, from memory (never "
+                              "activates it: an inactive one answers active false)",
+          {positional("kind", "entity kind (conv, feed, task_shard, post_shard)"),
+           positional("id", "entity id")}),
     mutates("node.drain", "Lame duck: readyz 503, no new WebSockets, open ones closed (1012) "
                           "paced over the duration",
             {option("duration", "time to close every session over (default 30s)", t::duration)},

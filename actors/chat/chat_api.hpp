@@ -13,6 +13,8 @@
 //   summary   user id          -> ConversationSummary  one item of the conversation list
 //   sync      ChatEndpoint     -> SyncResult       writes the device's missing messages to it
 //   typing    TypingUpdate     -> (nothing)        broadcast to the other members
+//   inspect                    -> ConversationInspection  what it holds in memory (admin
+//                                                  console; reads nothing, loads nothing)
 //   passivate (from the registry) quit once pending writes are durable
 //
 // Presence (one actor per node):
@@ -69,6 +71,7 @@ CAF_ADD_TYPE_ID(parley_chat, (parley::pb::PresenceRevoke))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::Group))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::HistoryPage))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ConversationSummary))
+CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ConversationInspection))
 // chat in a cluster (new types go last: the block's type IDs must not shift between versions)
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatDelivery))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatIndexQuery))
@@ -92,7 +95,8 @@ using conversation_api = caf::typed_actor<
   caf::replies_to<summary_atom, std::string>::with<pb::ConversationSummary>,
   caf::replies_to<sync_atom, pb::ChatEndpoint>::with<pb::SyncResult>,
   caf::reacts_to<typing_atom, pb::TypingUpdate>,
-  caf::reacts_to<passivate_atom>>;
+  caf::reacts_to<passivate_atom>,
+  caf::replies_to<inspect_atom>::with<pb::ConversationInspection>>;
 
 using presence_api = caf::typed_actor<
   caf::reacts_to<presence_atom, pb::PresenceQuery>,

@@ -1033,6 +1033,25 @@ caf::result<void> on_typing(conversation_actor self, const pb::TypingUpdate& req
   return caf::unit;
 }
 
+pb::ConversationInspection on_inspect(conversation_actor self) {
+  auto& st = self->state;
+  pb::ConversationInspection out;
+  out.set_conversation_id(st.id);
+  out.set_loaded(st.loaded);
+  out.set_exists(st.exists);
+  out.set_group(st.rec.group);
+  out.set_title(st.rec.title);
+  out.set_members(static_cast<uint32_t>(st.rec.members.size()));
+  out.set_admins(static_cast<uint32_t>(st.rec.admins.size()));
+  out.set_last_seq(st.last_seq);
+  out.set_recent_cached(static_cast<uint32_t>(st.recent.size()));
+  out.set_queued_sends(static_cast<uint32_t>(st.queued.size()));
+  out.set_pending_writes(st.pending_writes);
+  out.set_devices_tracked(static_cast<uint32_t>(st.sent_up_to.size()));
+  out.set_passivating(st.passivate_requested);
+  return out;
+}
+
 } // namespace
 
 conversation_api spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx, std::string id) {
@@ -1053,6 +1072,7 @@ conversation_api spawn_conversation(caf::actor_system& sys, chat_context_ptr ctx
         self->state.passivate_requested = true;
         maybe_quit(self);
       },
+      [self](inspect_atom) { return on_inspect(self); },
     };
   });
 }

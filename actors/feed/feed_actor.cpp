@@ -381,6 +381,17 @@ void followees_changed(feed_actor self, const std::string& followee, bool added)
     ctx.timelines.merge(st.user, entries, ctx.opts.max_items);
 }
 
+pb::FeedInspection inspect(feed_actor self) {
+  auto& st = self->state;
+  pb::FeedInspection out;
+  out.set_user_id(st.user);
+  out.set_followees_loaded(st.followees_loaded);
+  out.set_followees(static_cast<uint32_t>(st.followees.size()));
+  out.set_ranked_snapshots(static_cast<uint32_t>(st.snapshots.size()));
+  out.set_timeline_in_memory(st.ctx->timelines.contains(st.user));
+  return out;
+}
+
 } // namespace
 
 feed_api spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::string user) {
@@ -397,6 +408,7 @@ feed_api spawn_feed_actor(caf::actor_system& sys, feed_context_ptr ctx, std::str
         return caf::unit;
       },
       [self](passivate_atom) { self->quit(); },
+      [self](inspect_atom) { return inspect(self); },
     };
   });
 }

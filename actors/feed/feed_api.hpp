@@ -11,6 +11,7 @@
 //   (create_atom, NewComment)    -> Comment
 //   (read_atom, PostQuery)       -> Post
 //   (read_atom, CommentsQuery)   -> CommentList
+//   (inspect_atom)               -> PostShardInspection  what it holds in memory (admin console)
 // graph_api: the follow-graph actor (one per node):
 //   (follow_atom, FollowChange)  -> void          follow or unfollow, idempotent
 //   (touch_atom, UserRef)                         makes the user known (no answer)
@@ -23,6 +24,7 @@
 // feed_api: a feed actor (virtual, kind feed_kind, id = the user):
 //   (read_atom, FeedQuery)       -> FeedPage      a page of the user's feed
 //   (follow_atom, FollowChange)  -> void          the user followed or unfollowed someone
+//   (inspect_atom)               -> FeedInspection  what it holds in memory (admin console)
 // fanout_api: a fan-out worker (feed_context::fanout):
 //   (fanout_atom, FanoutJob)                      a new post, durable: timelines and live items
 #pragma once
@@ -56,6 +58,9 @@ CAF_ADD_TYPE_ID(parley_feed, (parley::pb::CommentList))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::UserProfile))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FollowList))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FeedPage))
+// inspection (admin console)
+CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FeedInspection))
+CAF_ADD_TYPE_ID(parley_feed, (parley::pb::PostShardInspection))
 CAF_END_TYPE_ID_BLOCK(parley_feed)
 
 namespace parley::feed {
@@ -66,7 +71,8 @@ using post_shard_api = caf::typed_actor<
   caf::replies_to<engage_atom, pb::Engagement>::with<pb::Post>,
   caf::replies_to<create_atom, pb::NewComment>::with<pb::Comment>,
   caf::replies_to<read_atom, pb::PostQuery>::with<pb::Post>,
-  caf::replies_to<read_atom, pb::CommentsQuery>::with<pb::CommentList>>;
+  caf::replies_to<read_atom, pb::CommentsQuery>::with<pb::CommentList>,
+  caf::replies_to<inspect_atom>::with<pb::PostShardInspection>>;
 
 using graph_api = caf::typed_actor<
   caf::replies_to<follow_atom, pb::FollowChange>::with<void>,
@@ -77,7 +83,8 @@ using graph_api = caf::typed_actor<
 
 using feed_api = caf::typed_actor<
   caf::replies_to<read_atom, pb::FeedQuery>::with<pb::FeedPage>,
-  caf::replies_to<follow_atom, pb::FollowChange>::with<void>>;
+  caf::replies_to<follow_atom, pb::FollowChange>::with<void>,
+  caf::replies_to<inspect_atom>::with<pb::FeedInspection>>;
 
 using fanout_api = caf::typed_actor<caf::reacts_to<fanout_atom, pb::FanoutJob>>;
 

@@ -365,6 +365,19 @@ caf::result<pb::CommentList> read(shard_actor self, const pb::CommentsQuery& q) 
   return out;
 }
 
+pb::PostShardInspection inspect(shard_actor self) {
+  auto& st = self->state;
+  pb::PostShardInspection out;
+  out.set_shard(st.shard);
+  out.set_pending_posts(static_cast<uint32_t>(st.posts.size()));
+  out.set_pending_likes(static_cast<uint32_t>(st.likes.size()));
+  out.set_pending_stats(static_cast<uint32_t>(st.stats.size()));
+  out.set_pending_affinity(static_cast<uint32_t>(st.affinity.size()));
+  out.set_writes_in_flight(st.writes_in_flight);
+  out.set_passivating(st.passivating);
+  return out;
+}
+
 } // namespace
 
 post_shard_api spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, uint32_t shard) {
@@ -382,6 +395,7 @@ post_shard_api spawn_post_shard(caf::actor_system& sys, feed_context_ptr ctx, ui
         self->state.passivating = true;
         maybe_quit(self);
       },
+      [self](inspect_atom) { return inspect(self); },
     };
   });
 }

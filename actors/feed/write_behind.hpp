@@ -33,6 +33,9 @@ public:
       slots_.erase(it);
   }
 
+  // Keys with a write in flight.
+  size_t size() const { return slots_.size(); }
+
 private:
   struct slot {
     Value value{};

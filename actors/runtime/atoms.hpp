@@ -65,6 +65,9 @@ CAF_ADD_ATOM(parley, parley::atoms, forward_atom, "forward")
 CAF_ADD_ATOM(parley, parley::atoms, peer_up_atom, "peer_up")
 CAF_ADD_ATOM(parley, parley::atoms, peer_down_atom, "peer_down")
 CAF_ADD_ATOM(parley, parley::atoms, members_changed_atom, "membership")
+// admin console: an active entity's handle without activating it; an entity's own summary
+CAF_ADD_ATOM(parley, parley::atoms, peek_atom, "peek")
+CAF_ADD_ATOM(parley, parley::atoms, inspect_atom, "inspect")
 CAF_END_TYPE_ID_BLOCK(parley)
 
 namespace parley {

@@ -246,6 +246,27 @@ void on_down(registry_actor* self, const caf::down_msg& dm) {
     rp.deliver(e.handle, handle_validity(st.opts));
 }
 
+// The entity's owner, and in `handle` its activation here (none when it is not active, is
+// leaving or is a forwarder). Activates nothing and does not count as use.
+caf::expected<std::string> peek(const registry_state& st, const std::string& kind,
+                                const std::string& id, caf::actor& handle) {
+  if (st.kinds.count(kind) == 0)
+    return make_error(errc::bad_request, "unknown entity kind " + kind);
+  auto it = st.entries.find(entry_key(kind, id));
+  if (it != st.entries.end() && !it->second.passivating && it->second.remote_node.empty())
+    handle = it->second.handle;
+  auto where = locate(st, kind, id);
+  switch (where.at) {
+    case entity_location::where::local:
+      return st.opts.local_node;
+    case entity_location::where::remote:
+      return where.node;
+    case entity_location::where::unavailable:
+      break;
+  }
+  return make_error(errc::unavailable, kind + " " + id + " has no live owner");
+}
+
 caf::behavior registry_behavior(registry_actor* self, registry_options opts,
                                 std::map<std::string, entity_factory> kinds) {
   auto& st = self->state;
@@ -311,22 +332,19 @@ caf::behavior registry_behavior(registry_actor* self, registry_options opts,
     },
     [self](locate_atom, const std::string& kind,
            const std::string& id) -> caf::result<std::string, bool> {
-      auto& st = self->state;
-      if (st.kinds.count(kind) == 0)
-        return make_error(errc::bad_request, "unknown entity kind " + kind);
-      auto it = st.entries.find(entry_key(kind, id));
-      bool active = it != st.entries.end() && !it->second.passivating
-                    && it->second.remote_node.empty();
-      auto where = locate(st, kind, id);
-      switch (where.at) {
-        case entity_location::where::local:
-          return {st.opts.local_node, active};
-        case entity_location::where::remote:
-          return {where.node, active};
-        case entity_location::where::unavailable:
-          break;
-      }
-      return make_error(errc::unavailable, kind + " " + id + " has no live owner");
+      caf::actor handle;
+      auto owner = peek(self->state, kind, id, handle);
+      if (!owner)
+        return std::move(owner.error());
+      return {std::move(*owner), static_cast<bool>(handle)};
+    },
+    [self](peek_atom, const std::string& kind,
+           const std::string& id) -> caf::result<std::string, caf::actor> {
+      caf::actor handle;
+      auto owner = peek(self->state, kind, id, handle);
+      if (!owner)
+        return std::move(owner.error());
+      return {std::move(*owner), std::move(handle)};
     },
     [self](rebalance_atom) { return rebalance(self); },
     [self](sample_atom, uint64_t per_kind)

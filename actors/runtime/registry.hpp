@@ -18,6 +18,11 @@
 //   (locate_atom, std::string kind, std::string id) -> (std::string owner, bool active): the
 //       node that owns the entity and whether it is active here; never activates it (admin
 //       console, `entities where`).
+//   (peek_atom, std::string kind, std::string id) -> (std::string owner, caf::actor handle): the
+//       owner as locate_atom answers it and the handle of the entity's activation on this node,
+//       or an invalid handle when it has none (not active, leaving, or a forwarder to its
+//       owner); never activates it and does not count as use (admin console, `entities
+//       inspect`, which then asks the entity itself).
 //   (rebalance_atom) -> uint64_t: placement changed (a member joined or left): passivates every
 //       activation and forwarder whose entity now lives elsewhere, and answers how many. Their
 //       callers' requests bounce and are re-resolved to the new owner.

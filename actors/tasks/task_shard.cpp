@@ -1150,6 +1150,27 @@ void recover_running(shard_actor* self) {
   }
 }
 
+pb::TaskShardInspection inspect(shard_actor* self) {
+  auto& st = self->state;
+  pb::TaskShardInspection out;
+  out.set_shard(st.shard);
+  out.set_tasks_in_memory(static_cast<uint32_t>(st.hot.size()));
+  auto& by_status = *out.mutable_by_status();
+  uint32_t leases = 0;
+  for (auto& [id, t] : st.hot) {
+    ++by_status[pb::Task::Status_Name(t.rec.status())];
+    if (t.lease)
+      ++leases;
+  }
+  out.set_timers(static_cast<uint32_t>(st.timers.size()));
+  out.set_next_wake_ms(st.armed_at == LLONG_MAX ? 0 : st.armed_at);
+  out.set_leases(leases);
+  out.set_keys_in_flight(static_cast<uint32_t>(st.keys_in_flight.size()));
+  out.set_writes_in_flight(st.writes_in_flight);
+  out.set_passivating(st.passivating);
+  return out;
+}
+
 task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_ptr ctx,
                                               uint32_t shard) {
   self->state.ctx = std::move(ctx);
@@ -1178,6 +1199,7 @@ task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_p
       self->state.passivating = true;
       maybe_quit(self);
     },
+    [self](inspect_atom) { return inspect(self); },
   };
 }
 

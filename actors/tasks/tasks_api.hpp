@@ -34,6 +34,7 @@ CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::LeaseWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawWait))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::ReadyTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawTask))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskShardInspection))
 CAF_END_TYPE_ID_BLOCK(parley_tasks)
 
 namespace parley::tasks {
@@ -55,7 +56,9 @@ using task_shard_api = caf::typed_actor<
   // Leases whose worker went away before it heard of them go back to SCHEDULED.
   caf::replies_to<revoke_atom, pb::RevokeLeases>::with<void>,
   // From the ticker, every second: load the due index's next window (and stay active).
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // The admin console's `entities inspect`: what the shard holds in memory (reads nothing).
+  caf::replies_to<inspect_atom>::with<pb::TaskShardInspection>>;
 
 // The lease broker: one per node, matches due tasks with waiting workers (lease_broker.hpp).
 using lease_broker_api = caf::typed_actor<

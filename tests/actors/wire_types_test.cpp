@@ -155,6 +155,21 @@ TEST_CASE_METHOD(fixture, "chat: every conversation and presence message crosses
   test::check_round_trip(sys, page);
   auto back = test::message_round_trip(sys, page);
   CHECK(back.messages(0).sent_at().seconds() == 1750000000);
+  pb::ConversationInspection inspection;
+  inspection.set_conversation_id("g:01J0GROUP");
+  inspection.set_loaded(true);
+  inspection.set_exists(true);
+  inspection.set_group(true);
+  inspection.set_title(text);
+  inspection.set_members(500);
+  inspection.set_admins(2);
+  inspection.set_last_seq(18'446'744'073'709'551'615ULL);
+  inspection.set_recent_cached(64);
+  inspection.set_queued_sends(3);
+  inspection.set_pending_writes(-1);
+  inspection.set_devices_tracked(7);
+  inspection.set_passivating(true);
+  test::check_round_trip(sys, inspection);
 }
 
 TEST_CASE_METHOD(fixture, "chat: the chat service's deliveries and index reads cross nodes") {
@@ -320,6 +335,19 @@ TEST_CASE_METHOD(fixture, "task_shard_api: every request and reply crosses nodes
   *revoke.mutable_caller() = alice_worker();
   revoke.add_lease_ids("01J0TASK.abcdefghijklm");
   test::check_round_trip(sys, revoke);
+
+  pb::TaskShardInspection inspection;
+  inspection.set_shard(15);
+  inspection.set_tasks_in_memory(3);
+  (*inspection.mutable_by_status())["RUNNING"] = 2;
+  (*inspection.mutable_by_status())["SCHEDULED"] = 1;
+  inspection.set_timers(9);
+  inspection.set_next_wake_ms(1'767'225'600'000);
+  inspection.set_leases(2);
+  inspection.set_keys_in_flight(1);
+  inspection.set_writes_in_flight(4);
+  inspection.set_passivating(true);
+  test::check_round_trip(sys, inspection);
 }
 
 TEST_CASE_METHOD(fixture, "lease_broker_api: every request and reply crosses nodes") {
@@ -401,6 +429,15 @@ TEST_CASE_METHOD(fixture, "the post shard interface crosses nodes, defaults and 
   *comments.add_comments() = filled_comment();
   comments.set_next_cursor(comment_id);
   test::check_round_trip(sys, comments);
+  pb::PostShardInspection inspection;
+  inspection.set_shard(15);
+  inspection.set_pending_posts(2);
+  inspection.set_pending_likes(300);
+  inspection.set_pending_stats(1);
+  inspection.set_pending_affinity(40);
+  inspection.set_writes_in_flight(5);
+  inspection.set_passivating(true);
+  test::check_round_trip(sys, inspection);
 }
 
 TEST_CASE_METHOD(fixture, "the follow graph interface crosses nodes, defaults and filled values") {
@@ -449,6 +486,13 @@ TEST_CASE_METHOD(fixture, "the feed actor interface crosses nodes, defaults and 
   page.add_items()->set_score(1e-300);
   page.set_next_cursor("r1764500000123.20.Zx9.abc." + post_id);
   test::check_round_trip(sys, page);
+  pb::FeedInspection inspection;
+  inspection.set_user_id("bob.b-2_");
+  inspection.set_followees_loaded(true);
+  inspection.set_followees(4'000);
+  inspection.set_ranked_snapshots(3);
+  inspection.set_timeline_in_memory(true);
+  test::check_round_trip(sys, inspection);
 }
 
 TEST_CASE_METHOD(fixture, "the fan-out worker interface crosses nodes, defaults and filled values") {

@@ -108,6 +108,15 @@ std::map<std::string, std::string> bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
+// An admin's token, minted by the node's dev endpoint.
+std::string admin_token(uint16_t port) {
+  auto res = test::http_call(port, "POST", "/api/v1/dev/token",
+                             R"({"user_id":"ops","role":"admin"})");
+  std::smatch m;
+  REQUIRE(std::regex_search(res.body, m, std::regex{R"re("token":"([^"]+)")re"}));
+  return m[1];
+}
+
 // A post by the token's user; its id.
 std::string create_post(uint16_t port, const std::string& token, const std::string& text) {
   auto res = test::http_call(port, "POST", "/api/v1/posts", R"({"text":")" + text + "\"}",
@@ -159,6 +168,14 @@ TEST_CASE("three nodes answer for each other's entities, whichever node a reques
   for (uint32_t i = 0; i < 3; ++i)
     forwarded += metric(c.port(i), "parley_cluster_forwarded_requests_total\\{outcome=\"reply\"\\}");
   CHECK(forwarded > 0);
+  // The admin console lists the members as etcd does, from any node.
+  auto admin = test::http_call(c.port(2), "POST", "/admin/v1/cluster.members", "{}",
+                               bearer(admin_token(c.port(2))));
+  INFO(admin.body);
+  CHECK(admin.status == 200);
+  for (auto name : {"\"n1\"", "\"n2\"", "\"n3\""})
+    CHECK(admin.body.find(name) != std::string::npos);
+  CHECK(admin.body.find("\"lease_healthy\":true") != std::string::npos);
   for (uint32_t i = 0; i < 3; ++i) {
     CHECK(metric(c.port(i), "parley_cluster_members") == 3);
     CHECK(metric(c.port(i), "parley_cluster_peers_linked") == 2);
@@ -227,4 +244,41 @@ TEST_CASE("a node that cannot renew its lease stops acknowledging writes, and re
   c.etcd.resume();
   CHECK(test::eventually([&] { return c.ready(0); }, 15s));
   CHECK(test::eventually([&] { return !refused(); }, 5s));
+}
+
+TEST_CASE("a rolling restart as docs/operations.md describes brings every node back with its data") {
+  test_cluster c{3};
+  c.require_ready();
+  auto token = test::dev_token(c.port(0), "alice");
+  std::vector<std::string> posts;
+  for (uint32_t i = 0; i < 12; ++i) {
+    auto author = test::dev_token(c.port(i % 3), "author" + std::to_string(i));
+    posts.push_back(create_post(c.port(i % 3), author, "before the restart"));
+  }
+  for (uint32_t i = 0; i < 3; ++i) {
+    INFO(c.name(i) << " log:\n" << c.nodes[i]->log_tail());
+    auto admin = bearer(admin_token(c.port(i)));
+    // 1-2: drain, wait until drained (readyz turns 503 at once).
+    auto drain = test::http_call(c.port(i), "POST", "/admin/v1/node.drain",
+                                 R"({"duration":"1s"})", admin);
+    REQUIRE(drain.status == 200);
+    CHECK_FALSE(c.ready(i));
+    REQUIRE(test::eventually([&] {
+      auto status = test::http_call(c.port(i), "POST", "/admin/v1/node.status", "{}", admin);
+      return status.body.find("\"state\":\"drained\"") != std::string::npos;
+    }, 10s));
+    // 3: stop (SIGTERM: a clean exit within the drain timeout); 4-5: start, wait for readyz.
+    CHECK(c.nodes[i]->terminate(15s) == 0);
+    c.start(i);
+    REQUIRE(test::eventually([&] { return c.ready(i); }, 20s));
+  }
+  // Every post, through every node, after every node was restarted once (and has its peer
+  // links back: a restart re-links its peers within a reconnect delay).
+  c.require_ready();
+  for (auto& id : posts)
+    for (uint32_t i = 0; i < 3; ++i) {
+      auto res = test::http_call(c.port(i), "GET", "/api/v1/posts/" + id, {}, bearer(token));
+      INFO(c.name(i) << " " << id << ": " << res.body);
+      CHECK(res.status == 200);
+    }
 }

@@ -60,8 +60,9 @@ test('openapi.yaml documents every route the node registers, and no other', () =
       for (const m of src.matchAll(/\b(?:add|route)\("(GET|POST|PUT|PATCH|DELETE)",\s*"(\/[^"]*)"/g)) routes.add(`${m[1]} ${m[2]}`);
     }
   }
-  // The web client's files and the WebSocket upgrade are not REST (asyncapi.yaml has /ws).
-  for (const r of ['GET /', 'GET /static/{file}', 'GET /ws']) routes.delete(r);
+  // The web client's and the operator page's files and the WebSocket upgrade are not REST
+  // (asyncapi.yaml has /ws).
+  for (const r of ['GET /', 'GET /static/{file}', 'GET /admin', 'GET /admin/{file}', 'GET /ws']) routes.delete(r);
   routes.add('GET /{key}');  // the redirect is the router's fallback, not a registered route
   const documented = new Set();
   for (const [path, item] of Object.entries(spec.paths))

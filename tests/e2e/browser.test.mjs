@@ -3,26 +3,20 @@
 // SIGKILLed and restarted and the conversation continues without a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startNode } from './parleyd.mjs';
 
 const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let node;
 let browser;
 
 before(async () => {
-  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: scripts/install-deps.sh installs chromium`);
   node = await startNode(['--set', `server.web_dir=${webDir}`]);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -364,3 +364,156 @@ TEST_CASE("the admin API on its own listener serves no WebSockets and leaves the
         == 404);
   CHECK(upgrade_status(node.port(), "/ws", signed_token("alice")) == 101);
 }
+
+// -- entities inspect, node top's singletons, the sample stream --------------------------------
+
+TEST_CASE("entities inspect answers an active entity's own summary and never activates one") {
+  running_node node;
+  auto ask = [&](const std::string& kind, const std::string& id, const std::string& token) {
+    return command(node, "entities.inspect", R"({"kind":")" + kind + R"(","id":")" + id + "\"}",
+                   token);
+  };
+  auto before = metric_value(node, "parley_actors_active{kind=\"conv\"}");
+  auto idle = answer_of(ask("conv", "d:alice:bob", token().viewer));
+  CHECK_FALSE(idle.fields().at("active").bool_value());
+  CHECK(idle.fields().at("summary").has_null_value());
+  CHECK(text(idle, "owner") == node.n->id());
+  CHECK(metric_value(node, "parley_actors_active{kind=\"conv\"}") == before);
+
+  // A message makes the conversation active; it then describes itself.
+  auto alice = open_session(node, "alice");
+  alice.ws->send_text(R"({"request_id":"1","send":{"to_user":"bob","client_msg_id":"m1","body":"hi"}})");
+  auto ack = read_frame(*alice.ws);
+  REQUIRE(ack.has_ack());
+  auto conv = answer_of(ask("conv", ack.ack().conversation_id(), token().admin));
+  REQUIRE(conv.fields().at("active").bool_value());
+  auto& summary = conv.fields().at("summary").struct_value();
+  CHECK(text(summary, "conversation_id") == ack.ack().conversation_id());
+  CHECK(summary.fields().at("exists").bool_value());
+  CHECK(number(summary, "members") == 2);
+  CHECK(text(summary, "last_seq") == "1");  // 64-bit integers are JSON strings
+
+  auto shard = answer_of(ask("task_shard", "3", token().viewer));
+  REQUIRE(shard.fields().at("active").bool_value());
+  CHECK(number(shard.fields().at("summary").struct_value(), "shard") == 3);
+
+  // Only console roles: a second user's ordinary token is refused, an unknown kind is 400.
+  auto refused = ask("conv", ack.ack().conversation_id(), signed_token("bob"));
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "forbidden");
+  CHECK(ask("planet", "x", token().viewer).status == 400);
+  CHECK(command(node, "entities.inspect", R"({"kind":"conv"})", token().viewer).status == 400);
+}
+
+TEST_CASE("node top probes every singleton actor of the node") {
+  running_node node;
+  auto top = answer_of(command(node, "node.top", R"({"limit":100})", token().viewer));
+  std::map<std::string, double> probed;
+  for (auto& kind : top.fields().at("kinds").list_value().values())
+    probed[text(kind.struct_value(), "kind")] = number(kind.struct_value(), "probed");
+  for (auto kind : {"registry", "storage_writer", "presence", "chat_reader", "task_ticker",
+                    "lease_broker", "graph", "fanout_worker", "timeline_sweeper",
+                    "link_service", "click_aggregator"}) {
+    INFO(kind);
+    CHECK(probed[kind] >= 1);
+  }
+  for (auto& row : top.fields().at("actors").list_value().values()) {
+    INFO(text(row.struct_value(), "kind"));
+    CHECK(row.struct_value().fields().at("answered").bool_value());
+  }
+}
+
+namespace {
+
+std::map<std::string, std::string> stream_headers(const std::string& token,
+                                                  const std::string& last_id = {}) {
+  auto h = bearer(token);
+  if (!last_id.empty())
+    h["Last-Event-ID"] = last_id;
+  return h;
+}
+
+// The ids of the sample events in `body`, in order.
+std::vector<int64_t> event_ids(const std::string& body) {
+  std::vector<int64_t> ids;
+  for (auto pos = body.find("id: "); pos != std::string::npos; pos = body.find("id: ", pos + 1))
+    if (pos == 0 || body[pos - 1] == '\n')
+      ids.push_back(std::stoll(body.substr(pos + 4)));
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("the sample stream sends one sample a second as Server-Sent Events to console roles") {
+  running_node node;
+  auto port = node.n->admin_port();
+  CHECK(http_call(port, "GET", "/admin/v1/samples?seconds=0").status == 401);
+  CHECK(http_call(port, "GET", "/admin/v1/samples?seconds=0", {}, bearer(signed_token("bob")))
+          .status
+        == 403);
+  CHECK(http_call(port, "GET", "/admin/v1/samples?seconds=lots", {}, bearer(token().viewer))
+          .status
+        == 400);
+
+  stream_client viewer;
+  REQUIRE(viewer.open(port, "/admin/v1/samples?seconds=0", stream_headers(token().viewer)) == 200);
+  CHECK(viewer.headers().at("content-type") == "text/event-stream");
+  REQUIRE(viewer.wait_for("event: sample", 2, 5000));
+  auto ids = event_ids(viewer.body());
+  REQUIRE(ids.size() >= 2);
+  CHECK(ids[1] > ids[0]);
+  CHECK(viewer.body().find(R"("frames_per_sec":)") != std::string::npos);
+
+  // EventSource cannot set headers: ?token= works too; a reconnect resumes after Last-Event-ID.
+  stream_client resumed;
+  REQUIRE(resumed.open(port, "/admin/v1/samples?token=" + token().admin,
+                       {{"Last-Event-ID", std::to_string(ids[1])}}) == 200);
+  REQUIRE(resumed.wait_for("event: sample", 1, 5000));
+  for (auto id : event_ids(resumed.body()))
+    CHECK(id > ids[1]);
+}
+
+TEST_CASE("sample streams are bounded per node and end when the node drains") {
+  running_node node{{"admin.max_streams=2"}};
+  auto port = node.port();
+  auto url = "/admin/v1/samples?seconds=0";
+  stream_client a;
+  stream_client b;
+  REQUIRE(a.open(port, url, stream_headers(token().viewer)) == 200);
+  REQUIRE(b.open(port, url, stream_headers(token().admin)) == 200);
+  auto third = http_call(port, "GET", url, {}, bearer(token().viewer));
+  CHECK(third.status == 503);
+  CHECK(third.headers.count("retry-after") == 1);
+  b.close();
+  // The node notices the closed stream at once (its read of the socket ends).
+  std::unique_ptr<stream_client> c;
+  CHECK(eventually([&] {
+    c = std::make_unique<stream_client>();
+    return c->open(port, url, stream_headers(token().viewer)) == 200;
+  }));
+
+  CHECK(command(node, "node.drain", R"({"duration":"1s"})").status == 200);
+  REQUIRE(a.wait_for("event: end", 1, 5000));
+  CHECK(a.body().find(R"({"reason":"draining"})") != std::string::npos);
+  CHECK(a.wait_closed());
+  CHECK(c->wait_closed());
+  CHECK(http_call(port, "GET", url, {}, bearer(token().viewer)).status == 503);
+  // node.samples keeps answering while the node drains.
+  CHECK(command(node, "node.samples", R"({"seconds":5})", token().viewer).status == 200);
+  CHECK(command(node, "node.undrain").status == 200);
+  stream_client after;
+  CHECK(after.open(port, url, stream_headers(token().viewer)) == 200);
+}
+
+TEST_CASE("the operator page is served where the admin API is") {
+  running_node node;
+  auto moved = http_call(node.port(), "GET", "/admin");
+  CHECK(moved.status == 301);
+  CHECK(moved.headers["location"] == "/admin/");
+  CHECK(http_call(node.port(), "GET", "/admin/..%2Fnode.toml").status == 404);
+  running_node separate{{"admin.listen=127.0.0.1:0"}};
+  CHECK(http_call(separate.n->admin_port(), "GET", "/admin").status == 301);
+  CHECK(http_call(separate.port(), "GET", "/admin").status == 404);
+  CHECK(http_call(separate.port(), "GET", "/admin/v1/samples", {}, bearer(token().viewer)).status
+        == 404);
+}

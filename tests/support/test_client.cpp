@@ -6,6 +6,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <chrono>
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace parley::test {
@@ -86,6 +87,111 @@ int upgrade_status(uint16_t port, const std::string& target, const std::string& 
   if (!bearer.empty())
     headers["Authorization"] = "Bearer " + bearer;
   return http_call(port, "GET", target, {}, headers).status;
+}
+
+struct stream_client::impl {
+  asio::io_context ioc;
+  tcp::socket sock{ioc};
+  std::map<std::string, std::string> headers;
+  std::string body;
+  bool closed = false;
+
+  // One read of what has arrived, waiting at most 100 ms for it; false once the server closed.
+  bool read_some() {
+    if (closed)
+      return false;
+    pollfd p{sock.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0)
+      return true;
+    char chunk[4096];
+    beast::error_code ec;
+    auto n = sock.read_some(asio::buffer(chunk), ec);
+    body.append(chunk, n);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+      closed = true;
+    return !closed;
+  }
+};
+
+stream_client::stream_client() : impl_(std::make_unique<impl>()) {
+}
+
+stream_client::~stream_client() {
+  close();
+}
+
+int stream_client::open(uint16_t port, const std::string& target,
+                        const std::map<std::string, std::string>& headers) {
+  auto& im = *impl_;
+  im.sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (auto& [k, v] : headers)
+    req += k + ": " + v + "\r\n";
+  req += "\r\n";
+  asio::write(im.sock, asio::buffer(req));
+  im.sock.non_blocking(true);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  size_t end = std::string::npos;
+  while ((end = im.body.find("\r\n\r\n")) == std::string::npos && im.read_some()
+         && std::chrono::steady_clock::now() < deadline) {
+  }
+  if (end == std::string::npos)
+    return 0;
+  auto head = im.body.substr(0, end);
+  im.body.erase(0, end + 4);
+  auto line_end = head.find("\r\n");
+  auto status_line = head.substr(0, line_end);
+  for (size_t pos = line_end; pos != std::string::npos && pos + 2 < head.size();) {
+    auto next = head.find("\r\n", pos + 2);
+    auto line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      auto name = line.substr(0, colon);
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      im.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+    pos = next;
+  }
+  auto sp = status_line.find(' ');
+  return sp == std::string::npos ? 0 : std::atoi(status_line.c_str() + sp + 1);
+}
+
+const std::map<std::string, std::string>& stream_client::headers() const {
+  return impl_->headers;
+}
+
+bool stream_client::wait_for(const std::string& needle, size_t count, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  while (count_of(impl_->body, needle) < count) {
+    if (!impl_->read_some() || std::chrono::steady_clock::now() >= deadline)
+      return count_of(impl_->body, needle) >= count;
+  }
+  return true;
+}
+
+bool stream_client::wait_closed(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  while (impl_->read_some() && std::chrono::steady_clock::now() < deadline) {
+  }
+  return impl_->closed;
+}
+
+const std::string& stream_client::body() const {
+  return impl_->body;
+}
+
+void stream_client::close() {
+  beast::error_code ignored;
+  impl_->sock.shutdown(tcp::socket::shutdown_both, ignored);
+  impl_->sock.close(ignored);
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+    ++n;
+  return n;
 }
 
 struct ws_client::impl {

@@ -31,6 +31,34 @@ std::string dev_token(const std::string& host, uint16_t port, const std::string&
 // The HTTP status a WebSocket upgrade request gets (101 when accepted).
 int upgrade_status(uint16_t port, const std::string& target, const std::string& bearer = {});
 
+// A reader of a streamed answer (Server-Sent Events): GET, then the body as it arrives.
+class stream_client {
+public:
+  stream_client();
+  ~stream_client();
+
+  // Sends GET `target` and reads the answer's head; its status.
+  int open(uint16_t port, const std::string& target,
+           const std::map<std::string, std::string>& headers = {});
+  const std::map<std::string, std::string>& headers() const;  // lower-case names
+
+  // Reads until the body holds `needle` at least `count` times, the server closes, or
+  // `timeout_ms` passes; true if it does.
+  bool wait_for(const std::string& needle, size_t count = 1, int timeout_ms = 5000);
+  // Reads until the server closes (true) or `timeout_ms` passes.
+  bool wait_closed(int timeout_ms = 5000);
+  // The body read so far.
+  const std::string& body() const;
+  void close();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// How often `needle` occurs in `text`.
+size_t count_of(const std::string& text, const std::string& needle);
+
 class ws_client {
 public:
   ws_client();

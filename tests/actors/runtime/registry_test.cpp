@@ -240,6 +240,22 @@ caf::behavior fake_forwarder(caf::event_based_actor* self) {
   };
 }
 
+// A registry of counters on node "n1" placed by `placement`, with fake forwarders to the others.
+caf::actor placed_registry(fixture& f, std::shared_ptr<test_placement> placement) {
+  runtime::registry_options opts;
+  opts.periodic_sweep = false;
+  opts.local_node = "n1";
+  opts.placement = std::move(placement);
+  opts.remote_kinds["counter"] = [](caf::actor_system& s, const std::string&,
+                                    const std::string&) { return s.spawn(fake_forwarder); };
+  std::map<std::string, runtime::entity_factory> kinds;
+  kinds["counter"] = [&f](caf::actor_system& s, const std::string&) {
+    ++f.activations;
+    return s.spawn(counter_entity, 0ms, &f.seen);
+  };
+  return f.own(runtime::spawn_registry(f.sys, opts, kinds));
+}
+
 } // namespace
 
 TEST_CASE_METHOD(fixture, "placement decides: local activation, forwarder to the owner, or unavailable") {
@@ -283,20 +299,50 @@ TEST_CASE_METHOD(fixture, "placement decides: local activation, forwarder to the
   CHECK(std::get<1>(*where->value));
 }
 
+TEST_CASE_METHOD(fixture, "peek hands out an active entity's handle and never activates one") {
+  auto placement = std::make_shared<test_placement>();
+  placement->owners = {{"far", "n2"}};
+  auto reg = placed_registry(*this, placement);
+  auto peek = [&](const std::string& id) {
+    auto a = ask<std::string, caf::actor>(reg, peek_atom_v, std::string{"counter"}, id);
+    REQUIRE(a->value);
+    return *a->value;
+  };
+
+  auto [owner, handle] = peek("idle");
+  CHECK(owner == "n1");
+  CHECK_FALSE(handle);
+  CHECK(activations == 0);
+
+  CHECK(total(reg, "busy", 7) == 7);
+  auto [busy_owner, busy] = peek("busy");
+  CHECK(busy_owner == "n1");
+  REQUIRE(busy);
+  auto direct = ask<int>(busy, 1);
+  REQUIRE(direct->value);
+  CHECK(std::get<0>(*direct->value) == 8);  // the same activation, its state kept
+
+  // A forwarder is not an activation here: its owner is named, no handle.
+  CHECK(total(reg, "far", 1) == -1001);
+  auto [far_owner, far] = peek("far");
+  CHECK(far_owner == "n2");
+  CHECK_FALSE(far);
+
+  // Peeking is not use: the entity still passivates when idle, and then has no handle.
+  CHECK(sweep(reg, 301s) == 2);
+  run();
+  CHECK_FALSE(std::get<1>(peek("busy")));
+  CHECK(activations == 1);
+
+  auto unknown = ask<std::string, caf::actor>(reg, peek_atom_v, std::string{"nope"},
+                                              std::string{"x"});
+  REQUIRE(unknown->arrived());
+  CHECK(to_fault(unknown->error).code == errc::bad_request);
+}
+
 TEST_CASE_METHOD(fixture, "a rebalance moves only what placement moved, and callers follow") {
   auto placement = std::make_shared<test_placement>();
-  runtime::registry_options opts;
-  opts.periodic_sweep = false;
-  opts.local_node = "n1";
-  opts.placement = placement;
-  opts.remote_kinds["counter"] = [](caf::actor_system& s, const std::string&,
-                                    const std::string&) { return s.spawn(fake_forwarder); };
-  std::map<std::string, runtime::entity_factory> kinds;
-  kinds["counter"] = [this](caf::actor_system& s, const std::string&) {
-    ++activations;
-    return s.spawn(counter_entity, 0ms, &seen);
-  };
-  auto reg = own(runtime::spawn_registry(sys, opts, kinds));
+  auto reg = placed_registry(*this, placement);
   CHECK(total(reg, "stays", 1) == 1);
   CHECK(total(reg, "leaves", 1) == 1);
 
