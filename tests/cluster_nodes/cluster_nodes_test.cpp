@@ -5,14 +5,12 @@
 // writes (../shared/CLUSTER.md, "What a cluster promises").
 #include "actors/feed/feed_context.hpp"
 #include "common/time_ordered_id.hpp"
-#include "cluster/etcd_client.hpp"
-#include "cluster/partition_map_store.hpp"
-#include "cluster/placement/partitions.hpp"
 #include "support/eventually.hpp"
 #include "support/etcd_server.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
+#include "support/test_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -81,17 +79,7 @@ struct test_cluster {
   // The node that owns shard `shard` (a post shard or task shard: ids "0".."15") now, as the
   // partition map in etcd says.
   std::string owner_of_shard(uint32_t shard) {
-    cluster::etcd_options opts;
-    opts.endpoints = {etcd.endpoint()};
-    cluster::etcd_client client{opts};
-    cluster::partition_map_store store{client, "test"};
-    auto map = store.read_all();
-    REQUIRE(map);
-    auto p = cluster::partition_of(std::to_string(shard), partitions);
-    for (auto& a : map->partitions)
-      if (a.partition == p)
-        return a.primary;
-    return {};
+    return test::partition_owner(etcd.endpoint(), "test", partitions, std::to_string(shard));
   }
 };
 

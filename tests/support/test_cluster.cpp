@@ -52,18 +52,23 @@ void test_cluster::require_ready() {
   }
 }
 
-std::string test_cluster::owner_of(const std::string& key) {
+std::string partition_owner(const std::string& etcd_endpoint, const std::string& cluster_id,
+                            uint32_t partitions, const std::string& key) {
   cluster::etcd_options eopts;
-  eopts.endpoints = {etcd_.endpoint()};
+  eopts.endpoints = {etcd_endpoint};
   cluster::etcd_client client{eopts};
-  cluster::partition_map_store store{client, "test"};
+  cluster::partition_map_store store{client, cluster_id};
   auto map = store.read_all();
   REQUIRE(map);
-  auto p = cluster::partition_of(key, opts_.partitions);
+  auto p = cluster::partition_of(key, partitions);
   for (auto& a : map->partitions)
     if (a.partition == p)
       return a.primary;
   return {};
+}
+
+std::string test_cluster::owner_of(const std::string& key) {
+  return partition_owner(etcd_.endpoint(), "test", opts_.partitions, key);
 }
 
 int64_t test_cluster::metric(uint32_t i, const std::string& name) const {

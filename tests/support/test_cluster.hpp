@@ -25,6 +25,11 @@ struct test_cluster_options {
   std::vector<std::string> args;
 };
 
+// The primary of the partition `key` (an entity id) falls in, as the partition map of cluster
+// `cluster_id` in the etcd at `etcd_endpoint` says now; empty when unassigned.
+std::string partition_owner(const std::string& etcd_endpoint, const std::string& cluster_id,
+                            uint32_t partitions, const std::string& key);
+
 class test_cluster {
 public:
   explicit test_cluster(test_cluster_options opts = {});
