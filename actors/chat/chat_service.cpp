@@ -25,7 +25,8 @@ struct service_metrics {
   metrics::counter& deliveries = metrics::global().get_counter(
     "chat_remote_deliveries_total", "Deliveries from conversations of other nodes written here");
   metrics::counter& frames = metrics::global().get_counter(
-    "chat_remote_frames_total", "Frames written to connections here for other nodes' conversations");
+    "chat_remote_frames_total",
+    "Frames written to connections here for other nodes' conversations");
 };
 
 service_metrics& instruments() {
@@ -135,8 +136,9 @@ caf::result<pb::ChatIndexAnswer> read_index(service_actor self, const std::strin
                                             Args... args) {
   auto rp = self->make_response_promise<pb::ChatIndexAnswer>();
   self->request(reader_for(self->state.ctx->readers, user), read_timeout, std::move(args)...)
-    .then([rp](std::vector<std::string>& ids) mutable { rp.deliver(sorted_answer(std::move(ids))); },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    .then(
+      [rp](std::vector<std::string>& ids) mutable { rp.deliver(sorted_answer(std::move(ids))); },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
 }
 

@@ -367,8 +367,9 @@ void read_user_index(connection_actor* self, Atom atom, merge_ids how,
     q.add_user_ids(u);
   for (auto& [node, service] : *peers)
     self->request(service, request_timeout, atom, q)
-      .then([g](pb::ChatIndexAnswer& answer) { g->add({answer.ids().begin(), answer.ids().end()}); },
-            [g](caf::error&) { g->lost(); });
+      .then(
+        [g](pb::ChatIndexAnswer& answer) { g->add({answer.ids().begin(), answer.ids().end()}); },
+        [g](caf::error&) { g->lost(); });
 }
 
 // Reads the user's index and continues with the ids, or answers the client with the error.

@@ -45,7 +45,8 @@ struct route_metrics {
   metrics::counter& applied = metrics::global().get_counter(
     "cluster_routes_deltas_total", "Routing-table deltas, by direction", "direction=\"applied\"");
   metrics::counter& gaps = metrics::global().get_counter(
-    "cluster_routes_gaps_total", "Peers' deltas or heartbeats that showed a gap (a snapshot follows)");
+    "cluster_routes_gaps_total",
+    "Peers' deltas or heartbeats that showed a gap (a snapshot follows)");
   metrics::counter& snapshots = metrics::global().get_counter(
     "cluster_routes_snapshots_total", "Peers' routing-table snapshots applied");
   metrics::counter& drops = metrics::global().get_counter(

@@ -3,8 +3,9 @@
 //   - This node's connections are its own entries: every change of the node's chat routing table
 //     comes here (route_atom), and the changes go to every live peer as one delta (net effect,
 //     versioned) at most every `batch_interval`, one way: the first change after a quiet
-//     interval at once, the ones that follow it in the next batch. A heartbeat tells peers where this node
-//     stands, so a peer that lost a delta (a link that dropped) notices without a next change.
+//     interval at once, the ones that follow it in the next batch. A heartbeat tells peers
+//     where this node stands, so a peer that lost a delta (a link that dropped) notices without
+//     a next change.
 //   - Peers' deltas are applied; a gap (or a heartbeat ahead of what is known) asks that origin
 //     for its snapshot, a request to its "routes" service, retried while it is a member.
 //   - Membership (the same news the peer link gets): a member that left is dropped at once (its

@@ -255,7 +255,7 @@ TEST_CASE_METHOD(fixture, "a snapshot that cannot be had is asked for again whil
   CHECK(seen("n2", "alice") == strings{"n1/a1/phone"});
 }
 
-TEST_CASE_METHOD(fixture, "a member that leaves is dropped at once and its users go offline; its restart comes back") {
+TEST_CASE_METHOD(fixture, "a member that leaves is dropped at once and its users go offline, and its restart comes back") {
   for (auto id : {"n1", "n2", "n3"})
     start(id);
   members({"n1", "n2", "n3"});
@@ -321,7 +321,7 @@ TEST_CASE_METHOD(fixture, "presence hears of users elsewhere only when not conne
   CHECK(presence("n2") == strings{"+alice"});  // its own connections tell n2's presence
 }
 
-TEST_CASE_METHOD(fixture, "only live members are heard; a new one is asked for its snapshot") {
+TEST_CASE_METHOD(fixture, "only live members are heard, and a new one is asked for its snapshot") {
   for (auto id : {"n1", "n2"})
     start(id);
   members({"n1"});  // n1 does not know n2 yet; n2 knows n1
