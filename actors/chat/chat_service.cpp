@@ -4,13 +4,19 @@
 #include "actors/chat/pacing.hpp"
 #include "actors/connection/pushed_frame.hpp"
 #include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_request.hpp"
+#include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/all.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace parley::chat {
@@ -20,6 +26,10 @@ namespace {
 // A read of this node's indexes waits at most this long for a chat reader; the peer's own
 // deadline is usually shorter.
 constexpr auto read_timeout = std::chrono::seconds{10};
+// How long a catch-up (a sync the conversation is asked for) may take.
+constexpr auto catch_up_timeout = std::chrono::seconds{15};
+// How often marks of connections that closed are forgotten.
+constexpr auto sweep_interval = std::chrono::seconds{30};
 
 struct service_metrics {
   metrics::counter& deliveries = metrics::global().get_counter(
@@ -27,6 +37,9 @@ struct service_metrics {
   metrics::counter& frames = metrics::global().get_counter(
     "chat_remote_frames_total",
     "Frames written to connections here for other nodes' conversations");
+  metrics::counter& gaps = metrics::global().get_counter(
+    "chat_remote_gaps_total", "Deliveries that showed an earlier one lost on the way (the "
+                              "conversation was asked to sync the connection)");
 };
 
 service_metrics& instruments() {
@@ -34,13 +47,69 @@ service_metrics& instruments() {
   return m;
 }
 
+// What this node wrote to one of its connections for conversations of other nodes: per
+// conversation the highest seq it went through, so that a delivery starting above it shows one
+// that was lost on the way (a peer link that dropped), and the conversations asked to sync it.
+struct session_marks {
+  std::string user;
+  std::unordered_map<std::string, uint64_t> written;
+  std::unordered_set<std::string> catching_up;
+};
+
 struct service_state {
   chat_context_ptr ctx;
+  std::unordered_map<std::string, session_marks> sessions;  // by session id
 
   static inline const char* name = "parley.chat_service";
 };
 
-using service_actor = chat_service_api::stateful_pointer<service_state>;
+// The service with its sweep timer.
+using service_actor_api = chat_service_api::extend<caf::reacts_to<sweep_atom>>;
+using service_actor = service_actor_api::stateful_pointer<service_state>;
+
+void caught_up(service_actor self, const std::string& session, const std::string& conv) {
+  auto it = self->state.sessions.find(session);
+  if (it != self->state.sessions.end())
+    it->second.catching_up.erase(conv);
+}
+
+// A delivery for `t` starts above what this node wrote: asks the conversation to sync the
+// connection (from its device's cursor, paced, through this service). Until that is done, its
+// deliveries for the connection are left out: the sync brings them, in order.
+void catch_up(service_actor self, const std::string& conv, const pb::ChatDeliveryTarget& t,
+              const std::string& device, session_marks& marks) {
+  auto& ctx = *self->state.ctx;
+  instruments().gaps.inc();
+  marks.written.erase(conv);
+  marks.catching_up.insert(conv);
+  pb::ChatEndpoint endpoint;
+  endpoint.set_user_id(t.user_id());
+  endpoint.set_session_id(t.session_id());
+  endpoint.set_device_id(device);
+  endpoint.set_node(ctx.cluster ? ctx.cluster->local_node() : std::string{});
+  auto session = t.session_id();
+  runtime::request_entity<conversation_api>(
+    self, runtime::entity_address{ctx.registry, conversation_kind, conv}, catch_up_timeout,
+    [self, session, conv](const pb::SyncResult&) { caught_up(self, session, conv); },
+    [self, session, conv](caf::error& err) {
+      spdlog::warn("chat: catching {} up on {} failed ({}); its next sync will",
+                   session, conv, to_fault(err).message);
+      caught_up(self, session, conv);
+    },
+    sync_atom_v, std::move(endpoint));
+}
+
+// Forgets the marks of connections that closed.
+void sweep(service_actor self) {
+  auto& st = self->state;
+  for (auto it = st.sessions.begin(); it != st.sessions.end();) {
+    if (st.ctx->routes.route_of(it->second.user, it->first))
+      ++it;
+    else
+      it = st.sessions.erase(it);
+  }
+  self->delayed_send(self, sweep_interval, sweep_atom_v);
+}
 
 std::vector<pushed_frame_ptr> message_frames(const pb::ChatDelivery& d) {
   std::vector<pushed_frame_ptr> out;
@@ -71,11 +140,25 @@ void deliver(service_actor self, const pb::ChatDelivery& d) {
     return;
   }
   auto frames = message_frames(d);
+  auto& conv = d.conversation_id();
+  auto up_to = d.messages(d.messages_size() - 1).message().seq();
   for (auto& t : d.targets()) {
     auto r = routes.route_of(t.user_id(), t.session_id());
     auto sink = r ? r->sink.lock() : nullptr;
-    if (!sink)
-      continue;  // closed meanwhile: the conversation forgets it once the routes say so
+    if (!sink) {
+      // Closed meanwhile: the conversation forgets it once the routes say so.
+      self->state.sessions.erase(t.session_id());
+      continue;
+    }
+    auto& marks = self->state.sessions[t.session_id()];
+    marks.user = t.user_id();
+    if (marks.catching_up.count(conv) != 0)
+      continue;
+    if (auto w = marks.written.find(conv); w != marks.written.end() && t.after_seq() > w->second) {
+      catch_up(self, conv, t, r->device_id, marks);
+      continue;
+    }
+    marks.written[conv] = std::max(t.after_seq(), up_to);
     for (size_t i = 0; i < frames.size(); ++i) {
       auto& msg = d.messages(static_cast<int>(i));
       if (msg.message().seq() <= t.after_seq() || msg.origin_session() == t.session_id())
@@ -119,6 +202,11 @@ pb::SyncResult sync(service_actor self, const pb::ChatDelivery& d) {
   instruments().frames.inc(sent);
   out.set_messages(sent);
   out.set_last_seq(last);
+  // Live pushes go on from here; a catch-up asked for is done.
+  auto& marks = self->state.sessions[t.session_id()];
+  marks.user = t.user_id();
+  marks.written[d.conversation_id()] = last;
+  marks.catching_up.erase(d.conversation_id());
   return out;
 }
 
@@ -145,9 +233,10 @@ caf::result<pb::ChatIndexAnswer> read_index(service_actor self, const std::strin
 } // namespace
 
 chat_service_api spawn_chat_service(caf::actor_system& sys, chat_context_ptr ctx) {
-  return sys.spawn([ctx = std::move(ctx)](service_actor self) mutable
-                   -> chat_service_api::behavior_type {
+  auto service = sys.spawn([ctx = std::move(ctx)](service_actor self) mutable
+                           -> service_actor_api::behavior_type {
     self->state.ctx = std::move(ctx);
+    self->delayed_send(self, sweep_interval, sweep_atom_v);
     return {
       [self](deliver_atom, const pb::ChatDelivery& d) { deliver(self, d); },
       [self](sync_atom, const pb::ChatDelivery& d) { return sync(self, d); },
@@ -172,8 +261,10 @@ chat_service_api spawn_chat_service(caf::actor_system& sys, chat_context_ptr ctx
         std::vector<std::string> users(q.user_ids().begin(), q.user_ids().end());
         return read_index(self, q.user_id(), contacts_atom_v, q.user_id(), std::move(users));
       },
+      [self](sweep_atom) { sweep(self); },
     };
   });
+  return caf::actor_cast<chat_service_api>(service);
 }
 
 } // namespace parley::chat

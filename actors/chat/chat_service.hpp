@@ -2,7 +2,9 @@
 // to other nodes (chat_service_api, actors/chat/chat_api.hpp). A conversation on another node
 // pushes one delivery per node and batch here, and this node writes it to its own connections,
 // found in its routing table by user and session: messages in seq order, each connection only
-// those above what it was sent. It also answers the per-user index reads that only the node
+// those above what it was sent. A delivery that starts above what this node wrote to a
+// connection shows that one was lost on the way (a peer link that dropped): the conversation is
+// asked to sync that connection, and its deliveries wait for that. It also answers the per-user index reads that only the node
 // holding a conversation can (a sync, the conversation list, presence contacts), through the
 // node's chat readers, and records devices that connected on other nodes.
 #pragma once

@@ -355,3 +355,69 @@ TEST_CASE("the chat service writes a delivery to this node's connections, each i
   CHECK_FALSE(r.complete());
   CHECK(laptop->seqs() == std::vector<uint64_t>{1, 2});
 }
+
+namespace {
+
+// A conversation of another node as the chat service reaches it through the registry: it
+// records the syncs it is asked for and answers them.
+caf::behavior fake_conversation(caf::event_based_actor*, std::vector<pb::ChatEndpoint>* syncs) {
+  return {[syncs](sync_atom, const pb::ChatEndpoint& device) {
+    syncs->push_back(device);
+    pb::SyncResult out;
+    out.set_complete(true);
+    return out;
+  }};
+}
+
+caf::behavior fake_registry(caf::event_based_actor*, caf::actor conv) {
+  return {[conv](resolve_atom, const std::string&, const std::string&) {
+    return caf::make_result(conv, caf::timespan{std::chrono::hours{1}});
+  }};
+}
+
+pb::ChatDelivery delivery_of(uint64_t after, std::initializer_list<uint64_t> seqs) {
+  pb::ChatDelivery d;
+  d.set_conversation_id(group_id);
+  for (auto seq : seqs) {
+    auto* m = d.add_messages();
+    m->mutable_message()->set_seq(seq);
+    m->set_origin_session("elsewhere");
+  }
+  auto* t = d.add_targets();
+  t->set_user_id("bob");
+  t->set_session_id("b1");
+  t->set_after_seq(after);
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("a delivery lost on the way is noticed by the next one, and the conversation syncs the connection") {
+  test::deterministic_system det;
+  auto ctx = std::make_shared<chat::chat_context>();
+  ctx->cluster = std::make_shared<chat::cluster_view>("n3");
+  auto phone = std::make_shared<recording_sink>();
+  ctx->routes.add("bob", chat::route{"b1", "phone", phone});
+  std::vector<pb::ChatEndpoint> syncs;
+  auto conv = det.own(det.sys.spawn(fake_conversation, &syncs));
+  ctx->registry = det.own(det.sys.spawn(fake_registry, conv));
+  auto service = det.own(chat::spawn_chat_service(det.sys, ctx));
+  caf::anon_send(service, deliver_atom_v, delivery_of(0, {1, 2}));
+  det.run();
+  // 3 is lost; 4 shows it: nothing of 4 is written, the conversation is asked for a sync.
+  caf::anon_send(service, deliver_atom_v, delivery_of(3, {4}));
+  det.run();
+  CHECK(phone->seqs() == std::vector<uint64_t>{1, 2});
+  REQUIRE(syncs.size() == 1);
+  CHECK(syncs[0].session_id() == "b1");
+  CHECK(syncs[0].device_id() == "phone");
+  CHECK(syncs[0].node() == "n3");
+  // The sync writes from the device's cursor (its delivered cursor says 0) up to 4, in order;
+  // live pushes go on from there.
+  auto synced = det.ask<pb::SyncResult>(service, sync_atom_v, delivery_of(0, {1, 2, 3, 4}));
+  REQUIRE(synced->value);
+  caf::anon_send(service, deliver_atom_v, delivery_of(4, {5}));
+  det.run();
+  CHECK(phone->seqs() == std::vector<uint64_t>{1, 2, 1, 2, 3, 4, 5});
+  CHECK(syncs.size() == 1);
+}
