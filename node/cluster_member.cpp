@@ -67,6 +67,8 @@ struct cluster_member::impl {
   // Filled by start(): forwarders spawned by the registry reach the link through it.
   std::shared_ptr<caf::actor> link = std::make_shared<caf::actor>();
   caf::actor registry;
+  std::vector<caf::actor> member_listeners;
+  uint64_t incarnation = 0;
   caf::actor_system* sys = nullptr;
   cluster::etcd_counters etcd_counters;
   std::unique_ptr<cluster::membership> membership;
@@ -196,6 +198,18 @@ cluster_member::node_services(const runtime::service_router& router) {
   return out;
 }
 
+caf::actor cluster_member::link() const {
+  return *impl_->link;
+}
+
+void cluster_member::add_member_listener(caf::actor listener) {
+  impl_->member_listeners.push_back(std::move(listener));
+}
+
+uint64_t cluster_member::incarnation() const {
+  return impl_->incarnation;
+}
+
 runtime::write_fence cluster_member::fence() const {
   auto* im = impl_.get();
   return [im]() -> fault {
@@ -213,7 +227,8 @@ fault cluster_member::join() {
   mopts.cluster_id = im.opts.cluster_id;
   mopts.self.node_id = im.node_id;
   mopts.self.advertise = cluster_advertise(im.opts);
-  mopts.self.incarnation = static_cast<uint64_t>(unix_ms());
+  im.incarnation = static_cast<uint64_t>(unix_ms());
+  mopts.self.incarnation = im.incarnation;
   mopts.self.started_at_ms = unix_ms();
   mopts.lease_ttl = im.opts.lease_ttl;
   im.membership = std::make_unique<cluster::membership>(
@@ -308,6 +323,8 @@ bool cluster_member::impl::apply_map(cluster::partition_map_store& store,
   placement->update(owners, live);
   if (live != applied_members || owners != applied_owners) {
     caf::anon_send(*link, members_changed_atom_v, live, addresses);
+    for (auto& listener : member_listeners)
+      caf::anon_send(listener, members_changed_atom_v, live, addresses);
     caf::anon_send(registry, rebalance_atom_v);
     std::string names;
     for (auto& m : live)
@@ -375,6 +392,7 @@ void cluster_member::leave() {
     caf::anon_send_exit(*im.link, caf::exit_reason::user_shutdown);
   *im.link = nullptr;
   im.registry = nullptr;
+  im.member_listeners.clear();
 }
 
 const std::string& cluster_member::node_id() const {

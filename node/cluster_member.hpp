@@ -55,6 +55,14 @@ public:
   // For the storage writer: closed while the membership lease is in doubt.
   runtime::write_fence fence() const;
 
+  // This node's peer link, for node services that send to peers themselves (the route
+  // replicator); empty before start() and after leave(). From start()'s thread.
+  caf::actor link() const;
+
+  // Also tells `listener` of every change of the live members, as the peer link is told:
+  // (members_changed_atom, node ids, peer-link addresses), this node included. Before start().
+  void add_member_listener(caf::actor listener);
+
   // Joins the cluster in etcd (member key under a lease kept alive, the member list watched).
   // Before the services start, so that the write fence is open when they first write. Blocks
   // for a few etcd round trips.
@@ -74,6 +82,8 @@ public:
 
   bool ready() const { return ready_; }
   const std::string& node_id() const;
+  // This process start's incarnation in the member list (set by join()).
+  uint64_t incarnation() const;
 
   // What the admin console shows: members, partitions, links.
   struct member {

@@ -1,5 +1,6 @@
 #include "node/node.hpp"
 
+#include "actors/chat/chat_service.hpp"
 #include "actors/chat/conversation_actor.hpp"
 #include "actors/chat/presence_actor.hpp"
 #include "actors/links/click_aggregator.hpp"
@@ -11,6 +12,7 @@
 #include "actors/chat/chat_reader.hpp"
 #include "actors/message_types.hpp"
 #include "cluster/link/link_types.hpp"
+#include "cluster/routes/route_replicator.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/feed/fanout_worker.hpp"
@@ -130,6 +132,8 @@ struct node::impl {
     std::make_shared<sample_history>(sample_history_seconds);
   std::unique_ptr<net::server> admin_server;  // admin.listen, when set
   std::unique_ptr<cluster_member> cluster;    // cluster.enabled only
+  chat::chat_service_api chat_service;        // cluster.enabled only: node service "chat"
+  cluster::route_replicator_api route_replicator;  // cluster.enabled only: node service "routes"
   std::string node_id;
   int64_t started_at_ms = 0;
   bool stopped = false;
@@ -361,6 +365,34 @@ void start_chat(impl_t& im) {
     im.chat->readers.push_back(chat::spawn_chat_reader(*im.sys, *im.chat_store));
 }
 
+// In a cluster, chat across nodes: the view of other nodes' sessions and chat services, this
+// node's chat service for peers, and the route replicator that keeps the view and hears of
+// every change of the local routing table. The node services the peer link serves.
+using node_services = std::map<std::string, std::pair<caf::actor, cluster::invoker>>;
+
+node_services start_chat_cluster(impl_t& im, const node_config& cfg) {
+  im.chat->cluster = std::make_shared<chat::cluster_view>(im.node_id);
+  im.chat_service = chat::spawn_chat_service(*im.sys, im.chat);
+  cluster::route_replicator_options ropts;
+  ropts.node_id = im.node_id;
+  ropts.incarnation = im.cluster->incarnation();
+  ropts.chat = im.chat;
+  ropts.request_timeout = cfg.cluster.request_timeout;
+  im.route_replicator = cluster::spawn_route_replicator(*im.sys, ropts);
+  im.chat->routes.listen([replicator = im.route_replicator](
+                           const std::string& user, const std::string& session,
+                           const std::string& device, bool added) {
+    caf::anon_send(replicator, route_atom_v, user, session, device, added);
+  });
+  im.cluster->add_member_listener(caf::actor_cast<caf::actor>(im.route_replicator));
+  node_services services;
+  services[chat::chat_service_name] = {caf::actor_cast<caf::actor>(im.chat_service),
+                                       cluster::invoker_for<chat::chat_service_api>()};
+  services[cluster::routes_service_name] = {caf::actor_cast<caf::actor>(im.route_replicator),
+                                            cluster::invoker_for<cluster::routes_service_api>()};
+  return services;
+}
+
 void start_tasks(impl_t& im) {
   im.tasks->broker = tasks::spawn_lease_broker(*im.sys, im.tasks);
   im.router->add(tasks::lease_broker_service, caf::actor_cast<caf::actor>(im.tasks->broker));
@@ -554,10 +586,13 @@ fault node::start() {
   start_edge_and_links(im, cfg_);
   start_admin(im, cfg_, *this);
   start_observing(im);
-  if (im.cluster)
-    if (auto err = im.cluster->start(*im.sys, im.registry,
-                                     cluster_member::node_services(*im.router)))
+  if (im.cluster) {
+    auto services = cluster_member::node_services(*im.router);
+    services.merge(start_chat_cluster(im, cfg_));
+    if (auto err = im.cluster->start(*im.sys, im.registry, std::move(services)))
       return err;
+    caf::anon_send(im.route_replicator, peer_link_atom_v, im.cluster->link());
+  }
   if (auto err = im.server->start())
     return err;
   if (im.admin_server) {
@@ -631,6 +666,11 @@ void node::shutdown() {
     while (im.server->lame_duck_progress().open > 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
+  if (im.route_replicator) {
+    // Peers drop this node's routes when its lease goes; no more deltas from here.
+    caf::anon_send_exit(im.route_replicator, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(im.chat_service, caf::exit_reason::user_shutdown);
+  }
   if (im.cluster)
     im.cluster->leave();
   if (im.server) {
@@ -686,6 +726,8 @@ void node::shutdown() {
     im.sampler = nullptr;
     im.registry = nullptr;
     im.storage_writer = nullptr;
+    im.route_replicator = nullptr;
+    im.chat_service = nullptr;
     im.sys.reset();  // waits for every actor to finish
     im.router.reset();
     im.cluster.reset();

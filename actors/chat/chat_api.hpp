@@ -30,6 +30,18 @@
 //   convs     user id                -> conversation ids        the user's conversations
 //   pending   user id                -> conversation ids        with messages a device may lack
 //   contacts  viewer, user ids       -> the ids the viewer may not see (sorted)
+//
+// Chat service (one actor per node in a cluster, the node service "chat" of the peer link,
+// actors/chat/chat_service.hpp): what conversations and connections of other nodes ask of
+// this node's connections and indexes.
+//   deliver   ChatDelivery                        write it to connections of this node, one way
+//   sync      ChatDelivery   -> SyncResult        the same for one connection, paced (a sync)
+//   device    ChatEndpoint                        a device connected elsewhere: known here too
+//   revoke    PresenceRevoke                      members left a group: presence here re-checks
+//   convs     ChatIndexQuery -> ChatIndexAnswer   the user's conversations held here
+//   pending   ChatIndexQuery -> ChatIndexAnswer   ... with messages a device may lack
+//   contacts  ChatIndexQuery -> ChatIndexAnswer   of user_ids, those sharing no conversation
+//                                                 held here with the user
 #pragma once
 
 #include "actors/runtime/atoms.hpp"
@@ -60,11 +72,17 @@ CAF_ADD_TYPE_ID(parley_chat, (parley::pb::Group))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::HistoryPage))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ConversationSummary))
 CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ConversationInspection))
+// chat in a cluster (new types go last: the block's type IDs must not shift between versions)
+CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatDelivery))
+CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatIndexQuery))
+CAF_ADD_TYPE_ID(parley_chat, (parley::pb::ChatIndexAnswer))
 CAF_END_TYPE_ID_BLOCK(parley_chat)
 
 CAF_ADD_ATOM(parley_chat, parley::atoms, conversations_atom, "convs")
 CAF_ADD_ATOM(parley_chat, parley::atoms, pending_atom, "pending")
 CAF_ADD_ATOM(parley_chat, parley::atoms, contacts_atom, "contacts")
+CAF_ADD_ATOM(parley_chat, parley::atoms, deliver_atom, "deliver")
+CAF_ADD_ATOM(parley_chat, parley::atoms, device_atom, "device")
 
 namespace parley::chat {
 
@@ -92,5 +110,17 @@ using chat_reader_api = caf::typed_actor<
   caf::replies_to<conversations_atom, std::string>::with<std::vector<std::string>>,
   caf::replies_to<pending_atom, std::string>::with<std::vector<std::string>>,
   caf::replies_to<contacts_atom, std::string, std::vector<std::string>>::with<std::vector<std::string>>>;
+
+using chat_service_api = caf::typed_actor<
+  caf::reacts_to<deliver_atom, pb::ChatDelivery>,
+  caf::replies_to<sync_atom, pb::ChatDelivery>::with<pb::SyncResult>,
+  caf::reacts_to<device_atom, pb::ChatEndpoint>,
+  caf::reacts_to<revoke_atom, pb::PresenceRevoke>,
+  caf::replies_to<conversations_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>,
+  caf::replies_to<pending_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>,
+  caf::replies_to<contacts_atom, pb::ChatIndexQuery>::with<pb::ChatIndexAnswer>>;
+
+// The peer link's name for a node's chat service.
+constexpr const char* chat_service_name = "chat";
 
 } // namespace parley::chat

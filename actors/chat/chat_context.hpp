@@ -1,9 +1,10 @@
 // What chat actors share on a node: options, the routing table, the chat store (reads) and the
-// actors for durable writes, entity lookup and presence.
+// actors for durable writes, entity lookup and presence; in a cluster, the view of the others.
 #pragma once
 
 #include "actors/runtime/storage_writer.hpp"
 #include "actors/chat/chat_api.hpp"
+#include "actors/chat/cluster_view.hpp"
 #include "actors/chat/group_quota.hpp"
 #include "actors/chat/push_sink.hpp"
 #include "actors/chat/routing_table.hpp"
@@ -57,6 +58,13 @@ struct chat_context {
   presence_api presence;      // presence subscriptions and last_seen
   std::vector<chat_reader_api> readers;  // per-user index reads of connections (chat_reader.hpp)
   clock_fn clock = unix_ms;   // conversation actors' "now": sent_at, dedup window, quotas
+  // In a cluster: sessions on other nodes and their chat services (null on a single node).
+  std::shared_ptr<cluster_view> cluster;
+
+  // True while `user` has a connection on this node or, in a cluster, on any other.
+  bool online(const std::string& user) const {
+    return routes.online(user) || (cluster && cluster->online(user));
+  }
 };
 
 using chat_context_ptr = std::shared_ptr<chat_context>;

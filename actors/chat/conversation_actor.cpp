@@ -5,6 +5,7 @@
 
 #include "actors/chat/conversation_id.hpp"
 #include "actors/chat/group_membership.hpp"
+#include "actors/chat/pacing.hpp"
 #include "actors/connection/pushed_frame.hpp"
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
@@ -21,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace parley::chat {
 
@@ -35,6 +37,11 @@ constexpr size_t recent_capacity = 256;
 constexpr size_t catch_up_limit = 256;
 // Dedup records older than this are ignored (PROTOCOL.md: idempotent within 24 h).
 constexpr int64_t dedup_window_ms = 24LL * 3600 * 1000;
+// How long a sync of a device connected to another node waits for that node's chat service.
+constexpr auto remote_sync_timeout = std::chrono::seconds{10};
+// How long a device of another node that synced here gets live pushes before the replicated
+// routing table lists it (it lags by a batch, 50 ms; this is far beyond).
+constexpr int64_t remote_pin_ms = 5000;
 
 struct chat_metrics {
   metrics::counter& messages = metrics::global().get_counter(
@@ -45,6 +52,9 @@ struct chat_metrics {
     "chat_messages_pushed_total", "Message frames pushed to devices");
   metrics::histogram& batch = metrics::global().get_histogram(
     "chat_send_batch", "Sends made durable in one conversation write", {1, 2, 4, 8, 16, 32, 64, 128});
+  metrics::counter& remote_deliveries = metrics::global().get_counter(
+    "chat_remote_pushes_total", "Deliveries sent to other nodes' chat services (one per node "
+                                "and batch, never one per recipient)");
 };
 
 chat_metrics& instruments() {
@@ -70,6 +80,13 @@ struct live_message {
   pushed_frame_ptr pushed;  // null for messages read back from storage
 };
 
+// A connection of another node known from its sync rather than from the routing table yet.
+struct pinned_session {
+  std::string node;
+  node_session session;
+  int64_t until_ms = 0;
+};
+
 struct queued_send {
   chat_message msg;  // seq assigned when its batch is written
   ack_promise promise;
@@ -93,8 +110,14 @@ struct conversation_state {
   bool passivate_requested = false;
   bool changing_members = false;  // a membership write is in flight (or waits for a batch)
   std::function<void()> deferred_change;  // a membership change waiting for the batch in flight
-  // Highest seq pushed to each connection (session id), so each device gets seq order.
+  // Highest seq pushed to each connection, so each device gets seq order: by session id on this
+  // node, by remote_key() on others.
   std::unordered_map<std::string, uint64_t> sent_up_to;
+  // Connections of other nodes with a paced sync in flight (remote_key): live pushes leave
+  // them alone until their node answers how far it got.
+  std::unordered_set<std::string> syncing;
+  // Connections of other nodes that synced before the routing table listed them (remote_key).
+  std::unordered_map<std::string, pinned_session> pinned;
   std::unordered_map<std::string, uint64_t> delivered_cache;  // user\0device -> seq
   std::unordered_map<std::string, uint64_t> read_cache;       // user -> seq
 
@@ -114,6 +137,11 @@ void fill_message(pb::Message& out, const std::string& conv, const chat_message&
   out.set_client_msg_id(m.client_msg_id);
   out.set_body(m.body);
   *out.mutable_sent_at() = to_timestamp(m.sent_at_ms);
+}
+
+// A connection of another node, as sent_up_to knows it (session ids are unique per node only).
+std::string remote_key(const std::string& node, const std::string& session) {
+  return node + '\0' + session;
 }
 
 bool is_member(const conversation_state& st, const std::string& user) {
@@ -266,11 +294,8 @@ catch_up_result catch_up(conversation_actor self, const std::string& user, const
   }
   for (auto& m : *read) {
     if (m.origin_session != r.session_id) {
-      // A frame is the body plus ~200 bytes of fields in the worst (JSON) case. Paced, the
-      // first frame needs room for itself, later ones leave half of the room free.
-      auto estimate = m.msg.body.size() + m.msg.client_msg_id.size() + 200;
-      auto room = sink->outbound_room();
-      if (paced && (out.sent == 0 ? estimate > room : estimate * 2 > room)) {
+      if (paced && !paced_room_for(m.msg.body.size(), m.msg.client_msg_id.size(), out.sent,
+                                   sink->outbound_room())) {
         out.complete = false;
         break;
       }
@@ -291,6 +316,103 @@ catch_up_result catch_up(conversation_actor self, const std::string& user, const
   return out;
 }
 
+// The message of a delivery to another node: the frame's message when it was built, else from
+// the stored fields.
+void add_delivered(pb::ChatDelivery& d, const std::string& conv, const live_message& m) {
+  auto* out = d.add_messages();
+  if (m.pushed)
+    *out->mutable_message() = m.pushed->frame().message();
+  else
+    fill_message(*out->mutable_message(), conv, m.msg);
+  out->set_origin_session(m.origin_session);
+}
+
+// Adds the pinned connections the routing table does not list yet to their nodes' groups, and
+// forgets those it lists, those past their time and those no longer members.
+void add_pinned(conversation_actor self,
+                std::map<std::string, std::vector<node_session>>& groups) {
+  auto& st = self->state;
+  auto now = st.ctx->clock();
+  for (auto it = st.pinned.begin(); it != st.pinned.end();) {
+    auto& p = it->second;
+    auto& group = groups[p.node];
+    bool listed = std::any_of(group.begin(), group.end(), [&](const node_session& s) {
+      return s.session_id == p.session.session_id;
+    });
+    if (listed || now >= p.until_ms || !is_member(st, p.session.user_id)) {
+      it = st.pinned.erase(it);
+      continue;
+    }
+    group.push_back(p.session);
+    ++it;
+  }
+}
+
+// Members' connections on other nodes, up to `up_to`: one delivery per node, with the messages
+// the furthest behind of its connections lacks and where each connection starts, so that the
+// node writes each its own range in seq order (catch_up's rules, applied there).
+void push_to_other_nodes(conversation_actor self, uint64_t up_to,
+                         std::unordered_map<std::string, uint64_t>& live) {
+  auto& st = self->state;
+  auto& view = *st.ctx->cluster;
+  auto groups = view.by_node(st.rec.members);
+  if (!st.pinned.empty())
+    add_pinned(self, groups);
+  for (auto& [node, sessions] : groups) {
+    auto service = view.peer(node);
+    if (!service)
+      continue;  // not a live member (any more): its sessions go with it
+    pb::ChatDelivery d;
+    uint64_t lowest = up_to;
+    std::vector<std::string> keys;
+    for (auto& s : sessions) {
+      auto key = remote_key(node, s.session_id);
+      if (st.syncing.count(key) != 0)
+        continue;
+      uint64_t from = 0;
+      if (auto it = st.sent_up_to.find(key); it != st.sent_up_to.end()) {
+        from = it->second;
+      } else {
+        auto delivered = delivered_of(self, s.user_id, s.device_id);
+        if (!delivered) {
+          spdlog::error("conversation {}: pushing to {} on {} failed: {}", st.id, s.user_id,
+                        node, delivered.error().message);
+          continue;
+        }
+        from = *delivered;
+      }
+      from = std::max(from, hidden_up_to(st.rec, s.user_id));
+      if (from >= up_to) {
+        live[key] = from;
+        continue;
+      }
+      auto* t = d.add_targets();
+      t->set_user_id(s.user_id);
+      t->set_session_id(s.session_id);
+      t->set_after_seq(from);
+      lowest = std::min(lowest, from);
+      keys.push_back(std::move(key));
+    }
+    if (keys.empty())
+      continue;
+    bool truncated = false;
+    auto read = messages_between(self, lowest, up_to, 0, truncated);
+    if (!read) {
+      // Their next push starts again from their cursors; a sync brings them the rest.
+      spdlog::error("conversation {}: pushing to {} failed: {}", st.id, node,
+                    read.error().message);
+      continue;
+    }
+    d.set_conversation_id(st.id);
+    for (auto& m : *read)
+      add_delivered(d, st.id, m);
+    for (auto& key : keys)
+      live[key] = up_to;
+    self->send(service, deliver_atom_v, std::move(d));
+    instruments().remote_deliveries.inc();
+  }
+}
+
 void push_to_members(conversation_actor self, uint64_t up_to) {
   auto& st = self->state;
   std::unordered_map<std::string, uint64_t> live;
@@ -305,19 +427,41 @@ void push_to_members(conversation_actor self, uint64_t up_to) {
       if (it != st.sent_up_to.end())
         live.insert(*it);
     }
+  if (st.ctx->cluster)
+    push_to_other_nodes(self, up_to, live);
   // Progress of connections that closed is dropped here, so the map tracks live ones only.
   st.sent_up_to = std::move(live);
 }
 
-// Sends `frame` to every online device of the given users.
+// Sends `frame` to every online device of the given users: here directly, on every other node
+// with one delivery to its chat service.
 void broadcast(conversation_actor self, const std::vector<std::string>& users,
                const pb::ServerFrame& frame, const std::string& except_user = {}) {
+  auto& st = self->state;
   for (auto& user : users) {
     if (user == except_user)
       continue;
-    for (auto& r : self->state.ctx->routes.routes_of(user))
+    for (auto& r : st.ctx->routes.routes_of(user))
       if (auto sink = r.sink.lock())
         sink->send(frame, sink->preferred_format());
+  }
+  if (!st.ctx->cluster)
+    return;
+  auto& view = *st.ctx->cluster;
+  for (auto& [node, sessions] : view.by_node(users, except_user)) {
+    auto service = view.peer(node);
+    if (!service)
+      continue;
+    pb::ChatDelivery d;
+    d.set_conversation_id(st.id);
+    *d.mutable_frame() = frame;
+    for (auto& s : sessions) {
+      auto* t = d.add_targets();
+      t->set_user_id(s.user_id);
+      t->set_session_id(s.session_id);
+    }
+    self->send(service, deliver_atom_v, std::move(d));
+    instruments().remote_deliveries.inc();
   }
 }
 
@@ -356,7 +500,7 @@ void notify_offline(conversation_actor self, const std::vector<queued_send>& bat
   if (!st.ctx->pushes || batch.empty())
     return;
   for (auto& member : st.rec.members) {
-    if (st.ctx->routes.online(member))
+    if (st.ctx->online(member))
       continue;
     push_notification n;
     n.user_id = member;
@@ -583,15 +727,25 @@ void write_members(conversation_actor self, membership_change change,
     for (auto& user : change.removed)
       for (auto& r : st.ctx->routes.routes_of(user))
         st.sent_up_to.erase(r.session_id);
+    if (st.ctx->cluster)
+      for (auto& user : change.removed)
+        for (auto& r : st.ctx->cluster->sessions_of(user))
+          st.sent_up_to.erase(remote_key(r.node_id, r.session_id));
     // Presence re-checks subscriptions between the removed and the rest before anyone hears of
     // the removal, so no presence change reaches them once they know they are out.
-    if (!change.removed.empty() && st.ctx->presence) {
+    if (!change.removed.empty()) {
       pb::PresenceRevoke revoke;
       for (auto& user : change.removed)
         revoke.add_removed(user);
       for (auto& user : st.rec.members)
         revoke.add_members(user);
-      self->send(st.ctx->presence, revoke_atom_v, std::move(revoke));
+      // Subscribers are on every node: each node's presence re-checks its own (the revoke goes
+      // ahead of the group frame on the same path).
+      if (st.ctx->cluster)
+        for (auto& [node, service] : *st.ctx->cluster->peers())
+          self->send(service, revoke_atom_v, revoke);
+      if (st.ctx->presence)
+        self->send(st.ctx->presence, revoke_atom_v, std::move(revoke));
     }
     auto group = group_of(st);
     // Everyone affected learns the new member list, the removed included.
@@ -773,6 +927,72 @@ caf::result<pb::ConversationSummary> on_summary(conversation_actor self, const s
   return summary;
 }
 
+// A sync of a device connected to another node: the messages above its durable cursor (at most
+// catch_up_limit) go to that node's chat service, which writes them paced as catch_up does and
+// answers how far it got. Live pushes leave the connection alone meanwhile, so it still gets
+// every message once and in order.
+caf::result<pb::SyncResult> sync_remote(conversation_actor self, const pb::ChatEndpoint& device) {
+  auto& st = self->state;
+  auto& user = device.user_id();
+  auto key = remote_key(device.node(), device.session_id());
+  st.sent_up_to.erase(key);
+  auto service = st.ctx->cluster->peer(device.node());
+  if (!service)
+    return make_error(errc::unavailable, "node " + device.node() + " is not a live member now");
+  auto delivered = delivered_of(self, user, device.device_id());
+  if (!delivered)
+    return make_error(delivered.error());
+  auto from = std::max(*delivered, hidden_up_to(st.rec, user));
+  pb::SyncResult out;
+  out.set_complete(true);
+  auto up_to = st.last_seq;
+  // Live pushes reach it from here on, even before the routing table lists it.
+  pinned_session pin{device.node(),
+                     {user, device.session_id(), device.device_id()},
+                     st.ctx->clock() + remote_pin_ms};
+  if (from >= up_to) {
+    st.sent_up_to[key] = from;
+    st.pinned[key] = std::move(pin);
+    return out;
+  }
+  bool truncated = false;
+  auto read = messages_between(self, from, up_to, catch_up_limit, truncated);
+  if (!read)
+    return make_error(read.error());
+  pb::ChatDelivery d;
+  d.set_conversation_id(st.id);
+  auto* t = d.add_targets();
+  t->set_user_id(user);
+  t->set_session_id(device.session_id());
+  t->set_after_seq(from);
+  for (auto& m : *read)
+    add_delivered(d, st.id, m);
+  st.syncing.insert(key);
+  auto rp = self->make_response_promise<pb::SyncResult>();
+  self->request(service, remote_sync_timeout, sync_atom_v, std::move(d))
+    .then(
+      [self, rp, key, up_to, truncated, pin](pb::SyncResult& res) mutable {
+        auto& st = self->state;
+        st.syncing.erase(key);
+        if (res.last_seq() > 0) {  // 0: the connection is gone
+          st.sent_up_to[key] = res.last_seq();
+          st.pinned[key] = std::move(pin);
+        }
+        pb::SyncResult answer;
+        answer.set_messages(res.messages());
+        answer.set_complete(res.complete() && !truncated);
+        rp.deliver(std::move(answer));
+        // Messages written while it was in flight were held back from it: pushed now.
+        if (st.last_seq > up_to)
+          push_to_members(self, st.last_seq);
+      },
+      [self, rp, key](caf::error& err) mutable {
+        self->state.syncing.erase(key);
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
 caf::result<pb::SyncResult> on_sync(conversation_actor self, const pb::ChatEndpoint& device) {
   auto& st = self->state;
   if (auto err = load(self))
@@ -782,6 +1002,8 @@ caf::result<pb::SyncResult> on_sync(conversation_actor self, const pb::ChatEndpo
   out.set_complete(true);
   if (!st.exists || st.creating || !is_member(st, user))
     return out;
+  if (st.ctx->cluster && !device.node().empty() && device.node() != st.ctx->cluster->local_node())
+    return sync_remote(self, device);
   // A sync starts from the device's durable cursor, re-sending what it has not acknowledged.
   st.sent_up_to.erase(device.session_id());
   // The connection may have closed while the request was on its way: nothing to write to.

@@ -192,7 +192,7 @@ void on_presence(presence_actor self, const pb::PresenceQuery& query) {
     auto& user = users[i];
     if (is_hidden(user))
       continue;
-    online[i] = st.ctx->routes.online(user);
+    online[i] = st.ctx->online(user);
     if (online[i])
       continue;
     auto seen = st.ctx->store->last_seen_ms(user);
@@ -263,14 +263,15 @@ presence_api spawn_presence(caf::actor_system& sys, chat_context_ptr ctx) {
     self->state.ctx = std::move(ctx);
     return {
       [self](presence_atom, const pb::PresenceQuery& query) { on_presence(self, query); },
-      // Online and offline come from different connection actors and may arrive in either
-      // order: the routing table, not the message, says what is true now.
+      // Online and offline come from different connection actors (and, in a cluster, from the
+      // route replicator as users' sessions on other nodes come and go) and may arrive in any
+      // order: the routing tables, not the message, say what is true now.
       [self](online_atom, const std::string& user) {
-        if (self->state.ctx->routes.online(user))
+        if (self->state.ctx->online(user))
           notify(self, user, true, 0);
       },
       [self](offline_atom, const std::string& user, int64_t last_seen_ms) {
-        if (self->state.ctx->routes.online(user))
+        if (self->state.ctx->online(user))
           return;
         notify(self, user, false, last_seen_ms);
         storage::write_set ws;

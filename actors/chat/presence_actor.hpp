@@ -6,7 +6,9 @@
 // subscribed. Subscriptions are capped per connection and per user (docs/chat.md, Presence).
 //
 // Its messages are presence_api (actors/chat/chat_api.hpp). Subscribers are named by their
-// endpoint (user and session id) and written to through the routing table.
+// endpoint (user and session id) and written to through the routing table. In a cluster a user
+// is online while connected to any node (chat_context::online), the route replicator reports
+// changes on other nodes as online/offline, and every node records the last_seen it sees.
 #pragma once
 
 #include "actors/chat/chat_api.hpp"

@@ -3,7 +3,10 @@
 namespace parley::chat {
 
 bool routing_table::add(const std::string& user, route r) {
-  return users_.with(user, [&](auto& s) {
+  // Copied only for a listener: a single node pays nothing.
+  std::string session = listener_ ? r.session_id : std::string{};
+  std::string device = listener_ ? r.device_id : std::string{};
+  bool first = users_.with(user, [&](auto& s) {
     auto& routes = s.map[user];
     for (auto& existing : routes)
       if (existing.session_id == r.session_id) {
@@ -13,10 +16,14 @@ bool routing_table::add(const std::string& user, route r) {
     routes.push_back(std::move(r));
     return routes.size() == 1;
   });
+  if (listener_)
+    listener_(user, session, device, true);
+  return first;
 }
 
 bool routing_table::remove(const std::string& user, const std::string& session_id) {
-  return users_.with(user, [&](auto& s) {
+  bool found = false;
+  bool last = users_.with(user, [&](auto& s) {
     auto it = s.map.find(user);
     if (it == s.map.end())
       return false;
@@ -24,6 +31,7 @@ bool routing_table::remove(const std::string& user, const std::string& session_i
     for (size_t i = 0; i < routes.size(); ++i)
       if (routes[i].session_id == session_id) {
         routes.erase(routes.begin() + static_cast<std::ptrdiff_t>(i));
+        found = true;
         break;
       }
     if (!routes.empty())
@@ -31,6 +39,9 @@ bool routing_table::remove(const std::string& user, const std::string& session_i
     s.map.erase(it);
     return true;
   });
+  if (found && listener_)
+    listener_(user, session_id, {}, false);
+  return last;
 }
 
 std::vector<route> routing_table::routes_of(const std::string& user) const {

@@ -5,6 +5,7 @@
 #include "actors/chat/chat_api.hpp"
 #include "common/clock.hpp"
 #include "actors/chat/chat_reader.hpp"
+#include "actors/chat/chat_context.hpp"
 #include "actors/chat/conversation_id.hpp"
 #include "actors/connection/connection_state.hpp"
 #include "actors/runtime/atoms.hpp"
@@ -20,7 +21,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <iterator>
 #include <set>
+#include <type_traits>
 
 namespace parley {
 
@@ -283,16 +287,98 @@ struct fan_in {
   fault failed;  // a conversation answered internal (say a corrupt record)
 };
 
-// Asks the user's chat reader (actors/chat/chat_reader.hpp) and continues with its answer, or
-// answers the client with the error.
-template <class Atom, class OnReply, class... Args>
-void read_index(connection_actor* self, const reply_to& to, Atom atom, OnReply on_reply,
-                Args... args) {
+// How the answers of several nodes' indexes combine: every id any node has (the conversations,
+// the pending ones), or only ids every node has (contacts: a user is hidden unless some node
+// holds a conversation the two share).
+enum class merge_ids { any, every };
+
+// Gathers one index read from every node of a cluster.
+struct index_gather {
+  merge_ids how = merge_ids::any;
+  size_t waiting = 0;
+  bool partial = false;  // a peer could not answer: its ids are missing
+  bool failed = false;   // this node could not answer: on_error had it
+  bool started = false;  // ids holds the first answer
+  std::vector<std::string> ids;  // sorted
+  std::function<void(std::vector<std::string>, bool)> on_reply;
+
+  void add(std::vector<std::string> more) {
+    std::sort(more.begin(), more.end());
+    if (!started) {
+      ids = std::move(more);
+      started = true;
+    } else {
+      std::vector<std::string> out;
+      if (how == merge_ids::any)
+        std::set_union(ids.begin(), ids.end(), more.begin(), more.end(), std::back_inserter(out));
+      else
+        std::set_intersection(ids.begin(), ids.end(), more.begin(), more.end(),
+                              std::back_inserter(out));
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      ids = std::move(out);
+    }
+    settle();
+  }
+
+  void lost() {
+    partial = true;
+    settle();
+  }
+
+  void settle() {
+    if (--waiting == 0 && !failed)
+      on_reply(std::move(ids), partial);
+  }
+};
+
+// Reads the user's index `atom` (with `users` for contacts): from the user's chat reader
+// (actors/chat/chat_reader.hpp) and, in a cluster, from every live peer's chat service, since
+// each node indexes the conversations it holds. `on_reply(ids, partial)` gets the merged ids,
+// `partial` when a peer did not answer (for `every` its answer counts as "all hidden", so
+// privacy errs on the side of hiding); `on_error` gets this node's failure.
+template <class Atom, class OnError>
+void read_user_index(connection_actor* self, Atom atom, merge_ids how,
+                     std::vector<std::string> users,
+                     std::function<void(std::vector<std::string>, bool)> on_reply,
+                     OnError on_error) {
   auto& st = self->state;
-  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout, atom,
-                st.info.user_id, std::move(args)...)
-    .then(std::move(on_reply),
-          [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
+  auto& ctx = *st.info.chat;
+  auto& user = st.info.user_id;
+  auto peers = ctx.cluster ? ctx.cluster->peers() : std::make_shared<const chat::peer_map>();
+  auto g = std::make_shared<index_gather>();
+  g->how = how;
+  g->waiting = 1 + peers->size();
+  g->on_reply = std::move(on_reply);
+  auto local_done = [g](std::vector<std::string>& ids) { g->add(std::move(ids)); };
+  auto local_failed = [g, on_error](caf::error& err) mutable {
+    g->failed = true;
+    on_error(err);
+  };
+  auto& reader = chat::reader_for(ctx.readers, user);
+  if constexpr (std::is_same_v<Atom, contacts_atom>)
+    self->request(reader, request_timeout, atom, user, users).then(local_done, local_failed);
+  else
+    self->request(reader, request_timeout, atom, user).then(local_done, local_failed);
+  if (peers->empty())
+    return;
+  pb::ChatIndexQuery q;
+  q.set_user_id(user);
+  for (auto& u : users)
+    q.add_user_ids(u);
+  for (auto& [node, service] : *peers)
+    self->request(service, request_timeout, atom, q)
+      .then(
+        [g](pb::ChatIndexAnswer& answer) { g->add({answer.ids().begin(), answer.ids().end()}); },
+        [g](caf::error&) { g->lost(); });
+}
+
+// Reads the user's index and continues with the ids, or answers the client with the error.
+template <class Atom, class OnReply>
+void read_index(connection_actor* self, const reply_to& to, Atom atom, merge_ids how,
+                OnReply on_reply, std::vector<std::string> users = {}) {
+  read_user_index(self, atom, how, std::move(users),
+                  [on_reply](std::vector<std::string> ids, bool) mutable { on_reply(ids); },
+                  [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); });
 }
 
 void list_conversations(connection_actor* self, const reply_to& to,
@@ -327,15 +413,17 @@ void list_conversations(connection_actor* self, const reply_to& to,
 }
 
 void on_conversations(connection_actor* self, const reply_to& to) {
-  read_index(self, to, conversations_atom_v,
+  // A node that cannot answer leaves its conversations out, as a conversation that cannot answer.
+  read_index(self, to, conversations_atom_v, merge_ids::any,
              [self, to](const std::vector<std::string>& convs) { list_conversations(self, to, convs); });
 }
 
 void sync_conversations(connection_actor* self, const reply_to& to,
-                        const std::vector<std::string>& pending) {
-  auto& st = self->state;
+                        const std::vector<std::string>& pending, bool partial) {
   auto state = std::make_shared<fan_in>();
   state->waiting = pending.size();
+  // A node that could not say which of its conversations are pending: sync again.
+  state->has_more = partial;
   auto done = [self, to, state] {
     self->state.syncing = false;
     // Syncing again would meet the same record: the client gets the error, not has_more.
@@ -375,13 +463,15 @@ void on_sync(connection_actor* self, const reply_to& to) {
   if (st.syncing)
     return send_fault(self, to, make_fault(errc::conflict, "a sync is already running"));
   st.syncing = true;
-  self->request(chat::reader_for(st.info.chat->readers, st.info.user_id), request_timeout,
-                pending_atom_v, st.info.user_id)
-    .then([self, to](const std::vector<std::string>& pending) { sync_conversations(self, to, pending); },
-          [self, to](caf::error& err) {
-            self->state.syncing = false;
-            send_fault(self, to, to_fault(err));
-          });
+  read_user_index(
+    self, pending_atom_v, merge_ids::any, {},
+    [self, to](std::vector<std::string> pending, bool partial) {
+      sync_conversations(self, to, pending, partial);
+    },
+    [self, to](caf::error& err) {
+      self->state.syncing = false;
+      send_fault(self, to, to_fault(err));
+    });
 }
 
 void on_typing(connection_actor* self, const reply_to& to, const pb::Typing& t) {
@@ -412,7 +502,7 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   if (ctx.presence_opts.visibility != chat::presence_visibility::contacts)
     return caf::anon_send(ctx.presence, presence_atom_v, std::move(query));
   std::vector<std::string> users(p.user_ids().begin(), p.user_ids().end());
-  read_index(self, to, contacts_atom_v,
+  read_index(self, to, contacts_atom_v, merge_ids::every,
              [self, query = std::move(query)](const std::vector<std::string>& hidden) mutable {
                for (auto& user : hidden)
                  query.add_hidden(user);
@@ -429,11 +519,21 @@ void register_route(connection_actor* self) {
     return;
   // The device is known from its first connection on, so that the pending index is kept for
   // it until it acknowledges, even if another device of the user acknowledges first.
+  auto& ctx = *st.info.chat;
   storage::write_set ws;
-  st.info.chat->store->put_device(ws, st.info.user_id, st.device_id);
-  caf::anon_send(st.info.chat->storage_writer, write_atom_v, std::move(ws));
-  if (st.info.chat->routes.add(st.info.user_id, chat::route{st.session_id, st.device_id, st.sink}))
-    caf::anon_send(st.info.chat->presence, online_atom_v, st.info.user_id);
+  ctx.store->put_device(ws, st.info.user_id, st.device_id);
+  caf::anon_send(ctx.storage_writer, write_atom_v, std::move(ws));
+  // Online already on another node: presence has said so.
+  bool elsewhere = ctx.cluster && ctx.cluster->online(st.info.user_id);
+  if (ctx.routes.add(st.info.user_id, chat::route{st.session_id, st.device_id, st.sink})
+      && !elsewhere)
+    caf::anon_send(ctx.presence, online_atom_v, st.info.user_id);
+  if (ctx.cluster) {
+    // Conversations of other nodes keep their pending entries for this device too.
+    auto device = endpoint_of(self);
+    for (auto& [node, service] : *ctx.cluster->peers())
+      caf::anon_send(service, device_atom_v, device);
+  }
 }
 
 void unregister_route(connection_actor* self) {

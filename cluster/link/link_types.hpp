@@ -1,10 +1,12 @@
-// The peer link's types: the one envelope that crosses nodes and the gateway interface that is
-// the only actor a node publishes (../shared/CLUSTER.md, "The peer link").
+// The cluster's types: the one envelope that crosses nodes, the gateway interface that is the
+// only actor a node publishes (../shared/CLUSTER.md, "The peer link"), and the messages of node
+// services that ride inside envelopes (the replicated routing table's deltas and snapshots).
 #pragma once
 
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/protobuf_inspect.hpp"
 #include "proto/cluster_link.pb.h"
+#include "proto/cluster_routes.pb.h"
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -13,7 +15,15 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(parley_cluster, caf::first_custom_type_id + 700)
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::Envelope))
+// the replicated routing table (cluster/routes/); new types go last, so that IDs never shift
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::RoutingDelta))
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::RoutingSnapshot))
 CAF_END_TYPE_ID_BLOCK(parley_cluster)
+
+// Atoms of the replicated routing table's messages between nodes.
+CAF_ADD_ATOM(parley_cluster, parley::atoms, delta_atom, "rt_delta")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, position_atom, "rt_pos")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, snapshot_atom, "rt_snap")
 
 namespace parley::cluster {
 

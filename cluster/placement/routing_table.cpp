@@ -132,6 +132,10 @@ void routing_table::drop(const std::string& origin) {
   origins_.erase(origin);
 }
 
+void routing_table::readmit(const std::string& origin) {
+  dropped_.erase(origin);
+}
+
 // -- lookups -----------------------------------------------------------------------------------
 
 std::vector<session_ref> routing_table::sessions_of(const std::string& user) const {
@@ -155,6 +159,13 @@ routing_table::sessions_by_node(const std::vector<std::string>& users) const {
       out[ref.node_id].push_back({user, ref.session_id, ref.device_id});
   }
   return out;
+}
+
+std::vector<std::string> routing_table::users_of(const std::string& origin) const {
+  auto it = origins_.find(origin);
+  if (it == origins_.end())
+    return {};
+  return {it->second.users.begin(), it->second.users.end()};
 }
 
 std::optional<routing_table::position> routing_table::position_of(const std::string& origin) const {

@@ -126,6 +126,11 @@ public:
   // peers, and its sessions must not come back. It returns through a newer incarnation.
   void drop(const std::string& origin);
 
+  // A member dropped earlier is live again with the incarnation it had (a node that lost its
+  // lease and regained it keeps its incarnation): its deltas and snapshots count again. The
+  // caller asks it for a snapshot.
+  void readmit(const std::string& origin);
+
   // -- lookups ---------------------------------------------------------------------------------
 
   // The sessions of `user` on every node, this one included.
@@ -138,6 +143,10 @@ public:
   // several users of one node is one message to it. Users without sessions are left out.
   std::map<std::string, std::vector<route_entry>>
   sessions_by_node(const std::vector<std::string>& users) const;
+
+  // The users with at least one session of `origin` (unordered): whose lookups a delta,
+  // snapshot or drop of that origin may change.
+  std::vector<std::string> users_of(const std::string& origin) const;
 
   // Where this table stands for `origin` (this node included); nothing for an unknown origin.
   std::optional<position> position_of(const std::string& origin) const;

@@ -173,6 +173,41 @@ TEST_CASE_METHOD(fixture, "chat: every conversation and presence message crosses
   test::check_round_trip(sys, inspection);
 }
 
+TEST_CASE_METHOD(fixture, "chat: the chat service's deliveries and index reads cross nodes") {
+  test::check_interface<chat::chat_service_api>(sys);
+  pb::ChatDelivery d;
+  d.set_conversation_id("d:alice:bob");
+  auto* m = d.add_messages();
+  m->mutable_message()->set_conversation_id("d:alice:bob");
+  m->mutable_message()->set_seq(9);
+  m->mutable_message()->set_body("h\xc3\xa9llo");
+  m->mutable_message()->mutable_sent_at()->set_seconds(1750000000);
+  m->set_origin_session("s-1");
+  auto* t = d.add_targets();
+  t->set_user_id("bob");
+  t->set_session_id("s-2");
+  t->set_after_seq(8);
+  test::check_round_trip(sys, d);
+  pb::ChatDelivery typing;
+  typing.mutable_frame()->mutable_typing()->set_user_id("alice");
+  typing.mutable_frame()->mutable_typing()->set_active(true);
+  *typing.add_targets() = *t;
+  test::check_round_trip(sys, typing);
+  pb::SyncResult res;
+  res.set_messages(3);
+  res.set_complete(true);
+  res.set_last_seq(12);
+  test::check_round_trip(sys, res);
+  pb::ChatIndexQuery q;
+  q.set_user_id("alice");
+  q.add_user_ids("bob");
+  test::check_round_trip(sys, q);
+  pb::ChatIndexAnswer a;
+  a.add_ids("d:alice:bob");
+  a.add_ids("g:0123");
+  test::check_round_trip(sys, a);
+}
+
 // -- tasks ---------------------------------------------------------------------------------------
 
 namespace {

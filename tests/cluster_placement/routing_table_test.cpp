@@ -1,5 +1,7 @@
 #include "cluster/placement/routing_table.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 using namespace parley::cluster;
@@ -245,4 +247,37 @@ TEST_CASE("sessions of many users are grouped by node, one group per node") {
   CHECK(groups["n2"][1].device_id == "phone");
   CHECK(groups["n3"].size() == 1);
   CHECK(n1.sessions_by_node({"nobody"}).empty());
+}
+
+TEST_CASE("a member that regains its lease with the same incarnation is taken back by snapshot") {
+  routing_table n1{"n1", 5};
+  routing_table n2{"n2", 1};
+  n1.add_local("alice", "a1", "phone");
+  n2.apply(*n1.drain());
+  n2.drop("n1");
+  CHECK(n2.apply(n1.local_snapshot()) == apply_result::ignored);
+  // Listed again (its lease regained, its process the same): its snapshot counts, then deltas.
+  n2.readmit("n1");
+  CHECK(n2.apply(n1.local_snapshot()) == apply_result::applied);
+  CHECK(sessions(n2, "alice") == std::vector<std::string>{"n1/a1/phone"});
+  CHECK(n2.apply(next_delta(n1, "bob", "b1")) == apply_result::applied);
+  CHECK(n2.online("bob"));
+  n2.readmit("n7");  // a member never dropped: nothing to do
+}
+
+TEST_CASE("the users of an origin are those its deltas, snapshots and drop may change") {
+  routing_table n1{"n1", 1};
+  routing_table n2{"n2", 1};
+  n1.add_local("alice", "a1", "phone");
+  n1.add_local("bob", "b1", "phone");
+  n2.add_local("alice", "a2", "laptop");
+  n2.apply(*n1.drain());
+  auto users = n2.users_of("n1");
+  std::sort(users.begin(), users.end());
+  CHECK(users == std::vector<std::string>{"alice", "bob"});
+  CHECK(n2.users_of("n2") == std::vector<std::string>{"alice"});
+  CHECK(n2.users_of("n9").empty());
+  n1.remove_local("bob", "b1");
+  n2.apply(*n1.drain());
+  CHECK(n2.users_of("n1") == std::vector<std::string>{"alice"});
 }

@@ -35,11 +35,13 @@ struct answer {
   bool arrived() const { return value.has_value() || static_cast<bool>(error); }
 };
 
-class deterministic_system {
+// `Config` derives from deterministic_config (to announce more types, e.g. the cluster's).
+template <class Config>
+class basic_deterministic_system {
 public:
   // -- constructors --
 
-  deterministic_system()
+  basic_deterministic_system()
     : sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
       start_(sched.clock().current_time) {
     // A failed REQUIRE leaves actors behind; the exits below end those the test owns, and
@@ -47,10 +49,10 @@ public:
     sys.await_actors_before_shutdown(false);
   }
 
-  ~deterministic_system() { stop(); }
+  ~basic_deterministic_system() { stop(); }
 
-  deterministic_system(const deterministic_system&) = delete;
-  deterministic_system& operator=(const deterministic_system&) = delete;
+  basic_deterministic_system(const basic_deterministic_system&) = delete;
+  basic_deterministic_system& operator=(const basic_deterministic_system&) = delete;
 
   // -- observers --
 
@@ -123,7 +125,7 @@ public:
 
   // -- member variables --
 
-  deterministic_config cfg;
+  Config cfg;
   caf::actor_system sys{cfg};
   caf::scheduler::test_coordinator& sched;
   static constexpr int64_t start_ms = 1'750'000'000'000;  // 2025-06-15, any fixed time
@@ -132,5 +134,7 @@ private:
   caf::actor_clock::time_point start_;
   std::vector<caf::actor> owned_;
 };
+
+using deterministic_system = basic_deterministic_system<deterministic_config>;
 
 } // namespace parley::test

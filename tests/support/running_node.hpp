@@ -4,14 +4,13 @@
 
 #include "node/node.hpp"
 #include "proto/parley.pb.h"
+#include "support/chat_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 
-#include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,8 +35,6 @@ private:
   void start(const std::vector<std::string>& overrides);
 };
 
-pb::ServerFrame parse_json_frame(const std::string& text);
-pb::ServerFrame read_frame(ws_client& ws);
 std::unique_ptr<ws_client> connect(running_node& node, const std::string& user = "alice");
 
 // A token signed with test_secret, valid for an hour (for roles and tiers dev tokens lack).
@@ -59,30 +56,5 @@ Message parse_json(const std::string& json) {
 
 // The value of the /metrics line that starts with `line_prefix` (name and labels), -1 if absent.
 int64_t metric_value(running_node& node, const std::string& line_prefix);
-
-// A connected user: sends frames and waits for the ones a test expects, keeping the others.
-class chat_client {
-public:
-  chat_client(running_node& node, const std::string& user, const std::string& device = {});
-
-  // Sends `json` (a ClientFrame with "request_id":"<id>") and returns the answer with that id.
-  pb::ServerFrame call(const std::string& json);
-  void send(const std::string& json);
-
-  // The next frame that satisfies `match`, from earlier frames first; fails after 5 s.
-  pb::ServerFrame next(const std::function<bool(const pb::ServerFrame&)>& match);
-  pb::ServerFrame next_message();
-  // True if no frame satisfying `match` arrives within `ms`.
-  bool none_within(int ms, const std::function<bool(const pb::ServerFrame&)>& match);
-
-  const std::string& user() const { return user_; }
-  ws_client& socket() { return *ws_; }
-
-private:
-  std::string user_;
-  std::unique_ptr<ws_client> ws_;
-  std::deque<pb::ServerFrame> stash_;
-  int next_id_ = 0;
-};
 
 } // namespace parley::test

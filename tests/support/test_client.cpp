@@ -28,12 +28,12 @@ void set_receive_timeout(tcp::socket& s, int ms) {
 
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body, const std::map<std::string, std::string>& headers) {
-  return http_call_at("127.0.0.1", port, method, target, body, headers);
+  return http_call("127.0.0.1", port, method, target, body, headers);
 }
 
-http_result http_call_at(const std::string& host, uint16_t port, const std::string& method,
-                         const std::string& target, const std::string& body,
-                         const std::map<std::string, std::string>& headers) {
+http_result http_call(const std::string& host, uint16_t port, const std::string& method,
+                      const std::string& target, const std::string& body,
+                      const std::map<std::string, std::string>& headers) {
   asio::io_context ioc;
   tcp::socket sock{ioc};
   sock.connect({asio::ip::make_address(host), port});
@@ -66,7 +66,12 @@ http_result http_call_at(const std::string& host, uint16_t port, const std::stri
 }
 
 std::string dev_token(uint16_t port, const std::string& user_id) {
-  auto res = http_call(port, "POST", "/api/v1/dev/token", R"({"user_id":")" + user_id + "\"}");
+  return dev_token("127.0.0.1", port, user_id);
+}
+
+std::string dev_token(const std::string& host, uint16_t port, const std::string& user_id) {
+  auto res = http_call(host, port, "POST", "/api/v1/dev/token",
+                       R"({"user_id":")" + user_id + "\"}");
   auto start = res.body.find("\"token\":\"");
   if (res.status != 200 || start == std::string::npos)
     return {};
@@ -214,11 +219,16 @@ ws_client::~ws_client() {
 
 int ws_client::connect(uint16_t port, const std::string& target, const std::string& bearer,
                        int receive_buffer) {
+  return connect("127.0.0.1", port, target, bearer, receive_buffer);
+}
+
+int ws_client::connect(const std::string& host, uint16_t port, const std::string& target,
+                       const std::string& bearer, int receive_buffer) {
   auto& sock = impl_->ws.next_layer();
   sock.open(tcp::v4());
   if (receive_buffer > 0)
     sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
-  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  sock.connect({asio::ip::make_address(host), port});
   set_receive_timeout(sock, 10000);
   impl_->ws.set_option(websocket::stream_base::decorator([bearer](websocket::request_type& req) {
     if (!bearer.empty())
@@ -226,7 +236,7 @@ int ws_client::connect(uint16_t port, const std::string& target, const std::stri
   }));
   websocket::response_type res;
   beast::error_code ec;
-  impl_->ws.handshake(res, "127.0.0.1", target, ec);
+  impl_->ws.handshake(res, host, target, ec);
   if (ec)
     return -1;
   impl_->ws.read_message_max(64 << 20);

@@ -19,13 +19,14 @@ struct http_result {
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body = {},
                       const std::map<std::string, std::string>& headers = {});
-// The same to a node listening on another loopback address (127.0.0.2, ...).
-http_result http_call_at(const std::string& host, uint16_t port, const std::string& method,
-                         const std::string& target, const std::string& body = {},
-                         const std::map<std::string, std::string>& headers = {});
+// The same to a node listening on another loopback address (127.0.0.x).
+http_result http_call(const std::string& host, uint16_t port, const std::string& method,
+                      const std::string& target, const std::string& body = {},
+                      const std::map<std::string, std::string>& headers = {});
 
 // Mints a dev token through the node's own endpoint.
 std::string dev_token(uint16_t port, const std::string& user_id);
+std::string dev_token(const std::string& host, uint16_t port, const std::string& user_id);
 
 // The HTTP status a WebSocket upgrade request gets (101 when accepted).
 int upgrade_status(uint16_t port, const std::string& target, const std::string& bearer = {});
@@ -66,6 +67,9 @@ public:
   // Connects and upgrades; returns 101 on success, -1 on refusal (see upgrade_status).
   int connect(uint16_t port, const std::string& target, const std::string& bearer = {},
               int receive_buffer = 0);
+  // The same to a node listening on another loopback address (127.0.0.x).
+  int connect(const std::string& host, uint16_t port, const std::string& target,
+              const std::string& bearer = {}, int receive_buffer = 0);
 
   void send_text(const std::string& payload);
   void send_binary(const std::string& payload);

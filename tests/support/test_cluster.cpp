@@ -62,7 +62,7 @@ void test_cluster::start(uint32_t i) {
 http_result test_cluster::call(uint32_t i, const std::string& method, const std::string& target,
                                const std::string& body,
                                const std::map<std::string, std::string>& headers) const {
-  return http_call_at(host(i), port(i), method, target, body, headers);
+  return http_call(host(i), port(i), method, target, body, headers);
 }
 
 std::string test_cluster::token(uint32_t i, const std::string& user) const {
@@ -105,6 +105,10 @@ uint32_t test_cluster::index_of(const std::string& node) const {
       return i;
   FAIL("no node " << node);
   return 0;
+}
+
+int64_t test_cluster::metric(uint32_t i, const std::string& name) const {
+  return metric_of(call(i, "GET", "/metrics"), name);
 }
 
 int64_t metric_of(const http_result& metrics, const std::string& name) {

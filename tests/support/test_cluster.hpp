@@ -37,7 +37,7 @@ struct test_cluster {
   std::vector<uint16_t> link_ports;
   std::vector<std::unique_ptr<parleyd_process>> nodes;
 
-  explicit test_cluster(test_cluster_options o);
+  explicit test_cluster(test_cluster_options o = {});
   explicit test_cluster(uint32_t n) : test_cluster(test_cluster_options{n}) {}
   // With PARLEY_TEST_LOGS=<dir> in the environment the nodes' logs are copied there (after the
   // nodes stopped), for a failure that needs more than the log tails.
@@ -46,6 +46,7 @@ struct test_cluster {
   static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
   std::string host(uint32_t i) const;
   uint16_t port(uint32_t i) const { return nodes[i]->port(); }
+  parleyd_process& node(uint32_t i) { return *nodes[i]; }
   uint32_t size() const { return opts.size; }
 
   // (Re)starts node i on its data directory.
@@ -60,6 +61,8 @@ struct test_cluster {
   std::string token(uint32_t i, const std::string& user) const;
 
   bool ready(uint32_t i) const;
+  // The value of metric `name` (labels regex-escaped into it) on node i; -1 when absent.
+  int64_t metric(uint32_t i, const std::string& name) const;
   // Waits until every node's /readyz is 200 (fails the test after 20 s).
   void require_ready();
 
