@@ -75,6 +75,7 @@ members_seen() {  # members_seen PORT: parley_cluster_members on that node
 echo "-- SIGKILL of n2: time until n1 and n3 see it down (lease TTL 3000 ms)"
 start=$(date +%s%N)
 kill -9 ${node_pids[2]}
+wait ${node_pids[2]} 2>/dev/null || true
 until [ "$(members_seen ${http_ports[1]})" = 2 ] && [ "$(members_seen ${http_ports[3]})" = 2 ]; do
   sleep 0.02
 done
