@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace parley::node {
@@ -53,6 +54,10 @@ void for_each_service(F f) {
   f(limits::limit_service_name, static_cast<limits::limit_service_api*>(nullptr));
 }
 
+// The node service name of the admin actor (its peers ask it for their parts of cluster-scope
+// commands).
+constexpr const char* admin_service_name = "admin";
+
 // The partition map is read again at least this often (another node may have assigned
 // partitions), and at once when the member list changes.
 constexpr auto map_refresh = std::chrono::seconds{1};
@@ -68,6 +73,9 @@ struct cluster_member::impl {
   std::shared_ptr<caf::actor> link = std::make_shared<caf::actor>();
   caf::actor registry;
   std::vector<caf::actor> member_listeners;
+  // peer_admins(): one forwarder per other member, to its admin actor.
+  std::mutex admins_mutex;
+  std::map<std::string, admin::admin_api> admins;
   uint64_t incarnation = 0;
   caf::actor_system* sys = nullptr;
   cluster::etcd_counters etcd_counters;
@@ -188,14 +196,41 @@ runtime::service_router::remote_factory cluster_member::service_forwarders() con
 }
 
 std::map<std::string, std::pair<caf::actor, cluster::invoker>>
-cluster_member::node_services(const runtime::service_router& router) {
+cluster_member::node_services(const runtime::service_router& router, const admin::admin_api& admin) {
   std::map<std::string, std::pair<caf::actor, cluster::invoker>> out;
+  if (admin)
+    out[admin_service_name] = {caf::actor_cast<caf::actor>(admin),
+                               cluster::invoker_for<admin::admin_api>()};
   for_each_service([&](const char* name, auto* api) {
     using api_t = std::remove_pointer_t<decltype(api)>;
     if (auto local = router.local(name))
       out[name] = {local, cluster::invoker_for<api_t>()};
   });
   return out;
+}
+
+std::map<std::string, admin::admin_api> cluster_member::peer_admins() {
+  auto& im = *impl_;
+  if (!im.sys || !im.membership || !*im.link)
+    return {};
+  std::set<std::string> live;
+  for (auto& m : im.membership->members().members)
+    if (m.node_id != im.node_id)
+      live.insert(m.node_id);
+  std::lock_guard<std::mutex> guard{im.admins_mutex};
+  for (auto it = im.admins.begin(); it != im.admins.end();) {
+    if (live.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    caf::anon_send(caf::actor_cast<caf::actor>(it->second), passivate_atom_v);
+    it = im.admins.erase(it);
+  }
+  for (auto& node : live)
+    if (im.admins.count(node) == 0)
+      im.admins[node] = caf::actor_cast<admin::admin_api>(cluster::spawn_forwarder<admin::admin_api>(
+        *im.sys, {*im.link, node, admin_service_name, {}, im.opts.request_timeout}));
+  return im.admins;
 }
 
 caf::actor cluster_member::link() const {
@@ -387,6 +422,13 @@ void cluster_member::leave() {
       spdlog::warn("cluster: leaving: {} (peers notice when the lease expires)", err.message);
     else
       spdlog::info("cluster: {} left cluster {}", im.node_id, im.opts.cluster_id);
+  }
+  {
+    // The actor system waits for every actor at shutdown, these forwarders included.
+    std::lock_guard<std::mutex> guard{im.admins_mutex};
+    for (auto& [node, forwarder] : im.admins)
+      caf::anon_send_exit(forwarder, caf::exit_reason::user_shutdown);
+    im.admins.clear();
   }
   if (*im.link)
     caf::anon_send_exit(*im.link, caf::exit_reason::user_shutdown);

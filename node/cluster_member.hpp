@@ -9,6 +9,7 @@
 // it returns; a node that joins later owns nothing yet and forwards.
 #pragma once
 
+#include "actors/admin/admin_api.hpp"
 #include "actors/runtime/placement.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/service_router.hpp"
@@ -49,9 +50,13 @@ public:
   // keyed services, each a forwarder of the service's interface through the peer link.
   runtime::service_router::remote_factory service_forwarders() const;
   // The node services peers may call (start()'s `services`): every keyed service the router
-  // has a local actor for, with its interface's invoker.
+  // has a local actor for, and the admin actor, with their interfaces' invokers.
   static std::map<std::string, std::pair<caf::actor, cluster::invoker>>
-  node_services(const runtime::service_router& router);
+  node_services(const runtime::service_router& router, const admin::admin_api& admin);
+  // The admin actors of the other live members, for cluster-scope admin commands: forwarders to
+  // their node service "admin", made once per member and dropped when it leaves. Any thread.
+  std::map<std::string, admin::admin_api> peer_admins();
+
   // For the storage writer: closed while the membership lease is in doubt.
   runtime::write_fence fence() const;
 

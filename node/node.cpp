@@ -525,7 +525,10 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   admin::admin_options aopts;
   aopts.allow_mutations = cfg.admin.allow_mutations;
   aopts.local_node = im.node_id;
-  im.admin = admin::spawn_admin_actor(*im.sys, aopts, make_admin_commands(host));
+  admin::peer_directory peers;
+  if (im.cluster)
+    peers = [member = im.cluster.get()] { return member->peer_admins(); };
+  im.admin = admin::spawn_admin_actor(*im.sys, aopts, make_admin_commands(host), std::move(peers));
   net::admin_route_options ropts;
   ropts.samples = sample_events(im.history);
   ropts.max_streams = cfg.admin.max_streams;
@@ -587,7 +590,7 @@ fault node::start() {
   start_admin(im, cfg_, *this);
   start_observing(im);
   if (im.cluster) {
-    auto services = cluster_member::node_services(*im.router);
+    auto services = cluster_member::node_services(*im.router, im.admin);
     services.merge(start_chat_cluster(im, cfg_));
     if (auto err = im.cluster->start(*im.sys, im.registry, std::move(services)))
       return err;

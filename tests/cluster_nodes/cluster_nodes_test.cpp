@@ -105,6 +105,23 @@ TEST_CASE("three nodes answer for each other's entities, whichever node a reques
   for (auto name : {"\"n1\"", "\"n2\"", "\"n3\""})
     CHECK(admin.body.find(name) != std::string::npos);
   CHECK(admin.body.find("\"lease_healthy\":true") != std::string::npos);
+
+  // A cluster-scope command asks every node: a session on n1 is listed when asking n3, with the
+  // node it is on, and every node answers its part.
+  auto ws = std::make_unique<test::ws_client>();
+  REQUIRE(ws->connect(c.port(0), "/ws", test::dev_token(c.port(0), "dora")) == 101);
+  REQUIRE(test::eventually([&] {
+    auto where = test::http_call(c.port(2), "POST", "/admin/v1/users.where",
+                                 R"({"user":"dora"})", bearer(admin_token(c.port(2))));
+    return where.status == 200 && where.body.find("\"n1\"") != std::string::npos;
+  }, 5s));
+  auto sessions = test::http_call(c.port(2), "POST", "/admin/v1/sessions.list",
+                                  R"({"user":"dora"})", bearer(admin_token(c.port(2))));
+  INFO(sessions.body);
+  CHECK(sessions.status == 200);
+  for (auto name : {"\"node\":\"n1\"", "\"node\":\"n2\"", "\"node\":\"n3\""})
+    CHECK(sessions.body.find(name) != std::string::npos);
+  CHECK(sessions.body.find("unanswered\":[\"") == std::string::npos);  // nobody silent
   for (uint32_t i = 0; i < 3; ++i) {
     CHECK(metric(c.port(i), "parley_cluster_members") == 3);
     CHECK(metric(c.port(i), "parley_cluster_peers_linked") == 2);
