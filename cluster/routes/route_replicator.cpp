@@ -186,11 +186,16 @@ void apply_delta(replicator_actor self, const pb::RoutingDelta& delta) {
   // sessions back, and a new member is asked for its snapshot once it is listed.
   if (st.members.count(delta.origin()) == 0)
     return;
+  // A newer incarnation (the origin restarted before its lease ran out) clears everything of
+  // the old one: those users' lookups change too.
+  std::vector<std::string> users;
+  if (auto known = st.table->position_of(delta.origin());
+      known && delta.incarnation() > known->incarnation)
+    users = st.table->users_of(delta.origin());
   switch (st.table->apply(from_proto(delta))) {
     case apply_result::applied: {
       instruments().applied.inc();
-      std::vector<std::string> users;
-      users.reserve(static_cast<size_t>(delta.changes_size()));
+      users.reserve(users.size() + static_cast<size_t>(delta.changes_size()));
       for (auto& c : delta.changes())
         users.push_back(c.entry().user_id());
       std::unordered_map<std::string, int64_t> last_seen;
@@ -201,6 +206,7 @@ void apply_delta(replicator_actor self, const pb::RoutingDelta& delta) {
     }
     case apply_result::needs_snapshot:
       instruments().gaps.inc();
+      publish(self, users, {});  // a newer incarnation's first delta seen late: old ones gone
       ask(self, delta.origin());
       break;
     case apply_result::ignored:

@@ -288,6 +288,26 @@ TEST_CASE_METHOD(fixture, "a member that leaves is dropped at once and its users
   CHECK(static_cast<bool>(nodes.at("n1")->chat->cluster->peer("n3")));
 }
 
+TEST_CASE_METHOD(fixture, "a node restarted before its lease ran out replaces its sessions with its first delta") {
+  for (auto id : {"n1", "n2"})
+    start(id);
+  members({"n1", "n2"});
+  connect("n2", "bob", "b1");
+  connect("n2", "carol", "c1");
+  det.advance(50ms);
+  CHECK(seen("n1", "carol") == strings{"n2/c1/phone"});
+  presence("n1").clear();
+  // Killed and back as a new process, still listed: its first delta is of a new incarnation.
+  start("n2", 2);
+  caf::anon_send(nodes.at("n2")->replicator, members_changed_atom_v, strings{"n1", "n2"},
+                 strings{"x", "y"});
+  det.run();
+  connect("n2", "bob", "b2");
+  CHECK(seen("n1", "bob") == strings{"n2/b2/phone"});
+  CHECK(seen("n1", "carol").empty());
+  CHECK(presence("n1") == strings{"-carol@" + std::to_string(det.now_ms())});
+}
+
 TEST_CASE_METHOD(fixture, "a member that regains its lease with the same incarnation is taken back") {
   for (auto id : {"n1", "n2"})
     start(id);
