@@ -130,44 +130,40 @@ bool stored_elsewhere(const edge_context& ctx, const std::string& id) {
          && !tasks::shard_here(*ctx.tasks, tasks::shard_of(id));
 }
 
-void get_task(edge_context& ctx, http_request& req, responder respond) {
+// A read of one task (Query and Reply: TaskRead and Task, or TaskRunsRead and TaskRuns): from
+// this node's storage (`read_here`), or in a cluster through the task's shard when another node
+// stores it.
+template <class Query, class Reply, class ReadHere, class Render>
+void read_one(edge_context& ctx, http_request& req, responder respond, ReadHere read_here,
+              Render render) {
   tasks::task_caller caller;
   if (!authenticated(ctx, req, respond, caller))
     return;
   auto& id = req.params["id"];
   if (stored_elsewhere(ctx, id)) {
-    pb::TaskRead q;
+    Query q;
     *q.mutable_caller() = caller;
     q.set_task_id(id);
     return ask_shard(
       ctx, tasks::shard_of(id), std::move(respond),
-      [](const pb::Task& task) { return http_response::json(200, task_json(task)); },
-      read_atom_v, std::move(q));
+      [render](const Reply& reply) { return render(reply); }, read_atom_v, std::move(q));
   }
-  pb::Task task;
-  if (auto err = tasks::read_task(*ctx.tasks, caller, id, task))
+  Reply out;
+  if (auto err = read_here(*ctx.tasks, caller, id, out))
     return respond(http_response::error(err));
-  respond(http_response::json(200, task_json(task)));
+  respond(render(out));
+}
+
+void get_task(edge_context& ctx, http_request& req, responder respond) {
+  read_one<pb::TaskRead, pb::Task>(
+    ctx, req, std::move(respond), tasks::read_task,
+    [](const pb::Task& task) { return http_response::json(200, task_json(task)); });
 }
 
 void get_runs(edge_context& ctx, http_request& req, responder respond) {
-  tasks::task_caller caller;
-  if (!authenticated(ctx, req, respond, caller))
-    return;
-  auto& id = req.params["id"];
-  if (stored_elsewhere(ctx, id)) {
-    pb::TaskRunsRead q;
-    *q.mutable_caller() = caller;
-    q.set_task_id(id);
-    return ask_shard(
-      ctx, tasks::shard_of(id), std::move(respond),
-      [](const pb::TaskRuns& runs) { return http_response::json(200, to_json(runs)); },
-      read_atom_v, std::move(q));
-  }
-  pb::TaskRuns runs;
-  if (auto err = tasks::read_runs(*ctx.tasks, caller, id, runs))
-    return respond(http_response::error(err));
-  respond(http_response::json(200, to_json(runs)));
+  read_one<pb::TaskRunsRead, pb::TaskRuns>(
+    ctx, req, std::move(respond), tasks::read_runs,
+    [](const pb::TaskRuns& runs) { return http_response::json(200, to_json(runs)); });
 }
 
 // In a cluster every node stores the tasks of its own shards: a page is this node's page merged

@@ -89,6 +89,20 @@ void commit(graph self, storage::write_set ws, std::vector<std::string> users,
           });
 }
 
+// A follower or following count after a follow (one more) or an unfollow (one less, not below 0).
+uint64_t counted(uint64_t n, bool follow) {
+  return follow ? n + 1 : (n > 0 ? n - 1 : 0);
+}
+
+// The edge records of a follow change (`sides` of them) into `ws`.
+void write_edge(const storage::feed_store& store, storage::write_set& ws,
+                const pb::FollowChange& msg, int64_t now, storage::feed_store::edge_sides sides) {
+  if (msg.follow())
+    store.put_follow(ws, msg.follower_id(), msg.followee_id(), now, sides);
+  else
+    store.erase_follow(ws, msg.follower_id(), msg.followee_id(), sides);
+}
+
 pb::StoredUser fresh_user(int64_t now) {
   pb::StoredUser u;
   u.set_created_ms(now);
@@ -183,15 +197,9 @@ caf::result<void> change(graph self, const pb::FollowChange& msg) {
   auto from = std::move(*source).value_or(fresh_user(now));
   auto to = std::move(*target).value_or(fresh_user(now));
   storage::write_set ws;
-  if (msg.follow()) {
-    from.set_following(from.following() + 1);
-    to.set_followers(to.followers() + 1);
-    ctx.store->put_follow(ws, a, b, now);
-  } else {
-    from.set_following(from.following() > 0 ? from.following() - 1 : 0);
-    to.set_followers(to.followers() > 0 ? to.followers() - 1 : 0);
-    ctx.store->erase_follow(ws, a, b);
-  }
+  from.set_following(counted(from.following(), msg.follow()));
+  to.set_followers(counted(to.followers(), msg.follow()));
+  write_edge(*ctx.store, ws, msg, now, storage::feed_store::edge_sides::both);
   ctx.store->put_user(ws, a, from);
   ctx.store->put_user(ws, b, to);
   auto& st = self->state;
@@ -256,14 +264,8 @@ void write_follower_side(graph self, const user_pair& pair, const pb::FollowChan
   auto now = unix_ms();
   auto from = std::move(*source).value_or(fresh_user(now));
   storage::write_set ws;
-  using sides = storage::feed_store::edge_sides;
-  if (msg.follow()) {
-    from.set_following(from.following() + 1);
-    ctx.store->put_follow(ws, a, b, now, sides::follower);
-  } else {
-    from.set_following(from.following() > 0 ? from.following() - 1 : 0);
-    ctx.store->erase_follow(ws, a, b, sides::follower);
-  }
+  from.set_following(counted(from.following(), msg.follow()));
+  write_edge(*ctx.store, ws, msg, now, storage::feed_store::edge_sides::follower);
   ctx.store->put_user(ws, a, from);
   st.users.set(a, from);
   st.edges.set(pair, msg.follow());
@@ -320,14 +322,8 @@ caf::result<void> followed(graph self, const pb::FollowChange& msg) {
   auto now = unix_ms();
   auto to = std::move(**target);
   storage::write_set ws;
-  using sides = storage::feed_store::edge_sides;
-  if (msg.follow()) {
-    to.set_followers(to.followers() + 1);
-    ctx.store->put_follow(ws, a, b, now, sides::followee);
-  } else {
-    to.set_followers(to.followers() > 0 ? to.followers() - 1 : 0);
-    ctx.store->erase_follow(ws, a, b, sides::followee);
-  }
+  to.set_followers(counted(to.followers(), msg.follow()));
+  write_edge(*ctx.store, ws, msg, now, storage::feed_store::edge_sides::followee);
   ctx.store->put_user(ws, b, to);
   st.users.set(b, to);
   user_pair pair{a, b};
