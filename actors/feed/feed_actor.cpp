@@ -119,11 +119,12 @@ bool author_elsewhere(const feed_state& st, const std::string& author) {
 result<std::vector<storage::feed_store::post_ref>>
 recent_of(feed_state& st, const std::string& author, bool pulled_only) {
   if (st.view && author_elsewhere(st, author)) {
-    auto it = st.view->recent.find(author);
-    if (it == st.view->recent.end())
-      return make_fault(errc::unavailable, "the feed of " + st.user
-                                             + " changed while it was read; retry");
     std::vector<storage::feed_store::post_ref> out;
+    auto it = st.view->recent.find(author);
+    // Not fetched: a followee added while the read waited. The follow dropped the timeline, so
+    // the next read rebuilds it with that author; this one goes without.
+    if (it == st.view->recent.end())
+      return out;
     for (auto& p : it->second)
       if (!pulled_only || !p.fanned_out)
         out.push_back(p);
