@@ -4,7 +4,6 @@
 // cluster (cluster/) implements it from the partition map.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,14 +31,5 @@ public:
   // (service_router::others). Empty on a single node.
   virtual std::vector<std::string> members() const { return {}; }
 };
-
-// A single node: everything is local.
-std::shared_ptr<const placement_policy> local_placement();
-
-// Rendezvous (highest random weight) hashing (common/rendezvous.hpp): each member scores
-// hash(member, kind, id) and the highest score owns the entity. When a member leaves, only its
-// entities move; when one joins, it takes about 1/N of the others'. Members must be non-empty.
-const std::string& owner_of(std::string_view kind, std::string_view id,
-                            const std::vector<std::string>& members);
 
 } // namespace parley::runtime
