@@ -6,8 +6,9 @@
 //     membership no longer lists it) every request pending on it fails with `unavailable`;
 //   - serves peers' requests to this node's entities (through the local registry, only for
 //     entities placed here) and node services, answering within the request's deadline;
-//   - keeps a link to every member: connecting runs on a detached connector per peer, because
-//     CAF 0.17's remote_actor blocks (never on an actor or io thread).
+//   - keeps a link to every member: CAF 0.17's remote_actor blocks, so it runs on a connector
+//     per peer spawned `detached` (a thread of its own, never a scheduler worker or an io
+//     thread), after an asynchronous probe of the port with a deadline.
 //
 // Local messages (from this node only):
 //   (forward_atom, node, kind, id, int64_t deadline_ms, std::string payload) -> std::string:

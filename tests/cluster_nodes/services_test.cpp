@@ -174,6 +174,7 @@ TEST_CASE("tasks created on n1 are leased by a worker polling n3, from every nod
 
   // A task created while a worker already waits on another node is handed to it within the
   // long poll (one hop from its shard), not after the poll times out.
+  auto parked = c.metric(2, "parley_task_workers_waiting");  // the built-in executors
   auto poll = std::async(std::launch::async, [&] {
     auto start = std::chrono::steady_clock::now();
     auto res = c.call(2, "POST", "/api/v1/leases",
@@ -181,7 +182,9 @@ TEST_CASE("tasks created on n1 are leased by a worker polling n3, from every nod
                       bearer(token));
     return std::make_pair(res, std::chrono::steady_clock::now() - start);
   });
-  std::this_thread::sleep_for(300ms);
+  // The task is created once the worker's poll is parked on n3, not after a guessed pause.
+  REQUIRE(test::eventually([&] { return c.metric(2, "parley_task_workers_waiting") == parked + 1; },
+                           5s));
   auto urgent = c.call(0, "POST", "/api/v1/tasks", R"({"task_type":"urgent"})", bearer(token));
   REQUIRE(urgent.status == 201);
   auto [res, took] = poll.get();
