@@ -15,6 +15,7 @@
 #include "node/node.hpp"
 #include "node/mailbox_probe.hpp"
 #include "node/process_stats.hpp"
+#include "node/storage_census.hpp"
 
 #include <caf/all.hpp>
 #include <google/protobuf/struct.pb.h>
@@ -455,6 +456,48 @@ void entities_inspect(admin_host_ptr host, const pb::AdminRequest& req, command_
                  });
 }
 
+Value census_count(const storage_census::count& c) {
+  return object({{"records", num(double(c.records))}, {"bytes", num(double(c.bytes))}});
+}
+
+Value census_value(const storage_census& c, const runtime::placement_policy* placement) {
+  Value by_owner;
+  auto& owners = *by_owner.mutable_struct_value()->mutable_fields();
+  for (auto& [kind, count] : c.by_owner)
+    owners[kind] = census_count(count);
+  std::vector<Value> partitions;
+  for (auto& [partition, count] : c.by_partition)
+    partitions.push_back(object({{"partition", num(double(partition))},
+                                 {"records", num(double(count.records))},
+                                 {"bytes", num(double(count.bytes))}}));
+  return object({{"complete", boolean(c.complete)},
+                 {"total", census_count(c.total)},
+                 {"by_owner", by_owner},
+                 {"undecodable", num(double(c.undecodable))},
+                 {"partitions", placement ? list(std::move(partitions)) : null()},
+                 {"foreign", placement ? census_count(c.foreign) : null()},
+                 {"foreign_partitions", placement ? num(double(c.foreign_partitions)) : null()}});
+}
+
+// A full scan: on a detached actor (a thread of its own, joined before storage closes at
+// shutdown), never on the admin actor's thread, bounded by the budget.
+void storage_partitions(admin_host_ptr host, const pb::AdminRequest& req, command_done done) {
+  census_options opts;
+  opts.placement = host->placement.get();
+  opts.partitions = host->partitions;
+  if (!arg(req, "budget").empty())
+    opts.budget = std::chrono::milliseconds{
+      std::min<int64_t>(*admin::parse_duration_ms(arg(req, "budget")), 2500)};
+  host->sys->spawn<caf::detached>([host, opts, done](caf::event_based_actor* self) {
+    auto census = take_storage_census(*host->db, opts);
+    if (!census)
+      refuse(done, census.error());
+    else
+      answer(done, census_value(*census, opts.placement));
+    self->quit();
+  });
+}
+
 void node_drain(const admin_host& h, const pb::AdminRequest& req, command_done done) {
   auto over = h.default_drain;
   if (!arg(req, "duration").empty())
@@ -549,6 +592,7 @@ admin::command_table make_admin_commands(admin_host_ptr host) {
     {"users.banned", now(users_banned)},
     {"entities.where", later(entities_where)},
     {"entities.inspect", later(entities_inspect)},
+    {"storage.partitions", later(storage_partitions)},
     {"node.drain", now(node_drain)},
     {"node.undrain", now(node_undrain)},
     {"tasks.dead.list", now(tasks_dead_list)},

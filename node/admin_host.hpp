@@ -12,6 +12,7 @@
 #include "node/mailbox_probe.hpp"
 #include "node/node_sampler.hpp"
 #include "storage/ban_store.hpp"
+#include "storage/engine.hpp"
 
 #include <caf/actor.hpp>
 
@@ -35,6 +36,10 @@ struct admin_host {
   chat::chat_context_ptr chat;
   std::shared_ptr<limits::rate_limiter> limiter;
   storage::ban_store* bans = nullptr;
+  const storage::engine* db = nullptr;  // storage.partitions reads it
+  // In a cluster: the registry's placement and cluster.partitions; null / 0 on a single node.
+  std::shared_ptr<const runtime::placement_policy> placement;
+  uint32_t partitions = 0;
   std::shared_ptr<net::deny_list> denied;
   std::shared_ptr<sample_history> history;  // node.samples
   std::string jwt_secret;  // for the short tokens that call the node's own REST handlers

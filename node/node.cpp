@@ -512,8 +512,12 @@ void start_admin(impl_t& im, const node_config& cfg, node& self) {
   host->answer_timeout = cfg.edge.server.answer_timeout;
   host->default_drain = cfg.admin.drain_duration;
   host->reload = [&self] { return self.reload_from_source(); };
-  if (im.cluster)
+  host->db = im.db.get();
+  if (im.cluster) {
     host->cluster = [member = im.cluster.get()] { return member->snapshot(); };
+    host->placement = im.cluster->placement();
+    host->partitions = cfg.cluster.partitions;
+  }
   host->log_level = [] {
     // The config's names (log.level): spdlog calls warn "warning".
     auto level = spdlog::get_level();

@@ -70,6 +70,11 @@ const std::vector<command_spec>& commands() {
             true, c::cluster),
     reads("users.where", "A user's sessions and the nodes they are on (routing table)",
           {positional("user", "user id")}, c::cluster),
+    reads("storage.partitions", "Records and bytes this node stores, per owner kind and per "
+                                "partition; records of partitions owned elsewhere counted apart",
+          {option("budget", "how long each node may scan (e.g. 2s, default 2s, at most 2.5s)",
+                  t::duration)},
+          c::cluster),
     mutates("users.ban", "Refuse a user's tokens and close their sessions (1008)",
             {positional("user", "user id"),
              option("until", "RFC 3339 time the ban ends (default: until unbanned)", t::time),

@@ -160,6 +160,10 @@ TEST_CASE("alice on n1 and bob on n3 chat in a conversation that n2 owns") {
   CHECK(alice->call(send_in("7", conv, "m7", "both")).ack().seq() == 7);
   CHECK(laptop->next_message().message().seq() == 7);
   CHECK(phone->next_message().message().seq() == 7);
+
+  // Messages, members, cursors and dedup records were all written on n2, the owner: no node
+  // holds a record of a partition it does not own.
+  CHECK(c.require_no_foreign_records(1) > 7);
 }
 
 TEST_CASE("a group over three nodes: one push per node, and a dead node's users go offline") {

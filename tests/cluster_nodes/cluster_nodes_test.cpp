@@ -127,6 +127,8 @@ TEST_CASE("three nodes answer for each other's entities, whichever node a reques
     CHECK(metric(c.port(i), "parley_cluster_peers_linked") == 2);
     CHECK(metric(c.port(i), "parley_cluster_partitions_unavailable") == 0);
   }
+  // Posts, author indexes and feed users were each written where their partition lives.
+  CHECK(c.require_no_foreign_records(2) >= ids.size());
 }
 
 TEST_CASE("a killed node is seen down within the lease, its partitions fail fast, and it returns with its data") {

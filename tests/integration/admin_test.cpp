@@ -517,3 +517,25 @@ TEST_CASE("the operator page is served where the admin API is") {
   CHECK(http_call(separate.port(), "GET", "/admin/v1/samples", {}, bearer(token().viewer)).status
         == 404);
 }
+
+TEST_CASE("storage partitions counts what the node stores by owner, with no partitions on a single node") {
+  running_node node;
+  auto alice = open_session(node, "alice");
+  alice.ws->send_text(R"({"request_id":"1","send":{"to_user":"bob","client_msg_id":"m1","body":"hi"}})");
+  REQUIRE(read_frame(*alice.ws).has_ack());
+  auto census = answer_of(command(node, "storage.partitions", "{}", token().viewer));
+  CHECK(census.fields().at("complete").bool_value());
+  CHECK(number(census, "undecodable") == 0);
+  auto& owners = census.fields().at("by_owner").struct_value().fields();
+  REQUIRE(owners.count("conversation") == 1);
+  // The message, its dedup record, the conversation and both memberships at least.
+  CHECK(owners.at("conversation").struct_value().fields().at("records").number_value() >= 5);
+  REQUIRE(owners.count("node") == 1);  // the node's identity
+  auto total = census.fields().at("total").struct_value().fields().at("records").number_value();
+  CHECK(total >= 6);
+  // No partitions and no foreign records without a cluster; a user may not ask.
+  CHECK(census.fields().at("partitions").has_null_value());
+  CHECK(census.fields().at("foreign").has_null_value());
+  CHECK(command(node, "storage.partitions", "{}", token().user).status == 403);
+  CHECK(command(node, "storage.partitions", R"({"budget":"soon"})").status == 400);
+}

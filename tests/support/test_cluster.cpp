@@ -3,9 +3,11 @@
 #include "cluster/etcd_client.hpp"
 #include "cluster/partition_map_store.hpp"
 #include "cluster/placement/partitions.hpp"
+#include "proto/admin.pb.h"
 #include "support/eventually.hpp"
 
 #include <catch2/catch.hpp>
+#include <google/protobuf/util/json_util.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -105,6 +107,32 @@ uint32_t test_cluster::index_of(const std::string& node) const {
       return i;
   FAIL("no node " << node);
   return 0;
+}
+
+uint64_t test_cluster::require_no_foreign_records(uint32_t i) {
+  auto admin = call(i, "POST", "/api/v1/dev/token", R"({"user_id":"ops","role":"admin"})");
+  std::smatch m;
+  REQUIRE(std::regex_search(admin.body, m, std::regex{R"re("token":"([^"]+)")re"}));
+  auto res = call(i, "POST", "/admin/v1/storage.partitions", "{}", bearer(m[1]));
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  pb::AdminReply reply;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(res.body, &reply).ok());
+  REQUIRE(reply.unanswered_size() == 0);
+  REQUIRE(static_cast<uint32_t>(reply.answers_size()) == opts.size);
+  uint64_t records = 0;
+  for (auto& part : reply.answers()) {
+    INFO("node " << part.node());
+    REQUIRE(part.has_data());
+    auto& fields = part.data().struct_value().fields();
+    CHECK(fields.at("complete").bool_value());
+    CHECK(fields.at("undecodable").number_value() == 0);
+    CHECK(fields.at("foreign").struct_value().fields().at("records").number_value() == 0);
+    CHECK(fields.at("foreign_partitions").number_value() == 0);
+    records += static_cast<uint64_t>(
+      fields.at("total").struct_value().fields().at("records").number_value());
+  }
+  return records;
 }
 
 int64_t test_cluster::metric(uint32_t i, const std::string& name) const {

@@ -70,6 +70,12 @@ struct test_cluster {
   // partition map in etcd says; the index of that node.
   std::string owner_of(const std::string& key);
   uint32_t index_of(const std::string& node) const;
+
+  // Asks node i's admin console for storage.partitions (every node answers its part) and
+  // checks that every node answered a complete census holding no record of a partition whose
+  // primary is another node: until replication, data lives only on its partition's primary.
+  // The records all nodes hold together, for the caller's own checks.
+  uint64_t require_no_foreign_records(uint32_t i = 0);
 };
 
 // The value of a metric line without labels (or with the labels escaped into `name` as a
