@@ -28,6 +28,8 @@ constexpr family_spec specs[family_count] = {
   {family::affinity, "affinity", false},
   {family::likes, "likes", true},
   {family::comments, "comments", false},
+  {family::replog, "replog", false},
+  {family::repl_applied, "repl_applied", true},
 };
 
 } // namespace

@@ -33,9 +33,11 @@ enum class family : uint8_t {
   affinity,       // reader|author -> the reader's likes and comments on the author's posts
   likes,          // post|user
   comments,       // post|comment id -> comment
+  replog,         // partition|lsn -> a replicated write's share of a partition: replication_log.hpp
+  repl_applied,   // partition -> the last replicated record a backup applied
 };
 
-constexpr size_t family_count = 23;
+constexpr size_t family_count = 25;
 
 struct family_spec {
   family id;

@@ -170,7 +170,9 @@ owner author_posts(std::string_view key) {
 owner decode(family fam, std::string_view key) {
   switch (fam) {
     case family::meta:
-    case family::presence:  // last_seen as this node saw it
+    case family::presence:      // last_seen as this node saw it
+    case family::replog:        // this node's log of what it shipped, and what it applied:
+    case family::repl_applied:  // bookkeeping of replication, never itself replicated
       return record_owner{kind::node, {}};
     case family::messages:
       return messages(key);
