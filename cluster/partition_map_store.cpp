@@ -17,6 +17,7 @@ std::string encode(const partition_assignment& a) {
   out.set_epoch(a.epoch);
   out.set_primary(a.primary);
   out.set_backup(a.backup);
+  out.set_backup_ready(a.backup_ready);
   return out.SerializeAsString();
 }
 
@@ -31,6 +32,7 @@ result<partition_assignment> decode(const etcd_kv& kv, std::string_view cluster_
   out.epoch = in.epoch();
   out.primary = in.primary();
   out.backup = in.backup();
+  out.backup_ready = in.backup_ready();
   out.mod_revision = kv.mod_revision;
   return out;
 }
@@ -59,12 +61,14 @@ result<partition_map> partition_map_store::read_all() {
 }
 
 result<partition_write> partition_map_store::assign(const partition_assignment& previous,
-                                                    std::string primary, std::string backup) {
+                                                    std::string primary, std::string backup,
+                                                    bool backup_ready) {
   partition_assignment next;
   next.partition = previous.partition;
   next.epoch = previous.mod_revision == 0 ? 1 : previous.epoch + 1;
   next.primary = std::move(primary);
   next.backup = std::move(backup);
+  next.backup_ready = backup_ready && !next.backup.empty();
   auto key = partition_key(cluster_id_, next.partition);
   auto value = encode(next);
   auto cas = previous.mod_revision == 0

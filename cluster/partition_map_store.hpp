@@ -19,6 +19,7 @@ struct partition_assignment {
   uint64_t epoch = 0;        // 1 for the first assignment; 0: never assigned
   std::string primary;       // node_id
   std::string backup;        // node_id; empty while the partition has none
+  bool backup_ready = false; // the backup caught up: it may take over (replication)
   int64_t mod_revision = 0;  // etcd's revision of the record; 0: no record
 };
 
@@ -51,9 +52,10 @@ public:
 
   // Assigns `previous.partition` to `primary` and `backup` if its record is still `previous`
   // (as read: same mod_revision; mod_revision 0 means "absent"), with epoch previous.epoch + 1
-  // (1 when absent). A lost race is no fault: `won` false with what won.
+  // (1 when absent). A lost race is no fault: `won` false with what won. `backup_ready` says
+  // the backup holds every acknowledged write (never true without a backup).
   result<partition_write> assign(const partition_assignment& previous, std::string primary,
-                                 std::string backup);
+                                 std::string backup, bool backup_ready = false);
 
 private:
   etcd_client& client_;

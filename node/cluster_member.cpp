@@ -17,6 +17,7 @@
 #include "cluster/membership.hpp"
 #include "cluster/partition_map_store.hpp"
 #include "cluster/placement/partition_placement.hpp"
+#include "common/rendezvous.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 
@@ -94,6 +95,13 @@ struct cluster_member::impl {
   std::vector<std::string> applied_members;
   std::vector<cluster::partition_owners> applied_owners;
 
+  // Replication: the roles as etcd says, who hears of their changes, and the backups the
+  // replicating writer reported caught up (partition, backup), for the keeper to record.
+  std::shared_ptr<cluster::replication_map> replication;
+  std::vector<cluster::partition_role> applied_roles;
+  std::vector<caf::actor> map_listeners;
+  std::vector<std::pair<uint32_t, std::string>> caught_up;  // guarded by `mutex`
+
   metrics::gauge& members_gauge = metrics::global().get_gauge(
     "cluster_members", "Live members of the cluster as this node sees them");
   metrics::gauge& primaries_gauge = metrics::global().get_gauge(
@@ -127,6 +135,8 @@ struct cluster_member::impl {
   }
 
   void keep_placement();
+  void fail_over(cluster::partition_map_store& store, const std::vector<std::string>& live,
+                 std::vector<cluster::partition_assignment>& map);
   bool apply_map(cluster::partition_map_store& store, std::vector<std::string>& live,
                  std::vector<std::string>& addresses);
 };
@@ -139,6 +149,8 @@ cluster_member::cluster_member(cluster_options opts, std::string node_id,
   impl_->on_readiness = std::move(on_readiness);
   impl_->placement = std::make_shared<cluster::partition_placement>(impl_->node_id,
                                                                     impl_->opts.partitions);
+  impl_->replication = std::make_shared<cluster::replication_map>(impl_->node_id,
+                                                                  impl_->opts.partitions);
   auto& reg = metrics::global();
   auto* counters = &impl_->etcd_counters;
   reg.add_callback_gauge("cluster_etcd_round_trips", "HTTP requests this node sent to etcd",
@@ -237,6 +249,22 @@ caf::actor cluster_member::link() const {
   return *impl_->link;
 }
 
+std::shared_ptr<const cluster::replication_map> cluster_member::replication() const {
+  return impl_->replication;
+}
+
+void cluster_member::add_map_listener(caf::actor listener) {
+  impl_->map_listeners.push_back(std::move(listener));
+}
+
+void cluster_member::report_caught_up(uint32_t partition, const std::string& backup) {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    impl_->caught_up.emplace_back(partition, backup);
+  }
+  impl_->poke();
+}
+
 void cluster_member::add_member_listener(caf::actor listener) {
   impl_->member_listeners.push_back(std::move(listener));
 }
@@ -309,6 +337,82 @@ fault cluster_member::start(caf::actor_system& sys, caf::actor registry,
   return {};
 }
 
+namespace {
+
+// The member that should back `partition` up under `primary`: the highest rendezvous score of
+// the live members but the primary (placement's own order); empty when there is none.
+std::string backup_for(const std::vector<std::string>& live, uint32_t partition,
+                       const std::string& primary) {
+  std::vector<std::string> candidates;
+  for (auto& m : live)
+    if (m != primary)
+      candidates.push_back(m);
+  std::sort(candidates.begin(), candidates.end());
+  if (candidates.empty())
+    return {};
+  auto top = rendezvous_top_two(candidates, "partition", std::to_string(partition));
+  return candidates[top.first];
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+} // namespace
+
+// Replication's changes of the map (docs/replication.md), each a compare-and-set raising the
+// epoch; a lost race leaves what won. This node changes only partitions it is involved in:
+//   - its primary's lease is gone and it is the caught-up backup: it becomes the primary, with
+//     the next live member as backup (to catch up);
+//   - it is the primary and its backup's lease is gone, or it has none and another member is
+//     live: the next live member becomes the backup (degraded until it catches up);
+//   - it is the primary and the writer reported the backup caught up: backup_ready.
+void cluster_member::impl::fail_over(cluster::partition_map_store& store,
+                                     const std::vector<std::string>& live,
+                                     std::vector<cluster::partition_assignment>& map) {
+  std::vector<std::pair<uint32_t, std::string>> ready;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    ready.swap(caught_up);
+  }
+  auto change = [&](cluster::partition_assignment& a, const std::string& primary,
+                    const std::string& backup, bool backup_ready, const char* why) {
+    auto write = store.assign(a, primary, backup, backup_ready);
+    if (!write) {
+      spdlog::warn("cluster: partition {} not changed ({}): {}", a.partition, why,
+                   write.error().message);
+      return;
+    }
+    if (write->won)
+      spdlog::info("cluster: partition {} epoch {}: primary {}, backup {}{} ({})", a.partition,
+                   write->current.epoch, write->current.primary,
+                   write->current.backup.empty() ? "none" : write->current.backup,
+                   write->current.backup_ready ? " (caught up)" : "", why);
+    a = write->current;
+  };
+  for (auto& a : map) {
+    if (a.epoch == 0)
+      continue;
+    bool primary_live = contains(live, a.primary);
+    bool backup_live = !a.backup.empty() && contains(live, a.backup);
+    if (!primary_live && a.backup == node_id && a.backup_ready) {
+      change(a, node_id, backup_for(live, a.partition, node_id), false, "primary lost");
+    } else if (a.primary == node_id && !a.backup.empty() && !backup_live) {
+      change(a, node_id, backup_for(live, a.partition, node_id), false, "backup lost");
+    } else if (a.primary == node_id && a.backup.empty()) {
+      if (auto next = backup_for(live, a.partition, node_id); !next.empty())
+        change(a, node_id, next, false, "a backup is live again");
+    }
+  }
+  for (auto& [partition, backup] : ready) {
+    if (partition >= map.size())
+      continue;
+    auto& a = map[partition];
+    if (a.primary == node_id && a.backup == backup && !a.backup_ready && contains(live, backup))
+      change(a, node_id, backup, true, "backup caught up");
+  }
+}
+
 // Reads the partition map, assigns what has no primary yet (once enough members are here),
 // and hands it to the placement. False when etcd could not be read.
 bool cluster_member::impl::apply_map(cluster::partition_map_store& store,
@@ -350,10 +454,35 @@ bool cluster_member::impl::apply_map(cluster::partition_map_store& store,
         continue;
       }
       owners[p] = {write->current.primary, write->current.backup};
+      previous[p] = write->current;
       won += write->won ? 1 : 0;
     }
     spdlog::info("cluster: assigned {} of {} unassigned partitions over {} members", won,
                  unassigned, live.size());
+  }
+  if (opts.replication_factor >= 2 && here && membership->lease_healthy()) {
+    fail_over(store, live, previous);
+    for (auto& a : previous)
+      if (a.epoch != 0 && a.partition < opts.partitions)
+        owners[a.partition] = {a.primary, a.backup};
+  }
+  // Replication's view first: an entity activated by the placement below writes at once, and
+  // the writer must already know this node is its partition's primary.
+  std::vector<cluster::partition_role> roles(opts.partitions);
+  for (auto& a : previous)
+    if (a.epoch != 0 && a.partition < opts.partitions)
+      roles[a.partition] = {a.epoch, a.primary, a.backup, a.backup_ready};
+  bool roles_changed = !std::equal(roles.begin(), roles.end(), applied_roles.begin(),
+                                   applied_roles.end(), [](auto& x, auto& y) {
+                                     return x.epoch == y.epoch && x.primary == y.primary
+                                            && x.backup == y.backup
+                                            && x.backup_ready == y.backup_ready;
+                                   });
+  if (roles_changed || live != applied_members) {
+    replication->update(roles, live);
+    applied_roles = roles;
+    for (auto& listener : map_listeners)
+      caf::anon_send(listener, map_changed_atom_v);
   }
   placement->update(owners, live);
   if (live != applied_members || owners != applied_owners) {
@@ -435,6 +564,7 @@ void cluster_member::leave() {
   *im.link = nullptr;
   im.registry = nullptr;
   im.member_listeners.clear();
+  im.map_listeners.clear();
 }
 
 const std::string& cluster_member::node_id() const {

@@ -2,15 +2,18 @@
 // its published gateway, membership in etcd, the partition map, and the registry's placement
 // and forwarders. A single node (cluster.enabled = false) builds none of it.
 //
-// Placement until replication lands (docs/cluster.md): the partition map in etcd is assigned
-// once, by rendezvous over the members present when `cluster.bootstrap_members` have joined,
-// and then stays: a partition's data lives on its primary's disk, so a partition never moves to
-// a node that does not hold it. A primary that is down leaves its partitions unavailable until
-// it returns; a node that joins later owns nothing yet and forwards.
+// Placement (docs/cluster.md): the partition map in etcd is assigned once, by rendezvous over
+// the members present when `cluster.bootstrap_members` have joined. With replication factor 1 it
+// then stays: a partition's data lives on its primary's disk only, so a primary that is down
+// leaves its partitions unavailable until it returns. With factor 2 (docs/replication.md) the
+// keeper also fails over: a primary whose lease is gone is replaced by its caught-up backup, a
+// lost backup by the next live member in rendezvous order, each a compare-and-set that raises
+// the partition's epoch. A node that joins later owns nothing yet and forwards.
 #pragma once
 
 #include "actors/admin/admin_api.hpp"
 #include "actors/runtime/placement.hpp"
+#include "cluster/replication/replication_map.hpp"
 #include "actors/runtime/registry.hpp"
 #include "actors/runtime/service_router.hpp"
 #include "actors/runtime/storage_writer.hpp"
@@ -63,6 +66,15 @@ public:
   // This node's peer link, for node services that send to peers themselves (the route
   // replicator); empty before start() and after leave(). From start()'s thread.
   caf::actor link() const;
+
+  // Replication (cluster.replication_factor 2): each partition's epoch, primary, backup and
+  // whether the backup caught up, as etcd says; kept by this member.
+  std::shared_ptr<const cluster::replication_map> replication() const;
+  // Tells `listener` (map_changed_atom) whenever replication() changed. Before start().
+  void add_map_listener(caf::actor listener);
+  // The replicating writer's news that `backup` caught up with `partition`: recorded in etcd
+  // (backup_ready) by the keeper, if the map still names it. Any thread.
+  void report_caught_up(uint32_t partition, const std::string& backup);
 
   // Also tells `listener` of every change of the live members, as the peer link is told:
   // (members_changed_atom, node ids, peer-link addresses), this node included. Before start().

@@ -46,6 +46,9 @@
 #include "node/process_stats.hpp"
 #include "storage/ban_store.hpp"
 #include "storage/engine.hpp"
+#include "cluster/replication/replica_service.hpp"
+#include "cluster/replication/replicating_writer.hpp"
+#include "node/record_partition.hpp"
 #include "storage/group_commit_writer.hpp"
 #include "storage/chat_store.hpp"
 #include "storage/link_store.hpp"
@@ -134,6 +137,7 @@ struct node::impl {
   std::unique_ptr<cluster_member> cluster;    // cluster.enabled only
   chat::chat_service_api chat_service;        // cluster.enabled only: node service "chat"
   cluster::route_replicator_api route_replicator;  // cluster.enabled only: node service "routes"
+  cluster::replica_api replica;  // replication_factor 2 only: node service "replica"
   std::string node_id;
   int64_t started_at_ms = 0;
   bool stopped = false;
@@ -195,8 +199,23 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
                              *im.sys, im.node_id, im.cluster->placement(),
                              im.cluster->service_forwarders())
                          : std::make_shared<runtime::service_router>(*im.sys);
-  im.storage_writer = runtime::spawn_storage_writer(
-    *im.sys, *im.writer, im.cluster ? im.cluster->fence() : runtime::write_fence{});
+  if (im.cluster && cfg.cluster.replication_factor >= 2) {
+    // Each partition's writes on its primary and its backup before the ack (docs/replication.md).
+    cluster::replicating_writer_options wopts;
+    wopts.map = im.cluster->replication();
+    wopts.db = im.db.get();
+    wopts.writer = im.writer.get();
+    wopts.partition_of = make_record_partitioner(cfg.cluster.partitions);
+    wopts.fence = im.cluster->fence();
+    wopts.caught_up = [member = im.cluster.get()](uint32_t partition, const std::string& backup) {
+      member->report_caught_up(partition, backup);
+    };
+    im.storage_writer = cluster::spawn_replicating_writer(*im.sys, std::move(wopts));
+    im.cluster->add_map_listener(caf::actor_cast<caf::actor>(im.storage_writer));
+  } else {
+    im.storage_writer = runtime::spawn_storage_writer(
+      *im.sys, *im.writer, im.cluster ? im.cluster->fence() : runtime::write_fence{});
+  }
 }
 
 // In a cluster: the membership first (the write fence opens once it holds a lease), readiness
@@ -596,9 +615,22 @@ fault node::start() {
   if (im.cluster) {
     auto services = cluster_member::node_services(*im.router, im.admin);
     services.merge(start_chat_cluster(im, cfg_));
+    if (cfg_.cluster.replication_factor >= 2) {
+      cluster::replica_options ropts;
+      ropts.map = im.cluster->replication();
+      ropts.db = im.db.get();
+      ropts.writer = im.writer.get();
+      ropts.partition_of = make_record_partitioner(cfg_.cluster.partitions);
+      im.replica = cluster::spawn_replica_service(*im.sys, std::move(ropts));
+      services[cluster::replica_service_name] = {caf::actor_cast<caf::actor>(im.replica),
+                                                 cluster::invoker_for<cluster::replica_api>()};
+    }
     if (auto err = im.cluster->start(*im.sys, im.registry, std::move(services)))
       return err;
     caf::anon_send(im.route_replicator, peer_link_atom_v, im.cluster->link());
+    if (cfg_.cluster.replication_factor >= 2)
+      caf::anon_send(caf::actor_cast<caf::actor>(im.storage_writer), peer_link_atom_v,
+                     im.cluster->link());
   }
   if (auto err = im.server->start())
     return err;
@@ -733,6 +765,9 @@ void node::shutdown() {
     im.sampler = nullptr;
     im.registry = nullptr;
     im.storage_writer = nullptr;
+    if (im.replica)
+      caf::anon_send_exit(im.replica, caf::exit_reason::user_shutdown);
+    im.replica = nullptr;
     im.route_replicator = nullptr;
     im.chat_service = nullptr;
     im.sys.reset();  // waits for every actor to finish

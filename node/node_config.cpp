@@ -292,6 +292,8 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.cluster.partitions = uint32_t(v); }),
     int_key("cluster.bootstrap_members", 1, 1000,
             [](node_config& c, int64_t v) { c.cluster.bootstrap_members = uint32_t(v); }),
+    int_key("cluster.replication_factor", 1, 2,
+            [](node_config& c, int64_t v) { c.cluster.replication_factor = uint32_t(v); }),
     int_key("cluster.heartbeat_ms", 10, 60'000,
             [](node_config& c, int64_t v) { c.cluster.heartbeat = milliseconds{v}; }),
     int_key("cluster.connection_timeout_ms", 100, 600'000,

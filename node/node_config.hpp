@@ -88,6 +88,11 @@ struct cluster_options {
   // cluster's life, until replication can move them: docs/cluster.md). Start a new cluster's
   // first nodes together with this set to their number. Default: 1
   uint32_t bootstrap_members = 1;
+  // Copies of each partition's durable writes: 1 (its primary only) or 2 (primary and backup: a
+  // write is acknowledged once both hold it, and the backup takes over when the primary dies;
+  // docs/replication.md). Every node must have the same value, set when the cluster is created.
+  // Default: 1
+  uint32_t replication_factor = 1;
   // Heartbeat interval on each peer link. Default: 500 ms
   std::chrono::milliseconds heartbeat{500};
   // A peer link silent this long is closed (and retried); more than heartbeat. Default: 3000 ms

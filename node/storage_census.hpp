@@ -20,11 +20,6 @@
 
 namespace parley::node {
 
-// The id the registry places a record's owner by (actors/runtime/placement.hpp's `id`): the
-// conversation, the user, the link key, or the decimal number of a task or post shard.
-// Empty for node records.
-std::string placement_id(const storage::record_owner& owner);
-
 struct storage_census {
   struct count {
     uint64_t records = 0;

@@ -143,6 +143,18 @@ result<pb::ReplPosition> replication_log::applied(uint32_t partition) const {
   return std::move(**stored);
 }
 
+result<std::optional<uint32_t>> replication_log::partition_of_entry(std::string_view key) {
+  key_reader r{key};
+  auto p = r.u32();
+  if (!p || !r.u64() || !r.done())
+    return corrupt_record(family::replog, key);
+  return std::optional<uint32_t>{*p};
+}
+
+void replication_log::put_applied(write_set& ws, const pb::ReplPosition& at) {
+  ws.put(family::repl_applied, partition_key(at.partition()), at.SerializeAsString());
+}
+
 fault replication_log::apply(write_set& ws, const pb::ReplRecord& record) {
   for (auto& op : record.ops()) {
     // From another node: a family this build does not have, or replication's own bookkeeping,
@@ -162,8 +174,7 @@ fault replication_log::apply(write_set& ws, const pb::ReplRecord& record) {
     else
       ws.put(fam, op.key(), op.value());
   }
-  ws.put(family::repl_applied, partition_key(record.partition()),
-         position(record.partition(), record.epoch(), record.lsn()).SerializeAsString());
+  put_applied(ws, position(record.partition(), record.epoch(), record.lsn()));
   return {};
 }
 

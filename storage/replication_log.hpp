@@ -58,6 +58,12 @@ public:
   // What this node applied of `partition`; lsn 0 and epoch 0 when nothing.
   result<pb::ReplPosition> applied(uint32_t partition) const;
 
+  // The partition of a `replog` entry's key; a fault when the key is none.
+  static result<std::optional<uint32_t>> partition_of_entry(std::string_view key);
+
+  // Puts `at` as the applied position of its partition into `ws`.
+  static void put_applied(write_set& ws, const pb::ReplPosition& at);
+
   // Puts `record`'s ops and the applied position it reaches into `ws`; bad_request (and nothing
   // put) when an op names a family that is not replicated.
   static fault apply(write_set& ws, const pb::ReplRecord& record);

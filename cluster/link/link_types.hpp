@@ -6,6 +6,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/protobuf_inspect.hpp"
 #include "proto/cluster_link.pb.h"
+#include "proto/cluster_replication.pb.h"
 #include "proto/cluster_routes.pb.h"
 
 #include <caf/fwd.hpp>
@@ -18,12 +19,23 @@ CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::Envelope))
 // the replicated routing table (cluster/routes/); new types go last, so that IDs never shift
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::RoutingDelta))
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::RoutingSnapshot))
+// replication (cluster/replication/)
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplBatch))
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplAck))
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplPosition))
 CAF_END_TYPE_ID_BLOCK(parley_cluster)
 
 // Atoms of the replicated routing table's messages between nodes.
 CAF_ADD_ATOM(parley_cluster, parley::atoms, delta_atom, "rt_delta")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, position_atom, "rt_pos")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, snapshot_atom, "rt_snap")
+// This node's peer link, for node services that send to peers themselves.
+CAF_ADD_ATOM(parley_cluster, parley::atoms, peer_link_atom, "peer_link")
+// Atoms of replication (cluster/replication/).
+CAF_ADD_ATOM(parley_cluster, parley::atoms, replicate_atom, "repl")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_position_atom, "repl_pos")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_reset_atom, "repl_reset")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, map_changed_atom, "map_chg")
 
 namespace parley::cluster {
 

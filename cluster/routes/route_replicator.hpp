@@ -42,7 +42,6 @@
 #include <vector>
 
 CAF_ADD_ATOM(parley_cluster, parley::atoms, route_atom, "route")
-CAF_ADD_ATOM(parley_cluster, parley::atoms, peer_link_atom, "peer_link")
 
 namespace parley::cluster {
 

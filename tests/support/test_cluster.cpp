@@ -101,6 +101,33 @@ std::string test_cluster::owner_of(const std::string& key) {
   return {};
 }
 
+std::pair<std::string, bool> test_cluster::backup_of(const std::string& key) {
+  cluster::etcd_options eopts;
+  eopts.endpoints = {etcd.endpoint()};
+  cluster::etcd_client client{eopts};
+  cluster::partition_map_store store{client, "test"};
+  auto map = store.read_all();
+  REQUIRE(map);
+  auto p = cluster::partition_of(key, opts.partitions);
+  for (auto& a : map->partitions)
+    if (a.partition == p)
+      return {a.backup, a.backup_ready};
+  return {};
+}
+
+uint32_t test_cluster::partitions_backed_up() {
+  cluster::etcd_options eopts;
+  eopts.endpoints = {etcd.endpoint()};
+  cluster::etcd_client client{eopts};
+  cluster::partition_map_store store{client, "test"};
+  auto map = store.read_all();
+  REQUIRE(map);
+  uint32_t n = 0;
+  for (auto& a : map->partitions)
+    n += a.backup_ready ? 1 : 0;
+  return n;
+}
+
 uint32_t test_cluster::index_of(const std::string& node) const {
   for (uint32_t i = 0; i < opts.size; ++i)
     if (name(i) == node)

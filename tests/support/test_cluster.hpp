@@ -69,6 +69,10 @@ struct test_cluster {
   // The primary of the partition of `key` (an entity id, a user, a link key, ...) now, as the
   // partition map in etcd says; the index of that node.
   std::string owner_of(const std::string& key);
+  // The backup of the partition of `key` now, and whether it caught up (replication).
+  std::pair<std::string, bool> backup_of(const std::string& key);
+  // Partitions whose backup caught up, as the partition map in etcd says.
+  uint32_t partitions_backed_up();
   uint32_t index_of(const std::string& node) const;
 
   // Asks node i's admin console for storage.partitions (every node answers its part) and

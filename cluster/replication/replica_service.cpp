@@ -1,0 +1,252 @@
+#include "cluster/replication/replica_service.hpp"
+
+#include "actors/runtime/errors.hpp"
+#include "common/metrics.hpp"
+#include "storage/families.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <unordered_map>
+
+namespace parley::cluster {
+
+namespace {
+
+struct replica_metrics {
+  metrics::counter& applied = metrics::global().get_counter(
+    "replication_records_applied_total", "Replicated records a backup applied");
+  metrics::counter& refused = metrics::global().get_counter(
+    "replication_batches_refused_total",
+    "Batches a backup refused: not from the primary the map names, or an older epoch");
+  metrics::counter& gaps = metrics::global().get_counter(
+    "replication_gaps_total", "Records a backup could not apply yet because an earlier one was missing");
+};
+
+replica_metrics& instruments() {
+  static replica_metrics m;
+  return m;
+}
+
+struct partition_progress {
+  bool loaded = false;
+  pb::ReplPosition queued;   // the last record handed to the writer
+  pb::ReplPosition durable;  // the last record the writer reported durable
+};
+
+struct replica_state {
+  replica_options opts;
+  std::unique_ptr<storage::replication_log> log;
+  std::unordered_map<uint32_t, partition_progress> parts;
+  uint64_t next_ticket = 0;
+  // Writes in flight: what becomes durable with each, and who hears of it (the error, or none
+  // once durable).
+  struct waiting {
+    std::map<uint32_t, pb::ReplPosition> reaches;
+    std::function<void(caf::error)> done;
+  };
+  std::unordered_map<uint64_t, waiting> pending;
+
+  static inline const char* name = "parley.replica";
+};
+
+using replica_impl =
+  replica_api::extend<caf::reacts_to<written_atom, uint64_t, caf::error>>;
+using replica_actor = replica_impl::stateful_pointer<replica_state>;
+
+// The partition's progress, read from disk the first time.
+caf::expected<partition_progress*> progress(replica_actor self, uint32_t partition) {
+  auto& st = self->state;
+  auto& p = st.parts[partition];
+  if (!p.loaded) {
+    auto at = st.log->applied(partition);
+    if (!at)
+      return make_error(at.error());
+    p.queued = *at;
+    p.durable = *at;
+    p.loaded = true;
+  }
+  return &p;
+}
+
+// Whether `origin` may write `partition` in `epoch` here now; the refusal otherwise.
+caf::error admit(replica_actor self, const std::string& origin, uint32_t partition,
+                 uint64_t epoch) {
+  auto& map = *self->state.opts.map;
+  if (partition >= map.partitions())
+    return make_error(errc::bad_request, "no partition " + std::to_string(partition));
+  auto role = map.role(partition);
+  if (role.backup != map.local_node() || role.primary != origin) {
+    instruments().refused.inc();
+    return make_error(errc::unavailable,
+                      "node " + map.local_node() + " is not the backup of partition "
+                        + std::to_string(partition) + " for " + origin + " in epoch "
+                        + std::to_string(role.epoch) + " as far as it knows; retry shortly");
+  }
+  if (epoch < role.epoch) {
+    instruments().refused.inc();
+    return make_error(errc::conflict, "partition " + std::to_string(partition) + " is in epoch "
+                                        + std::to_string(role.epoch) + "; a write of epoch "
+                                        + std::to_string(epoch) + " is refused");
+  }
+  return {};
+}
+
+pb::ReplAck ack_of(const std::map<uint32_t, pb::ReplPosition>& positions) {
+  pb::ReplAck ack;
+  for (auto& [partition, at] : positions)
+    *ack.add_applied() = at;
+  return ack;
+}
+
+// Hands `ws` to the writer; `done` hears once it is durable (or failed), after the positions
+// it `reaches` count as durable.
+void write(replica_actor self, storage::write_set ws, std::map<uint32_t, pb::ReplPosition> reaches,
+           std::function<void(caf::error)> done) {
+  auto& st = self->state;
+  auto ticket = st.next_ticket++;
+  st.pending.emplace(ticket, replica_state::waiting{std::move(reaches), std::move(done)});
+  st.opts.writer->submit(std::move(ws), [handle = caf::actor_cast<replica_impl>(self),
+                                         ticket](const fault& err) {
+    caf::anon_send(handle, written_atom_v, ticket, err ? make_error(err) : caf::error{});
+  });
+}
+
+caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
+  auto& st = self->state;
+  storage::write_set ws;
+  std::map<uint32_t, pb::ReplPosition> reaches;
+  std::map<uint32_t, bool> stopped;  // partitions whose rest of the batch follows a gap
+  for (auto& record : *batch.mutable_records()) {
+    auto partition = record.partition();
+    if (auto refused = admit(self, batch.origin(), partition, record.epoch()))
+      return refused;
+    auto p = progress(self, partition);
+    if (!p)
+      return std::move(p.error());
+    auto& at = **p;
+    reaches.emplace(partition, at.durable);
+    if (stopped[partition] || record.lsn() <= at.queued.lsn())
+      continue;  // after a gap, or already applied (a resend)
+    if (record.lsn() != at.queued.lsn() + 1) {
+      instruments().gaps.inc();
+      stopped[partition] = true;
+      continue;
+    }
+    if (auto bad = storage::replication_log::apply(ws, record))
+      return make_error(bad);
+    st.log->append(ws, record);
+    at.queued.set_epoch(record.epoch());
+    at.queued.set_lsn(record.lsn());
+    reaches[partition] = at.queued;
+    instruments().applied.inc();
+  }
+  if (ws.empty()) {
+    // Nothing new: answer what is durable (a resend of a record still being written is
+    // answered by that write's own reply).
+    for (auto& [partition, at] : reaches)
+      at = st.parts[partition].durable;
+    return ack_of(reaches);
+  }
+  auto rp = self->make_response_promise<pb::ReplAck>();
+  auto ack = ack_of(reaches);
+  write(self, std::move(ws), std::move(reaches), [rp, ack](caf::error err) mutable {
+    if (err)
+      rp.deliver(std::move(err));
+    else
+      rp.deliver(ack);
+  });
+  return rp;
+}
+
+caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint64_t epoch) {
+  auto& st = self->state;
+  auto p = progress(self, partition);
+  if (!p)
+    return std::move(p.error());
+  storage::write_set ws;
+  auto specs = storage::family_specs();
+  for (size_t i = 0; i < storage::family_count; ++i) {
+    auto fam = specs[i].id;
+    if (fam == storage::family::repl_applied)
+      continue;
+    fault bad;
+    auto err = st.opts.db->scan(fam, {}, {}, [&](std::string_view key, std::string_view) {
+      auto owner = fam == storage::family::replog ? storage::replication_log::partition_of_entry(key)
+                                                  : st.opts.partition_of(fam, key);
+      if (!owner) {
+        bad = owner.error();
+        return false;
+      }
+      if (*owner && **owner == partition)
+        ws.del(fam, std::string{key});
+      return true;
+    });
+    if (err)
+      return make_error(err);
+    if (bad)
+      return make_error(bad);
+  }
+  pb::ReplPosition start;
+  start.set_partition(partition);
+  start.set_epoch(epoch);
+  storage::replication_log::put_applied(ws, start);
+  (*p)->queued = start;
+  spdlog::info("replication: partition {} reset for a copy from its primary ({} records erased)",
+               partition, ws.ops().size() - 1);
+  auto rp = self->make_response_promise<pb::ReplPosition>();
+  write(self, std::move(ws), {{partition, start}}, [rp, start](caf::error err) mutable {
+    if (err)
+      rp.deliver(std::move(err));
+    else
+      rp.deliver(start);
+  });
+  return rp;
+}
+
+} // namespace
+
+replica_api spawn_replica_service(caf::actor_system& sys, replica_options opts) {
+  auto impl = sys.spawn([opts = std::move(opts)](replica_actor self) -> replica_impl::behavior_type {
+    self->state.opts = opts;
+    self->state.log = std::make_unique<storage::replication_log>(*opts.db);
+    return {
+      [self](replicate_atom, pb::ReplBatch& batch) { return replicate(self, batch); },
+      [self](replica_position_atom, uint32_t partition) -> caf::result<pb::ReplPosition> {
+        auto p = progress(self, partition);
+        if (!p)
+          return std::move(p.error());
+        return (*p)->durable;
+      },
+      [self](replica_reset_atom, uint32_t partition, uint64_t epoch) {
+        return reset(self, partition, epoch);
+      },
+      [self](written_atom, uint64_t ticket, caf::error& err) {
+        auto& st = self->state;
+        auto it = st.pending.find(ticket);
+        if (it == st.pending.end())
+          return;
+        auto done = std::move(it->second.done);
+        if (err) {
+          // Nothing of it is durable: forget what was queued (read again from disk next time),
+          // so that the resend is applied again.
+          for (auto& [partition, at] : it->second.reaches)
+            st.parts.erase(partition);
+        } else {
+          for (auto& [partition, at] : it->second.reaches) {
+            auto& durable = st.parts[partition].durable;
+            // A reset moves the position back to 0 on purpose; otherwise it only grows.
+            if (at.lsn() >= durable.lsn() || at.lsn() == 0)
+              durable = at;
+          }
+        }
+        st.pending.erase(it);
+        done(std::move(err));
+      },
+    };
+  });
+  return caf::actor_cast<replica_api>(impl);
+}
+
+} // namespace parley::cluster

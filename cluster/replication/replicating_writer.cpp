@@ -1,0 +1,518 @@
+#include "cluster/replication/replicating_writer.hpp"
+
+#include "actors/runtime/errors.hpp"
+#include "cluster/link/link_types.hpp"
+#include "cluster/link/message_bytes.hpp"
+#include "cluster/replication/replica_service.hpp"
+#include "common/metrics.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace parley::cluster {
+
+namespace {
+
+// A forwarded request may wait this long past its own deadline for the link's answer.
+constexpr auto link_grace = std::chrono::seconds{1};
+
+struct writer_metrics {
+  metrics::counter& shipped = metrics::global().get_counter(
+    "replication_records_shipped_total", "Replicated records sent to backups (resends included)");
+  metrics::counter& degraded = metrics::global().get_counter(
+    "replication_degraded_acks_total",
+    "Writes acknowledged without a backup that counts (the partition has none, or it is catching up)");
+  metrics::counter& refused = metrics::global().get_counter(
+    "replication_writes_refused_total",
+    "Writes refused because a partition they touch is not primary here");
+  metrics::counter& failures = metrics::global().get_counter(
+    "replication_batch_failures_total", "Batches to a backup that failed or timed out");
+  metrics::counter& resets = metrics::global().get_counter(
+    "replication_backup_resets_total", "Backups erased and copied from the start of the log");
+  metrics::histogram& lag = metrics::global().get_histogram(
+    "replication_ack_seconds", "From a write's local durability to its backups' confirmation",
+    metrics::latency_buckets());
+};
+
+writer_metrics& instruments() {
+  static writer_metrics m;
+  return m;
+}
+
+using clock = std::chrono::steady_clock;
+
+struct need {
+  uint32_t partition = 0;
+  uint64_t lsn = 0;
+  std::string backup;
+};
+
+struct waiting_write {
+  caf::typed_response_promise<void> reply;
+  bool local_done = false;
+  clock::time_point durable_at;
+  std::vector<need> needs;
+  std::vector<pb::ReplRecord> records;  // shipped once durable here
+};
+
+// One partition's records on their way to one backup.
+struct stream {
+  enum class phase { unknown, asking, resetting, shipping, blocked };
+  phase at = phase::unknown;
+  uint64_t acked = 0;  // durable on the backup
+  uint64_t sent = 0;   // the highest lsn sent (acked or in flight)
+  std::deque<pb::ReplRecord> queue;  // durable here, not yet acked (lsn order)
+  bool reported_ready = false;
+};
+
+struct backup_state {
+  std::map<uint32_t, stream> streams;
+  bool in_flight = false;
+  bool retry_scheduled = false;
+};
+
+struct writer_state {
+  replicating_writer_options opts;
+  std::unique_ptr<storage::replication_log> log;
+  caf::actor link;
+  std::unordered_map<uint32_t, uint64_t> last_lsn;  // the last lsn given out, per partition
+  std::map<std::string, backup_state> backups;
+  std::unordered_map<uint64_t, waiting_write> waiting;
+  uint64_t next_ticket = 0;
+
+  static inline const char* name = "parley.replicating_writer";
+};
+
+using writer_impl = runtime::storage_writer_api::extend<
+  caf::reacts_to<written_atom, uint64_t, caf::error>, caf::reacts_to<peer_link_atom, caf::actor>,
+  caf::reacts_to<map_changed_atom>, caf::reacts_to<tick_atom, std::string>>;
+using writer_actor = writer_impl::stateful_pointer<writer_state>;
+
+void pump(writer_actor self, const std::string& backup);
+
+const std::string& me(writer_actor self) {
+  return self->state.opts.map->local_node();
+}
+
+caf::expected<uint64_t> last_lsn(writer_actor self, uint32_t partition) {
+  auto& st = self->state;
+  auto it = st.last_lsn.find(partition);
+  if (it != st.last_lsn.end())
+    return it->second;
+  auto last = st.log->last(partition);
+  if (!last)
+    return make_error(last.error());
+  st.last_lsn[partition] = last->lsn();
+  return last->lsn();
+}
+
+// Whether the write's backups have it (or no longer count); a fault when a partition it touches
+// moved away before it was confirmed (its new primary may not hold it).
+std::optional<caf::error> outcome(writer_actor self, const waiting_write& w) {
+  auto& st = self->state;
+  if (!w.local_done)
+    return std::nullopt;
+  for (auto& n : w.needs) {
+    auto role = st.opts.map->role(n.partition);
+    if (role.primary != me(self))
+      return make_error(errc::unavailable, "partition " + std::to_string(n.partition)
+                                             + " moved to " + role.primary
+                                             + " before its backup confirmed the write; retry");
+    if (role.backup != n.backup || !role.backup_ready)
+      continue;  // that backup no longer counts: the map moved on without it
+    auto b = st.backups.find(n.backup);
+    if (b == st.backups.end())
+      return std::nullopt;
+    auto s = b->second.streams.find(n.partition);
+    if (s == b->second.streams.end() || s->second.acked < n.lsn)
+      return std::nullopt;
+  }
+  return caf::error{};
+}
+
+void deliver(writer_actor self, waiting_write& w, caf::error err) {
+  auto& st = self->state;
+  if (!err && st.opts.fence)
+    if (auto closed = st.opts.fence())
+      err = make_error(closed);
+  if (!w.needs.empty() && !err)
+    instruments().lag.observe(std::chrono::duration<double>(clock::now() - w.durable_at).count());
+  if (err)
+    w.reply.deliver(std::move(err));
+  else
+    static_cast<caf::response_promise&>(w.reply).deliver(caf::unit);  // "done", no value
+}
+
+void settle(writer_actor self) {
+  auto& st = self->state;
+  // A node whose lease is in doubt acknowledges nothing (CLUSTER.md, Membership): writes that
+  // wait for a backup it may never hear from again are answered now, with the fence's fault.
+  auto closed = st.opts.fence ? st.opts.fence() : fault{};
+  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+    if (closed && it->second.local_done) {
+      it->second.reply.deliver(make_error(closed));
+      it = st.waiting.erase(it);
+      continue;
+    }
+    auto result = outcome(self, it->second);
+    if (!result) {
+      ++it;
+      continue;
+    }
+    deliver(self, it->second, std::move(*result));
+    it = st.waiting.erase(it);
+  }
+}
+
+// -- the write path ------------------------------------------------------------------------------
+
+caf::result<void> write(writer_actor self, storage::write_set& set) {
+  auto& st = self->state;
+  auto shares = storage::split_by_partition(set, st.opts.partition_of);
+  if (!shares)
+    return make_error(shares.error());
+  for (auto& [partition, record] : *shares) {
+    auto role = st.opts.map->role(partition);
+    if (auto last = last_lsn(self, partition); !last)
+      return std::move(last.error());
+    if (role.primary != me(self)) {
+      instruments().refused.inc();
+      return make_error(errc::unavailable,
+                        "partition " + std::to_string(partition) + " is not served by "
+                          + me(self) + " now (its primary is "
+                          + (role.primary.empty() ? std::string{"unknown"} : role.primary)
+                          + "); retry shortly");
+    }
+  }
+  waiting_write w;
+  bool degraded = false;
+  for (auto& [partition, record] : *shares) {
+    auto role = st.opts.map->role(partition);
+    auto lsn = st.last_lsn[partition] + 1;  // loaded above
+    st.last_lsn[partition] = lsn;
+    record.set_epoch(role.epoch);
+    record.set_lsn(lsn);
+    st.log->append(set, record);
+    pb::ReplPosition at;
+    at.set_partition(partition);
+    at.set_epoch(role.epoch);
+    at.set_lsn(lsn);
+    storage::replication_log::put_applied(set, at);  // where this node stands, for a later catch-up
+    if (!role.backup.empty() && role.backup_ready)
+      w.needs.push_back({partition, lsn, role.backup});
+    else
+      degraded = true;
+    w.records.push_back(std::move(record));
+  }
+  if (degraded)
+    instruments().degraded.inc();
+  auto ticket = st.next_ticket++;
+  auto reply = self->make_response_promise<void>();
+  w.reply = reply;
+  st.waiting.emplace(ticket, std::move(w));
+  st.opts.writer->submit(std::move(set), [handle = caf::actor_cast<writer_impl>(self),
+                                          ticket](const fault& err) {
+    caf::anon_send(handle, written_atom_v, ticket, err ? make_error(err) : caf::error{});
+  });
+  return reply;
+}
+
+void written(writer_actor self, uint64_t ticket, caf::error& err) {
+  auto& st = self->state;
+  auto it = st.waiting.find(ticket);
+  if (it == st.waiting.end())
+    return;
+  auto& w = it->second;
+  if (err) {
+    // Nothing of it is on disk, its lsns included: read the partitions' last lsns again.
+    for (auto& r : w.records)
+      st.last_lsn.erase(r.partition());
+    w.reply.deliver(std::move(err));
+    st.waiting.erase(it);
+    return;
+  }
+  w.local_done = true;
+  w.durable_at = clock::now();
+  std::set<std::string> touched;
+  for (auto& record : w.records) {
+    auto role = st.opts.map->role(record.partition());
+    if (role.backup.empty())
+      continue;
+    st.backups[role.backup].streams[record.partition()].queue.push_back(std::move(record));
+    touched.insert(role.backup);
+  }
+  w.records.clear();
+  if (auto result = outcome(self, w)) {
+    deliver(self, w, std::move(*result));
+    st.waiting.erase(it);
+  }
+  for (auto& backup : touched)
+    pump(self, backup);
+}
+
+// -- shipping ------------------------------------------------------------------------------------
+
+template <class Reply, class OnReply>
+void ask_backup(writer_actor self, const std::string& backup, caf::message msg, OnReply on_reply) {
+  auto& st = self->state;
+  auto bytes = message_to_bytes(self->system(), msg);
+  if (!bytes) {
+    spdlog::error("replication: a message for {} could not be written: {}", backup,
+                  self->system().render(bytes.error()));
+    return;
+  }
+  auto& b = st.backups[backup];
+  b.in_flight = true;
+  auto deadline = st.opts.batch_deadline;
+  self
+    ->request(st.link, deadline + link_grace, forward_atom_v, backup,
+              std::string{replica_service_name}, std::string{},
+              static_cast<int64_t>(deadline.count()), std::move(*bytes))
+    .then(
+      [self, backup, on_reply](std::string& reply) mutable {
+        self->state.backups[backup].in_flight = false;
+        auto msg = message_from_bytes(self->system(), reply);
+        if (!msg || !msg->match_elements<Reply>()) {
+          on_reply(caf::expected<Reply>{make_error(errc::internal, "unexpected reply")});
+          return;
+        }
+        on_reply(caf::expected<Reply>{msg->get_as<Reply>(0)});
+      },
+      [self, backup, on_reply](caf::error& err) mutable {
+        self->state.backups[backup].in_flight = false;
+        on_reply(caf::expected<Reply>{std::move(err)});
+      });
+}
+
+void retry_later(writer_actor self, const std::string& backup) {
+  auto& b = self->state.backups[backup];
+  for (auto& [partition, s] : b.streams)
+    if (s.at == stream::phase::shipping)
+      s.sent = s.acked;  // resend what was not confirmed
+    else if (s.at != stream::phase::blocked)
+      s.at = stream::phase::unknown;
+  if (b.retry_scheduled)
+    return;
+  b.retry_scheduled = true;
+  self->delayed_send(self, self->state.opts.retry_delay, tick_atom_v, backup);
+}
+
+void acknowledged(writer_actor self, const std::string& backup, const pb::ReplAck& ack) {
+  auto& st = self->state;
+  auto& b = st.backups[backup];
+  for (auto& at : ack.applied()) {
+    auto it = b.streams.find(at.partition());
+    if (it == b.streams.end())
+      continue;
+    auto& s = it->second;
+    s.acked = std::max(s.acked, at.lsn());
+    if (s.sent > at.lsn() && at.lsn() < s.acked + 1)
+      s.sent = s.acked;  // the backup stopped at a gap: send again from where it stands
+    while (!s.queue.empty() && s.queue.front().lsn() <= s.acked)
+      s.queue.pop_front();
+    auto role = st.opts.map->role(at.partition());
+    auto last = st.last_lsn.find(at.partition());
+    if (!s.reported_ready && role.backup == backup && !role.backup_ready
+        && last != st.last_lsn.end() && s.acked >= last->second && st.opts.caught_up) {
+      s.reported_ready = true;
+      spdlog::info("replication: {} caught up with partition {} (lsn {})", backup,
+                   at.partition(), s.acked);
+      st.opts.caught_up(at.partition(), backup);
+    }
+  }
+  settle(self);
+}
+
+// Where the backup stands in `partition`, and from where the log goes on for it.
+void ask_position(writer_actor self, const std::string& backup, uint32_t partition) {
+  auto& s = self->state.backups[backup].streams[partition];
+  s.at = stream::phase::asking;
+  ask_backup<pb::ReplPosition>(
+    self, backup, caf::make_message(replica_position_atom_v, partition),
+    [self, backup, partition](caf::expected<pb::ReplPosition> at) {
+      auto& st = self->state;
+      auto& s = st.backups[backup].streams[partition];
+      if (!at) {
+        spdlog::debug("replication: {} did not say where it stands in partition {}: {}", backup,
+                      partition, self->system().render(at.error()));
+        return retry_later(self, backup);
+      }
+      auto last = last_lsn(self, partition);
+      if (!last)
+        return retry_later(self, backup);
+      // Its last record must be this node's record of that lsn: same epoch. Anything else
+      // (ahead of this log, or written in another epoch by a primary that lost the partition)
+      // is erased and copied again from the start of the log.
+      bool on_this_log = at->lsn() == 0;
+      if (!on_this_log && at->lsn() <= *last) {
+        auto mine = st.log->read(partition, at->lsn(), 1);
+        on_this_log = mine && !mine->empty() && mine->front().lsn() == at->lsn()
+                      && mine->front().epoch() == at->epoch();
+      }
+      auto first = st.log->first(partition);
+      if (on_this_log && first && (*first == 0 || *first <= at->lsn() + 1)) {
+        s.at = stream::phase::shipping;
+        s.acked = at->lsn();
+        s.sent = at->lsn();
+        acknowledged(self, backup, [&] {
+          pb::ReplAck ack;
+          *ack.add_applied() = *at;
+          return ack;
+        }());
+        return pump(self, backup);
+      }
+      if (first && *first > 1) {
+        s.at = stream::phase::blocked;
+        spdlog::error("replication: {} cannot catch up with partition {}: this node's log starts "
+                      "at lsn {} (a copy of the partition's data is not built yet)",
+                      backup, partition, *first);
+        return pump(self, backup);
+      }
+      s.at = stream::phase::resetting;
+      instruments().resets.inc();
+      ask_backup<pb::ReplPosition>(
+        self, backup, caf::make_message(replica_reset_atom_v, partition,
+                                        st.opts.map->role(partition).epoch),
+        [self, backup, partition](caf::expected<pb::ReplPosition> reset) {
+          if (!reset)
+            return retry_later(self, backup);
+          auto& s = self->state.backups[backup].streams[partition];
+          s.at = stream::phase::shipping;
+          s.acked = 0;
+          s.sent = 0;
+          spdlog::info("replication: {} copies partition {} from the start of the log", backup,
+                       partition);
+          pump(self, backup);
+        });
+    });
+}
+
+void pump(writer_actor self, const std::string& backup) {
+  auto& st = self->state;
+  auto& b = st.backups[backup];
+  if (!st.link || b.in_flight || b.retry_scheduled)
+    return;
+  for (auto& [partition, s] : b.streams)
+    if (s.at == stream::phase::unknown)
+      return ask_position(self, backup, partition);
+  pb::ReplBatch batch;
+  batch.set_origin(me(self));
+  size_t bytes = 0;
+  std::map<uint32_t, uint64_t> sending;
+  for (auto& [partition, s] : b.streams) {
+    if (s.at != stream::phase::shipping || bytes >= st.opts.max_batch_bytes)
+      continue;
+    auto next = s.sent + 1;
+    // Older records than the queue holds (a catch-up, a resend after a reset) come from the log.
+    auto queued_from = s.queue.empty() ? UINT64_MAX : s.queue.front().lsn();
+    if (next < queued_from) {
+      auto last = last_lsn(self, partition);
+      if (last && next <= *last) {
+        auto old = st.log->read(partition, next, st.opts.max_batch_bytes - bytes);
+        if (!old) {
+          spdlog::error("replication: the log of partition {} cannot be read: {}", partition,
+                        old.error().message);
+          continue;
+        }
+        for (auto& r : *old) {
+          if (r.lsn() >= queued_from)
+            break;
+          bytes += r.ByteSizeLong();
+          next = r.lsn() + 1;
+          *batch.add_records() = std::move(r);
+        }
+      }
+    }
+    for (auto& r : s.queue) {
+      if (bytes >= st.opts.max_batch_bytes)
+        break;
+      if (r.lsn() < next)
+        continue;
+      if (r.lsn() != next)
+        break;  // not durable here yet; it comes with a later batch
+      bytes += r.ByteSizeLong();
+      ++next;
+      *batch.add_records() = r;
+    }
+    if (next - 1 > s.sent)
+      sending[partition] = next - 1;
+  }
+  if (batch.records_size() == 0)
+    return;
+  for (auto& [partition, lsn] : sending)
+    b.streams[partition].sent = lsn;
+  instruments().shipped.inc(static_cast<uint64_t>(batch.records_size()));
+  ask_backup<pb::ReplAck>(self, backup, caf::make_message(replicate_atom_v, std::move(batch)),
+                          [self, backup](caf::expected<pb::ReplAck> ack) {
+                            if (!ack) {
+                              instruments().failures.inc();
+                              spdlog::debug("replication: a batch to {} failed: {}", backup,
+                                            self->system().render(ack.error()));
+                              return retry_later(self, backup);
+                            }
+                            acknowledged(self, backup, *ack);
+                            pump(self, backup);
+                          });
+}
+
+// The map changed: streams to nodes that are no longer a partition's backup go, partitions with
+// a new backup get a stream (even with no write coming, so that it catches up), and waiting
+// writes are settled against the new roles.
+void map_changed(writer_actor self) {
+  auto& st = self->state;
+  auto& map = *st.opts.map;
+  std::set<std::string> touched;
+  for (auto& [backup, b] : st.backups)
+    for (auto it = b.streams.begin(); it != b.streams.end();) {
+      auto role = map.role(it->first);
+      if (role.primary != me(self) || role.backup != backup)
+        it = b.streams.erase(it);
+      else
+        ++it;
+    }
+  for (uint32_t p = 0; p < map.partitions(); ++p) {
+    auto role = map.role(p);
+    if (role.primary != me(self) || role.backup.empty() || !map.live(role.backup))
+      continue;
+    auto& b = st.backups[role.backup];
+    if (b.streams.count(p) == 0) {
+      b.streams[p];
+      touched.insert(role.backup);
+    }
+  }
+  settle(self);
+  for (auto& backup : touched)
+    pump(self, backup);
+}
+
+} // namespace
+
+runtime::storage_writer_api spawn_replicating_writer(caf::actor_system& sys,
+                                                     replicating_writer_options opts) {
+  auto impl = sys.spawn([opts = std::move(opts)](writer_actor self) -> writer_impl::behavior_type {
+    self->state.opts = opts;
+    self->state.log = std::make_unique<storage::replication_log>(*opts.db);
+    return {
+      [self](write_atom, storage::write_set& set) -> caf::result<void> { return write(self, set); },
+      [self](written_atom, uint64_t ticket, caf::error& err) { written(self, ticket, err); },
+      [self](peer_link_atom, caf::actor& link) {
+        self->state.link = std::move(link);
+        map_changed(self);
+      },
+      [self](map_changed_atom) { map_changed(self); },
+      [self](tick_atom, const std::string& backup) {
+        self->state.backups[backup].retry_scheduled = false;
+        settle(self);
+        pump(self, backup);
+      },
+    };
+  });
+  return caf::actor_cast<runtime::storage_writer_api>(impl);
+}
+
+} // namespace parley::cluster
