@@ -9,7 +9,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 
@@ -101,4 +104,56 @@ TEST_CASE("a killed primary's partition serves again from its backup with every 
   CHECK(ids.size() == 21);
   // A retried send from before the kill still answers its original ack.
   CHECK(send_until_acked(*ann, conv, "m5", 5s) == 6);
+}
+
+TEST_CASE("a primary stopped past its lease never acknowledges a write its backup did not take over") {
+  test::test_cluster c{replicated()};
+  c.require_ready();
+  REQUIRE(test::eventually([&] { return c.partitions_backed_up() == c.opts.partitions; }, 15s));
+  std::string a, b, conv;
+  for (int i = 0; conv.empty() || c.owner_of(conv) != "n2"; ++i) {
+    a = "amy" + std::to_string(i);
+    b = "bo" + std::to_string(i);
+    conv = chat::direct_conversation_id(a, b);
+  }
+  auto backup = c.backup_of(conv).first;
+  // amy talks to n2 itself, the primary; bo to the node that is not its backup.
+  auto amy = std::make_unique<chat_client>(c.host(1), c.port(1), a, "phone");
+  auto bo_node = backup == "n1" ? 2u : 0u;
+  auto bo = std::make_unique<chat_client>(c.host(bo_node), c.port(bo_node), b, "laptop");
+  REQUIRE(amy->call(R"({"request_id":"0","send":{"to_user":")" + b
+                    + R"(","client_msg_id":"a0","body":"hi"}})").ack().seq() == 1);
+  std::map<std::string, uint64_t> acked{{"a0", 1}};
+
+  // n2 freezes for longer than its lease: its backup takes the conversation over.
+  c.node(1).process().signal(SIGSTOP);
+  REQUIRE(test::eventually([&] { return c.owner_of(conv) == backup; }, 15s));
+  for (int i = 1; i <= 3; ++i) {
+    auto id = "b" + std::to_string(i);
+    auto seq = send_until_acked(*bo, conv, id, 10s);
+    REQUIRE(seq != 0);
+    acked[id] = seq;
+  }
+  // n2 wakes up believing it is still the primary, and amy's sends reach it first.
+  c.node(1).process().signal(SIGCONT);
+  for (int i = 1; i <= 3; ++i) {
+    auto id = "a" + std::to_string(i);
+    auto seq = send_until_acked(*amy, conv, id, 15s);
+    REQUIRE(seq != 0);
+    acked[id] = seq;
+  }
+
+  // Every acknowledged message is stored once, under the seq its ack named, with no gap.
+  auto page = bo->call(R"({"request_id":"h","history":{"conversation_id":")" + conv
+                       + R"(","limit":50}})");
+  REQUIRE(page.has_history_page());
+  std::map<std::string, uint64_t> stored;
+  std::set<uint64_t> seqs;
+  for (auto& m : page.history_page().messages()) {
+    CHECK(stored.emplace(m.client_msg_id(), m.seq()).second);
+    CHECK(seqs.insert(m.seq()).second);
+  }
+  CHECK(stored == acked);
+  REQUIRE_FALSE(seqs.empty());
+  CHECK(*seqs.rbegin() == seqs.size());
 }

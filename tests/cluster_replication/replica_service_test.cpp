@@ -1,0 +1,159 @@
+// The backup side of replication on a real RocksDB: records applied in lsn order with their
+// position, resends and gaps, and the fencing rules (only the map's primary, never an older
+// epoch), and a reset before a copy from the start of the log.
+#include "cluster/replication/replica_service.hpp"
+
+#include "actors/runtime/errors.hpp"
+#include "cluster/link/link_types.hpp"
+#include "storage/record.hpp"
+#include "storage/record_owner.hpp"
+#include "support/temp_db.hpp"
+#include "support/test_system.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct cluster_config : test::test_config {
+  cluster_config() { cluster::add_message_types(*this); }
+};
+
+// Partition = the first letter of the owner's id; node records none.
+result<std::optional<uint32_t>> by_first_letter(storage::family fam, std::string_view key) {
+  auto owner = storage::owner_of_record(fam, key);
+  if (!owner)
+    return std::move(owner).take_error();
+  if (owner->what == storage::record_owner::kind::node)
+    return std::optional<uint32_t>{};
+  return std::optional<uint32_t>{static_cast<uint32_t>(owner->id.front())};
+}
+
+constexpr uint32_t part = 'c';  // conversations "c..." live in partition 'c'
+
+pb::ReplRecord record(uint64_t epoch, uint64_t lsn, const std::string& conv) {
+  pb::ReplRecord r;
+  r.set_partition(part);
+  r.set_epoch(epoch);
+  r.set_lsn(lsn);
+  auto* op = r.add_ops();
+  op->set_family(static_cast<uint32_t>(storage::family::conversations));
+  op->set_key(conv);
+  op->set_value("record of " + conv);
+  return r;
+}
+
+pb::ReplBatch batch(const std::string& origin, std::vector<pb::ReplRecord> records) {
+  pb::ReplBatch b;
+  b.set_origin(origin);
+  for (auto& r : records)
+    *b.add_records() = std::move(r);
+  return b;
+}
+
+struct fixture {
+  test::temp_db tdb{storage::sync_mode::batch};
+  storage::group_commit_writer writer{*tdb.db};
+  std::shared_ptr<cluster::replication_map> map =
+    std::make_shared<cluster::replication_map>("me", 256);
+  cluster_config cfg;
+  caf::actor_system sys{cfg};
+  cluster::replica_api replica;
+  caf::scoped_actor self{sys};
+
+  fixture() {
+    roles(5, "prim", "me");
+    replica = cluster::spawn_replica_service(sys, {map, tdb.db.get(), &writer, by_first_letter});
+  }
+  ~fixture() { caf::anon_send_exit(replica, caf::exit_reason::user_shutdown); }
+
+  void roles(uint64_t epoch, const std::string& primary, const std::string& backup) {
+    std::vector<cluster::partition_role> all(256);
+    all[part] = {epoch, primary, backup, true};
+    map->update(all, {"me", "prim", "other"});
+  }
+
+  // The lsn the backup says it holds durably after `b`, or the error's code.
+  std::variant<uint64_t, errc> send(const pb::ReplBatch& b) {
+    std::variant<uint64_t, errc> out = errc::internal;
+    self->request(replica, 5s, replicate_atom_v, b)
+      .receive(
+        [&](const pb::ReplAck& ack) {
+          REQUIRE(ack.applied_size() == 1);
+          out = ack.applied(0).lsn();
+        },
+        [&](const caf::error& e) { out = to_fault(e).code; });
+    return out;
+  }
+
+  uint64_t position() {
+    uint64_t out = UINT64_MAX;
+    self->request(replica, 5s, replica_position_atom_v, part)
+      .receive([&](const pb::ReplPosition& at) { out = at.lsn(); },
+               [&](const caf::error& e) { FAIL(sys.render(e)); });
+    return out;
+  }
+
+  std::optional<std::string> stored(const std::string& conv) {
+    auto v = storage::read_value(*tdb.db, storage::family::conversations, conv);
+    REQUIRE(v);
+    return *v;
+  }
+};
+
+using answer = std::variant<uint64_t, errc>;
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a backup applies records in lsn order and a resend changes nothing") {
+  CHECK(position() == 0);
+  CHECK(send(batch("prim", {record(5, 1, "c1"), record(5, 2, "c2")})) == answer{uint64_t{2}});
+  CHECK(stored("c2") == std::optional<std::string>{"record of c2"});
+  CHECK(position() == 2);
+  // The same batch again (the primary did not hear the answer): nothing new, the same answer.
+  CHECK(send(batch("prim", {record(5, 1, "c1"), record(5, 2, "c2")})) == answer{uint64_t{2}});
+  // Its own copy of the log, for when it is promoted and must bring up a backup itself.
+  storage::replication_log log{*tdb.db};
+  auto kept = log.read(part, 1, 1 << 20);
+  REQUIRE(kept);
+  CHECK(kept->size() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "a record after a gap waits for the missing one") {
+  CHECK(send(batch("prim", {record(5, 1, "c1"), record(5, 3, "c3")})) == answer{uint64_t{1}});
+  CHECK(stored("c3") == std::nullopt);
+  CHECK(send(batch("prim", {record(5, 2, "c2"), record(5, 3, "c3")})) == answer{uint64_t{3}});
+  CHECK(stored("c3") == std::optional<std::string>{"record of c3"});
+}
+
+TEST_CASE_METHOD(fixture, "only the primary the map names may write, and never in an older epoch") {
+  CHECK(send(batch("other", {record(5, 1, "c1")})) == answer{errc::unavailable});
+  CHECK(send(batch("prim", {record(4, 1, "c1")})) == answer{errc::conflict});  // a fenced primary
+  roles(6, "prim", "other");  // the map moved the backup elsewhere
+  CHECK(send(batch("prim", {record(6, 1, "c1")})) == answer{errc::unavailable});
+  CHECK(stored("c1") == std::nullopt);
+  CHECK(position() == 0);
+  roles(7, "prim", "me");
+  CHECK(send(batch("prim", {record(7, 1, "c1")})) == answer{uint64_t{1}});
+}
+
+TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and nothing of other partitions") {
+  REQUIRE(send(batch("prim", {record(5, 1, "c1"), record(5, 2, "c2")})) == answer{uint64_t{2}});
+  tdb.apply([](storage::write_set& ws) { ws.put(storage::family::conversations, "d1", "other"); });
+  pb::ReplPosition at;
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{6})
+    .receive([&](const pb::ReplPosition& p) { at = p; },
+             [&](const caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(at.lsn() == 0);
+  CHECK(at.epoch() == 6);
+  CHECK(stored("c1") == std::nullopt);
+  CHECK(stored("c2") == std::nullopt);
+  CHECK(stored("d1") == std::optional<std::string>{"other"});
+  CHECK(position() == 0);
+  storage::replication_log log{*tdb.db};
+  CHECK(log.first(part).value() == 0);
+  // The copy from the start of the primary's log is taken again.
+  CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{1}});
+}
