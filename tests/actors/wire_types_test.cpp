@@ -593,6 +593,12 @@ TEST_CASE_METHOD(fixture, "the fan-out worker interface crosses nodes, defaults 
   delivery.add_users("carol");
   delivery.set_pulled(true);
   test::check_round_trip(sys, delivery);
+  pb::FeedLiveItems items;
+  items.set_post_id(post_id);
+  *items.mutable_post() = job.post();
+  items.add_users("bob");
+  items.add_users("carol");
+  test::check_round_trip(sys, items);
 }
 
 TEST_CASE_METHOD(fixture, "the link service interface crosses nodes, defaults and filled values") {
