@@ -362,7 +362,12 @@ TEST_CASE("a post reaches followers on every node with one fan-out message per n
   c.require_ready();
   auto author = user_on(c, "author", "n1");
   auto author_token = c.token(0, author);
-  REQUIRE(c.call(0, "GET", "/api/v1/users/" + author, {}, bearer(author_token)).status == 200);
+  // A user exists from their first authenticated request; in a cluster its record is written by
+  // the owner's follow graph a moment later (make_known is one way), so the first read may not
+  // see it yet.
+  REQUIRE(test::eventually([&] {
+    return c.call(0, "GET", "/api/v1/users/" + author, {}, bearer(author_token)).status == 200;
+  }, 5s));
   std::vector<std::string> tokens;
   std::set<std::string> nodes;
   for (int i = 0; i < 9; ++i) {
