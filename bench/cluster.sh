@@ -3,8 +3,11 @@
 #   1. the chat benchmark against one node (cluster off) and against three nodes (clients spread
 #      over all three, so most conversations have members on two nodes);
 #   2. the cross-node hop at light load (bench/cluster_hop.py);
-#   3. time from SIGKILL of a node to every peer seeing it down (lease TTL 3 s);
-#   4. time for a restarted node to serve its partitions again.
+#   3. join: time from starting a fourth node to its /readyz 200 and to a first message sent
+#      through it being acknowledged (it takes no partition: no handoff until replication,
+#      issue 15) (bench/cluster_join.py);
+#   4. time from SIGKILL of a node to every peer seeing it down (lease TTL 3 s);
+#   5. time for a restarted node to serve its partitions again.
 # Usage: bench/cluster.sh [BUILD_DIR] [--seconds N]   (default 10 s per chat phase)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +72,12 @@ for i in 1 2 3; do wait_http ${http_ports[$i]}; done
 echo "-- cross-node hop at light load"
 python3 bench/cluster_hop.py --ports ${http_ports[1]},${http_ports[2]},${http_ports[3]} --secret $secret
 
+echo "-- join (no partition handoff until replication, issue 15): n4 started beside the three"
+http_ports[4]=$(free_port); link_ports[4]=$(free_port)
+started=$(date +%s%N)
+start_node 4
+python3 bench/cluster_join.py --port ${http_ports[4]} --secret $secret --started-ns $started
+
 members_seen() {  # members_seen PORT: parley_cluster_members on that node
   curl -sf "http://127.0.0.1:$1/metrics" | awk '$1 == "parley_cluster_members" { print $2 }'
 }
@@ -76,7 +85,7 @@ echo "-- SIGKILL of n2: time until n1 and n3 see it down (lease TTL 3000 ms)"
 start=$(date +%s%N)
 kill -9 ${node_pids[2]}
 wait ${node_pids[2]} 2>/dev/null || true
-until [ "$(members_seen ${http_ports[1]})" = 2 ] && [ "$(members_seen ${http_ports[3]})" = 2 ]; do
+until [ "$(members_seen ${http_ports[1]})" = 3 ] && [ "$(members_seen ${http_ports[3]})" = 3 ]; do
   sleep 0.02
 done
 echo "killed node seen down by every peer after $(( ($(date +%s%N) - start) / 1000000 )) ms"

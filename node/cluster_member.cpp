@@ -508,6 +508,11 @@ void cluster_member::impl::keep_placement() {
   cluster::etcd_client client{etcd_options()};
   cluster::partition_map_store store{client, opts.cluster_id};
   bool was_ready = false;
+  // A link to every member gates start-up only (docs/cluster.md, "Readiness"). Once ready, a
+  // member that joins (links come up within a reconnect delay) or a link that drops between
+  // live members must not take this node out of its load balancer: requests that need the
+  // missing link answer `unavailable` on their own, and the link is dialed again.
+  bool linked_once = false;
   std::vector<std::string> live;
   std::vector<std::string> addresses;
   for (;;) {
@@ -516,7 +521,10 @@ void cluster_member::impl::keep_placement() {
                                  [](auto& o) { return o.primary.empty(); });
     // Not ready while the lease is in doubt (the write fence is closed then, too).
     bool ready = read && membership->joined() && membership->lease_healthy() && assigned
-                 && !applied_owners.empty() && peers_linked() + 1 >= live.size();
+                 && !applied_owners.empty();
+    if (ready && !linked_once)
+      linked_once = peers_linked() + 1 >= live.size();
+    ready = ready && linked_once;
     if (ready != was_ready) {
       spdlog::info("cluster: {} is {}", node_id, ready ? "ready" : "not ready");
       was_ready = ready;

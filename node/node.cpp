@@ -391,6 +391,7 @@ using node_services = std::map<std::string, std::pair<caf::actor, cluster::invok
 
 node_services start_chat_cluster(impl_t& im, const node_config& cfg) {
   im.chat->cluster = std::make_shared<chat::cluster_view>(im.node_id);
+  im.feed->sessions = im.chat->cluster;  // live feed items to other nodes' connections
   im.chat_service = chat::spawn_chat_service(*im.sys, im.chat);
   cluster::route_replicator_options ropts;
   ropts.node_id = im.node_id;

@@ -1,5 +1,7 @@
 #include "actors/feed/fanout_worker.hpp"
 
+#include "actors/chat/cluster_view.hpp"
+
 #include "actors/feed/feed_metrics.hpp"
 #include "actors/feed/feed_reads.hpp"
 #include "actors/feed/live_subscriptions.hpp"
@@ -30,17 +32,61 @@ struct worker_state {
 
 using worker = fanout_api::stateful_pointer<worker_state>;
 
+metrics::counter& live_batches_sent() {
+  static auto& c = metrics::global().get_counter(
+    "feed_live_batches_sent_total", "Live feed items sent to another node's connections "
+                                    "(cluster; one message per node and page of followers)");
+  return c;
+}
+
+// Pushes a post's feed_item frame to the subscribed connections of the users it is given:
+// this node's at once. With reach::cluster (on the node that decided who gets the post) it also
+// collects, from the replicated routing table, the nodes where those users have sessions, and
+// flush() sends each node one FeedLiveItems for all of its users; that node pushes to its own
+// connections only (reach::this_node), so an item never crosses twice. On a single node
+// `sessions` is null and only the local push is left.
 class live_pusher {
 public:
-  live_pusher(feed_context& ctx, const pb::FanoutJob& job) : ctx_(ctx), job_(job) {}
+  enum class reach { cluster, this_node };
+
+  live_pusher(feed_context& ctx, const std::string& post_id, const pb::StoredPost& post,
+              reach r = reach::cluster)
+    : ctx_(ctx), post_id_(post_id), post_(post), reach_(r) {}
 
   void to(const std::string& user) {
+    push_here(user);
+    if (reach_ != reach::cluster || !ctx_.sessions)
+      return;
+    for (auto& s : ctx_.sessions->sessions_of(user)) {
+      auto& items = remote_[s.node_id];
+      // A user's sessions come together: one entry per user and node.
+      if (items.users_size() == 0 || items.users(items.users_size() - 1) != user)
+        items.add_users(user);
+    }
+  }
+
+  // One message per node collected since the last flush.
+  void flush(worker self) {
+    for (auto& [node, items] : remote_) {
+      auto peer = ctx_.router->at(fanout_service, node);
+      if (!peer)
+        continue;  // no longer a live member: its sessions leave the table with it
+      items.set_post_id(post_id_);
+      *items.mutable_post() = post_;
+      live_batches_sent().inc();
+      self->send(caf::actor_cast<fanout_api>(peer), fanout_atom_v, std::move(items));
+    }
+    remote_.clear();
+  }
+
+private:
+  void push_here(const std::string& user) {
     auto sinks = ctx_.live.sinks_of(user);
     if (sinks.empty())
       return;
     if (!frame_) {
       frame_ = std::make_unique<pb::ServerFrame>();
-      *frame_->mutable_feed_item()->mutable_post() = to_public(job_.post_id(), job_.post());
+      *frame_->mutable_feed_item()->mutable_post() = to_public(post_id_, post_);
     }
     for (auto& sink : sinks) {
       sink->send(*frame_, sink->preferred_format());
@@ -48,10 +94,12 @@ public:
     }
   }
 
-private:
   feed_context& ctx_;
-  const pb::FanoutJob& job_;
+  const std::string& post_id_;
+  const pb::StoredPost& post_;
+  reach reach_;
   std::unique_ptr<pb::ServerFrame> frame_;  // built for the first subscriber only
+  std::map<std::string, pb::FeedLiveItems> remote_;  // by node
 };
 
 void finish(const pb::FanoutJob& job) {
@@ -61,9 +109,10 @@ void finish(const pb::FanoutJob& job) {
 
 // A pulled post: readers merge it; only subscribed followers (the author's watchers) need a
 // frame now. Each watcher is checked against the store: an unfollow may be a moment ahead.
-void push_pulled(feed_context& ctx, const pb::FanoutJob& job, bool here = true) {
+void push_pulled(worker self, const pb::FanoutJob& job, bool here = true) {
+  auto& ctx = *self->state.ctx;
   const auto& author = job.post().author_id();
-  live_pusher live{ctx, job};
+  live_pusher live{ctx, job.post_id(), job.post()};
   if (here)
     live.to(author);
   if (job.newly_pulled())
@@ -77,6 +126,7 @@ void push_pulled(feed_context& ctx, const pb::FanoutJob& job, bool here = true) 
     if (*follows)
       live.to(user);
   }
+  live.flush(self);
   finish(job);
 }
 
@@ -85,7 +135,7 @@ class timeline_inserter {
 public:
   timeline_inserter(feed_context& ctx, const pb::FanoutJob& job)
     : ctx_(ctx),
-      live_(ctx, job),
+      live_(ctx, job.post_id(), job.post()),
       entry_(timeline_entry::make(job.post_id(), job.post().created_ms())),
       active_since_(unix_ms() - ctx.opts.active_window_ms()) {}
 
@@ -98,6 +148,9 @@ public:
     }
     live_.to(user);
   }
+
+  // Sends the live items for other nodes' connections collected so far.
+  void flush(worker self) { live_.flush(self); }
 
 private:
   feed_context& ctx_;
@@ -133,6 +186,7 @@ void fan_out_page(worker self, pb::FanoutJob& job) {
     // The post is durable and readers rebuild from the store: a lost fan-out costs freshness
     // for active followers until their next rebuild, never the post.
     spdlog::error("fan-out of {} stopped: {}", job.post_id(), page.error().message);
+    insert.flush(self);  // the author's own connections elsewhere
     return;
   }
   if (!ctx.clustered()) {
@@ -162,6 +216,7 @@ void fan_out_page(worker self, pb::FanoutJob& job) {
       self->send(caf::actor_cast<fanout_api>(peer), fanout_atom_v, std::move(d));
     }
   }
+  insert.flush(self);
   if (page->size() < followers_per_page)
     return finish(job);
   job.set_after(page->back().user_id);
@@ -178,6 +233,15 @@ bool acceptable(const std::string& post_id, const pb::StoredPost& post) {
   return false;
 }
 
+// In a cluster: live items for this node's connections, decided by the node that holds the
+// users' records (it checked the follows); only connections that subscribed here get one.
+void live_items(worker self, const pb::FeedLiveItems& items) {
+  live_pusher live{*self->state.ctx, items.post_id(), items.post(),
+                   live_pusher::reach::this_node};
+  for (auto& user : items.users())
+    live.to(user);
+}
+
 // In a cluster: a post another node's fan-out sends this one.
 void delivered(worker self, pb::FanoutDelivery& d) {
   auto& ctx = *self->state.ctx;
@@ -190,6 +254,7 @@ void delivered(worker self, pb::FanoutDelivery& d) {
     timeline_inserter insert{ctx, job};
     for (auto& user : d.users())
       insert(user);
+    insert.flush(self);
     return;
   }
   // A pulled post: readers here merge the author's posts from now on (the author stays pulled,
@@ -208,7 +273,7 @@ void delivered(worker self, pb::FanoutDelivery& d) {
       });
   }
   job.set_newly_pulled(newly);
-  push_pulled(ctx, job, false);
+  push_pulled(self, job, false);
 }
 
 } // namespace
@@ -231,11 +296,15 @@ fanout_api spawn_fanout_worker(caf::actor_system& sys, feed_context_ptr ctx) {
           d.set_pulled(true);
           tell_every_node(self, d);
         }
-        push_pulled(*self->state.ctx, job);
+        push_pulled(self, job);
       },
       [self](fanout_atom, pb::FanoutDelivery& d) {
         if (acceptable(d.post_id(), d.post()))
           delivered(self, d);
+      },
+      [self](fanout_atom, pb::FeedLiveItems& items) {
+        if (acceptable(items.post_id(), items.post()))
+          live_items(self, items);
       },
     };
   });
@@ -252,6 +321,10 @@ fanout_api spawn_fanout_service(caf::actor_system& sys, feed_context_ptr ctx) {
       },
       [self, worker_for](fanout_atom, pb::FanoutDelivery& d) {
         self->send(worker_for(d.post().author_id()), fanout_atom_v, std::move(d));
+      },
+      // Through the author's worker too, so one author's items keep their order.
+      [self, worker_for](fanout_atom, pb::FeedLiveItems& items) {
+        self->send(worker_for(items.post().author_id()), fanout_atom_v, std::move(items));
       },
     };
   });

@@ -11,6 +11,8 @@
 // users, the post into its cache, live items of its connections). A pulled post is told to every
 // node once (FanoutDelivery.pulled): each then knows the author is pulled, forgets the author's
 // cached recent posts and pushes live items to its watchers.
+// Live items for followers connected to other nodes go from the node that walked them, one
+// FeedLiveItems per node and page, found in the replicated routing table (feed_context::sessions).
 // Interface: fanout_api (feed_api.hpp).
 #pragma once
 

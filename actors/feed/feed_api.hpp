@@ -36,6 +36,8 @@
 //   (fanout_atom, FanoutJob)                      a new post, durable: timelines and live items
 //   (fanout_atom, FanoutDelivery)                 cluster: a new post for followers of this
 //                                                 node's partitions, or a pulled post
+//   (fanout_atom, FeedLiveItems)                  cluster: live items for this node's
+//                                                 subscribed connections of the listed users
 #pragma once
 
 #include "actors/runtime/atoms.hpp"
@@ -79,6 +81,7 @@ CAF_ADD_TYPE_ID(parley_feed, (parley::pb::StoredPosts))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::AffinityQuery))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::Affinities))
 CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FanoutDelivery))
+CAF_ADD_TYPE_ID(parley_feed, (parley::pb::FeedLiveItems))
 CAF_END_TYPE_ID_BLOCK(parley_feed)
 
 namespace parley::feed {
@@ -114,7 +117,8 @@ using feed_api = caf::typed_actor<
   caf::replies_to<inspect_atom>::with<pb::FeedInspection>>;
 
 using fanout_api = caf::typed_actor<caf::reacts_to<fanout_atom, pb::FanoutJob>,
-                                    caf::reacts_to<fanout_atom, pb::FanoutDelivery>>;
+                                    caf::reacts_to<fanout_atom, pb::FanoutDelivery>,
+                                    caf::reacts_to<fanout_atom, pb::FeedLiveItems>>;
 
 // The names peers reach a node's feed services by (runtime::service_router): the follow graph
 // (keyed by user: the data of a user lives on the user's partition) and fan-out (keyed by

@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace parley::chat {
+class cluster_view;
+}
+
 namespace parley::feed {
 
 // configs/node.toml [feed] mirrors this struct.
@@ -70,6 +74,10 @@ struct feed_context {
   // In a cluster: which node holds a user's records and a post shard's posts, and the other
   // nodes' graphs and fan-out services. Null: a single node (everything here).
   runtime::service_router_ptr router;
+  // In a cluster: every user's sessions on other nodes (the replicated routing table, as the
+  // route replicator publishes it into the chat context), so that live items reach a subscriber
+  // connected to another node than the one holding their records. Null: a single node.
+  std::shared_ptr<const chat::cluster_view> sessions;
 
   explicit feed_context(feed_options o) : opts(std::move(o)), posts(opts.post_cache_entries) {}
 

@@ -15,6 +15,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <tuple>
 #include <type_traits>
@@ -70,7 +71,13 @@ struct ready_entry {
   std::string type;
   std::string owner;
   ready_key key;
-  bool local = true;  // offered by one of this node's shards (not relayed by a peer)
+  std::string origin;  // the peer that relayed the offer; empty: one of this node's shards
+};
+
+// How far this broker has applied what a peer's broker told it (BrokerPosition).
+struct peer_position {
+  uint64_t stream = 0;
+  uint64_t version = 0;
 };
 
 struct broker_state {
@@ -83,9 +90,13 @@ struct broker_state {
   // Rounds of waiters that can be withdrawn (a wait id), while their shards grant.
   std::unordered_map<std::string, std::shared_ptr<round>> granting;
   uint64_t next_waiter = 0;
-  // In a cluster: the members whose brokers sent this one their ready tasks, and those asked.
-  std::set<std::string> synced;
+  // In a cluster: the members whose brokers sent this one their ready tasks, with how far it
+  // has heard from them since, and those asked.
+  std::map<std::string, peer_position> synced;
   std::set<std::string> syncing;
+  // This broker's own place in what it tells peers.
+  uint64_t stream = 0;
+  uint64_t version = 0;
 
   static inline const char* name = "parley.lease_broker";
 };
@@ -163,16 +174,26 @@ constexpr auto withdraw_or_ready() {
     return withdraw_atom_v;
 }
 
+pb::BrokerPosition position(const broker_state& st) {
+  pb::BrokerPosition out;
+  out.set_node(st.ctx->router->local_node());
+  out.set_stream(st.stream);
+  out.set_version(st.version);
+  return out;
+}
+
 // In a cluster, what every other node's broker must hear: the offers and withdrawals of this
-// node's shards, and the tasks leased here. One message per node; a peer whose link is down
-// misses it (its picks of a task leased meanwhile are refused by the shard, and it asks for this
-// node's ready tasks again when the member list changes).
+// node's shards, and the tasks leased here. One message per node, numbered; a peer whose link
+// is down misses it and notices the gap at the next message or position (heard), then asks for
+// this node's ready tasks again (its picks of a task leased meanwhile are refused by the shard).
 template <class Msg>
-void tell_peers(broker_actor self, const Msg& msg) {
-  auto& ctx = *self->state.ctx;
-  if (!ctx.clustered())
+void tell_peers(broker_actor self, Msg msg) {
+  auto& st = self->state;
+  if (!st.ctx->clustered())
     return;
-  for (auto& [node, peer] : ctx.router->others(lease_broker_service))
+  ++st.version;
+  *msg.mutable_position() = position(st);
+  for (auto& [node, peer] : st.ctx->router->others(lease_broker_service))
     self->send(caf::actor_cast<lease_broker_api>(peer), withdraw_or_ready<Msg>(), msg);
 }
 
@@ -295,6 +316,7 @@ void withdraw_wait(broker_actor self, const pb::WithdrawWait& msg) {
 
 void offer(broker_actor self, const pb::ReadyTasks& tasks) {
   auto& st = self->state;
+  const auto& origin = tasks.relayed() ? tasks.position().node() : std::string{};
   for (auto& t : tasks.tasks()) {
     if (st.by_id.count(t.id()))
       continue;
@@ -302,8 +324,7 @@ void offer(broker_actor self, const pb::ReadyTasks& tasks) {
     st.ready[t.task_type()].insert(key);
     if (!t.owner().empty())
       st.ready_of_owner[owner_type(t.owner(), t.task_type())].insert(key);
-    st.by_id.emplace(t.id(),
-                     ready_entry{t.task_type(), t.owner(), std::move(key), !tasks.relayed()});
+    st.by_id.emplace(t.id(), ready_entry{t.task_type(), t.owner(), std::move(key), origin});
   }
   if (!tasks.relayed() && st.ctx->clustered()) {
     auto relayed = tasks;
@@ -345,12 +366,14 @@ void withdraw_task(broker_actor self, const pb::WithdrawTask& msg) {
   }
 }
 
-// The ready tasks this node's shards offered, for a peer's broker that has just seen this node.
+// The ready tasks this node's shards offered, for a peer's broker that has just seen this node
+// (or found a gap), with the position they stand for.
 pb::ReadyTasks local_ready(broker_state& st) {
   pb::ReadyTasks out;
   out.set_relayed(true);
+  *out.mutable_position() = position(st);
   for (auto& [id, e] : st.by_id) {
-    if (!e.local)
+    if (!e.origin.empty())
       continue;
     auto* t = out.add_tasks();
     t->set_id(id);
@@ -362,36 +385,98 @@ pb::ReadyTasks local_ready(broker_state& st) {
   return out;
 }
 
+// Drops the ready tasks that `node`'s broker relayed (before its snapshot replaces them, or when
+// it left).
+void forget(broker_state& st, const std::string& node) {
+  std::vector<std::string> ids;
+  for (auto& [id, e] : st.by_id)
+    if (e.origin == node)
+      ids.push_back(id);
+  for (auto& id : ids)
+    remove_ready(st, id);
+}
+
+// Asks `node`'s broker for the ready tasks of its shards; they replace what this broker had
+// from it, and its numbered messages are applied from the position they stand for.
+void sync_with(broker_actor self, const std::string& node) {
+  auto& st = self->state;
+  if (st.syncing.count(node))
+    return;
+  auto peer = st.ctx->router->at(lease_broker_service, node);
+  if (!peer)
+    return;
+  st.synced.erase(node);
+  st.syncing.insert(node);
+  self->request(caf::actor_cast<lease_broker_api>(peer), peer_sync_timeout, ready_atom_v)
+    .then(
+      [self, node](pb::ReadyTasks& tasks) {
+        auto& st = self->state;
+        st.syncing.erase(node);
+        tasks.set_relayed(true);
+        tasks.mutable_position()->set_node(node);
+        st.synced[node] = peer_position{tasks.position().stream(), tasks.position().version()};
+        forget(st, node);
+        offer(self, tasks);
+      },
+      [self, node](caf::error& e) {
+        self->state.syncing.erase(node);  // asked again at the next check
+        spdlog::debug("lease broker: ready tasks of {} not fetched yet: {}", node,
+                      to_fault(e).message);
+      });
+}
+
+// Whether a message a peer's broker told this one at `at` is to be applied; `numbered` for
+// offers, withdrawals and tasks taken (each one step further), not for a position alone. A
+// step missed (lost with a dropped peer link) or another stream (a restarted broker) has this
+// broker ask that peer for its ready tasks again; the message itself is applied meanwhile (its
+// effect is in what the peer answers, or comes after it). Messages from a node that is not a
+// live member are dropped, as its ready tasks were.
+bool heard(broker_actor self, const pb::BrokerPosition& at, bool numbered) {
+  auto& st = self->state;
+  const auto& node = at.node();
+  auto members = st.ctx->router->other_nodes();
+  if (std::find(members.begin(), members.end(), node) == members.end())
+    return false;
+  if (st.syncing.count(node))
+    return numbered;  // the snapshot asked for is on its way, and this is part of it or after
+  auto it = st.synced.find(node);
+  if (it != st.synced.end() && it->second.stream == at.stream()) {
+    auto next = it->second.version + (numbered ? 1 : 0);
+    if (at.version() == next) {
+      it->second.version = next;
+      return numbered;
+    }
+    if (at.version() < next)
+      return false;  // already in the snapshot
+  }
+  if (it != st.synced.end())
+    instruments().broker_resyncs.inc();
+  sync_with(self, node);
+  return numbered;
+}
+
 // In a cluster, once a second: asks every member it has not heard from since it (or this node)
-// joined for the ready tasks of that member's shards; a member that left is asked again when it
-// returns. Offers made after that arrive one by one (tell_peers).
+// joined for the ready tasks of that member's shards, forgets those of members that left, and
+// tells every member where it stands, so that a message lost on a dropped link is noticed even
+// when nothing else is told. Offers made after a sync arrive one by one (tell_peers).
 void check_peers(broker_actor self) {
   auto& st = self->state;
   auto nodes = st.ctx->router->other_nodes();
   std::set<std::string> live{nodes.begin(), nodes.end()};
-  for (auto it = st.synced.begin(); it != st.synced.end();)
-    it = live.count(*it) ? std::next(it) : st.synced.erase(it);
-  for (auto& node : nodes) {
-    if (st.synced.count(node) || st.syncing.count(node))
+  for (auto it = st.synced.begin(); it != st.synced.end();) {
+    if (live.count(it->first)) {
+      ++it;
       continue;
-    auto peer = st.ctx->router->at(lease_broker_service, node);
-    if (!peer)
-      continue;
-    st.syncing.insert(node);
-    self->request(caf::actor_cast<lease_broker_api>(peer), peer_sync_timeout, ready_atom_v)
-      .then(
-        [self, node](pb::ReadyTasks& tasks) {
-          self->state.syncing.erase(node);
-          self->state.synced.insert(node);
-          tasks.set_relayed(true);
-          offer(self, tasks);
-        },
-        [self, node](caf::error& e) {
-          self->state.syncing.erase(node);  // asked again at the next check
-          spdlog::debug("lease broker: ready tasks of {} not fetched yet: {}", node,
-                        to_fault(e).message);
-        });
+    }
+    forget(st, it->first);
+    it = st.synced.erase(it);
   }
+  for (auto& node : nodes)
+    if (!st.synced.count(node))
+      sync_with(self, node);
+  auto at = position(st);
+  for (auto& [node, peer] : st.ctx->router->others(lease_broker_service))
+    self->send(caf::actor_cast<lease_broker_api>(peer), ready_atom_v, at);
   self->delayed_send(self, peer_check_interval, tick_atom_v);
 }
 
@@ -411,18 +496,29 @@ void shut_down(broker_actor self, const caf::exit_msg& msg) {
 
 lease_broker_impl::behavior_type broker_behavior(broker_actor self, tasks_context_ptr ctx) {
   self->state.ctx = std::move(ctx);
+  std::random_device rd;
+  self->state.stream = (uint64_t{rd()} << 32) | rd();
   self->set_exit_handler([self](caf::exit_msg& msg) { shut_down(self, msg); });
   if (self->state.ctx->clustered())
     self->send(self, tick_atom_v);
   return {
     [self](lease_atom, pb::LeaseWait& wait) { return lease(self, wait); },
     [self](withdraw_atom, const pb::WithdrawWait& msg) { withdraw_wait(self, msg); },
-    [self](ready_atom, const pb::ReadyTasks& tasks) { offer(self, tasks); },
-    [self](withdraw_atom, const pb::WithdrawTask& msg) { withdraw_task(self, msg); },
+    [self](ready_atom, const pb::ReadyTasks& tasks) {
+      if (!tasks.relayed() || heard(self, tasks.position(), true))
+        offer(self, tasks);
+    },
+    [self](withdraw_atom, const pb::WithdrawTask& msg) {
+      if (!msg.relayed() || heard(self, msg.position(), true))
+        withdraw_task(self, msg);
+    },
     [self](withdraw_atom, const pb::TakenTasks& msg) {
+      if (!heard(self, msg.position(), true))
+        return;
       for (auto& id : msg.task_ids())
         remove_ready(self->state, id);
     },
+    [self](ready_atom, const pb::BrokerPosition& at) { heard(self, at, false); },
     [self](ready_atom) { return local_ready(self->state); },
     [self](timeout_atom, uint64_t number) { time_out(self, number); },
     [self](tick_atom) { check_peers(self); },

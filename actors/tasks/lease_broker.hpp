@@ -11,6 +11,9 @@
 // nobody. When the node shuts down, waiting workers are answered `unavailable` at once. The
 // broker holds only (priority, due time, id, owner) per ready task; the shards hold the records
 // and decide (a task cancelled meanwhile is simply not granted).
+// In a cluster it numbers what it tells the other nodes' brokers and tells them its position
+// once a second; a broker that finds a gap fetches the teller's ready tasks again
+// (pb::BrokerPosition, docs/cluster.md "Tasks").
 // What callers may ask: lease_broker_api (tasks_api.hpp).
 #pragma once
 

@@ -35,6 +35,8 @@ task_metrics& instruments() {
     reg.get_counter("tasks_retries_total", "Failed attempts scheduled for a retry"),
     reg.get_counter("tasks_dead_total", "Tasks moved to the dead-letter list"),
     reg.get_counter("task_lease_expiries_total", "Leases that expired without a heartbeat"),
+    reg.get_counter("task_broker_resyncs_total",
+                    "Peers' ready tasks fetched again after a gap in what they told (cluster)"),
     reg.get_gauge("task_workers_waiting", "Lease requests long-polling for work"),
     reg.get_histogram("task_scheduling_lateness_seconds",
                       "From a task's next_run_at to the lease that starts it", lateness_buckets()),

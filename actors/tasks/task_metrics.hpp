@@ -14,6 +14,8 @@ struct task_metrics {
   metrics::counter& retries;
   metrics::counter& dead;
   metrics::counter& lease_expiries;
+  // Cluster: times a broker found a gap in what a peer's broker told it and asked it again.
+  metrics::counter& broker_resyncs;
   metrics::gauge& waiting_workers;
   metrics::histogram& lateness;
 

@@ -36,6 +36,7 @@ CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::ReadyTasks))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::WithdrawTask))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskShardInspection))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TakenTasks))
+CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::BrokerPosition))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRead))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskRunsRead))
 CAF_ADD_TYPE_ID(parley_tasks, (parley::pb::TaskListRead))
@@ -85,6 +86,9 @@ using lease_broker_api = caf::typed_actor<
   caf::reacts_to<withdraw_atom, pb::WithdrawTask>,
   // From other nodes' brokers: tasks leased there.
   caf::reacts_to<withdraw_atom, pb::TakenTasks>,
+  // From other nodes' brokers, once a second: where they stand in what they told this one
+  // (a gap: ask them for their ready tasks again).
+  caf::reacts_to<ready_atom, pb::BrokerPosition>,
   // From another node's broker that has just seen this node: the ready tasks of this node's
   // shards, which it has not heard of yet.
   caf::replies_to<ready_atom>::with<pb::ReadyTasks>>;

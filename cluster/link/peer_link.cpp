@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <unordered_map>
 
 namespace parley::cluster {
@@ -20,11 +21,20 @@ namespace {
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
+// One-way messages kept for a member while its link is not up, at most. Default: 1024
+constexpr size_t max_held_casts = 1024;
+
 struct peer {
   std::string address;   // host:port of its gateway
   gateway_api gateway;   // empty until linked
   caf::actor connector;  // detached: opens the link
   bool connecting = false;
+  // One-way messages sent while the member had no link (it just joined, or its link is being
+  // dialed again), sent in order once it is up. A member that joins links to us before we link
+  // to it, so we hear of its sessions before we can reach it: dropping the chat deliveries of
+  // that window would lose them for good on its connections (their first delivery starts above
+  // them, which the receiving node cannot tell from a gap).
+  std::deque<pb::Envelope> held;
 };
 
 struct pending_request {
@@ -54,6 +64,9 @@ struct link_metrics {
     {0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5});
   metrics::counter& served = metrics::global().get_counter(
     "cluster_served_requests_total", "Peers' requests and one-way messages served here");
+  metrics::counter& casts_dropped = metrics::global().get_counter(
+    "cluster_link_casts_dropped_total",
+    "One-way messages dropped: more than max_held_casts waited for a member's link");
 };
 
 link_metrics& instruments() {
@@ -192,15 +205,23 @@ void forward_one_way(link_actor* self, const std::string& node, std::string kind
                      std::string payload) {
   auto& st = self->state;
   auto it = st.peers.find(node);
-  if (it == st.peers.end() || !it->second.gateway)
-    return;  // one-way messages (typing, receipts) are best effort across a lost link
+  if (it == st.peers.end())
+    return;  // not a member (any more): its sessions and deliveries go with it
   pb::Envelope env;
   env.set_kind(pb::Envelope::CAST);
   env.set_from_node(st.opts.node_id);
   env.set_target_kind(std::move(kind));
   env.set_target_id(std::move(id));
   env.set_payload(std::move(payload));
-  self->send(it->second.gateway, std::move(env));
+  auto& p = it->second;
+  if (p.gateway) {
+    self->send(p.gateway, std::move(env));
+  } else if (p.held.size() < max_held_casts) {
+    p.held.push_back(std::move(env));
+  } else {
+    // Best effort past the bound: a chat delivery lost here shows as a gap at the next one.
+    instruments().casts_dropped.inc();
+  }
 }
 
 void settle(link_actor* self, const pb::Envelope& env) {
@@ -407,6 +428,9 @@ caf::behavior peer_link(link_actor* self, peer_link_options opts) {
       instruments().linked.add(1);
       instruments().ups.inc();
       spdlog::info("cluster: peer link to {} ({}) up", node, p.address);
+      for (auto& env : p.held)
+        self->send(p.gateway, std::move(env));
+      p.held.clear();
     },
     [self](peer_down_atom, const std::string& node, const std::string& why) {
       auto it = self->state.peers.find(node);

@@ -14,7 +14,8 @@
 //   (forward_atom, node, kind, id, int64_t deadline_ms, std::string payload) -> std::string:
 //       a request for `node`'s entity (or service, id empty); the reply's payload, or the
 //       owner's error, or `unavailable` (no link, deadline passed, peer down).
-//   (forward_atom, node, kind, id, std::string payload): the same, one way.
+//   (forward_atom, node, kind, id, std::string payload): the same, one way; to a member whose
+//       link is not up yet it waits (bounded) and goes, in order, when the link comes up.
 //   (members_changed_atom, std::vector<std::string> nodes, std::vector<std::string> addresses):
 //       the live members with their peer-link addresses ("host:port"), this node included;
 //       links to others are opened, links to non-members are dropped.

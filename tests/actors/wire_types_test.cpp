@@ -429,6 +429,18 @@ TEST_CASE_METHOD(fixture, "lease_broker_api: every request and reply crosses nod
   taken.add_task_ids("01J0TASK");
   taken.add_task_ids("01J0TASL");
   test::check_round_trip(sys, taken);
+  pb::BrokerPosition at;
+  test::check_round_trip(sys, at);
+  at.set_node("n2");
+  at.set_stream(0xfedcba9876543210ull);
+  at.set_version(42);
+  test::check_round_trip(sys, at);
+  *ready.mutable_position() = at;
+  test::check_round_trip(sys, ready);
+  *gone.mutable_position() = at;
+  test::check_round_trip(sys, gone);
+  *taken.mutable_position() = at;
+  test::check_round_trip(sys, taken);
 }
 
 // -- feed and links -----------------------------------------------------------------------------
@@ -593,6 +605,12 @@ TEST_CASE_METHOD(fixture, "the fan-out worker interface crosses nodes, defaults 
   delivery.add_users("carol");
   delivery.set_pulled(true);
   test::check_round_trip(sys, delivery);
+  pb::FeedLiveItems items;
+  items.set_post_id(post_id);
+  *items.mutable_post() = job.post();
+  items.add_users("bob");
+  items.add_users("carol");
+  test::check_round_trip(sys, items);
 }
 
 TEST_CASE_METHOD(fixture, "the link service interface crosses nodes, defaults and filled values") {

@@ -39,6 +39,14 @@ test_cluster::~test_cluster() {
                                  std::filesystem::copy_options::overwrite_existing, ec);
 }
 
+uint32_t test_cluster::add_node() {
+  auto i = size();
+  link_ports.push_back(free_port(host(i)));
+  nodes.emplace_back();
+  start(i);
+  return i;
+}
+
 std::string test_cluster::host(uint32_t i) const {
   return opts.spread ? "127.0.0." + std::to_string(i + 1) : "127.0.0.1";
 }
@@ -81,7 +89,7 @@ bool test_cluster::ready(uint32_t i) const {
 }
 
 void test_cluster::require_ready() {
-  for (uint32_t i = 0; i < opts.size; ++i) {
+  for (uint32_t i = 0; i < size(); ++i) {
     INFO(name(i) << " log:\n" << nodes[i]->log_tail());
     REQUIRE(eventually([&] { return ready(i); }, std::chrono::seconds{20}));
   }
@@ -129,7 +137,7 @@ uint32_t test_cluster::partitions_backed_up() {
 }
 
 uint32_t test_cluster::index_of(const std::string& node) const {
-  for (uint32_t i = 0; i < opts.size; ++i)
+  for (uint32_t i = 0; i < size(); ++i)
     if (name(i) == node)
       return i;
   FAIL("no node " << node);

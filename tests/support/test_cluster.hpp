@@ -1,7 +1,7 @@
 // A cluster for tests: one real etcd and `size` parleyd processes n1..nN on loopback, each with
 // its own data directory and peer-link port, all stopped (and their directories removed) when
 // the test ends, also when it fails. Nodes listen on 127.0.0.1, or on 127.0.0.1, .2, .3, ...
-// (`spread`), as separate machines would.
+// (`spread`), as separate machines would. add_node() starts one more member later (a join).
 #pragma once
 
 #include "support/etcd_server.hpp"
@@ -19,6 +19,7 @@
 namespace parley::test {
 
 struct test_cluster_options {
+  // Nodes started at once, and cluster.bootstrap_members of every node. Default: 3
   uint32_t size = 3;
   // cluster.partitions. Default: 32
   uint32_t partitions = 32;
@@ -47,10 +48,15 @@ struct test_cluster {
   std::string host(uint32_t i) const;
   uint16_t port(uint32_t i) const { return nodes[i]->port(); }
   parleyd_process& node(uint32_t i) { return *nodes[i]; }
-  uint32_t size() const { return opts.size; }
+  // Nodes started so far: the bootstrap members and those added since.
+  uint32_t size() const { return static_cast<uint32_t>(nodes.size()); }
 
   // (Re)starts node i on its data directory.
   void start(uint32_t i);
+  // Starts one more node, n<size()+1>, with a free link port and every node's settings
+  // (bootstrap_members stays opts.size: it joins a cluster whose partitions are assigned);
+  // returns its index once it listens (its /readyz may still be 503).
+  uint32_t add_node();
 
   // An HTTP request to node i.
   http_result call(uint32_t i, const std::string& method, const std::string& target,
@@ -63,7 +69,7 @@ struct test_cluster {
   bool ready(uint32_t i) const;
   // The value of metric `name` (labels regex-escaped into it) on node i; -1 when absent.
   int64_t metric(uint32_t i, const std::string& name) const;
-  // Waits until every node's /readyz is 200 (fails the test after 20 s).
+  // Waits until every started node's /readyz is 200 (fails the test after 20 s).
   void require_ready();
 
   // The primary of the partition of `key` (an entity id, a user, a link key, ...) now, as the

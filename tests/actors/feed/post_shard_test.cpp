@@ -21,7 +21,7 @@ namespace {
 feed::fanout_api::behavior_type job_log(feed::fanout_api::pointer,
                                         std::vector<pb::FanoutJob>* jobs) {
   return {[jobs](fanout_atom, pb::FanoutJob& job) { jobs->push_back(job); },
-          [](fanout_atom, pb::FanoutDelivery&) {}};
+          [](fanout_atom, pb::FanoutDelivery&) {}, [](fanout_atom, pb::FeedLiveItems&) {}};
 }
 
 // A user whose posts live in a shard other than `shard`.

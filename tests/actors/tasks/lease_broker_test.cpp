@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 using namespace parley;
@@ -141,21 +143,42 @@ TEST_CASE_METHOD(fixture, "a lease request with bad fields is refused with bad_r
 
 namespace {
 
+// What n1's broker sends n2's passes through this link, which loses every message while it is
+// down (a dropped peer link: CAF drops what is sent to a dead proxy). A message that passes keeps
+// its sender and id, so a request is answered to whoever asked.
+caf::behavior lossy_link(caf::event_based_actor* self, std::shared_ptr<bool> down,
+                         std::function<caf::actor()> to) {
+  self->set_default_handler([self, down, to](caf::scheduled_actor*, caf::message_view& x)
+                              -> caf::result<caf::message> {
+    auto* e = self->current_mailbox_element();
+    auto id = self->take_current_message_id();  // the link itself never answers
+    if (!*down)
+      to()->enqueue(caf::make_mailbox_element(std::move(e->sender), id, std::move(e->stages),
+                                              x.move_content_to_message()),
+                    self->context());
+    return caf::message{};
+  });
+  return {[](caf::unit_t) {}};  // everything else takes the default handler
+}
+
 // Two nodes' brokers on one actor system: n1 has the fixture's shards, n2 only a broker, which
 // grants through the same registry (as its forwarders would reach n1's shards). Each node's
-// router hands out the other node's actual broker as its stand-in.
+// router hands out the other node's actual broker as its stand-in (n1's through the lossy link).
 struct two_brokers : fixture {
   std::shared_ptr<test::fake_placement> view1 = std::make_shared<test::fake_placement>();
   std::shared_ptr<test::fake_placement> view2 = std::make_shared<test::fake_placement>();
   tasks::tasks_context_ptr ctx2 = std::make_shared<tasks::tasks_context>();
   caf::actor broker1;
   caf::actor broker2;
+  std::shared_ptr<bool> link_down = std::make_shared<bool>(false);
+  caf::actor link12;
 
   explicit two_brokers(bool met = true) {
     view1->live = met ? std::vector<std::string>{"n1", "n2"} : std::vector<std::string>{"n1"};
     view2->live = met ? std::vector<std::string>{"n1", "n2"} : std::vector<std::string>{"n2"};
+    link12 = own(sys.spawn(lossy_link, link_down, [this] { return broker2; }));
     ctx->router = test::router_of(sys, "n1", view1, [this](auto&, auto& node) {
-      return node == "n2" ? broker2 : caf::actor{};
+      return node == "n2" ? link12 : caf::actor{};
     });
     ctx2->clock = clock();
     ctx2->registry = ctx->registry;
@@ -235,4 +258,43 @@ TEST_CASE_METHOD(strangers, "a broker learns the ready tasks of a node it sees f
   auto leases = lease_now_at(broker2);
   REQUIRE(leases.leases_size() == 1);
   CHECK(leases.leases(0).task_id() == id);
+}
+
+TEST_CASE_METHOD(two_brokers, "an offer lost with a dropped peer link is learned again when the "
+                              "link is back, without a member change") {
+  auto before = create();
+  run();
+  CHECK(lease_now_at(broker2).leases_size() == 1);  // told at once while the link is up
+  CHECK(record(before).status() == T::RUNNING);
+  *link_down = true;
+  auto lost = create();  // n1's broker tells n2's, and the message is lost
+  run();
+  CHECK(lease_now_at(broker2).leases().empty());
+  *link_down = false;
+  // The next position n1's broker sends shows n2's broker a message it missed: it asks n1 for
+  // its ready tasks again. The member list never changed.
+  advance(std::chrono::seconds{1});
+  auto leases = lease_now_at(broker2);
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == lost);
+  CHECK(record(lost).status() == T::RUNNING);
+}
+
+TEST_CASE_METHOD(two_brokers, "a task taken while the peer link was down leaves the peer's "
+                              "ready tasks once the link is back") {
+  auto id = create();
+  run();
+  *link_down = true;
+  // n1's worker leases the task; the TakenTasks for n2 is lost, and n2 still holds it as ready.
+  CHECK(lease_now_at(broker1).leases_size() == 1);
+  *link_down = false;
+  auto second = create();  // numbered after the lost message: n2 sees the gap at once
+  run();
+  // n2's fresh copy of n1's ready tasks replaced what it had from n1: the leased task is gone,
+  // the new one is there, and n2's worker gets it at the first try.
+  auto leases = lease_now_at(broker2);
+  REQUIRE(leases.leases_size() == 1);
+  CHECK(leases.leases(0).task_id() == second);
+  CHECK(record(id).attempt() == 1);
+  CHECK(lease_now_at(broker2).leases().empty());
 }

@@ -35,6 +35,7 @@ tasks::lease_broker_api::behavior_type offer_log(tasks::lease_broker_api::pointe
     },
     [](withdraw_atom, const pb::WithdrawTask&) {},
     [](withdraw_atom, const pb::TakenTasks&) {},
+    [](ready_atom, const pb::BrokerPosition&) {},
     [](ready_atom) { return pb::ReadyTasks{}; },
   };
 }
