@@ -108,6 +108,9 @@ struct cluster_member::impl {
     "cluster_partitions_owned", "Partitions whose primary is this node");
   metrics::gauge& unavailable_gauge = metrics::global().get_gauge(
     "cluster_partitions_unavailable", "Partitions with no live primary (not served)");
+  metrics::gauge& backed_up_gauge = metrics::global().get_gauge(
+    "cluster_partitions_backed_up",
+    "Partitions whose primary is this node and whose backup caught up (replication factor 2)");
 
   cluster::etcd_options etcd_options() {
     cluster::etcd_options e;
@@ -479,6 +482,9 @@ bool cluster_member::impl::apply_map(cluster::partition_map_store& store,
                                             && x.backup_ready == y.backup_ready;
                                    });
   if (roles_changed || live != applied_members) {
+    backed_up_gauge.set(static_cast<double>(std::count_if(roles.begin(), roles.end(), [&](auto& r) {
+      return r.primary == node_id && r.backup_ready;
+    })));
     replication->update(roles, live);
     applied_roles = roles;
     for (auto& listener : map_listeners)

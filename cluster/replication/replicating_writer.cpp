@@ -24,6 +24,8 @@ constexpr auto link_grace = std::chrono::seconds{1};
 struct writer_metrics {
   metrics::counter& shipped = metrics::global().get_counter(
     "replication_records_shipped_total", "Replicated records sent to backups (resends included)");
+  metrics::counter& shipped_bytes = metrics::global().get_counter(
+    "replication_bytes_shipped_total", "Bytes of replicated records sent to backups");
   metrics::counter& degraded = metrics::global().get_counter(
     "replication_degraded_acks_total",
     "Writes acknowledged without a backup that counts (the partition has none, or it is catching up)");
@@ -111,6 +113,23 @@ caf::expected<uint64_t> last_lsn(writer_actor self, uint32_t partition) {
   return last->lsn();
 }
 
+// Whether `backup` counts for `partition`: the map names it and it caught up, as etcd says or
+// as this writer already reported (from the report on, writes wait for it: otherwise a write
+// acknowledged alone between the report and etcd's backup_ready could be missing on a backup
+// that then takes over).
+bool counts(writer_actor self, uint32_t partition, const partition_role& role,
+            const std::string& backup) {
+  if (role.backup != backup || backup.empty())
+    return false;
+  if (role.backup_ready)
+    return true;
+  auto b = self->state.backups.find(backup);
+  if (b == self->state.backups.end())
+    return false;
+  auto s = b->second.streams.find(partition);
+  return s != b->second.streams.end() && s->second.reported_ready;
+}
+
 // Whether the write's backups have it (or no longer count); a fault when a partition it touches
 // moved away before it was confirmed (its new primary may not hold it).
 std::optional<caf::error> outcome(writer_actor self, const waiting_write& w) {
@@ -123,7 +142,7 @@ std::optional<caf::error> outcome(writer_actor self, const waiting_write& w) {
       return make_error(errc::unavailable, "partition " + std::to_string(n.partition)
                                              + " moved to " + role.primary
                                              + " before its backup confirmed the write; retry");
-    if (role.backup != n.backup || !role.backup_ready)
+    if (!counts(self, n.partition, role, n.backup))
       continue;  // that backup no longer counts: the map moved on without it
     auto b = st.backups.find(n.backup);
     if (b == st.backups.end())
@@ -203,7 +222,7 @@ caf::result<void> write(writer_actor self, storage::write_set& set) {
     at.set_epoch(role.epoch);
     at.set_lsn(lsn);
     storage::replication_log::put_applied(set, at);  // where this node stands, for a later catch-up
-    if (!role.backup.empty() && role.backup_ready)
+    if (counts(self, partition, role, role.backup))
       w.needs.push_back({partition, lsn, role.backup});
     else
       degraded = true;
@@ -447,6 +466,7 @@ void pump(writer_actor self, const std::string& backup) {
   for (auto& [partition, lsn] : sending)
     b.streams[partition].sent = lsn;
   instruments().shipped.inc(static_cast<uint64_t>(batch.records_size()));
+  instruments().shipped_bytes.inc(bytes);
   ask_backup<pb::ReplAck>(self, backup, caf::make_message(replicate_atom_v, std::move(batch)),
                           [self, backup](caf::expected<pb::ReplAck> ack) {
                             if (!ack) {
