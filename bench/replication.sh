@@ -62,13 +62,19 @@ metric_sum() {  # metric_sum NAME PORT...: the metric summed over those nodes
   local name=$1 total=0 v
   shift
   for port in "$@"; do
-    v=$(curl -sf "http://127.0.0.1:$port/metrics" | awk -v n="parley_$name" '$1 == n { print $2 }')
+    v=$(curl -sf "http://127.0.0.1:$port/metrics" | awk -v n="parley_$name" '$1 == n { print $2 }' \
+        || true)
     total=$(python3 -c "print(${total} + ${v:-0})")
   done
   echo "$total"
 }
 wait_backed_up() {  # wait_backed_up PORT...: until those nodes' primaries all have caught-up backups
-  until [ "$(metric_sum cluster_partitions_backed_up "$@" | cut -d. -f1)" = 256 ]; do sleep 0.05; done
+  local n last=-1
+  while n=$(metric_sum cluster_partitions_backed_up "$@" | cut -d. -f1); [ "$n" != 256 ]; do
+    [ "$n" != "$last" ] && echo "  $n of 256 partitions backed up" >&2
+    last=$n
+    sleep 0.05
+  done
 }
 stop_cluster() {
   for i in 1 2 3; do kill -TERM ${node_pids[$i]} 2>/dev/null || true; done

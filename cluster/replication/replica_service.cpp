@@ -93,10 +93,13 @@ caf::error admit(replica_actor self, const std::string& origin, uint32_t partiti
   return {};
 }
 
-pb::ReplAck ack_of(const std::map<uint32_t, pb::ReplPosition>& positions) {
+pb::ReplAck ack_of(const std::map<uint32_t, pb::ReplPosition>& positions,
+                   const std::map<uint32_t, caf::error>& refused = {}) {
   pb::ReplAck ack;
   for (auto& [partition, at] : positions)
     *ack.add_applied() = at;
+  for (auto& [partition, why] : refused)
+    ack.add_refused(partition);
   return ack;
 }
 
@@ -118,10 +121,17 @@ caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
   storage::write_set ws;
   std::map<uint32_t, pb::ReplPosition> reaches;
   std::map<uint32_t, bool> stopped;  // partitions whose rest of the batch follows a gap
+  std::map<uint32_t, caf::error> refused;
   for (auto& record : *batch.mutable_records()) {
     auto partition = record.partition();
-    if (auto refused = admit(self, batch.origin(), partition, record.epoch()))
-      return refused;
+    if (refused.count(partition) != 0)
+      continue;
+    auto epoch = batch.primary_epochs().find(partition);
+    if (auto no = admit(self, batch.origin(), partition,
+                        epoch == batch.primary_epochs().end() ? 0 : epoch->second)) {
+      refused.emplace(partition, std::move(no));
+      continue;
+    }
     auto p = progress(self, partition);
     if (!p)
       return std::move(p.error());
@@ -142,15 +152,18 @@ caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
     reaches[partition] = at.queued;
     instruments().applied.inc();
   }
+  // Nothing admitted: the refusal itself (one partition's reason stands for all).
+  if (reaches.empty() && !refused.empty())
+    return std::move(refused.begin()->second);
   if (ws.empty()) {
     // Nothing new: answer what is durable (a resend of a record still being written is
     // answered by that write's own reply).
     for (auto& [partition, at] : reaches)
       at = st.parts[partition].durable;
-    return ack_of(reaches);
+    return ack_of(reaches, refused);
   }
   auto rp = self->make_response_promise<pb::ReplAck>();
-  auto ack = ack_of(reaches);
+  auto ack = ack_of(reaches, refused);
   write(self, std::move(ws), std::move(reaches), [rp, ack](caf::error err) mutable {
     if (err)
       rp.deliver(std::move(err));
@@ -162,6 +175,10 @@ caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
 
 caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint64_t epoch) {
   auto& st = self->state;
+  // Only while the map names this node the backup, and never for an older epoch: a former
+  // primary must not erase what its successor's backup holds.
+  if (auto refused = admit(self, st.opts.map->role(partition).primary, partition, epoch))
+    return refused;
   auto p = progress(self, partition);
   if (!p)
     return std::move(p.error());

@@ -463,8 +463,10 @@ void pump(writer_actor self, const std::string& backup) {
   }
   if (batch.records_size() == 0)
     return;
-  for (auto& [partition, lsn] : sending)
+  for (auto& [partition, lsn] : sending) {
     b.streams[partition].sent = lsn;
+    (*batch.mutable_primary_epochs())[partition] = st.opts.map->role(partition).epoch;
+  }
   instruments().shipped.inc(static_cast<uint64_t>(batch.records_size()));
   instruments().shipped_bytes.inc(bytes);
   ask_backup<pb::ReplAck>(self, backup, caf::make_message(replicate_atom_v, std::move(batch)),
@@ -476,6 +478,12 @@ void pump(writer_actor self, const std::string& backup) {
                               return retry_later(self, backup);
                             }
                             acknowledged(self, backup, *ack);
+                            if (ack->refused_size() > 0) {
+                              // The backup's map disagrees (it lags, or this node's does): the
+                              // other partitions went through; these are sent again shortly.
+                              instruments().failures.inc();
+                              return retry_later(self, backup);
+                            }
                             pump(self, backup);
                           });
 }

@@ -45,11 +45,15 @@ pb::ReplRecord record(uint64_t epoch, uint64_t lsn, const std::string& conv) {
   return r;
 }
 
-pb::ReplBatch batch(const std::string& origin, std::vector<pb::ReplRecord> records) {
+// A batch from `origin`, primary in the epoch of its last record (or `primary_epoch`).
+pb::ReplBatch batch(const std::string& origin, std::vector<pb::ReplRecord> records,
+                    uint64_t primary_epoch = 0) {
   pb::ReplBatch b;
   b.set_origin(origin);
-  for (auto& r : records)
+  for (auto& r : records) {
+    (*b.mutable_primary_epochs())[r.partition()] = primary_epoch ? primary_epoch : r.epoch();
     *b.add_records() = std::move(r);
+  }
   return b;
 }
 
@@ -131,17 +135,45 @@ TEST_CASE_METHOD(fixture, "a record after a gap waits for the missing one") {
 TEST_CASE_METHOD(fixture, "only the primary the map names may write, and never in an older epoch") {
   CHECK(send(batch("other", {record(5, 1, "c1")})) == answer{errc::unavailable});
   CHECK(send(batch("prim", {record(4, 1, "c1")})) == answer{errc::conflict});  // a fenced primary
+  // Records keep the epoch they were written in; a catch-up ships old ones from a primary of
+  // the current epoch, and that is what counts.
+  CHECK(send(batch("prim", {record(4, 1, "c1")}, 4)) == answer{errc::conflict});
   roles(6, "prim", "other");  // the map moved the backup elsewhere
   CHECK(send(batch("prim", {record(6, 1, "c1")})) == answer{errc::unavailable});
   CHECK(stored("c1") == std::nullopt);
   CHECK(position() == 0);
   roles(7, "prim", "me");
-  CHECK(send(batch("prim", {record(7, 1, "c1")})) == answer{uint64_t{1}});
+  CHECK(send(batch("prim", {record(2, 1, "c1"), record(3, 2, "c2")}, 7)) == answer{uint64_t{2}});
+}
+
+TEST_CASE_METHOD(fixture, "a refused partition does not hold up the others of its batch") {
+  std::vector<cluster::partition_role> all(256);
+  all[part] = {5, "prim", "me", true};
+  all['d'] = {5, "prim", "other", true};  // this node is not the backup of partition 'd'
+  map->update(all, {"me", "prim", "other"});
+  auto d = record(5, 1, "d1");
+  d.set_partition('d');
+  auto b = batch("prim", {record(5, 1, "c1"), d});
+  pb::ReplAck ack;
+  self->request(replica, 5s, replicate_atom_v, b)
+    .receive([&](const pb::ReplAck& a) { ack = a; }, [&](const caf::error& e) { FAIL(sys.render(e)); });
+  REQUIRE(ack.applied_size() == 1);
+  CHECK(ack.applied(0).lsn() == 1);
+  REQUIRE(ack.refused_size() == 1);
+  CHECK(ack.refused(0) == 'd');
+  CHECK(stored("c1") == std::optional<std::string>{"record of c1"});
+  CHECK(stored("d1") == std::nullopt);
 }
 
 TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and nothing of other partitions") {
   REQUIRE(send(batch("prim", {record(5, 1, "c1"), record(5, 2, "c2")})) == answer{uint64_t{2}});
   tdb.apply([](storage::write_set& ws) { ws.put(storage::family::conversations, "d1", "other"); });
+  // A reset in an older epoch than the map's is refused (a former primary).
+  fault old;
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{4})
+    .receive([&](const pb::ReplPosition&) {}, [&](const caf::error& e) { old = to_fault(e); });
+  CHECK(old.code == errc::conflict);
+  CHECK(stored("c1") == std::optional<std::string>{"record of c1"});
   pb::ReplPosition at;
   self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{6})
     .receive([&](const pb::ReplPosition& p) { at = p; },
