@@ -114,9 +114,10 @@ netns_lab::~netns_lab() {
 void netns_lab::build() {
   std::set<std::string> used;
   {
-    static const std::regex bridge_net{R"(inet 10\.211\.(\d+)\.1/)"};
+    // Either network of a subnet index in use anywhere in the root namespace.
+    static const std::regex lab_net{R"(inet 10\.21[12]\.(\d+)\.\d+/)"};
     auto addresses = run("ip -o -4 addr show").output;
-    for (std::sregex_iterator it{addresses.begin(), addresses.end(), bridge_net}, end; it != end;
+    for (std::sregex_iterator it{addresses.begin(), addresses.end(), lab_net}, end; it != end;
          ++it)
       used.insert((*it)[1].str());
   }
@@ -152,9 +153,14 @@ void netns_lab::build() {
 }
 
 void netns_lab::tear_down() noexcept {
-  // Deleting a namespace deletes the veth ends in it, and a veth end takes its peer along.
-  for (uint32_t i = 0; i < nodes_; ++i)
+  // The veths first: deleting one end deletes the pair at once, while a deleted namespace
+  // takes its interfaces along only when the kernel gets to it, a moment later, and a new lab
+  // must not meet their addresses.
+  for (uint32_t i = 0; i < nodes_; ++i) {
+    run("ip link del " + bridge_port(i));
+    run("ip link del " + client_port(i));
     run("ip netns del " + ns(i));
+  }
   run("ip link del " + prefix_ + "b");
 }
 
