@@ -166,6 +166,19 @@ TEST_CASE("after a 10 s partition and its heal, every node's routing table agree
   WARN("partition: the majority dropped " << c.name(isolated) << "'s sessions "
        << dropped_after << " ms after the cut; every routing table agreed "
        << ms_since(healed) << " ms after the heal");
-  // And the cut node is whole again.
-  CHECK(test::eventually([&] { return c.ready(isolated); }, 10s));
+  // And the cut node is whole again: ready, and chat crosses the healed links both ways
+  // (whichever node owns the conversation) to users who connected during the partition.
+  REQUIRE(test::eventually([&] { return c.ready(isolated); }, 10s));
+  auto& ann = *s.by_user["ann"].second;
+  auto& cy = *s.by_user["cy"].second;
+  auto ack = ann.call(R"({"request_id":"x1","send":{"to_user":"cy","client_msg_id":"x1",)"
+                      R"("body":"healed"}})");
+  INFO(ack.ShortDebugString());
+  REQUIRE(ack.has_ack());
+  CHECK(cy.next_message().message().body() == "healed");
+  auto back = cy.call(R"({"request_id":"x2","send":{"conversation_id":")"
+                      + ack.ack().conversation_id()
+                      + R"(","client_msg_id":"x2","body":"back"}})");
+  REQUIRE(back.has_ack());
+  CHECK(ann.next_message().message().body() == "back");
 }
