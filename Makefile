@@ -39,8 +39,9 @@ test: build e2e-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
 # Sanitizer builds: a build folder of their own, only the Catch2 test binaries, -O1 with line tables
-# and asserts on. The e2e suites (parleyd driven by node) and cluster_nodes_test (parleyd
-# processes, killed and restarted) are left out: see README, Tests. Left out, a test binary would
+# and asserts on. The e2e suites (parleyd driven by node), cluster_nodes_test (parleyd
+# processes, killed and restarted) and cluster_faults_test (the same in network namespaces) are
+# left out: see README, Tests. Left out, a test binary would
 # be listed as <name>_NOT_BUILT and fail, so the ctest line excludes it by name.
 # tests/sanitizers/env.sh sets the runtime options, also at build time: catch_discover_tests
 # runs each binary to list its tests. No ThreadSanitizer target yet: docs/testing.md says why.
@@ -52,7 +53,7 @@ SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEB
 test-asan: deps
 	@cmake -S . -B build-asan $(SANITIZER_FLAGS) -DPARLEY_SANITIZE="address;undefined" >/dev/null
 	@. tests/sanitizers/env.sh && cmake --build build-asan -j $(JOBS) --target $(SANITIZER_TESTS)
-	@. tests/sanitizers/env.sh && cd build-asan && ctest --output-on-failure -j 2 -E '^(e2e: |sdk: |cluster_nodes_test)'
+	@. tests/sanitizers/env.sh && cd build-asan && ctest --output-on-failure -j 2 -E '^(e2e: |sdk: |cluster_nodes_test|cluster_faults_test)'
 
 bench: build
 	@bash bench/run_all.sh

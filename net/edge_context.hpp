@@ -61,6 +61,11 @@ struct edge_context {
   session_tracker sessions;
   connection_limit per_ip;  // open TCP connections per client address
   std::atomic<bool> ready{false};
+  // Asked by every /readyz besides `ready` (none: not asked), for a condition that changes with
+  // time alone and must show at once. In a cluster: the write fence is open (a lease renewal
+  // recent enough), which the cluster's readiness loop would report only after its next etcd
+  // read, seconds late when etcd is unreachable. Set before start(); called on io threads.
+  std::function<bool()> ready_check;
   std::atomic<bool> draining{false};
   // Lame duck (admin `node drain`): /readyz answers 503 and WebSocket upgrades are refused while
   // HTTP goes on (the operator's undrain, the load balancer's probes).

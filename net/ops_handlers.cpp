@@ -63,7 +63,7 @@ void add_ops_routes(edge_context& ctx) {
   r.add("GET", "/readyz", [&ctx](http_request&, responder respond) {
     if (ctx.lame_duck.load())  // a drain: load balancers take the node out of rotation
       return respond(health(ctx, false, "draining"));
-    respond(health(ctx, ctx.ready.load()));
+    respond(health(ctx, ctx.ready.load() && (!ctx.ready_check || ctx.ready_check())));
   });
   r.add("GET", "/metrics", [](http_request&, responder respond) {
     respond(http_response::text(200, metrics::global().render(),

@@ -447,6 +447,9 @@ void start_edge_and_links(impl_t& im, const node_config& cfg) {
   edge.limiter = im.limiter;
   edge.services = im.router;
   edge.rate_limit_rules_file = cfg.ratelimit.rules_file;
+  // Not ready the moment the write fence closes (docs/cluster.md, "Failures").
+  if (im.cluster)
+    edge.ready_check = [fence = im.cluster->fence()] { return !fence(); };
   im.limit_service = limits::spawn_limit_service(*im.sys, im.limiter);
   im.router->add(limits::limit_service_name, caf::actor_cast<caf::actor>(im.limit_service));
   net::add_ops_routes(edge);

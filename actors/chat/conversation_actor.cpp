@@ -519,17 +519,40 @@ void notify_offline(conversation_actor self, const std::vector<queued_send>& bat
   }
 }
 
-void on_batch_written(conversation_actor self, std::vector<queued_send> batch, bool created,
+// After a failed batch: the record, last_seq and read cursors as storage has them, and no
+// recent messages in memory (those of the failed batch, if stored, are read from storage). When
+// storage cannot be read, the sends queued meanwhile fail too, and the next request loads again.
+void reload_after_failed_write(conversation_actor self) {
+  auto& st = self->state;
+  st.loaded = false;
+  st.exists = false;
+  st.creating = false;
+  st.recent.clear();
+  st.read_cache.clear();
+  auto err = load(self);
+  if (!err)
+    return;
+  for (auto& q : st.queued) {
+    auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
+    for (auto& dup : st.inflight_dups[key])
+      dup.deliver(err);
+    st.inflight_dups.erase(key);
+    q.promise.deliver(err);
+  }
+  st.queued.clear();
+}
+
+void on_batch_written(conversation_actor self, std::vector<queued_send> batch,
                       const caf::error& err) {
   auto& st = self->state;
   st.writing = false;
   if (err) {
-    // Nothing of the batch is stored: its seqs are free again, its senders get the error and
-    // may retry with the same client_msg_id.
-    if (created) {
-      st.exists = false;
-      st.creating = false;
-    }
+    // The batch may be stored after all: a closed write fence answers a write that became
+    // durable with `unavailable` (runtime/storage_writer.hpp). Its seqs are not free then (the
+    // messages and their dedup records are on disk), so what memory says is read again from
+    // storage before the next batch; its senders get the error and may retry with the same
+    // client_msg_id, which finds a stored message by its dedup record.
+    reload_after_failed_write(self);
     for (auto& q : batch) {
       auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
       for (auto& dup : st.inflight_dups[key])
@@ -577,11 +600,9 @@ void flush(conversation_actor self) {
   auto batch = std::move(st.queued);
   st.queued.clear();
   storage::write_set ws;
-  bool created = false;
   if (!st.exists || st.creating) {
     st.exists = true;
     st.creating = true;
-    created = true;
     st.ctx->store->put_conversation(ws, st.id, st.rec, st.rec.members, {});
   }
   auto seq = st.last_seq;
@@ -596,8 +617,8 @@ void flush(conversation_actor self) {
   for (auto& [sender, read] : read_by_sender)
     st.ctx->store->put_read(ws, sender, st.id, read);
   st.writing = true;
-  write(self, std::move(ws), [self, batch = std::move(batch), created](const caf::error& err) mutable {
-    on_batch_written(self, std::move(batch), created, err);
+  write(self, std::move(ws), [self, batch = std::move(batch)](const caf::error& err) mutable {
+    on_batch_written(self, std::move(batch), err);
   });
 }
 

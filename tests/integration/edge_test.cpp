@@ -3,6 +3,8 @@
 #include "support/running_node.hpp"
 #include "common/utf8.hpp"
 #include "net/auth.hpp"
+#include "net/edge_context.hpp"
+#include "net/ops_handlers.hpp"
 #include "net/server.hpp"
 #include "node/node.hpp"
 #include "proto/parley.pb.h"
@@ -16,6 +18,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -541,5 +544,26 @@ TEST_CASE("a REST handler that never answers, or drops its reply, gets 503 with 
   auto slow = test::http_call(srv.port(), "GET", "/slow");
   CHECK(slow.status == 200);
   CHECK(slow.body == R"({"late":"but in time"})");
+  srv.stop();
+}
+
+TEST_CASE("/readyz turns 503 the moment the ready check fails, without a new set_ready") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  net::edge_options opts;
+  opts.server.port = 0;
+  opts.auth.jwt_secret = secret;
+  net::server srv{opts, sys, "test-node"};
+  // In a cluster: the write fence, which closes with time alone (a lease renewal too old).
+  std::atomic<bool> fence_open{true};
+  srv.context().ready_check = [&fence_open] { return fence_open.load(); };
+  net::add_ops_routes(srv.context());
+  REQUIRE_FALSE(srv.start());
+  srv.set_ready(true);
+  CHECK(test::http_call(srv.port(), "GET", "/readyz").status == 200);
+  fence_open = false;
+  CHECK(test::http_call(srv.port(), "GET", "/readyz").status == 503);
+  fence_open = true;
+  CHECK(test::http_call(srv.port(), "GET", "/readyz").status == 200);
   srv.stop();
 }

@@ -32,19 +32,21 @@ uint16_t ready_port(const std::string& log_path) {
 } // namespace
 
 parleyd_process::parleyd_process(std::string data_dir, std::vector<std::string> args,
-                                 std::chrono::milliseconds start_timeout, std::string host)
+                                 std::chrono::milliseconds start_timeout, std::string host,
+                                 std::vector<std::string> launcher)
   : data_dir_(std::move(data_dir)), host_(std::move(host)) {
   auto log_path = data_dir_ + ".log";
   {
     std::ofstream truncate{log_path};  // a restart's log starts over
   }
-  std::vector<std::string> argv = {PARLEYD_PATH,
-                                   "--listen", host_ + ":0",
-                                   "--data-dir", data_dir_,
-                                   "--set", "auth.jwt_secret=" + parleyd_test_secret,
-                                   "--set", "auth.dev_tokens=true",
-                                   "--set", "storage.sync=none",
-                                   "--set", "server.max_connections_per_ip=0"};
+  std::vector<std::string> argv = std::move(launcher);
+  argv.insert(argv.end(), {PARLEYD_PATH,
+                           "--listen", host_ + ":0",
+                           "--data-dir", data_dir_,
+                           "--set", "auth.jwt_secret=" + parleyd_test_secret,
+                           "--set", "auth.dev_tokens=true",
+                           "--set", "storage.sync=none",
+                           "--set", "server.max_connections_per_ip=0"});
   argv.insert(argv.end(), args.begin(), args.end());
   process_ = std::make_unique<child_process>(argv, log_path);
   auto deadline = std::chrono::steady_clock::now() + start_timeout;

@@ -21,9 +21,11 @@ public:
   // Starts parleyd on `host` (a loopback address; free port) with `data_dir`, dev tokens and the
   // test secret, then `args` (e.g. {"--set", "cluster.enabled=true"}); returns once it logged
   // "ready on". Throws std::runtime_error with the end of its log when it does not get there.
+  // `launcher` runs it somewhere else, e.g. {"ip", "netns", "exec", "<ns>"} (support/
+  // netns_lab.hpp); it must exec parleyd so that the child's pid is parleyd's.
   parleyd_process(std::string data_dir, std::vector<std::string> args,
                   std::chrono::milliseconds start_timeout = std::chrono::seconds{20},
-                  std::string host = "127.0.0.1");
+                  std::string host = "127.0.0.1", std::vector<std::string> launcher = {});
 
   uint16_t port() const { return port_; }
   const std::string& host() const { return host_; }

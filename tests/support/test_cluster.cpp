@@ -15,9 +15,12 @@
 
 namespace parley::test {
 
-test_cluster::test_cluster(test_cluster_options o) : opts(std::move(o)) {
+test_cluster::test_cluster(test_cluster_options o)
+  : opts(std::move(o)), etcd(etcd_server_options{opts.etcd_host}) {
+  if (!opts.network.empty() && opts.network.size() != opts.size)
+    FAIL("test_cluster: " << opts.network.size() << " networks for " << opts.size << " nodes");
   for (uint32_t i = 0; i < opts.size; ++i)
-    link_ports.push_back(free_port(host(i)));
+    link_ports.push_back(opts.network.empty() ? free_port(host(i)) : network_link_port);
   nodes.resize(opts.size);
   for (uint32_t i = 0; i < opts.size; ++i)
     start(i);
@@ -40,6 +43,9 @@ test_cluster::~test_cluster() {
 }
 
 uint32_t test_cluster::add_node() {
+  // A node in a namespace needs one the lab built before the cluster started.
+  if (!opts.network.empty())
+    FAIL("test_cluster: add_node() is for nodes on loopback, not in network namespaces");
   auto i = size();
   link_ports.push_back(free_port(host(i)));
   nodes.emplace_back();
@@ -48,15 +54,18 @@ uint32_t test_cluster::add_node() {
 }
 
 std::string test_cluster::host(uint32_t i) const {
+  if (!opts.network.empty())
+    return opts.network[i].client_host;
   return opts.spread ? "127.0.0." + std::to_string(i + 1) : "127.0.0.1";
 }
 
 void test_cluster::start(uint32_t i) {
+  auto link_host = opts.network.empty() ? host(i) : opts.network[i].link_host;
   std::vector<std::string> args{
     "--set", "cluster.enabled=true",
     "--set", "cluster.cluster_id=test",
     "--set", "cluster.node_id=" + name(i),
-    "--set", "cluster.listen=" + host(i) + ":" + std::to_string(link_ports[i]),
+    "--set", "cluster.listen=" + link_host + ":" + std::to_string(link_ports[i]),
     "--set", "cluster.etcd_endpoints=[\"" + etcd.endpoint() + "\"]",
     "--set", "cluster.partitions=" + std::to_string(opts.partitions),
     "--set", "cluster.bootstrap_members=" + std::to_string(opts.size),
@@ -65,8 +74,9 @@ void test_cluster::start(uint32_t i) {
     "--set", "cluster.connection_timeout_ms=1000",
   };
   args.insert(args.end(), opts.args.begin(), opts.args.end());
-  nodes[i] = std::make_unique<parleyd_process>(dir.path() + "/" + name(i), std::move(args),
-                                               std::chrono::seconds{20}, host(i));
+  nodes[i] = std::make_unique<parleyd_process>(
+    dir.path() + "/" + name(i), std::move(args), std::chrono::seconds{20}, host(i),
+    opts.network.empty() ? std::vector<std::string>{} : opts.network[i].launcher);
 }
 
 http_result test_cluster::call(uint32_t i, const std::string& method, const std::string& target,

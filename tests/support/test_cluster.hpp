@@ -1,7 +1,9 @@
 // A cluster for tests: one real etcd and `size` parleyd processes n1..nN on loopback, each with
 // its own data directory and peer-link port, all stopped (and their directories removed) when
 // the test ends, also when it fails. Nodes listen on 127.0.0.1, or on 127.0.0.1, .2, .3, ...
-// (`spread`), as separate machines would. add_node() starts one more member later (a join).
+// (`spread`), as separate machines would, or each in a network namespace of its own (`network`,
+// support/netns_lab.hpp) so that links can be cut. add_node() starts one more member later (a
+// join).
 #pragma once
 
 #include "support/etcd_server.hpp"
@@ -18,6 +20,14 @@
 
 namespace parley::test {
 
+// Where node i runs when not on loopback: inside a network namespace, reached by the test on
+// `client_host` (its HTTP listener), by its peers on `link_host` (its peer link).
+struct node_network {
+  std::vector<std::string> launcher;  // runs parleyd there (parleyd_process's `launcher`)
+  std::string client_host;
+  std::string link_host;
+};
+
 struct test_cluster_options {
   // Nodes started at once, and cluster.bootstrap_members of every node. Default: 3
   uint32_t size = 3;
@@ -27,9 +37,17 @@ struct test_cluster_options {
   std::chrono::milliseconds lease_ttl{3000};
   // Node i on 127.0.0.(i+1) instead of all on 127.0.0.1. Default: false
   bool spread = false;
+  // etcd's listening address (a network namespace lab's bridge). Default: 127.0.0.1
+  std::string etcd_host = "127.0.0.1";
+  // One entry per node to run the nodes in network namespaces (`spread` is then ignored); each
+  // node's peer link listens on `network_link_port` of its own address. Default: none (loopback)
+  std::vector<node_network> network;
   // More arguments for every node (e.g. {"--set", "ratelimit.rules_file=..."}).
   std::vector<std::string> args;
 };
+
+// The peer-link port of nodes in network namespaces: each namespace has its own ports.
+constexpr uint16_t network_link_port = 9080;
 
 struct test_cluster {
   test_cluster_options opts;
@@ -39,12 +57,18 @@ struct test_cluster {
   std::vector<std::unique_ptr<parleyd_process>> nodes;
 
   explicit test_cluster(test_cluster_options o = {});
-  explicit test_cluster(uint32_t n) : test_cluster(test_cluster_options{n}) {}
+  explicit test_cluster(uint32_t n) : test_cluster(sized(n)) {}
   // With PARLEY_TEST_LOGS=<dir> in the environment the nodes' logs are copied there (after the
   // nodes stopped), for a failure that needs more than the log tails.
   ~test_cluster();
 
+  static test_cluster_options sized(uint32_t n) {
+    test_cluster_options o;
+    o.size = n;
+    return o;
+  }
   static std::string name(uint32_t i) { return "n" + std::to_string(i + 1); }
+  // Where the test reaches node i's HTTP and WebSocket listener.
   std::string host(uint32_t i) const;
   uint16_t port(uint32_t i) const { return nodes[i]->port(); }
   parleyd_process& node(uint32_t i) { return *nodes[i]; }

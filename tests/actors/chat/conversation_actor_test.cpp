@@ -37,14 +37,19 @@ pb::HistoryQuery history_of(const std::string& user, uint32_t limit) {
   return q;
 }
 
-// A storage writer that fails the first `failures` writes, then writes for real.
+// A storage writer that fails the first `failures` writes, then writes for real; the first
+// `fenced` of those it writes and still answers `unavailable`, as a closed write fence does
+// (runtime/storage_writer.hpp: on disk, not acknowledged).
 caf::behavior flaky_writer(caf::event_based_actor* self, storage::engine* db,
-                           std::shared_ptr<std::atomic<int>> failures) {
-  return {[db, failures](write_atom, storage::write_set& ws) -> caf::result<void> {
+                           std::shared_ptr<std::atomic<int>> failures,
+                           std::shared_ptr<std::atomic<int>> fenced) {
+  return {[db, failures, fenced](write_atom, storage::write_set& ws) -> caf::result<void> {
     if (failures->fetch_sub(1) > 0)
       return make_error(errc::unavailable, "disk on fire");
     if (auto err = db->write({&ws}, false))
       return make_error(err);
+    if (fenced->fetch_sub(1) > 0)
+      return make_error(errc::unavailable, "the membership lease is in doubt");
     return caf::unit;
   }};
 }
@@ -56,12 +61,13 @@ struct fixture {
   test::test_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<std::atomic<int>> failures = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> fenced = std::make_shared<std::atomic<int>>(0);
   chat::chat_context_ptr ctx = std::make_shared<chat::chat_context>();
 
   fixture() {
     store = std::make_unique<storage::chat_store>(*db);
     ctx->store = store.get();
-    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(sys.spawn(flaky_writer, db.get(), failures));
+    ctx->storage_writer = caf::actor_cast<runtime::storage_writer_api>(sys.spawn(flaky_writer, db.get(), failures, fenced));
   }
 
   ~fixture() { caf::anon_send_exit(ctx->storage_writer, caf::exit_reason::user_shutdown); }
@@ -93,6 +99,32 @@ TEST_CASE_METHOD(fixture, "a failed write leaves no gap in seq and the send can 
   auto last = store->last_seq("d:alice:bob");
   REQUIRE(last);
   CHECK(*last == 2);
+  caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "sends stored but refused by a closed write fence keep their seqs") {
+  auto conv = chat::spawn_conversation(sys, ctx, "d:alice:bob");
+  fault err;
+  CHECK(send(conv, "m1", err) == 1);
+  // The node's lease is in doubt: both sends are on disk, neither is acknowledged.
+  fenced->store(2);
+  fault refused;
+  CHECK(send(conv, "m2", refused) == 0);
+  CHECK(refused.code == errc::unavailable);
+  CHECK(send(conv, "m3", refused) == 0);
+  // Fence open again: a new send comes after them, and their retries get the seqs they have.
+  fault none;
+  CHECK(send(conv, "m4", none) == 4);
+  CHECK(send(conv, "m2", none) == 2);
+  CHECK(send(conv, "m3", none) == 3);
+  CHECK_FALSE(none);
+  auto stored = store->messages_between("d:alice:bob", 0, 10, 0);
+  REQUIRE(stored);
+  REQUIRE(stored->size() == 4);
+  for (uint64_t i = 0; i < 4; ++i) {
+    CHECK((*stored)[i].seq == i + 1);
+    CHECK((*stored)[i].client_msg_id == "m" + std::to_string(i + 1));
+  }
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
 }
 
