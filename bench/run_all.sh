@@ -8,3 +8,5 @@ bash bench/links.sh build
 bash bench/ratelimit.sh build
 bash bench/tasks.sh build
 bash bench/feed.sh build
+bash bench/cluster.sh build
+bash bench/replication.sh build
