@@ -347,6 +347,15 @@ void acknowledged(writer_actor self, const std::string& backup, const pb::ReplAc
   settle(self);
 }
 
+// The stream of `partition` to `backup`, or nullptr when the map no longer has one.
+stream* find_stream(writer_actor self, const std::string& backup, uint32_t partition) {
+  auto b = self->state.backups.find(backup);
+  if (b == self->state.backups.end())
+    return nullptr;
+  auto s = b->second.streams.find(partition);
+  return s == b->second.streams.end() ? nullptr : &s->second;
+}
+
 // Where the backup stands in `partition`, and from where the log goes on for it.
 void ask_position(writer_actor self, const std::string& backup, uint32_t partition) {
   auto& s = self->state.backups[backup].streams[partition];
@@ -355,7 +364,10 @@ void ask_position(writer_actor self, const std::string& backup, uint32_t partiti
     self, backup, caf::make_message(replica_position_atom_v, partition),
     [self, backup, partition](caf::expected<pb::ReplPosition> at) {
       auto& st = self->state;
-      auto& s = st.backups[backup].streams[partition];
+      auto* found = find_stream(self, backup, partition);
+      if (!found)
+        return pump(self, backup);  // the map moved on meanwhile
+      auto& s = *found;
       if (!at) {
         spdlog::debug("replication: {} did not say where it stands in partition {}: {}", backup,
                       partition, self->system().render(at.error()));
@@ -400,7 +412,10 @@ void ask_position(writer_actor self, const std::string& backup, uint32_t partiti
         [self, backup, partition](caf::expected<pb::ReplPosition> reset) {
           if (!reset)
             return retry_later(self, backup);
-          auto& s = self->state.backups[backup].streams[partition];
+          auto* found = find_stream(self, backup, partition);
+          if (!found)
+            return pump(self, backup);
+          auto& s = *found;
           s.at = stream::phase::shipping;
           s.acked = 0;
           s.sent = 0;
