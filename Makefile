@@ -46,6 +46,7 @@ test: build e2e-deps
 # tests/sanitizers/env.sh sets the runtime options, also at build time: catch_discover_tests
 # runs each binary to list its tests. No ThreadSanitizer target yet: docs/testing.md says why.
 SANITIZER_TESTS = common_test storage_test actors_test cluster_placement_test cluster_routes_test cluster_test \
+                  cluster_replication_test \
                   cluster_link_test net_test node_test integration_test
 SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
                   -DPARLEY_BUILD_BENCH=OFF
