@@ -694,10 +694,11 @@ caf::result<pb::Group> on_create(conversation_actor self, const pb::GroupCreate&
   write(self, std::move(ws), [self, rp, members](const caf::error& err) mutable {
     auto& st = self->state;
     if (err) {
-      st.exists = false;
-      st.creating = false;
       if (st.ctx->quota)
         st.ctx->quota->cancel(members);
+      // The group may be on disk after all (a closed write fence, or a partition that moved
+      // after the write, answers a durable write with an error): memory follows storage.
+      reload_after_failed_write(self);
       rp.deliver(err);
       return;
     }
@@ -739,6 +740,9 @@ void write_members(conversation_actor self, membership_change change,
       st.ctx->quota->end_removal(change.removed, !err);
     }
     if (err) {
+      // As for a batch of sends: the change may be on disk though refused, so the record is
+      // read again rather than kept as it was.
+      reload_after_failed_write(self);
       rp.deliver(err);
       flush(self);
       return;

@@ -128,6 +128,35 @@ TEST_CASE_METHOD(fixture, "sends stored but refused by a closed write fence keep
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_METHOD(fixture, "a membership change stored but refused by a closed write fence is what the group then has") {
+  std::string id = "g:fedcba9876543210fedcba9876543210";
+  auto conv = chat::spawn_conversation(sys, ctx, id);
+  caf::scoped_actor self{sys};
+  pb::GroupCreate create;
+  create.set_creator_id("alice");
+  create.set_title("t");
+  create.add_member_ids("alice");
+  create.add_member_ids("bob");
+  self->request(conv, 5s, create_atom_v, create)
+    .receive([](const pb::Group&) {}, [](const caf::error& e) { FAIL(to_fault(e).message); });
+  // carol's addition is written, but the lease is in doubt: refused.
+  fenced->store(1);
+  pb::MembersUpdate add;
+  add.set_actor_id("alice");
+  add.set_add(true);
+  add.add_user_ids("carol");
+  fault refused;
+  self->request(conv, 5s, members_atom_v, add)
+    .receive([](const pb::Group&) {}, [&](const caf::error& e) { refused = to_fault(e); });
+  CHECK(refused.code == errc::unavailable);
+  // What storage has is what the group has: carol is a member and may send.
+  fault err;
+  self->request(conv, 5s, send_atom_v, send_request("carol", "c1", "hello", "", "s-3"))
+    .receive([](const pb::ConversationAck&) {}, [&](const caf::error& e) { err = to_fault(e); });
+  CHECK_FALSE(err);
+  caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_METHOD(fixture, "a fresh activation continues seq from storage and keeps dedup") {
   auto first = chat::spawn_conversation(sys, ctx, "d:alice:bob");
   fault err;
