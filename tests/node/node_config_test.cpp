@@ -290,6 +290,7 @@ TEST_CASE("cluster keys default to a single node and are validated by name") {
   CHECK(cl.etcd_endpoints == std::vector<std::string>{"http://127.0.0.1:2379"});
   CHECK(cl.lease_ttl == std::chrono::milliseconds{3000});
   CHECK(cl.partitions == 256);
+  CHECK(cl.replication_factor == 1);
   CHECK(cl.heartbeat == std::chrono::milliseconds{500});
   CHECK(cl.connection_timeout == std::chrono::milliseconds{3000});
   CHECK(cl.request_timeout == std::chrono::milliseconds{5000});
@@ -302,6 +303,12 @@ TEST_CASE("cluster keys default to a single node and are validated by name") {
                     Catch::StartsWith("cluster.partitions: out of range"));
   CHECK_THROWS_WITH(apply_override("cluster.partitions=65537", cfg),
                     Catch::StartsWith("cluster.partitions: out of range"));
+  apply_override("cluster.replication_factor=2", cfg);
+  CHECK(cl.replication_factor == 2);
+  CHECK_THROWS_WITH(apply_override("cluster.replication_factor=3", cfg),
+                    Catch::StartsWith("cluster.replication_factor: out of range"));
+  CHECK_THROWS_WITH(apply_override("cluster.replication_factor=0", cfg),
+                    Catch::StartsWith("cluster.replication_factor: out of range"));
   CHECK_THROWS_WITH(apply_override("cluster.lease_ttl_ms=999", cfg),
                     Catch::StartsWith("cluster.lease_ttl_ms: out of range"));
   CHECK_THROWS_WITH(apply_override("cluster.heartbeat_ms=0", cfg),
