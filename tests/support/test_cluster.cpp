@@ -105,43 +105,38 @@ void test_cluster::require_ready() {
   }
 }
 
-std::string test_cluster::owner_of(const std::string& key) {
+cluster::partition_map test_cluster::read_partition_map() {
   cluster::etcd_options eopts;
   eopts.endpoints = {etcd.endpoint()};
   cluster::etcd_client client{eopts};
   cluster::partition_map_store store{client, "test"};
   auto map = store.read_all();
   REQUIRE(map);
+  return std::move(*map);
+}
+
+std::string test_cluster::owner_of(const std::string& key) {
+  auto map = read_partition_map();
   auto p = cluster::partition_of(key, opts.partitions);
-  for (auto& a : map->partitions)
+  for (auto& a : map.partitions)
     if (a.partition == p)
       return a.primary;
   return {};
 }
 
 std::pair<std::string, bool> test_cluster::backup_of(const std::string& key) {
-  cluster::etcd_options eopts;
-  eopts.endpoints = {etcd.endpoint()};
-  cluster::etcd_client client{eopts};
-  cluster::partition_map_store store{client, "test"};
-  auto map = store.read_all();
-  REQUIRE(map);
+  auto map = read_partition_map();
   auto p = cluster::partition_of(key, opts.partitions);
-  for (auto& a : map->partitions)
+  for (auto& a : map.partitions)
     if (a.partition == p)
       return {a.backup, a.backup_ready};
   return {};
 }
 
 uint32_t test_cluster::partitions_backed_up() {
-  cluster::etcd_options eopts;
-  eopts.endpoints = {etcd.endpoint()};
-  cluster::etcd_client client{eopts};
-  cluster::partition_map_store store{client, "test"};
-  auto map = store.read_all();
-  REQUIRE(map);
+  auto map = read_partition_map();
   uint32_t n = 0;
-  for (auto& a : map->partitions)
+  for (auto& a : map.partitions)
     n += a.backup_ready ? 1 : 0;
   return n;
 }

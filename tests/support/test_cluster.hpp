@@ -6,6 +6,7 @@
 // join).
 #pragma once
 
+#include "cluster/partition_map_store.hpp"
 #include "support/etcd_server.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/temp_dir.hpp"
@@ -103,6 +104,8 @@ struct test_cluster {
   std::pair<std::string, bool> backup_of(const std::string& key);
   // Partitions whose backup caught up, as the partition map in etcd says.
   uint32_t partitions_backed_up();
+  // The partition map in etcd now (fails the test when it cannot be read).
+  cluster::partition_map read_partition_map();
   uint32_t index_of(const std::string& node) const;
 
   // Asks node i's admin console for storage.partitions (every node answers its part) and
