@@ -1,15 +1,12 @@
 #include "cluster/link/forwarder.hpp"
 
 #include "actors/runtime/errors.hpp"
+#include "cluster/link/link_types.hpp"
 #include "cluster/link/message_bytes.hpp"
 
 namespace parley::cluster::detail {
 
 namespace {
-
-// The link answers or fails every request by its own deadline; this only catches a link that
-// is gone altogether.
-constexpr auto link_grace = std::chrono::seconds{1};
 
 void settle(forwarder_actor* self) {
   auto& st = self->state;

@@ -14,6 +14,8 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
+
 CAF_BEGIN_TYPE_ID_BLOCK(parley_cluster, caf::first_custom_type_id + 700)
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::Envelope))
 // the replicated routing table (cluster/routes/); new types go last, so that IDs never shift
@@ -38,6 +40,11 @@ CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_reset_atom, "repl_reset")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, map_changed_atom, "map_chg")
 
 namespace parley::cluster {
+
+// How much longer than a forwarded request's own deadline its sender waits for the link's
+// answer: the link answers or fails every request by its deadline, this only catches a link
+// that is gone altogether.
+constexpr auto link_grace = std::chrono::seconds{1};
 
 // What a peer may send to this node: envelopes, one way. Requests and their answers are
 // matched by correlation id, so a peer's death can fail them at once (CAF would not).

@@ -18,9 +18,6 @@ namespace parley::cluster {
 
 namespace {
 
-// A forwarded request may wait this long past its own deadline for the link's answer.
-constexpr auto link_grace = std::chrono::seconds{1};
-
 struct writer_metrics {
   metrics::counter& shipped = metrics::global().get_counter(
     "replication_records_shipped_total", "Replicated records sent to backups (resends included)");

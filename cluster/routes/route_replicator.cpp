@@ -31,10 +31,6 @@ using replicator_actor_api = route_replicator_api::extend<
   caf::reacts_to<beat_atom>,
   caf::reacts_to<ask_atom, std::string>>;
 
-// A forwarded request gets this much longer than its deadline before its caller gives up: the
-// link answers every request by its deadline, this only catches a link that is gone.
-constexpr auto link_grace = std::chrono::seconds{1};
-
 struct route_metrics {
   metrics::gauge& entries = metrics::global().get_gauge(
     "cluster_routes_entries", "Sessions in the replicated routing table, this node's included");
