@@ -196,10 +196,15 @@ void chat_store::put_message(write_set& ws, const std::string& conv,
   m.set_body(msg.body);
   m.set_sent_at_ms(msg.sent_at_ms);
   ws.put(family::messages, message_key(conv, msg.seq), m.SerializeAsString());
+  put_dedup(ws, msg.sender_id, conv, msg.client_msg_id, dedup_record{msg.seq, msg.sent_at_ms});
+}
+
+void chat_store::put_dedup(write_set& ws, const std::string& sender, const std::string& conv,
+                           const std::string& client_msg_id, const dedup_record& rec) const {
   pb::StoredDedup d;
-  d.set_seq(msg.seq);
-  d.set_sent_at_ms(msg.sent_at_ms);
-  ws.put(family::dedup, dedup_key(msg.sender_id, conv, msg.client_msg_id), d.SerializeAsString());
+  d.set_seq(rec.seq);
+  d.set_sent_at_ms(rec.sent_at_ms);
+  ws.put(family::dedup, dedup_key(sender, conv, client_msg_id), d.SerializeAsString());
 }
 
 void chat_store::put_pending(write_set& ws, const std::string& conv, uint64_t seq,

@@ -86,6 +86,10 @@ public:
   // Stores the message once and its dedup record.
   void put_message(write_set& ws, const std::string& conv, const chat_message& msg) const;
 
+  // Writes a dedup record again as it is (a retried send's barrier: conversation_actor.cpp).
+  void put_dedup(write_set& ws, const std::string& sender, const std::string& conv,
+                 const std::string& client_msg_id, const dedup_record& rec) const;
+
   // Marks `conv` pending up to `seq` for every member: once per written batch, not per message.
   void put_pending(write_set& ws, const std::string& conv, uint64_t seq,
                    const std::vector<std::string>& members) const;

@@ -654,7 +654,22 @@ caf::result<pb::ConversationAck> on_send(conversation_actor self, pb::Conversati
       return make_error(seen.error());
     if (*seen && st.ctx->clock() - (*seen)->sent_at_ms < dedup_window_ms) {
       instruments().duplicates.inc();
-      return make_ack((*seen)->seq, (*seen)->sent_at_ms);
+      // The original may have been refused after it was stored (a closed write fence, a backup
+      // that had not confirmed it): on this node's disk but perhaps nowhere else. Writing its
+      // dedup record again is a barrier: once that write is acknowledged, so is everything the
+      // conversation wrote before it (replication ships a partition's records in order), and
+      // the original ack can be given. A retry is rare; this costs one small write.
+      storage::write_set ws;
+      st.ctx->store->put_dedup(ws, sender, st.id, client_msg_id, **seen);
+      auto rp = self->make_response_promise<pb::ConversationAck>();
+      write(self, std::move(ws), [rp, ack = make_ack((*seen)->seq, (*seen)->sent_at_ms)](
+                                   const caf::error& err) mutable {
+        if (err)
+          rp.deliver(err);
+        else
+          rp.deliver(std::move(ack));
+      });
+      return rp;
     }
   }
   auto rp = self->make_response_promise<pb::ConversationAck>();

@@ -157,6 +157,22 @@ TEST_CASE_METHOD(fixture, "a membership change stored but refused by a closed wr
   caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_METHOD(fixture, "a retried send is acknowledged only once its barrier write is") {
+  auto conv = chat::spawn_conversation(sys, ctx, "d:alice:bob");
+  fault err;
+  CHECK(send(conv, "m1", err) == 1);
+  // The retry finds the dedup record; the original ack waits for the record's re-write, which
+  // (replicated in order) vouches for the message itself, and fails with it.
+  failures->store(1);
+  fault refused;
+  CHECK(send(conv, "m1", refused) == 0);
+  CHECK(refused.code == errc::unavailable);
+  fault none;
+  CHECK(send(conv, "m1", none) == 1);
+  CHECK_FALSE(none);
+  caf::anon_send_exit(conv, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_METHOD(fixture, "a fresh activation continues seq from storage and keeps dedup") {
   auto first = chat::spawn_conversation(sys, ctx, "d:alice:bob");
   fault err;
