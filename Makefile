@@ -41,7 +41,8 @@ test: build e2e-deps
 
 # Sanitizer builds: a build folder of their own, only the Catch2 test binaries, -O1 with line tables
 # and asserts on. The e2e suites (parleyd driven by node), cluster_nodes_test (parleyd
-# processes, killed and restarted) and cluster_faults_test (the same in network namespaces) are
+# processes, killed and restarted), cluster_faults_test (the same in network namespaces) and
+# cluster_checker_test (the replication checker, also in namespaces) are
 # left out: see README, Tests. Left out, a test binary would
 # be listed as <name>_NOT_BUILT and fail, so the ctest line excludes it by name.
 # tests/sanitizers/env.sh sets the runtime options, also at build time: catch_discover_tests

@@ -1,5 +1,6 @@
 #include "cluster_checker/chat_verdict.hpp"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 

@@ -3,6 +3,8 @@
 // while the nemesis kills, stops, cuts and blackholes nodes one at a time; afterwards every
 // acknowledged message must be stored exactly once under its acked seq, every conversation's
 // seqs gap-free and unique, and the partition map's epochs only growing, one primary per epoch.
+// Task workers create tasks with idempotency keys, lease and complete them meanwhile; no
+// acknowledged create or completion may be lost and no completed task may run again.
 // 60 s of faults by default; PARLEY_CHECKER_SECONDS=<n> for a longer run (`make soak`).
 #include "actors/chat/conversation_id.hpp"
 #include "cluster_checker/chat_verdict.hpp"
@@ -10,6 +12,9 @@
 #include "cluster_checker/epoch_watch.hpp"
 #include "cluster_checker/nemesis.hpp"
 #include "cluster_checker/node_directory.hpp"
+#include "cluster_checker/read_back.hpp"
+#include "cluster_checker/task_verdict.hpp"
+#include "cluster_checker/task_worker.hpp"
 #include "cluster_faults/lab_cluster.hpp"
 #include "support/chat_client.hpp"
 #include "support/eventually.hpp"
@@ -37,29 +42,8 @@ std::string user(uint32_t k) {
   return "u" + std::to_string(k % workers_count);
 }
 
-// Every message of `conversation`, newest page first, through `reader` (a member).
-std::vector<test::stored_message> read_history(test::chat_client& reader,
-                                               const std::string& conversation) {
-  std::vector<test::stored_message> all;
-  uint64_t before = 0;
-  for (int page = 0;; ++page) {
-    auto answer = reader.call(R"({"request_id":"h)" + std::to_string(page)
-                              + R"(","history":{"conversation_id":")" + conversation
-                              + R"(","limit":100,"before_seq":")" + std::to_string(before)
-                              + R"("}})");
-    INFO(answer.ShortDebugString());
-    REQUIRE(answer.has_history_page());
-    for (auto& m : answer.history_page().messages()) {
-      all.push_back({m.seq(), m.sender_id(), m.client_msg_id()});
-      before = m.seq();
-    }
-    if (!answer.history_page().has_more() || answer.history_page().messages().empty())
-      return all;
-  }
-}
-
-std::string summary(const test::chat_verdict& v, const test::nemesis& n,
-                    const test::epoch_watch& w) {
+std::string summary(const test::chat_verdict& v, const test::task_verdict& t,
+                    const test::nemesis& n, const test::epoch_watch& w) {
   std::ostringstream out;
   out << "checker: operations " << v.operations << ", ok " << v.ok << ", errors " << v.errors;
   for (auto& [code, count] : v.error_codes)
@@ -70,6 +54,11 @@ std::string summary(const test::chat_verdict& v, const test::nemesis& n,
       << ", duplicated " << v.duplicated << ", wrong seq " << v.wrong_seq << ", ack conflicts "
       << v.ack_conflicts << ", seq gaps " << v.seq_gaps << ", seq duplicates "
       << v.seq_duplicates << ", unknown " << v.unknown << "\n"
+      << "checker: task calls " << t.operations << ", ok " << t.ok << ", errors " << t.errors
+      << ", timeouts " << t.timeouts << ", created " << t.created << ", leased " << t.leased
+      << ", completed " << t.completed << ", stored " << t.stored << ", lost " << t.lost
+      << ", key conflicts " << t.key_conflicts << ", duplicated " << t.duplicated
+      << ", lost completions " << t.lost_completions << ", ran again " << t.ran_again << "\n"
       << "checker: faults " << n.faults().size();
   for (auto& [kind, count] : n.counts())
     out << " (" << kind << " " << count << ")";
@@ -137,11 +126,25 @@ TEST_CASE("under kills, stops, cuts and blackholes no acknowledged message is lo
     w.seed = k + 1;
     workers.push_back(std::make_unique<test::chat_worker>(directory, w));
   }
+  // One task worker per node, all of one user: each leases any of the user's tasks, wherever
+  // its shard lives.
+  auto tasker = c.token(0, "tasker");
+  std::vector<std::unique_ptr<test::task_worker>> taskers;
+  for (uint32_t i = 0; i < c.size(); ++i) {
+    test::task_worker_options t;
+    t.name = "t" + std::to_string(i + 1);
+    t.token = tasker;
+    t.node = i;
+    t.seed = 100 + i;
+    taskers.push_back(std::make_unique<test::task_worker>(directory, t));
+  }
 
   auto until = std::chrono::steady_clock::now() + phase;
   bool survived = nemesis.run_until(until);
   for (auto& w : workers)
     w->stop();
+  for (auto& t : taskers)
+    t->stop();
   INFO(nemesis.problem());
   CHECK(survived);
   // Settle: every fault is healed; the cluster must be whole again before reading back.
@@ -154,15 +157,22 @@ TEST_CASE("under kills, stops, cuts and blackholes no acknowledged message is lo
   std::map<std::string, std::vector<test::stored_message>> histories;
   for (uint32_t k = 0; k < workers_count; ++k) {
     test::chat_client reader{c.host(k % 3), c.port(k % 3), user(k)};
-    histories[direct[k]] = read_history(reader, direct[k]);
+    histories[direct[k]] = test::read_history(reader, direct[k]);
     if (k == 0)
-      histories[group] = read_history(reader, group);
+      histories[group] = test::read_history(reader, group);
   }
   auto verdict = test::judge_chat(ops, histories);
-  auto counts = summary(verdict, nemesis, watch);
+  std::vector<test::task_op> task_ops;
+  for (auto& t : taskers)
+    task_ops.insert(task_ops.end(), t->ops().begin(), t->ops().end());
+  auto tasks = test::judge_tasks(task_ops, test::read_tasks(c, 0, tasker, task_ops),
+                                 test::list_tasks(c, 0, tasker, "checker"));
+  auto counts = summary(verdict, tasks, nemesis, watch);
   std::cout << counts << std::endl;
   for (auto& f : verdict.findings)
     std::cout << "checker finding: " << f << "\n";
+  for (auto& f : tasks.findings)
+    std::cout << "checker task finding: " << f << "\n";
   for (auto& v : watch.violations())
     std::cout << "checker epoch violation: " << v << "\n";
 
@@ -176,6 +186,12 @@ TEST_CASE("under kills, stops, cuts and blackholes no acknowledged message is lo
   CHECK(verdict.seq_gaps == 0);
   CHECK(verdict.seq_duplicates == 0);
   CHECK(verdict.unknown == 0);
+  CHECK(tasks.completed > 0);
+  CHECK(tasks.lost == 0);
+  CHECK(tasks.key_conflicts == 0);
+  CHECK(tasks.duplicated == 0);
+  CHECK(tasks.lost_completions == 0);
+  CHECK(tasks.ran_again == 0);
   CHECK(watch.violations().empty());
   CHECK(watch.failed_polls() < watch.polls());
 }
