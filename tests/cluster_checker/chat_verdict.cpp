@@ -18,8 +18,17 @@ void note(chat_verdict& v, std::string line) {
 } // namespace
 
 chat_verdict judge_chat(const std::vector<chat_op>& ops,
-                        const std::map<std::string, std::vector<stored_message>>& histories) {
+                        const std::map<std::string, std::vector<stored_message>>& histories,
+                        std::chrono::steady_clock::time_point origin) {
   chat_verdict v;
+  // When each acknowledged message was acked, and through which node, for the findings.
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> when;
+  for (auto& op : ops)
+    if (op.what == chat_op::outcome::ok)
+      when.emplace(std::make_tuple(op.conversation, op.user, op.client_msg_id),
+                   " (sent at +" + std::to_string(std::chrono::duration_cast<
+                     std::chrono::milliseconds>(op.sent - origin).count()) + " ms via n"
+                     + std::to_string(op.node + 1) + ")");
   // (conversation, sender, client_msg_id) -> the seq every ack of it named.
   using key = std::tuple<std::string, std::string, std::string>;
   std::map<key, uint64_t> acked;
@@ -87,7 +96,7 @@ chat_verdict judge_chat(const std::vector<chat_op>& ops,
     if (it == found.end()) {
       ++v.lost;
       note(v, "lost: " + id + " of " + user + " in " + conversation + ", acked as seq "
-                + std::to_string(seq));
+                + std::to_string(seq) + when[k]);
       continue;
     }
     if (it->second.size() > 1) {
@@ -98,7 +107,7 @@ chat_verdict judge_chat(const std::vector<chat_op>& ops,
     if (it->second.front() != seq) {
       ++v.wrong_seq;
       note(v, "wrong seq: " + id + " in " + conversation + " acked as seq " + std::to_string(seq)
-                + ", stored at seq " + std::to_string(it->second.front()));
+                + ", stored at seq " + std::to_string(it->second.front()) + when[k]);
     }
   }
   for (auto& [k, seqs] : found) {

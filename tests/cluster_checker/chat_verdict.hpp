@@ -8,6 +8,7 @@
 
 #include "cluster_checker/chat_op.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -50,7 +51,9 @@ struct chat_verdict {
 };
 
 // `histories`: conversation id -> every stored message, in any order.
+// `origin`: the time findings count from ("+<ms>" after the send's time).
 chat_verdict judge_chat(const std::vector<chat_op>& ops,
-                        const std::map<std::string, std::vector<stored_message>>& histories);
+                        const std::map<std::string, std::vector<stored_message>>& histories,
+                        std::chrono::steady_clock::time_point origin = {});
 
 } // namespace parley::test

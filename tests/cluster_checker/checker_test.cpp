@@ -13,6 +13,7 @@
 #include "cluster_checker/nemesis.hpp"
 #include "cluster_checker/node_directory.hpp"
 #include "cluster_checker/read_back.hpp"
+#include "cluster_checker/run_log.hpp"
 #include "cluster_checker/task_verdict.hpp"
 #include "cluster_checker/task_worker.hpp"
 #include "cluster_faults/lab_cluster.hpp"
@@ -161,13 +162,15 @@ TEST_CASE("under kills, stops, cuts and blackholes no acknowledged message is lo
     if (k == 0)
       histories[group] = test::read_history(reader, group);
   }
-  auto verdict = test::judge_chat(ops, histories);
+  auto verdict = test::judge_chat(ops, histories, nemesis.started());
   std::vector<test::task_op> task_ops;
   for (auto& t : taskers)
     task_ops.insert(task_ops.end(), t->ops().begin(), t->ops().end());
   auto tasks = test::judge_tasks(task_ops, test::read_tasks(c, 0, tasker, task_ops),
                                  test::list_tasks(c, 0, tasker, "checker"));
   auto counts = summary(verdict, tasks, nemesis, watch);
+  if (auto* logs = std::getenv("PARLEY_TEST_LOGS"))
+    test::write_run_log(logs, nemesis.started(), ops, task_ops, nemesis.faults(), watch);
   std::cout << counts << std::endl;
   for (auto& f : verdict.findings)
     std::cout << "checker finding: " << f << "\n";

@@ -36,8 +36,9 @@ void epoch_watch::run() {
   while (!stopping_) {
     ++polls_;
     if (auto map = store.read_all()) {
+      auto now = std::chrono::steady_clock::now();
       for (auto& a : map->partitions)
-        observe(a.partition, {a.epoch, a.primary, a.backup, a.backup_ready});
+        observe(a.partition, {a.epoch, a.primary, a.backup, a.backup_ready, now});
     } else {
       ++failed_polls_;
     }

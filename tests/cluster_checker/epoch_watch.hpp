@@ -22,6 +22,7 @@ public:
     std::string primary;
     std::string backup;
     bool backup_ready = false;
+    std::chrono::steady_clock::time_point seen;  // first poll that read it
   };
 
   // Reads the map of cluster `cluster_id` from etcd at `endpoint` every `interval`.

@@ -63,6 +63,8 @@ public:
   bool recovered(std::chrono::milliseconds within);
 
   const std::vector<fault_record>& faults() const { return faults_; }
+  // When it was made: the origin of every fault's times.
+  std::chrono::steady_clock::time_point started() const { return start_; }
   std::map<std::string, uint64_t> counts() const;
   const std::string& problem() const { return problem_; }
 
