@@ -59,6 +59,17 @@ chat_verdict judge_chat(const std::vector<chat_op>& ops,
     }
   }
   v.acknowledged = acked.size();
+  std::map<std::pair<std::string, uint64_t>, const key*> slot;  // (conversation, seq) -> acked
+  for (auto& entry : acked) {
+    auto [it, first] = slot.emplace(std::make_pair(std::get<0>(entry.first), entry.second),
+                                    &entry.first);
+    if (!first) {
+      ++v.seq_acked_twice;
+      note(v, std::get<0>(entry.first) + ": seq " + std::to_string(entry.second)
+                + " acknowledged for " + std::get<2>(*it->second) + " and for "
+                + std::get<2>(entry.first));
+    }
+  }
 
   std::map<key, std::vector<uint64_t>> found;  // where each message is stored
   for (auto& [conversation, messages] : histories) {

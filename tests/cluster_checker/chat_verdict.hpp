@@ -38,6 +38,9 @@ struct chat_verdict {
   uint64_t duplicated = 0;    // acked, stored more than once
   uint64_t wrong_seq = 0;     // stored under another seq than its ack named
   uint64_t ack_conflicts = 0; // two acks of one client_msg_id with different seqs
+  // Two different messages of one conversation acknowledged with the same seq: two nodes
+  // acknowledged as the conversation's primary for the same slot.
+  uint64_t seq_acked_twice = 0;
   uint64_t seq_gaps = 0;      // seqs missing below a conversation's highest
   uint64_t seq_duplicates = 0;
   uint64_t unknown = 0;       // stored, never sent by any worker
@@ -45,8 +48,8 @@ struct chat_verdict {
   std::vector<std::string> findings;
 
   bool clean() const {
-    return lost + duplicated + wrong_seq + ack_conflicts + seq_gaps + seq_duplicates + unknown
-           == 0;
+    return lost + duplicated + wrong_seq + ack_conflicts + seq_acked_twice + seq_gaps
+           + seq_duplicates + unknown == 0;
   }
 };
 

@@ -53,7 +53,8 @@ std::string summary(const test::chat_verdict& v, const test::task_verdict& t,
       << "checker: acknowledged " << v.acknowledged << ", stored " << v.stored
       << ", present unacknowledged " << v.present_unacknowledged << ", lost " << v.lost
       << ", duplicated " << v.duplicated << ", wrong seq " << v.wrong_seq << ", ack conflicts "
-      << v.ack_conflicts << ", seq gaps " << v.seq_gaps << ", seq duplicates "
+      << v.ack_conflicts << ", seq acked twice " << v.seq_acked_twice << ", seq gaps "
+      << v.seq_gaps << ", seq duplicates "
       << v.seq_duplicates << ", unknown " << v.unknown << "\n"
       << "checker: task calls " << t.operations << ", ok " << t.ok << ", errors " << t.errors
       << ", timeouts " << t.timeouts << ", created " << t.created << ", leased " << t.leased
@@ -186,6 +187,7 @@ TEST_CASE("under kills, stops, cuts and blackholes no acknowledged message is lo
   CHECK(verdict.duplicated == 0);
   CHECK(verdict.wrong_seq == 0);
   CHECK(verdict.ack_conflicts == 0);
+  CHECK(verdict.seq_acked_twice == 0);
   CHECK(verdict.seq_gaps == 0);
   CHECK(verdict.seq_duplicates == 0);
   CHECK(verdict.unknown == 0);
