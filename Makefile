@@ -2,12 +2,13 @@
 #   make run    install missing packages, build, start one node on 127.0.0.1:8080 (data in ./data)
 #   make test   install missing packages, build, run the whole test suite through ctest
 #   make test-asan  unit and integration tests built with AddressSanitizer and UBSan (build-asan)
+#   make soak   the replication checker (cluster_checker_test) with 10 minutes of faults; needs root
 #   make cluster  build, then one etcd and three nodes on 127.0.0.1-3 (configs/cluster/, data in ./data)
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= configs/node.toml
 
-.PHONY: all deps configure build run cluster test test-asan bench e2e-deps clean
+.PHONY: all deps configure build run cluster test test-asan soak bench e2e-deps clean
 
 all: build
 
@@ -40,7 +41,8 @@ test: build e2e-deps
 
 # Sanitizer builds: a build folder of their own, only the Catch2 test binaries, -O1 with line tables
 # and asserts on. The e2e suites (parleyd driven by node), cluster_nodes_test (parleyd
-# processes, killed and restarted) and cluster_faults_test (the same in network namespaces) are
+# processes, killed and restarted), cluster_faults_test (the same in network namespaces) and
+# cluster_checker_test (the replication checker, also in namespaces) are
 # left out: see README, Tests. Left out, a test binary would
 # be listed as <name>_NOT_BUILT and fail, so the ctest line excludes it by name.
 # tests/sanitizers/env.sh sets the runtime options, also at build time: catch_discover_tests
@@ -54,7 +56,13 @@ SANITIZER_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEB
 test-asan: deps
 	@cmake -S . -B build-asan $(SANITIZER_FLAGS) -DPARLEY_SANITIZE="address;undefined" >/dev/null
 	@. tests/sanitizers/env.sh && cmake --build build-asan -j $(JOBS) --target $(SANITIZER_TESTS)
-	@. tests/sanitizers/env.sh && cd build-asan && ctest --output-on-failure -j 2 -E '^(e2e: |sdk: |cluster_nodes_test|cluster_faults_test)'
+	@. tests/sanitizers/env.sh && cd build-asan && ctest --output-on-failure -j 2 -E '^(e2e: |sdk: |cluster_nodes_test|cluster_faults_test|cluster_checker_test)'
+
+# The checker of `make test` (60 s of faults) run for SOAK_SECONDS instead; it prints its counts
+# (operations, outcomes, faults by kind, lost and duplicated) at the end. Needs root.
+SOAK_SECONDS ?= 600
+soak: build
+	@PARLEY_CHECKER_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/cluster_checker_test --durations yes
 
 bench: build
 	@bash bench/run_all.sh

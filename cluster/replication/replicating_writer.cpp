@@ -506,6 +506,16 @@ void pump(writer_actor self, const std::string& backup) {
 void map_changed(writer_actor self) {
   auto& st = self->state;
   auto& map = *st.opts.map;
+  // A partition this node no longer leads forgets its cached last lsn: while it is a backup the
+  // replica service appends the new primary's records to the same log (or erases it for a
+  // copy), so the cache would hand out lsns already in the log when the node leads again,
+  // overwriting records a backup catching up then never gets (found by the checker, issue 15).
+  for (auto it = st.last_lsn.begin(); it != st.last_lsn.end();) {
+    if (map.role(it->first).primary != me(self))
+      it = st.last_lsn.erase(it);
+    else
+      ++it;
+  }
   std::set<std::string> touched;
   for (auto& [backup, b] : st.backups)
     for (auto it = b.streams.begin(); it != b.streams.end();) {

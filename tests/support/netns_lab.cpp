@@ -188,6 +188,14 @@ void netns_lab::heal(uint32_t i) {
   must("ip link set " + bridge_port(i) + " up");
 }
 
+void netns_lab::blackhole(uint32_t i, const std::string& address) {
+  must("ip -n " + ns(i) + " route add blackhole " + address + "/32");
+}
+
+void netns_lab::unblackhole(uint32_t i, const std::string& address) {
+  must("ip -n " + ns(i) + " route del blackhole " + address + "/32");
+}
+
 std::string netns_lab::ns(uint32_t i) const {
   return prefix_ + "n" + std::to_string(i + 1);
 }

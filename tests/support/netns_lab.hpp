@@ -52,6 +52,12 @@ public:
   void cut(uint32_t i);
   // Brings it back up.
   void heal(uint32_t i);
+  // One way: node i's packets to `address` (a peer's cluster_address, or the bridge's) vanish
+  // (`ip route add blackhole <address>/32` inside its namespace), while packets to node i still
+  // arrive. TCP between the two stalls; what each side notices first differs.
+  void blackhole(uint32_t i, const std::string& address);
+  // Removes that route again.
+  void unblackhole(uint32_t i, const std::string& address);
 
 private:
   std::string ns(uint32_t i) const;
