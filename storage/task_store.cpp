@@ -259,7 +259,12 @@ void task_store::put(write_set& ws, uint32_t shard, const pb::StoredTask* before
   if (finished(after) && (!was_finished || before->finished_at_ms() != after.finished_at_ms()))
     ws.put(family::task_index, finished_key(after.finished_at_ms(), id), {});
   if (!before && !after.idempotency_key().empty())
-    ws.put(family::task_keys, scoped_key(after.owner(), after.idempotency_key()), id);
+    put_key(ws, after.owner(), after.idempotency_key(), id);
+}
+
+void task_store::put_key(write_set& ws, std::string_view owner,
+                         std::string_view idempotency_key, const std::string& id) const {
+  ws.put(family::task_keys, scoped_key(owner, idempotency_key), id);
 }
 
 void task_store::put_run(write_set& ws, std::string_view id, uint32_t run_no,

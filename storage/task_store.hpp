@@ -49,6 +49,10 @@ public:
   // The task `owner` created with `idempotency_key`, if any.
   result<std::optional<std::string>> id_for_key(std::string_view owner,
                                                 std::string_view idempotency_key) const;
+  // Writes an idempotency key's entry again as it is (a retried create's barrier:
+  // actors/tasks/task_shard.cpp).
+  void put_key(write_set& ws, std::string_view owner, std::string_view idempotency_key,
+               const std::string& id) const;
   // Executions of a task, oldest first, at most `max`.
   result<std::vector<pb::TaskRun>> runs(std::string_view id, size_t max) const;
   // Due entries of `shard` after the position (from_ms, after_id) and before to_ms, earliest

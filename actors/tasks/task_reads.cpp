@@ -112,6 +112,10 @@ fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task
     for (auto& id : ids) {
       ++examined;
       after = id;
+      // In a cluster this node lists only the shards it leads: a backup's copies, and records a
+      // former primary kept of a partition it lost, are the owner's to list.
+      if (!shard_here(ctx, shard_of(id)))
+        continue;
       auto rec = ctx.store->get(id);
       if (!rec)
         return rec.error();

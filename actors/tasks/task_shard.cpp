@@ -472,7 +472,17 @@ caf::result<pb::CreatedTask> create(shard_actor* self, const pb::CreateTask& msg
       maybe_evict(self, *id);
       if (!copy)
         return make_error(copy.error());
-      return created_task(*copy, false);
+      // The original create may have been refused after it was stored (a closed write fence, a
+      // backup that had not confirmed it): writing its key entry again is a barrier, replicated
+      // in order after it, so the existing task is answered only once it is as durable as a
+      // new one would be.
+      storage::write_set ws;
+      st.ctx->store->put_key(ws, owner, rec.idempotency_key(), *id);
+      auto rp = self->make_response_promise<pb::CreatedTask>();
+      self->request(st.ctx->storage_writer, caf::infinite, write_atom_v, std::move(ws))
+        .then([rp, reply = created_task(*copy, false)]() mutable { rp.deliver(std::move(reply)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     }
   }
   // Counted from here (released if the write fails); persist() follows it from then on.
