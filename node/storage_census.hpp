@@ -1,7 +1,7 @@
 // The storage census: what this node's RocksDB holds, counted per owner kind and, in a cluster,
 // per partition, with the records of partitions whose primary is another node counted apart.
-// Until replication (issue 15) a node must hold no such "foreign" record: data lives only on
-// its partition's primary. Behind the admin command storage.partitions (cluster scope: every
+// With replication factor 1 a node holds no such "foreign" record (data lives only on its
+// partition's primary); with factor 2 they are the partitions it backs up. Behind the admin command storage.partitions (cluster scope: every
 // node answers its part), for operators and for the cluster tests.
 //
 // It reads every family from the start (a full scan), so it stops at a time budget and says
