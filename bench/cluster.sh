@@ -42,14 +42,7 @@ wait_http $port
 kill -TERM $single; wait $single 2>/dev/null || true
 
 echo "-- three nodes (etcd, cluster.bootstrap_members = 3)"
-etcd_port=$(free_port)
-etcd_peer=$(free_port)
-etcd --name bench --data-dir "$work/etcd" \
-  --listen-client-urls http://127.0.0.1:$etcd_port --advertise-client-urls http://127.0.0.1:$etcd_port \
-  --listen-peer-urls http://127.0.0.1:$etcd_peer --initial-advertise-peer-urls http://127.0.0.1:$etcd_peer \
-  --initial-cluster bench=http://127.0.0.1:$etcd_peer >"$work/etcd.log" 2>&1 &
-pids+=($!)
-wait_http $etcd_port /health
+start_etcd "$work"
 declare -a http_ports link_ports node_pids
 start_node() {  # start_node INDEX
   local i=$1

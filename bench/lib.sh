@@ -38,3 +38,17 @@ wrk_summary() {
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Starts one etcd member on free loopback ports with its data under $1, adds its pid to the
+# caller's `pids` array, waits for it to answer and sets `etcd_port` (its client port).
+start_etcd() {
+  local dir=$1 peer
+  etcd_port=$(free_port)
+  peer=$(free_port)
+  etcd --name bench --data-dir "$dir/etcd" \
+    --listen-client-urls http://127.0.0.1:$etcd_port --advertise-client-urls http://127.0.0.1:$etcd_port \
+    --listen-peer-urls http://127.0.0.1:$peer --initial-advertise-peer-urls http://127.0.0.1:$peer \
+    --initial-cluster bench=http://127.0.0.1:$peer >"$dir/etcd.log" 2>&1 &
+  pids+=($!)
+  wait_http $etcd_port /health
+}

@@ -31,14 +31,7 @@ common=(--set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --se
         --set storage.sync=batch)
 
 echo "== replication ($(date -u +%FT%TZ), $(nproc) cores, storage.sync=batch, chat phases ${seconds} s)"
-etcd_port=$(free_port)
-etcd_peer=$(free_port)
-etcd --name bench --data-dir "$work/etcd" \
-  --listen-client-urls http://127.0.0.1:$etcd_port --advertise-client-urls http://127.0.0.1:$etcd_port \
-  --listen-peer-urls http://127.0.0.1:$etcd_peer --initial-advertise-peer-urls http://127.0.0.1:$etcd_peer \
-  --initial-cluster bench=http://127.0.0.1:$etcd_peer >"$work/etcd.log" 2>&1 &
-pids+=($!)
-wait_http $etcd_port /health
+start_etcd "$work"
 
 declare -a http_ports link_ports node_pids
 start_cluster() {  # start_cluster FACTOR: three fresh nodes in cluster "f<FACTOR>"
