@@ -31,6 +31,7 @@ replica_metrics& instruments() {
 
 struct partition_progress {
   bool loaded = false;
+  uint64_t map_epoch = 0;    // the partition's epoch in the map when it was read from disk
   pb::ReplPosition queued;   // the last record handed to the writer
   pb::ReplPosition durable;  // the last record the writer reported durable
 };
@@ -55,17 +56,24 @@ using replica_impl =
   replica_api::extend<caf::reacts_to<written_atom, uint64_t, caf::error>>;
 using replica_actor = replica_impl::stateful_pointer<replica_state>;
 
-// The partition's progress, read from disk the first time.
+// The partition's progress, read from disk the first time and again in every new epoch. A
+// node that was this partition's primary in between wrote the log itself (its writer appends and
+// records its position), so a position kept from an earlier epoch would name a record the
+// primary shares while the log went on with records it never had; answered to a primary's
+// position question, it skipped the reset, and records of the old epoch outlived the catch-up
+// (found by the checker, issue 15: an idempotency key listed as two tasks).
 caf::expected<partition_progress*> progress(replica_actor self, uint32_t partition) {
   auto& st = self->state;
   auto& p = st.parts[partition];
-  if (!p.loaded) {
+  auto epoch = st.opts.map->role(partition).epoch;
+  if (!p.loaded || p.map_epoch != epoch) {
     auto at = st.log->applied(partition);
     if (!at)
       return make_error(at.error());
     p.queued = *at;
     p.durable = *at;
     p.loaded = true;
+    p.map_epoch = epoch;
   }
   return &p;
 }

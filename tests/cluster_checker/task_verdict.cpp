@@ -99,7 +99,10 @@ task_verdict judge_tasks(const std::vector<task_op>& ops,
   for (auto& [key, ids] : ids_of_key)
     if (ids.size() > 1) {
       v.duplicated += ids.size() - 1;
-      note(v, "key " + key + " stored as " + std::to_string(ids.size()) + " tasks");
+      std::string named;
+      for (auto& id : ids)
+        named += " " + id;
+      note(v, "key " + key + " stored as " + std::to_string(ids.size()) + " tasks:" + named);
     }
   return v;
 }

@@ -92,13 +92,15 @@ struct fixture {
     return out;
   }
 
-  uint64_t position() {
-    uint64_t out = UINT64_MAX;
+  pb::ReplPosition position_of() {
+    pb::ReplPosition out;
     self->request(replica, 5s, replica_position_atom_v, part)
-      .receive([&](const pb::ReplPosition& at) { out = at.lsn(); },
+      .receive([&](const pb::ReplPosition& at) { out = at; },
                [&](const caf::error& e) { FAIL(sys.render(e)); });
     return out;
   }
+
+  uint64_t position() { return position_of().lsn(); }
 
   std::optional<std::string> stored(const std::string& conv) {
     auto v = storage::read_value(*tdb.db, storage::family::conversations, conv);
@@ -188,4 +190,28 @@ TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and n
   CHECK(log.first(part).value() == 0);
   // The copy from the start of the primary's log is taken again.
   CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{1}});
+}
+
+TEST_CASE_METHOD(fixture, "a backup that led the partition in between reports its own log's end") {
+  REQUIRE(send(batch("prim", {record(5, 1, "c1"), record(5, 2, "c2")})) == answer{uint64_t{2}});
+  REQUIRE(position() == 2);
+  // The map makes this node the primary: its writer appends lsn 3 (epoch 6) to the same log and
+  // records where it stands, with the data, in one batch (the replica service is not involved).
+  roles(6, "me", "prim");
+  tdb.apply([this](storage::write_set& ws) {
+    auto r = record(6, 3, "c3");
+    storage::replication_log{*tdb.db}.append(ws, r);
+    REQUIRE_FALSE(storage::replication_log::apply(ws, r));
+    pb::ReplPosition at;
+    at.set_partition(part);
+    at.set_epoch(6);
+    at.set_lsn(3);
+    storage::replication_log::put_applied(ws, at);
+  });
+  // Backup again, of a primary that never had lsn 3 of epoch 6: the position names that record,
+  // so that the primary sees the divergence and resets this copy.
+  roles(7, "prim", "me");
+  auto at = position_of();
+  CHECK(at.lsn() == 3);
+  CHECK(at.epoch() == 6);
 }

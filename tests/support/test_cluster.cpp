@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 namespace parley::test {
@@ -27,19 +28,27 @@ test_cluster::test_cluster(test_cluster_options o)
 }
 
 test_cluster::~test_cluster() {
-  auto* keep = std::getenv("PARLEY_TEST_LOGS");
   for (auto& n : nodes)
     if (n)
       n->terminate(std::chrono::seconds{10});
-  if (keep == nullptr)
+  for (uint32_t i = 0; i < nodes.size(); ++i)
+    keep_log(i);
+}
+
+// Appends node i's log to PARLEY_TEST_LOGS/<name>.log (when set): called before a restart
+// starts the node's log over and when the cluster ends, so the kept log spans every run.
+void test_cluster::keep_log(uint32_t i) {
+  auto* keep = std::getenv("PARLEY_TEST_LOGS");
+  if (keep == nullptr || i >= nodes.size() || !nodes[i])
     return;
   std::error_code ec;
   std::filesystem::create_directories(keep, ec);
-  for (uint32_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i])
-      std::filesystem::copy_file(nodes[i]->process().log_path(),
-                                 std::string{keep} + "/" + name(i) + ".log",
-                                 std::filesystem::copy_options::overwrite_existing, ec);
+  auto path = std::string{keep} + "/" + name(i) + ".log";
+  if (kept_logs.insert(i).second)
+    std::ofstream{path, std::ios::trunc};  // a log left by an earlier test run starts over
+  std::ifstream from{nodes[i]->process().log_path()};
+  std::ofstream to{path, std::ios::app};
+  to << from.rdbuf();
 }
 
 uint32_t test_cluster::add_node() {
@@ -74,6 +83,7 @@ void test_cluster::start(uint32_t i) {
     "--set", "cluster.connection_timeout_ms=1000",
   };
   args.insert(args.end(), opts.args.begin(), opts.args.end());
+  keep_log(i);  // a restart: the log starts over
   nodes[i] = std::make_unique<parleyd_process>(
     dir.path() + "/" + name(i), std::move(args), std::chrono::seconds{20}, host(i),
     opts.network.empty() ? std::vector<std::string>{} : opts.network[i].launcher);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,8 @@ struct test_cluster {
   explicit test_cluster(test_cluster_options o = {});
   explicit test_cluster(uint32_t n) : test_cluster(sized(n)) {}
   // With PARLEY_TEST_LOGS=<dir> in the environment the nodes' logs are copied there (after the
-  // nodes stopped), for a failure that needs more than the log tails.
+  // nodes stopped; a restarted node's earlier runs first), for a failure that needs more than
+  // the log tails.
   ~test_cluster();
 
   static test_cluster_options sized(uint32_t n) {
@@ -113,6 +115,10 @@ struct test_cluster {
   // primary is another node: until replication, data lives only on its partition's primary.
   // The records all nodes hold together, for the caller's own checks.
   uint64_t require_no_foreign_records(uint32_t i = 0);
+
+private:
+  void keep_log(uint32_t i);
+  std::set<uint32_t> kept_logs;  // nodes whose kept log this run started
 };
 
 // The value of a metric line without labels (or with the labels escaped into `name` as a
