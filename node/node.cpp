@@ -207,6 +207,8 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
     wopts.writer = im.writer.get();
     wopts.partition_of = make_record_partitioner(cfg.cluster.partitions);
     wopts.fence = im.cluster->fence();
+    wopts.log_bytes = cfg.cluster.replication_log_bytes;
+    wopts.catch_up_bytes_per_sec = cfg.cluster.replication_catch_up_bytes_per_sec;
     wopts.caught_up = [member = im.cluster.get()](uint32_t partition, const std::string& backup) {
       member->report_caught_up(partition, backup);
     };

@@ -294,6 +294,12 @@ const std::vector<key_spec>& specs() {
             [](node_config& c, int64_t v) { c.cluster.bootstrap_members = uint32_t(v); }),
     int_key("cluster.replication_factor", 1, 2,
             [](node_config& c, int64_t v) { c.cluster.replication_factor = uint32_t(v); }),
+    int_key("cluster.replication_log_bytes", 0, 1024 * gib,
+            [](node_config& c, int64_t v) { c.cluster.replication_log_bytes = uint64_t(v); }),
+    int_key("cluster.replication_catch_up_bytes_per_sec", 0, 64 * gib,
+            [](node_config& c, int64_t v) {
+              c.cluster.replication_catch_up_bytes_per_sec = uint64_t(v);
+            }),
     int_key("cluster.heartbeat_ms", 10, 60'000,
             [](node_config& c, int64_t v) { c.cluster.heartbeat = milliseconds{v}; }),
     int_key("cluster.connection_timeout_ms", 100, 600'000,

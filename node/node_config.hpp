@@ -90,9 +90,17 @@ struct cluster_options {
   uint32_t bootstrap_members = 1;
   // Copies of each partition's durable writes: 1 (its primary only) or 2 (primary and backup: a
   // write is acknowledged once both hold it, and the backup takes over when the primary dies;
-  // docs/replication.md). Every node must have the same value, set when the cluster is created.
+  // docs/replication.md). Every node must have the same value (switched by restarting every node).
   // Default: 1
   uint32_t replication_factor = 1;
+  // Bytes of replication log each partition keeps (about; measured every 5 s): a backup that
+  // fell further behind, and every new backup, gets a copy of the partition's records from a
+  // snapshot instead of the log (docs/replication.md, Catch-up). 0: never trimmed.
+  // Default: 64 MiB
+  uint64_t replication_log_bytes = uint64_t{64} << 20;
+  // Bytes per second a node reads for backups catching up (copies and old log records), so that
+  // a catch-up does not starve live writes; 0: unpaced. Default: 64 MiB/s
+  uint64_t replication_catch_up_bytes_per_sec = uint64_t{64} << 20;
   // Heartbeat interval on each peer link. Default: 500 ms
   std::chrono::milliseconds heartbeat{500};
   // A peer link silent this long is closed (and retried); more than heartbeat. Default: 3000 ms

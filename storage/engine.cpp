@@ -126,10 +126,20 @@ std::optional<std::string> engine::get(family fam, std::string_view key, fault& 
   return value;
 }
 
+snapshot_view::~snapshot_view() {
+  db_->ReleaseSnapshot(at_);
+}
+
+std::shared_ptr<const snapshot_view> engine::snapshot() const {
+  return std::make_shared<snapshot_view>(db_.get(), db_->GetSnapshot());
+}
+
 fault engine::scan(family fam, std::string_view from, std::string_view to,
                    const std::function<bool(std::string_view, std::string_view)>& fn,
-                   size_t limit) const {
+                   size_t limit, const snapshot_view* at) const {
   rocksdb::ReadOptions ro;
+  if (at)
+    ro.snapshot = at->get();
   rocksdb::Slice upper{to.data(), to.size()};
   if (!to.empty())
     ro.iterate_upper_bound = &upper;
@@ -147,8 +157,10 @@ fault engine::scan(family fam, std::string_view from, std::string_view to,
 
 fault engine::scan_reverse(family fam, std::string_view from, std::string_view to,
                            const std::function<bool(std::string_view, std::string_view)>& fn,
-                           size_t limit) const {
+                           size_t limit, const snapshot_view* at) const {
   rocksdb::ReadOptions ro;
+  if (at)
+    ro.snapshot = at->get();
   rocksdb::Slice lower{from.data(), from.size()};
   ro.iterate_lower_bound = &lower;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, handle(fam))};

@@ -19,9 +19,27 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Cache;
+class Snapshot;
 } // namespace rocksdb
 
 namespace parley::storage {
+
+// The database as it was at one moment (a RocksDB snapshot): a scan through it sees no write made
+// after it was taken, so records written in one atomic batch are seen all or none. Cheap to
+// take; held, it keeps old versions of overwritten keys from compaction, so it is dropped as
+// soon as its reader is done. Must not outlive its engine.
+class snapshot_view {
+public:
+  snapshot_view(rocksdb::DB* db, const rocksdb::Snapshot* at) : db_(db), at_(at) {}
+  ~snapshot_view();
+  snapshot_view(const snapshot_view&) = delete;
+  snapshot_view& operator=(const snapshot_view&) = delete;
+  const rocksdb::Snapshot* get() const { return at_; }
+
+private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* at_;
+};
 
 class engine {
 public:
@@ -42,15 +60,18 @@ public:
   std::optional<std::string> get(family fam, std::string_view key, fault& err) const;
 
   // Calls `fn(key, value)` for keys in [from, to) in order (empty `to`: no upper bound) until it
-  // returns false or `limit` entries were visited (0: no limit).
+  // returns false or `limit` entries were visited (0: no limit); as of `at` when given.
   fault scan(family fam, std::string_view from, std::string_view to,
              const std::function<bool(std::string_view, std::string_view)>& fn,
-             size_t limit = 0) const;
+             size_t limit = 0, const snapshot_view* at = nullptr) const;
 
   // Same as scan, from the last key below `to` down to `from`.
   fault scan_reverse(family fam, std::string_view from, std::string_view to,
                      const std::function<bool(std::string_view, std::string_view)>& fn,
-                     size_t limit = 0) const;
+                     size_t limit = 0, const snapshot_view* at = nullptr) const;
+
+  // The database now, for scans that must see one moment (a replication copy).
+  std::shared_ptr<const snapshot_view> snapshot() const;
 
   // -- modifiers -----------------------------------------------------------------------------
 

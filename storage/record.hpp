@@ -55,7 +55,8 @@ enum class visit { next, stop, corrupt };
 // answers corrupt_record(fam, key of that entry); otherwise the engine's own status.
 template <class Visitor>
 fault scan_records(const engine& db, family fam, std::string_view from, std::string_view to,
-                   Visitor visitor, size_t limit = 0, bool reverse = false) {
+                   Visitor visitor, size_t limit = 0, bool reverse = false,
+                   const snapshot_view* at = nullptr) {
   bool corrupt = false;
   std::string corrupt_key;
   auto fn = [&](std::string_view key, std::string_view value) {
@@ -66,7 +67,8 @@ fault scan_records(const engine& db, family fam, std::string_view from, std::str
     }
     return v == visit::next;
   };
-  auto err = reverse ? db.scan_reverse(fam, from, to, fn, limit) : db.scan(fam, from, to, fn, limit);
+  auto err = reverse ? db.scan_reverse(fam, from, to, fn, limit, at)
+                     : db.scan(fam, from, to, fn, limit, at);
   if (err)
     return err;
   return corrupt ? corrupt_record(fam, corrupt_key) : fault{};

@@ -60,7 +60,8 @@ void replication_log::append(write_set& ws, const pb::ReplRecord& record) const 
   ws.put(family::replog, log_key(record.partition(), record.lsn()), record.SerializeAsString());
 }
 
-result<pb::ReplPosition> replication_log::last(uint32_t partition) const {
+result<pb::ReplPosition> replication_log::last(uint32_t partition,
+                                               const snapshot_view* at) const {
   auto prefix = partition_key(partition);
   pb::ReplRecord newest;
   bool found = false;
@@ -72,7 +73,7 @@ result<pb::ReplPosition> replication_log::last(uint32_t partition) const {
       found = true;
       return visit::stop;
     },
-    1, /*reverse=*/true);
+    1, /*reverse=*/true, at);
   if (err)
     return err;
   return found ? position(partition, newest.epoch(), newest.lsn()) : position(partition, 0, 0);
@@ -95,6 +96,41 @@ result<uint64_t> replication_log::first(uint32_t partition) const {
   if (err)
     return err;
   return oldest;
+}
+
+result<replication_log::extent> replication_log::measure(uint32_t partition,
+                                                          size_t sample) const {
+  extent out;
+  auto oldest = first(partition);
+  if (!oldest)
+    return std::move(oldest).take_error();
+  if (*oldest == 0)
+    return out;
+  auto prefix = partition_key(partition);
+  uint64_t sampled = 0;
+  uint64_t sampled_bytes = 0;
+  auto err = scan_records(
+    db_, family::replog, prefix, prefix_successor(prefix),
+    [&](std::string_view key, std::string_view value) {
+      if (sampled == 0) {
+        key_reader r{key};
+        auto p = r.u32();
+        auto lsn = r.u64();
+        if (!p || !lsn || !r.done())
+          return visit::corrupt;
+        out.last = *lsn;
+      }
+      ++sampled;
+      sampled_bytes += key.size() + value.size();
+      return visit::next;
+    },
+    sample, /*reverse=*/true);
+  if (err)
+    return err;
+  out.first = *oldest;
+  if (sampled > 0 && out.last >= out.first)
+    out.bytes = sampled_bytes / sampled * (out.last - out.first + 1);
+  return out;
 }
 
 result<std::vector<pb::ReplRecord>> replication_log::read(uint32_t partition, uint64_t from,

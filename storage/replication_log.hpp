@@ -31,18 +31,29 @@ result<std::map<uint32_t, pb::ReplRecord>> split_by_partition(const write_set& w
 
 class replication_log {
 public:
-  explicit replication_log(engine& db) : db_(db) {}
+  explicit replication_log(const engine& db) : db_(db) {}
 
   // -- the primary's log -----------------------------------------------------------------------
 
   // Adds `record` (partition, epoch, lsn set) to `ws`, the batch that also writes its data.
   void append(write_set& ws, const pb::ReplRecord& record) const;
 
-  // The newest record of `partition` in the log (its epoch and lsn); lsn 0 when none.
-  result<pb::ReplPosition> last(uint32_t partition) const;
+  // The newest record of `partition` in the log (its epoch and lsn); lsn 0 when none. As of
+  // `at` when given.
+  result<pb::ReplPosition> last(uint32_t partition, const snapshot_view* at = nullptr) const;
 
   // The oldest lsn of `partition` still in the log; 0 when the log holds none of it.
   result<uint64_t> first(uint32_t partition) const;
+
+  // How much of `partition`'s log is kept: its oldest and newest lsn (0 and 0 when none) and
+  // about how many bytes, from the average size of the newest `sample` records (deleted entries
+  // wait for compaction, so RocksDB's own size estimates would still count trimmed records).
+  struct extent {
+    uint64_t first = 0;
+    uint64_t last = 0;
+    uint64_t bytes = 0;
+  };
+  result<extent> measure(uint32_t partition, size_t sample = 64) const;
 
   // Records of `partition` from lsn `from` on, in lsn order, until they add up to `max_bytes`
   // (always at least one when there is one).
@@ -69,7 +80,7 @@ public:
   static fault apply(write_set& ws, const pb::ReplRecord& record);
 
 private:
-  engine& db_;
+  const engine& db_;
 };
 
 } // namespace parley::storage

@@ -25,6 +25,7 @@ CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::RoutingSnapshot))
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplBatch))
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplAck))
 CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplPosition))
+CAF_ADD_TYPE_ID(parley_cluster, (parley::pb::ReplCopy))
 CAF_END_TYPE_ID_BLOCK(parley_cluster)
 
 // Atoms of the replicated routing table's messages between nodes.
@@ -38,6 +39,8 @@ CAF_ADD_ATOM(parley_cluster, parley::atoms, replicate_atom, "repl")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_position_atom, "repl_pos")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_reset_atom, "repl_reset")
 CAF_ADD_ATOM(parley_cluster, parley::atoms, map_changed_atom, "map_chg")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, replica_copy_atom, "repl_copy")
+CAF_ADD_ATOM(parley_cluster, parley::atoms, trim_log_atom, "repl_trim")
 
 namespace parley::cluster {
 

@@ -3,6 +3,7 @@
 #include "actors/runtime/errors.hpp"
 #include "common/metrics.hpp"
 #include "storage/families.hpp"
+#include "storage/partition_copy.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -31,6 +32,7 @@ replica_metrics& instruments() {
 
 struct partition_progress {
   bool loaded = false;
+  bool copying = false;      // reset in this epoch, the copy's last slice not applied yet
   uint64_t map_epoch = 0;    // the partition's epoch in the map when it was read from disk
   pb::ReplPosition queued;   // the last record handed to the writer
   pb::ReplPosition durable;  // the last record the writer reported durable
@@ -145,8 +147,8 @@ caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
       return std::move(p.error());
     auto& at = **p;
     reaches.emplace(partition, at.durable);
-    if (stopped[partition] || record.lsn() <= at.queued.lsn())
-      continue;  // after a gap, or already applied (a resend)
+    if (stopped[partition] || at.copying || record.lsn() <= at.queued.lsn())
+      continue;  // after a gap, during a copy (the log follows it), or applied (a resend)
     if (record.lsn() != at.queued.lsn() + 1) {
       instruments().gaps.inc();
       stopped[partition] = true;
@@ -191,35 +193,17 @@ caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint
   if (!p)
     return std::move(p.error());
   storage::write_set ws;
-  auto specs = storage::family_specs();
-  for (size_t i = 0; i < storage::family_count; ++i) {
-    auto fam = specs[i].id;
-    if (fam == storage::family::repl_applied)
-      continue;
-    fault bad;
-    auto err = st.opts.db->scan(fam, {}, {}, [&](std::string_view key, std::string_view) {
-      auto owner = fam == storage::family::replog ? storage::replication_log::partition_of_entry(key)
-                                                  : st.opts.partition_of(fam, key);
-      if (!owner) {
-        bad = owner.error();
-        return false;
-      }
-      if (*owner && **owner == partition)
-        ws.del(fam, std::string{key});
-      return true;
-    });
-    if (err)
-      return make_error(err);
-    if (bad)
-      return make_error(bad);
-  }
+  if (auto err = storage::erase_partition(*st.opts.db, partition, st.opts.partition_of, ws))
+    return make_error(err);
+  auto erased = ws.ops().size();
   pb::ReplPosition start;
   start.set_partition(partition);
   start.set_epoch(epoch);
   storage::replication_log::put_applied(ws, start);
   (*p)->queued = start;
+  (*p)->copying = true;
   spdlog::info("replication: partition {} reset for a copy from its primary ({} records erased)",
-               partition, ws.ops().size() - 1);
+               partition, erased);
   auto rp = self->make_response_promise<pb::ReplPosition>();
   write(self, std::move(ws), {{partition, start}}, [rp, start](caf::error err) mutable {
     if (err)
@@ -227,6 +211,52 @@ caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint
     else
       rp.deliver(start);
   });
+  return rp;
+}
+
+// A slice of the primary's copy of the partition: only after a reset in this epoch (a copy is
+// never laid over records the reset did not erase), applied with the position the copy reaches
+// when it is the last.
+caf::result<pb::ReplPosition> copy(replica_actor self, pb::ReplCopy& slice) {
+  auto partition = slice.partition();
+  if (auto refused = admit(self, slice.origin(), partition, slice.primary_epoch()))
+    return refused;
+  auto p = progress(self, partition);
+  if (!p)
+    return std::move(p.error());
+  auto& at = **p;
+  if (!at.copying)
+    return make_error(errc::conflict, "partition " + std::to_string(partition)
+                                        + " was not reset for a copy in this epoch; ask where "
+                                          "it stands");
+  storage::write_set ws;
+  for (auto& op : *slice.mutable_ops()) {
+    auto fam = static_cast<storage::family>(op.family());
+    if (op.family() >= storage::family_count || !storage::replicated_family(fam) || op.is_delete())
+      return make_error(errc::bad_request, "a copy of partition " + std::to_string(partition)
+                                             + " names family " + std::to_string(op.family())
+                                             + " or a delete: a copy is puts of data only");
+    ws.put(fam, std::move(*op.mutable_key()), std::move(*op.mutable_value()));
+  }
+  std::map<uint32_t, pb::ReplPosition> reaches;
+  if (slice.last()) {
+    if (slice.end().partition() != partition)
+      return make_error(errc::bad_request, "a copy's end names another partition");
+    storage::replication_log::put_applied(ws, slice.end());
+    at.queued = slice.end();
+    at.copying = false;
+    reaches.emplace(partition, slice.end());
+    spdlog::info("replication: partition {} copied from {}; its log goes on after lsn {}",
+                 partition, slice.origin(), slice.end().lsn());
+  }
+  auto rp = self->make_response_promise<pb::ReplPosition>();
+  write(self, std::move(ws), std::move(reaches),
+        [self, rp, partition](caf::error err) mutable {
+          if (err)
+            rp.deliver(std::move(err));
+          else
+            rp.deliver(self->state.parts[partition].durable);
+        });
   return rp;
 }
 
@@ -247,6 +277,7 @@ replica_api spawn_replica_service(caf::actor_system& sys, replica_options opts) 
       [self](replica_reset_atom, uint32_t partition, uint64_t epoch) {
         return reset(self, partition, epoch);
       },
+      [self](replica_copy_atom, pb::ReplCopy& slice) { return copy(self, slice); },
       [self](written_atom, uint64_t ticket, caf::error& err) {
         auto& st = self->state;
         auto it = st.pending.find(ticket);

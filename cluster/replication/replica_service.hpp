@@ -10,7 +10,10 @@
 //   (replica_position_atom, partition) -> ReplPosition   what is durable here
 //   (replica_reset_atom, partition, epoch) -> ReplPosition
 //       forgets everything of the partition (its records, log and position) before a copy from
-//       the start of the primary's log; only from the partition's primary, like a batch.
+//       the primary's snapshot; only from the partition's primary, like a batch.
+//   (replica_copy_atom, ReplCopy) -> ReplPosition
+//       a slice of that copy, only after the reset and in its epoch; the last one sets the
+//       position the copy reaches (answered), from which the primary's log goes on.
 // A record after a gap stops that partition's part of the batch: the answer says where this
 // node stands, and the primary sends again from there.
 #pragma once
@@ -35,7 +38,8 @@ constexpr const char* replica_service_name = "replica";
 using replica_api = caf::typed_actor<
   caf::replies_to<replicate_atom, pb::ReplBatch>::with<pb::ReplAck>,
   caf::replies_to<replica_position_atom, uint32_t>::with<pb::ReplPosition>,
-  caf::replies_to<replica_reset_atom, uint32_t, uint64_t>::with<pb::ReplPosition>>;
+  caf::replies_to<replica_reset_atom, uint32_t, uint64_t>::with<pb::ReplPosition>,
+  caf::replies_to<replica_copy_atom, pb::ReplCopy>::with<pb::ReplPosition>>;
 
 struct replica_options {
   std::shared_ptr<const replication_map> map;

@@ -13,9 +13,15 @@
 // a move never writes in a partition it lost.
 //
 // Catching up: the first time a backup is shipped to for a partition, it is asked where it stands;
-// if its last record is on this node's log (same lsn, same epoch) the log goes on from there, else
-// it is reset and copied from the start of the log. When it has everything written so far,
-// `caught_up` is called (the cluster member records backup_ready in etcd).
+// if its last record is on this node's log (same lsn, same epoch) and the log still holds the
+// next one, the log goes on from there. Otherwise (a new backup, a diverged copy, a log trimmed
+// past it) it is reset and the partition's records are copied to it from a snapshot, slice by
+// slice, then the log goes on after the snapshot's position. Catch-up reads (old records from
+// the log, copy slices) are paced to `catch_up_bytes_per_sec`. When the backup has everything
+// written so far, `caught_up` is called (the cluster member records backup_ready in etcd).
+//
+// The log is trimmed every `trim_interval` to about `log_bytes` per partition, keeping what a
+// backup still reading it needs unless the log grew to four times that.
 #pragma once
 
 #include "actors/runtime/storage_writer.hpp"
@@ -44,8 +50,18 @@ struct replicating_writer_options {
   // Default: 2000 ms, 200 ms
   std::chrono::milliseconds batch_deadline{2000};
   std::chrono::milliseconds retry_delay{200};
-  // Most bytes of records in one batch. Default: 1 MiB
+  // Most bytes of records in one batch (and of one copy slice). Default: 1 MiB
   size_t max_batch_bytes = 1 << 20;
+  // Bytes of log kept per partition (cluster.replication_log_bytes; 0: never trimmed), and how
+  // often the log is measured. Default: 64 MiB, 5000 ms
+  uint64_t log_bytes = uint64_t{64} << 20;
+  std::chrono::milliseconds trim_interval{5000};
+  // Pace of catch-up reads per node (cluster.replication_catch_up_bytes_per_sec; 0: unpaced).
+  // Default: 64 MiB/s
+  uint64_t catch_up_bytes_per_sec = uint64_t{64} << 20;
+  // Keys of the store a copy visits per slice at most (keys of other partitions included).
+  // Default: 20000
+  size_t copy_visits_per_slice = 20000;
   // Called on the writer's thread when `backup` holds everything of `partition` written so far.
   std::function<void(uint32_t partition, const std::string& backup)> caught_up;
 };

@@ -157,3 +157,123 @@ TEST_CASE("a primary stopped past its lease never acknowledges a write its backu
   REQUIRE_FALSE(seqs.empty());
   CHECK(*seqs.rbegin() == seqs.size());
 }
+
+namespace {
+
+// The history of `conv` as `reader` sees it: client_msg_id -> seq, checked to hold each id and
+// each seq once.
+std::map<std::string, uint64_t> history_of(chat_client& reader, const std::string& conv) {
+  std::map<std::string, uint64_t> out;
+  std::set<uint64_t> seqs;
+  uint64_t before = 0;
+  for (;;) {
+    auto page = reader.call(R"({"request_id":"h","history":{"conversation_id":")" + conv
+                            + R"(","limit":100)"
+                            + (before ? R"(,"before_seq":)" + std::to_string(before) : "")
+                            + "}}");
+    INFO(page.ShortDebugString());
+    REQUIRE(page.has_history_page());
+    for (auto& m : page.history_page().messages()) {
+      CHECK(out.emplace(m.client_msg_id(), m.seq()).second);
+      CHECK(seqs.insert(m.seq()).second);
+      before = m.seq();
+    }
+    if (!page.history_page().has_more())
+      return out;
+  }
+}
+
+// A 1:1 conversation whose partition n1 leads, and its two users.
+std::string conversation_on_n1(test::test_cluster& c, std::string& a, std::string& b) {
+  std::string conv;
+  for (int i = 0; conv.empty() || c.owner_of(conv) != "n1"; ++i) {
+    a = "cy" + std::to_string(i);
+    b = "di" + std::to_string(i);
+    conv = chat::direct_conversation_id(a, b);
+  }
+  return conv;
+}
+
+} // namespace
+
+TEST_CASE("a backup behind a trimmed log gets a copy, and serves every acknowledged message when promoted") {
+  auto o = replicated();
+  o.size = 2;
+  o.args.insert(o.args.end(), {"--set", "cluster.replication_log_bytes=65536"});
+  test::test_cluster c{o};
+  c.require_ready();
+  REQUIRE(test::eventually([&] { return c.partitions_backed_up() == c.opts.partitions; }, 15s));
+  std::string a, b;
+  auto conv = conversation_on_n1(c, a, b);
+  auto cy = std::make_unique<chat_client>(c.host(0), c.port(0), a, "phone");
+  std::map<std::string, uint64_t> acked;
+  auto first = cy->call(R"({"request_id":"0","send":{"to_user":")" + b
+                        + R"(","client_msg_id":"m0","body":"hello"}})");
+  REQUIRE(first.has_ack());
+  acked["m0"] = first.ack().seq();
+
+  // n2, the backup, dies; n1 goes on alone and writes four times what a partition's log keeps.
+  c.node(1).kill();
+  std::string body(1000, 'x');
+  for (int i = 1; i <= 250; ++i) {
+    auto id = "m" + std::to_string(i);
+    auto answer = cy->call(send_in(conv, id, body));
+    INFO(answer.ShortDebugString());
+    REQUIRE(answer.has_ack());
+    acked[id] = answer.ack().seq();
+  }
+  REQUIRE(test::eventually(
+    [&] { return c.metric(0, "parley_replication_log_trimmed_records_total") > 100; }, 15s));
+
+  // n2 returns on its data: its position is older than n1's log now, so it is reset and copied.
+  auto copies_before = c.metric(0, "parley_replication_copies_total");
+  c.start(1);
+  REQUIRE(test::eventually([&] { return c.partitions_backed_up() == c.opts.partitions; }, 20s));
+  CHECK(c.metric(0, "parley_replication_copies_total") > copies_before);
+
+  // n1 dies: n2 serves the conversation with every acknowledged message and the next seq.
+  c.node(0).kill();
+  auto di = std::make_unique<chat_client>(c.host(1), c.port(1), b, "laptop");
+  auto next = send_until_acked(*di, conv, "after", 15s);
+  CHECK(next == acked.size() + 1);
+  acked["after"] = next;
+  CHECK(history_of(*di, conv) == acked);
+}
+
+TEST_CASE("a cluster restarted with replication factor 2 copies what it wrote with factor 1") {
+  auto o = replicated();
+  o.size = 2;
+  o.args = {"--set", "cluster.replication_factor=1"};
+  test::test_cluster c{o};
+  c.require_ready();
+  std::string a, b;
+  auto conv = conversation_on_n1(c, a, b);
+  std::map<std::string, uint64_t> acked;
+  {
+    chat_client cy{c.host(0), c.port(0), a, "phone"};
+    auto first = cy.call(R"({"request_id":"0","send":{"to_user":")" + b
+                         + R"(","client_msg_id":"m0","body":"hello"}})");
+    REQUIRE(first.has_ack());
+    acked["m0"] = first.ack().seq();
+    for (int i = 1; i < 20; ++i) {
+      auto id = "m" + std::to_string(i);
+      acked[id] = send_until_acked(cy, conv, id, 5s);
+    }
+  }
+  // Both nodes stop and start again with factor 2: nothing written so far is in a log.
+  for (uint32_t i = 0; i < 2; ++i)
+    REQUIRE(c.node(i).terminate(10s) == 0);
+  c.opts.args = {"--set", "cluster.replication_factor=2"};
+  c.start(0);
+  c.start(1);
+  c.require_ready();
+  REQUIRE(test::eventually([&] { return c.partitions_backed_up() == c.opts.partitions; }, 20s));
+  REQUIRE(c.owner_of(conv) == "n1");
+
+  c.node(0).kill();
+  auto di = std::make_unique<chat_client>(c.host(1), c.port(1), b, "laptop");
+  auto next = send_until_acked(*di, conv, "after", 15s);
+  CHECK(next == 21);
+  acked["after"] = next;
+  CHECK(history_of(*di, conv) == acked);
+}

@@ -1,6 +1,6 @@
 // The backup side of replication on a real RocksDB: records applied in lsn order with their
-// position, resends and gaps, and the fencing rules (only the map's primary, never an older
-// epoch), and a reset before a copy from the start of the log.
+// position, resends and gaps, the fencing rules (only the map's primary, never an older epoch),
+// and a reset followed by a copy of the partition from the primary's snapshot.
 #include "cluster/replication/replica_service.hpp"
 
 #include "actors/runtime/errors.hpp"
@@ -11,6 +11,9 @@
 #include "support/test_system.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <optional>
+#include <variant>
 
 using namespace parley;
 using namespace std::chrono_literals;
@@ -188,8 +191,10 @@ TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and n
   CHECK(position() == 0);
   storage::replication_log log{*tdb.db};
   CHECK(log.first(part).value() == 0);
-  // The copy from the start of the primary's log is taken again.
-  CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{1}});
+  // Records of the log wait for the copy the reset was for (its last slice says where the log
+  // goes on).
+  CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{0}});
+  CHECK(stored("c1") == std::nullopt);
 }
 
 TEST_CASE_METHOD(fixture, "a backup that led the partition in between reports its own log's end") {
@@ -214,4 +219,73 @@ TEST_CASE_METHOD(fixture, "a backup that led the partition in between reports it
   auto at = position_of();
   CHECK(at.lsn() == 3);
   CHECK(at.epoch() == 6);
+}
+
+namespace {
+
+pb::ReplCopy slice(const std::string& origin, uint64_t epoch, std::vector<std::string> convs,
+                   std::optional<pb::ReplPosition> end = std::nullopt) {
+  pb::ReplCopy c;
+  c.set_origin(origin);
+  c.set_partition(part);
+  c.set_primary_epoch(epoch);
+  for (auto& conv : convs) {
+    auto* op = c.add_ops();
+    op->set_family(static_cast<uint32_t>(storage::family::conversations));
+    op->set_key(conv);
+    op->set_value("copy of " + conv);
+  }
+  if (end) {
+    c.set_last(true);
+    *c.mutable_end() = *end;
+  }
+  return c;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a copy is taken only after a reset, slice by slice, and ends where its snapshot was") {
+  auto copy = [&](const pb::ReplCopy& c) -> std::variant<pb::ReplPosition, errc> {
+    std::variant<pb::ReplPosition, errc> out = errc::internal;
+    self->request(replica, 5s, replica_copy_atom_v, c)
+      .receive([&](const pb::ReplPosition& at) { out = at; },
+               [&](const caf::error& e) { out = to_fault(e).code; });
+    return out;
+  };
+  // Without a reset first: refused, nothing written.
+  CHECK(std::get<errc>(copy(slice("prim", 5, {"c1"}))) == errc::conflict);
+  CHECK(stored("c1") == std::nullopt);
+  REQUIRE(send(batch("prim", {record(5, 1, "c0")})) == answer{uint64_t{1}});
+  pb::ReplPosition reset;
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{5})
+    .receive([&](const pb::ReplPosition& p) { reset = p; },
+             [&](const caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(stored("c0") == std::nullopt);
+  // Only from the map's primary, never in an older epoch, and data only.
+  CHECK(std::get<errc>(copy(slice("other", 5, {"c1"}))) == errc::unavailable);
+  CHECK(std::get<errc>(copy(slice("prim", 4, {"c1"}))) == errc::conflict);
+  auto bad = slice("prim", 5, {});
+  auto* op = bad.add_ops();
+  op->set_family(static_cast<uint32_t>(storage::family::replog));
+  op->set_key("x");
+  CHECK(std::get<errc>(copy(bad)) == errc::bad_request);
+  // Two slices; the last names the snapshot's log position.
+  auto first = copy(slice("prim", 5, {"c1", "c2"}));
+  REQUIRE(std::holds_alternative<pb::ReplPosition>(first));
+  CHECK(std::get<pb::ReplPosition>(first).lsn() == 0);  // not done yet
+  CHECK(position() == 0);
+  pb::ReplPosition end;
+  end.set_partition(part);
+  end.set_epoch(4);
+  end.set_lsn(7);
+  auto last = copy(slice("prim", 5, {"c3"}, end));
+  REQUIRE(std::holds_alternative<pb::ReplPosition>(last));
+  CHECK(std::get<pb::ReplPosition>(last).lsn() == 7);
+  CHECK(stored("c1") == std::optional<std::string>{"copy of c1"});
+  CHECK(stored("c3") == std::optional<std::string>{"copy of c3"});
+  CHECK(position_of().epoch() == 4);
+  // The log goes on after it; a late slice of the finished copy is refused.
+  CHECK(send(batch("prim", {record(5, 8, "c8")})) == answer{uint64_t{8}});
+  CHECK(std::get<errc>(copy(slice("prim", 5, {"c9"}))) == errc::conflict);
+  CHECK(stored("c9") == std::nullopt);
 }

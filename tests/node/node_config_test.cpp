@@ -291,6 +291,8 @@ TEST_CASE("cluster keys default to a single node and are validated by name") {
   CHECK(cl.lease_ttl == std::chrono::milliseconds{3000});
   CHECK(cl.partitions == 256);
   CHECK(cl.replication_factor == 1);
+  CHECK(cl.replication_log_bytes == uint64_t{64} << 20);
+  CHECK(cl.replication_catch_up_bytes_per_sec == uint64_t{64} << 20);
   CHECK(cl.heartbeat == std::chrono::milliseconds{500});
   CHECK(cl.connection_timeout == std::chrono::milliseconds{3000});
   CHECK(cl.request_timeout == std::chrono::milliseconds{5000});
@@ -309,6 +311,14 @@ TEST_CASE("cluster keys default to a single node and are validated by name") {
                     Catch::StartsWith("cluster.replication_factor: out of range"));
   CHECK_THROWS_WITH(apply_override("cluster.replication_factor=0", cfg),
                     Catch::StartsWith("cluster.replication_factor: out of range"));
+  apply_override("cluster.replication_log_bytes=65536", cfg);
+  CHECK(cl.replication_log_bytes == 65536);
+  CHECK_THROWS_WITH(apply_override("cluster.replication_log_bytes=-1", cfg),
+                    Catch::StartsWith("cluster.replication_log_bytes: out of range"));
+  apply_override("cluster.replication_catch_up_bytes_per_sec=0", cfg);
+  CHECK(cl.replication_catch_up_bytes_per_sec == 0);
+  CHECK_THROWS_WITH(apply_override("cluster.replication_catch_up_bytes_per_sec=x", cfg),
+                    Catch::Contains("cluster.replication_catch_up_bytes_per_sec"));
   CHECK_THROWS_WITH(apply_override("cluster.lease_ttl_ms=999", cfg),
                     Catch::StartsWith("cluster.lease_ttl_ms: out of range"));
   CHECK_THROWS_WITH(apply_override("cluster.heartbeat_ms=0", cfg),

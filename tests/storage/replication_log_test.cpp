@@ -128,3 +128,19 @@ TEST_CASE_METHOD(fixture, "a log entry or position that does not parse is an err
   CHECK(log.read(5, 1, 100).error().code == errc::internal);
   CHECK(log.applied(5).error().code == errc::internal);
 }
+
+TEST_CASE_METHOD(fixture, "a log's extent: its first and last lsn and about its bytes") {
+  CHECK(ok(log.measure('a')).last == 0);
+  t.apply([&](write_set& ws) {
+    for (uint64_t lsn = 1; lsn <= 10; ++lsn)
+      log.append(ws, record('a', 1, lsn, "a" + std::to_string(lsn)));
+  });
+  t.apply([&](write_set& ws) { REQUIRE(ok(log.trim(ws, 'a', 4, 100)) == 3); });
+  auto e = ok(log.measure('a', 4));
+  CHECK(e.first == 4);
+  CHECK(e.last == 10);
+  // Seven records of about the same size: the estimate is seven times one of them.
+  auto one = record('a', 1, 10, "a10").SerializeAsString().size();
+  CHECK(e.bytes >= 7 * one);
+  CHECK(e.bytes <= 7 * (one + 16));
+}
