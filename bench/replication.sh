@@ -6,8 +6,8 @@
 #   2. time from SIGKILL of a primary to its partition acknowledging writes again
 #      (bench/replication_failover.py);
 #   3. catch-up: the partitions the killed node was backup or primary of get new backups, which
-#      copy those partitions' logs from the start: bytes shipped and time until every partition
-#      is backed up again.
+#      get copies of those partitions (snapshot slices) and then the log: bytes sent (copies and
+#      records) and time until every partition is backed up again.
 # Usage: bench/replication.sh [BUILD_DIR] [--seconds N]   (default 10 s per chat phase)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -101,13 +101,16 @@ print(f"factor 2 / factor 1: delivered messages/s {r2:.0f} / {r1:.0f} = {r2 / r1
 PY
 
 echo "-- SIGKILL of n2, a primary: time until its partition acknowledges writes again"
-shipped_before=$(metric_sum replication_bytes_shipped_total ${http_ports[1]} ${http_ports[3]})
+sent_bytes() {  # records shipped and copy slices sent by n1 and n3
+  python3 -c "print($(metric_sum replication_bytes_shipped_total ${http_ports[1]} ${http_ports[3]}) + $(metric_sum replication_copy_bytes_total ${http_ports[1]} ${http_ports[3]}))"
+}
+shipped_before=$(sent_bytes)
 start=$(date +%s%N)  # the kill follows within a few probe sends
 python3 bench/replication_failover.py --port ${http_ports[1]} --victim-node n2 \
   --victim-pid ${node_pids[2]} --secret $secret
-echo "-- catch-up: new backups for n2's partitions copy their logs"
+echo "-- catch-up: new backups for n2's partitions get copies, then the log"
 wait_backed_up ${http_ports[1]} ${http_ports[3]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-shipped=$(metric_sum replication_bytes_shipped_total ${http_ports[1]} ${http_ports[3]})
+shipped=$(sent_bytes)
 python3 -c "b = $shipped - $shipped_before; s = max($ms, 1) / 1000
-print(f'every partition backed up again {$ms} ms after the kill: {b / 1e6:.1f} MB shipped, {b / 1e6 / s:.1f} MB/s')"
+print(f'every partition backed up again {$ms} ms after the kill: {b / 1e6:.1f} MB sent, {b / 1e6 / s:.1f} MB/s')"

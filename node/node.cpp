@@ -138,6 +138,7 @@ struct node::impl {
   chat::chat_service_api chat_service;        // cluster.enabled only: node service "chat"
   cluster::route_replicator_api route_replicator;  // cluster.enabled only: node service "routes"
   cluster::replica_api replica;  // replication_factor 2 only: node service "replica"
+  bool only_replicated = false;  // storage::meta_store::note_replication
   std::string node_id;
   int64_t started_at_ms = 0;
   bool stopped = false;
@@ -180,6 +181,12 @@ fault open_storage(impl_t& im, const node_config& cfg) {
     return node_id.error();
   // In a cluster the id peers know it by (partition ownership and routes name it).
   im.node_id = cfg.cluster.enabled ? cluster_node_id(cfg.cluster) : std::move(*node_id);
+  // Before anything is written: whether all this store holds came through replication.
+  auto only_replicated = storage::meta_store{*im.db}.note_replication(
+    cfg.cluster.enabled && cfg.cluster.replication_factor >= 2);
+  if (!only_replicated)
+    return only_replicated.error();
+  im.only_replicated = *only_replicated;
   im.writer = std::make_unique<storage::group_commit_writer>(*im.db);
   return {};
 }
@@ -209,6 +216,7 @@ void start_actor_system(impl_t& im, const node_config& cfg) {
     wopts.fence = im.cluster->fence();
     wopts.log_bytes = cfg.cluster.replication_log_bytes;
     wopts.catch_up_bytes_per_sec = cfg.cluster.replication_catch_up_bytes_per_sec;
+    wopts.only_replicated = im.only_replicated;
     wopts.caught_up = [member = im.cluster.get()](uint32_t partition, const std::string& backup) {
       member->report_caught_up(partition, backup);
     };
@@ -627,6 +635,7 @@ fault node::start() {
       ropts.db = im.db.get();
       ropts.writer = im.writer.get();
       ropts.partition_of = make_record_partitioner(cfg_.cluster.partitions);
+      ropts.only_replicated = im.only_replicated;
       im.replica = cluster::spawn_replica_service(*im.sys, std::move(ropts));
       services[cluster::replica_service_name] = {caf::actor_cast<caf::actor>(im.replica),
                                                  cluster::invoker_for<cluster::replica_api>()};

@@ -38,4 +38,8 @@ const family_spec* family_specs() {
   return specs;
 }
 
+bool replicated_family(family fam) {
+  return fam != family::replog && fam != family::repl_applied && fam != family::meta;
+}
+
 } // namespace parley::storage

@@ -48,4 +48,8 @@ struct family_spec {
 // All families, in the order of the enum.
 const family_spec* family_specs();
 
+// Whether `fam` holds data that replication carries (not its own log and positions, not the
+// node's meta records).
+bool replicated_family(family fam);
+
 } // namespace parley::storage

@@ -11,6 +11,7 @@ namespace {
 
 constexpr const char* node_id_key = "node_id";
 constexpr const char* schema_key = "schema_version";
+constexpr const char* only_replicated_key = "only_replicated_records";
 
 std::string random_node_id() {
   std::random_device rd;
@@ -51,6 +52,40 @@ result<std::string> meta_store::load_or_create_node_id() {
   if (auto failed = db_.write({&set}, true))
     return failed;
   return node_id;
+}
+
+result<bool> meta_store::note_replication(bool replicating) {
+  fault err;
+  auto marked = db_.get(family::meta, only_replicated_key, err);
+  if (err)
+    return err;
+  write_set set;
+  if (!replicating) {
+    if (!marked)
+      return false;
+    set.del(family::meta, only_replicated_key);
+  } else {
+    if (marked)
+      return true;
+    auto specs = family_specs();
+    for (size_t i = 0; i < family_count; ++i) {
+      if (!replicated_family(specs[i].id))
+        continue;
+      bool any = false;
+      auto failed = db_.scan(specs[i].id, {}, {}, [&](std::string_view, std::string_view) {
+        any = true;
+        return false;
+      });
+      if (failed)
+        return failed;
+      if (any)
+        return false;  // data from before replication: never marked
+    }
+    set.put(family::meta, only_replicated_key, "1");
+  }
+  if (auto failed = db_.write({&set}, true))
+    return failed;
+  return replicating;
 }
 
 } // namespace parley::storage

@@ -21,6 +21,13 @@ public:
   // internal fault). Synchronous: start-up only.
   result<std::string> load_or_create_node_id();
 
+  // Whether every record this store holds came through replication: its data directory held no
+  // data when it first started with replication factor 2, and it has not started without since
+  // (`replicating` says how this start runs; a start without clears the mark for good). Then
+  // each partition's replication log here is complete from lsn 1, and a partition's position 0
+  // means none of its records are here (docs/replication.md, Catching up). Start-up only.
+  result<bool> note_replication(bool replicating);
+
 private:
   engine& db_;
 };

@@ -4,10 +4,6 @@
 
 namespace parley::storage {
 
-bool replicated_family(family fam) {
-  return fam != family::replog && fam != family::repl_applied && fam != family::meta;
-}
-
 result<partition_copy> partition_copy::start(const engine& db, uint32_t partition,
                                              record_partitioner partition_of) {
   auto at = db.snapshot();

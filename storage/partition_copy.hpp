@@ -21,10 +21,6 @@
 
 namespace parley::storage {
 
-// Whether `fam` holds data that replication copies (not its own log and positions, not the
-// node's meta records).
-bool replicated_family(family fam);
-
 class partition_copy {
 public:
   // Takes the snapshot now; `end` is the partition's log position in it (lsn 0: no log yet).

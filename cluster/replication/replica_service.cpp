@@ -183,7 +183,8 @@ caf::result<pb::ReplAck> replicate(replica_actor self, pb::ReplBatch& batch) {
   return rp;
 }
 
-caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint64_t epoch) {
+caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint64_t epoch,
+                                    bool copy_follows) {
   auto& st = self->state;
   // Only while the map names this node the backup, and never for an older epoch: a former
   // primary must not erase what its successor's backup holds.
@@ -201,9 +202,9 @@ caf::result<pb::ReplPosition> reset(replica_actor self, uint32_t partition, uint
   start.set_epoch(epoch);
   storage::replication_log::put_applied(ws, start);
   (*p)->queued = start;
-  (*p)->copying = true;
-  spdlog::info("replication: partition {} reset for a copy from its primary ({} records erased)",
-               partition, erased);
+  (*p)->copying = copy_follows;  // else the primary's log follows from lsn 1
+  spdlog::info("replication: partition {} reset for {} from its primary ({} records erased)",
+               partition, copy_follows ? "a copy" : "the whole log", erased);
   auto rp = self->make_response_promise<pb::ReplPosition>();
   write(self, std::move(ws), {{partition, start}}, [rp, start](caf::error err) mutable {
     if (err)
@@ -272,10 +273,12 @@ replica_api spawn_replica_service(caf::actor_system& sys, replica_options opts) 
         auto p = progress(self, partition);
         if (!p)
           return std::move(p.error());
-        return (*p)->durable;
+        auto at = (*p)->durable;
+        at.set_only_replicated(self->state.opts.only_replicated);
+        return at;
       },
-      [self](replica_reset_atom, uint32_t partition, uint64_t epoch) {
-        return reset(self, partition, epoch);
+      [self](replica_reset_atom, uint32_t partition, uint64_t epoch, bool copy_follows) {
+        return reset(self, partition, epoch, copy_follows);
       },
       [self](replica_copy_atom, pb::ReplCopy& slice) { return copy(self, slice); },
       [self](written_atom, uint64_t ticket, caf::error& err) {

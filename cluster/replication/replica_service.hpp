@@ -8,9 +8,10 @@
 //
 //   (replicate_atom, ReplBatch) -> ReplAck          applied and durable, per partition of the batch
 //   (replica_position_atom, partition) -> ReplPosition   what is durable here
-//   (replica_reset_atom, partition, epoch) -> ReplPosition
+//   (replica_reset_atom, partition, epoch, copy_follows) -> ReplPosition
 //       forgets everything of the partition (its records, log and position) before a copy from
-//       the primary's snapshot; only from the partition's primary, like a batch.
+//       the primary's snapshot (copy_follows) or its whole log; only from the partition's
+//       primary, like a batch.
 //   (replica_copy_atom, ReplCopy) -> ReplPosition
 //       a slice of that copy, only after the reset and in its epoch; the last one sets the
 //       position the copy reaches (answered), from which the primary's log goes on.
@@ -38,7 +39,7 @@ constexpr const char* replica_service_name = "replica";
 using replica_api = caf::typed_actor<
   caf::replies_to<replicate_atom, pb::ReplBatch>::with<pb::ReplAck>,
   caf::replies_to<replica_position_atom, uint32_t>::with<pb::ReplPosition>,
-  caf::replies_to<replica_reset_atom, uint32_t, uint64_t>::with<pb::ReplPosition>,
+  caf::replies_to<replica_reset_atom, uint32_t, uint64_t, bool>::with<pb::ReplPosition>,
   caf::replies_to<replica_copy_atom, pb::ReplCopy>::with<pb::ReplPosition>>;
 
 struct replica_options {
@@ -46,6 +47,8 @@ struct replica_options {
   storage::engine* db = nullptr;                   // reads positions and what a reset erases
   storage::group_commit_writer* writer = nullptr;  // writes what it applies
   storage::record_partitioner partition_of;        // which records a reset erases
+  // Every record of this node's store came through replication (said in position answers).
+  bool only_replicated = false;
 };
 
 replica_api spawn_replica_service(caf::actor_system& sys, replica_options opts);

@@ -578,20 +578,24 @@ void ask_position(writer_actor self, const std::string& backup, uint32_t partiti
         return retry_later(self, backup);
       }
       auto last = last_lsn(self, partition);
-      if (!last)
+      auto first = st.log->first(partition);
+      if (!last || !first)
         return retry_later(self, backup);
+      // This node's log holds every record of the partition it has: all came through
+      // replication, and the log was never trimmed.
+      bool complete = st.opts.only_replicated && *first <= 1;
       // Its last record must be this node's record of that lsn (same epoch), and the log must
-      // still hold the one after it. Anything else (nothing yet, a record of an epoch in which a
-      // primary that lost the partition wrote, or a position the trimmed log no longer reaches)
-      // is erased and copied.
-      bool on_this_log = false;
+      // still hold the one after it; a backup that holds nothing takes the whole log if it is
+      // complete. Anything else (a record of an epoch in which a primary that lost the partition
+      // wrote, a position the trimmed log no longer reaches, data from before replication) is
+      // erased, and then copied unless the whole log can follow.
+      bool on_this_log = at->lsn() == 0 && at->only_replicated() && complete;
       if (at->lsn() > 0 && at->lsn() <= *last) {
         auto mine = st.log->read(partition, at->lsn(), 1);
         on_this_log = mine && !mine->empty() && mine->front().lsn() == at->lsn()
                       && mine->front().epoch() == at->epoch();
       }
-      auto first = st.log->first(partition);
-      if (on_this_log && first && *first <= at->lsn() + 1) {
+      if (on_this_log && *first <= at->lsn() + 1) {
         s.at = stream::phase::shipping;
         s.acked = at->lsn();
         s.sent = at->lsn();
@@ -604,14 +608,22 @@ void ask_position(writer_actor self, const std::string& backup, uint32_t partiti
       instruments().resets.inc();
       ask_backup<pb::ReplPosition>(
         self, backup, caf::make_message(replica_reset_atom_v, partition,
-                                        st.opts.map->role(partition).epoch),
-        [self, backup, partition](caf::expected<pb::ReplPosition> reset) {
+                                        st.opts.map->role(partition).epoch, !complete),
+        [self, backup, partition, complete](caf::expected<pb::ReplPosition> reset) {
           if (!reset)
             return retry_later(self, backup);
           auto* found = find_stream(self, backup, partition);
           if (!found || found->at != stream::phase::resetting)
             return pump(self, backup);
-          start_copy(self, backup, partition);
+          if (complete) {
+            spdlog::info("replication: {} takes partition {} from the start of the log", backup,
+                         partition);
+            found->at = stream::phase::shipping;
+            found->acked = 0;
+            found->sent = 0;
+          } else {
+            start_copy(self, backup, partition);
+          }
           pump(self, backup);
         });
     });

@@ -14,9 +14,11 @@
 //
 // Catching up: the first time a backup is shipped to for a partition, it is asked where it stands;
 // if its last record is on this node's log (same lsn, same epoch) and the log still holds the
-// next one, the log goes on from there. Otherwise (a new backup, a diverged copy, a log trimmed
-// past it) it is reset and the partition's records are copied to it from a snapshot, slice by
-// slice, then the log goes on after the snapshot's position. Catch-up reads (old records from
+// next one, the log goes on from there; so it does from lsn 1 for a backup that holds nothing
+// of the partition when this node's log is complete from lsn 1. Otherwise (a diverged copy, a
+// log trimmed past it, data from before replication) it is reset and the partition's records
+// are copied to it from a snapshot, slice by slice, then the log goes on after the snapshot's
+// position. Catch-up reads (old records from
 // the log, copy slices) are paced to `catch_up_bytes_per_sec`. When the backup has everything
 // written so far, `caught_up` is called (the cluster member records backup_ready in etcd).
 //
@@ -62,6 +64,10 @@ struct replicating_writer_options {
   // Keys of the store a copy visits per slice at most (keys of other partitions included).
   // Default: 20000
   size_t copy_visits_per_slice = 20000;
+  // Every record of this node's store came through replication (its logs are complete from
+  // lsn 1 where they start there): a backup that holds none of a partition is brought up from
+  // the log, without a copy. Default: false
+  bool only_replicated = false;
   // Called on the writer's thread when `backup` holds everything of `partition` written so far.
   std::function<void(uint32_t partition, const std::string& backup)> caught_up;
 };

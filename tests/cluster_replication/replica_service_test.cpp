@@ -175,12 +175,12 @@ TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and n
   tdb.apply([](storage::write_set& ws) { ws.put(storage::family::conversations, "d1", "other"); });
   // A reset in an older epoch than the map's is refused (a former primary).
   fault old;
-  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{4})
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{4}, true)
     .receive([&](const pb::ReplPosition&) {}, [&](const caf::error& e) { old = to_fault(e); });
   CHECK(old.code == errc::conflict);
   CHECK(stored("c1") == std::optional<std::string>{"record of c1"});
   pb::ReplPosition at;
-  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{6})
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{6}, true)
     .receive([&](const pb::ReplPosition& p) { at = p; },
              [&](const caf::error& e) { FAIL(sys.render(e)); });
   CHECK(at.lsn() == 0);
@@ -195,6 +195,11 @@ TEST_CASE_METHOD(fixture, "a reset erases the partition's records and log, and n
   // goes on).
   CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{0}});
   CHECK(stored("c1") == std::nullopt);
+  // A reset for the whole log (the primary's log is complete from lsn 1) takes it at once.
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{6}, false)
+    .receive([&](const pb::ReplPosition&) {}, [&](const caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(send(batch("prim", {record(5, 1, "c1")})) == answer{uint64_t{1}});
+  CHECK(stored("c1") == std::optional<std::string>{"record of c1"});
 }
 
 TEST_CASE_METHOD(fixture, "a backup that led the partition in between reports its own log's end") {
@@ -257,7 +262,7 @@ TEST_CASE_METHOD(fixture, "a copy is taken only after a reset, slice by slice, a
   CHECK(stored("c1") == std::nullopt);
   REQUIRE(send(batch("prim", {record(5, 1, "c0")})) == answer{uint64_t{1}});
   pb::ReplPosition reset;
-  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{5})
+  self->request(replica, 5s, replica_reset_atom_v, part, uint64_t{5}, true)
     .receive([&](const pb::ReplPosition& p) { reset = p; },
              [&](const caf::error& e) { FAIL(sys.render(e)); });
   CHECK(stored("c0") == std::nullopt);

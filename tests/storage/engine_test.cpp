@@ -117,3 +117,21 @@ TEST_CASE("a schema version that is not a number is a corrupt record, not versio
   CHECK(id.error().message.find("corrupt record in meta under key \"schema_version\"")
         != std::string::npos);
 }
+
+TEST_CASE("a store is marked as holding only replicated records only when it starts empty under replication") {
+  test::temp_db t;
+  meta_store meta{*t.db};
+  REQUIRE(meta.load_or_create_node_id());  // the node's own records do not count
+  auto first = meta.note_replication(true);
+  REQUIRE(first);
+  CHECK(*first);
+  CHECK(*meta.note_replication(true));  // kept across starts
+  // One start without replication clears the mark for good once data is written.
+  CHECK_FALSE(*meta.note_replication(false));
+  t.apply([](write_set& ws) { ws.put(family::conversations, "c1", "v"); });
+  CHECK_FALSE(*meta.note_replication(true));
+
+  test::temp_db with_data;
+  with_data.apply([](write_set& ws) { ws.put(family::messages, "m", "v"); });
+  CHECK_FALSE(*meta_store{*with_data.db}.note_replication(true));
+}
