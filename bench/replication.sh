@@ -6,8 +6,9 @@
 #   2. time from SIGKILL of a primary to its partition acknowledging writes again
 #      (bench/replication_failover.py);
 #   3. catch-up: the partitions the killed node was backup or primary of get new backups, which
-#      get copies of those partitions (snapshot slices) and then the log: bytes sent (copies and
-#      records) and time until every partition is backed up again.
+#      take the log from lsn 1 (the stores started empty under replication; a log trimmed past
+#      lsn 1 would mean a snapshot copy first): bytes sent (records and any copy slices) and
+#      time until every partition is backed up again.
 # Usage: bench/replication.sh [BUILD_DIR] [--seconds N]   (default 10 s per chat phase)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,7 +109,7 @@ shipped_before=$(sent_bytes)
 start=$(date +%s%N)  # the kill follows within a few probe sends
 python3 bench/replication_failover.py --port ${http_ports[1]} --victim-node n2 \
   --victim-pid ${node_pids[2]} --secret $secret
-echo "-- catch-up: new backups for n2's partitions get copies, then the log"
+echo "-- catch-up: new backups for n2's partitions (the log from lsn 1, or a copy first where it was trimmed)"
 wait_backed_up ${http_ports[1]} ${http_ports[3]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 shipped=$(sent_bytes)
