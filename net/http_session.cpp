@@ -29,6 +29,16 @@ http_metrics& instruments() {
   return m;
 }
 
+// Bytes asked of the socket per read: a redirect or a check request is a few hundred, and
+// pipelined ones arrive together.
+constexpr size_t read_chunk_bytes = 4096;
+
+// The 413 of a body over http.body_limit_bytes, from either reader (counted).
+fault body_too_large(size_t limit) {
+  instruments().too_large.inc();
+  return make_fault(errc::too_large, "request body exceeds " + std::to_string(limit) + " bytes");
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -80,8 +90,9 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 
 http_session::http_session(tcp::socket&& socket, edge_context& ctx,
                            connection_limit::ticket slot)
-  : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)),
-    answer_timer_(stream_.get_executor()) {
+  : stream_(std::move(socket)), ctx_(ctx),
+    reader_(http_reader::limits{http_reader::limits{}.head_bytes, ctx.opts.http.body_limit_bytes}),
+    slot_(std::move(slot)), answer_timer_(stream_.get_executor()) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -94,10 +105,44 @@ void http_session::run() {
 }
 
 void http_session::do_read() {
-  parser_.emplace();
-  parser_->body_limit(ctx_.opts.http.body_limit_bytes);
   stream_.expires_after(first_request_ ? ctx_.opts.http.request_timeout
                                        : ctx_.opts.http.keep_alive_timeout);
+  read_request();
+}
+
+void http_session::read_request() {
+  // A pipelined request may be here already: read the socket only when the bytes run short.
+  auto data = std::string_view{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  lean_request req;
+  switch (data.empty() ? http_reader::outcome::need_more : reader_.read(data, req)) {
+    case http_reader::outcome::done:
+      return handle(std::move(req));
+    case http_reader::outcome::fallback:
+      return read_with_beast();
+    case http_reader::outcome::bad_request:
+      return refuse(make_fault(errc::bad_request,
+                               "malformed HTTP request: " + std::string{req.problem}));
+    case http_reader::outcome::head_too_large:
+      return refuse(make_fault(errc::bad_request, "malformed HTTP request: header limit exceeded"));
+    case http_reader::outcome::body_too_large:
+      return refuse(body_too_large(ctx_.opts.http.body_limit_bytes));
+    case http_reader::outcome::need_more:
+      break;
+  }
+  stream_.async_read_some(buffer_.prepare(read_chunk_bytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            // End of stream, timeout, reset: nothing to answer.
+                            if (ec)
+                              return self->do_close();
+                            self->buffer_.commit(n);
+                            self->read_request();
+                          });
+}
+
+void http_session::read_with_beast() {
+  // The bytes already received stay in buffer_: Beast's read parses them first.
+  parser_.emplace();
+  parser_->body_limit(ctx_.opts.http.body_limit_bytes);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                             self->on_header(ec, n);
@@ -134,22 +179,18 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout
       || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
     return do_close();
-  if (ec == http::error::body_limit) {
-    instruments().too_large.inc();
-    keep_alive_ = false;
-    head_ = false;
-    return write(http_response::error(make_fault(
-      errc::too_large,
-      "request body exceeds " + std::to_string(ctx_.opts.http.body_limit_bytes) + " bytes")));
-  }
-  if (ec) {
-    keep_alive_ = false;
-    head_ = false;
-    return write(http_response::error(make_fault(errc::bad_request, "malformed HTTP request: "
-                                                                      + ec.message())));
-  }
+  if (ec == http::error::body_limit)
+    return refuse(body_too_large(ctx_.opts.http.body_limit_bytes));
+  if (ec)
+    return refuse(make_fault(errc::bad_request, "malformed HTTP request: " + ec.message()));
   first_request_ = false;
   handle(parser_->release());
+}
+
+void http_session::refuse(const fault& f) {
+  keep_alive_ = false;
+  head_ = false;
+  write(http_response::error(f));
 }
 
 void http_session::handle(http::request<http::string_body>&& req) {
@@ -177,6 +218,27 @@ void http_session::handle(http::request<http::string_body>&& req) {
     r.headers.emplace_back(std::move(name), std::string{field.value()});
   }
   r.body = std::move(req.body());
+  serve(std::move(r));
+}
+
+void http_session::handle(lean_request&& req) {
+  first_request_ = false;
+  keep_alive_ = req.keep_alive && !ctx_.draining.load();
+  http10_ = req.version == 10;
+  head_ = req.method == "HEAD";
+  auto qpos = req.target.find('?');
+  http_request r;
+  r.method = std::string{req.method};
+  r.path = url_decode(req.target.substr(0, qpos), false);
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(req.target.substr(qpos + 1));
+  r.headers = std::move(req.headers);
+  r.body = std::string{req.body};
+  buffer_.consume(req.size);  // the views into it are copied
+  serve(std::move(r));
+}
+
+void http_session::serve(http_request r) {
   r.remote_ip = remote_ip_;
   auto start = std::chrono::steady_clock::now();
   // The answer may come from another thread (an actor's reply): hop back onto our I/O thread.

@@ -1,10 +1,12 @@
 // One HTTP/1.1 connection: reads requests with a timeout and the body limit, routes them, writes
 // the answers in order (keep-alive), and hands authenticated `GET /ws` upgrades to a
-// websocket_session.
+// websocket_session. Redirects and rate-limit checks are read by the lean http_reader, every
+// other request by Beast's parser.
 #pragma once
 
 #include "net/beast.hpp"
 #include "net/edge_context.hpp"
+#include "net/http_reader.hpp"
 #include "net/http_types.hpp"
 
 #include <memory>
@@ -21,10 +23,18 @@ public:
 
 private:
   void do_read();
+  // Takes the next request from the bytes received, reading more while the lean reader asks.
+  void read_request();
+  void read_with_beast();
   void on_header(beast::error_code ec, std::size_t n);
   void read_body();
   void on_read(beast::error_code ec, std::size_t n);
   void handle(http::request<http::string_body>&& req);
+  void handle(lean_request&& req);
+  // A request in its Beast-free form, from either reader: rate limits, then its route.
+  void serve(http_request r);
+  // A request either reader refused (400, 413): answered, then the connection closes.
+  void refuse(const fault& f);
   // An admitted request to its handler, with the answer timer armed.
   void route(http_request r, responder respond);
   void upgrade(http::request<http::string_body>&& req);
@@ -43,7 +53,8 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   edge_context& ctx_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  http_reader reader_;
+  std::optional<http::request_parser<http::string_body>> parser_;  // requests not read lean
   std::string remote_ip_;
   bool keep_alive_ = false;
   bool head_ = false;
