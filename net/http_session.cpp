@@ -468,7 +468,9 @@ void http_session::linger() {
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec) {
                               beast::error_code ignored;
-                              return self->socket_.close(ignored);
+                              self->socket_.close(ignored);
+                              // Its wait holds the session (and its connection slot) otherwise.
+                              return self->stop_deadline();
                             }
                             self->linger();
                           });
