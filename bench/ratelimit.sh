@@ -3,12 +3,14 @@
 # accuracy replay of the sliding window counter against an exact sliding window, and (3) the
 # check API over HTTP (wrk, 50 connections) against Redis running the seed's fixed-window Lua
 # script through EVALSHA without pipelining (redis-benchmark, 50 connections), same run, with
-# the ratio. Usage: bench/ratelimit.sh [BUILD_DIR]    (DURATION=10s to change the HTTP runs)
+# the ratio. Usage: bench/ratelimit.sh [BUILD_DIR]    (DURATION=10s to change the HTTP runs;
+#        PARTS=http runs only (3), the parts being micro, accuracy and http)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 build=${1:-build}
 duration=${DURATION:-10s}
+parts=${PARTS:-micro,accuracy,http}
 need_packages wrk redis-server curl python3
 secret="bench-secret-0123456789abcdef"
 work=$(mktemp -d /tmp/parley-bench-rl-XXXXXX)
@@ -23,10 +25,15 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== rate limiter ($(date -u +%FT%TZ), $(nproc) cores)"
-echo "-- (1) per-check cost, 1,000,000 distinct keys"
-"$build/bench/limiter_bench" --benchmark_min_time=1 2>/dev/null
-echo "-- (2) accuracy"
-"$build/bench/limiter_accuracy"
+if [[ ,$parts, == *,micro,* ]]; then
+  echo "-- (1) per-check cost, 1,000,000 distinct keys"
+  "$build/bench/limiter_bench" --benchmark_min_time=1 2>/dev/null
+fi
+if [[ ,$parts, == *,accuracy,* ]]; then
+  echo "-- (2) accuracy"
+  "$build/bench/limiter_accuracy"
+fi
+[[ ,$parts, == *,http,* ]] || exit 0
 
 echo "-- (3) check API vs Redis EVALSHA (50 connections, 100,000 keys, fixed window 100/60 s)"
 cat > "$work/rules.toml" <<'RULES'

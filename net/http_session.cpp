@@ -29,6 +29,16 @@ http_metrics& instruments() {
   return m;
 }
 
+// Bytes asked of the socket per read: a redirect or a check request is a few hundred, and
+// pipelined ones arrive together.
+constexpr size_t read_chunk_bytes = 4096;
+
+// The 413 of a body over http.body_limit_bytes, from either reader (counted).
+fault body_too_large(size_t limit) {
+  instruments().too_large.inc();
+  return make_fault(errc::too_large, "request body exceeds " + std::to_string(limit) + " bytes");
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -78,27 +88,63 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
-http_session::http_session(tcp::socket&& socket, edge_context& ctx,
+http_session::http_session(socket_type&& socket, edge_context& ctx,
                            connection_limit::ticket slot)
-  : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)),
-    answer_timer_(stream_.get_executor()) {
+  : socket_(std::move(socket)), ctx_(ctx),
+    reader_(http_reader::limits{http_reader::limits{}.head_bytes, ctx.opts.http.body_limit_bytes}),
+    slot_(std::move(slot)), answer_timer_(socket_.get_executor()),
+    deadline_timer_(socket_.get_executor()) {
   beast::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
+  auto ep = socket_.remote_endpoint(ec);
   if (!ec)
     remote_ip_ = ep.address().to_string();
 }
 
 void http_session::run() {
   // Start on the strand the socket's executor belongs to.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 
 void http_session::do_read() {
+  expire_after(first_request_ ? ctx_.opts.http.request_timeout
+                              : ctx_.opts.http.keep_alive_timeout);
+  read_request();
+}
+
+void http_session::read_request() {
+  // A pipelined request may be here already: read the socket only when the bytes run short.
+  auto data = std::string_view{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  lean_request req;
+  switch (data.empty() ? http_reader::outcome::need_more : reader_.read(data, req)) {
+    case http_reader::outcome::done:
+      return handle(std::move(req));
+    case http_reader::outcome::fallback:
+      return read_with_beast();
+    case http_reader::outcome::bad_request:
+      return refuse(make_fault(errc::bad_request,
+                               "malformed HTTP request: " + std::string{req.problem}));
+    case http_reader::outcome::head_too_large:
+      return refuse(make_fault(errc::bad_request, "malformed HTTP request: header limit exceeded"));
+    case http_reader::outcome::body_too_large:
+      return refuse(body_too_large(ctx_.opts.http.body_limit_bytes));
+    case http_reader::outcome::need_more:
+      break;
+  }
+  socket_.async_read_some(buffer_.prepare(read_chunk_bytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            // End of stream, timeout, reset: nothing to answer.
+                            if (ec)
+                              return self->do_close();
+                            self->buffer_.commit(n);
+                            self->read_request();
+                          });
+}
+
+void http_session::read_with_beast() {
+  // The bytes already received stay in buffer_: Beast's read parses them first.
   parser_.emplace();
   parser_->body_limit(ctx_.opts.http.body_limit_bytes);
-  stream_.expires_after(first_request_ ? ctx_.opts.http.request_timeout
-                                       : ctx_.opts.http.keep_alive_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
+  http::async_read_header(socket_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                             self->on_header(ec, n);
                           });
@@ -113,7 +159,7 @@ void http_session::on_header(beast::error_code ec, std::size_t n) {
   // a body over the limit was already refused by the parser (body_limit at the header).
   if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
     static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-    return asio::async_write(stream_, asio::buffer(continue_line),
+    return asio::async_write(socket_, asio::buffer(continue_line),
                              [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                if (ec)
                                  return self->on_read(ec, n);
@@ -124,7 +170,7 @@ void http_session::on_header(beast::error_code ec, std::size_t n) {
 }
 
 void http_session::read_body() {
-  http::async_read(stream_, buffer_, *parser_,
+  http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                      self->on_read(ec, n);
                    });
@@ -134,22 +180,18 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout
       || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
     return do_close();
-  if (ec == http::error::body_limit) {
-    instruments().too_large.inc();
-    keep_alive_ = false;
-    head_ = false;
-    return write(http_response::error(make_fault(
-      errc::too_large,
-      "request body exceeds " + std::to_string(ctx_.opts.http.body_limit_bytes) + " bytes")));
-  }
-  if (ec) {
-    keep_alive_ = false;
-    head_ = false;
-    return write(http_response::error(make_fault(errc::bad_request, "malformed HTTP request: "
-                                                                      + ec.message())));
-  }
+  if (ec == http::error::body_limit)
+    return refuse(body_too_large(ctx_.opts.http.body_limit_bytes));
+  if (ec)
+    return refuse(make_fault(errc::bad_request, "malformed HTTP request: " + ec.message()));
   first_request_ = false;
   handle(parser_->release());
+}
+
+void http_session::refuse(const fault& f) {
+  keep_alive_ = false;
+  head_ = false;
+  write(http_response::error(f));
 }
 
 void http_session::handle(http::request<http::string_body>&& req) {
@@ -177,13 +219,34 @@ void http_session::handle(http::request<http::string_body>&& req) {
     r.headers.emplace_back(std::move(name), std::string{field.value()});
   }
   r.body = std::move(req.body());
+  serve(std::move(r));
+}
+
+void http_session::handle(lean_request&& req) {
+  first_request_ = false;
+  keep_alive_ = req.keep_alive && !ctx_.draining.load();
+  http10_ = req.version == 10;
+  head_ = req.method == "HEAD";
+  auto qpos = req.target.find('?');
+  http_request r;
+  r.method = std::string{req.method};
+  r.path = url_decode(req.target.substr(0, qpos), false);
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(req.target.substr(qpos + 1));
+  r.headers = std::move(req.headers);
+  r.body = std::string{req.body};
+  buffer_.consume(req.size);  // the views into it are copied
+  serve(std::move(r));
+}
+
+void http_session::serve(http_request r) {
   r.remote_ip = remote_ip_;
   auto start = std::chrono::steady_clock::now();
   // The answer may come from another thread (an actor's reply): hop back onto our I/O thread.
   responder respond = [self = shared_from_this(), start](http_response res) {
     instruments().latency.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    asio::dispatch(self->stream_.get_executor(),
+    asio::dispatch(self->socket_.get_executor(),
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
   };
   r.watch_disconnect = [self = shared_from_this()](std::function<void()> on_gone) {
@@ -194,7 +257,7 @@ void http_session::handle(http::request<http::string_body>&& req) {
   // session's strand.
   auto later = [this, &r]() -> resume_fn {
     return [self = shared_from_this(), r = std::move(r)](responder respond) mutable {
-      asio::dispatch(self->stream_.get_executor(),
+      asio::dispatch(self->socket_.get_executor(),
                      [self, r = std::move(r), respond = std::move(respond)]() mutable {
                        self->route(std::move(r), std::move(respond));
                      });
@@ -215,7 +278,7 @@ void http_session::route(http_request r, responder respond) {
     return ctx_.offload([self = shared_from_this(), &routes, r = std::move(r), answer,
                          holder]() mutable {
       routes.dispatch(r, std::move(*holder));
-      asio::dispatch(self->stream_.get_executor(), [self, answer, within = r.answer_within] {
+      asio::dispatch(self->socket_.get_executor(), [self, answer, within = r.answer_within] {
         self->arm_answer_timer(answer, within);
       });
     });
@@ -249,13 +312,13 @@ void http_session::watch_disconnect(std::function<void()> on_gone) {
     if (ec == asio::error::operation_aborted)
       return;
     beast::error_code ignored;
-    if (ec || self->stream_.socket().available(ignored) == 0) {
+    if (ec || self->socket_.available(ignored) == 0) {
       instruments().hangups.inc();
       on_gone();
     }
   };
-  asio::dispatch(stream_.get_executor(), [self, on_readable = std::move(on_readable)]() mutable {
-    self->stream_.socket().async_wait(tcp::socket::wait_read, std::move(on_readable));
+  asio::dispatch(socket_.get_executor(), [self, on_readable = std::move(on_readable)]() mutable {
+    self->socket_.async_wait(tcp::socket::wait_read, std::move(on_readable));
   });
 }
 
@@ -274,7 +337,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   // refusal is answered here, an accepted upgrade goes on to 101.
   // A refusal may come from an actor thread (a cluster-scoped rule asked at another node).
   responder refuse = [self = shared_from_this()](http_response res) {
-    asio::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+    asio::dispatch(self->socket_.get_executor(), [self, res = std::move(res)]() mutable {
       self->keep_alive_ = false;
       self->write(std::move(res));
     });
@@ -282,7 +345,7 @@ void http_session::upgrade(http::request<http::string_body>&& req) {
   auto later = [this, &req, &r]() -> resume_fn {
     return [self = shared_from_this(), req = std::move(req),
             r = std::move(r)](responder refuse) mutable {
-      asio::dispatch(self->stream_.get_executor(),
+      asio::dispatch(self->socket_.get_executor(),
                      [self, req = std::move(req), r = std::move(r),
                       refuse = std::move(refuse)]() mutable {
                        self->accept_upgrade(std::move(req), std::move(r), std::move(refuse));
@@ -318,8 +381,8 @@ void http_session::accept_upgrade(http::request<http::string_body> req, http_req
       make_fault(errc::bad_request, "encoding must be json or binary")));
   }
   auto preferred = encoding == "binary" ? wire_format::binary : wire_format::json;
-  stream_.expires_never();
-  auto ws = std::make_shared<websocket_session>(stream_.release_socket(), ctx_, preferred,
+  stop_deadline();
+  auto ws = std::make_shared<websocket_session>(tcp::socket{std::move(socket_)}, ctx_, preferred,
                                                 std::move(slot_));
   ws->run(std::move(req), std::move(claims));
 }
@@ -362,8 +425,8 @@ void http_session::write(http_response res) {
   out += "\r\n";
   if (!head_ && !bodiless)
     out += res.body;
-  stream_.expires_after(ctx_.opts.http.request_timeout);
-  asio::async_write(stream_, asio::buffer(out),
+  expire_after(ctx_.opts.http.request_timeout);
+  asio::async_write(socket_, asio::buffer(out),
                     [self = shared_from_this(), close = !keep_alive_](beast::error_code ec,
                                                                       std::size_t n) {
                       self->on_write(close, ec, n);
@@ -377,8 +440,8 @@ void http_session::hand_to_stream(http_response res) {
   for (auto& [name, value] : res.headers)
     head += name + ": " + value + "\r\n";
   head += "Connection: close\r\n\r\n";
-  stream_.expires_never();
-  auto s = std::make_shared<event_stream_session>(stream_.release_socket(), ctx_,
+  stop_deadline();
+  auto s = std::make_shared<event_stream_session>(tcp::socket{std::move(socket_)}, ctx_,
                                                   std::move(*res.stream), std::move(slot_));
   s->run(std::move(head));
 }
@@ -391,22 +454,56 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
 
 void http_session::do_close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
   // Read and drop what the client still sends (say, the rest of a refused body) until it
   // closes or a second passes: closing with unread data resets the connection, and the
   // client could lose the answer just written.
-  stream_.expires_after(std::chrono::seconds{1});
+  expire_after(std::chrono::seconds{1});
   linger();
 }
 
 void http_session::linger() {
   buffer_.consume(buffer_.size());
-  stream_.async_read_some(buffer_.prepare(4096),
+  socket_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            if (ec)
-                              return self->stream_.close();
+                            if (ec) {
+                              beast::error_code ignored;
+                              self->socket_.close(ignored);
+                              // Its wait holds the session (and its connection slot) otherwise.
+                              return self->stop_deadline();
+                            }
                             self->linger();
                           });
+}
+
+void http_session::expire_after(std::chrono::steady_clock::duration d) {
+  deadline_ = std::chrono::steady_clock::now() + d;
+  // Most calls move the deadline later: the armed wait stays and re-arms itself when it fires.
+  if (deadline_armed_ && deadline_timer_.expiry() <= deadline_)
+    return;
+  deadline_armed_ = true;
+  deadline_timer_.expires_at(deadline_);  // a wait for later ends with operation_aborted
+  deadline_timer_.async_wait(
+    [self = shared_from_this()](beast::error_code ec) { self->on_deadline(ec); });
+}
+
+void http_session::on_deadline(beast::error_code ec) {
+  // Re-armed for a sooner deadline, or stopped; a socket handed to another session is not ours.
+  if (ec == asio::error::operation_aborted || !socket_.is_open())
+    return;
+  if (std::chrono::steady_clock::now() < deadline_) {
+    deadline_timer_.expires_at(deadline_);
+    return deadline_timer_.async_wait(
+      [self = shared_from_this()](beast::error_code ec) { self->on_deadline(ec); });
+  }
+  deadline_armed_ = false;
+  beast::error_code ignored;
+  socket_.close(ignored);
+}
+
+void http_session::stop_deadline() {
+  deadline_armed_ = false;
+  deadline_timer_.cancel();
 }
 
 } // namespace parley::net

@@ -74,7 +74,9 @@ struct server::impl {
   }
 
   void do_accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    // Each connection's socket runs on a strand of its own (http_session::socket_type).
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec,
+                                                         http_session::socket_type s) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open())
           return;
@@ -115,7 +117,7 @@ struct server::impl {
 
   // Past server.max_connections_per_ip: a short 429 written without waiting (the socket's
   // buffer takes it), then the socket is closed, so a refused client holds nothing here.
-  void refuse(tcp::socket s) {
+  void refuse(http_session::socket_type s) {
     instruments().refused.inc();
     static const std::string answer = [] {
       std::string body = R"({"error":{"code":"rate_limited","message":)"

@@ -361,6 +361,98 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent, and an over
   CHECK(refused.find("100 Continue") == std::string::npos);
 }
 
+namespace {
+
+// A raw connection to `node` that sends `bytes` and reads until `text` arrives or the peer closes.
+std::string exchange(running_node& node, const std::string& bytes, const std::string& text) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock{ioc};
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  boost::asio::write(sock, boost::asio::buffer(bytes));
+  return read_until(sock, text);
+}
+
+// The status codes of the answers in `got`, in order.
+std::vector<int> statuses(const std::string& got) {
+  std::vector<int> out;
+  for (auto at = got.find("HTTP/1."); at != std::string::npos; at = got.find("HTTP/1.", at + 1))
+    out.push_back(std::stoi(got.substr(at + 9, 3)));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("redirects and checks pipelined between other requests are answered in order") {
+  running_node node{{"auth.dev_tokens=true"}};
+  auto token = test::signed_token("billing");
+  std::string check_body = R"({"key":"k1"})";
+  auto check = "POST /api/v1/ratelimit/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+               + token + "\r\nContent-Length: " + std::to_string(check_body.size()) + "\r\n\r\n"
+               + check_body;
+  std::string token_body = R"({"user_id":"carol"})";
+  auto mint = "POST /api/v1/dev/token HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              + std::to_string(token_body.size()) + "\r\n\r\n" + token_body;
+  auto all = "GET /nosuchkey HTTP/1.1\r\nHost: x\r\n\r\n" + check + mint
+             + "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + check
+             + "GET /nosuchkey2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  // Byte by byte too: every request then arrives over many reads.
+  for (bool dribble : {false, true}) {
+    INFO("one byte per write: " << dribble);
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket sock{ioc};
+    sock.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+    sock.set_option(boost::asio::ip::tcp::no_delay(true));
+    if (dribble)
+      for (char c : all)
+        boost::asio::write(sock, boost::asio::buffer(&c, 1));
+    else
+      boost::asio::write(sock, boost::asio::buffer(all));
+    auto got = read_until(sock, "no such text: read until the server closes");
+    CHECK(statuses(got) == std::vector<int>{404, 400, 200, 200, 400, 404});
+    CHECK(got.find("rule is required") != std::string::npos);  // the body arrived whole
+    CHECK(got.find("\"token\"") != std::string::npos);
+    CHECK(got.find("Connection: close") != std::string::npos);
+  }
+}
+
+TEST_CASE("HTTP/1.0 redirects close unless kept alive, and a chunked check body is still read") {
+  running_node node;
+  auto once = exchange(node, "GET /nosuchkey HTTP/1.0\r\n\r\n", "no such text");
+  CHECK(once.find("HTTP/1.0 404") == 0);
+  CHECK(once.find("Connection: close") != std::string::npos);
+  auto kept = exchange(node, "GET /nosuchkey HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                       "not_found");
+  CHECK(kept.find("HTTP/1.0 404") == 0);
+  CHECK(kept.find("Connection: keep-alive") != std::string::npos);
+
+  auto chunked = "POST /api/v1/ratelimit/check HTTP/1.1\r\nAuthorization: Bearer "
+                 + test::signed_token("billing")
+                 + "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"ke\r\n8\r\ny\":\"k1\"}\r\n0\r\n\r\n";
+  auto answer = exchange(node, chunked, "rule is required");
+  CHECK(answer.find("HTTP/1.1 400") == 0);
+  CHECK(answer.find("rule is required") != std::string::npos);
+}
+
+TEST_CASE("malformed or oversized requests on the redirect and check paths are refused and closed") {
+  running_node node{{"http.body_limit_bytes=1024"}};
+  auto bad = exchange(node, "GET /k HTTP/1.1\r\nBad Header: x\r\n\r\n", "no such text");
+  CHECK(bad.find("HTTP/1.1 400") == 0);
+  CHECK(bad.find("malformed HTTP request") != std::string::npos);
+  CHECK(bad.find("Connection: close") != std::string::npos);
+  auto huge = exchange(node, "GET /k HTTP/1.1\r\nX-Pad: " + std::string(9000, 'p') + "\r\n\r\n",
+                       "no such text");
+  CHECK(huge.find("HTTP/1.1 400") == 0);
+  CHECK(huge.find("header limit exceeded") != std::string::npos);
+  auto big = exchange(node, "POST /api/v1/ratelimit/check HTTP/1.1\r\nContent-Length: 1025\r\n\r\n",
+                      "no such text");
+  CHECK(big.find("HTTP/1.1 413") == 0);
+  CHECK(big.find("too_large") != std::string::npos);
+  auto twice = exchange(node, "POST /api/v1/ratelimit/check HTTP/1.1\r\nContent-Length: 2\r\n"
+                              "Content-Length: 3\r\n\r\n{}",
+                        "no such text");
+  CHECK(twice.find("HTTP/1.1 400") == 0);
+}
+
 TEST_CASE("one address holds at most server.max_connections_per_ip connections") {
   running_node node{{"server.max_connections_per_ip=3"}};
   boost::asio::io_context ioc;
