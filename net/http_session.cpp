@@ -195,6 +195,7 @@ void http_session::refuse(const fault& f) {
 }
 
 void http_session::handle(http::request<http::string_body>&& req) {
+  handling_ = true;
   keep_alive_ = req.keep_alive() && !ctx_.draining.load();
   http10_ = req.version() == 10;
   head_ = req.method() == http::verb::head;
@@ -223,6 +224,7 @@ void http_session::handle(http::request<http::string_body>&& req) {
 }
 
 void http_session::handle(lean_request&& req) {
+  handling_ = true;
   first_request_ = false;
   keep_alive_ = req.keep_alive && !ctx_.draining.load();
   http10_ = req.version == 10;
@@ -390,6 +392,7 @@ void http_session::accept_upgrade(http::request<http::string_body> req, http_req
 void http_session::write(http_response res) {
   instruments().requests.inc();
   answer_timer_.cancel();
+  handling_ = false;
   if (res.stream && !head_)
     return hand_to_stream(std::move(res));
   // The response is serialized by hand into one buffer and written with one call: Beast's
@@ -491,6 +494,12 @@ void http_session::on_deadline(beast::error_code ec) {
   // Re-armed for a sooner deadline, or stopped; a socket handed to another session is not ours.
   if (ec == asio::error::operation_aborted || !socket_.is_open())
     return;
+  // A request being handled has its handler's time (answer_timer_, or a long poll's own wait),
+  // not the I/O deadline: the answer's write sets the next one.
+  if (handling_) {
+    deadline_armed_ = false;
+    return;
+  }
   if (std::chrono::steady_clock::now() < deadline_) {
     deadline_timer_.expires_at(deadline_);
     return deadline_timer_.async_wait(

@@ -87,6 +87,7 @@ private:
   timer_type deadline_timer_;
   std::chrono::steady_clock::time_point deadline_;
   bool deadline_armed_ = false;
+  bool handling_ = false;  // a request read and not yet answered (no I/O deadline meanwhile)
 };
 
 // Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.

@@ -32,9 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Answers slower than this become `unavailable` (an overloaded or stuck conversation).
-constexpr auto request_timeout = 30s;
-
 struct reply_to {
   std::string request_id;
   wire_format format;
@@ -64,16 +61,38 @@ pb::ChatEndpoint endpoint_of(connection_actor* self) {
   return e;
 }
 
-// Sends `args...` to conversation `conv`; `on_ok` gets its answer, `on_error` its error.
+// Sets the connection's one timer for its oldest chat request, unless it is set.
+void arm_expiry(connection_actor* self, caf::actor_clock::time_point now) {
+  auto& deadlines = self->state.conversations->deadlines;
+  auto next = deadlines.next_deadline();
+  if (deadlines.armed || !next)
+    return;
+  deadlines.armed = true;
+  self->delayed_send(self, *next - now, expire_atom_v);
+}
+
+// Sends `args...` to conversation `conv`; `on_ok` gets its answer, `on_error` its error, or
+// `unavailable` once info.request_timeout passed: exactly one of them.
 template <class OnReply, class OnError, class... Args>
 void request_conversation(connection_actor* self, const std::string& conv, OnReply on_ok,
                           OnError on_error, Args... args) {
   auto& st = self->state;
   if (!st.conversations)
-    st.conversations = std::make_unique<runtime::entity_channels<chat::conversation_api>>();
-  runtime::request_entity<chat::conversation_api>(
-    self, *st.conversations, runtime::entity_address{st.info.chat->registry, chat::conversation_kind, conv},
-    request_timeout, std::move(on_ok), std::move(on_error), std::move(args)...);
+    st.conversations =
+      std::make_unique<connection_state::conversation_calls>(st.info.request_timeout);
+  auto& calls = *st.conversations;
+  auto now = self->clock().now();
+  auto ticket = calls.deadlines.open(now, [on_error]() mutable {
+    caf::error err = caf::sec::request_timeout;
+    on_error(err);
+  });
+  arm_expiry(self, now);
+  auto still_open = [self, ticket] { return self->state.conversations->deadlines.close(ticket); };
+  runtime::request_entity_unbounded<chat::conversation_api>(
+    self, calls.channels,
+    runtime::entity_address{st.info.chat->registry, chat::conversation_kind, conv},
+    st.info.request_timeout, runtime::gated(still_open, std::move(on_ok)),
+    runtime::gated(still_open, std::move(on_error)), std::move(args)...);
 }
 
 // The same, answering the client with the error.
@@ -84,6 +103,18 @@ void ask_conversation(connection_actor* self, const reply_to& to, const std::str
                        [self, to](caf::error& err) { send_fault(self, to, to_fault(err)); },
                        std::move(args)...);
 }
+
+} // namespace
+
+void expire_chat_requests(connection_actor* self) {
+  auto& deadlines = self->state.conversations->deadlines;
+  deadlines.armed = false;
+  auto now = self->clock().now();
+  deadlines.expire(now);
+  arm_expiry(self, now);
+}
+
+namespace {
 
 bool check_conversation_id(connection_actor* self, const reply_to& to, const std::string& id) {
   if (id.empty()) {
@@ -355,10 +386,11 @@ void read_user_index(connection_actor* self, Atom atom, merge_ids how,
     on_error(err);
   };
   auto& reader = chat::reader_for(ctx.readers, user);
+  auto within = st.info.request_timeout;
   if constexpr (std::is_same_v<Atom, contacts_atom>)
-    self->request(reader, request_timeout, atom, user, users).then(local_done, local_failed);
+    self->request(reader, within, atom, user, users).then(local_done, local_failed);
   else
-    self->request(reader, request_timeout, atom, user).then(local_done, local_failed);
+    self->request(reader, within, atom, user).then(local_done, local_failed);
   if (peers->empty())
     return;
   pb::ChatIndexQuery q;
@@ -366,7 +398,7 @@ void read_user_index(connection_actor* self, Atom atom, merge_ids how,
   for (auto& u : users)
     q.add_user_ids(u);
   for (auto& [node, service] : *peers)
-    self->request(service, request_timeout, atom, q)
+    self->request(service, within, atom, q)
       .then(
         [g](pb::ChatIndexAnswer& answer) { g->add({answer.ids().begin(), answer.ids().end()}); },
         [g](caf::error&) { g->lost(); });

@@ -154,6 +154,7 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
     send_welcome(self, {}, st.sink->preferred_format());
     return {
       [self](frame_atom, const client_frame_ptr& in) { handle_frame(self, *in); },
+      [self](expire_atom) { expire_chat_requests(self); },
       [self](closed_atom) {
         unregister_route(self);
         auto& st = self->state;

@@ -5,6 +5,8 @@
 // Messages:
 //   (frame_atom, client_frame_ptr)  a decoded client frame (answers go to the sink)
 //   (closed_atom)                   the socket is gone: the actor quits
+//   (expire_atom)                   to itself: chat requests past their deadline are answered
+//                                   `unavailable` (connection_state::conversation_calls)
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
@@ -42,6 +44,8 @@ struct connection_info {
   std::string tier;   // rate-limit tier, empty for the default
   std::string node;   // this node's id, reported in `welcome`
   std::chrono::milliseconds heartbeat_interval{25000};
+  // How long a chat request waits for its answer before the client gets `unavailable`.
+  std::chrono::milliseconds request_timeout{30000};
   // The node's chat services; null in tests that exercise the session protocol alone, where
   // chat frames are answered `unavailable`.
   chat::chat_context_ptr chat;

@@ -4,6 +4,7 @@
 
 #include "actors/chat/chat_api.hpp"
 #include "actors/connection/connection_actor.hpp"
+#include "actors/runtime/call_deadlines.hpp"
 #include "actors/runtime/entity_request.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -23,9 +24,16 @@ struct connection_state {
   std::shared_ptr<outbound_sink> sink;
   bool syncing = false;
   bool feed_subscribed = false;
-  // Conversations this connection talks to, resolved once and then sent to directly; made on
-  // the first chat request, so an idle connection does not pay for it.
-  std::unique_ptr<runtime::entity_channels<chat::conversation_api>> conversations;
+  // Conversations this connection talks to, resolved once and then sent to directly, and the
+  // deadlines of the requests in flight to them (one timer per connection instead of one per
+  // request in CAF's clock); made on the first chat request, so an idle connection does not pay
+  // for it.
+  struct conversation_calls {
+    explicit conversation_calls(std::chrono::milliseconds timeout) : deadlines(timeout) {}
+    runtime::entity_channels<chat::conversation_api> channels;
+    runtime::call_deadlines deadlines;
+  };
+  std::unique_ptr<conversation_calls> conversations;
 
   static inline const char* name = "parley.connection";
 };
@@ -36,6 +44,8 @@ using connection_actor = caf::stateful_actor<connection_state>;
 void send_error(connection_actor* self, const std::string& request_id, wire_format format,
                 const char* code, std::string message);
 
+// Answers the chat requests past their deadline (expire_atom).
+void expire_chat_requests(connection_actor* self);
 // Handles a chat frame; false when the frame is not a chat frame.
 bool handle_chat_frame(connection_actor* self, const inbound_frame& in);
 

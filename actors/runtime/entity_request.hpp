@@ -18,6 +18,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_clock.hpp>
+#include <caf/duration.hpp>
 #include <caf/error.hpp>
 #include <caf/sec.hpp>
 
@@ -105,6 +106,7 @@ template <class OnReply, class OnError, class... Args>
 struct entity_call {
   entity_address where;
   caf::timespan within;
+  bool bounded_send;  // the hop to the entity bounded by `within` too (else the caller's own)
   OnReply on_reply;
   OnError on_error;
   std::tuple<Args...> args;
@@ -120,7 +122,9 @@ void send_through(Self* self, const std::shared_ptr<Call>& call, const Api& hand
                   OnBounce on_bounce) {
   std::apply(
     [&](const auto&... xs) {
-      self->request(handle, call->within, xs...)
+      auto within =
+        call->bounded_send ? caf::duration{call->within} : caf::duration{caf::infinite};
+      self->request(handle, within, xs...)
         .then(call->on_reply, [call, on_bounce](caf::error& err) mutable {
           if (bounced(err))
             on_bounce(err);
@@ -216,8 +220,8 @@ template <class Api, class Self, class OnReply, class OnError, class... Args>
 void request_entity(Self* self, entity_address where, caf::timespan within, OnReply on_reply,
                     OnError on_error, Args... args) {
   using call_t = detail::entity_call<OnReply, OnError, Args...>;
-  auto call = std::make_shared<call_t>(call_t{std::move(where), within, std::move(on_reply),
-                                              std::move(on_error),
+  auto call = std::make_shared<call_t>(call_t{std::move(where), within, true,
+                                              std::move(on_reply), std::move(on_error),
                                               std::make_tuple(std::move(args)...)});
   detail::resolve_and_send<Api>(self, std::move(call), true);
 }
@@ -229,8 +233,8 @@ template <class Api, class Self, class OnReply, class OnError, class... Args>
 void request_entity(Self* self, const Api& handle, entity_address where, caf::timespan within,
                     OnReply on_reply, OnError on_error, Args... args) {
   using call_t = detail::entity_call<OnReply, OnError, Args...>;
-  auto call = std::make_shared<call_t>(call_t{std::move(where), within, std::move(on_reply),
-                                              std::move(on_error),
+  auto call = std::make_shared<call_t>(call_t{std::move(where), within, true,
+                                              std::move(on_reply), std::move(on_error),
                                               std::make_tuple(std::move(args)...)});
   detail::send_through(self, call, handle, [self, call](caf::error&) {
     detail::resolve_and_send<Api>(self, call, false);
@@ -243,8 +247,22 @@ template <class Api, class Self, class OnReply, class OnError, class... Args>
 void request_entity(Self* self, entity_channels<Api>& channels, entity_address where,
                     caf::timespan within, OnReply on_reply, OnError on_error, Args... args) {
   using call_t = detail::entity_call<OnReply, OnError, Args...>;
-  auto call = std::make_shared<call_t>(call_t{std::move(where), within, std::move(on_reply),
-                                              std::move(on_error),
+  auto call = std::make_shared<call_t>(call_t{std::move(where), within, true,
+                                              std::move(on_reply), std::move(on_error),
+                                              std::make_tuple(std::move(args)...)});
+  detail::submit<Api>(self, channels, std::move(call), channels.next_ticket(), true);
+}
+
+// The same for a caller that keeps the call's deadline itself (runtime::call_deadlines): only the
+// resolve through the registry is bounded by `resolve_within`; the hop to the entity registers no
+// timeout in CAF's clock.
+template <class Api, class Self, class OnReply, class OnError, class... Args>
+void request_entity_unbounded(Self* self, entity_channels<Api>& channels, entity_address where,
+                              caf::timespan resolve_within, OnReply on_reply, OnError on_error,
+                              Args... args) {
+  using call_t = detail::entity_call<OnReply, OnError, Args...>;
+  auto call = std::make_shared<call_t>(call_t{std::move(where), resolve_within, false,
+                                              std::move(on_reply), std::move(on_error),
                                               std::make_tuple(std::move(args)...)});
   detail::submit<Api>(self, channels, std::move(call), channels.next_ticket(), true);
 }

@@ -646,6 +646,14 @@ TEST_CASE("bad lease requests are refused with 400") {
   CHECK(s.get(t.id()).status() == pb::Task::RUNNING);  // nothing recorded by the bad calls
 }
 
+TEST_CASE("a long poll outlasts the HTTP I/O timeout: its connection stays open until the answer") {
+  // The I/O deadline bounds reading a request and writing its answer, not a handler's own wait.
+  scheduler s({"http.request_timeout_sec=1"});
+  auto start = std::chrono::steady_clock::now();
+  CHECK(s.lease("nothing-queued", 1, 2500).empty());
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds{2400});
+}
+
 TEST_CASE("a cron task is PENDING until its next minute, which is a whole UTC minute") {
   scheduler s;
   auto t = s.create(R"({"task_type":"tick","schedule":{"type":"cron","cron":"*/5 * * * *"}})");

@@ -4,6 +4,7 @@
 #include "support/test_system.hpp"
 #include "storage/chat_store.hpp"
 #include "storage/engine.hpp"
+#include "proto/chat_actors.pb.h"
 #include "proto/parley.pb.h"
 
 #include <catch2/catch.hpp>
@@ -173,4 +174,78 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
   caf::anon_send_exit(ctx->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx->presence, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx->readers.front(), caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// A conversation stand-in that keeps the promise of a send and keeps it until it is told to
+// answer (an int), when it answers seq 1.
+caf::behavior late_conversation(caf::event_based_actor* self) {
+  auto held = std::make_shared<caf::response_promise>();
+  return {
+    [self, held](send_atom, pb::ConversationSend&) {
+      *held = self->make_response_promise();
+      return *held;
+    },
+    [held](int) {
+      pb::ConversationAck ack;
+      ack.set_seq(1);
+      held->deliver(ack);
+      return 0;
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("a chat request past its timeout gets one unavailable, and its late answer is dropped") {
+  test::temp_db tdb;
+  storage::chat_store store{*tdb.db};
+  test::test_config cfg;
+  caf::actor_system sys{cfg};
+  auto conversation = sys.spawn(late_conversation);
+  auto ctx = std::make_shared<chat::chat_context>();
+  ctx->store = &store;
+  ctx->registry = sys.spawn([conversation](caf::event_based_actor*) -> caf::behavior {
+    return {[conversation](resolve_atom, const std::string&, const std::string&) {
+      return std::make_tuple(conversation, caf::timespan{60s});
+    }};
+  });
+  ctx->presence = caf::actor_cast<chat::presence_api>(
+    sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->set_default_handler(caf::drop);
+      return {[](int) {}};
+    }));
+  auto sink = std::make_shared<recording_sink>();
+  connection_info info;
+  info.user_id = "alice";
+  info.chat = ctx;
+  info.request_timeout = 200ms;
+  auto conn = spawn_connection(sys, info, sink);
+  sink->frame(0);  // welcome
+  auto in = make_frame("s1", wire_format::json);
+  auto* send = in->frame->mutable_send();
+  send->set_to_user("bob");
+  send->set_client_msg_id("m1");
+  send->set_body("hello");
+  caf::anon_send(conn, frame_atom_v, in);
+  auto answer = sink->frame(1);
+  CHECK(answer.request_id() == "s1");
+  REQUIRE(answer.has_error());
+  CHECK(answer.error().code() == "unavailable");
+
+  // The conversation answers now: its answer reaches the connection before the ping does.
+  caf::scoped_actor self{sys};
+  self->request(conversation, 5s, 1)
+    .receive([](int) {}, [](caf::error& err) { FAIL(to_string(err)); });
+  auto ping = make_frame("p1", wire_format::json);
+  ping->frame->mutable_ping();
+  caf::anon_send(conn, frame_atom_v, ping);
+  auto next = sink->frame(2);
+  CHECK(next.request_id() == "p1");  // no ack for s1 in between
+  CHECK(next.has_pong());
+
+  caf::anon_send(conn, closed_atom_v);
+  for (auto& a : {conversation, ctx->registry, caf::actor_cast<caf::actor>(ctx->presence)})
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
