@@ -198,6 +198,8 @@ int run_actors(int argc, char** argv) {
   parley::add_message_types(cfg);
   caf::actor_system sys{cfg};
   auto sink = std::make_shared<null_sink>();  // one shared sink: measures the actors alone
+  auto services = std::make_shared<parley::connection_services>();  // shared, as on a node
+  services->node = "n-bench";
   std::vector<caf::actor> actors;
   actors.reserve(count);
   std::this_thread::sleep_for(std::chrono::milliseconds{200});
@@ -206,7 +208,7 @@ int run_actors(int argc, char** argv) {
   for (int i = 0; i < count; ++i) {
     parley::connection_info info;
     info.user_id = "user-" + std::to_string(i);
-    info.node = "n-bench";
+    info.services = services;
     actors.push_back(parley::spawn_connection(sys, info, sink));
     if ((i + 1) % 100000 == 0)
       std::fprintf(stderr, "  %d actors spawned\n", i + 1);

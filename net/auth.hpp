@@ -11,6 +11,12 @@ namespace parley::net {
 // The token of a request, empty when none was given.
 std::string bearer_token(const http_request& req, bool allow_query);
 
+// Verifies the request's token into `out`. Tokens sent with every request are cached once
+// verified, until they expire. `allow_query` is for requests that open a long-lived connection
+// (a WebSocket upgrade, an EventSource stream): their token may come as `?token=` (browsers
+// cannot set the header there), and it is verified each time, not cached: it is presented once
+// per connection, and a cache entry per connected user (~370 bytes) would cost more memory per
+// idle connection (docs/benchmarks.md) than the verification it saves on a reconnect.
 fault authenticate(const http_request& req, const auth_options& auth, bool allow_query,
                    jwt_claims& out);
 

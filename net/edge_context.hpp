@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/chat/chat_context.hpp"
+#include "actors/connection/connection_actor.hpp"
 #include "actors/feed/feed_context.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/links/links_context.hpp"
@@ -91,6 +92,25 @@ struct edge_context {
   edge_context(edge_options o, caf::actor_system& s, std::string node)
     : opts(std::move(o)), sys(s), node_id(std::move(node)),
       per_ip(opts.server.max_connections_per_ip) {}
+
+  // What every connection actor shares, made on the first WebSocket: chat, feed and limiter are
+  // set by then (before the server accepts).
+  std::shared_ptr<const connection_services> shared_by_connections() {
+    std::call_once(connection_services_made_, [this] {
+      auto s = std::make_shared<connection_services>();
+      s->node = node_id;
+      s->heartbeat_interval = opts.ws.heartbeat_interval;
+      s->chat = chat;
+      s->feed = feed;
+      s->limiter = limiter;
+      connection_services_ = std::move(s);
+    });
+    return connection_services_;
+  }
+
+private:
+  std::once_flag connection_services_made_;
+  std::shared_ptr<const connection_services> connection_services_;
 };
 
 } // namespace parley::net

@@ -95,14 +95,9 @@ void websocket_session::on_accept(beast::error_code ec, jwt_claims claims) {
   instruments().accepted.inc();
   connection_info info;
   info.user_id = std::move(claims.sub);
-  info.role = std::move(claims.role);
   info.tier = std::move(claims.tier);
-  info.node = ctx_.node_id;
-  info.heartbeat_interval = ctx_.opts.ws.heartbeat_interval;
-  info.chat = ctx_.chat;
-  info.feed = ctx_.feed;
-  info.limiter = ctx_.limiter;
   info.ip = remote_ip_;
+  info.services = ctx_.shared_by_connections();
   actor_ = spawn_connection(ctx_.sys, std::move(info), shared_from_this());
   if (ctx_.draining.load())
     do_close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");

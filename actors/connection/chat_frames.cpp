@@ -57,7 +57,7 @@ pb::ChatEndpoint endpoint_of(connection_actor* self) {
   e.set_user_id(st.info.user_id);
   e.set_session_id(st.session_id);
   e.set_device_id(st.device_id);
-  e.set_node(st.info.node);
+  e.set_node(st.info.services->node);
   return e;
 }
 
@@ -72,14 +72,14 @@ void arm_expiry(connection_actor* self, caf::actor_clock::time_point now) {
 }
 
 // Sends `args...` to conversation `conv`; `on_ok` gets its answer, `on_error` its error, or
-// `unavailable` once info.request_timeout passed: exactly one of them.
+// `unavailable` once info.services->request_timeout passed: exactly one of them.
 template <class OnReply, class OnError, class... Args>
 void request_conversation(connection_actor* self, const std::string& conv, OnReply on_ok,
                           OnError on_error, Args... args) {
   auto& st = self->state;
   if (!st.conversations)
     st.conversations =
-      std::make_unique<connection_state::conversation_calls>(st.info.request_timeout);
+      std::make_unique<connection_state::conversation_calls>(st.info.services->request_timeout);
   auto& calls = *st.conversations;
   auto now = self->clock().now();
   auto ticket = calls.deadlines.open(now, [on_error]() mutable {
@@ -90,8 +90,8 @@ void request_conversation(connection_actor* self, const std::string& conv, OnRep
   auto still_open = [self, ticket] { return self->state.conversations->deadlines.close(ticket); };
   runtime::request_entity_unbounded<chat::conversation_api>(
     self, calls.channels,
-    runtime::entity_address{st.info.chat->registry, chat::conversation_kind, conv},
-    st.info.request_timeout, runtime::gated(still_open, std::move(on_ok)),
+    runtime::entity_address{st.info.services->chat->registry, chat::conversation_kind, conv},
+    st.info.services->request_timeout, runtime::gated(still_open, std::move(on_ok)),
     runtime::gated(still_open, std::move(on_error)), std::move(args)...);
 }
 
@@ -130,7 +130,7 @@ bool check_conversation_id(connection_actor* self, const reply_to& to, const std
 
 void on_send(connection_actor* self, const reply_to& to, const pb::Send& send) {
   auto& st = self->state;
-  auto& opts = st.info.chat->opts;
+  auto& opts = st.info.services->chat->opts;
   auto& user = st.info.user_id;
   if (send.client_msg_id().empty() || send.client_msg_id().size() > 64)
     return bad_request(self, to, "send.client_msg_id must be 1..64 characters");
@@ -210,7 +210,7 @@ void answer_with_group(connection_actor* self, const reply_to& to, const std::st
 
 void on_create_group(connection_actor* self, const reply_to& to, const pb::CreateGroup& g) {
   auto& st = self->state;
-  auto& opts = st.info.chat->opts;
+  auto& opts = st.info.services->chat->opts;
   if (g.title().size() > opts.max_title_bytes)
     return bad_request(self, to, "create_group.title exceeds " + std::to_string(opts.max_title_bytes)
                                    + " bytes");
@@ -228,7 +228,7 @@ void on_create_group(connection_actor* self, const reply_to& to, const pb::Creat
   std::sort(members.begin(), members.end());
   // Built-in per-user limit (docs/chat.md, Limits): counted here, where the answer can carry
   // retry_after_ms; the groups-per-user cap is checked by the conversation with its write.
-  if (auto& quota = st.info.chat->quota) {
+  if (auto& quota = st.info.services->chat->quota) {
     if (auto wait = quota->admit_creation(st.info.user_id, unix_ms())) {
       pb::ServerFrame out;
       auto* e = out.mutable_error();
@@ -373,7 +373,7 @@ void read_user_index(connection_actor* self, Atom atom, merge_ids how,
                      std::function<void(std::vector<std::string>, bool)> on_reply,
                      OnError on_error) {
   auto& st = self->state;
-  auto& ctx = *st.info.chat;
+  auto& ctx = *st.info.services->chat;
   auto& user = st.info.user_id;
   auto peers = ctx.cluster ? ctx.cluster->peers() : std::make_shared<const chat::peer_map>();
   auto g = std::make_shared<index_gather>();
@@ -386,7 +386,7 @@ void read_user_index(connection_actor* self, Atom atom, merge_ids how,
     on_error(err);
   };
   auto& reader = chat::reader_for(ctx.readers, user);
-  auto within = st.info.request_timeout;
+  auto within = st.info.services->request_timeout;
   if constexpr (std::is_same_v<Atom, contacts_atom>)
     self->request(reader, within, atom, user, users).then(local_done, local_failed);
   else
@@ -523,7 +523,7 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
   if (!check_user_list(self, to, p.user_ids(), "presence.user_ids"))
     return;
   auto& st = self->state;
-  auto& ctx = *st.info.chat;
+  auto& ctx = *st.info.services->chat;
   pb::PresenceQuery query;
   query.set_request_id(to.request_id);
   *query.mutable_subscriber() = endpoint_of(self);
@@ -538,7 +538,7 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
              [self, query = std::move(query)](const std::vector<std::string>& hidden) mutable {
                for (auto& user : hidden)
                  query.add_hidden(user);
-               caf::anon_send(self->state.info.chat->presence, presence_atom_v, std::move(query));
+               caf::anon_send(self->state.info.services->chat->presence, presence_atom_v, std::move(query));
              },
              std::move(users));
 }
@@ -547,11 +547,11 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
 
 void register_route(connection_actor* self) {
   auto& st = self->state;
-  if (!st.info.chat)
+  if (!st.info.services->chat)
     return;
   // The device is known from its first connection on, so that the pending index is kept for
   // it until it acknowledges, even if another device of the user acknowledges first.
-  auto& ctx = *st.info.chat;
+  auto& ctx = *st.info.services->chat;
   storage::write_set ws;
   ctx.store->put_device(ws, st.info.user_id, st.device_id);
   caf::anon_send(ctx.storage_writer, write_atom_v, std::move(ws));
@@ -570,9 +570,9 @@ void register_route(connection_actor* self) {
 
 void unregister_route(connection_actor* self) {
   auto& st = self->state;
-  if (!st.info.chat)
+  if (!st.info.services->chat)
     return;
-  auto& ctx = *st.info.chat;
+  auto& ctx = *st.info.services->chat;
   caf::anon_send(ctx.presence, closed_atom_v, st.session_id);
   if (ctx.routes.remove(st.info.user_id, st.session_id)) {
     caf::anon_send(ctx.presence, offline_atom_v, st.info.user_id, unix_ms());
@@ -599,7 +599,7 @@ bool handle_chat_frame(connection_actor* self, const inbound_frame& in) {
     default:
       return false;
   }
-  if (!self->state.info.chat) {
+  if (!self->state.info.services->chat) {
     send_fault(self, to, make_fault(errc::unavailable, "chat is not running on this node"));
     return true;
   }

@@ -23,14 +23,32 @@ inbound_frame::~inbound_frame() = default;
 
 namespace {
 
+// `v` in base 36, at least `width` digits.
+void append_base36(std::string& out, uint64_t v, size_t width) {
+  char digits[16];
+  size_t n = 0;
+  do {
+    digits[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+    v /= 36;
+  } while (v > 0 && n < sizeof digits);
+  out.append(width > n ? width - n : 0, '0');
+  while (n > 0)
+    out.push_back(digits[--n]);
+}
+
 std::string next_session_id() {
-  // A per-process random prefix and a counter: unique without a shared lock.
-  static const uint32_t prefix = std::random_device{}();
+  // A per-process random prefix (fixed width) and a counter: unique without a shared lock. In
+  // base 36 the id has at most 15 characters for the first two billion sessions of a process,
+  // so it fits inside its std::string: no heap block per connection (docs/benchmarks.md).
+  static const std::string prefix = [] {
+    std::string p = "s-";
+    append_base36(p, std::random_device{}(), 7);  // 36^7 > 2^32
+    return p;
+  }();
   static std::atomic<uint64_t> counter{0};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "s-%08x-%llx", prefix,
-                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
-  return buf;
+  auto id = prefix;
+  append_base36(id, counter.fetch_add(1) + 1, 1);
+  return id;
 }
 
 google::protobuf::Timestamp now_timestamp() {
@@ -44,9 +62,9 @@ void send_welcome(connection_actor* self, const std::string& request_id, wire_fo
   auto* w = out.mutable_welcome();
   w->set_user_id(st.info.user_id);
   w->set_session_id(st.session_id);
-  w->set_node(st.info.node);
+  w->set_node(st.info.services->node);
   *w->mutable_server_time() = now_timestamp();
-  w->set_heartbeat_interval_ms(st.info.heartbeat_interval.count());
+  w->set_heartbeat_interval_ms(st.info.services->heartbeat_interval.count());
   w->set_device_id(st.device_id);
   st.sink->send(out, format);
 }
@@ -55,7 +73,7 @@ void send_welcome(connection_actor* self, const std::string& request_id, wire_fo
 bool admit_frame(connection_actor* self, const inbound_frame& in) {
   auto& st = self->state;
   auto& frame = *in.frame;
-  if (!st.info.limiter || frame.kind_case() == pb::ClientFrame::KIND_NOT_SET)
+  if (!st.info.services->limiter || frame.kind_case() == pb::ClientFrame::KIND_NOT_SET)
     return true;
   auto* field = frame.GetDescriptor()->FindFieldByNumber(frame.kind_case());
   limits::subject who;
@@ -63,7 +81,7 @@ bool admit_frame(connection_actor* self, const inbound_frame& in) {
   who.user = st.info.user_id;
   who.tier = st.info.tier;
   who.connection = st.session_id;
-  auto d = st.info.limiter->check_frame(field->name(), who);
+  auto d = st.info.services->limiter->check_frame(field->name(), who);
   if (d.allowed)
     return true;
   pb::ServerFrame out;
@@ -106,13 +124,13 @@ void handle_frame(connection_actor* self, const inbound_frame& in) {
     }
     case pb::ClientFrame::kFeedSubscribe: {
       auto& st = self->state;
-      if (!st.info.feed) {
+      if (!st.info.services->feed) {
         send_error(self, rid, in.format, "unavailable", "the news feed is not running on this node");
         return;
       }
       // No answer (PROTOCOL.md); frames are handled in order, so anything the client sends next
       // is answered after the subscription is in place.
-      feed::subscribe_live(self, *st.info.feed, st.info.user_id, st.session_id, st.sink);
+      feed::subscribe_live(self, *st.info.services->feed, st.info.user_id, st.session_id, st.sink);
       st.feed_subscribed = true;
       return;
     }
@@ -159,7 +177,7 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_info info,
         unregister_route(self);
         auto& st = self->state;
         if (st.feed_subscribed)
-          feed::unsubscribe_live(*st.info.feed, st.info.user_id, st.session_id);
+          feed::unsubscribe_live(*st.info.services->feed, st.info.user_id, st.session_id);
         self->quit();
       },
     };

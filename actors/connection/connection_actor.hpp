@@ -38,11 +38,10 @@ struct inbound_frame {
   ~inbound_frame();
 };
 
-struct connection_info {
-  std::string user_id;
-  std::string role;   // "admin" or empty
-  std::string tier;   // rate-limit tier, empty for the default
-  std::string node;   // this node's id, reported in `welcome`
+// What every connection of a node shares, made once by the edge: one pointer per connection
+// instead of copies in each (docs/benchmarks.md, memory per connection).
+struct connection_services {
+  std::string node;  // this node's id, reported in `welcome`
   std::chrono::milliseconds heartbeat_interval{25000};
   // How long a chat request waits for its answer before the client gets `unavailable`.
   std::chrono::milliseconds request_timeout{30000};
@@ -53,7 +52,14 @@ struct connection_info {
   feed::feed_context_ptr feed;
   // Rules on frame kinds (PROTOCOL.md, Rate limiting); null: frames are not limited.
   std::shared_ptr<limits::rate_limiter> limiter;
-  std::string ip;  // the peer's address, for rules keyed by ip
+};
+
+// What one connection knows of its peer.
+struct connection_info {
+  std::string user_id;
+  std::string tier;  // rate-limit tier, empty for the default
+  std::string ip;    // the peer's address, for rules keyed by ip
+  std::shared_ptr<const connection_services> services;  // never null
 };
 
 caf::actor spawn_connection(caf::actor_system& sys, connection_info info,

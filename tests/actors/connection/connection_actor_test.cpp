@@ -61,10 +61,12 @@ struct fixture {
   caf::actor conn;
 
   fixture() {
+    auto services = std::make_shared<connection_services>();
+    services->node = "n-test";
+    services->heartbeat_interval = 1234ms;
     connection_info info;
     info.user_id = "alice";
-    info.node = "n-test";
-    info.heartbeat_interval = 1234ms;
+    info.services = services;
     conn = spawn_connection(sys, info, sink);
   }
   ~fixture() { caf::anon_send(conn, closed_atom_v); }
@@ -79,6 +81,8 @@ TEST_CASE_METHOD(fixture, "a new connection is welcomed with its user, session a
   CHECK(w.welcome().node() == "n-test");
   CHECK(w.welcome().heartbeat_interval_ms() == 1234);
   CHECK(w.welcome().session_id().rfind("s-", 0) == 0);
+  // Inside std::string's own 15 bytes: no heap block per connection.
+  CHECK(w.welcome().session_id().size() <= 15);
   CHECK(w.welcome().device_id() == "default");
 }
 
@@ -157,9 +161,11 @@ TEST_CASE("a second sync while the first runs is refused with conflict") {
     }));
   ctx->readers.push_back(chat::spawn_chat_reader(sys, store));
   auto sink = std::make_shared<recording_sink>();
+  auto services = std::make_shared<connection_services>();
+  services->chat = ctx;
   connection_info info;
   info.user_id = "alice";
-  info.chat = ctx;
+  info.services = services;
   auto conn = spawn_connection(sys, info, sink);
   sink->frame(0);  // welcome
   for (auto id : {"first", "second"}) {
@@ -217,10 +223,12 @@ TEST_CASE("a chat request past its timeout gets one unavailable, and its late an
       return {[](int) {}};
     }));
   auto sink = std::make_shared<recording_sink>();
+  auto services = std::make_shared<connection_services>();
+  services->chat = ctx;
+  services->request_timeout = 200ms;
   connection_info info;
   info.user_id = "alice";
-  info.chat = ctx;
-  info.request_timeout = 200ms;
+  info.services = services;
   auto conn = spawn_connection(sys, info, sink);
   sink->frame(0);  // welcome
   auto in = make_frame("s1", wire_format::json);
