@@ -107,6 +107,8 @@ void ask_conversation(connection_actor* self, const reply_to& to, const std::str
 } // namespace
 
 void expire_chat_requests(connection_actor* self) {
+  if (!self->state.conversations)
+    return;  // armed only once the first chat request made them
   auto& deadlines = self->state.conversations->deadlines;
   deadlines.armed = false;
   auto now = self->clock().now();
@@ -538,7 +540,8 @@ void on_presence(connection_actor* self, const reply_to& to, const pb::PresenceR
              [self, query = std::move(query)](const std::vector<std::string>& hidden) mutable {
                for (auto& user : hidden)
                  query.add_hidden(user);
-               caf::anon_send(self->state.info.services->chat->presence, presence_atom_v, std::move(query));
+               auto& presence = self->state.info.services->chat->presence;
+               caf::anon_send(presence, presence_atom_v, std::move(query));
              },
              std::move(users));
 }

@@ -117,7 +117,9 @@ TEST_CASE("a node whose etcd stalls turns unhealthy before its lease can expire,
   // Unhealthy within ttl*2/3 of the last renewal, which was at most ttl/3 before the pause.
   CHECK(eventually([&] { return !n1.lease_healthy(); }, 3000ms));
   CHECK(clock_type::now() - paused_at <= opts.lease_ttl);
-  CHECK(n1.stats().lease.renewal_failures >= 1);
+  // Health follows the clock; the renewal that meets the stalled etcd fails at its own timeout,
+  // which may come after.
+  CHECK(eventually([&] { return n1.stats().lease.renewal_failures >= 1; }, 5000ms));
 
   etcd.resume();
   CHECK(eventually([&] { return n1.lease_healthy(); }, 8000ms));
