@@ -76,6 +76,9 @@ caf::expected<partition_progress*> progress(replica_actor self, uint32_t partiti
     p.durable = *at;
     p.loaded = true;
     p.map_epoch = epoch;
+    // A copy belongs to the epoch of its reset: one cut short by a failover never completes,
+    // and the new primary may send its log from lsn 1 without a reset of its own.
+    p.copying = false;
   }
   return &p;
 }

@@ -7,6 +7,7 @@
 #include "storage/record_owner.hpp"
 #include "storage/replication_log.hpp"
 
+#include "support/partition_by_first_letter.hpp"
 #include "support/result_checks.hpp"
 #include "support/temp_db.hpp"
 
@@ -14,19 +15,10 @@
 
 using namespace parley;
 using namespace parley::storage;
+using parley::test::by_first_letter;
 using parley::test::ok;
 
 namespace {
-
-// Partition = the first byte of the owner's id, node records none: enough to tell records apart.
-result<std::optional<uint32_t>> by_first_letter(family fam, std::string_view key) {
-  auto owner = owner_of_record(fam, key);
-  if (!owner)
-    return std::move(owner).take_error();
-  if (owner->what == record_owner::kind::node)
-    return std::optional<uint32_t>{};
-  return std::optional<uint32_t>{static_cast<uint32_t>(owner->id.front())};
-}
 
 pb::ReplRecord record(uint32_t partition, uint64_t epoch, uint64_t lsn, std::string key) {
   pb::ReplRecord r;
