@@ -383,10 +383,29 @@ void http_session::accept_upgrade(http::request<http::string_body> req, http_req
       make_fault(errc::bad_request, "encoding must be json or binary")));
   }
   auto preferred = encoding == "binary" ? wire_format::binary : wire_format::json;
+  ws::upgrade_fields fields;
+  fields.key = req[http::field::sec_websocket_key];
+  fields.version = req[http::field::sec_websocket_version];
+  for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
+    if (!fields.extensions.empty())
+      fields.extensions += ',';
+    fields.extensions += it->value();
+  }
+  auto accepted = ws::accept_handshake(fields, ctx_.opts.ws);
+  if (!accepted) {
+    keep_alive_ = false;
+    auto res = http_response::error(accepted.error());
+    if (fields.version != "13")
+      res.headers.emplace_back("Sec-WebSocket-Version", "13");
+    return write(std::move(res));
+  }
   stop_deadline();
-  auto ws = std::make_shared<websocket_session>(tcp::socket{std::move(socket_)}, ctx_, preferred,
-                                                std::move(slot_));
-  ws->run(std::move(req), std::move(claims));
+  // A client may send its first frames right behind the request: they are the session's now.
+  std::string received{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  buffer_ = {};
+  auto session = std::make_shared<websocket_session>(std::move(socket_), ctx_, preferred,
+                                                     std::move(slot_));
+  session->run(std::move(*accepted), std::move(claims), std::move(received));
 }
 
 void http_session::write(http_response res) {

@@ -158,7 +158,7 @@ struct server::impl {
       }
     }
     for (auto& s : due)
-      s->close(static_cast<uint16_t>(websocket::close_code::service_restart), "server draining");
+      s->close(ws::close_code::service_restart, "server draining");
     std::lock_guard<std::mutex> guard{drain_mtx};
     if (drain.closed == drain.total)
       return;
@@ -187,7 +187,7 @@ struct server::impl {
         if (closing > close_grace_ms)
           s.force_close();  // the peer never let our close frame out
         else if (closing < 0 && s.idle_ms(now) > limit_ms)
-          s.close(static_cast<uint16_t>(websocket::close_code::going_away), "idle timeout");
+          s.close(ws::close_code::going_away, "idle timeout");
       });
       schedule_reaper();
     });
@@ -246,7 +246,7 @@ void server::drain() {
     impl_->acceptor.close(ignored);
   });
   ctx.sessions.for_each([](websocket_session& s) {
-    s.close(static_cast<uint16_t>(websocket::close_code::going_away), "server shutting down");
+    s.close(ws::close_code::going_away, "server shutting down");
   });
   auto deadline = std::chrono::steady_clock::now() + ctx.opts.server.drain_timeout;
   while (ctx.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline)

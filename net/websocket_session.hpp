@@ -1,15 +1,19 @@
 // One WebSocket connection: reads frames, decodes them and hands them to the connection actor;
 // writes what the actor sends back, on the session's strand, through a bounded outbound queue
-// (frames queued while a write is on the wire go out together: net/coalescing_socket.hpp).
-// It holds no domain state. Kept lean for memory: plain tcp::socket, no per-session timer (the
-// server's reaper closes idle sessions), no heap read buffer while idle.
+// (frames queued while a write is on the wire go out together: net/ws_outbox.hpp). It holds no
+// domain state. The framing is net/ws_frame.hpp. Kept lean for memory: no per-session timer (the
+// server's reaper closes idle sessions), and while idle no buffer and no read operation, only a
+// wait for the socket to turn readable (docs/benchmarks.md, memory per idle WebSocket).
 #pragma once
 
 #include "actors/connection/outbound_sink.hpp"
 #include "net/beast.hpp"
-#include "net/coalescing_socket.hpp"
 #include "net/edge_context.hpp"
 #include "net/jwt.hpp"
+#include "net/ws_deflate.hpp"
+#include "net/ws_frame.hpp"
+#include "net/ws_handshake.hpp"
+#include "net/ws_outbox.hpp"
 
 #include <caf/actor.hpp>
 
@@ -20,16 +24,25 @@
 namespace parley::net {
 
 class websocket_session : public std::enable_shared_from_this<websocket_session>,
-                          public outbound_sink {
+                          public outbound_sink,
+                          private ws::reader_events {
 public:
+  // -- member types --------------------------------------------------------------------------
+
+  // The socket typed by its strand, as the HTTP session that hands it over (Asio's type-erased
+  // executor would cost ~190 bytes per connection).
+  using strand = asio::strand<asio::io_context::executor_type>;
+  using socket_type = asio::basic_stream_socket<tcp, strand>;
+
   // -- constructors --------------------------------------------------------------------------
 
-  websocket_session(tcp::socket&& socket, edge_context& ctx, wire_format preferred,
+  websocket_session(socket_type&& socket, edge_context& ctx, wire_format preferred,
                     connection_limit::ticket slot);
   ~websocket_session() override;
 
-  // Completes the upgrade of `req` and starts the connection actor for `claims`.
-  void run(http::request<http::string_body> req, jwt_claims claims);
+  // On the strand: writes the 101 of `accepted`, starts the connection actor for `claims` and
+  // reads, beginning with `received` (bytes the client sent after its upgrade request).
+  void run(ws::handshake accepted, jwt_claims claims, std::string received);
 
   // -- outbound_sink (any thread) ------------------------------------------------------------
 
@@ -65,45 +78,48 @@ public:
   int64_t connected_at_ms() const { return connected_at_ms_; }  // unix ms
 
 private:
-  struct outgoing {
-    std::shared_ptr<const std::string> bytes;
-    bool binary;
-  };
+  // -- ws::reader_events (strand) ------------------------------------------------------------
 
-  void on_accept(beast::error_code ec, jwt_claims claims);
-  void do_read();
-  void on_chunk(beast::error_code ec, std::size_t n, bool into_message);
-  void handle_message(std::string_view payload);
+  void on_message(std::string_view payload, bool text) override;
+  void on_ping(std::string_view payload) override;
+  void on_close(uint16_t code, std::string_view reason) override;
+  void on_failure(uint16_t code, std::string reason) override;
+
+  // -- reading (strand) ----------------------------------------------------------------------
+
+  void wait_readable();
+  void on_readable(beast::error_code ec);
+  // Feeds what was read to the frame reader; false once the session stops reading.
+  bool take(char* data, size_t size);
+
+  // -- writing ---------------------------------------------------------------------------------
+
   // Counts `size` bytes against ws.max_outbound_bytes; past it, closes with 1013 (once) and
-  // answers false.
+  // answers false. Any thread.
   bool admit(std::size_t size);
   // Admits and queues encoded bytes from any thread (posted to the strand).
   void queue_bytes(std::shared_ptr<const std::string> bytes, wire_format format);
-  void enqueue(outgoing out);
-  void do_write();
-  void on_write(beast::error_code ec, std::size_t n);
-  // Releases the outbound bound of frames whose bytes the socket has written.
-  void on_flushed();
+  // Strand: an admitted data frame of `size` counted bytes, unless closing.
+  void enqueue(std::string_view payload, bool binary);
+  void write_frame(ws::opcode op, std::string_view payload, size_t counted);
+  void flush();
+  void on_written(beast::error_code ec);
+
+  // -- closing (strand) ------------------------------------------------------------------------
+
   void do_close(uint16_t code, std::string reason);
+  // The close handshake is over (or the protocol broke): the socket closes once what is queued
+  // is on the wire.
+  void finish_when_flushed();
   void finish(beast::error_code ec, const char* what);
 
-  // Reads go into a small inline buffer first: a pending read with a flat_buffer would hold a
-  // 1.5 KiB heap block per idle connection (heaptrack, docs/benchmarks.md). Longer messages
-  // continue into message_, which is freed after each message.
-  static constexpr std::size_t inline_read_bytes = 128;
-  static constexpr std::size_t chunk_bytes = 4096;
-  websocket::stream<coalescing_socket> ws_;  // frames queued meanwhile share one socket write
-  std::string message_;
+  socket_type socket_;
   edge_context& ctx_;
   connection_limit::ticket slot_;  // until the socket closes, not until the session is freed
   caf::actor actor_;
-  std::vector<outgoing> queue_;  // strand only; front is being written
-  // Frames handed to the socket and not yet on the wire: where their bytes end in its stream.
-  struct in_socket_frame {
-    uint64_t end;
-    size_t payload_bytes;
-  };
-  std::vector<in_socket_frame> in_socket_;  // strand only
+  ws::frame_reader reader_;
+  ws::outbox out_;                             // strand only
+  std::unique_ptr<ws::deflate_codec> deflate_;  // permessage-deflate, when negotiated
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> overflowed_{false};
@@ -112,9 +128,9 @@ private:
   std::string user_id_;
   std::string remote_ip_;
   int64_t connected_at_ms_ = 0;
-  bool closing_ = false;   // strand only
-  bool finished_ = false;  // strand only
-  char inline_[inline_read_bytes];
+  bool closing_ = false;             // strand only: our close frame is queued
+  bool finish_when_flushed_ = false;  // strand only
+  bool finished_ = false;            // strand only
 };
 
 } // namespace parley::net

@@ -11,6 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   catch2
   libssl-dev
+  zlib1g-dev   # permessage-deflate
   libtomlplusplus-dev
   libspdlog-dev libfmt-dev
   libcli11-dev
