@@ -382,6 +382,62 @@ std::vector<int> statuses(const std::string& got) {
 
 } // namespace
 
+namespace {
+
+// A masked client frame, as RFC 6455 requires of clients (`masked` false breaks that rule).
+std::string client_frame(uint8_t opcode, const std::string& payload, bool masked = true) {
+  std::string out;
+  out.push_back(static_cast<char>(0x80 | opcode));
+  out.push_back(static_cast<char>((masked ? 0x80 : 0) | payload.size()));  // < 126 bytes here
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  if (masked)
+    out.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ (masked ? mask[i & 3] : 0)));
+  return out;
+}
+
+std::string upgrade_request(const std::string& token) {
+  return "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+         "Authorization: Bearer " + token + "\r\n\r\n";
+}
+
+} // namespace
+
+TEST_CASE("raw WebSocket bytes: frames right behind the upgrade, pings, and protocol errors") {
+  running_node node;
+  auto token = test::signed_token("raw");
+  SECTION("a frame sent with the upgrade request, and a ping, are answered") {
+    auto got = exchange(node,
+                        upgrade_request(token) + client_frame(1, R"({"request_id":"early","ping":{}})")
+                          + client_frame(9, "hb"),
+                        std::string{"\x8a\x02hb", 4});
+    CHECK(got.find("HTTP/1.1 101 Switching Protocols\r\n") == 0);
+    CHECK(got.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+    CHECK(got.find("\"request_id\":\"early\"") != std::string::npos);
+    CHECK(got.find(std::string{"\x8a\x02hb", 4}) != std::string::npos);  // the pong
+  }
+  SECTION("an unmasked frame closes with 1002") {
+    auto got = exchange(node, upgrade_request(token) + client_frame(1, "{}", false),
+                        std::string{"\x03\xea", 2});
+    CHECK(got.find(std::string{"\x88", 1}) != std::string::npos);
+    CHECK(got.find(std::string{"\x03\xea", 2}) != std::string::npos);  // 1002
+  }
+  SECTION("the client's close is echoed") {
+    auto got = exchange(node, upgrade_request(token) + client_frame(8, std::string{"\x0f\xa0", 2}),
+                        std::string{"\x88\x02\x0f\xa0", 4});
+    CHECK(got.find(std::string{"\x88\x02\x0f\xa0", 4}) != std::string::npos);  // 4000 back
+  }
+  SECTION("a wrong version is refused before the upgrade") {
+    auto request = upgrade_request(token);
+    request.replace(request.find("Version: 13"), 11, "Version: 8");
+    auto got = exchange(node, request, "\r\n\r\n");
+    CHECK(got.find("HTTP/1.1 400") == 0);
+    CHECK(got.find("Sec-WebSocket-Version: 13") != std::string::npos);
+  }
+}
+
 TEST_CASE("redirects and checks pipelined between other requests are answered in order") {
   running_node node{{"auth.dev_tokens=true"}};
   auto token = test::signed_token("billing");
