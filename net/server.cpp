@@ -188,6 +188,8 @@ struct server::impl {
           s.force_close();  // the peer never let our close frame out
         else if (closing < 0 && s.idle_ms(now) > limit_ms)
           s.close(ws::close_code::going_away, "idle timeout");
+        else if (s.holds_idle_write_buffers())
+          s.trim_write_buffers();
       });
       schedule_reaper();
     });

@@ -257,7 +257,16 @@ void websocket_session::on_written(beast::error_code ec) {
   if (!out_.idle())
     return flush();
   if (finish_when_flushed_)
-    finish(beast::error_code{}, "close");
+    return finish(beast::error_code{}, "close");
+  if (out_.holds_memory())
+    write_buffers_held_.store(true);
+}
+
+void websocket_session::trim_write_buffers() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->out_.trim();
+    self->write_buffers_held_.store(self->out_.holds_memory());
+  });
 }
 
 // -- closing -------------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ public:
 
   static int64_t steady_ms();
 
+  // A busy connection keeps its write buffers between batches; the server's reaper gives them
+  // back once a second for connections whose queue ran empty. Any thread.
+  bool holds_idle_write_buffers() const { return write_buffers_held_.load(); }
+  void trim_write_buffers();
+
   // Who and where, for the admin console; set before the session is listed in the tracker.
   const std::string& user_id() const { return user_id_; }
   const std::string& remote_ip() const { return remote_ip_; }
@@ -123,6 +128,7 @@ private:
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> overflowed_{false};
+  std::atomic<bool> write_buffers_held_{false};
   std::atomic<int64_t> close_started_ms_{-1};
   wire_format preferred_;
   std::string user_id_;

@@ -2,7 +2,8 @@
 // one buffer and go out together in the next write, one syscall for a whole batch instead of one
 // `sendmsg` per frame; an idle connection's first frame goes out at once. Each frame's payload
 // keeps counting against the session's outbound bound until its last byte is on the wire.
-// Holds no memory while nothing is queued. No sockets here: the session does the writing.
+// A busy connection keeps its two buffers between writes (no allocation per batch); `trim`
+// gives them back once it is idle. No sockets here: the session does the writing.
 #pragma once
 
 #include <cstddef>
@@ -44,10 +45,19 @@ public:
     while (done < counted_.size() && counted_[done].end <= flushed_)
       released += counted_[done++].bytes;
     counted_.erase(counted_.begin(), counted_.begin() + static_cast<std::ptrdiff_t>(done));
-    if (pending_.empty())
-      release_memory();
     return released;
   }
+
+  // Gives the buffers back when nothing is queued: an idle connection holds no write memory.
+  void trim() {
+    if (!idle())
+      return;
+    std::string{}.swap(in_flight_);
+    std::string{}.swap(pending_);
+    std::vector<frame_end>{}.swap(counted_);
+  }
+
+  bool holds_memory() const { return in_flight_.capacity() + pending_.capacity() > 2 * sso_bytes; }
 
   // Drops what was not written yet (the socket failed); returns the counted bytes released.
   size_t drop_pending() {
@@ -62,12 +72,7 @@ public:
   }
 
 private:
-  // Idle again: an idle connection holds no write buffers.
-  void release_memory() {
-    std::string{}.swap(in_flight_);
-    std::string{}.swap(pending_);
-    std::vector<frame_end>{}.swap(counted_);
-  }
+  static inline const size_t sso_bytes = std::string{}.capacity();
 
   struct frame_end {
     uint64_t end;  // where the frame's bytes end, counted from the connection's first byte

@@ -91,6 +91,7 @@ struct queued_send {
   chat_message msg;  // seq assigned when its batch is written
   ack_promise promise;
   std::string origin_session;
+  std::string dedup_key;  // sender '\0' client_msg_id: its entry in inflight_dups
 };
 
 struct conversation_state {
@@ -207,26 +208,44 @@ void write(conversation_actor self, storage::write_set ws, F then) {
       });
 }
 
+// Messages of one read, in seq order: views of the recent ones in memory (a push to every
+// member reads them once per connection, so they are not copied), or the ones storage returned.
+// Valid until the conversation's state changes; move-only, so the views stay where they point.
+struct message_range {
+  message_range() = default;
+  message_range(message_range&&) = default;
+  message_range& operator=(message_range&&) = default;
+  message_range(const message_range&) = delete;
+  message_range& operator=(const message_range&) = delete;
+
+  std::vector<live_message> stored;
+  std::vector<const live_message*> items;
+};
+
 // The messages (after, up_to], from memory when recent enough, else from storage (a storage
 // fault, a corrupt message included, is the answer then: nothing is skipped).
-result<std::vector<live_message>> messages_between(conversation_actor self, uint64_t after,
-                                                   uint64_t up_to, size_t limit,
-                                                   bool& truncated) {
+result<message_range> messages_between(conversation_actor self, uint64_t after, uint64_t up_to,
+                                       size_t limit, bool& truncated) {
   truncated = false;
   auto& st = self->state;
-  std::vector<live_message> out;
+  message_range out;
   if (!st.recent.empty() && st.recent.front().msg.seq <= after + 1) {
-    for (auto& m : st.recent)
-      if (m.msg.seq > after && m.msg.seq <= up_to)
-        out.push_back(m);
+    // `recent` is in seq order: start at the first one after `after`.
+    auto first = std::partition_point(st.recent.begin(), st.recent.end(),
+                                      [after](const live_message& m) { return m.msg.seq <= after; });
+    for (auto it = first; it != st.recent.end() && it->msg.seq <= up_to; ++it)
+      out.items.push_back(&*it);
     return out;
   }
   auto stored = st.ctx->store->messages_between(st.id, after, up_to, limit);
   if (!stored)
     return std::move(stored).take_error();
+  out.stored.reserve(stored->size());
   for (auto& m : *stored)
-    out.push_back(live_message{std::move(m), {}, nullptr});
-  truncated = limit != 0 && out.size() == limit && out.back().msg.seq < up_to;
+    out.stored.push_back(live_message{std::move(m), {}, nullptr});
+  for (auto& m : out.stored)
+    out.items.push_back(&m);
+  truncated = limit != 0 && out.stored.size() == limit && out.stored.back().msg.seq < up_to;
   return out;
 }
 
@@ -292,22 +311,22 @@ catch_up_result catch_up(conversation_actor self, const std::string& user, const
     out.complete = false;
     return out;
   }
-  for (auto& m : *read) {
-    if (m.origin_session != r.session_id) {
-      if (paced && !paced_room_for(m.msg.body.size(), m.msg.client_msg_id.size(), out.sent,
+  for (const live_message* m : read->items) {
+    if (m->origin_session != r.session_id) {
+      if (paced && !paced_room_for(m->msg.body.size(), m->msg.client_msg_id.size(), out.sent,
                                    sink->outbound_room())) {
         out.complete = false;
         break;
       }
-      if (m.pushed) {
-        sink->send_shared(m.pushed, sink->preferred_format());
+      if (m->pushed) {
+        sink->send_shared(m->pushed, sink->preferred_format());
       } else {
-        fill_message(*frame.mutable_message(), st.id, m.msg);
+        fill_message(*frame.mutable_message(), st.id, m->msg);
         sink->send(frame, sink->preferred_format());
       }
       ++out.sent;
     }
-    last = m.msg.seq;
+    last = m->msg.seq;
   }
   if (truncated && last < up_to)
     out.complete = false;
@@ -404,8 +423,8 @@ void push_to_other_nodes(conversation_actor self, uint64_t up_to,
       continue;
     }
     d.set_conversation_id(st.id);
-    for (auto& m : *read)
-      add_delivered(d, st.id, m);
+    for (const live_message* m : read->items)
+      add_delivered(d, st.id, *m);
     for (auto& key : keys)
       live[key] = up_to;
     self->send(service, deliver_atom_v, std::move(d));
@@ -519,6 +538,17 @@ void notify_offline(conversation_actor self, const std::vector<queued_send>& bat
   }
 }
 
+// Sends that repeated a queued one while it was being written get the same answer.
+template <class Answer>
+void answer_duplicates(conversation_state& st, const std::string& dedup_key, const Answer& answer) {
+  auto it = st.inflight_dups.find(dedup_key);
+  if (it == st.inflight_dups.end())
+    return;
+  for (auto& dup : it->second)
+    dup.deliver(answer);
+  st.inflight_dups.erase(it);
+}
+
 // After a failed batch: the record, last_seq and read cursors as storage has them, and no
 // recent messages in memory (those of the failed batch, if stored, are read from storage). When
 // storage cannot be read, the sends queued meanwhile fail too, and the next request loads again.
@@ -533,10 +563,7 @@ void reload_after_failed_write(conversation_actor self) {
   if (!err)
     return;
   for (auto& q : st.queued) {
-    auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
-    for (auto& dup : st.inflight_dups[key])
-      dup.deliver(err);
-    st.inflight_dups.erase(key);
+    answer_duplicates(st, q.dedup_key, err);
     q.promise.deliver(err);
   }
   st.queued.clear();
@@ -554,10 +581,7 @@ void on_batch_written(conversation_actor self, std::vector<queued_send> batch,
     // client_msg_id, which finds a stored message by its dedup record.
     reload_after_failed_write(self);
     for (auto& q : batch) {
-      auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
-      for (auto& dup : st.inflight_dups[key])
-        dup.deliver(err);
-      st.inflight_dups.erase(key);
+      answer_duplicates(st, q.dedup_key, err);
       q.promise.deliver(err);
     }
     run_deferred_change(self);
@@ -567,19 +591,19 @@ void on_batch_written(conversation_actor self, std::vector<queued_send> batch,
   st.creating = false;
   for (auto& q : batch) {
     st.last_seq = q.msg.seq;
+    auto ack = make_ack(q.msg.seq, q.msg.sent_at_ms);
+    answer_duplicates(st, q.dedup_key, ack);
+    q.promise.deliver(std::move(ack));
+    // The sender has read their own message.
+    auto& read = st.read_cache[q.msg.sender_id];
+    read = std::max(read, q.msg.seq);
     pb::ServerFrame frame;
     fill_message(*frame.mutable_message(), st.id, q.msg);
-    st.recent.push_back(live_message{q.msg, q.origin_session,
+    // Copied: notify_offline below reads the batch's messages too.
+    st.recent.push_back(live_message{q.msg, std::move(q.origin_session),
                                      std::make_shared<const pushed_frame>(std::move(frame))});
     if (st.recent.size() > recent_capacity)
       st.recent.pop_front();
-    auto key = q.msg.sender_id + '\0' + q.msg.client_msg_id;
-    for (auto& dup : st.inflight_dups[key])
-      dup.deliver(make_ack(q.msg.seq, q.msg.sent_at_ms));
-    st.inflight_dups.erase(key);
-    q.promise.deliver(make_ack(q.msg.seq, q.msg.sent_at_ms));
-    // The sender has read their own message.
-    st.read_cache[q.msg.sender_id] = std::max(st.read_cache[q.msg.sender_id], q.msg.seq);
   }
   instruments().messages.inc(batch.size());
   instruments().batch.observe(static_cast<double>(batch.size()));
@@ -675,8 +699,9 @@ caf::result<pb::ConversationAck> on_send(conversation_actor self, pb::Conversati
   auto rp = self->make_response_promise<pb::ConversationAck>();
   st.inflight_dups.emplace(key, std::vector<ack_promise>{});
   st.queued.push_back(queued_send{
-    chat_message{0, sender, client_msg_id, std::move(*req.mutable_body()), st.ctx->clock()}, rp,
-    req.origin_session()});
+    chat_message{0, std::move(*req.mutable_sender_id()), std::move(*req.mutable_client_msg_id()),
+                 std::move(*req.mutable_body()), st.ctx->clock()},
+    rp, std::move(*req.mutable_origin_session()), std::move(key)});
   flush(self);
   return rp;
 }
@@ -1005,8 +1030,8 @@ caf::result<pb::SyncResult> sync_remote(conversation_actor self, const pb::ChatE
   t->set_user_id(user);
   t->set_session_id(device.session_id());
   t->set_after_seq(from);
-  for (auto& m : *read)
-    add_delivered(d, st.id, m);
+  for (const live_message* m : read->items)
+    add_delivered(d, st.id, *m);
   st.syncing.insert(key);
   auto rp = self->make_response_promise<pb::SyncResult>();
   self->request(service, remote_sync_timeout, sync_atom_v, std::move(d))

@@ -412,7 +412,7 @@ TEST_CASE("raw WebSocket bytes: frames right behind the upgrade, pings, and prot
     auto got = exchange(node,
                         upgrade_request(token) + client_frame(1, R"({"request_id":"early","ping":{}})")
                           + client_frame(9, "hb"),
-                        std::string{"\x8a\x02hb", 4});
+                        "\"request_id\":\"early\"");  // after the pong, which is answered at once
     CHECK(got.find("HTTP/1.1 101 Switching Protocols\r\n") == 0);
     CHECK(got.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
     CHECK(got.find("\"request_id\":\"early\"") != std::string::npos);

@@ -34,7 +34,25 @@ TEST_CASE("frames queued during a write go out together, and count until written
   CHECK(batch.substr(10) == "third");
   CHECK(box.written() == 11);
   CHECK(box.idle());
-  CHECK(box.pending().capacity() <= std::string{}.capacity());  // nothing held while idle
+  add(box, std::string(100, 'x'));
+  box.start_write();
+  CHECK(box.written() == 100);
+  CHECK(box.holds_memory());  // kept for the next batch of a busy connection
+  box.trim();
+  CHECK_FALSE(box.holds_memory());  // nothing held once idle and trimmed
+  CHECK(box.pending().capacity() <= std::string{}.capacity());
+}
+
+TEST_CASE("trimming waits until nothing is queued") {
+  outbox box;
+  add(box, std::string(100, 'x'));
+  box.start_write();
+  box.trim();
+  CHECK(box.writing());
+  CHECK(box.holds_memory());
+  box.written();
+  box.trim();
+  CHECK_FALSE(box.holds_memory());
 }
 
 TEST_CASE("after a failed write what was pending is dropped and released") {
