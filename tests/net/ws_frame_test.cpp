@@ -165,7 +165,7 @@ TEST_CASE("frames that break RFC 6455 fail with 1002 and end reading") {
   CHECK(reader.done());
 }
 
-TEST_CASE("a message over the limit fails with 1009 and is skipped; the close frame still counts") {
+TEST_CASE("a message over the limit fails with 1009 and is skipped, yet the close frame still counts") {
   frame_reader reader{100};
   recorder r;
   SECTION("in one frame") { feed(reader, client_frame(opcode::binary, std::string(101, 'b')), r, 13); }
@@ -188,7 +188,7 @@ TEST_CASE("a message over the limit fails with 1009 and is skipped; the close fr
   CHECK(reader.done());
 }
 
-TEST_CASE("text that is not UTF-8 fails with 1007; the same bytes in binary are a message") {
+TEST_CASE("text that is not UTF-8 fails with 1007 while the same bytes in binary are a message") {
   frame_reader reader{1 << 10};
   recorder r;
   std::string invalid{"\xc3\x28 not utf-8", 13};
