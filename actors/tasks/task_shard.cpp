@@ -5,7 +5,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
-#include "actors/tasks/lease_actor.hpp"
+#include "actors/tasks/lease_clock.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_metrics.hpp"
@@ -46,7 +46,7 @@ struct hot_task {
   hot_task(hot_task&& o) noexcept
     : rec(std::move(o.rec)),
       writes(o.writes),
-      lease(std::move(o.lease)),
+      lease(o.lease),
       payload_cold(o.payload_cold),
       charged(o.charged),
       held_(o.held_) {
@@ -63,7 +63,7 @@ struct hot_task {
 
   pb::StoredTask rec;
   int writes = 0;    // writes of this task not yet durable
-  lease_actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
+  lease_clock lease;  // held while RUNNING (or CANCELLED with its worker not yet told)
   bool payload_cold = false;  // rec holds no payload: storage has it
   int64_t charged = 0;        // payload bytes counted in payload_bytes_held
   std::atomic<int64_t>* held_;
@@ -77,6 +77,7 @@ struct shard_state {
   uint32_t shard = 0;
   std::unordered_map<std::string, hot_task> hot;
   std::multimap<int64_t, std::string> timers;  // PENDING and RETRYING tasks by next_run_at
+  lease_checks leases;                         // the expiries of the leases held
   int64_t armed_at = LLONG_MAX;                // the earliest wake already on its way
   due_position loaded{LLONG_MIN, {}};
   // Creates waiting for an earlier create with the same idempotency key to become durable.
@@ -112,10 +113,9 @@ void settle(pb::StoredTask& t, int64_t now) {
 
 void arm_wake(shard_actor* self) {
   auto& st = self->state;
-  if (st.timers.empty())
-    return;
-  auto next = st.timers.begin()->first;
-  if (next >= st.armed_at)
+  auto next = std::min<int64_t>(st.timers.empty() ? LLONG_MAX : st.timers.begin()->first,
+                                st.leases.next_check());
+  if (next == LLONG_MAX || next >= st.armed_at)
     return;
   st.armed_at = next;
   auto delay = std::max<int64_t>(next - self->state.ctx->clock(), 0);
@@ -213,15 +213,13 @@ void offer(shard_actor* self, const pb::StoredTask& t) {
 
 void arm_lease(shard_actor* self, hot_task& h) {
   auto& r = h.rec;
-  lease_terms terms{r.id(), r.lease_id(), r.lease_expires_at_ms(),
-                    r.started_at_ms() + int64_t{r.timeout_sec()} * 1000};
-  h.lease = spawn_lease_actor(self, terms, self->state.ctx->clock);
+  self->state.leases.start(h.lease, r.id(), r.lease_expires_at_ms(),
+                           r.started_at_ms() + int64_t{r.timeout_sec()} * 1000);
+  arm_wake(self);
 }
 
 void stop_lease(shard_actor* self, hot_task& h) {
-  if (h.lease)
-    self->send(h.lease, delete_atom_v);  // a normal exit, which the link does not propagate
-  h.lease = lease_actor{};
+  self->state.leases.stop(h.lease);
 }
 
 // Puts a task into the in-memory structure its state calls for (timer, broker, lease).
@@ -233,7 +231,7 @@ void place(shard_actor* self, hot_task& h) {
     arm_wake(self);
   } else if (r.status() == T::SCHEDULED) {
     offer(self, r);
-  } else if (r.status() == T::RUNNING && !h.lease && h.writes == 0) {
+  } else if (r.status() == T::RUNNING && !h.lease.held && h.writes == 0) {
     if (r.lease_expires_at_ms() <= self->state.ctx->clock())
       self->send(self, expire_atom_v, r.id(), r.lease_id());  // expired while we were away
     else
@@ -243,7 +241,7 @@ void place(shard_actor* self, hot_task& h) {
 
 bool cold(const shard_state& st, const hot_task& h) {
   auto& r = h.rec;
-  if (h.writes > 0 || h.lease)
+  if (h.writes > 0 || h.lease.held)
     return false;
   if (waiting(r))
     return !in_window(st, r);
@@ -261,9 +259,7 @@ void maybe_quit(shard_actor* self) {
   auto& st = self->state;
   if (!st.passivating || st.writes_in_flight > 0)
     return;
-  for (auto& [id, h] : st.hot)
-    stop_lease(self, h);
-  self->quit();
+  self->quit();  // the leases' clocks go with it; start-up recovers them from storage
 }
 
 // The task in memory, loaded (and placed) from storage if needed; nullptr if there is none, the
@@ -344,7 +340,7 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
     if (err)
       for (auto& b : *before)
         if (auto it = st.hot.find(b.id()); it != st.hot.end() && it->second.writes == 0)
-          place(self, it->second);  // timer, offer or lease actor again, as the state needs
+          place(self, it->second);  // timer, offer or lease clock again, as the state needs
     for (auto& b : *before)
       maybe_evict(self, b.id());
     maybe_quit(self);
@@ -587,7 +583,7 @@ caf::result<pb::StoredTask> command(shard_actor* self, const pb::TaskCommand& ms
   switch (event) {
     case task_event::cancel:
       if (r.status() == T::RUNNING) {
-        // The worker learns it from its next heartbeat; its lease actor lives on until then.
+        // The worker learns it from its next heartbeat; its lease clock runs on until then.
         r.set_last_error("cancelled while running");
         record_run(self, ws, r, "cancelled", now);
       }
@@ -746,8 +742,8 @@ result<hot_task*> leased_task(shard_actor* self, const task_caller& caller,
     return make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id() + " is "
                                         + std::string{to_string(r.status())}
                                         + (r.lease_id().empty() ? "" : " under a newer lease"));
-  if (r.status() == T::RUNNING && !h->lease) {
-    // Its lease actor already told us it expired, or this shard was restarted.
+  if (r.status() == T::RUNNING && !h->lease.held) {
+    // Its lease clock already ran out, or this shard was restarted.
     if (r.lease_expires_at_ms() <= self->state.ctx->clock())
       return make_fault(errc::conflict, "lease " + lease_id + " has expired");
     arm_lease(self, *h);
@@ -774,29 +770,19 @@ caf::result<pb::HeartbeatResponse> heartbeat(shard_actor* self, const pb::Heartb
   auto& h = **found;
   auto& r = h.rec;
   bool cancelled = r.status() == T::CANCELLED;
-  if ((r.status() != T::RUNNING && !cancelled) || !h.lease) {
+  if ((r.status() != T::RUNNING && !cancelled) || !h.lease.held) {
     auto status = std::string{to_string(r.status())};
     forget_refused(self, lease_id);
     return make_error(errc::conflict, "lease " + lease_id + " is no longer held: task is " + status);
   }
   auto extend = cancelled ? 0 : (msg.lease_ms() > 0 ? msg.lease_ms() : r.lease_ms());
-  auto rp = self->make_response_promise<pb::HeartbeatResponse>();
-  self->request(h.lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
-    .then(
-      [rp, cancelled](int64_t expires) mutable {
-        pb::HeartbeatResponse out;
-        *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(expires);
-        out.set_cancel_requested(cancelled);
-        rp.deliver(std::move(out));
-      },
-      [rp, lease_id](caf::error& e) mutable {
-        // A lease actor that quit (expired) before its shard heard of it: the lease is lost.
-        auto err = to_fault(e);
-        if (err.code == errc::unavailable)
-          err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
-        rp.deliver(make_error(err));
-      });
-  return rp;
+  auto expires = lease_checks::extend(h.lease, self->state.ctx->clock(), extend);
+  if (!expires)  // ran out, and its check has not come round yet: the lease is lost
+    return make_error(errc::conflict, "lease " + lease_id + " has expired");
+  pb::HeartbeatResponse out;
+  *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(*expires);
+  out.set_cancel_requested(cancelled);
+  return out;
 }
 
 // What became of one completion or failure.
@@ -1018,7 +1004,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   if (it == st.hot.end() || it->second.rec.lease_id() != lease_id)
     return;
   auto& h = it->second;
-  h.lease = nullptr;  // it quit after telling us
+  stop_lease(self, h);  // normally stopped already: its clock ran out
   if (h.rec.status() != T::RUNNING) {
     maybe_evict(self, task_id);
     return;
@@ -1048,6 +1034,20 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
 }
 
 // -- time ---------------------------------------------------------------------------------------
+
+// Leases whose time has run out fail their attempt (a heartbeat may have moved their expiry: then
+// they are checked again later).
+void process_expiries(shard_actor* self) {
+  auto& st = self->state;
+  auto expired = st.leases.take_expired(st.ctx->clock(), [&st](const std::string& id) {
+    auto it = st.hot.find(id);
+    return it == st.hot.end() ? nullptr : &it->second.lease;
+  });
+  for (auto& id : expired)
+    if (auto it = st.hot.find(id); it != st.hot.end())
+      expire(self, id, std::string{it->second.rec.lease_id()});
+  arm_wake(self);
+}
 
 // Waiting tasks whose time has come become SCHEDULED (one write for all), then are offered.
 void process_due(shard_actor* self) {
@@ -1138,7 +1138,7 @@ void load_window(shard_actor* self) {
   process_due(self);
 }
 
-// Recovery of leases: this shard's RUNNING tasks get their lease actor again, or fail their
+// Recovery of leases: this shard's RUNNING tasks get their lease clock again, or fail their
 // attempt when the lease they were granted has run out meanwhile.
 void recover_running(shard_actor* self) {
   auto& st = self->state;
@@ -1152,7 +1152,7 @@ void recover_running(shard_actor* self) {
     for (auto& id : *ids) {
       if (shard_of(id) != st.shard)
         continue;
-      if (auto found = find(self, id); !found)  // places it: lease actor, or an expiry
+      if (auto found = find(self, id); !found)  // places it: lease clock, or an expiry
         spdlog::error("task shard {}: running task {} unreadable, its lease is not recovered: {}",
                       st.shard, id, found.error().message);
     }
@@ -1171,7 +1171,7 @@ pb::TaskShardInspection inspect(shard_actor* self) {
   uint32_t leases = 0;
   for (auto& [id, t] : st.hot) {
     ++by_status[pb::Task::Status_Name(t.rec.status())];
-    if (t.lease)
+    if (t.lease.held)
       ++leases;
   }
   out.set_timers(static_cast<uint32_t>(st.timers.size()));
@@ -1223,6 +1223,7 @@ task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_p
       // Only the wake armed last clears the mark; older ones just process what is due.
       if (at == self->state.armed_at)
         self->state.armed_at = LLONG_MAX;
+      process_expiries(self);
       process_due(self);
     },
     [self](passivate_atom) {
