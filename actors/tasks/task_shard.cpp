@@ -364,18 +364,7 @@ change_set one(pb::StoredTask&& before) {
 
 void record_run(shard_actor* self, storage::write_set& ws, pb::StoredTask& r,
                 const std::string& outcome, int64_t now) {
-  pb::TaskRun run;
-  run.set_attempt(r.attempt());
-  run.set_worker_id(r.worker_id());
-  *run.mutable_scheduled_for() = TimeUtil::MillisecondsToTimestamp(r.next_run_at_ms());
-  *run.mutable_started_at() = TimeUtil::MillisecondsToTimestamp(r.started_at_ms());
-  *run.mutable_finished_at() = TimeUtil::MillisecondsToTimestamp(now);
-  run.set_outcome(outcome);
-  if (outcome == "completed")
-    *run.mutable_result() = r.result();
-  else
-    run.set_error(r.last_error());
-  self->state.ctx->store->put_run(ws, r.id(), r.run_count(), run);
+  self->state.ctx->store->put_run(ws, r.id(), r.run_count(), run_of(r, outcome, now));
   r.set_run_count(r.run_count() + 1);
 }
 
@@ -820,14 +809,16 @@ fault apply_finish(shard_actor* self, hot_task& h, pb::FinishLease& msg, storage
   if (msg.success()) {
     *r.mutable_result() = std::move(*msg.mutable_result());
     r.set_last_error("");
-    record_run(self, ws, r, "completed", now);
     stop_lease(self, h);
     auto next = is_recurring(r) ? next_firing(r, std::max(now, r.next_run_at_ms())) : -1;
     if (next >= 0) {
+      record_run(self, ws, r, "completed", now);
       r.set_status(T::PENDING);
       r.set_attempt(0);
       r.set_next_run_at_ms(next);
     } else {
+      // The record keeps this run (it never changes again): one write fewer per completion.
+      r.set_final_run_in_record(true);
       r.set_status(T::COMPLETED);
       r.set_finished_at_ms(now);
     }
