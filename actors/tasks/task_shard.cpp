@@ -38,13 +38,19 @@ constexpr size_t max_error_bytes = 2000;
 constexpr int64_t storage_retry_ms = 1000;
 
 // A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
-// has a write in flight. Its payload counts against the node's max_memory_payload_bytes; past
-// that budget the record is held without it ("cold") and the payload is read from storage when
-// a lease or a rewrite needs it (payloads never change after the create is durable).
+// has a write in flight. The record is held without its payload, which is kept apart, encoded
+// as stored (task_store::take_payload), so that the copies each transition makes of the record
+// carry no payload. It counts against the node's max_memory_payload_bytes; past that budget it
+// is not held at all ("cold") and is read from storage when a lease or a rewrite needs it
+// (payloads never change after the create is durable, but for a push's preview at its end).
 struct hot_task {
-  hot_task(pb::StoredTask r, std::atomic<int64_t>& held) : rec(std::move(r)), held_(&held) {}
+  hot_task(pb::StoredTask r, std::atomic<int64_t>& held) : rec(std::move(r)), held_(&held) {
+    take_payload();
+  }
   hot_task(hot_task&& o) noexcept
     : rec(std::move(o.rec)),
+      payload(std::move(o.payload)),
+      payload_bytes(o.payload_bytes),
       writes(o.writes),
       lease(o.lease),
       payload_cold(o.payload_cold),
@@ -61,10 +67,18 @@ struct hot_task {
     charged = 0;
   }
 
-  pb::StoredTask rec;
+  // Moves the payload of `rec` (as just read or created) into `payload`.
+  void take_payload() {
+    payload_bytes = rec.has_payload() ? static_cast<int64_t>(rec.payload().ByteSizeLong()) : 0;
+    payload = storage::task_store::take_payload(rec);
+  }
+
+  pb::StoredTask rec;  // without its payload
+  std::string payload;  // the payload field as stored; empty when cold (or the task has none)
+  int64_t payload_bytes = 0;  // the payload's own size, as the memory budget counts it
   int writes = 0;    // writes of this task not yet durable
   lease_clock lease;  // held while RUNNING (or CANCELLED with its worker not yet told)
-  bool payload_cold = false;  // rec holds no payload: storage has it
+  bool payload_cold = false;  // payload not held: storage has it
   int64_t charged = 0;        // payload bytes counted in payload_bytes_held
   std::atomic<int64_t>* held_;
 };
@@ -137,24 +151,34 @@ void hold_payload(shard_state& st, hot_task& h) {
   h.release();
   h.payload_cold = false;
   auto& held = st.ctx->payload_bytes_held;
-  auto n = static_cast<int64_t>(h.rec.payload().ByteSizeLong());
+  auto n = h.payload_bytes;
   if (held.fetch_add(n) + n > st.ctx->opts.max_memory_payload_bytes) {
     held -= n;
-    h.rec.clear_payload();
+    std::string{}.swap(h.payload);
     h.payload_cold = true;
     return;
   }
   h.charged = n;
 }
 
-// The payload of a task held cold, from storage.
-fault load_payload(const shard_state& st, const std::string& id, google::protobuf::Value& out) {
+// The payload field of a task held cold, from storage.
+result<std::string> load_payload(const shard_state& st, const std::string& id) {
   auto rec = st.ctx->store->get(id);
   if (!rec)
-    return rec.error();
+    return std::move(rec).take_error();
   if (!*rec)
     return make_fault(errc::internal, "task " + id + " vanished from storage");
-  out = std::move(*(*rec)->mutable_payload());
+  return storage::task_store::take_payload(**rec);
+}
+
+// The payload of `h` (held, or read back from storage when cold).
+fault read_payload(const shard_state& st, const hot_task& h, google::protobuf::Value& out) {
+  auto loaded = h.payload_cold ? load_payload(st, h.rec.id()) : result<std::string>{std::string{}};
+  if (!loaded)
+    return loaded.error();
+  auto& field = h.payload_cold ? *loaded : h.payload;
+  if (!field.empty() && !storage::task_store::read_payload(field, out))
+    return make_fault(errc::internal, "payload of task " + h.rec.id() + " does not parse");
   return {};
 }
 
@@ -162,9 +186,10 @@ fault load_payload(const shard_state& st, const std::string& id, google::protobu
 // held cold cannot be read back (never the task without it).
 result<pb::StoredTask> full_record(const shard_state& st, const hot_task& h) {
   auto out = h.rec;
-  if (h.payload_cold)
-    if (auto err = load_payload(st, h.rec.id(), *out.mutable_payload()))
-      return err;
+  if (auto err = read_payload(st, h, *out.mutable_payload()))
+    return err;
+  if (!h.payload_cold && h.payload.empty())
+    out.clear_payload();
   return out;
 }
 
@@ -174,10 +199,17 @@ bool final_status(task_status s) {
 
 // A chat push carries a preview of the message for the provider; once the push is over
 // (delivered, dead or cancelled) the stored record keeps no message text (docs/tasks.md).
-void forget_message_text(pb::StoredTask& r) {
-  if (r.task_type() != "push" || !final_status(r.status()) || !r.payload().has_struct_value())
+// `field`: the push's payload as stored, rewritten without the preview.
+void forget_message_text(const pb::StoredTask& r, std::string& field) {
+  if (r.task_type() != "push" || !final_status(r.status()) || field.empty())
     return;
-  r.mutable_payload()->mutable_struct_value()->mutable_fields()->erase("preview");
+  google::protobuf::Value payload;
+  if (!storage::task_store::read_payload(field, payload) || !payload.has_struct_value()
+      || payload.mutable_struct_value()->mutable_fields()->erase("preview") == 0)
+    return;
+  pb::StoredTask carrier;
+  *carrier.mutable_payload() = std::move(payload);
+  field = storage::task_store::take_payload(carrier);
 }
 
 // Writes `h`'s record (index entries moved from `before`), with its payload read back from
@@ -185,18 +217,19 @@ void forget_message_text(pb::StoredTask& r) {
 // answer: the record written without its payload would lose it.
 fault write_task(shard_state& st, storage::write_set& ws, const pb::StoredTask& before,
                  hot_task& h) {
-  forget_message_text(h.rec);
   if (!h.payload_cold) {
-    st.ctx->store->put(ws, st.shard, &before, h.rec);
+    forget_message_text(h.rec, h.payload);
+    st.ctx->store->put(ws, st.shard, &before, h.rec, h.payload);
     return {};
   }
-  auto full = h.rec;
-  if (auto err = load_payload(st, full.id(), *full.mutable_payload())) {
-    spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, full.id(), err.message);
-    return err;
+  auto loaded = load_payload(st, h.rec.id());
+  if (!loaded) {
+    spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, h.rec.id(),
+                  loaded.error().message);
+    return loaded.error();
   }
-  forget_message_text(full);
-  st.ctx->store->put(ws, st.shard, &before, full);
+  forget_message_text(h.rec, *loaded);
+  st.ctx->store->put(ws, st.shard, &before, h.rec, *loaded);
   return {};
 }
 
@@ -330,6 +363,7 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
                         st.shard, b.id(), durable.error().message);
         if (durable && *durable) {
           it->second.rec = std::move(**durable);
+          it->second.take_payload();
           hold_payload(st, it->second);
         } else {
           it->second.rec = b;  // held the same way (cold or not) as the record it replaces
@@ -695,9 +729,9 @@ caf::result<pb::LeaseResponse> grant(shard_actor* self, const pb::GrantLeases& g
       lease.set_task_id(r.id());
       lease.set_attempt(r.attempt());
       lease.set_task_type(r.task_type());
-      if (!h.payload_cold)
-        *lease.mutable_payload() = r.payload();
-      else if (auto load_err = load_payload(self->state, id, *lease.mutable_payload()))
+      if (h.payload.empty() && !h.payload_cold)
+        lease.mutable_payload();  // as the record has it: no value
+      else if (auto load_err = read_payload(self->state, h, *lease.mutable_payload()))
         spdlog::error("task shard: payload of {} unreadable: {}", id, load_err.message);
       *lease.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(r.lease_expires_at_ms());
     }
