@@ -230,10 +230,28 @@ result<std::map<task_store::status, uint64_t>> task_store::count_by_status() con
   return out;
 }
 
+std::string task_store::take_payload(pb::StoredTask& task) {
+  if (!task.has_payload())
+    return {};
+  pb::StoredTask carrier;
+  carrier.set_allocated_payload(task.release_payload());
+  return carrier.SerializeAsString();
+}
+
+bool task_store::read_payload(std::string_view field, google::protobuf::Value& out) {
+  pb::StoredTask carrier;
+  if (!carrier.ParseFromArray(field.data(), static_cast<int>(field.size())))
+    return false;
+  out = std::move(*carrier.mutable_payload());
+  return true;
+}
+
 void task_store::put(write_set& ws, uint32_t shard, const pb::StoredTask* before,
-                     const pb::StoredTask& after) const {
+                     const pb::StoredTask& after, std::string_view payload_field) const {
   auto& id = after.id();
-  ws.put(family::tasks, id, after.SerializeAsString());
+  auto bytes = after.SerializeAsString();
+  bytes.append(payload_field);
+  ws.put(family::tasks, id, std::move(bytes));
   auto old_due = before ? due_time(*before) : -1;
   auto new_due = due_time(after);
   if (old_due != new_due) {

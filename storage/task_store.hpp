@@ -76,8 +76,17 @@ public:
   // -- modifiers --------------------------------------------------------------------------------
 
   // Writes `after` and moves every index entry of `before` (nullptr: a new task) to it.
+  // `payload_field`: the payload as take_payload() encoded it, for an `after` held without one.
   void put(write_set& ws, uint32_t shard, const pb::StoredTask* before,
-           const pb::StoredTask& after) const;
+           const pb::StoredTask& after, std::string_view payload_field = {}) const;
+
+  // The payload of `task` moved out of it, encoded as its record stores it (the payload field),
+  // or empty when it has none: a task shard holds it once, as bytes, and writes it unparsed with
+  // every transition of the task instead of copying a google.protobuf.Value each time. The
+  // stored bytes parse as before: a field's position in a record does not matter.
+  static std::string take_payload(pb::StoredTask& task);
+  // The payload that take_payload() encoded; false if `field` does not parse.
+  static bool read_payload(std::string_view field, google::protobuf::Value& out);
   void put_run(write_set& ws, std::string_view id, uint32_t run_no, const pb::TaskRun& run) const;
   // Removes the task, its indexes, its idempotency key and its runs.
   void erase(write_set& ws, uint32_t shard, const pb::StoredTask& task) const;

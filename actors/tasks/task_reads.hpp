@@ -33,8 +33,14 @@ struct task_query {
 fault list_tasks(const tasks_context& ctx, const task_caller& caller, const task_query& q,
                  pb::TaskList& out);
 
+// A task's runs, oldest first: those stored, then the final one its record holds, if any.
 fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::string& id,
                 pb::TaskRuns& out);
+
+// The run that task `t`'s current attempt makes, ended at `finished_at_ms` with `outcome`
+// (completed, failed, lease_expired, cancelled): what the shard stores, and what a completed
+// task's record answers for its final run.
+pb::TaskRun run_of(const pb::StoredTask& t, const std::string& outcome, int64_t finished_at_ms);
 
 // A list query as it travels to a shard on another node, and back.
 pb::TaskListRead to_list_read(const task_caller& caller, const task_query& q);

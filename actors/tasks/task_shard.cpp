@@ -5,7 +5,7 @@
 #include "actors/runtime/atoms.hpp"
 #include "actors/runtime/errors.hpp"
 #include "actors/runtime/storage_writer.hpp"
-#include "actors/tasks/lease_actor.hpp"
+#include "actors/tasks/lease_clock.hpp"
 #include "actors/tasks/task_ids.hpp"
 #include "actors/tasks/task_caller.hpp"
 #include "actors/tasks/task_metrics.hpp"
@@ -38,15 +38,21 @@ constexpr size_t max_error_bytes = 2000;
 constexpr int64_t storage_retry_ms = 1000;
 
 // A task the shard holds in memory: while it is due within the window, SCHEDULED, RUNNING, or
-// has a write in flight. Its payload counts against the node's max_memory_payload_bytes; past
-// that budget the record is held without it ("cold") and the payload is read from storage when
-// a lease or a rewrite needs it (payloads never change after the create is durable).
+// has a write in flight. The record is held without its payload, which is kept apart, encoded
+// as stored (task_store::take_payload), so that the copies each transition makes of the record
+// carry no payload. It counts against the node's max_memory_payload_bytes; past that budget it
+// is not held at all ("cold") and is read from storage when a lease or a rewrite needs it
+// (payloads never change after the create is durable, but for a push's preview at its end).
 struct hot_task {
-  hot_task(pb::StoredTask r, std::atomic<int64_t>& held) : rec(std::move(r)), held_(&held) {}
+  hot_task(pb::StoredTask r, std::atomic<int64_t>& held) : rec(std::move(r)), held_(&held) {
+    take_payload();
+  }
   hot_task(hot_task&& o) noexcept
     : rec(std::move(o.rec)),
+      payload(std::move(o.payload)),
+      payload_bytes(o.payload_bytes),
       writes(o.writes),
-      lease(std::move(o.lease)),
+      lease(o.lease),
       payload_cold(o.payload_cold),
       charged(o.charged),
       held_(o.held_) {
@@ -61,10 +67,18 @@ struct hot_task {
     charged = 0;
   }
 
-  pb::StoredTask rec;
+  // Moves the payload of `rec` (as just read or created) into `payload`.
+  void take_payload() {
+    payload_bytes = rec.has_payload() ? static_cast<int64_t>(rec.payload().ByteSizeLong()) : 0;
+    payload = storage::task_store::take_payload(rec);
+  }
+
+  pb::StoredTask rec;  // without its payload
+  std::string payload;  // the payload field as stored; empty when cold (or the task has none)
+  int64_t payload_bytes = 0;  // the payload's own size, as the memory budget counts it
   int writes = 0;    // writes of this task not yet durable
-  lease_actor lease;  // while RUNNING (or CANCELLED with its worker not yet told)
-  bool payload_cold = false;  // rec holds no payload: storage has it
+  lease_clock lease;  // held while RUNNING (or CANCELLED with its worker not yet told)
+  bool payload_cold = false;  // payload not held: storage has it
   int64_t charged = 0;        // payload bytes counted in payload_bytes_held
   std::atomic<int64_t>* held_;
 };
@@ -77,6 +91,7 @@ struct shard_state {
   uint32_t shard = 0;
   std::unordered_map<std::string, hot_task> hot;
   std::multimap<int64_t, std::string> timers;  // PENDING and RETRYING tasks by next_run_at
+  lease_checks leases;                         // the expiries of the leases held
   int64_t armed_at = LLONG_MAX;                // the earliest wake already on its way
   due_position loaded{LLONG_MIN, {}};
   // Creates waiting for an earlier create with the same idempotency key to become durable.
@@ -112,10 +127,9 @@ void settle(pb::StoredTask& t, int64_t now) {
 
 void arm_wake(shard_actor* self) {
   auto& st = self->state;
-  if (st.timers.empty())
-    return;
-  auto next = st.timers.begin()->first;
-  if (next >= st.armed_at)
+  auto next = std::min<int64_t>(st.timers.empty() ? LLONG_MAX : st.timers.begin()->first,
+                                st.leases.next_check());
+  if (next == LLONG_MAX || next >= st.armed_at)
     return;
   st.armed_at = next;
   auto delay = std::max<int64_t>(next - self->state.ctx->clock(), 0);
@@ -137,24 +151,34 @@ void hold_payload(shard_state& st, hot_task& h) {
   h.release();
   h.payload_cold = false;
   auto& held = st.ctx->payload_bytes_held;
-  auto n = static_cast<int64_t>(h.rec.payload().ByteSizeLong());
+  auto n = h.payload_bytes;
   if (held.fetch_add(n) + n > st.ctx->opts.max_memory_payload_bytes) {
     held -= n;
-    h.rec.clear_payload();
+    std::string{}.swap(h.payload);
     h.payload_cold = true;
     return;
   }
   h.charged = n;
 }
 
-// The payload of a task held cold, from storage.
-fault load_payload(const shard_state& st, const std::string& id, google::protobuf::Value& out) {
+// The payload field of a task held cold, from storage.
+result<std::string> load_payload(const shard_state& st, const std::string& id) {
   auto rec = st.ctx->store->get(id);
   if (!rec)
-    return rec.error();
+    return std::move(rec).take_error();
   if (!*rec)
     return make_fault(errc::internal, "task " + id + " vanished from storage");
-  out = std::move(*(*rec)->mutable_payload());
+  return storage::task_store::take_payload(**rec);
+}
+
+// The payload of `h` (held, or read back from storage when cold).
+fault read_payload(const shard_state& st, const hot_task& h, google::protobuf::Value& out) {
+  auto loaded = h.payload_cold ? load_payload(st, h.rec.id()) : result<std::string>{std::string{}};
+  if (!loaded)
+    return loaded.error();
+  auto& field = h.payload_cold ? *loaded : h.payload;
+  if (!field.empty() && !storage::task_store::read_payload(field, out))
+    return make_fault(errc::internal, "payload of task " + h.rec.id() + " does not parse");
   return {};
 }
 
@@ -162,9 +186,10 @@ fault load_payload(const shard_state& st, const std::string& id, google::protobu
 // held cold cannot be read back (never the task without it).
 result<pb::StoredTask> full_record(const shard_state& st, const hot_task& h) {
   auto out = h.rec;
-  if (h.payload_cold)
-    if (auto err = load_payload(st, h.rec.id(), *out.mutable_payload()))
-      return err;
+  if (auto err = read_payload(st, h, *out.mutable_payload()))
+    return err;
+  if (!h.payload_cold && h.payload.empty())
+    out.clear_payload();
   return out;
 }
 
@@ -174,10 +199,17 @@ bool final_status(task_status s) {
 
 // A chat push carries a preview of the message for the provider; once the push is over
 // (delivered, dead or cancelled) the stored record keeps no message text (docs/tasks.md).
-void forget_message_text(pb::StoredTask& r) {
-  if (r.task_type() != "push" || !final_status(r.status()) || !r.payload().has_struct_value())
+// `field`: the push's payload as stored, rewritten without the preview.
+void forget_message_text(const pb::StoredTask& r, std::string& field) {
+  if (r.task_type() != "push" || !final_status(r.status()) || field.empty())
     return;
-  r.mutable_payload()->mutable_struct_value()->mutable_fields()->erase("preview");
+  google::protobuf::Value payload;
+  if (!storage::task_store::read_payload(field, payload) || !payload.has_struct_value()
+      || payload.mutable_struct_value()->mutable_fields()->erase("preview") == 0)
+    return;
+  pb::StoredTask carrier;
+  *carrier.mutable_payload() = std::move(payload);
+  field = storage::task_store::take_payload(carrier);
 }
 
 // Writes `h`'s record (index entries moved from `before`), with its payload read back from
@@ -185,18 +217,19 @@ void forget_message_text(pb::StoredTask& r) {
 // answer: the record written without its payload would lose it.
 fault write_task(shard_state& st, storage::write_set& ws, const pb::StoredTask& before,
                  hot_task& h) {
-  forget_message_text(h.rec);
   if (!h.payload_cold) {
-    st.ctx->store->put(ws, st.shard, &before, h.rec);
+    forget_message_text(h.rec, h.payload);
+    st.ctx->store->put(ws, st.shard, &before, h.rec, h.payload);
     return {};
   }
-  auto full = h.rec;
-  if (auto err = load_payload(st, full.id(), *full.mutable_payload())) {
-    spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, full.id(), err.message);
-    return err;
+  auto loaded = load_payload(st, h.rec.id());
+  if (!loaded) {
+    spdlog::error("task shard {}: payload of {} unreadable: {}", st.shard, h.rec.id(),
+                  loaded.error().message);
+    return loaded.error();
   }
-  forget_message_text(full);
-  st.ctx->store->put(ws, st.shard, &before, full);
+  forget_message_text(h.rec, *loaded);
+  st.ctx->store->put(ws, st.shard, &before, h.rec, *loaded);
   return {};
 }
 
@@ -213,15 +246,13 @@ void offer(shard_actor* self, const pb::StoredTask& t) {
 
 void arm_lease(shard_actor* self, hot_task& h) {
   auto& r = h.rec;
-  lease_terms terms{r.id(), r.lease_id(), r.lease_expires_at_ms(),
-                    r.started_at_ms() + int64_t{r.timeout_sec()} * 1000};
-  h.lease = spawn_lease_actor(self, terms, self->state.ctx->clock);
+  self->state.leases.start(h.lease, r.id(), r.lease_expires_at_ms(),
+                           r.started_at_ms() + int64_t{r.timeout_sec()} * 1000);
+  arm_wake(self);
 }
 
 void stop_lease(shard_actor* self, hot_task& h) {
-  if (h.lease)
-    self->send(h.lease, delete_atom_v);  // a normal exit, which the link does not propagate
-  h.lease = lease_actor{};
+  self->state.leases.stop(h.lease);
 }
 
 // Puts a task into the in-memory structure its state calls for (timer, broker, lease).
@@ -233,7 +264,7 @@ void place(shard_actor* self, hot_task& h) {
     arm_wake(self);
   } else if (r.status() == T::SCHEDULED) {
     offer(self, r);
-  } else if (r.status() == T::RUNNING && !h.lease && h.writes == 0) {
+  } else if (r.status() == T::RUNNING && !h.lease.held && h.writes == 0) {
     if (r.lease_expires_at_ms() <= self->state.ctx->clock())
       self->send(self, expire_atom_v, r.id(), r.lease_id());  // expired while we were away
     else
@@ -243,7 +274,7 @@ void place(shard_actor* self, hot_task& h) {
 
 bool cold(const shard_state& st, const hot_task& h) {
   auto& r = h.rec;
-  if (h.writes > 0 || h.lease)
+  if (h.writes > 0 || h.lease.held)
     return false;
   if (waiting(r))
     return !in_window(st, r);
@@ -261,9 +292,7 @@ void maybe_quit(shard_actor* self) {
   auto& st = self->state;
   if (!st.passivating || st.writes_in_flight > 0)
     return;
-  for (auto& [id, h] : st.hot)
-    stop_lease(self, h);
-  self->quit();
+  self->quit();  // the leases' clocks go with it; start-up recovers them from storage
 }
 
 // The task in memory, loaded (and placed) from storage if needed; nullptr if there is none, the
@@ -334,6 +363,7 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
                         st.shard, b.id(), durable.error().message);
         if (durable && *durable) {
           it->second.rec = std::move(**durable);
+          it->second.take_payload();
           hold_payload(st, it->second);
         } else {
           it->second.rec = b;  // held the same way (cold or not) as the record it replaces
@@ -344,7 +374,7 @@ void persist(shard_actor* self, change_set before_set, storage::write_set ws,
     if (err)
       for (auto& b : *before)
         if (auto it = st.hot.find(b.id()); it != st.hot.end() && it->second.writes == 0)
-          place(self, it->second);  // timer, offer or lease actor again, as the state needs
+          place(self, it->second);  // timer, offer or lease clock again, as the state needs
     for (auto& b : *before)
       maybe_evict(self, b.id());
     maybe_quit(self);
@@ -368,18 +398,7 @@ change_set one(pb::StoredTask&& before) {
 
 void record_run(shard_actor* self, storage::write_set& ws, pb::StoredTask& r,
                 const std::string& outcome, int64_t now) {
-  pb::TaskRun run;
-  run.set_attempt(r.attempt());
-  run.set_worker_id(r.worker_id());
-  *run.mutable_scheduled_for() = TimeUtil::MillisecondsToTimestamp(r.next_run_at_ms());
-  *run.mutable_started_at() = TimeUtil::MillisecondsToTimestamp(r.started_at_ms());
-  *run.mutable_finished_at() = TimeUtil::MillisecondsToTimestamp(now);
-  run.set_outcome(outcome);
-  if (outcome == "completed")
-    *run.mutable_result() = r.result();
-  else
-    run.set_error(r.last_error());
-  self->state.ctx->store->put_run(ws, r.id(), r.run_count(), run);
+  self->state.ctx->store->put_run(ws, r.id(), r.run_count(), run_of(r, outcome, now));
   r.set_run_count(r.run_count() + 1);
 }
 
@@ -587,7 +606,7 @@ caf::result<pb::StoredTask> command(shard_actor* self, const pb::TaskCommand& ms
   switch (event) {
     case task_event::cancel:
       if (r.status() == T::RUNNING) {
-        // The worker learns it from its next heartbeat; its lease actor lives on until then.
+        // The worker learns it from its next heartbeat; its lease clock runs on until then.
         r.set_last_error("cancelled while running");
         record_run(self, ws, r, "cancelled", now);
       }
@@ -710,9 +729,9 @@ caf::result<pb::LeaseResponse> grant(shard_actor* self, const pb::GrantLeases& g
       lease.set_task_id(r.id());
       lease.set_attempt(r.attempt());
       lease.set_task_type(r.task_type());
-      if (!h.payload_cold)
-        *lease.mutable_payload() = r.payload();
-      else if (auto load_err = load_payload(self->state, id, *lease.mutable_payload()))
+      if (h.payload.empty() && !h.payload_cold)
+        lease.mutable_payload();  // as the record has it: no value
+      else if (auto load_err = read_payload(self->state, h, *lease.mutable_payload()))
         spdlog::error("task shard: payload of {} unreadable: {}", id, load_err.message);
       *lease.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(r.lease_expires_at_ms());
     }
@@ -746,8 +765,8 @@ result<hot_task*> leased_task(shard_actor* self, const task_caller& caller,
     return make_fault(errc::conflict, "lease " + lease_id + " is stale: task " + r.id() + " is "
                                         + std::string{to_string(r.status())}
                                         + (r.lease_id().empty() ? "" : " under a newer lease"));
-  if (r.status() == T::RUNNING && !h->lease) {
-    // Its lease actor already told us it expired, or this shard was restarted.
+  if (r.status() == T::RUNNING && !h->lease.held) {
+    // Its lease clock already ran out, or this shard was restarted.
     if (r.lease_expires_at_ms() <= self->state.ctx->clock())
       return make_fault(errc::conflict, "lease " + lease_id + " has expired");
     arm_lease(self, *h);
@@ -774,29 +793,19 @@ caf::result<pb::HeartbeatResponse> heartbeat(shard_actor* self, const pb::Heartb
   auto& h = **found;
   auto& r = h.rec;
   bool cancelled = r.status() == T::CANCELLED;
-  if ((r.status() != T::RUNNING && !cancelled) || !h.lease) {
+  if ((r.status() != T::RUNNING && !cancelled) || !h.lease.held) {
     auto status = std::string{to_string(r.status())};
     forget_refused(self, lease_id);
     return make_error(errc::conflict, "lease " + lease_id + " is no longer held: task is " + status);
   }
   auto extend = cancelled ? 0 : (msg.lease_ms() > 0 ? msg.lease_ms() : r.lease_ms());
-  auto rp = self->make_response_promise<pb::HeartbeatResponse>();
-  self->request(h.lease, std::chrono::seconds{5}, heartbeat_atom_v, extend)
-    .then(
-      [rp, cancelled](int64_t expires) mutable {
-        pb::HeartbeatResponse out;
-        *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(expires);
-        out.set_cancel_requested(cancelled);
-        rp.deliver(std::move(out));
-      },
-      [rp, lease_id](caf::error& e) mutable {
-        // A lease actor that quit (expired) before its shard heard of it: the lease is lost.
-        auto err = to_fault(e);
-        if (err.code == errc::unavailable)
-          err = make_fault(errc::conflict, "lease " + lease_id + " has expired");
-        rp.deliver(make_error(err));
-      });
-  return rp;
+  auto expires = lease_checks::extend(h.lease, self->state.ctx->clock(), extend);
+  if (!expires)  // ran out, and its check has not come round yet: the lease is lost
+    return make_error(errc::conflict, "lease " + lease_id + " has expired");
+  pb::HeartbeatResponse out;
+  *out.mutable_lease_expires_at() = TimeUtil::MillisecondsToTimestamp(*expires);
+  out.set_cancel_requested(cancelled);
+  return out;
 }
 
 // What became of one completion or failure.
@@ -834,14 +843,16 @@ fault apply_finish(shard_actor* self, hot_task& h, pb::FinishLease& msg, storage
   if (msg.success()) {
     *r.mutable_result() = std::move(*msg.mutable_result());
     r.set_last_error("");
-    record_run(self, ws, r, "completed", now);
     stop_lease(self, h);
     auto next = is_recurring(r) ? next_firing(r, std::max(now, r.next_run_at_ms())) : -1;
     if (next >= 0) {
+      record_run(self, ws, r, "completed", now);
       r.set_status(T::PENDING);
       r.set_attempt(0);
       r.set_next_run_at_ms(next);
     } else {
+      // The record keeps this run (it never changes again): one write fewer per completion.
+      r.set_final_run_in_record(true);
       r.set_status(T::COMPLETED);
       r.set_finished_at_ms(now);
     }
@@ -1018,7 +1029,7 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
   if (it == st.hot.end() || it->second.rec.lease_id() != lease_id)
     return;
   auto& h = it->second;
-  h.lease = nullptr;  // it quit after telling us
+  stop_lease(self, h);  // normally stopped already: its clock ran out
   if (h.rec.status() != T::RUNNING) {
     maybe_evict(self, task_id);
     return;
@@ -1048,6 +1059,20 @@ void expire(shard_actor* self, const std::string& task_id, const std::string& le
 }
 
 // -- time ---------------------------------------------------------------------------------------
+
+// Leases whose time has run out fail their attempt (a heartbeat may have moved their expiry: then
+// they are checked again later).
+void process_expiries(shard_actor* self) {
+  auto& st = self->state;
+  auto expired = st.leases.take_expired(st.ctx->clock(), [&st](const std::string& id) {
+    auto it = st.hot.find(id);
+    return it == st.hot.end() ? nullptr : &it->second.lease;
+  });
+  for (auto& id : expired)
+    if (auto it = st.hot.find(id); it != st.hot.end())
+      expire(self, id, std::string{it->second.rec.lease_id()});
+  arm_wake(self);
+}
 
 // Waiting tasks whose time has come become SCHEDULED (one write for all), then are offered.
 void process_due(shard_actor* self) {
@@ -1138,7 +1163,7 @@ void load_window(shard_actor* self) {
   process_due(self);
 }
 
-// Recovery of leases: this shard's RUNNING tasks get their lease actor again, or fail their
+// Recovery of leases: this shard's RUNNING tasks get their lease clock again, or fail their
 // attempt when the lease they were granted has run out meanwhile.
 void recover_running(shard_actor* self) {
   auto& st = self->state;
@@ -1152,7 +1177,7 @@ void recover_running(shard_actor* self) {
     for (auto& id : *ids) {
       if (shard_of(id) != st.shard)
         continue;
-      if (auto found = find(self, id); !found)  // places it: lease actor, or an expiry
+      if (auto found = find(self, id); !found)  // places it: lease clock, or an expiry
         spdlog::error("task shard {}: running task {} unreadable, its lease is not recovered: {}",
                       st.shard, id, found.error().message);
     }
@@ -1171,7 +1196,7 @@ pb::TaskShardInspection inspect(shard_actor* self) {
   uint32_t leases = 0;
   for (auto& [id, t] : st.hot) {
     ++by_status[pb::Task::Status_Name(t.rec.status())];
-    if (t.lease)
+    if (t.lease.held)
       ++leases;
   }
   out.set_timers(static_cast<uint32_t>(st.timers.size()));
@@ -1223,6 +1248,7 @@ task_shard_impl::behavior_type shard_behavior(shard_actor* self, tasks_context_p
       // Only the wake armed last clears the mark; older ones just process what is due.
       if (at == self->state.armed_at)
         self->state.armed_at = LLONG_MAX;
+      process_expiries(self);
       process_due(self);
     },
     [self](passivate_atom) {

@@ -2,8 +2,9 @@
 // It is the only writer of its tasks, so each task's transitions are serialized here and each
 // is durable (group commit) before it is answered or acted on. In memory it keeps the near
 // future: records of tasks that are due within the loaded window of the due index, a timer
-// map for PENDING and RETRYING tasks, and a lease actor per RUNNING task. Tasks due further
-// out stay on disk until the window (advanced on every tick) reaches them. When a task becomes
+// map for PENDING and RETRYING tasks, and a lease clock per RUNNING task (lease_clock.hpp; one
+// timer serves all of them). Tasks due further out stay on disk until the window (advanced on
+// every tick) reaches them. When a task becomes
 // SCHEDULED the shard offers it to the lease broker (ready_atom); when it stops being SCHEDULED
 // otherwise than by a lease, it withdraws the offer. The broker asks the shard to lease it.
 // What callers may ask: task_shard_api (tasks_api.hpp).
@@ -24,9 +25,11 @@ constexpr int64_t shard_window_ms = 60'000;
 
 // What only the shard's own actors send it.
 using task_shard_impl = task_shard_api::extend<
-  // From a lease actor whose lease ran out: (task id, lease id); a failed attempt.
+  // From itself, for a lease found run out when its task is loaded: (task id, lease id); a
+  // failed attempt.
   caf::reacts_to<expire_atom, std::string, std::string>,
-  // Its own timer: waiting tasks due at or before this time (unix ms) become SCHEDULED.
+  // Its own timer: waiting tasks due at or before this time (unix ms) become SCHEDULED, and
+  // leases that ran out by then fail their attempt.
   caf::reacts_to<wake_atom, int64_t>,
   // From the registry: quit once the writes in flight are durable.
   caf::reacts_to<passivate_atom>>;

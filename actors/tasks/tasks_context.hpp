@@ -97,7 +97,7 @@ struct tasks_context {
   caf::actor registry;      // hosts the task shards (kind shard_kind, ids "0".."15")
   lease_broker_api broker;  // ready tasks and waiting workers: lease_broker.hpp
   shard_handles shards;     // the task shards' handles, for shard_request.hpp
-  clock_fn clock = unix_ms;  // the "now" of task shards, lease actors and the broker
+  clock_fn clock = unix_ms;  // the "now" of task shards, their leases and the broker
   // In a cluster: which shards are this node's, and the other nodes' brokers. Null: a single
   // node (everything here).
   runtime::service_router_ptr router;

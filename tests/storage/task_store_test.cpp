@@ -196,3 +196,34 @@ TEST_CASE("a corrupt task record or index key is reported with its key and count
   CHECK(due.error().message.find("task_index") != std::string::npos);
   CHECK(corrupt_index.value() == index_before + 1);
 }
+
+TEST_CASE("a record written with its payload held apart reads back whole, as before") {
+  test::temp_db tmp;
+  task_store store{*tmp.db};
+  auto t = task("cccc", T::SCHEDULED, 1000);
+  auto& fields = *t.mutable_payload()->mutable_struct_value()->mutable_fields();
+  fields["n"].set_number_value(7);
+  fields["s"].set_string_value("text");
+  auto whole = t;
+  auto field = task_store::take_payload(t);
+  CHECK_FALSE(t.has_payload());
+  google::protobuf::Value back;
+  REQUIRE(task_store::read_payload(field, back));
+  CHECK(back.struct_value().fields().at("s").string_value() == "text");
+  auto running = t;
+  running.set_status(T::RUNNING);
+  tmp.apply([&](write_set& ws) {
+    store.put(ws, 0, nullptr, t, field);
+    store.put(ws, 0, &t, running, field);
+  });
+  auto read = ok(store.get("cccc"));
+  REQUIRE(read);
+  CHECK(read->status() == T::RUNNING);
+  CHECK(read->payload().struct_value().fields().at("n").number_value() == 7);
+  // Parsed, it is the record the whole one would have been.
+  whole.set_status(T::RUNNING);
+  CHECK(read->SerializeAsString() == whole.SerializeAsString());
+  // A task without a payload stores none.
+  auto bare = task("dddd", T::SCHEDULED, 1000);
+  CHECK(task_store::take_payload(bare).empty());
+}

@@ -190,3 +190,117 @@ TEST_CASE_METHOD(fixture, "a command on a task whose record is corrupt answers i
   // Taken for absent, the caller would hear 404 for a task that exists.
   CHECK(to_fault(a->error).code == errc::internal);
 }
+
+namespace {
+
+// Completes (or fails) `lease_id` as the node; the outcome's status.
+T::Status finish(test::deterministic_system& s, caf::actor shard, const std::string& lease_id,
+                 bool success) {
+  pb::FinishLease msg;
+  *msg.mutable_caller() = tasks::node_caller();
+  msg.set_lease_id(lease_id);
+  msg.set_success(success);
+  if (success) {
+    msg.mutable_result()->set_string_value("done");
+  } else {
+    msg.set_error("boom");
+    msg.set_retryable(true);
+  }
+  auto a = s.ask<pb::LeaseOutcome>(shard, finish_atom_v, msg);
+  REQUIRE(a->value);
+  return std::get<0>(*a->value).status();
+}
+
+std::vector<pb::TaskRun> runs(test::deterministic_system& s, caf::actor shard,
+                              const std::string& id) {
+  pb::TaskRunsRead q;
+  *q.mutable_caller() = tasks::node_caller();
+  q.set_task_id(id);
+  auto a = s.ask<pb::TaskRuns>(shard, read_atom_v, q);
+  REQUIRE(a->value);
+  auto& r = std::get<0>(*a->value).runs();
+  return {r.begin(), r.end()};
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a completed task's last run is read from its record, earlier ones are stored") {
+  auto req = immediate();
+  req.mutable_retry_policy()->set_max_retries(3);
+  req.mutable_retry_policy()->set_initial_delay_sec(0);
+  req.mutable_retry_policy()->set_backoff("fixed");
+  auto id = create(req);
+  auto first = lease(id, 30'000);
+  CHECK(finish(*this, shard, first.lease_id(), false) == T::RETRYING);
+  advance(1s);  // the retry is due (a fixed delay of 0 plus at most 25% jitter)
+  auto second = lease(id, 30'000);
+  auto started = now_ms();
+  advance(2s);
+  CHECK(finish(*this, shard, second.lease_id(), true) == T::COMPLETED);
+  // One run stored (the failure); the completion is the record's own.
+  auto rec = *ok(store->get(id));
+  CHECK(rec.run_count() == 1);
+  CHECK(rec.final_run_in_record());
+  auto all = runs(*this, shard, id);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].outcome() == "failed");
+  CHECK(all[0].attempt() == 1);
+  CHECK(all[0].error() == "boom");
+  CHECK(all[1].outcome() == "completed");
+  CHECK(all[1].attempt() == 2);
+  CHECK(all[1].worker_id() == "w1");
+  CHECK(TimeUtil::TimestampToMilliseconds(all[1].started_at()) == started);
+  CHECK(TimeUtil::TimestampToMilliseconds(all[1].finished_at()) == now_ms());
+  CHECK(all[1].result().string_value() == "done");
+  CHECK(all[1].error().empty());
+}
+
+TEST_CASE_METHOD(fixture, "a completed task written before records kept their last run reads its stored runs") {
+  // The format before final_run_in_record: every run in task_runs, the record without the flag.
+  auto id = tasks::new_task_id(now_ms(), 0);
+  pb::StoredTask rec;
+  rec.set_id(id);
+  rec.set_task_type("report");
+  rec.set_status(T::COMPLETED);
+  rec.set_attempt(1);
+  rec.set_finished_at_ms(now_ms());
+  rec.set_run_count(1);
+  pb::TaskRun run;
+  run.set_attempt(1);
+  run.set_outcome("completed");
+  run.mutable_result()->set_string_value("old");
+  tdb.apply([&](storage::write_set& ws) {
+    store->put(ws, 0, nullptr, rec);
+    store->put_run(ws, id, 0, run);
+  });
+  auto all = runs(*this, shard, id);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].outcome() == "completed");
+  CHECK(all[0].result().string_value() == "old");
+}
+
+TEST_CASE_METHOD(fixture, "a cancelled running task's lease keeps answering its worker until it runs out") {
+  auto id = create(immediate());
+  auto l = lease(id, 30'000);
+  pb::TaskCommand cancel;
+  *cancel.mutable_caller() = tasks::node_caller();
+  cancel.set_task_id(id);
+  cancel.set_kind(pb::TaskCommand::CANCEL);
+  REQUIRE(ask<pb::StoredTask>(shard, command_atom_v, cancel)->value);
+  advance(10s);
+  pb::HeartbeatLease hb;
+  *hb.mutable_caller() = tasks::node_caller();
+  hb.set_lease_id(l.lease_id());
+  hb.set_lease_ms(30'000);
+  auto a = ask<pb::HeartbeatResponse>(shard, heartbeat_atom_v, hb);
+  REQUIRE(a->value);
+  CHECK(std::get<0>(*a->value).cancel_requested());
+  // Not extended: the lease ends when it was granted to.
+  CHECK(TimeUtil::TimestampToMilliseconds(std::get<0>(*a->value).lease_expires_at())
+        == TimeUtil::TimestampToMilliseconds(l.lease_expires_at()));
+  advance(20s + 1ms);
+  auto after = ask<pb::HeartbeatResponse>(shard, heartbeat_atom_v, hb);
+  REQUIRE(after->arrived());
+  CHECK(to_fault(after->error).code == errc::conflict);
+  CHECK(status(id) == T::CANCELLED);
+}
