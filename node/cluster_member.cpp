@@ -378,13 +378,14 @@ void cluster_member::impl::fail_over(cluster::partition_map_store& store,
     std::lock_guard<std::mutex> guard{mutex};
     ready.swap(caught_up);
   }
+  // True when this node's change is what etcd holds now.
   auto change = [&](cluster::partition_assignment& a, const std::string& primary,
                     const std::string& backup, bool backup_ready, const char* why) {
     auto write = store.assign(a, primary, backup, backup_ready);
     if (!write) {
       spdlog::warn("cluster: partition {} not changed ({}): {}", a.partition, why,
                    write.error().message);
-      return;
+      return false;
     }
     if (write->won)
       spdlog::info("cluster: partition {} epoch {}: primary {}, backup {}{} ({})", a.partition,
@@ -392,6 +393,7 @@ void cluster_member::impl::fail_over(cluster::partition_map_store& store,
                    write->current.backup.empty() ? "none" : write->current.backup,
                    write->current.backup_ready ? " (caught up)" : "", why);
     a = write->current;
+    return write->won;
   };
   for (auto& a : map) {
     if (a.epoch == 0)
@@ -407,12 +409,23 @@ void cluster_member::impl::fail_over(cluster::partition_map_store& store,
         change(a, node_id, next, false, "a backup is live again");
     }
   }
+  // A report not recorded (etcd unreachable, a lost race, the backup's lease lapsing for a
+  // moment) is kept for the next round while the map still names that backup: the writer
+  // reports a backup once per stream, so a dropped report would leave the partition without a
+  // ready backup for good (found by the checker: "not ready and backed up" after healing).
+  std::vector<std::pair<uint32_t, std::string>> again;
   for (auto& [partition, backup] : ready) {
     if (partition >= map.size())
       continue;
     auto& a = map[partition];
-    if (a.primary == node_id && a.backup == backup && !a.backup_ready && contains(live, backup))
-      change(a, node_id, backup, true, "backup caught up");
+    if (a.primary != node_id || a.backup != backup || a.backup_ready)
+      continue;
+    if (!contains(live, backup) || !change(a, node_id, backup, true, "backup caught up"))
+      again.emplace_back(partition, backup);
+  }
+  if (!again.empty()) {
+    std::lock_guard<std::mutex> guard{mutex};
+    caught_up.insert(caught_up.end(), again.begin(), again.end());
   }
 }
 
