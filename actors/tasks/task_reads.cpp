@@ -61,8 +61,12 @@ pb::Task to_public(const pb::StoredTask& t) {
   return out;
 }
 
-fault read_task(const tasks_context& ctx, const task_caller& caller, const std::string& id,
-                pb::Task& out) {
+namespace {
+
+// The stored task `id` if `caller` may see it; not_found alike when it does not exist or is not
+// theirs (no one learns which ids exist).
+fault visible_task(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                   std::optional<pb::StoredTask>& out) {
   if (!valid_task_id(id))
     return make_fault(errc::not_found, "no task " + id);
   auto rec = ctx.store->get(id);
@@ -70,7 +74,18 @@ fault read_task(const tasks_context& ctx, const task_caller& caller, const std::
     return rec.error();
   if (!*rec || !may_see(caller, **rec))
     return make_fault(errc::not_found, "no task " + id);
-  out = to_public(**rec);
+  out = std::move(*rec);
+  return {};
+}
+
+} // namespace
+
+fault read_task(const tasks_context& ctx, const task_caller& caller, const std::string& id,
+                pb::Task& out) {
+  std::optional<pb::StoredTask> rec;
+  if (auto f = visible_task(ctx, caller, id, rec))
+    return f;
+  out = to_public(*rec);
   return {};
 }
 
@@ -150,14 +165,10 @@ pb::TaskRun run_of(const pb::StoredTask& t, const std::string& outcome, int64_t 
 
 fault read_runs(const tasks_context& ctx, const task_caller& caller, const std::string& id,
                 pb::TaskRuns& out) {
-  if (!valid_task_id(id))
-    return make_fault(errc::not_found, "no task " + id);
-  auto rec = ctx.store->get(id);
-  if (!rec)
-    return rec.error();
-  if (!*rec || !may_see(caller, **rec))
-    return make_fault(errc::not_found, "no task " + id);
-  auto& task = **rec;
+  std::optional<pb::StoredTask> rec;
+  if (auto f = visible_task(ctx, caller, id, rec))
+    return f;
+  auto& task = *rec;
   auto runs = ctx.store->runs(id, max_runs);
   if (!runs)
     return runs.error();

@@ -7,6 +7,7 @@
 #include "cluster/link/link_types.hpp"
 #include "storage/record.hpp"
 #include "storage/record_owner.hpp"
+#include "support/partition_by_first_letter.hpp"
 #include "support/temp_db.hpp"
 #include "support/test_system.hpp"
 
@@ -24,15 +25,6 @@ struct cluster_config : test::test_config {
   cluster_config() { cluster::add_message_types(*this); }
 };
 
-// Partition = the first letter of the owner's id; node records none.
-result<std::optional<uint32_t>> by_first_letter(storage::family fam, std::string_view key) {
-  auto owner = storage::owner_of_record(fam, key);
-  if (!owner)
-    return std::move(owner).take_error();
-  if (owner->what == storage::record_owner::kind::node)
-    return std::optional<uint32_t>{};
-  return std::optional<uint32_t>{static_cast<uint32_t>(owner->id.front())};
-}
 
 constexpr uint32_t part = 'c';  // conversations "c..." live in partition 'c'
 
@@ -72,7 +64,7 @@ struct fixture {
 
   fixture() {
     roles(5, "prim", "me");
-    replica = cluster::spawn_replica_service(sys, {map, tdb.db.get(), &writer, by_first_letter});
+    replica = cluster::spawn_replica_service(sys, {map, tdb.db.get(), &writer, test::by_first_letter});
   }
   ~fixture() { caf::anon_send_exit(replica, caf::exit_reason::user_shutdown); }
 
