@@ -137,7 +137,7 @@ if [[ $only != pg ]]; then
   echo "-- parleyd: lateness ($late_tasks delayed tasks due within ${late_spread} ms)"
   phase --phase lateness --count "$late_tasks" --workers $workers --connections "$conns" \
     --spread-ms "$late_spread" --lead-sec "$late_lead"
-  curl -s "$url/metrics" | grep -E '^parley_tasks' | head -20 || true
+  curl -s "$url/metrics" | grep -E '^parley_task' | head -24 || true
   p_create=$(result parley.txt create tasks_per_s)
   p_cycle=$(result parley.txt cycle completes_per_s)
   p_cycle_batch=$(result parley.txt cycle_batch completes_per_s)

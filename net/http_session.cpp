@@ -8,6 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace parley::net {
 
 namespace {
@@ -251,8 +255,13 @@ void http_session::serve(http_request r) {
     asio::dispatch(self->socket_.get_executor(),
                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
   };
-  r.watch_disconnect = [self = shared_from_this()](std::function<void()> on_gone) {
-    self->watch_disconnect(std::move(on_gone));
+  r.watch_disconnect = [self = shared_from_this(), request = answers_](
+                         std::function<void()> on_gone) {
+    // On the strand: a handler may run on the large-body thread.
+    asio::dispatch(self->socket_.get_executor(),
+                   [self, request, on_gone = std::move(on_gone)]() mutable {
+                     self->watch_disconnect(request, std::move(on_gone));
+                   });
   };
   r.answer_within = ctx_.opts.server.answer_timeout;
   // A cluster-scoped rate limit asked at another node resumes the request here, on this
@@ -305,22 +314,28 @@ void http_session::arm_answer_timer(responder::weak answer, std::chrono::millise
   });
 }
 
-void http_session::watch_disconnect(std::function<void()> on_gone) {
-  // Readable with nothing to read means the peer closed. A pipelined next request also makes
-  // the socket readable: then the client is still there, and the data stays for do_read. On
-  // the session's strand: a handler may run on the large-body thread.
-  auto self = shared_from_this();
-  auto on_readable = [self, on_gone = std::move(on_gone)](beast::error_code ec) {
-    if (ec == asio::error::operation_aborted)
+void http_session::watch_disconnect(uint64_t request, std::function<void()> on_gone) {
+  if (answers_ != request)
+    return;  // answered already: nobody is waiting any more
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), request,
+                                              on_gone = std::move(on_gone)](
+                                               beast::error_code ec) mutable {
+    if (ec == asio::error::operation_aborted || self->answers_ != request)
       return;
-    beast::error_code ignored;
-    if (ec || self->socket_.available(ignored) == 0) {
-      instruments().hangups.inc();
-      on_gone();
+    if (!ec) {
+      // Readable does not mean gone: a pipelined next request makes the socket readable while
+      // its client waits (the bytes stay for do_read), and edge-triggered epoll reports edges
+      // for bytes a read has already taken (a request that came in two segments: the second
+      // edge arrives after the read took both). Only a peek tells: 0 bytes is the peer's FIN.
+      char byte;
+      auto n = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0)
+        return;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return self->watch_disconnect(request, std::move(on_gone));
     }
-  };
-  asio::dispatch(socket_.get_executor(), [self, on_readable = std::move(on_readable)]() mutable {
-    self->socket_.async_wait(tcp::socket::wait_read, std::move(on_readable));
+    instruments().hangups.inc();
+    on_gone();
   });
 }
 
@@ -412,6 +427,7 @@ void http_session::write(http_response res) {
   instruments().requests.inc();
   answer_timer_.cancel();
   handling_ = false;
+  ++answers_;  // ends the disconnect watch of the request answered
   if (res.stream && !head_)
     return hand_to_stream(std::move(res));
   // The response is serialized by hand into one buffer and written with one call: Beast's

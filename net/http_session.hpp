@@ -56,7 +56,9 @@ private:
   void write(http_response res);
   // An answer that is an event stream: the connection goes to an event_stream_session.
   void hand_to_stream(http_response res);
-  void watch_disconnect(std::function<void()> on_gone);
+  // Calls on_gone if the client hangs up before request number `request` (counted by
+  // answers_) is answered.
+  void watch_disconnect(uint64_t request, std::function<void()> on_gone);
   void on_write(bool close, beast::error_code ec, std::size_t n);
   // Answers 503 for the request of `answer` unless its handler does within `within`.
   void arm_answer_timer(responder::weak answer, std::chrono::milliseconds within);
@@ -88,6 +90,7 @@ private:
   std::chrono::steady_clock::time_point deadline_;
   bool deadline_armed_ = false;
   bool handling_ = false;  // a request read and not yet answered (no I/O deadline meanwhile)
+  uint64_t answers_ = 0;   // answers written: the number of the request being handled
 };
 
 // Parses "a=1&b=x%20y" into decoded pairs; exposed for tests.

@@ -197,8 +197,10 @@ void tell_peers(broker_actor self, Msg msg) {
     self->send(caf::actor_cast<lease_broker_api>(peer), withdraw_or_ready<Msg>(), msg);
 }
 
-void count_waiters(broker_state& st) {
+// The workers waiting and the tasks ready, for /metrics.
+void update_gauges(broker_state& st) {
   instruments().waiting_workers.set(static_cast<int64_t>(st.waiters.size()));
+  instruments().ready_offers.set(static_cast<int64_t>(st.by_id.size()));
 }
 
 void serve(broker_actor self, waiter w);
@@ -245,6 +247,7 @@ void grant(broker_actor self, waiter w, std::vector<std::string> ids) {
     by_shard[shard_of(id)].add_task_ids(std::move(id));
   r->pending = by_shard.size();
   r->w = std::move(w);
+  update_gauges(st);
   auto& wait = r->w.wait;
   if (!wait.wait_id().empty())
     st.granting[wait.wait_id()] = r;
@@ -280,7 +283,7 @@ void serve(broker_actor self, waiter w) {
   }
   self->delayed_send(self, std::chrono::milliseconds{left}, timeout_atom_v, w.number);
   st.waiters.push_back(std::move(w));
-  count_waiters(st);
+  update_gauges(st);
 }
 
 caf::result<pb::LeaseResponse> lease(broker_actor self, pb::LeaseWait& wait) {
@@ -309,7 +312,7 @@ void withdraw_wait(broker_actor self, const pb::WithdrawWait& msg) {
     it->answer.deliver(pb::LeaseResponse{});
     it = st.waiters.erase(it);
   }
-  count_waiters(st);
+  update_gauges(st);
   if (auto it = st.granting.find(msg.wait_id()); it != st.granting.end())
     it->second->withdrawn = true;
 }
@@ -342,7 +345,7 @@ void offer(broker_actor self, const pb::ReadyTasks& tasks) {
     auto ids = pick(st, w.wait);
     grant(self, std::move(w), std::move(ids));
   }
-  count_waiters(st);
+  update_gauges(st);
 }
 
 void time_out(broker_actor self, uint64_t number) {
@@ -352,13 +355,14 @@ void time_out(broker_actor self, uint64_t number) {
       continue;
     it->answer.deliver(pb::LeaseResponse{});
     st.waiters.erase(it);
-    count_waiters(st);
+    update_gauges(st);
     return;
   }
 }
 
 void withdraw_task(broker_actor self, const pb::WithdrawTask& msg) {
   remove_ready(self->state, msg.task_id());
+  update_gauges(self->state);
   if (!msg.relayed() && self->state.ctx->clustered()) {
     auto relayed = msg;
     relayed.set_relayed(true);
@@ -471,6 +475,7 @@ void check_peers(broker_actor self) {
     forget(st, it->first);
     it = st.synced.erase(it);
   }
+  update_gauges(st);
   for (auto& node : nodes)
     if (!st.synced.count(node))
       sync_with(self, node);

@@ -38,6 +38,7 @@ task_metrics& instruments() {
     reg.get_counter("task_broker_resyncs_total",
                     "Peers' ready tasks fetched again after a gap in what they told (cluster)"),
     reg.get_gauge("task_workers_waiting", "Lease requests long-polling for work"),
+    reg.get_gauge("task_broker_ready", "Tasks the lease broker holds as ready to lease"),
     reg.get_histogram("task_scheduling_lateness_seconds",
                       "From a task's next_run_at to the lease that starts it", lateness_buckets()),
   };

@@ -17,6 +17,8 @@ struct task_metrics {
   // Cluster: times a broker found a gap in what a peer's broker told it and asked it again.
   metrics::counter& broker_resyncs;
   metrics::gauge& waiting_workers;
+  // Tasks the broker holds as ready to lease (its shards' offers, and its peers' in a cluster).
+  metrics::gauge& ready_offers;
   metrics::histogram& lateness;
 
   // Tasks currently in `s` (set at start-up from the status index, then kept in step).

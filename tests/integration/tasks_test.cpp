@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -826,6 +827,89 @@ TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
   auto t = s.create(R"({"task_type":"gone"})");
   auto lease = s.lease_one("gone", 2000);
   CHECK(lease.task_id() == t.id());
+}
+
+// A raw keep-alive connection to the node that sends each request's head and body in two writes,
+// as many HTTP clients do.
+struct split_writes_connection {
+  int fd = -1;
+  std::string received;
+
+  explicit split_writes_connection(uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval limit{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  }
+  ~split_writes_connection() { ::close(fd); }
+
+  void send_all(const std::string& bytes) {
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
+            == static_cast<ssize_t>(bytes.size()));
+  }
+
+  // The status line and body of the answer.
+  std::pair<std::string, std::string> post(const std::string& target, const std::string& token,
+                                           const std::string& body) {
+    send_all("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+             + "\r\nContent-Type: application/json\r\nContent-Length: "
+             + std::to_string(body.size()) + "\r\n\r\n");
+    send_all(body);
+    size_t head_end;
+    while ((head_end = received.find("\r\n\r\n")) == std::string::npos)
+      read_more();
+    auto head = received.substr(0, head_end);
+    auto at = head.find("Content-Length: ");
+    REQUIRE(at != std::string::npos);
+    auto length = std::stoul(head.substr(at + 16));
+    while (received.size() < head_end + 4 + length)
+      read_more();
+    auto answer = received.substr(head_end + 4, length);
+    received.erase(0, head_end + 4 + length);
+    return {head.substr(0, head.find("\r\n")), answer};
+  }
+
+  void read_more() {
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    received.append(buf, static_cast<size_t>(n));
+  }
+};
+
+TEST_CASE("long polls on one keep-alive connection are not taken for hang-ups") {
+  // The node watches a long poll's connection for the client hanging up. The socket turning
+  // readable is no proof: the next request on the same connection does it (the watch must end
+  // with the answer), and so does a late edge for bytes already read. A false hang-up revoked
+  // the leases granted and answered the worker with none, which read as an empty queue.
+  scheduler s;
+  constexpr int rounds = 40;
+  for (int i = 0; i < rounds; ++i)
+    s.create(R"({"task_type":"kept"})");
+  auto hangups = metric_value(s.node, "parley_http_hangups_total");
+  split_writes_connection worker{s.node.port()};
+  for (int i = 0; i < rounds; ++i) {
+    auto [status, body] = worker.post(
+      "/api/v1/leases", s.token,
+      R"({"worker_id":"keeper","task_types":["kept"],"max_tasks":1,"wait_ms":5000})");
+    INFO("round " << i << ": " << status << " " << body);
+    REQUIRE(status == "HTTP/1.1 200 OK");
+    auto page = parse_json<pb::LeaseResponse>(body);
+    REQUIRE(page.leases_size() == 1);
+    auto [done_status, done] =
+      worker.post("/api/v1/leases/" + page.leases(0).lease_id() + "/complete", s.token, "{}");
+    INFO(done);
+    REQUIRE(done_status == "HTTP/1.1 200 OK");
+  }
+  CHECK(metric_value(s.node, "parley_http_hangups_total") == hangups);
+  CHECK(metric_value(s.node, "parley_tasks_leased_total") == rounds);
 }
 
 // -- ownership, roles and reserved types ----------------------------------------------------------
