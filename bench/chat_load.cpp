@@ -1,7 +1,7 @@
 // chat_load: chat throughput and latency against a running parleyd (durability on).
 //
 //   chat_load --port P --secret S [--pairs 50] [--window 64] [--seconds 10]
-//             [--group 500] [--history 1000000] [--ports P1,P2,...]
+//             [--group 500] [--history 1000000] [--ports P1,P2,...] [--latency-rate R]
 //
 // With --ports (the nodes of a cluster, all on 127.0.0.1) clients connect to the ports in turn,
 // so a sender and its receiver sit on different nodes.
@@ -9,7 +9,8 @@
 // Phases, each with progress on stderr and a result line on stdout:
 //   1. max sustained delivery: `pairs` senders each keep `window` sends in flight to their own
 //      receiver; delivered messages/s counted at the receivers after a 2 s warm-up
-//   2. latency at 50% of that rate: paced sends, send -> peer receives, p50/p99/p999
+//   2. latency at 50% of that rate (or at --latency-rate messages/s, e.g. half of a goal): paced
+//      sends, send -> peer receives, p50/p99/p999
 //   3. group fan-out: `group` members online, 50 messages; time until all other members have
 //      each message, p50/p99
 //   4. history: a conversation with `history` messages; `history` frames (limit 50) at random
@@ -386,7 +387,7 @@ int main(int argc, char** argv) {
   b.secret = arg(argc, argv, "--secret", "");
   if (b.secret.empty()) {
     std::cerr << "usage: chat_load --port P --secret S [--pairs 50] [--window 64] [--seconds 10] "
-                 "[--group 500] [--history 1000000]\n";
+                 "[--group 500] [--history 1000000] [--latency-rate R]\n";
     return 2;
   }
   int pairs = std::stoi(arg(argc, argv, "--pairs", "50"));
@@ -394,6 +395,7 @@ int main(int argc, char** argv) {
   int seconds = std::stoi(arg(argc, argv, "--seconds", "10"));
   int group = std::stoi(arg(argc, argv, "--group", "500"));
   auto history = std::stoull(arg(argc, argv, "--history", "1000000"));
+  auto latency_rate = std::stod(arg(argc, argv, "--latency-rate", "0"));
 
   std::fprintf(stderr, "phase 1: maximum sustained delivery\n");
   auto max_rate = max_throughput(b, pairs, window, seconds);
@@ -401,10 +403,11 @@ int main(int argc, char** argv) {
               pairs, window);
   std::fflush(stdout);
 
-  std::fprintf(stderr, "phase 2: latency at 50%% load\n");
-  auto lat = paced_latency(b, pairs, max_rate / 2, seconds);
+  auto paced_rate = latency_rate > 0 ? latency_rate : max_rate / 2;
+  std::fprintf(stderr, "phase 2: latency at %.0f messages/s\n", paced_rate);
+  auto lat = paced_latency(b, pairs, paced_rate, seconds);
   std::printf("latency at %.0f messages/s: p50 %.2f ms, p99 %.2f ms, p999 %.2f ms (%zu samples)\n",
-              max_rate / 2, percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 0.999),
+              paced_rate, percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 0.999),
               lat.size());
   std::fflush(stdout);
 

@@ -4,7 +4,8 @@
 # check API over HTTP (wrk, 50 connections) against Redis running the seed's fixed-window Lua
 # script through EVALSHA without pipelining (redis-benchmark, 50 connections), same run, with
 # the ratio. Usage: bench/ratelimit.sh [BUILD_DIR]    (DURATION=10s to change the HTTP runs;
-#        PARTS=http runs only (3), the parts being micro, accuracy and http)
+#        PARTS=http runs only (3), the parts being micro, accuracy and http; IO_THREADS=2 sets
+#        server.io_threads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -47,7 +48,7 @@ window_sec = 60
 RULES
 "$build/node/parleyd" --listen 127.0.0.1:$parley_port --data-dir "$work/data" \
   --set auth.jwt_secret=$secret --set server.max_connections_per_ip=0 --set auth.dev_tokens=true --set log.level=warn \
-  --set server.io_threads=2 --set ratelimit.rules_file="$work/rules.toml" &
+  --set server.io_threads=${IO_THREADS:-2} --set ratelimit.rules_file="$work/rules.toml" &
 server=$!
 wait_http $parley_port
 export TOKEN

@@ -11,7 +11,8 @@
 #   transaction.
 # Prints a table: metric, Parley, PostgreSQL, ratio. Goals: lease+complete >= 5x PostgreSQL;
 # lateness p99 < 50 ms.
-# Usage: bench/tasks.sh [BUILD_DIR]
+# Usage: bench/tasks.sh [BUILD_DIR]  (a directory holding only node/parleyd and bench/tasks_load,
+#   copied from an older build, is run as it is: side-by-side runs)
 #   ONLY=parley|pg to run one half; CREATE_TASKS=200000 CONNS=16 BATCH=100 COMPLETE_CONNS=4
 #   LATE_TASKS=10000 LATE_SPREAD_MS=1000 LATE_LEAD_SEC=5 PG_ROWS=400000 PG_SECONDS=20
 #   PG_CREATE_SECONDS=10 IO_THREADS=2 to change the run.
@@ -75,16 +76,21 @@ echo "== tasks ($(date -u +%FT%TZ), $(nproc) cores)"
 # -- Parley ------------------------------------------------------------------------------------
 p_create=- p_cycle=- p_cycle_batch=- p_late_p50=- p_late_p99=- p_late_max=- status=0
 if [[ $only != pg ]]; then
-  if ! grep -qs '^PARLEY_BUILD_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
-    echo "configuring $build with PARLEY_BUILD_BENCH=ON"
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH=ON >/dev/null
-  fi
-  echo "building parleyd and tasks_load in $build"
-  if ! cmake --build "$build" -j "$(nproc)" --target parleyd tasks_load \
-    >"$work/build.log" 2>&1; then
-    tail -30 "$work/build.log" >&2
-    echo "tasks.sh: build failed" >&2
-    exit 2
+  if [[ ! -f $build/CMakeCache.txt && -x $build/node/parleyd && -x $build/bench/tasks_load ]]; then
+    # A copy of another build's binaries (a side-by-side run against an older commit).
+    echo "using the binaries in $build as they are"
+  else
+    if ! grep -qs '^PARLEY_BUILD_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
+      echo "configuring $build with PARLEY_BUILD_BENCH=ON"
+      cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH=ON >/dev/null
+    fi
+    echo "building parleyd and tasks_load in $build"
+    if ! cmake --build "$build" -j "$(nproc)" --target parleyd tasks_load \
+      >"$work/build.log" 2>&1; then
+      tail -30 "$work/build.log" >&2
+      echo "tasks.sh: build failed" >&2
+      exit 2
+    fi
   fi
 
   port=$(free_port)

@@ -1,5 +1,7 @@
 #include "net/http_reader.hpp"
 
+#include "net/http_text.hpp"
+
 #include <array>
 
 namespace parley::net {
@@ -44,25 +46,6 @@ bool is_field_value(std::string_view s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && u != '\t') || u == 0x7f)
-      return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto c = static_cast<unsigned char>(a[i]);
-    if (static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c) != lower[i])
       return false;
   }
   return true;
@@ -143,35 +126,34 @@ http_reader::outcome http_reader::read(std::string_view data, lean_request& out)
       return outcome::bad_request;
     }
     auto name = field.substr(0, colon);
-    auto value = trim(field.substr(colon + 1));
+    auto value = trim_ows(field.substr(colon + 1));
     if (!is_field_value(value)) {
       out.problem = "bad header value";
       return outcome::bad_request;
     }
     // Bodies in other framings, 100-continue and protocol upgrades keep Beast's handling.
-    if (iequals(name, "transfer-encoding") || iequals(name, "expect")
-        || iequals(name, "upgrade"))
+    if (iequals_ascii(name, "transfer-encoding") || iequals_ascii(name, "expect")
+        || iequals_ascii(name, "upgrade"))
       return outcome::fallback;
-    if (iequals(name, "content-length")) {
+    if (iequals_ascii(name, "content-length")) {
       if (has_length || !parse_length(value, length)) {
         out.problem = "bad Content-Length";
         return outcome::bad_request;
       }
       has_length = true;
-    } else if (iequals(name, "connection")) {
+    } else if (iequals_ascii(name, "connection")) {
       // A comma-separated list of options; only close and keep-alive matter here.
       for (auto rest = value; !rest.empty();) {
         auto comma = rest.find(',');
-        auto option = trim(rest.substr(0, comma));
-        close = close || iequals(option, "close");
-        keep_alive = keep_alive || iequals(option, "keep-alive");
+        auto option = trim_ows(rest.substr(0, comma));
+        close = close || iequals_ascii(option, "close");
+        keep_alive = keep_alive || iequals_ascii(option, "keep-alive");
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       }
     }
     std::string lower{name};
     for (auto& c : lower)
-      if (c >= 'A' && c <= 'Z')
-        c = static_cast<char>(c + 32);
+      c = ascii_lower(c);
     out.headers.emplace_back(std::move(lower), std::string{value});
   }
   out.keep_alive = !close && (out.version == 11 || keep_alive);

@@ -6,9 +6,9 @@
 #include "net/flat_json.hpp"
 #include "net/json_codec.hpp"
 #include "net/rate_limit_http.hpp"
+#include "net/task_json.hpp"
 
 #include <google/protobuf/util/message_differencer.h>
-#include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -107,7 +107,6 @@ bool fast_check_request(const std::string& body, pb::RateLimitCheckRequest& out)
 }
 
 std::string check_response_json(const limits::decision& d) {
-  using google::protobuf::util::TimeUtil;
   // The protobuf JSON mapping of RateLimitCheckResponse, written directly: int64 as strings,
   // the timestamp in RFC 3339.
   std::string out;
@@ -116,9 +115,9 @@ std::string check_response_json(const limits::decision& d) {
   out += std::to_string(d.limit);
   out += R"(","remaining":")";
   out += std::to_string(d.remaining);
-  out += R"(","reset_at":")";
-  out += TimeUtil::ToString(TimeUtil::MillisecondsToTimestamp(d.reset_ms));
-  out += R"(","retry_after_ms":")";
+  out += R"(","reset_at":)";
+  append_time_json(out, d.reset_ms);
+  out += R"(,"retry_after_ms":")";
   out += std::to_string(d.retry_after_ms);
   out += R"("})";
   return out;

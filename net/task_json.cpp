@@ -73,20 +73,44 @@ void append_double_json(std::string& out, double v) {
   out.append(buf, static_cast<size_t>(n));
 }
 
+namespace {
+
+// `v` in exactly `width` decimal digits, zero-padded (printf's "%0*u" without its parsing).
+void append_padded(std::string& out, uint64_t v, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+
+} // namespace
+
 void append_time_json(std::string& out, int64_t unix_ms) {
   auto days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
   auto in_day = unix_ms - days * 86400000;
   auto [y, m, d] = civil_from_days(days);
-  char buf[40];
-  auto ms = static_cast<int>(in_day % 1000);
-  auto n = std::snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(y), m, d,
-                         static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
-                         static_cast<int>(in_day / 1000 % 60));
-  out.append(buf, static_cast<size_t>(n));
-  if (ms != 0) {
+  out += '"';
+  if (y >= 0 && y <= 9999) {
+    append_padded(out, static_cast<uint64_t>(y), 4);
+  } else {
+    out += std::to_string(y);  // outside protobuf's range (0001-9999): printed as a number
+  }
+  out += '-';
+  append_padded(out, m, 2);
+  out += '-';
+  append_padded(out, d, 2);
+  out += 'T';
+  append_padded(out, static_cast<uint64_t>(in_day / 3600000), 2);
+  out += ':';
+  append_padded(out, static_cast<uint64_t>(in_day / 60000 % 60), 2);
+  out += ':';
+  append_padded(out, static_cast<uint64_t>(in_day / 1000 % 60), 2);
+  if (auto ms = in_day % 1000; ms != 0) {
     // Protobuf prints 3, 6 or 9 fraction digits, and none for whole seconds.
-    n = std::snprintf(buf, sizeof buf, ".%03d", ms);
-    out.append(buf, static_cast<size_t>(n));
+    out += '.';
+    append_padded(out, static_cast<uint64_t>(ms), 3);
   }
   out += "Z\"";
 }

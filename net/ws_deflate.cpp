@@ -1,9 +1,10 @@
 #include "net/ws_deflate.hpp"
 
+#include "net/http_text.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -11,14 +12,6 @@
 namespace parley::net::ws {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
@@ -28,18 +21,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (i < s.size() && s[i] == '"')
       quoted = !quoted;
     if (i == s.size() || (s[i] == sep && !quoted)) {
-      parts.push_back(trim(s.substr(start, i - start)));
+      parts.push_back(trim_ows(s.substr(start, i - start)));
       start = i + 1;
     }
   }
   return parts;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x))
-                  == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // A window-bits value: 8..15, possibly quoted (RFC 7692 7.1.2.1); -1 when malformed.
@@ -61,7 +47,7 @@ int window_bits_value(std::string_view v) {
 std::optional<deflate_agreement> accept_offer(std::string_view offer, int window_bits,
                                               int mem_level) {
   auto params = split(offer, ';');
-  if (params.empty() || !iequals(params[0], "permessage-deflate"))
+  if (params.empty() || !iequals_ascii(params[0], "permessage-deflate"))
     return std::nullopt;
   deflate_agreement agreed;
   agreed.window_bits = window_bits;
@@ -69,25 +55,26 @@ std::optional<deflate_agreement> accept_offer(std::string_view offer, int window
   bool seen_server_max = false, seen_client_max = false, seen_client_nct = false;
   for (size_t i = 1; i < params.size(); ++i) {
     auto eq = params[i].find('=');
-    auto name = trim(params[i].substr(0, eq));
-    auto value = eq == std::string_view::npos ? std::string_view{} : trim(params[i].substr(eq + 1));
+    auto name = trim_ows(params[i].substr(0, eq));
+    auto value =
+      eq == std::string_view::npos ? std::string_view{} : trim_ows(params[i].substr(eq + 1));
     bool has_value = eq != std::string_view::npos;
-    if (iequals(name, "server_no_context_takeover")) {
+    if (iequals_ascii(name, "server_no_context_takeover")) {
       if (has_value || agreed.server_no_context_takeover)
         return std::nullopt;
       agreed.server_no_context_takeover = true;
-    } else if (iequals(name, "client_no_context_takeover")) {
+    } else if (iequals_ascii(name, "client_no_context_takeover")) {
       // A hint this server need not answer: inflating with context works either way.
       if (has_value || seen_client_nct)
         return std::nullopt;
       seen_client_nct = true;
-    } else if (iequals(name, "server_max_window_bits")) {
+    } else if (iequals_ascii(name, "server_max_window_bits")) {
       auto bits = window_bits_value(value);
       if (!has_value || bits < 0 || seen_server_max)
         return std::nullopt;
       seen_server_max = true;
       agreed.window_bits = std::min(agreed.window_bits, bits);
-    } else if (iequals(name, "client_max_window_bits")) {
+    } else if (iequals_ascii(name, "client_max_window_bits")) {
       // Inflating always uses the largest window, so any client window is fine.
       if ((has_value && window_bits_value(value) < 0) || seen_client_max)
         return std::nullopt;

@@ -195,8 +195,10 @@ void poll(executor_actor self) {
         pb::WithdrawWait withdraw;
         withdraw.set_wait_id(wait_id_of(self));
         self->send(self->state.shared->ctx->broker, withdraw_atom_v, std::move(withdraw));
-        spdlog::warn("{}: no answer from the lease broker: {}", self->state.worker_id,
-                     to_fault(e).message);
+        // `unavailable` is the broker shutting down with the node: expected, not a warning.
+        auto err = to_fault(e);
+        spdlog::log(err.code == errc::unavailable ? spdlog::level::debug : spdlog::level::warn,
+                    "{}: no answer from the lease broker: {}", self->state.worker_id, err.message);
         self->delayed_send(self, poll_retry, poll_atom_v);
       });
 }

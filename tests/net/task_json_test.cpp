@@ -103,3 +103,19 @@ TEST_CASE("numbers print as protobuf prints them") {
   json_of("1e+300");
   json_of("123456789012345680");
 }
+
+TEST_CASE("times print as protobuf prints a Timestamp") {
+  auto json_of = [](int64_t ms) {
+    std::string mine;
+    net::append_time_json(mine, ms);
+    CHECK(mine == "\"" + TimeUtil::ToString(TimeUtil::MillisecondsToTimestamp(ms)) + "\"");
+    return mine;
+  };
+  CHECK(json_of(0) == R"("1970-01-01T00:00:00Z")");
+  CHECK(json_of(1764582121123) == R"("2025-12-01T09:42:01.123Z")");
+  json_of(1764582121007);                   // leading zeros of the fraction
+  json_of(-1);                              // the last millisecond before the epoch
+  json_of(-62135596800000);                 // 0001-01-01, the first time protobuf allows
+  json_of(253402300799999);                 // 9999-12-31T23:59:59.999
+  json_of(951782400000);                    // 2000-02-29
+}
