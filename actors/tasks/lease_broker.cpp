@@ -522,6 +522,7 @@ lease_broker_impl::behavior_type broker_behavior(broker_actor self, tasks_contex
         return;
       for (auto& id : msg.task_ids())
         remove_ready(self->state, id);
+      update_gauges(self->state);
     },
     [self](ready_atom, const pb::BrokerPosition& at) { heard(self, at, false); },
     [self](ready_atom) { return local_ready(self->state); },
