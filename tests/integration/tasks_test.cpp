@@ -804,16 +804,26 @@ TEST_CASE("a batch of leases is completed by one request, each with its own outc
   CHECK(s.call("POST", "/api/v1/leases/complete", "{").status == 400);
 }
 
-TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
-  scheduler s;
-  // A raw connection sends a long poll and closes without waiting for the answer.
+namespace {
+
+// A raw TCP connection to the node on loopback, for requests the HTTP helpers cannot shape.
+int connect_to_node(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(s.node.port());
+  addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+} // namespace
+
+TEST_CASE("a worker that hangs up while long-polling is not handed tasks") {
+  scheduler s;
+  // A raw connection sends a long poll and closes without waiting for the answer.
+  int fd = connect_to_node(s.node.port());
   std::string body = R"({"worker_id":"ghost","task_types":["gone"],"wait_ms":20000})";
   std::string request = "POST /api/v1/leases HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                         + s.token + "\r\nContent-Length: " + std::to_string(body.size())
@@ -835,16 +845,9 @@ struct split_writes_connection {
   int fd = -1;
   std::string received;
 
-  explicit split_writes_connection(uint16_t port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
+  explicit split_writes_connection(uint16_t port) : fd(connect_to_node(port)) {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     timeval limit{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   }
